@@ -1,0 +1,97 @@
+"""Errors and problems reported to users.
+
+Every user-facing failure is an :class:`EvalkitError`; the command line prints its
+message (never a traceback) and exits non-zero.  Input problems are collected as
+:class:`Problem` records so that *all* of them can be reported at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Literal
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One problem found in an input file.
+
+    ``row`` is the 1-based *data* row (the header is row 0, so the first record is
+    row 1); ``column`` is the column name (or a key path for YAML files).  Either may
+    be ``None`` when the problem concerns a whole file or a whole column.
+    """
+
+    file: str
+    row: int | None = None
+    column: str | None = None
+    message: str = ""
+    severity: Severity = "error"
+    code: str = "invalid"
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.row is not None:
+            parts.append(str(self.row))
+        if self.column is not None:
+            parts.append(self.column)
+        prefix = ":".join(parts)
+        tag = "" if self.severity == "error" else "warning: "
+        return f"{prefix}: {tag}{self.message}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "severity": self.severity,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+class EvalkitError(Exception):
+    """Base class of every error evalkit reports to a user."""
+
+
+class ProblemsError(EvalkitError):
+    """An error that carries a list of :class:`Problem` (all of them, not the first)."""
+
+    kind = "input"
+
+    def __init__(self, problems: Iterable[Problem]):
+        self.problems = sorted(problems, key=_sort_key)
+        super().__init__(self._summary())
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    def _summary(self) -> str:
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        head = f"{n_err} error(s) and {n_warn} warning(s) in the {self.kind}:"
+        return "\n".join([head, *(str(p) for p in self.problems)])
+
+
+def _sort_key(p: Problem) -> tuple:
+    return (p.file, p.row if p.row is not None else -1, p.column or "", p.message)
+
+
+class DataError(ProblemsError):
+    """The input dataset breaks contract v1 (see DESIGN.md §2)."""
+
+    kind = "dataset"
+
+
+class RubricError(ProblemsError):
+    """A rubric or profile file is invalid; problems name the file and the key path."""
+
+    kind = "rubric"
+
+
+class PublishError(EvalkitError):
+    """Publishing failed or was refused (lock held, date exists without --force, ...)."""
