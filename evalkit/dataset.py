@@ -1,0 +1,974 @@
+"""Load and validate a dataset folder (contract v1, DESIGN.md §2; in memory: docs/architecture.md).
+
+:func:`load_dataset` reads every table, converts its columns to the contract's types and checks
+the whole dataset, collecting **every** problem before failing with :class:`~evalkit.DataError`.
+Checks are vectorised over whole columns; a :class:`~evalkit.Problem` is built only for failing
+rows, and at most :data:`MAX_PER_KIND` rows of one kind of problem per column are listed (plus
+one line counting the rest).
+
+Reading rules (see ``docs/dataset.md``):
+
+* CSV is read as text (UTF-8 with or without BOM).  A file that is not valid UTF-8 but is valid
+  GB18030 (a superset of GBK, what Excel writes on Chinese Windows) is read as GB18030 with a
+  warning; any other encoding is an error.  Binary files (NUL bytes, images, ZIP/XLSX, UTF-16)
+  are reported, never parsed.  Rows with too many or too few fields are reported by row.
+* Parquet columns are turned into the same text form and then go through the same checks.
+* Rows are numbered from 1 for the first record after the header.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as _dt
+import difflib
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from . import identifiers, schema
+from .errors import DataError, EvalkitError, Problem
+from .schema import Column, Table
+
+__all__ = ["MAX_PER_KIND", "Dataset", "flags", "load_dataset", "parse_as_of"]
+
+#: Most rows listed for one kind of problem in one column; the rest are counted.
+MAX_PER_KIND = 50
+
+_SNIFF_BYTES = 1 << 16
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls (OLE2) file"),
+    (b"PAR1", "a Parquet file"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+_ISO_DATE_RE = r"\d{4}-\d{2}-\d{2}"
+_AGE_RE = r"^\s*(?P<lo>\d{1,3})\s*[-–—~～]\s*(?P<hi>\d{1,3})\s*$"
+_FRACTION_RE = r"^\s*(?P<num>\d+(?:\.\d+)?)\s*/\s*(?P<den>\d+(?:\.\d+)?)\s*$"
+_SEPARATORS_RE = r"\s*[;；]\s*"
+
+
+# ---------------------------------------------------------------------------------------------
+# The dataset object
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A validated dataset: one typed DataFrame per contract table.
+
+    Attributes
+    ----------
+    path : the dataset folder.
+    tables : ``{table name: DataFrame}`` for every contract table (absent optional tables are
+        empty frames with the contract's columns and dtypes).
+    warnings : problems that did not stop the load (absent optional files, GB18030 encoding,
+        dangling conflicts, ...).
+    files : ``{table name: Path}`` of the files read (absent tables are not listed).
+    as_of : the date event dates were checked against, or ``None``.
+    """
+
+    path: Path
+    tables: dict[str, pd.DataFrame]
+    warnings: tuple[Problem, ...] = ()
+    files: dict[str, Path] = field(default_factory=dict)
+    as_of: pd.Timestamp | None = None
+
+    providers = property(lambda self: self.tables["providers"])
+    apps = property(lambda self: self.tables["apps"])
+    submissions = property(lambda self: self.tables["submissions"])
+    assessments = property(lambda self: self.tables["assessments"])
+    experts = property(lambda self: self.tables["experts"])
+    panel_scores = property(lambda self: self.tables["panel_scores"])
+    ahp_judgments = property(lambda self: self.tables["ahp_judgments"])
+    complaints = property(lambda self: self.tables["complaints"])
+    violations = property(lambda self: self.tables["violations"])
+    waivers = property(lambda self: self.tables["waivers"])
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
+        return f"Dataset({str(self.path)!r}, {sizes}, warnings={len(self.warnings)})"
+
+
+def flags(frame: pd.DataFrame, column: str, codes: Iterable[str] | None = None) -> pd.DataFrame:
+    """One-hot flags of a canonical ``;``-list column.
+
+    Parameters
+    ----------
+    frame : a table of a :class:`Dataset` (e.g. ``ds.apps``).
+    column : a list column: ``stages``, ``primary_users``, ``features`` or ``conflicts``.
+    codes : the codes to flag; by default the contract's codes of that column (for
+        ``conflicts``, every provider id that occurs).
+
+    Returns
+    -------
+    DataFrame
+        Boolean, aligned to ``frame``, one column per code in the contract's order.
+    """
+    if column not in frame.columns:
+        raise KeyError(
+            f"The 'column' parameter of flags must name a column of the frame; got {column!r} "
+            f"instead. Available: {', '.join(map(str, frame.columns))}."
+        )
+    values = frame[column].astype("str").fillna("")
+    if codes is None:
+        codes = _list_codes(column)
+        if codes is None:
+            tokens = values[values != ""].str.split(";").explode()
+            codes = sorted(set(tokens.dropna().tolist()))
+    wrapped = ";" + values + ";"
+    data = {code: wrapped.str.contains(f";{code};", regex=False).to_numpy(bool) for code in codes}
+    return pd.DataFrame(data, index=frame.index, columns=list(codes), dtype=bool)
+
+
+def _list_codes(column: str) -> tuple[str, ...] | None:
+    for table in schema.TABLES.values():
+        for col in table.columns:
+            if col.name == column and col.kind == "list":
+                return col.codes
+    return None
+
+
+def parse_as_of(value: object, *, name: str = "as_of", func: str = "load_dataset") -> pd.Timestamp | None:
+    """Turn an ``as_of`` argument (ISO string, date, datetime, Timestamp or None) into a date.
+
+    Raises
+    ------
+    ValueError
+        When the value is not a valid ISO ``YYYY-MM-DD`` date.
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        ts = None
+        if re.fullmatch(_ISO_DATE_RE, text):
+            ts = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+        if ts is None or pd.isna(ts):
+            raise ValueError(
+                f"The '{name}' parameter of {func} must be an ISO date YYYY-MM-DD; "
+                f"got {value!r} instead."
+            )
+        return pd.Timestamp(ts).normalize()
+    if isinstance(value, (_dt.date, np.datetime64, pd.Timestamp)):
+        ts = pd.Timestamp(value)
+        if pd.isna(ts):
+            raise ValueError(f"The '{name}' parameter of {func} must be a date; got NaT instead.")
+        return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
+    raise TypeError(
+        f"The '{name}' parameter of {func} must be an ISO date string, a date or None; "
+        f"got {type(value).__name__} instead."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Problem collection
+
+
+class _Problems:
+    """Collects problems; lists at most MAX_PER_KIND rows per (file, column, kind, severity)."""
+
+    def __init__(self) -> None:
+        self.items: list[Problem] = []
+
+    def add(self, file: str, row: int | None, column: str | None, message: str,
+            severity: str = "error", code: str = "invalid") -> None:
+        self.items.append(Problem(file, row, column, message, severity, code))  # type: ignore[arg-type]
+
+    def rows(self, file: str, column: str, failing: pd.Series, fmt: Callable[[Any], str],
+             *, severity: str = "error", code: str = "invalid", what: str | None = None) -> None:
+        """One problem per failing row (``failing``: values indexed by row number), capped."""
+        n = len(failing)
+        if n == 0:
+            return
+        head = failing.iloc[:MAX_PER_KIND]
+        for row, value in zip(head.index.tolist(), head.tolist()):
+            self.add(file, int(row), column, fmt(value), severity, code)
+        if n > MAX_PER_KIND:
+            label = what or fmt(head.iloc[0])
+            self.add(file, None, column,
+                     f"{n} rows have this kind of problem ({code}: e.g. {label}); "
+                     f"only the first {MAX_PER_KIND} are listed", severity, code)
+
+    @property
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.items)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading files as text frames (index = 1-based data row)
+
+
+def _sniff_binary(head: bytes) -> str | None:
+    """Describe a file that is not a text CSV, or None."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"is not a CSV text file: it looks like {what}"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ("is UTF-16 encoded (Excel's 'Unicode Text'); save it as 'CSV UTF-8 "
+                "(comma delimited)'")
+    if b"\x00" in head:
+        return "is not a CSV text file: it contains NUL bytes (a binary file?)"
+    return None
+
+
+def _dedupe_names(names: list[str], file: str, out: _Problems) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for i, raw in enumerate(names):
+        name = raw.strip().lstrip("\ufeff").strip()
+        if name == "":
+            name = f"unnamed_{i + 1}"
+        if name in seen:
+            out.add(file, None, name, f"column {name!r} appears more than once in the header "
+                    "(the later ones are ignored)", code="duplicate_column")
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        result.append(name)
+    return result
+
+
+def _read_csv(path: Path, file: str, out: _Problems) -> pd.DataFrame | None:
+    """Read a CSV as all-text columns; None (with a problem) when it cannot be read."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        out.add(file, None, None, "is empty: expected a header row naming the columns",
+                code="empty_file")
+        return None
+    binary = _sniff_binary(head)
+    if binary:
+        out.add(file, None, None, binary, code="not_csv")
+        return None
+    encoding = "utf8"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut by the sniff window
+            encoding = ""
+    if encoding == "utf8":
+        try:
+            return _parse_csv(path, file, head, "utf8", out)
+        except pa.ArrowInvalid as exc:
+            if "UTF8" not in str(exc) and "utf" not in str(exc).lower():
+                out.add(file, None, None, f"cannot be parsed as CSV: {exc}", code="not_csv")
+                return None
+    # Not UTF-8: accept GB18030 (GBK's superset, Excel on Chinese Windows), with a warning.
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    else:  # pragma: no cover - pyarrow rejected valid UTF-8: report its words
+        out.add(file, None, None, "cannot be parsed as CSV", code="not_csv")
+        return None
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        line = raw.count(b"\n", 0, utf8_error.start) + 1
+        out.add(file, None, None,
+                f"is not valid UTF-8 (invalid byte 0x{raw[utf8_error.start]:02x} on line {line}) "
+                "nor GB18030/GBK: save it as 'CSV UTF-8'", code="encoding")
+        return None
+    out.add(file, None, None,
+            "is not UTF-8 but GB18030/GBK (as Excel saves CSV on Chinese Windows): read as "
+            "GB18030; prefer 'CSV UTF-8' when saving", severity="warning", code="encoding")
+    try:
+        return _parse_csv(path, file, raw[:_SNIFF_BYTES], "gb18030", out)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        out.add(file, None, None, f"cannot be parsed as CSV: {exc}", code="not_csv")
+        return None
+
+
+def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: _Problems) -> pd.DataFrame:
+    text = head.decode("gb18030" if encoding == "gb18030" else "utf-8", errors="ignore")
+    text = text.lstrip("\ufeff")
+    header = next(csv.reader(io.StringIO(text)), [])
+    names = _dedupe_names(header, file, out)
+    ragged: list[tuple[int | None, int, int]] = []
+
+    def on_bad_row(row: Any) -> str:
+        ragged.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        ragged.clear()
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=threads, encoding=encoding,
+                block_size=1 << 24,
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+
+    table = read(True)
+    if ragged:  # row numbers are only known to a single-threaded read
+        table = read(False)
+    frame = table.to_pandas()
+    if ragged:
+        bad_rows = np.array([(n or 0) - 1 for n, _, _ in ragged])
+        total = len(frame) + len(ragged)
+        frame.index = pd.Index(np.setdiff1d(np.arange(1, total + 1), bad_rows))
+        for (number, expected, actual) in ragged[:MAX_PER_KIND]:
+            kind = "too many" if actual > expected else "too few"
+            out.add(file, (number or 0) - 1 if number else None, None,
+                    f"{kind} fields: {actual} instead of {expected} (row skipped)", code="ragged")
+        if len(ragged) > MAX_PER_KIND:
+            out.add(file, None, None, f"{len(ragged)} rows have too many or too few fields; only "
+                    f"the first {MAX_PER_KIND} are listed", code="ragged")
+    else:
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def _read_parquet(path: Path, file: str, out: _Problems) -> pd.DataFrame | None:
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        out.add(file, None, None, f"is not a readable Parquet file ({exc})", code="not_parquet")
+        return None
+    columns: dict[str, pd.Series] = {}
+    names = _dedupe_names([str(n) for n in table.column_names], file, out)
+    for name, arr in zip(names, table.columns):
+        typ = arr.type
+        if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+            arr = pc.binary_join(arr.cast(pa.list_(pa.string())), ";")
+            typ = arr.type
+        s = arr.to_pandas()
+        missing = s.isna().to_numpy()
+        if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
+            text = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
+        elif pa.types.is_boolean(typ):
+            text = s.map({True: "true", False: "false"})
+        elif pa.types.is_floating(typ):
+            num = s.astype("float64")
+            integral = np.isfinite(num) & (num == np.round(num))
+            text = num.astype("str")
+            text = text.where(~integral, num.where(integral, 0).astype("int64").astype("str"))
+        else:
+            text = s.astype("str")
+        text = pd.Series(text.to_numpy(dtype=object), dtype="str")
+        text[missing] = ""
+        columns[name] = text
+    frame = pd.DataFrame(columns)
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# Column conversion: pure kernels over whole columns (stripped text in, typed values + bad mask out)
+
+
+def _via_uniques(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """Apply ``convert`` to the distinct values only (dates and codes repeat a lot)."""
+    uniq = pd.Series(values.unique(), dtype="str")
+    converted = convert(uniq)
+    pos = pd.Index(uniq).get_indexer(values)
+    return pd.Series(converted.to_numpy()[pos], index=values.index, dtype=converted.dtype)
+
+
+def _parse_dates(v: pd.Series) -> tuple[pd.Series, pd.Series]:
+    def convert(u: pd.Series) -> pd.Series:
+        shaped = u.str.fullmatch(_ISO_DATE_RE).fillna(False).astype(bool)
+        return pd.to_datetime(u.where(shaped), format="%Y-%m-%d", errors="coerce").astype(
+            "datetime64[us]")
+
+    dates = _via_uniques(v, convert)
+    return dates, dates.isna()
+
+
+def _parse_bools(v: pd.Series) -> tuple[pd.Series, pd.Series]:
+    mapped = v.str.lower().map(schema.BOOL_SPELLINGS).astype("boolean")
+    return mapped, mapped.isna()
+
+
+def _parse_numbers(v: pd.Series) -> tuple[pd.Series, pd.Series]:
+    num = pd.to_numeric(v, errors="coerce").astype("float64")
+    return num, ~np.isfinite(num)
+
+
+def _parse_saaty(v: pd.Series) -> tuple[pd.Series, pd.Series]:
+    num, bad = _parse_numbers(v)
+    parts = v[bad].str.extract(_FRACTION_RE)
+    if len(parts):
+        frac = pd.to_numeric(parts["num"]) / pd.to_numeric(parts["den"]).replace(0, np.nan)
+        num = num.copy()
+        num.loc[frac.index] = frac.astype("float64")
+    return num, ~np.isfinite(num)
+
+
+def _normalise_list(v: pd.Series) -> pd.Series:
+    return v.str.replace(_SEPARATORS_RE, ";", regex=True).str.strip(";").str.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking one table
+
+
+@dataclass
+class _Loaded:
+    table: Table
+    file: str
+    frame: pd.DataFrame | None = None  # typed, index = data row; None if absent or unreadable
+    status: str = "ok"  # ok | absent | failed
+    missing: set[str] = field(default_factory=set)
+
+
+_DTYPES = {
+    "date": "datetime64[us]", "bool": "boolean", "int": "Int64", "float": "float64",
+    "saaty": "float64",
+}
+
+
+def _empty_typed(column: Column, index: pd.Index) -> pd.Series:
+    dtype = _DTYPES.get(column.kind, "str")
+    if dtype == "str":
+        return pd.Series("", index=index, dtype="str")
+    return pd.Series(pd.array([None] * len(index), dtype=dtype), index=index)
+
+
+def _convert_table(loaded: _Loaded, raw: pd.DataFrame, out: _Problems) -> pd.DataFrame:
+    table, file = loaded.table, loaded.file
+    typed: dict[str, pd.Series] = {}
+    present = set(raw.columns)
+    for col in table.columns:
+        if col.name not in present:
+            loaded.missing.add(col.name)
+            hint = difflib.get_close_matches(col.name, [str(c) for c in raw.columns], n=1)
+            extra = f" (did you mean {hint[0]!r}?)" if hint else ""
+            if len(raw.columns) == 1 and any(ch in str(raw.columns[0]) for ch in "\t;"):
+                extra = " (the header has a single column: is the file tab- or ;-separated?)"
+            out.add(file, None, col.name, f"required column {col.name!r} is missing{extra}",
+                    code="missing_column")
+            typed[col.name] = _empty_typed(col, raw.index)
+            if col.kind == "age_range":
+                typed["age_min"] = typed["age_max"] = _empty_typed(schema.Column("x", "int"), raw.index)
+            if col.kind == "value":
+                typed["value_num"] = pd.Series(np.nan, index=raw.index, dtype="float64")
+                typed["value_na"] = pd.Series(False, index=raw.index, dtype=bool)
+            continue
+        typed.update(_convert_column(col, raw[col.name], file, out))
+    extras = {c: raw[c] for c in raw.columns if c not in typed}
+    return pd.DataFrame({**typed, **extras}, index=raw.index)
+
+
+def _convert_column(col: Column, raw: pd.Series, file: str, out: _Problems) -> dict[str, pd.Series]:
+    name, kind = col.name, col.kind
+    raw = raw.astype("str").fillna("")
+    text = raw if kind == "text" else raw.str.strip()
+    empty = text.str.strip() == ""
+    if not col.nullable:
+        out.rows(file, name, text[empty], lambda _: f"{name} is empty but required",
+                 code="empty")
+    v = text[~empty]
+
+    def bad_rows(mask: pd.Series, fmt: Callable[[Any], str], code: str = "type") -> None:
+        out.rows(file, name, v[mask.to_numpy(bool)], fmt, code=code)
+
+    if kind in ("id", "text"):
+        return {name: text}
+    if kind == "province":
+        bad = ~v.isin(identifiers.PROVINCE_CODES)
+        bad_rows(bad, lambda x: f"unknown province code {x!r} (expected 11…65, or 66 for the XPCC)",
+                 "unknown_code")
+        return {name: text}
+    if kind == "code":
+        low = v.str.lower()
+        bad = ~low.isin(col.codes)
+        bad_rows(bad, lambda x: f"unknown {name} {x!r}{_did_you_mean(x, col.codes)}", "unknown_code")
+        result = text.copy()
+        result[~empty] = low
+        return {name: result}
+    if kind == "list":
+        return {name: _convert_list(col, text, empty, file, out)}
+    if kind == "idlist":
+        norm = _normalise_list(v)
+        tokens = norm.str.split(";").explode()
+        tokens = tokens[tokens.str.strip() != ""].str.strip()
+        canon = (tokens.reset_index().drop_duplicates().sort_values(tokens.name or 0, kind="stable")
+                 if len(tokens) else None)
+        result = pd.Series("", index=text.index, dtype="str")
+        if canon is not None:
+            canon.columns = ["row", "token"]
+            joined = canon.groupby("row", sort=False)["token"].agg(";".join)
+            result[joined.index] = joined.astype("str")
+        return {name: result}
+    if kind == "date":
+        dates, bad = _parse_dates(v)
+        shaped = v.str.fullmatch(_ISO_DATE_RE).fillna(False).astype(bool)
+        bad_rows(bad & shaped, lambda x: f"impossible date {x!r}")
+        bad_rows(bad & ~shaped, lambda x: f"not a date {x!r} (expected ISO YYYY-MM-DD)")
+        result = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
+        result[dates.index] = dates
+        return {name: result}
+    if kind == "bool":
+        vals, bad = _parse_bools(v)
+        bad_rows(bad, lambda x: f"not a yes/no value {x!r} (accepted: true/false, yes/no, y/n, 1/0, "
+                 "t/f, 是/否, 真/假, 有/无)")
+        result = pd.Series(pd.array([None] * len(text), dtype="boolean"), index=text.index)
+        result[vals.index] = vals
+        return {name: result}
+    if kind in ("int", "float", "saaty"):
+        num, bad = _parse_saaty(v) if kind == "saaty" else _parse_numbers(v)
+        what = {"int": "an integer", "float": "a number", "saaty": "a number or fraction such as 1/3"}
+        bad_rows(bad, lambda x: f"not {what[kind]}: {x!r}")
+        if kind == "int":
+            frac = ~bad & (num != np.round(num))
+            bad_rows(frac, lambda x: f"not an integer: {x!r}")
+            bad = bad | frac
+        _check_range(col, v, num, bad, file, out)
+        if kind == "int":
+            result = pd.Series(pd.array([None] * len(text), dtype="Int64"), index=text.index)
+            ok = num[~bad]
+            result[ok.index] = ok.round().astype("int64")
+        else:
+            result = pd.Series(np.nan, index=text.index, dtype="float64")
+            result[num.index] = num.where(~bad)
+        return {name: result}
+    if kind == "age_range":
+        parts = v.str.extract(_AGE_RE)
+        lo = pd.to_numeric(parts["lo"]).astype("Int64")
+        hi = pd.to_numeric(parts["hi"]).astype("Int64")
+        shaped = parts["lo"].notna()
+        bad_rows(~shaped, lambda x: f"age_range {x!r} is not of the form a-b (e.g. 6-12)")
+        lo_b, hi_b = int(col.low or 0), int(col.high or 0)
+        out_of = shaped & ((lo < lo_b) | (hi > hi_b) | (lo > hi)).fillna(False)
+        bad_rows(out_of, lambda x: f"age_range {x!r} is out of range: need {lo_b} ≤ a ≤ b ≤ {hi_b}",
+                 "out_of_range")
+        keep = shaped & ~out_of
+        amin = pd.Series(pd.array([None] * len(text), dtype="Int64"), index=text.index)
+        amax = amin.copy()
+        amin[lo[keep].index] = lo[keep]
+        amax[hi[keep].index] = hi[keep]
+        return {name: text, "age_min": amin, "age_max": amax}
+    if kind == "value":
+        return _convert_value(col, text, empty, file, out)
+    raise ValueError(f"unknown column kind {kind!r}")  # pragma: no cover - schema is fixed
+
+
+def _check_range(col: Column, v: pd.Series, num: pd.Series, bad: pd.Series, file: str,
+                 out: _Problems) -> None:
+    ok = ~bad
+    low = col.low - (schema.SAATY_TOLERANCE if col.kind == "saaty" else 0) if col.low is not None else None
+    too_low = (num <= low) if (low is not None and col.low_open) else (num < low) if low is not None else False
+    too_high = (num > col.high) if col.high is not None else False
+    out_of = ok & (too_low | too_high)
+    if not np.any(out_of):
+        return
+    if col.kind == "saaty":
+        rng = "1/9 … 9"
+    elif col.low is not None and col.high is not None:
+        rng = f"{_fmt(col.low)}–{_fmt(col.high)}"
+    elif col.low is not None:
+        rng = f"> {_fmt(col.low)}" if col.low_open else f"≥ {_fmt(col.low)}"
+    else:
+        rng = f"≤ {_fmt(col.high)}"
+    out.rows(file, col.name, v[out_of.to_numpy(bool)],
+             lambda x: f"{col.name} {x} is out of range ({rng})", code="out_of_range")
+
+
+def _fmt(x: float | None) -> str:
+    return "" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
+
+
+def _did_you_mean(value: str, codes: tuple[str, ...]) -> str:
+    hint = difflib.get_close_matches(str(value).lower(), codes, n=1)
+    avail = ", ".join(codes)
+    return f" (did you mean {hint[0]!r}? Available: {avail})" if hint else f" (available: {avail})"
+
+
+def _convert_list(col: Column, text: pd.Series, empty: pd.Series, file: str,
+                  out: _Problems) -> pd.Series:
+    norm = _normalise_list(text.str.lower())
+    wrapped = ";" + norm + ";"
+    pieces = [np.where(wrapped.str.contains(f";{code};", regex=False).to_numpy(bool), code + ";", "")
+              for code in col.codes]
+    joined = pieces[0]
+    for p in pieces[1:]:
+        joined = np.char.add(joined.astype(str), p)
+    canon = pd.Series(joined, index=text.index, dtype="str").str.rstrip(";")
+    tokens = norm[~empty].str.split(";").explode()
+    tokens = tokens[tokens.str.strip() != ""].str.strip()
+    unknown = tokens[~tokens.isin(col.codes)]
+    if len(unknown):
+        unknown = unknown[~unknown.index.duplicated()]
+        out.rows(file, col.name, unknown,
+                 lambda x: f"unknown {col.name} code {x!r}{_did_you_mean(x, col.codes)}",
+                 code="unknown_code")
+    return canon
+
+
+def _convert_value(col: Column, text: pd.Series, empty: pd.Series, file: str,
+                   out: _Problems) -> dict[str, pd.Series]:
+    low = text.str.lower().replace({"n/a": "na"})
+    num = pd.to_numeric(low.where(~empty), errors="coerce").astype("float64")
+    is_num = np.isfinite(num)
+    words = low.map(schema.ASSESSMENT_WORDS)
+    is_word = low.isin(list(schema.ASSESSMENT_WORDS))
+    bools = low.map(schema.BOOL_SPELLINGS).astype("boolean")
+    is_bool = bools.notna() & ~is_num
+    bad = ~empty & ~is_num & ~is_word & ~is_bool
+    out.rows(file, col.name, text[bad.to_numpy(bool)],
+             lambda x: f"value {x!r} is not a number, a yes/no value or meets/partial/fails/na",
+             code="type")
+    canon = text.where(is_num, low)
+    canon = canon.where(~is_bool, bools.map({True: "true", False: "false"}).astype("str"))
+    value_num = num.where(is_num, words.astype("float64"))
+    value_num = value_num.where(~is_bool, bools.astype("float64"))
+    value_na = (low == "na").astype(bool)
+    return {col.name: canon.astype("str"), "value_num": value_num.astype("float64"),
+            "value_na": value_na}
+
+
+def _check_identifiers(loaded: _Loaded, out: _Problems, providers: _Loaded) -> None:
+    frame = loaded.frame
+    if frame is None:
+        return
+    for col in loaded.table.columns:
+        if not col.identifier or col.name in loaded.missing:
+            continue
+        s = frame[col.name]
+        if col.identifier == "uscc":
+            found = identifiers.uscc_problems(s)
+        elif col.identifier == "icp":
+            found = identifiers.icp_problems(s)
+        elif col.identifier == "telecom":
+            found = identifiers.telecom_licence_problems(s)
+        else:
+            prov = None
+            pf = providers.frame
+            if (pf is not None and "provider_id" in frame and "provider_id" not in providers.missing
+                    and "province_code" not in providers.missing):
+                lookup = pf.drop_duplicates("provider_id").set_index("provider_id")["province_code"]
+                prov = frame["provider_id"].map(lookup)
+            found = identifiers.app_filing_problems(s, prov)
+        found = found[found.notna()]
+        if not len(found):
+            continue
+        severity = found.map(lambda f: f[0])
+        message = found.map(lambda f: f[1])
+        for sev in ("error", "warning"):
+            out.rows(loaded.file, col.name, message[(severity == sev).to_numpy(bool)], str,
+                     severity=sev, code="identifier")
+
+
+def _check_keys(loaded: _Loaded, out: _Problems) -> None:
+    frame = loaded.frame
+    if frame is None:
+        return
+    keys = ([loaded.table.key] if loaded.table.key else []) + list(loaded.table.natural_keys)
+    for key in keys:
+        if any(k in loaded.missing for k in key):
+            continue
+        sub = frame[list(key)]
+        valid = np.ones(len(sub), dtype=bool)
+        for k in key:
+            s = sub[k]
+            valid &= s.notna().to_numpy(bool)
+            if s.dtype == "str":
+                valid &= (s.fillna("") != "").to_numpy(bool)
+        sub = sub[valid]
+        in_dup = sub.duplicated(keep=False)
+        if not in_dup.any():
+            continue
+        dup = sub[in_dup.to_numpy(bool)]
+        first = pd.Series(dup.index, index=dup.index).groupby(
+            [dup[k] for k in key], sort=False, dropna=False).transform("min")
+        later = dup[(first.to_numpy() != dup.index.to_numpy())]
+        first = first[later.index]
+        column = "+".join(key)
+        if len(key) == 1:
+            labels = later[key[0]].astype("str")
+            msg = lambda x, k=key[0]: f"duplicate {k} {x[0]!r} (first in row {x[1]})"
+        else:
+            labels = later.astype("str").agg(", ".join, axis=1)
+            names = ", ".join(key)
+            msg = lambda x, k=names: f"duplicate ({k}) = ({x[0]}) (first in row {x[1]})"
+        pairs = pd.Series(list(zip(labels.tolist(), first.tolist())), index=later.index, dtype=object)
+        out.rows(loaded.file, column, pairs, msg, code="duplicate")
+
+
+def _check_dates(loaded: _Loaded, as_of: pd.Timestamp | None, out: _Problems) -> None:
+    frame = loaded.frame
+    if frame is None:
+        return
+    if as_of is not None:
+        for col in loaded.table.columns:
+            if col.kind == "date" and col.event and col.name not in loaded.missing:
+                s = frame[col.name]
+                late = s[(s > as_of).fillna(False).to_numpy(bool)]
+                out.rows(loaded.file, col.name, late.dt.strftime("%Y-%m-%d"),
+                         lambda x, c=col.name: f"{c} {x} is after as_of {as_of:%Y-%m-%d}",
+                         code="future_date")
+    for order in schema.DATE_ORDERS:
+        if order.table != loaded.table.name or {order.later, order.earlier} & loaded.missing:
+            continue
+        later, earlier = frame[order.later], frame[order.earlier]
+        wrong = (later < earlier).fillna(False).to_numpy(bool)
+        pairs = pd.Series(list(zip(later[wrong].dt.strftime("%Y-%m-%d").tolist(),
+                                   earlier[wrong].dt.strftime("%Y-%m-%d").tolist())),
+                          index=frame.index[wrong], dtype=object)
+        out.rows(loaded.file, order.later, pairs,
+                 lambda x, o=order: f"{o.later} {x[0]} is before {o.earlier} {x[1]}",
+                 severity=order.severity, code="date_order")
+
+
+# ---------------------------------------------------------------------------------------------
+# Cross-table checks
+
+
+def _check_references(loaded: dict[str, _Loaded], criteria: frozenset[str] | None,
+                      out: _Problems) -> None:
+    for ref in schema.REFERENCES:
+        src, tgt = loaded[ref.table], loaded[ref.target]
+        if src.frame is None or ref.column in src.missing or tgt.status == "failed":
+            continue
+        values = src.frame[ref.column]
+        if src.table.column(ref.column).kind == "idlist":
+            values = values[values != ""].str.split(";").explode()
+        values = values[values.fillna("") != ""]
+        if not len(values):
+            continue
+        if tgt.status == "absent":
+            out.add(src.file, None, ref.column,
+                    f"{ref.column} refers to {ref.target}, but {tgt.file} is absent",
+                    severity=ref.severity, code="dangling")
+            continue
+        if tgt.frame is None or ref.target_column in tgt.missing:
+            continue
+        known = tgt.frame[ref.target_column]
+        dangling = values[~values.isin(known).to_numpy(bool)]
+        dangling = dangling[~dangling.index.duplicated()]
+        where = tgt.file if ref.target_column == ref.column else f"{tgt.file} ({ref.target_column})"
+        out.rows(src.file, ref.column, dangling,
+                 lambda x, c=ref.column, w=where: f"{c} {x!r} is not in {w}",
+                 severity=ref.severity, code="dangling")
+    if criteria is not None:
+        for tname, cname in schema.CRITERION_COLUMNS:
+            src = loaded[tname]
+            if src.frame is None or cname in src.missing:
+                continue
+            s = src.frame[cname]
+            bad = s[(s != "").to_numpy(bool) & ~s.isin(criteria).to_numpy(bool)]
+            out.rows(src.file, cname, bad,
+                     lambda x: f"unknown criterion_id {x!r} (not a criterion of the rubric)",
+                     code="dangling")
+    _check_ahp_items(loaded["ahp_judgments"], criteria, out)
+    _check_violation_apps(loaded, out)
+
+
+def _check_ahp_items(ahp: _Loaded, criteria: frozenset[str] | None, out: _Problems) -> None:
+    if ahp.frame is None or {"level", "a", "b"} & ahp.missing:
+        return
+    f = ahp.frame
+    same = f[(f["a"] != "").to_numpy(bool) & (f["a"] == f["b"]).to_numpy(bool)]
+    out.rows(ahp.file, "b", same["b"], lambda x: f"a and b are the same item {x!r}")
+    dims = (f["level"] == "dimensions").to_numpy(bool)
+    for side in ("a", "b"):
+        s = f[side]
+        present = (s != "").to_numpy(bool)
+        bad_dim = s[dims & present & ~s.isin(schema.DIMENSIONS).to_numpy(bool)]
+        out.rows(ahp.file, side, bad_dim,
+                 lambda x: f"{x!r} is not a dimension ({', '.join(schema.DIMENSIONS)})",
+                 code="unknown_code")
+        if criteria is not None:
+            crit_level = ~dims & f["level"].isin(schema.DIMENSIONS).to_numpy(bool)
+            bad_crit = s[crit_level & present & ~s.isin(criteria).to_numpy(bool)]
+            out.rows(ahp.file, side, bad_crit,
+                     lambda x: f"unknown criterion_id {x!r} (not a criterion of the rubric)",
+                     code="dangling")
+
+
+def _check_violation_apps(loaded: dict[str, _Loaded], out: _Problems) -> None:
+    vio, apps = loaded["violations"], loaded["apps"]
+    if (vio.frame is None or apps.frame is None or {"app_id", "provider_id"} & vio.missing
+            or {"app_id", "provider_id"} & apps.missing):
+        return
+    owner = apps.frame.drop_duplicates("app_id").set_index("app_id")["provider_id"]
+    f = vio.frame
+    app_owner = f["app_id"].map(owner)
+    wrong = f[(app_owner.notna() & (app_owner != f["provider_id"])).fillna(False).to_numpy(bool)]
+    pairs = pd.Series(list(zip(wrong["app_id"].tolist(), app_owner[wrong.index].tolist())),
+                      index=wrong.index, dtype=object)
+    out.rows(vio.file, "provider_id", pairs,
+             lambda x: f"app {x[0]!r} belongs to provider {x[1]!r}, not to this provider_id",
+             severity="warning", code="inconsistent")
+
+
+# ---------------------------------------------------------------------------------------------
+# The public loader
+
+
+def _default_criteria(out: _Problems) -> frozenset[str] | None:
+    """The default rubric's criterion ids, or None (check skipped) when it cannot be loaded."""
+    try:
+        from .rubric import default_criterion_ids  # type: ignore[attr-defined]
+    except ImportError:
+        return None  # rubric module not available: the criteria check is skipped
+    try:
+        return frozenset(default_criterion_ids())
+    except EvalkitError as exc:
+        found = getattr(exc, "problems", None)
+        first = str(found[0]) if found else str(exc).splitlines()[0]
+        out.add("criteria", None, None, "criterion ids not checked: the default rubric "
+                f"cannot be loaded ({first})", severity="warning", code="criteria_unchecked")
+        return None
+
+
+def _locate(folder: Path, out: _Problems) -> dict[str, _Loaded]:
+    entries = {p.name: p for p in folder.iterdir() if p.is_file()}
+    loaded: dict[str, _Loaded] = {}
+    for name, table in schema.TABLES.items():
+        csv_name, pq_name = f"{name}.csv", f"{name}.parquet"
+        has_csv, has_pq = csv_name in entries, pq_name in entries
+        if has_csv and has_pq:
+            out.add(csv_name, None, None,
+                    f"both {csv_name} and {pq_name} exist: keep only one", code="both_formats")
+            loaded[name] = _Loaded(table, csv_name, status="failed")
+            continue
+        if not (has_csv or has_pq):
+            look = [n for n in entries if n.lower().startswith(name.lower() + ".") or
+                    n.lower().startswith(name.rstrip("s").lower() + ".")]
+            hint = f" (found {', '.join(sorted(look))}: save it as CSV UTF-8 or Parquet)" if look else ""
+            if table.required:
+                out.add(csv_name, None, None, f"required file is missing{hint}", code="missing_file")
+                loaded[name] = _Loaded(table, csv_name, status="failed")
+            else:
+                out.add(csv_name, None, None, f"optional file is absent: {name} is empty{hint}",
+                        severity="warning", code="missing_file")
+                loaded[name] = _Loaded(table, csv_name, status="absent")
+            continue
+        fname = csv_name if has_csv else pq_name
+        loaded[name] = _Loaded(table, fname)
+    known = {f"{n}.{e}" for n in schema.TABLES for e in ("csv", "parquet")}
+    for fname in sorted(entries):
+        if fname.lower().endswith((".csv", ".parquet")) and fname not in known:
+            out.add(fname, None, None, "is not a file of the dataset contract: ignored",
+                    severity="warning", code="unknown_file")
+    return loaded
+
+
+def _absent_frame(table: Table) -> pd.DataFrame:
+    index = pd.RangeIndex(0)
+    data: dict[str, pd.Series] = {}
+    for col in table.columns:
+        data[col.name] = _empty_typed(col, index)
+        if col.kind == "age_range":
+            data["age_min"] = data["age_max"] = pd.Series([], dtype="Int64")
+        if col.kind == "value":
+            data["value_num"] = pd.Series([], dtype="float64")
+            data["value_na"] = pd.Series([], dtype=bool)
+    return pd.DataFrame(data, index=index)
+
+
+def _validate(folder: Path, as_of: pd.Timestamp | None,
+              criteria: frozenset[str] | None) -> tuple[dict[str, _Loaded], _Problems]:
+    out = _Problems()
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        out.add(str(folder), None, None, f"the dataset folder {what}", code="missing_folder")
+        return {}, out
+    loaded = _locate(folder, out)
+    for item in loaded.values():
+        if item.status != "ok":
+            continue
+        path = folder / item.file
+        try:
+            raw = (_read_csv(path, item.file, out) if item.file.endswith(".csv")
+                   else _read_parquet(path, item.file, out))
+        except (OSError, pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
+            out.add(item.file, None, None, f"cannot be read: {exc}", code="unreadable")
+            raw = None
+        if raw is None:
+            item.status = "failed"
+            continue
+        if len(raw) == 0 and item.table.required:
+            out.add(item.file, None, None, "has a header but no data rows", severity="warning",
+                    code="no_rows")
+        item.frame = _convert_table(item, raw, out)
+    for item in loaded.values():
+        if item.frame is not None:
+            _check_identifiers(item, out, loaded["providers"])
+            _check_keys(item, out)
+            _check_dates(item, as_of, out)
+    _check_references(loaded, criteria, out)
+    return loaded, out
+
+
+def load_dataset(path: str | PathLike[str], *, as_of: object = None,
+                 criteria: Iterable[str] | None = None) -> Dataset:
+    """Load a dataset folder (contract v1) and check all of it.
+
+    Parameters
+    ----------
+    path : folder holding ``providers``, ``apps`` and the optional tables as ``.csv``
+        (UTF-8, with or without BOM) or ``.parquet`` files.
+    as_of : evaluation date (ISO string or date): event dates after it are errors.
+        ``None`` skips that check.
+    criteria : known criterion ids for the references of ``assessments``, ``panel_scores``,
+        ``waivers`` and ``ahp_judgments``; ``None`` means the default rubric's criteria (the
+        check is skipped while no rubric module is available).
+
+    Returns
+    -------
+    Dataset
+        Typed tables, the warnings and the files read.
+
+    Raises
+    ------
+    DataError
+        With every problem found (errors and warnings) when there is at least one error;
+        each renders as ``file:row:column: message``.
+    """
+    if not isinstance(path, (str, PathLike)):
+        raise TypeError(
+            f"The 'path' parameter of load_dataset must be a str or path-like; "
+            f"got {type(path).__name__} instead."
+        )
+    as_of_ts = parse_as_of(as_of)
+    pre = _Problems()
+    if criteria is None:
+        known = _default_criteria(pre)
+    elif isinstance(criteria, str):
+        raise TypeError(
+            "The 'criteria' parameter of load_dataset must be an iterable of criterion ids or "
+            f"None; got the string {criteria!r} instead."
+        )
+    else:
+        known = frozenset(str(c) for c in criteria)
+    folder = Path(path)
+    loaded, out = _validate(folder, as_of_ts, known)
+    out.items.extend(pre.items)
+    if out.has_errors:
+        raise DataError(out.items)
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    for name, item in loaded.items():
+        if item.frame is None:
+            tables[name] = _absent_frame(item.table)
+        else:
+            tables[name] = item.frame.reset_index(drop=True)
+            files[name] = folder / item.file
+    warnings = tuple(sorted(out.items, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)))
+    return Dataset(folder, tables, warnings, files, as_of_ts)

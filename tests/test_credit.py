@@ -1,0 +1,513 @@
+"""Tests of evalkit.credit: components, grades, the status machine, complaint statistics.
+
+Every dataset here is hand-made and tiny; the arithmetic is in the comments.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit import credit
+from evalkit.dataset import Dataset
+from evalkit.errors import DataError
+
+AS_OF = "2024-06-30"
+
+_COLUMNS: dict[str, dict[str, str]] = {
+    "providers": {"provider_id": "str", "name": "str", "province_code": "str",
+                  "legal_rep": "str", "icp_number": "str", "telecom_licence": "str",
+                  "mlps_level": "Int64", "mlps_filing_no": "str",
+                  "mlps_evaluated_on": "datetime64[us]"},
+    "apps": {"app_id": "str", "provider_id": "str", "name": "str", "filed_on": "datetime64[us]",
+             "info_updated_on": "datetime64[us]", "last_release_on": "datetime64[us]"},
+    "submissions": {"app_id": "str", "province_code": "str", "submitted_on": "datetime64[us]",
+                    "mandated_use": "boolean", "batch": "str"},
+    "assessments": {"app_id": "str", "criterion_id": "str", "value": "str",
+                    "assessed_on": "datetime64[us]", "value_num": "float64"},
+    "complaints": {"complaint_id": "str", "app_id": "str", "received_on": "datetime64[us]",
+                   "channel": "str", "category": "str", "substantiated": "boolean",
+                   "resolved_on": "datetime64[us]", "contact": "str", "text": "str"},
+    "violations": {"violation_id": "str", "provider_id": "str", "app_id": "str",
+                   "found_on": "datetime64[us]", "type": "str", "severity": "str",
+                   "fraud": "boolean", "rectify_by": "datetime64[us]",
+                   "rectified_on": "datetime64[us]"},
+}
+
+
+def frame(name: str, rows: list[dict] | None = None) -> pd.DataFrame:
+    """A contract-typed frame (architecture page dtypes) from a few dict rows."""
+    cols = _COLUMNS[name]
+    df = pd.DataFrame(rows or [], columns=list(cols))
+    for c, t in cols.items():
+        df[c] = pd.to_datetime(df[c]).astype(t) if t.startswith("datetime") else df[c].astype(t)
+    return df
+
+
+def provider(pid: str, **kw) -> dict:
+    row = {"provider_id": pid, "name": f"公司{pid}", "province_code": "44",
+           "legal_rep": f"法人{pid}", "icp_number": "粤ICP备12345678号", "telecom_licence": "",
+           "mlps_level": 3, "mlps_filing_no": "44010012345-00001",
+           "mlps_evaluated_on": "2024-01-15"}
+    row.update(kw)
+    return row
+
+
+def app(aid: str, pid: str, **kw) -> dict:
+    row = {"app_id": aid, "provider_id": pid, "name": f"应用{aid}", "filed_on": "2022-01-01",
+           "info_updated_on": "2024-01-01", "last_release_on": "2023-12-01"}
+    row.update(kw)
+    return row
+
+
+def complaint(cid: str, aid: str, received: str, resolved: str | None = None,
+              substantiated: bool | None = None, **kw) -> dict:
+    row = {"complaint_id": cid, "app_id": aid, "received_on": received, "channel": "hotline",
+           "category": "fees", "substantiated": substantiated, "resolved_on": resolved,
+           "contact": "13812345678", "text": "我叫张三，电话13812345678"}
+    row.update(kw)
+    return row
+
+
+def violation(vid: str, pid: str, found: str, severity: str = "minor", fraud: bool = False,
+              rectify_by: str | None = None, rectified: str | None = None) -> dict:
+    return {"violation_id": vid, "provider_id": pid, "app_id": None, "found_on": found,
+            "type": "inspection", "severity": severity, "fraud": fraud,
+            "rectify_by": rectify_by, "rectified_on": rectified}
+
+
+def make_ds(providers=(), apps=(), complaints=(), violations=(), assessments=(),
+            submissions=()):
+    tables = {
+        "providers": frame("providers", list(providers)),
+        "apps": frame("apps", list(apps)),
+        "complaints": frame("complaints", list(complaints)),
+        "violations": frame("violations", list(violations)),
+        "assessments": frame("assessments", list(assessments)),
+        "submissions": frame("submissions", list(submissions)),
+    }
+    return Dataset(path=Path("."), tables=tables)
+
+
+def row(cr: credit.CreditResult, pid: str) -> pd.Series:
+    return cr.providers.set_index("provider_id").loc[pid]
+
+
+# --------------------------------------------------------------------------------------------
+# working days
+# --------------------------------------------------------------------------------------------
+
+
+def test_working_days_weekend_and_holidays():
+    start = pd.Series(pd.to_datetime(["2024-06-28", "2024-06-28", "2024-09-27", "2024-06-28"]))
+    end = pd.Series(pd.to_datetime(["2024-06-28", "2024-07-01", "2024-10-18", None]))
+    wd = credit.working_days(start, end)
+    # same day 0; Friday -> Monday 1; 27 Sep -> 18 Oct: 30 Sep (1) + 8–11 Oct (4) + 14–18 Oct
+    # (5) = 10, since 1–7 Oct is the National Day holiday; NaT -> NaN.
+    assert wd[:3].tolist() == [0.0, 1.0, 10.0]
+    assert np.isnan(wd[3])
+    # Without the holiday list the same span has 15 working days.
+    assert credit.working_days(start[2:3], end[2:3], holidays=()).tolist() == [15.0]
+
+
+def test_handling_time_counts_working_days_not_calendar_days():
+    # c1: 21 calendar days but 9 working days (National Day) -> in time.
+    # c2: 2024-05-06 -> 2024-05-29: 17 working days -> late.
+    # c3: open since 2024-06-25: 3 working days at as_of -> not yet due, not counted.
+    # c4: open since 2024-05-06: overdue at as_of -> late.
+    ds = make_ds(
+        [provider("P1")], [app("A1", "P1")],
+        [complaint("c1", "A1", "2023-09-27", "2023-10-18", False),
+         complaint("c2", "A1", "2024-05-06", "2024-05-29", False),
+         complaint("c3", "A1", "2024-06-25"),
+         complaint("c4", "A1", "2024-05-06")],
+    )
+    cr = credit.evaluate(ds, None, AS_OF)
+    r = row(cr, "P1")
+    # c1: 2023-09-27 -> 2023-10-18 with the 2023 holiday 29 Sep – 6 Oct, counted from the day
+    # after receipt: 28 Sep (1), 9–13 Oct (5), 16–18 Oct (3) = 9 working days.
+    assert credit.working_days(pd.Series(pd.to_datetime(["2023-09-27"])),
+                               pd.Series(pd.to_datetime(["2023-10-18"]))).tolist() == [9.0]
+    assert r["share_handled_in_time"] == pytest.approx(1 / 3, abs=1e-4)
+    # 2 late of 3 due -> 10 × 2/3 points.
+    assert r["c_handling_time"] == pytest.approx(10 * 2 / 3, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# score components and grades
+# --------------------------------------------------------------------------------------------
+
+
+def test_worked_example_of_the_score():
+    ds = make_ds(
+        [provider("P1", mlps_level=3, mlps_evaluated_on="2023-01-10")],  # expired (12 months)
+        [app("A1", "P1"), app("A2", "P1", info_updated_on="2023-01-01",
+                             last_release_on="2024-03-01")],
+        [complaint("c1", "A1", "2024-03-01", "2024-03-05", True),
+         complaint("c2", "A1", "2024-03-02", "2024-03-05", False),
+         complaint("c3", "A2", "2024-04-01", "2024-04-03", False),
+         complaint("c4", "A2", "2024-04-02", "2024-04-03", False)],
+        [violation("v1", "P1", "2024-01-10", "major", rectify_by="2024-02-10",
+                   rectified="2024-02-01")],
+        [{"app_id": "A1", "criterion_id": "S11_security_certification", "value": "true",
+          "assessed_on": "2024-01-01", "value_num": 1.0}],
+    )
+    r = row(credit.evaluate(ds, None, AS_OF), "P1")
+    # complaint rate: 4 complaints / 2 apps = 2 per app; full at 5 -> 10 × 2/5 = 4
+    assert r["c_complaint_rate"] == pytest.approx(4.0)
+    # substantiated: 1 of 4 decided -> 15 × 0.25 = 3.75
+    assert r["c_substantiated_share"] == pytest.approx(3.75)
+    assert r["c_handling_time"] == 0.0
+    # one major violation: 8 points (rectified in time: no unrectified points)
+    assert r["c_violations"] == pytest.approx(8.0)
+    assert r["c_unrectified"] == 0.0
+    # one of two apps released after its filing was updated: 10 × 1/2
+    assert r["c_filing_outdated"] == pytest.approx(5.0)
+    # level 3 evaluated 2023-01-10 + 12 months < as_of
+    assert r["c_mlps_expired"] == pytest.approx(10.0)
+    # one of two apps certified: 5 × 1/2; not a clean record (a violation, a substantiated one)
+    assert r["c_security_certification"] == pytest.approx(2.5)
+    assert r["c_clean_record"] == 0.0
+    # 100 − 4 − 3.75 − 8 − 5 − 10 + 2.5 = 71.75 -> B
+    assert r["score"] == pytest.approx(71.75)
+    assert r["grade"] == "B"
+    # No province and no list given: every app counts as listed, so c1 puts P1 on the grey list.
+    assert r["list"] == "grey" and r["reasons"] == "substantiated_complaint_listed_app"
+
+
+def test_component_registry_is_complete_and_documented():
+    assert set(credit.COMPONENTS) == set(credit.CreditParams().points)
+    for comp in credit.COMPONENTS.values():
+        assert comp.kind in ("deduction", "bonus") and comp.name_zh and comp.name_en
+
+
+@pytest.mark.parametrize(
+    "score, grade",
+    [(100, "A"), (90, "A"), (89.99, "B"), (70, "B"), (69.99, "C"), (40, "C"), (39.99, "D"),
+     (0, "D")],
+)
+def test_grade_thresholds(score, grade):
+    assert credit._grade_kernel(np.array([score]), (90, 70, 40))[0] == grade
+
+
+def test_profile_thresholds_change_the_grade():
+    # A clean provider has 100 (+5 clean bonus, clipped); a substantiated complaint costs
+    # 15 + 2 (rate 1/app) -> 83: B with 90/70/40, A with 80/60/30.
+    ds = make_ds([provider("P1")], [app("A1", "P1")],
+                 [complaint("c1", "A1", "2024-05-01", "2024-05-02", True)])
+    assert row(credit.evaluate(ds, None, AS_OF, listed_apps=[]), "P1")["grade"] == "B"
+    prof = SimpleNamespace(code=None, ban_months=6, credit=SimpleNamespace(
+        thresholds={"A": 80, "B": 60, "C": 30}), mlps=SimpleNamespace(validity_months={3: 12}))
+    r = row(credit.evaluate_for_profile(ds, prof, AS_OF, listed_apps=[]), "P1")
+    assert r["score"] == pytest.approx(83.0) and r["grade"] == "A"
+
+
+def test_direct_downgrade_to_d_within_the_window_only():
+    ds = make_ds(
+        [provider("P1"), provider("P2"), provider("P3")],
+        [app("A1", "P1"), app("A2", "P2"), app("A3", "P3")],
+        violations=[
+            # serious, rectified in time, 5 months ago: score 80 (B) but direct downgrade.
+            violation("v1", "P1", "2024-01-20", "serious", rectify_by="2024-02-20",
+                      rectified="2024-02-10"),
+            # serious 30 months ago: outside the 24-month window, no downgrade.
+            violation("v2", "P2", "2021-12-01", "serious", rectify_by="2022-01-01",
+                      rectified="2021-12-20"),
+            # minor but fraud.
+            violation("v3", "P3", "2024-03-01", "minor", fraud=True, rectify_by="2024-04-01",
+                      rectified="2024-03-10"),
+        ],
+    )
+    cr = credit.evaluate(ds, None, AS_OF)
+    p1, p2, p3 = (row(cr, p) for p in ("P1", "P2", "P3"))
+    assert p1["score"] == pytest.approx(80.0) and p1["grade"] == "D"
+    assert p1["downgrade"] == "serious_violation"
+    assert p2["grade"] == "A" and p2["downgrade"] == ""
+    assert p3["grade"] == "D" and p3["downgrade"] == "fraud"
+
+
+def test_mlps_validity_by_level():
+    ds = make_ds(
+        [provider("L3", mlps_level=3, mlps_evaluated_on="2023-05-01"),  # 14 months: expired
+         provider("L2", mlps_level=2, mlps_evaluated_on="2023-05-01"),  # 24 months: current
+         provider("L1", mlps_level=1, mlps_evaluated_on=None),  # level 1: no evaluation needed
+         provider("L5", mlps_level=5, mlps_evaluated_on="2024-02-01"),  # as level 4: 6 months
+         provider("NO", mlps_level=None, mlps_evaluated_on=None)],  # no MLPS filing
+    )
+    cr = credit.evaluate(ds, None, AS_OF)
+    got = cr.providers.set_index("provider_id")["c_mlps_expired"].to_dict()
+    assert got == {"L1": 0.0, "L2": 0.0, "L3": 10.0, "L5": 0.0, "NO": 10.0}
+    later = credit.evaluate(ds, None, "2024-08-02")
+    assert row(later, "L5")["c_mlps_expired"] == 10.0
+
+
+# --------------------------------------------------------------------------------------------
+# the status machine
+# --------------------------------------------------------------------------------------------
+
+
+def _prev(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["provider_id", "list", "ban_until", "decided_on"])
+
+
+def test_white_to_grey_by_substantiated_complaint_on_a_listed_app():
+    ds = make_ds([provider("P1"), provider("P2")], [app("A1", "P1"), app("A2", "P2")],
+                 [complaint("c1", "A1", "2024-05-01", "2024-05-10", True),
+                  complaint("c2", "A2", "2024-05-01", "2024-05-10", True)])
+    cr = credit.evaluate(ds, None, AS_OF, listed_apps=["A1"])
+    p1, p2 = row(cr, "P1"), row(cr, "P2")
+    assert p1["grade"] == "B" and p1["list"] == "grey"
+    assert p1["reasons"] == "substantiated_complaint_listed_app"
+    assert p1["decided_on"] == pd.Timestamp(AS_OF)
+    assert p2["list"] == "white"  # A2 is not on the province's list
+    h = cr.history.set_index("provider_id").loc["P1"]
+    assert (h["from"], h["to"], h["reason"]) == ("white", "grey",
+                                                 "substantiated_complaint_listed_app")
+
+
+def test_listed_apps_default_to_the_province_submissions():
+    ds = make_ds([provider("P1")], [app("A1", "P1")],
+                 [complaint("c1", "A1", "2024-05-01", "2024-05-10", True)],
+                 submissions=[{"app_id": "A1", "province_code": "31",
+                               "submitted_on": "2024-01-01", "mandated_use": False,
+                               "batch": "1"}])
+    assert row(credit.evaluate(ds, None, AS_OF, province="31"), "P1")["list"] == "grey"
+    # Guangdong (the domicile) has not received A1: P1 stays white there.
+    assert row(credit.evaluate(ds, None, AS_OF, province="44"), "P1")["list"] == "white"
+
+
+def test_white_to_grey_by_grade_c():
+    # two major violations (16) + both unrectified past the deadline (20) = 64 -> C.
+    ds = make_ds([provider("P1")], [app("A1", "P1")], violations=[
+        violation("v1", "P1", "2024-01-10", "major", rectify_by="2024-03-01"),
+        violation("v2", "P1", "2024-02-10", "major", rectify_by="2024-04-01")])
+    r = row(credit.evaluate(ds, None, AS_OF), "P1")
+    assert r["score"] == pytest.approx(64.0) and r["grade"] == "C"
+    assert r["list"] == "grey" and r["reasons"] == "grade_c"
+    assert pd.isna(r["ban_until"])
+
+
+def test_grey_to_black_by_a_repeat_violation():
+    ds = make_ds([provider("P1"), provider("P2")], [app("A1", "P1"), app("A2", "P2")],
+                 violations=[violation("v1", "P1", "2024-03-01", "minor",
+                                       rectify_by="2024-04-01", rectified="2024-03-15"),
+                             violation("v2", "P2", "2024-03-01", "minor",
+                                       rectify_by="2024-04-01", rectified="2024-03-15")])
+    prev = _prev([{"provider_id": "P1", "list": "grey", "ban_until": "",
+                   "decided_on": "2024-01-01"},
+                  {"provider_id": "P2", "list": "white", "ban_until": "",
+                   "decided_on": "2024-01-01"}])
+    cr = credit.evaluate(ds, None, AS_OF, prev)
+    p1, p2 = row(cr, "P1"), row(cr, "P2")
+    assert p1["list"] == "black" and p1["reasons"] == "repeat_violation_while_grey"
+    assert p1["ban_until"] == pd.Timestamp("2024-12-30")  # as_of + 6 months
+    assert p1["decided_on"] == pd.Timestamp(AS_OF)
+    assert p2["list"] == "white"  # the same violation while white: grade only
+    # A violation found before the grey decision is not a repeat.
+    prev.loc[0, "decided_on"] = "2024-03-01"
+    assert row(credit.evaluate(ds, None, AS_OF, prev), "P1")["list"] == "grey"
+
+
+def test_black_by_fraud_with_profile_ban_length():
+    ds = make_ds([provider("P1")], [app("A1", "P1")], violations=[
+        violation("v1", "P1", "2024-06-01", "minor", fraud=True, rectify_by="2024-07-01")])
+    gd = SimpleNamespace(code=None, ban_months=24, credit=None, mlps=None)  # Guangdong: 2 years
+    r = row(credit.evaluate(ds, gd, AS_OF), "P1")
+    assert r["list"] == "black" and r["grade"] == "D"
+    assert r["reasons"] == "fraud"
+    assert r["ban_until"] == pd.Timestamp("2026-06-30")
+    assert row(credit.evaluate(ds, None, AS_OF), "P1")["ban_until"] == pd.Timestamp("2024-12-30")
+    # Explicit parameters without a profile, the date in second place.
+    r = row(credit.evaluate(ds, AS_OF, ban_months=24), "P1")
+    assert r["ban_until"] == pd.Timestamp("2026-06-30")
+
+
+def test_grade_d_with_unrectified_serious_violation_is_black_rectified_is_grey():
+    ds = make_ds([provider("P1"), provider("P2")], [app("A1", "P1"), app("A2", "P2")],
+                 violations=[
+                     violation("v1", "P1", "2024-01-10", "serious", rectify_by="2024-03-01"),
+                     violation("v2", "P2", "2024-01-10", "serious", rectify_by="2024-03-01",
+                               rectified="2024-02-20")])
+    cr = credit.evaluate(ds, None, AS_OF)
+    p1, p2 = row(cr, "P1"), row(cr, "P2")
+    assert p1["grade"] == "D" and p1["list"] == "black"
+    assert p1["reasons"] == "serious_violation;grade_d_unrectified_serious"
+    assert p2["grade"] == "D" and p2["list"] == "grey"
+    assert p2["reasons"] == "serious_violation;grade_d"
+    # Not yet past the deadline: not black.
+    early = credit.evaluate(ds, None, "2024-02-15")
+    assert row(early, "P1")["list"] == "grey"
+
+
+def test_ban_in_force_is_reported_and_vetoes():
+    ds = make_ds([provider("P1"), provider("P2")], [app("A1", "P1"), app("A2", "P2")])
+    prev = _prev([{"provider_id": "P1", "list": "black", "ban_until": "2024-12-31",
+                   "decided_on": "2024-01-01"}])
+    prev["reasons"] = "fraud"
+    cr = credit.evaluate(ds, None, AS_OF, prev)
+    r = row(cr, "P1")
+    assert r["list"] == "black" and r["ban_until"] == pd.Timestamp("2024-12-31")
+    assert r["decided_on"] == pd.Timestamp("2024-01-01")
+    assert r["reasons"] == "fraud;ban_in_force"
+    assert cr.history.empty
+    assert credit.banned_providers(cr, AS_OF) == ["P1"]
+    assert credit.banned_providers(cr, "2024-12-30") == ["P1"]
+    assert credit.banned_providers(cr, "2024-12-31") == []  # ban_until: first free day
+    assert credit.banned_providers(cr.providers, AS_OF) == ["P1"]
+
+
+def test_ban_expiry_returns_to_grey_not_white():
+    ds = make_ds([provider("P1")], [app("A1", "P1")])
+    prev = _prev([{"provider_id": "P1", "list": "black", "ban_until": "2024-05-01",
+                   "decided_on": "2023-11-01"}])
+    cr = credit.evaluate(ds, None, AS_OF, prev)
+    r = row(cr, "P1")
+    assert r["grade"] == "A" and r["list"] == "grey" and r["reasons"] == "ban_expired"
+    assert r["decided_on"] == pd.Timestamp("2024-05-01") and pd.isna(r["ban_until"])
+    assert credit.banned_providers(cr, AS_OF) == []
+    h = cr.history
+    assert h[["from", "to", "on", "reason"]].values.tolist() == [
+        ["black", "grey", pd.Timestamp("2024-05-01"), "ban_expired"]]
+    # After the observation period (12 months from the ban's end) with no new finding: white.
+    later = credit.evaluate(ds, None, "2025-05-01", cr.providers)
+    assert row(later, "P1")["list"] == "white"
+    assert later.history["reason"].tolist() == ["grey_cleared"]
+
+
+def test_findings_during_a_ban_count_when_it_ends():
+    ds = make_ds([provider("P1")], [app("A1", "P1")], violations=[
+        violation("v1", "P1", "2024-03-01", "minor", rectify_by="2024-04-01",
+                  rectified="2024-03-10")])
+    prev = _prev([{"provider_id": "P1", "list": "black", "ban_until": "2024-05-01",
+                   "decided_on": "2023-11-01"}])
+    cr = credit.evaluate(ds, None, AS_OF, prev)
+    r = row(cr, "P1")
+    assert r["list"] == "black" and r["reasons"] == "repeat_violation_while_grey"
+    assert cr.history[["from", "to"]].values.tolist() == [["black", "grey"], ["grey", "black"]]
+
+
+def test_chained_runs_through_published_csv_are_reproducible():
+    ds = make_ds(
+        [provider("P1"), provider("P2"), provider("P3")],
+        [app("A1", "P1"), app("A2", "P2"), app("A3", "P3")],
+        [complaint("c1", "A1", "2024-02-01", "2024-02-05", True)],
+        [violation("v1", "P2", "2024-03-01", "minor", fraud=True, rectify_by="2024-04-01"),
+         violation("v2", "P1", "2024-05-01", "minor", rectify_by="2024-06-01",
+                   rectified="2024-05-10")],
+    )
+    first = credit.evaluate(ds, None, "2024-03-31")
+    assert row(first, "P1")["list"] == "grey" and row(first, "P2")["list"] == "black"
+    # Round-trip through CSV text as a published credit.csv would be read back.
+    buf = io.StringIO()
+    first.providers.to_csv(buf, index=False)
+    prev = pd.read_csv(io.StringIO(buf.getvalue()), dtype=str, keep_default_na=False)
+    a = credit.evaluate(ds, None, AS_OF, prev)
+    b = credit.evaluate(ds, None, AS_OF, first.providers)
+    pd.testing.assert_frame_equal(a.providers, b.providers)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    assert row(a, "P1")["list"] == "black"  # v2 while grey
+    assert row(a, "P2")["list"] == "black" and row(a, "P2")["decided_on"] == pd.Timestamp(
+        "2024-03-31")
+    assert row(a, "P3")["list"] == "white"
+
+
+def test_determinism_and_row_order_invariance():
+    ds = make_ds(
+        [provider(f"P{i}") for i in range(6)],
+        [app(f"A{i}", f"P{i}") for i in range(6)],
+        [complaint(f"c{i}", f"A{i % 6}", f"2024-0{1 + i % 5}-0{1 + i % 7}",
+                   None if i % 4 == 0 else f"2024-0{1 + i % 5}-2{i % 8}", i % 3 == 0,
+                   channel=["hotline", "web", "app"][i % 3])
+         for i in range(30)],
+        [violation(f"v{i}", f"P{i % 6}", f"2023-1{i % 3}-01", ["minor", "major", "serious"][i % 3],
+                   rectify_by="2024-01-01") for i in range(9)],
+    )
+    a = credit.evaluate(ds, None, AS_OF)
+    shuffled = SimpleNamespace(**{k: v.sample(frac=1.0, random_state=1)
+                                  for k, v in ds.tables.items()})
+    b = credit.evaluate(shuffled, None, AS_OF)
+    pd.testing.assert_frame_equal(a.providers, b.providers)
+    pd.testing.assert_frame_equal(a.history, b.history)
+    pd.testing.assert_frame_equal(a.complaints, b.complaints)
+    assert set(a.providers["list"]) >= {"grey"}
+    assert (a.providers.loc[a.providers["list"] != "white", "reasons"] != "").all()
+
+
+def test_rows_after_as_of_change_nothing():
+    base = {"providers": [provider("P1")], "apps": [app("A1", "P1")]}
+    ds = make_ds(**base, complaints=[complaint("c1", "A1", "2024-05-01", "2024-05-03", False)])
+    later = make_ds(**base, complaints=[
+        complaint("c1", "A1", "2024-05-01", "2024-05-03", False),
+        complaint("c2", "A1", "2024-07-01", "2024-07-03", True)],
+        violations=[violation("v1", "P1", "2024-07-05", "serious", fraud=True)])
+    pd.testing.assert_frame_equal(credit.evaluate(ds, None, AS_OF).providers,
+                                  credit.evaluate(later, None, AS_OF).providers)
+
+
+# --------------------------------------------------------------------------------------------
+# complaint statistics and personal data
+# --------------------------------------------------------------------------------------------
+
+
+def test_complaint_stats_aggregates_only():
+    ds = make_ds(
+        [provider("P1", province_code="44"), provider("P2", province_code="11")],
+        [app("A1", "P1"), app("A2", "P2")],
+        [complaint("c1", "A1", "2024-05-06", "2024-05-08", True, category="ads"),
+         complaint("c2", "A1", "2024-05-06", "2024-05-29", False, channel="web"),
+         complaint("c3", "A1", "2024-06-25"),
+         complaint("c4", "A2", "2024-05-06", None)],
+        submissions=[{"app_id": "A1", "province_code": p, "submitted_on": "2024-01-01",
+                      "mandated_use": False, "batch": "1"} for p in ("44", "31")],
+    )
+    st = credit.complaint_stats(ds, AS_OF)
+    gd = st[(st["province_code"] == "44") & (st["dimension"] == "all")].iloc[0]
+    # c1 2 working days (in time), c2 17 (late), c3 open and not yet due.
+    assert (gd["n_complaints"], gd["n_substantiated"], gd["n_resolved"], gd["n_open"]) == (
+        3, 1, 2, 1)
+    assert gd["share_within_limit"] == pytest.approx(0.5)
+    assert gd["median_working_days"] == pytest.approx(9.5)
+    bj = st[(st["province_code"] == "11") & (st["dimension"] == "all")].iloc[0]
+    assert bj["n_overdue"] == 1 and bj["share_within_limit"] == 0.0
+    cats = st[(st["province_code"] == "44") & (st["dimension"] == "category")]
+    assert dict(zip(cats["value"], cats["n_complaints"])) == {"ads": 1, "fees": 2}
+    by_sub = credit.complaint_stats(ds, AS_OF, by="submissions")
+    assert set(by_sub["province_code"]) == {"31", "44"}
+    # No contact data or text anywhere in any output.
+    cr = credit.evaluate(ds, None, AS_OF)
+    for out in (st, by_sub, cr.providers, cr.complaints, cr.history):
+        assert not {"contact", "text"} & set(out.columns)
+        blob = out.to_csv()
+        assert "13812345678" not in blob and "张三" not in blob
+
+
+# --------------------------------------------------------------------------------------------
+# input checks
+# --------------------------------------------------------------------------------------------
+
+
+def test_parameter_and_input_errors():
+    ds = make_ds([provider("P1")], [app("A1", "P1")])
+    with pytest.raises(ValueError, match="'as_of' parameter of credit.evaluate"):
+        credit.evaluate(ds, None, "not a date")
+    with pytest.raises(ValueError, match="'thresholds' parameter"):
+        credit.evaluate(ds, None, AS_OF, thresholds=(70, 90, 40))
+    with pytest.raises(ValueError, match="'ban_months' parameter"):
+        credit.evaluate(ds, None, AS_OF, ban_months=0)
+    with pytest.raises(ValueError, match="'by' parameter"):
+        credit.complaint_stats(ds, AS_OF, by="city")
+    broken = make_ds([provider("P1")], [app("A1", "P1")])
+    broken.tables["violations"] = broken.violations.drop(columns=["severity"])
+    with pytest.raises(DataError, match="violations:severity"):
+        credit.evaluate(broken, None, AS_OF)
+    bad_prev = _prev([{"provider_id": "P1", "list": "purple", "ban_until": "",
+                       "decided_on": ""}])
+    with pytest.raises(DataError, match="white/grey/black"):
+        credit.evaluate(ds, None, AS_OF, bad_prev)
+    with pytest.raises(TypeError, match="'cr' parameter"):
+        credit.banned_providers(["P1"], AS_OF)
