@@ -1,0 +1,497 @@
+"""Panel aggregation: expert scores of panel criteria -> one score per (province, app, criterion).
+
+Interface fixed by docs/architecture.md, "Panel aggregation"::
+
+    res = panel.aggregate(panel_scores, experts, apps, *, reducer="trimmed_mean",
+                          min_raters=3, final_round="last")            # -> PanelResult
+
+What happens, in order (all vectorised: integer codes, one sort, groupby built-ins; the only
+Python loops run over (province, round, criterion) groups for agreement and over provinces
+for rater diagnostics):
+
+1. rows with a missing score are dropped (not scored);
+2. **conflicts of interest**: a score is removed when the app's provider is among the
+   expert's declared ``conflicts`` (``experts.conflicts`` holds provider_ids, joined by
+   ``;``); every removed row is reported in ``res.conflicts``;
+3. **Delphi rounds**: with ``final_round="last"`` the latest round in which an item
+   (province, app, criterion) still has scores is the one aggregated; an int picks that round;
+4. **reducer** from the :data:`REDUCERS` registry (``mean``, ``median``, ``trimmed_mean``);
+5. fewer than ``min_raters`` scores after conflict removal -> ``score`` NaN and
+   ``insufficient_panel=True`` (an item whose every score was conflicted appears with 0);
+6. **agreement** per (province, round, criterion) over *all* rounds: ICC(2,1) and ICC(2,k)
+   and Kendall's W pooled over complete blocks (apps scored by the same set of experts),
+   Krippendorff's alpha (interval) on everything (missing cells allowed);
+7. **rater diagnostics** per (province, expert) on the aggregated round, across criteria
+   (see :func:`evalkit.stats.rater_diagnostics`).
+
+The result does not depend on the row order of the inputs: rows are put into a canonical
+order (sorted integer codes) before any floating-point sum.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from pandas.core.groupby import SeriesGroupBy
+
+from . import stats
+from .errors import EvalkitError
+
+__all__ = [
+    "REDUCERS",
+    "PanelError",
+    "PanelResult",
+    "aggregate",
+    "get_reducer",
+]
+
+Reducer = Callable[[SeriesGroupBy], pd.Series]
+
+TRIM_MIN_RATERS = 5
+"""Trimmed mean drops the highest and the lowest score only from this many raters up."""
+
+_KEYS = ["province_code", "app_id", "criterion_id"]
+_SCORE_COLS = ["province_code", "round", "app_id", "expert_id", "criterion_id", "score"]
+
+
+class PanelError(EvalkitError, ValueError):
+    """Invalid input or parameter to :func:`aggregate` (also a :class:`ValueError`)."""
+
+
+# ------------------------------------------------------------------------------------------
+# reducers: a named registry
+# ------------------------------------------------------------------------------------------
+
+
+def _mean(g: SeriesGroupBy) -> pd.Series:
+    """Arithmetic mean of the panel's scores."""
+    return g.mean()
+
+
+def _median(g: SeriesGroupBy) -> pd.Series:
+    """Median of the panel's scores."""
+    return g.median()
+
+
+def _trimmed_mean(g: SeriesGroupBy) -> pd.Series:
+    """Mean after dropping the highest and the lowest score (one each) when there are at
+    least :data:`TRIM_MIN_RATERS` scores; the plain mean otherwise.
+
+    Vectorised: ``(sum - min - max) / (count - 2)`` from groupby built-ins, no per-group
+    Python function.
+    """
+    s, c, lo, hi = g.sum(), g.count(), g.min(), g.max()
+    trimmed = (s - lo - hi) / (c - 2)
+    return trimmed.where(c >= TRIM_MIN_RATERS, s / c)
+
+
+REDUCERS: dict[str, Reducer] = {
+    "mean": _mean,
+    "median": _median,
+    "trimmed_mean": _trimmed_mean,
+}
+"""Panel reducers by name: each takes the scores grouped by item (a ``SeriesGroupBy``) and
+returns one value per group using groupby built-ins only."""
+
+
+def get_reducer(name: str, *, func: str = "get_reducer") -> Reducer:
+    """Return the reducer registered as ``name``; unknown names raise :class:`PanelError`
+    with a "Did you mean …? Available: …" hint."""
+    if isinstance(name, str) and name in REDUCERS:
+        return REDUCERS[name]
+    available = ", ".join(sorted(REDUCERS))
+    hint = ""
+    if isinstance(name, str):
+        close = difflib.get_close_matches(name, list(REDUCERS), n=1, cutoff=0.5)
+        if close:
+            hint = f" Did you mean {close[0]!r}?"
+    raise PanelError(
+        f"The 'reducer' parameter of {func} must be a registered reducer name; got {name!r} "
+        f"instead.{hint} Available: {available}."
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# result
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PanelResult:
+    """Outcome of :func:`aggregate` (columns as in docs/architecture.md).
+
+    scores
+        province_code, app_id, criterion_id, score (0-10, NaN if insufficient), n_raters,
+        insufficient_panel, round (the round aggregated).
+    conflicts
+        the removed rows: province_code, round, app_id, expert_id, criterion_id, provider_id.
+    agreement
+        per (province_code, round, criterion_id): icc (ICC(2,1)), icc_k (ICC(2,k)),
+        kendall_w, kendall_chi2, kendall_df, kendall_p, alpha (interval), n_apps, n_raters,
+        n_apps_complete (apps in complete blocks of at least 2 apps, used by ICC and W).
+    raters
+        per (province_code, expert_id): offset, loo_corr, offset_z, loo_z, outlier, n_scores.
+    """
+
+    scores: pd.DataFrame
+    conflicts: pd.DataFrame
+    agreement: pd.DataFrame
+    raters: pd.DataFrame
+    reducer: str
+    min_raters: int
+
+    def _repr_html_(self) -> str:
+        n_ins = int(self.scores["insufficient_panel"].sum())
+        n_out = int(self.raters["outlier"].sum()) if len(self.raters) else 0
+        summary = (
+            f"<p><b>Panel aggregation</b> (reducer <code>{html.escape(self.reducer)}</code>, "
+            f"min_raters {self.min_raters}): {len(self.scores)} items, {n_ins} with an "
+            f"insufficient panel; {len(self.conflicts)} conflicted scores removed; "
+            f"{n_out} outlier rater(s).</p>"
+        )
+        return (
+            summary
+            + "<p>Agreement (first 20 rows)</p>"
+            + self.agreement.head(20).to_html(index=False, float_format=lambda v: f"{v:.3f}")
+        )
+
+
+# ------------------------------------------------------------------------------------------
+# aggregate
+# ------------------------------------------------------------------------------------------
+
+
+def _require(frame: pd.DataFrame, name: str, cols: list[str]) -> None:
+    if not isinstance(frame, pd.DataFrame):
+        raise PanelError(
+            f"The '{name}' parameter of aggregate must be a pandas DataFrame; got "
+            f"{type(frame).__name__} instead."
+        )
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise PanelError(
+            f"The '{name}' parameter of aggregate must have the columns {cols}; got a frame "
+            f"missing {missing} instead."
+        )
+
+
+def _conflict_mask(
+    expert_id: pd.Series, provider_id: pd.Series, experts: pd.DataFrame
+) -> np.ndarray:
+    """True where the row's expert declared a conflict with the row's provider."""
+    ex = experts[["expert_id", "conflicts"]].copy()
+    ex["conflicts"] = ex["conflicts"].fillna("").astype(str).str.split(";")
+    pairs = ex.explode("conflicts")
+    pairs["conflicts"] = pairs["conflicts"].str.strip()
+    pairs = pairs[pairs["conflicts"].fillna("") != ""]
+    if pairs.empty:
+        return np.zeros(len(expert_id), dtype=bool)
+    declared = pd.MultiIndex.from_arrays(
+        [pairs["expert_id"].astype(str), pairs["conflicts"].astype(str)]
+    )
+    rows = pd.MultiIndex.from_arrays([expert_id.astype(str), provider_id.astype(str).fillna("")])
+    return np.asarray(rows.isin(declared)) & provider_id.notna().to_numpy()
+
+
+def aggregate(
+    panel_scores: pd.DataFrame,
+    experts: pd.DataFrame,
+    apps: pd.DataFrame,
+    *,
+    reducer: str = "trimmed_mean",
+    min_raters: int = 3,
+    final_round: Literal["last"] | int = "last",
+    outlier_threshold: float = 3.5,
+) -> PanelResult:
+    """Aggregate expert panel scores per (province, app, criterion).
+
+    Parameters
+    ----------
+    panel_scores : DataFrame
+        ``province_code, round, app_id, expert_id, criterion_id, score`` (dataset contract v1).
+    experts : DataFrame
+        ``expert_id, conflicts`` (``;``-joined provider_ids).
+    apps : DataFrame
+        ``app_id, provider_id``.
+    reducer : {"mean", "median", "trimmed_mean"}, default "trimmed_mean"
+        Name in :data:`REDUCERS`.
+    min_raters : int, default 3
+        Fewer scores than this after conflict removal gives NaN and ``insufficient_panel``.
+    final_round : "last" or int, default "last"
+        Delphi round to aggregate: the latest one per item, or a fixed round number.
+    outlier_threshold : float, default 3.5
+        Robust-z cut-off for outlier raters (see :func:`evalkit.stats.rater_diagnostics`).
+
+    Returns
+    -------
+    PanelResult
+
+    Raises
+    ------
+    PanelError
+        Missing columns, an unknown reducer, a bad ``min_raters``/``final_round``, or the same
+        expert scoring the same item twice in one round.
+    """
+    fn = get_reducer(reducer, func="aggregate")
+    if (
+        isinstance(min_raters, bool)
+        or not isinstance(min_raters, (int, np.integer))
+        or min_raters < 1
+    ):
+        raise PanelError(
+            f"The 'min_raters' parameter of aggregate must be a positive int; got {min_raters!r} instead."
+        )
+    if not (
+        final_round == "last"
+        or (isinstance(final_round, (int, np.integer)) and not isinstance(final_round, bool))
+    ):
+        raise PanelError(
+            f"The 'final_round' parameter of aggregate must be 'last' or an int; got {final_round!r} instead."
+        )
+    _require(panel_scores, "panel_scores", _SCORE_COLS)
+    _require(experts, "experts", ["expert_id", "conflicts"])
+    _require(apps, "apps", ["app_id", "provider_id"])
+
+    s = panel_scores[_SCORE_COLS]
+    s = s[s["score"].notna()]
+    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
+
+    # canonical integer codes (sorted), then one lexsort: results do not depend on row order
+    prov_u, prov = _codes(s["province_code"])
+    app_u, app = _codes(s["app_id"])
+    exp_u, exp = _codes(s["expert_id"])
+    crit_u, crit = _codes(s["criterion_id"])
+    score = s["score"].to_numpy(dtype=np.float64)
+    order = np.lexsort((exp, app, crit, rnd, prov))
+    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
+
+    dup = _duplicated(prov, rnd, app, exp, crit)
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise PanelError(
+            f"The 'panel_scores' parameter of aggregate must hold one score per (province_code, "
+            f"round, app_id, expert_id, criterion_id); got {int(dup.sum())} duplicate row(s) "
+            f"instead, e.g. ({prov_u[prov[i]]}, {rnd[i]}, {app_u[app[i]]}, {exp_u[exp[i]]}, "
+            f"{crit_u[crit[i]]})."
+        )
+
+    # 1. conflicts of interest
+    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
+    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
+    conflict = _conflict_mask(
+        pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts
+    )
+    conflicts = pd.DataFrame(
+        {
+            "province_code": prov_u[prov[conflict]],
+            "round": pd.array(rnd[conflict], dtype="Int64"),
+            "app_id": app_u[app[conflict]],
+            "expert_id": exp_u[exp[conflict]],
+            "criterion_id": crit_u[crit[conflict]],
+            "provider_id": provider[conflict].astype(str),
+        }
+    )
+    n_apps = app_u.size
+    n_crit = crit_u.size
+    item_all = (prov.astype(np.int64) * n_apps + app) * n_crit + crit  # canonical item code
+    keep = ~conflict
+    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
+    item = item_all[keep]
+
+    # 2. Delphi: which round is aggregated
+    frame = pd.DataFrame({"item": item, "round": rnd, "score": score, "exp": exp})
+    if final_round == "last":
+        last = frame.groupby("item", sort=False)["round"].transform("max").to_numpy()
+        final = rnd == last
+    else:
+        final = rnd == int(final_round)
+    f_frame = frame[final]
+
+    # 3. reduce (groupby built-ins only)
+    g = f_frame.groupby("item", sort=True)["score"]
+    reduced = fn(g)
+    n_raters = g.count()
+    rounds = f_frame.groupby("item", sort=True)["round"].first()
+    universe = np.unique(item_all)
+    reduced = reduced.reindex(universe)
+    n_r = n_raters.reindex(universe, fill_value=0).to_numpy(dtype=np.int64)
+    insufficient = n_r < int(min_raters)
+    scores = pd.DataFrame(
+        {
+            "province_code": prov_u[universe // (n_apps * n_crit)],
+            "app_id": app_u[(universe // n_crit) % n_apps],
+            "criterion_id": crit_u[universe % n_crit],
+            "score": np.where(insufficient, np.nan, reduced.to_numpy(dtype=np.float64)),
+            "n_raters": n_r,
+            "insufficient_panel": insufficient,
+            "round": pd.array(rounds.reindex(universe).to_numpy(), dtype="Int64"),
+        }
+    )
+
+    for col in ("province_code", "app_id", "criterion_id"):
+        scores[col] = scores[col].astype(str)
+    for col in ("province_code", "app_id", "expert_id", "criterion_id", "provider_id"):
+        conflicts[col] = conflicts[col].astype(str)
+
+    agreement = _agreement(prov, rnd, app, exp, crit, score, prov_u, crit_u)
+    raters = _raters(
+        prov[final],
+        app[final],
+        exp[final],
+        crit[final],
+        score[final],
+        prov_u,
+        exp_u,
+        n_crit,
+        outlier_threshold,
+    )
+    return PanelResult(scores, conflicts, agreement, raters, reducer, int(min_raters))
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted uniques (as object array of str) and int64 codes of a key column."""
+    codes, uniques = pd.factorize(col.astype(str), sort=True)
+    return np.asarray(uniques, dtype=object), codes.astype(np.int64)
+
+
+def _duplicated(*cols: np.ndarray) -> np.ndarray:
+    """Rows equal to the previous row on every column (input is lexsorted on these)."""
+    same = np.ones(cols[0].size, dtype=bool)
+    same[0:1] = False
+    for c in cols:
+        same[1:] &= c[1:] == c[:-1]
+    return same
+
+
+def _agreement(
+    prov: np.ndarray,
+    rnd: np.ndarray,
+    app: np.ndarray,
+    exp: np.ndarray,
+    crit: np.ndarray,
+    score: np.ndarray,
+    prov_u: np.ndarray,
+    crit_u: np.ndarray,
+) -> pd.DataFrame:
+    """Agreement per (province, round, criterion): a loop over those groups only."""
+    cols = [
+        "province_code",
+        "round",
+        "criterion_id",
+        "icc",
+        "icc_k",
+        "kendall_w",
+        "kendall_chi2",
+        "kendall_df",
+        "kendall_p",
+        "alpha",
+        "n_apps",
+        "n_raters",
+        "n_apps_complete",
+    ]
+    if score.size == 0:
+        return _typed_agreement(pd.DataFrame({c: [] for c in cols}))
+    # rows arrive sorted by (province, round, criterion, app, expert): groups are contiguous
+    brk = (
+        np.flatnonzero((prov[1:] != prov[:-1]) | (rnd[1:] != rnd[:-1]) | (crit[1:] != crit[:-1]))
+        + 1
+    )
+    starts = np.concatenate(([0], brk))
+    ends = np.concatenate((brk, [score.size]))
+    rows = []
+    for a, b in zip(starts, ends):
+        a_u, t = np.unique(app[a:b], return_inverse=True)
+        e_u, r = np.unique(exp[a:b], return_inverse=True)
+        t, r, v = t.astype(np.int64), r.astype(np.int64), score[a:b]
+        alpha = stats._alpha_long(t, v, "interval", a_u.size)[0]
+        blocks = stats._blocks_long(t, r, a_u.size, e_u.size)
+        icc21, icc2k, n_used = stats._icc2_pooled(t, r, v, a_u.size, e_u.size, blocks)
+        w, chi2, df, p = stats._kendall_w_pooled(t, r, v, a_u.size, e_u.size, blocks)
+        rows.append(
+            (
+                prov_u[prov[a]],
+                int(rnd[a]),
+                crit_u[crit[a]],
+                icc21,
+                icc2k,
+                w,
+                chi2,
+                df,
+                p,
+                alpha,
+                int(a_u.size),
+                int(e_u.size),
+                n_used,
+            )
+        )
+    return _typed_agreement(pd.DataFrame(rows, columns=cols))
+
+
+def _typed_agreement(df: pd.DataFrame) -> pd.DataFrame:
+    floats = ["icc", "icc_k", "kendall_w", "kendall_chi2", "kendall_p", "alpha"]
+    ints = ["kendall_df", "n_apps", "n_raters", "n_apps_complete"]
+    df = df.astype({c: "float64" for c in floats} | {c: "int64" for c in ints})
+    df["round"] = df["round"].astype("Int64")
+    df["province_code"] = df["province_code"].astype(str)
+    df["criterion_id"] = df["criterion_id"].astype(str)
+    return df.reset_index(drop=True)
+
+
+def _raters(
+    prov: np.ndarray,
+    app: np.ndarray,
+    exp: np.ndarray,
+    crit: np.ndarray,
+    score: np.ndarray,
+    prov_u: np.ndarray,
+    exp_u: np.ndarray,
+    n_crit: int,
+    threshold: float,
+) -> pd.DataFrame:
+    """Rater diagnostics per province (items = app x criterion, aggregated round)."""
+    parts = []
+    for p in np.unique(prov):
+        sel = prov == p
+        items = app[sel].astype(np.int64) * n_crit + crit[sel]
+        i_u, i_c = np.unique(items, return_inverse=True)
+        e_u, e_c = np.unique(exp[sel], return_inverse=True)
+        d = stats._rater_diagnostics_long(
+            i_c.astype(np.int64), e_c.astype(np.int64), score[sel], i_u.size, e_u.size, threshold
+        )
+        parts.append(
+            pd.DataFrame(
+                {
+                    "province_code": prov_u[p],
+                    "expert_id": exp_u[e_u],
+                    "offset": d.offset,
+                    "loo_corr": d.loo_corr,
+                    "offset_z": d.offset_z,
+                    "loo_z": d.loo_z,
+                    "outlier": d.outlier,
+                    "n_scores": d.n_scores,
+                }
+            )
+        )
+    if not parts:
+        return pd.DataFrame(
+            {
+                "province_code": pd.Series([], dtype=str),
+                "expert_id": pd.Series([], dtype=str),
+                "offset": pd.Series([], dtype="float64"),
+                "loo_corr": pd.Series([], dtype="float64"),
+                "offset_z": pd.Series([], dtype="float64"),
+                "loo_z": pd.Series([], dtype="float64"),
+                "outlier": pd.Series([], dtype=bool),
+                "n_scores": pd.Series([], dtype="int64"),
+            }
+        )
+    out = pd.concat(parts, ignore_index=True)
+    out["province_code"] = out["province_code"].astype(str)
+    out["expert_id"] = out["expert_id"].astype(str)
+    return out

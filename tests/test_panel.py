@@ -1,0 +1,296 @@
+"""Tests for evalkit.panel: conflicts, reducers, Delphi rounds, insufficient panels, agreement."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit import panel, stats
+from evalkit.errors import EvalkitError
+
+
+def _scores(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (province_code, round, app_id, expert_id, criterion_id, score)."""
+    df = pd.DataFrame(
+        rows, columns=["province_code", "round", "app_id", "expert_id", "criterion_id", "score"]
+    )
+    df["round"] = df["round"].astype("Int64")
+    df["score"] = df["score"].astype("float64")
+    df["scored_on"] = pd.Timestamp("2024-05-01")
+    return df
+
+
+APPS = pd.DataFrame({"app_id": ["A1", "A2", "A3"], "provider_id": ["P1", "P2", "P3"]})
+EXPERTS = pd.DataFrame(
+    {
+        "expert_id": [f"E{i}" for i in range(1, 8)],
+        "conflicts": ["P1;P9", "", "P2", "", "", "", ""],
+    }
+)
+
+
+def _one_item(
+    scores: list[float], app: str = "A3", crit: str = "C10_educational_value"
+) -> list[tuple]:
+    return [("11", 1, app, f"E{i + 1}", crit, s) for i, s in enumerate(scores)]
+
+
+def _factory(
+    seed: int, n_apps: int = 12, n_exp: int = 6, rounds: int = 2, lenient: str | None = None
+):
+    """Seeded complete design: every expert scores every app on two criteria, per round."""
+    rng = np.random.default_rng(seed)
+    quality = rng.uniform(3, 9, size=(n_apps, 2))
+    rows = []
+    for rnd in range(1, rounds + 1):
+        noise = 1.5 / rnd  # the panel converges in round 2
+        for a in range(n_apps):
+            for e in range(n_exp):
+                for c, crit in enumerate(["C03_ideological_soundness", "F04_usability"]):
+                    s = (
+                        quality[a, c]
+                        + rng.normal(0, noise)
+                        + (3.0 if f"E{e + 1}" == lenient else 0)
+                    )
+                    rows.append(
+                        ("44", rnd, f"B{a:02d}", f"E{e + 1}", crit, float(np.clip(round(s), 0, 10)))
+                    )
+    apps = pd.DataFrame({"app_id": [f"B{a:02d}" for a in range(n_apps)], "provider_id": "PX"})
+    experts = pd.DataFrame({"expert_id": [f"E{e + 1}" for e in range(n_exp)], "conflicts": ""})
+    return _scores(rows), experts, apps
+
+
+# ------------------------------------------------------------------------------------------
+# reducers
+# ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reducer", "expected"),
+    [
+        ("mean", 4.0),  # (1 + 2 + 3 + 4 + 10) / 5 = 20 / 5
+        ("median", 3.0),  # middle of 1 2 3 4 10
+        ("trimmed_mean", 3.0),  # 5 raters: drop 1 and 10 -> (2 + 3 + 4) / 3
+    ],
+)
+def test_each_reducer_by_hand(reducer, expected):
+    res = panel.aggregate(_scores(_one_item([1, 2, 3, 4, 10])), EXPERTS, APPS, reducer=reducer)
+    row = res.scores.iloc[0]
+    assert row["score"] == expected
+    assert row["n_raters"] == 5 and not row["insufficient_panel"]
+
+
+def test_trimmed_mean_switches_at_five_raters():
+    # 4 raters: plain mean (1 + 2 + 3 + 10) / 4 = 4.0 (trimming would give 2.5)
+    four = panel.aggregate(_scores(_one_item([1, 2, 3, 10])), EXPERTS, APPS)
+    assert four.scores["score"].iloc[0] == 4.0
+    # 5 raters: (1 + 2 + 3 + 4 + 10 - 1 - 10) / 3 = 3.0 (plain mean would be 4.0)
+    five = panel.aggregate(_scores(_one_item([1, 2, 3, 4, 10])), EXPERTS, APPS)
+    assert five.scores["score"].iloc[0] == 3.0
+    # 6 raters with tied extremes: drop ONE 1 and ONE 9 -> (1 + 5 + 5 + 9) / 4 = 5.0
+    six = panel.aggregate(_scores(_one_item([1, 1, 5, 5, 9, 9])), EXPERTS, APPS)
+    assert six.scores["score"].iloc[0] == 5.0
+    assert panel.TRIM_MIN_RATERS == 5
+
+
+@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+def test_reducer_registry_contract(name):
+    """Every registered reducer: one value per group, inside [min, max], exact on constants."""
+    df = pd.DataFrame({"g": [0, 0, 0, 1, 1, 1, 1, 1, 2], "v": [3.0, 5, 4, 1, 9, 2, 8, 5, 7]})
+    out = panel.REDUCERS[name](df.groupby("g")["v"])
+    g = df.groupby("g")["v"]
+    assert list(out.index) == [0, 1, 2]
+    assert (out >= g.min()).all() and (out <= g.max()).all()
+    assert out.loc[2] == 7.0
+    const = panel.REDUCERS[name](pd.Series([6.0] * 7).groupby([0] * 7))
+    assert const.iloc[0] == 6.0
+    assert panel.get_reducer(name) is panel.REDUCERS[name]
+
+
+def test_unknown_reducer_suggests():
+    with pytest.raises(
+        panel.PanelError, match=r"Did you mean 'median'\? Available: mean, median, trimmed_mean"
+    ):
+        panel.aggregate(_scores(_one_item([1, 2, 3])), EXPERTS, APPS, reducer="medain")
+    with pytest.raises(EvalkitError, match="The 'reducer' parameter of get_reducer"):
+        panel.get_reducer("harmonic")
+
+
+# ------------------------------------------------------------------------------------------
+# conflicts and insufficient panels
+# ------------------------------------------------------------------------------------------
+
+
+def test_conflicts_removed_and_reported():
+    """E1 declared P1 (A1's provider) and E3 declared P2 (A2's provider)."""
+    rows = (
+        _one_item([7, 8, 6, 7, 9], app="A1")  # E1 conflicted
+        + _one_item([2, 3, 4, 5, 6], app="A2")  # E3 conflicted
+        + _one_item([5, 5, 5], app="A3")  # nobody conflicted
+    )
+    res = panel.aggregate(_scores(rows), EXPERTS, APPS, reducer="mean")
+    c = res.conflicts.sort_values("app_id").reset_index(drop=True)
+    assert c[["app_id", "expert_id", "provider_id"]].values.tolist() == [
+        ["A1", "E1", "P1"],
+        ["A2", "E3", "P2"],
+    ]
+    assert set(c.columns) >= {"province_code", "app_id", "expert_id", "criterion_id", "provider_id"}
+    s = res.scores.set_index("app_id")
+    # A1 without E1's 7: (8 + 6 + 7 + 9) / 4 = 7.5;  A2 without E3's 4: (2 + 3 + 5 + 6) / 4 = 4
+    assert s.loc["A1", "score"] == 7.5 and s.loc["A1", "n_raters"] == 4
+    assert s.loc["A2", "score"] == 4.0 and s.loc["A2", "n_raters"] == 4
+    assert s.loc["A3", "score"] == 5.0 and s.loc["A3", "n_raters"] == 3
+    # the conflicted expert is absent from the diagnostics of A1's items
+    assert res.raters.set_index("expert_id").loc["E1", "n_scores"] == 2  # A2 and A3 only
+
+
+def test_insufficient_panel_after_conflict_removal():
+    # A1: E1 (conflicted) + E2 + E4 -> 2 valid raters < min_raters 3
+    rows = [
+        ("11", 1, "A1", e, "C04_scientific_accuracy", s)
+        for e, s in [("E1", 9), ("E2", 6), ("E4", 8)]
+    ]
+    # A2: only E3, conflicted -> 0 raters, still reported
+    rows += [("11", 1, "A2", "E3", "C04_scientific_accuracy", 7.0)]
+    res = panel.aggregate(_scores(rows), EXPERTS, APPS, min_raters=3)
+    s = res.scores.set_index("app_id")
+    assert np.isnan(s.loc["A1", "score"]) and s.loc["A1", "insufficient_panel"]
+    assert s.loc["A1", "n_raters"] == 2
+    assert np.isnan(s.loc["A2", "score"]) and s.loc["A2", "n_raters"] == 0
+    assert s.loc["A2", "insufficient_panel"]
+    ok = panel.aggregate(_scores(rows), EXPERTS, APPS, min_raters=2, reducer="mean")
+    assert ok.scores.set_index("app_id").loc["A1", "score"] == 7.0  # (6 + 8) / 2
+
+
+def test_missing_scores_are_not_raters():
+    res = panel.aggregate(_scores(_one_item([4, np.nan, 6, 8])), EXPERTS, APPS, reducer="mean")
+    assert res.scores["n_raters"].iloc[0] == 3 and res.scores["score"].iloc[0] == 6.0
+
+
+# ------------------------------------------------------------------------------------------
+# Delphi rounds and agreement
+# ------------------------------------------------------------------------------------------
+
+
+def test_delphi_final_round_is_aggregated():
+    r1 = [
+        ("11", 1, "A3", f"E{i}", "F04_usability", s) for i, s in zip(range(1, 6), [1, 9, 2, 8, 5])
+    ]
+    r2 = [
+        ("11", 2, "A3", f"E{i}", "F04_usability", s) for i, s in zip(range(1, 6), [6, 7, 6, 7, 6])
+    ]
+    df = _scores(r1 + r2)
+    last = panel.aggregate(df, EXPERTS, APPS, reducer="mean")
+    assert last.scores["score"].iloc[0] == pytest.approx(32 / 5)  # round 2: 6+7+6+7+6
+    assert last.scores["round"].iloc[0] == 2
+    first = panel.aggregate(df, EXPERTS, APPS, reducer="mean", final_round=1)
+    assert first.scores["score"].iloc[0] == pytest.approx(25 / 5)  # round 1: 1+9+2+8+5
+    # an item scored only in round 1 keeps its round-1 score under "last"
+    extra = _scores(r1 + r2 + [("11", 1, "A1", "E2", "F04_usability", 4.0)] * 1)
+    res = panel.aggregate(extra, EXPERTS, APPS, reducer="mean", min_raters=1)
+    assert res.scores.set_index("app_id").loc["A1", "round"] == 1
+
+
+def test_agreement_per_round_matches_stats_on_complete_design():
+    df, experts, apps = _factory(seed=1)
+    res = panel.aggregate(df, experts, apps)
+    ag = res.agreement
+    assert len(ag) == 2 * 2  # rounds x criteria, one province
+    for _, row in ag.iterrows():
+        sub = df[(df["round"] == row["round"]) & (df["criterion_id"] == row["criterion_id"])]
+        wide = sub.pivot(index="app_id", columns="expert_id", values="score").to_numpy()
+        assert row["icc"] == pytest.approx(stats.icc(wide, "ICC(2,1)").icc, abs=1e-12)
+        assert row["icc_k"] == pytest.approx(stats.icc(wide, "ICC(2,k)").icc, abs=1e-12)
+        w = stats.kendall_w(wide)
+        assert row["kendall_w"] == pytest.approx(w.w, abs=1e-12)
+        assert row["kendall_p"] == pytest.approx(w.p, abs=1e-12)
+        assert row["alpha"] == pytest.approx(stats.krippendorff_alpha(wide.T).alpha, abs=1e-12)
+        assert (row["n_apps"], row["n_raters"], row["n_apps_complete"]) == (12, 6, 12)
+    by_round = ag.groupby("round")["alpha"].mean()
+    assert by_round.loc[2] > by_round.loc[1]  # less noise in round 2
+
+
+def test_agreement_uses_alpha_on_incomplete_data_and_blocks_for_icc():
+    df, experts, apps = _factory(seed=2, rounds=1)
+    # drop one expert's score on one app: that app leaves the complete block
+    drop = (df["app_id"] == "B00") & (df["expert_id"] == "E1")
+    res = panel.aggregate(df[~drop], experts, apps)
+    row = res.agreement.iloc[0]
+    assert row["n_apps"] == 12 and row["n_apps_complete"] == 11
+    sub = df[~drop & (df["criterion_id"] == row["criterion_id"])]
+    wide = sub.pivot(index="app_id", columns="expert_id", values="score")
+    assert row["alpha"] == pytest.approx(
+        stats.krippendorff_alpha(wide.to_numpy().T).alpha, abs=1e-12
+    )
+    assert row["icc"] == pytest.approx(stats.icc(wide.dropna().to_numpy()).icc, abs=1e-12)
+
+
+def test_lenient_expert_is_flagged():
+    df, experts, apps = _factory(seed=3, n_apps=20, n_exp=8, rounds=1, lenient="E5")
+    r = panel.aggregate(df, experts, apps).raters.set_index("expert_id")
+    assert r["outlier"].tolist() == [e == "E5" for e in r.index]
+    assert r.loc["E5", "offset"] > 2.0
+    assert r.loc["E5", "n_scores"] == 40  # 20 apps x 2 criteria
+
+
+def test_unanimous_panel_is_not_an_error():
+    """Every expert gives every app the same score: scores exact, agreement undefined (NaN),
+    and no warning escapes."""
+    import warnings
+
+    df, experts, apps = _factory(seed=6, rounds=1)
+    df["score"] = 7.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = panel.aggregate(df, experts, apps)
+    assert (res.scores["score"] == 7.0).all()
+    assert res.agreement["alpha"].isna().all() and res.agreement["icc"].isna().all()
+    assert not res.raters["outlier"].any()
+
+
+def test_row_order_does_not_change_results():
+    df, experts, apps = _factory(seed=4)
+    a = panel.aggregate(df, experts, apps)
+    b = panel.aggregate(df.sample(frac=1.0, random_state=7), experts.iloc[::-1], apps.iloc[::-1])
+    for name in ("scores", "conflicts", "agreement", "raters"):
+        pd.testing.assert_frame_equal(getattr(a, name), getattr(b, name))
+
+
+# ------------------------------------------------------------------------------------------
+# input checks and result face
+# ------------------------------------------------------------------------------------------
+
+
+def test_input_errors():
+    df = _scores(_one_item([1, 2, 3]))
+    with pytest.raises(panel.PanelError, match="missing \\['score'\\]"):
+        panel.aggregate(df.drop(columns="score"), EXPERTS, APPS)
+    with pytest.raises(panel.PanelError, match="The 'min_raters' parameter of aggregate"):
+        panel.aggregate(df, EXPERTS, APPS, min_raters=0)
+    with pytest.raises(panel.PanelError, match="The 'final_round' parameter of aggregate"):
+        panel.aggregate(df, EXPERTS, APPS, final_round="first")
+    with pytest.raises(panel.PanelError, match="1 duplicate row"):
+        panel.aggregate(pd.concat([df, df.iloc[:1]]), EXPERTS, APPS)
+
+
+def test_result_columns_and_html():
+    df, experts, apps = _factory(seed=5, rounds=1)
+    res = panel.aggregate(df, experts, apps)
+    assert list(res.scores.columns)[:6] == [
+        "province_code",
+        "app_id",
+        "criterion_id",
+        "score",
+        "n_raters",
+        "insufficient_panel",
+    ]
+    assert {"icc", "kendall_w", "kendall_p", "alpha", "n_apps", "n_raters"} <= set(
+        res.agreement.columns
+    )
+    assert {"offset", "loo_corr", "outlier", "n_scores"} <= set(res.raters.columns)
+    assert res.scores["score"].between(0, 10).all()
+    html = res._repr_html_()
+    assert "trimmed_mean" in html and "<table" in html
+    with pytest.raises(AttributeError):
+        res.reducer = "mean"  # frozen
