@@ -1,0 +1,799 @@
+"""The provincial recommended list: eligibility, ranking, greedy list under caps, changes.
+
+Section (9) of the 2019 Opinions asks each province to publish a recommended list; section (10)
+to control its size; section (11) forbids a single app or provider monopolising a business and
+says admissions/exam/score apps are run by education departments in principle; section (16)
+asks for an opt-out (exit) mechanism.  This module turns scored candidates into that list.
+
+For one province (see :func:`recommend`):
+
+1. **Eligibility** (gates before scores).  A candidate is ``excluded`` when it failed a veto
+   item or a panel floor, lacks evidence, has a stale assessment or an insufficient panel (all
+   reason codes from :mod:`evalkit.scoring`), is not filed (``not_filed``), or its provider's
+   ban is in force (``provider_blacklisted``).  Excluded apps are never ranked.
+2. **Ranking** of the eligible apps by the profile's method (weighted sum or TOPSIS over the
+   four dimension scores, :mod:`evalkit.rank`) with the tie-break chain: score, security,
+   legality, earlier submission, app id.  Robustness (Dirichlet weight draws around the
+   rubric's dimension weights, seeded) gives ``p_listed`` — the probability of ranking within
+   the list's size — and a 5–95 % rank interval; ``0.2 ≤ p_listed ≤ 0.8`` is a *close call*.
+3. **Minimum scores**: an eligible app below the minimum total or a dimension minimum is
+   ``not_recommended`` (``below_min_total``, ``below_min:<dimension>``).
+4. **Greedy construction** in rank order: an app is ``recommended`` unless, at its turn, a cap
+   is already full — the total (``cap:total``), its category (``cap:category:<c>``), one of its
+   stages (``cap:stage:<s>``) or its provider's share of the category
+   (``cap:provider_share``: at most ``ceil(share_cap × places)`` apps of one provider in one
+   category, where *places* is the category cap, else the total cap, else the number of
+   qualified apps of the category).  Capped apps are ``not_recommended`` with every cap that
+   was full at their turn.
+
+Every candidate ends with exactly one status and, unless recommended, at least one reason
+code.  Flags do not change the status: ``flag:third_party_admissions`` (an app with the
+``admissions_exams`` feature, section (11)), ``flag:close_call``, ``flag:overlap`` (an
+integration candidate, :mod:`evalkit.overlap`).
+
+:func:`diff_with_previous` compares a list with the previous published one: every app is
+``added``, ``kept`` or ``opted_out`` with a reason (``failed_reevaluation``, ``blacklisted``,
+``assessment_expired``, ``withdrawn``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "CHANGE_REASONS",
+    "DECISION_COLUMNS",
+    "DIMENSIONS",
+    "EXCLUDING_PREFIXES",
+    "STATUSES",
+    "ListRules",
+    "diff_with_previous",
+    "greedy_select",
+    "reason_text",
+    "reasons_text",
+    "recommend",
+]
+
+DIMENSIONS = ("legality", "function", "security", "content")
+STATUSES = ("recommended", "not_recommended", "excluded")
+CHANGE_REASONS = ("failed_reevaluation", "blacklisted", "assessment_expired", "withdrawn")
+#: Reason codes (or code prefixes before ``:``) that exclude a candidate from the ranking.
+EXCLUDING_PREFIXES = frozenset(
+    {
+        "veto",
+        "panel_floor",
+        "missing_evidence",
+        "stale_assessment",
+        "insufficient_panel",
+        "not_filed",
+        "provider_blacklisted",
+    }
+)
+DECISION_COLUMNS = [
+    "app_id", "app_name", "provider_id", "status", "rank", "total_score",
+    "legality", "function", "security", "content", "p_listed", "reasons",
+]  # fmt: skip
+
+# --- reason-code registry -----------------------------------------------------------------
+
+_CATEGORY = {
+    "teaching": ("教学", "teaching"),
+    "management": ("管理", "management"),
+    "learning": ("学习", "learning"),
+    "life": ("生活", "campus life"),
+    "home_school": ("家校互动", "home–school"),
+}
+_STAGE = {
+    "preschool": ("学前", "preschool"),
+    "primary": ("小学", "primary"),
+    "junior": ("初中", "junior secondary"),
+    "senior": ("高中", "senior secondary"),
+    "vocational": ("职业教育", "vocational"),
+    "higher": ("高等教育", "higher education"),
+    "continuing": ("继续教育", "continuing education"),
+}
+_DIMENSION = {
+    "legality": ("合法合规", "legality"),
+    "function": ("功能性能", "function"),
+    "security": ("安全", "security"),
+    "content": ("内容", "content"),
+}
+#: Fixed reason codes with their Chinese and English text.
+REASONS: dict[str, tuple[str, str]] = {
+    "cap:total": ("推荐名单总数已满", "the list's total size cap was reached"),
+    "cap:provider_share": (
+        "同一提供者在该类业务中的推荐数已达上限（防止单一应用垄断业务）",
+        "the provider already holds its maximum share of this category (no single-app monopoly)",
+    ),
+    "below_min_total": ("总分低于最低推荐分", "total score below the minimum for the list"),
+    "provider_blacklisted": (
+        "提供者列入黑名单，禁入期未满",
+        "the provider is blacklisted and its ban is in force",
+    ),
+    "not_filed": ("应用未完成教育移动应用备案", "the app is not filed"),
+    "insufficient_panel": ("专家评审人数不足", "too few expert panel scores"),
+    "flag:third_party_admissions": (
+        "第三方招生、考试、成绩类应用（原则上应由教育部门或学校主办）",
+        ("third-party admissions/exam/score app (such apps are run by education departments in "
+        "principle)"),
+    ),
+    "flag:close_call": ("排名稳健性分析显示入选与否接近临界", "close call in the robustness analysis"),
+    "flag:overlap": ("与其他候选应用功能重叠，建议整合", "overlaps another candidate: integration candidate"),
+    "failed_reevaluation": ("重新评估未通过", "failed re-evaluation"),
+    "blacklisted": ("提供者列入黑名单", "provider blacklisted"),
+    "assessment_expired": ("评估结果过期", "assessment expired"),
+    "withdrawn": ("未再申报", "withdrawn (not submitted any more)"),
+    "added": ("新增", "added"),
+    "kept": ("保留", "kept"),
+    "opted_out": ("退出", "opted out"),
+}
+_PATTERNS: dict[str, tuple[str, str]] = {
+    "veto": ("否决项未通过：{x}", "veto item failed: {x}"),
+    "panel_floor": ("专家评分低于底线：{x}", "expert score below the floor: {x}"),
+    "missing_evidence": ("缺少评估证据：{x}", "missing evidence: {x}"),
+    "stale_assessment": ("评估结果已过有效期：{x}", "assessment out of date: {x}"),
+    "waived": ("已豁免：{x}", "waived: {x}"),
+    "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
+    "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
+    "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
+}
+_LABELS = {"cap:category": _CATEGORY, "cap:stage": _STAGE, "below_min": _DIMENSION}
+
+
+def reason_text(
+    code: str,
+    lang: str = "zh",
+    names: Mapping[str, tuple[str, str]] | None = None,
+    registry: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """The words for one reason code.
+
+    Parameters
+    ----------
+    code : str
+        A reason code such as ``cap:stage:primary`` or ``veto:L16_mandated_no_fees``.
+    lang : {"zh", "en"}
+        Language.
+    names : mapping, optional
+        ``criterion_id -> (name_zh, name_en)`` used for codes naming a criterion.
+    registry : mapping, optional
+        Extra fixed codes ``code -> (zh, en)`` looked up first (e.g. ``credit.REASONS``).
+
+    Returns
+    -------
+    str
+        The text; an unknown code is returned as is (so a new code still shows).
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError(f"The 'lang' parameter of reason_text must be 'zh' or 'en'; got {lang!r} instead.")
+    i = 0 if lang == "zh" else 1
+    if registry and code in registry:
+        return registry[code][i]
+    if code in REASONS:
+        return REASONS[code][i]
+    for prefix in sorted(_PATTERNS, key=len, reverse=True):
+        if code.startswith(prefix + ":"):
+            x = code[len(prefix) + 1 :]
+            label = _LABELS.get(prefix, names or {}).get(x)
+            return _PATTERNS[prefix][i].format(x=label[i] if label else x)
+    return code
+
+
+def reasons_text(
+    codes: pd.Series,
+    lang: str = "zh",
+    names: Mapping[str, tuple[str, str]] | None = None,
+    registry: Mapping[str, tuple[str, str]] | None = None,
+) -> pd.Series:
+    """Vectorised :func:`reason_text` over ``;``-joined codes (translated once per distinct code)."""
+    s = codes.astype("str").fillna("")
+    combos = pd.Series(s.unique(), dtype="str")  # translate each distinct combination once
+    parts = combos.str.split(";").explode()
+    parts = parts[parts.ne("") & parts.notna()]
+    if parts.empty:
+        return pd.Series("", index=s.index, dtype="str")
+    uniq = parts.unique()
+    words = pd.Series([reason_text(c, lang, names, registry) for c in uniq], index=uniq)  # per code
+    sep = "；" if lang == "zh" else "; "
+    joined = parts.map(words).groupby(level=0, sort=False).agg(sep.join)
+    text = pd.Series(joined.reindex(combos.index, fill_value="").to_numpy(), index=combos.to_numpy())
+    return s.map(text).astype("str")
+
+
+# --- rules --------------------------------------------------------------------------------
+
+
+def _get(obj: Any, *path: str, default: Any = None) -> Any:
+    """Attribute or mapping access along a path (profiles are typed objects or mappings)."""
+    cur = obj
+    for key in path:
+        if cur is None:
+            return default
+        if isinstance(cur, Mapping):
+            cur = cur.get(key, None)
+        else:
+            cur = getattr(cur, key, None)
+    return default if cur is None else cur
+
+
+def _mapping(value: Any) -> dict[str, float]:
+    if value is None:
+        return {}
+    if hasattr(value, "model_dump"):
+        value = value.model_dump()
+    return {str(k): float(v) for k, v in dict(value).items() if v is not None}
+
+
+@dataclass(frozen=True)
+class ListRules:
+    """The list rules of one province's profile.
+
+    Attributes
+    ----------
+    weights : mapping
+        Dimension weights (legality, function, security, content), normalised to sum to 1.
+    max_total : int or None
+        Total places; ``None`` = no cap.
+    max_per_category, max_per_stage : mapping
+        Caps by category and by stage code (absent codes are not capped).
+    min_total_score : float or None
+        Minimum total score (0–100).
+    min_dimension_score : mapping
+        Minimum score per dimension.
+    provider_share_cap : float or None
+        Fraction of a category's places one provider may hold.
+    method : {"weighted_sum", "topsis"}
+        Ranking method.
+    draws, concentration, seed
+        Robustness analysis parameters.
+    """
+
+    weights: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(DIMENSIONS, 0.25))
+    max_total: int | None = None
+    max_per_category: Mapping[str, int] = field(default_factory=dict)
+    max_per_stage: Mapping[str, int] = field(default_factory=dict)
+    min_total_score: float | None = None
+    min_dimension_score: Mapping[str, float] = field(default_factory=dict)
+    provider_share_cap: float | None = None
+    method: str = "weighted_sum"
+    draws: int = 1000
+    concentration: float = 100.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in ("weighted_sum", "topsis"):
+            raise ValueError(
+                "The 'method' parameter of ListRules must be one of {'weighted_sum', 'topsis'}; "
+                f"got {self.method!r} instead."
+            )
+        w = {d: float(self.weights.get(d, 0.0)) for d in DIMENSIONS}
+        if any(not math.isfinite(v) or v < 0 for v in w.values()) or sum(w.values()) <= 0:
+            raise ValueError(
+                "The 'weights' parameter of ListRules must map the four dimensions to "
+                f"non-negative numbers with a positive sum; got {dict(self.weights)!r} instead."
+            )
+        object.__setattr__(self, "weights", {d: v / sum(w.values()) for d, v in w.items()})
+        if self.max_total is not None and self.max_total < 0:
+            raise ValueError(
+                f"The 'max_total' parameter of ListRules must be ≥ 0 or None; got {self.max_total!r} instead."
+            )
+        cap = self.provider_share_cap
+        if cap is not None and not (0.0 < cap <= 1.0):
+            raise ValueError(
+                "The 'provider_share_cap' parameter of ListRules must be in (0, 1] or None; "
+                f"got {cap!r} instead."
+            )
+        if self.draws < 1:
+            raise ValueError(f"The 'draws' parameter of ListRules must be ≥ 1; got {self.draws!r} instead.")
+
+    @classmethod
+    def from_profile(cls, profile: Any, weights: Mapping[str, float] | None = None, seed: int = 0) -> ListRules:
+        """Build the rules from a profile (typed object or mapping) and the dimension weights."""
+        lst = _get(profile, "list")
+        ranking = _get(profile, "ranking")
+        max_total = _get(lst, "max_total")
+        kwargs: dict[str, Any] = {
+            "max_total": None if max_total is None else int(max_total),
+            "max_per_category": {k: int(v) for k, v in _mapping(_get(lst, "max_per_category")).items()},
+            "max_per_stage": {k: int(v) for k, v in _mapping(_get(lst, "max_per_stage")).items()},
+            "min_total_score": _get(lst, "min_total_score"),
+            "min_dimension_score": _mapping(_get(lst, "min_dimension_score")),
+            "provider_share_cap": _get(lst, "provider_share_cap"),
+            "method": str(_get(ranking, "method", default="weighted_sum")),
+            "draws": int(_get(ranking, "draws", default=1000)),
+            "concentration": float(_get(ranking, "concentration", default=100.0)),
+            "seed": seed,
+        }
+        if weights is not None:
+            kwargs["weights"] = dict(weights)
+        return cls(**kwargs)
+
+
+# --- the greedy kernel --------------------------------------------------------------------
+
+
+def _cumcount(codes: np.ndarray) -> np.ndarray:
+    """0-based running count of each code's occurrences, in array order."""
+    n = codes.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    sc = codes[order]
+    start = np.r_[True, sc[1:] != sc[:-1]]
+    idx = np.arange(n)
+    first = np.maximum.accumulate(np.where(start, idx, 0))
+    out = np.empty(n, dtype=np.int64)
+    out[order] = idx - first
+    return out
+
+
+def _group_cumsum_exclusive(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Sum of ``values`` over earlier items with the same code (array order)."""
+    n = codes.size
+    if n == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    v = values[order].astype(np.int64)
+    cs = np.cumsum(v)
+    sc = codes[order]
+    start = np.r_[True, sc[1:] != sc[:-1]]
+    base = np.maximum.accumulate(np.where(start, np.arange(n), 0))
+    before = cs - v - (cs[base] - v[base])
+    out = np.empty(n, dtype=np.int64)
+    out[order] = before
+    return out
+
+
+def greedy_select(
+    single: list[tuple[np.ndarray, np.ndarray]],
+    multi: list[tuple[np.ndarray, np.ndarray]],
+) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+    """Greedy selection in array (rank) order under counting caps — the pure kernel.
+
+    Parameters
+    ----------
+    single : list of (codes, caps)
+        Single-label constraints: ``codes`` (n,) int, the item's group (``-1`` = not
+        constrained); ``caps`` (g,) float, the group's capacity (``inf`` = none).
+    multi : list of (member, caps)
+        Multi-label constraints: ``member`` (n, g) bool, ``caps`` (g,) float.
+
+    Returns
+    -------
+    accepted : ndarray of bool (n,)
+        The greedy selection: item *i* is accepted iff no group it belongs to is full when the
+        accepted items ranked before it are counted.
+    blocked_single : list of ndarray of bool (n,)
+        Per single constraint: the item's group was full at its turn.
+    blocked_multi : list of ndarray of bool (n, g)
+        Per multi constraint: which of the item's groups were full at its turn.
+
+    Notes
+    -----
+    Not a loop over items: each pass accepts the longest feasible prefix of the pending items
+    at once, then rejects every pending item of a group that has become full.  Every pass
+    fills at least one new group, so there are at most (number of groups + 1) passes.
+    """
+    n = single[0][0].size if single else (multi[0][0].shape[0] if multi else 0)
+    accepted = np.zeros(n, dtype=bool)
+    rejected = np.zeros(n, dtype=bool)
+    acc_s = [np.zeros(caps.size, dtype=np.int64) for _, caps in single]
+    acc_m = [np.zeros(caps.size, dtype=np.int64) for _, caps in multi]
+
+    def _take(idx: np.ndarray) -> None:
+        accepted[idx] = True
+        for (codes, caps), acc in zip(single, acc_s):
+            c = codes[idx]
+            acc += np.bincount(c[c >= 0], minlength=caps.size)
+        for (member, _), acc in zip(multi, acc_m):
+            acc += member[idx].sum(axis=0)
+
+    while True:
+        pend = np.flatnonzero(~accepted & ~rejected)
+        if pend.size == 0:
+            break
+        viol = np.zeros(pend.size, dtype=bool)
+        for (codes, caps), acc in zip(single, acc_s):
+            c = codes[pend]
+            has = c >= 0
+            cc = np.clip(c, 0, None)
+            count = acc[cc] + _cumcount(np.where(has, c, -1)) + 1
+            viol |= has & (count > caps[cc])
+        for (member, caps), acc in zip(multi, acc_m):
+            m = member[pend]
+            count = acc[None, :] + np.cumsum(m, axis=0)
+            viol |= ((count > caps[None, :]) & m).any(axis=1)
+        if not viol.any():
+            _take(pend)
+            break
+        first = int(np.argmax(viol))
+        _take(pend[:first])
+        rest = pend[first:]
+        full_hit = np.zeros(rest.size, dtype=bool)
+        for (codes, caps), acc in zip(single, acc_s):
+            c = codes[rest]
+            full = acc >= caps
+            full_hit |= (c >= 0) & full[np.clip(c, 0, None)]
+        for (member, caps), acc in zip(multi, acc_m):
+            full_hit |= (member[rest] & (acc >= caps)[None, :]).any(axis=1)
+        rejected[rest[full_hit]] = True
+
+    blocked_s = []
+    for codes, caps in single:
+        has = codes >= 0
+        before = _group_cumsum_exclusive(np.where(has, codes, -1), accepted)
+        blocked_s.append(~accepted & has & (before >= caps[np.clip(codes, 0, None)]))
+    blocked_m = []
+    for member, caps in multi:
+        m_acc = member & accepted[:, None]
+        before = np.cumsum(m_acc, axis=0) - m_acc
+        blocked_m.append(~accepted[:, None] & member & (before >= caps[None, :]))
+    return accepted, blocked_s, blocked_m
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _join(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Join code Series (``""`` = none) with ``;`` skipping empties, vectorised."""
+    if not parts:
+        return pd.Series("", index=index, dtype="str")
+    out = parts[0].astype("str").fillna("")
+    for p in parts[1:]:
+        out = out + ";" + p.astype("str").fillna("")
+    return out.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+
+
+def _has_prefix(reasons: pd.Series, prefixes: Collection[str]) -> pd.Series:
+    alt = "|".join(re.escape(p) for p in sorted(prefixes))
+    return reasons.astype("str").fillna("").str.contains(rf"(?:^|;)(?:{alt})(?::|;|$)", regex=True)
+
+
+def _positive_or_na(a: np.ndarray) -> pd.Series:
+    """Int64 values with ``≤ 0`` (no rank) as missing."""
+    return pd.Series(a, dtype="Int64").mask(a <= 0)
+
+
+_REQUIRED = ["app_id", "provider_id", "category", "stages", *DIMENSIONS, "total_score"]
+
+
+def _check_candidates(candidates: pd.DataFrame) -> None:
+    if not isinstance(candidates, pd.DataFrame):
+        raise TypeError(
+            "The 'candidates' parameter of recommend must be a pandas DataFrame; "
+            f"got {type(candidates).__name__} instead."
+        )
+    missing = [c for c in _REQUIRED if c not in candidates.columns]
+    if missing:
+        raise ValueError(
+            f"The 'candidates' parameter of recommend must have the columns {_REQUIRED}; "
+            f"got a frame missing {missing} instead."
+        )
+    if candidates["app_id"].duplicated().any():
+        dup = candidates.loc[candidates["app_id"].duplicated(), "app_id"].iloc[0]
+        raise ValueError(
+            "The 'candidates' parameter of recommend must hold one row per app (one province); "
+            f"got app_id {dup!r} twice instead."
+        )
+
+
+def _rank(x: np.ndarray, rules: ListRules, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Scores and dense 1-based ranks with the tie-break chain (via :mod:`evalkit.rank`)."""
+    from . import rank as _rk
+
+    w = np.array([rules.weights[d] for d in DIMENSIONS])
+    if rules.method == "topsis":
+        score = np.asarray(_rk.topsis(x, w, np.ones(len(DIMENSIONS), dtype=bool)), dtype=float)
+    else:
+        score = np.asarray(_rk.weighted_sum(x, w), dtype=float)
+    if "submitted_on" in frame.columns:
+        submitted = pd.to_datetime(frame["submitted_on"]).reset_index(drop=True)
+    else:
+        submitted = pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[us]")
+    # The chain: score, security, legality (higher wins), earlier submission, smaller app_id.
+    ranks = _rk.rank_with_ties(
+        np.round(score, 9),
+        np.round(x[:, DIMENSIONS.index("security")], 9),
+        np.round(x[:, DIMENSIONS.index("legality")], 9),
+        submitted,
+        frame["app_id"].astype("str").reset_index(drop=True),
+        ascending=[False, False, True, True],
+        warn=False,  # app ids are unique: the chain is total
+    )
+    ranks = np.asarray(ranks, dtype=np.int64)
+    return score, ranks
+
+
+def _robustness(x: np.ndarray, rules: ListRules, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from . import rank as _rk
+
+    n = x.shape[0]
+    if n == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    w = np.array([rules.weights[d] for d in DIMENSIONS])
+    res = _rk.robustness(
+        x, w, min(max(int(k), 1), n), draws=rules.draws, concentration=rules.concentration,
+        seed=rules.seed, method=rules.method,
+        benefit=np.ones(len(DIMENSIONS), dtype=bool) if rules.method == "topsis" else None,
+    )  # fmt: skip
+    p = np.asarray(res.p_listed, dtype=float) if k > 0 else np.zeros(n)  # an empty list: nobody listed
+    return (
+        p,
+        np.asarray(res.rank_lo).astype(np.int64),
+        np.asarray(res.rank_hi).astype(np.int64),
+    )
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+def recommend(
+    candidates: pd.DataFrame,
+    rules: ListRules,
+    *,
+    banned: Collection[str] = (),
+    overlapping: Collection[str] = (),
+) -> pd.DataFrame:
+    """Decide every candidate of one province: recommended, not recommended or excluded.
+
+    Parameters
+    ----------
+    candidates : DataFrame
+        One row per app submitted to the province: ``app_id``, ``provider_id``, ``category``,
+        ``stages`` (``;``-list), the four dimension scores, ``total_score``, and optionally
+        ``app_name``, ``features``, ``vetoed`` (bool), ``reasons`` (``;``-codes from scoring),
+        ``submitted_on`` (tie-break), ``filed_on`` (``NaT`` = not filed).
+    rules : ListRules
+        The province's list rules.
+    banned : collection of str
+        Provider ids whose ban is in force (``credit.banned_providers``).
+    overlapping : collection of str
+        App ids found in an overlapping pair (flagged ``flag:overlap``).
+
+    Returns
+    -------
+    DataFrame
+        The candidates with ``status``, ``rank`` (dense, 1-based, among eligible apps),
+        ``score`` (ranking score), ``p_listed``, ``rank_lo``, ``rank_hi``, ``close_call``,
+        ``flags`` and ``reasons`` (``;``-codes: scoring's first, then the list's), sorted by
+        rank then app id.
+    """
+    _check_candidates(candidates)
+    if not isinstance(rules, ListRules):
+        raise TypeError(
+            f"The 'rules' parameter of recommend must be a ListRules; got {type(rules).__name__} instead."
+        )
+    df = candidates.copy().reset_index(drop=True)
+    idx = df.index
+    base = df["reasons"].astype("str").fillna("") if "reasons" in df.columns else pd.Series("", index=idx, dtype="str")
+    features = df["features"].astype("str").fillna("") if "features" in df.columns else pd.Series("", index=idx, dtype="str")
+
+    # 1. eligibility
+    banned_mask = df["provider_id"].astype("str").isin(set(map(str, banned)))
+    if "filed_on" in df.columns:
+        not_filed = pd.to_datetime(df["filed_on"]).isna()
+    else:
+        not_filed = pd.Series(False, index=idx)
+    vetoed = df["vetoed"].fillna(False).astype(bool) if "vetoed" in df.columns else pd.Series(False, index=idx)
+    extra = _join(
+        [
+            pd.Series(np.where(not_filed & ~_has_prefix(base, {"not_filed"}), "not_filed", ""), index=idx),
+            pd.Series(np.where(banned_mask, "provider_blacklisted", ""), index=idx),
+        ],
+        idx,
+    )
+    reasons = _join([base, extra], idx)
+    excluded = (vetoed | _has_prefix(reasons, EXCLUDING_PREFIXES)).to_numpy()
+
+    # 2. ranking among eligible apps
+    x_all = df[list(DIMENSIONS)].to_numpy(dtype=float)
+    x_all = np.where(np.isnan(x_all), 0.0, x_all)  # a dimension with no applicable criterion
+    elig = np.flatnonzero(~excluded)
+    rank = np.full(len(df), -1, dtype=np.int64)
+    score = np.full(len(df), np.nan)
+    if elig.size:
+        s, r = _rank(x_all[elig], rules, df.iloc[elig])
+        score[elig], rank[elig] = s, r
+
+    # 3. minimum scores
+    below_parts = []
+    below = np.zeros(len(df), dtype=bool)
+    if rules.min_total_score is not None:
+        m = ~excluded & (df["total_score"].to_numpy(dtype=float) < float(rules.min_total_score))
+        below |= m
+        below_parts.append(pd.Series(np.where(m, "below_min_total", ""), index=idx))
+    for dim in DIMENSIONS:
+        if dim in rules.min_dimension_score:
+            m = ~excluded & (df[dim].to_numpy(dtype=float) < rules.min_dimension_score[dim])
+            below |= m
+            below_parts.append(pd.Series(np.where(m, f"below_min:{dim}", ""), index=idx))
+
+    # 4. greedy construction over qualified apps in rank order
+    qual = np.flatnonzero(~excluded & ~below)
+    qual = qual[np.lexsort((df["app_id"].astype("str").to_numpy()[qual], rank[qual]))]
+    accepted_q, cap_codes = _build(df.iloc[qual], rules)
+    recommended = np.zeros(len(df), dtype=bool)
+    recommended[qual[accepted_q]] = True
+    cap_reason = pd.Series("", index=idx, dtype="str")
+    cap_reason.iloc[qual] = cap_codes.to_numpy()
+
+    status = np.where(excluded, "excluded", np.where(recommended, "recommended", "not_recommended"))
+    reasons = _join([reasons, *below_parts, cap_reason], idx)
+
+    # 5. robustness over the eligible apps; k = the list's size
+    p = np.full(len(df), np.nan)
+    lo = np.full(len(df), -1, dtype=np.int64)
+    hi = np.full(len(df), -1, dtype=np.int64)
+    if elig.size:
+        pe, le, he = _robustness(x_all[elig], rules, int(recommended.sum()))
+        p[elig], lo[elig], hi[elig] = pe, le, he
+        p[below] = 0.0  # a below-minimum app cannot be listed whatever the weights
+    p[excluded] = 0.0
+    close = ~excluded & ~below & (p >= 0.2) & (p <= 0.8)
+
+    flags = _join(
+        [
+            pd.Series(np.where(features.str.contains(r"(?:^|;)admissions_exams(?:;|$)", regex=True),
+                               "flag:third_party_admissions", ""), index=idx),
+            pd.Series(np.where(close, "flag:close_call", ""), index=idx),
+            pd.Series(np.where(df["app_id"].astype("str").isin(set(map(str, overlapping))), "flag:overlap", ""),
+                      index=idx),
+        ],
+        idx,
+    )  # fmt: skip
+    df["status"] = pd.Series(status, index=idx, dtype="str")
+    df["rank"] = _positive_or_na(rank).array
+    df["score"] = score
+    df["p_listed"] = p
+    df["rank_lo"] = _positive_or_na(lo).array
+    df["rank_hi"] = _positive_or_na(hi).array
+    df["close_call"] = close
+    df["flags"] = flags
+    df["reasons"] = reasons
+    not_ok = df["status"].ne("recommended") & df["reasons"].eq("")
+    if not_ok.any():  # pragma: no cover - a guard on the contract, not reachable by design
+        raise RuntimeError(f"internal error: apps without reasons: {df.loc[not_ok, 'app_id'].tolist()}")
+    order = np.lexsort((df["app_id"].astype("str").to_numpy(), np.where(rank > 0, rank, np.iinfo(np.int64).max)))
+    return df.iloc[order].reset_index(drop=True)
+
+
+def _build(q: pd.DataFrame, rules: ListRules) -> tuple[np.ndarray, pd.Series]:
+    """Greedy list over the qualified apps ``q`` (in rank order); cap reason codes per app."""
+    n = len(q)
+    idx = pd.RangeIndex(n)
+    if n == 0:
+        return np.zeros(0, dtype=bool), pd.Series([], dtype="str")
+    cat = q["category"].astype("str").fillna("").to_numpy()
+    cats = np.unique(cat)
+    cat_code = np.searchsorted(cats, cat)
+    single: list[tuple[np.ndarray, np.ndarray]] = []
+    names: list[str] = []
+    # total
+    total_cap = np.inf if rules.max_total is None else float(rules.max_total)
+    single.append((np.zeros(n, dtype=np.int64), np.array([total_cap])))
+    names.append("total")
+    # category
+    cat_caps = np.array([float(rules.max_per_category.get(c, np.inf)) for c in cats])
+    single.append((cat_code, cat_caps))
+    names.append("category")
+    # provider share of a category's places
+    if rules.provider_share_cap is not None:
+        places = np.minimum(cat_caps, total_cap)
+        counts = np.bincount(cat_code, minlength=cats.size).astype(float)
+        places = np.where(np.isinf(places), counts, places)
+        share_caps_by_cat = np.maximum(np.ceil(rules.provider_share_cap * places - 1e-9), 1.0)
+        pair = q["provider_id"].astype("str").to_numpy() + "\x1f" + cat
+        pairs, pair_code = np.unique(pair, return_inverse=True)
+        pair_cat = np.searchsorted(cats, np.array([p.split("\x1f", 1)[1] for p in pairs]))
+        single.append((pair_code.astype(np.int64), share_caps_by_cat[pair_cat]))
+        names.append("provider")
+    # stages (multi-label)
+    multi: list[tuple[np.ndarray, np.ndarray]] = []
+    stage_cols: list[str] = []
+    if rules.max_per_stage:
+        stage_cols = sorted(rules.max_per_stage)
+        stages = q["stages"].astype("str").fillna("")
+        member = np.column_stack(
+            [stages.str.contains(rf"(?:^|;){re.escape(s)}(?:;|$)", regex=True).to_numpy() for s in stage_cols]
+        )
+        multi.append((member, np.array([float(rules.max_per_stage[s]) for s in stage_cols])))
+    accepted, blocked_s, blocked_m = greedy_select(single, multi)
+    parts = []
+    for name, blocked in zip(names, blocked_s):
+        if name == "total":
+            code = np.full(n, "cap:total", dtype=object)
+        elif name == "category":
+            code = ("cap:category:" + pd.Series(cat)).to_numpy(dtype=object)
+        else:
+            code = np.full(n, "cap:provider_share", dtype=object)
+        parts.append(pd.Series(np.where(blocked, code, ""), index=idx, dtype="str"))
+    if multi:
+        for j, s in enumerate(stage_cols):  # loop over stage codes
+            parts.append(pd.Series(np.where(blocked_m[0][:, j], f"cap:stage:{s}", ""), index=idx, dtype="str"))
+    # order: total, category, stage, provider share
+    if rules.provider_share_cap is not None:
+        parts = parts[:2] + parts[3:] + [parts[2]]
+    return accepted, _join(parts, idx)
+
+
+# --- changes since the previous list ------------------------------------------------------
+
+
+def _unneutralise(s: pd.Series) -> pd.Series:
+    """Undo the export's formula neutralisation of a text cell read back from a CSV."""
+    return s.astype("str").fillna("").str.replace(r"^'(?=[\t\r]|\s*[=+\-@])", "", regex=True)
+
+
+def diff_with_previous(decisions: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Compare a province's decisions with the previous published list.
+
+    Parameters
+    ----------
+    decisions : DataFrame
+        This run's decisions (``app_id``, ``app_name``, ``status``, ``reasons``).
+    previous : DataFrame or None
+        The previous run's ``decisions.csv`` (at least ``app_id`` and ``status``; ``app_name``
+        is used for apps no longer submitted).  ``None`` = no previous list: everything
+        recommended is ``added``.
+
+    Returns
+    -------
+    DataFrame
+        ``app_id, app_name, change, reason`` for every app recommended now or before:
+        ``added``/``kept`` (reason empty) or ``opted_out`` with ``failed_reevaluation``,
+        ``blacklisted``, ``assessment_expired`` or ``withdrawn``; sorted by change then app id.
+    """
+    for name, frame in (("decisions", decisions), ("previous", previous)):
+        if frame is None:
+            continue
+        if not isinstance(frame, pd.DataFrame) or not {"app_id", "status"} <= set(frame.columns):
+            raise ValueError(
+                f"The '{name}' parameter of diff_with_previous must be a DataFrame with 'app_id' and "
+                f"'status' columns; got {type(frame).__name__} instead."
+            )
+    cur = decisions.copy()
+    cur["app_id"] = cur["app_id"].astype("str")
+    now = cur.loc[cur["status"].eq("recommended"), "app_id"]
+    if previous is None:
+        before = pd.Series([], dtype="str")
+        prev = pd.DataFrame({"app_id": pd.Series([], dtype="str"), "app_name": pd.Series([], dtype="str")})
+    else:
+        prev = previous.copy()
+        prev["app_id"] = prev["app_id"].astype("str")
+        if "app_name" not in prev.columns:
+            prev["app_name"] = ""
+        prev["app_name"] = _unneutralise(prev["app_name"])
+        before = prev.loc[prev["status"].astype("str").eq("recommended"), "app_id"]
+    ids = pd.Index(sorted(set(now) | set(before)), dtype="str")
+    out = pd.DataFrame({"app_id": ids})
+    in_now = out["app_id"].isin(set(now))
+    in_before = out["app_id"].isin(set(before))
+    out["change"] = np.where(in_now & in_before, "kept", np.where(in_now, "added", "opted_out"))
+    cur_i = cur.drop_duplicates("app_id").set_index("app_id")
+    names_now = cur_i["app_name"].astype("str") if "app_name" in cur_i.columns else pd.Series(dtype="str")
+    names_prev = prev.drop_duplicates("app_id").set_index("app_id")["app_name"].astype("str")
+    out["app_name"] = out["app_id"].map(names_now).fillna(out["app_id"].map(names_prev)).fillna("")
+    r = out["app_id"].map(cur_i["reasons"].astype("str") if "reasons" in cur_i.columns else pd.Series(dtype="str"))
+    present = out["app_id"].isin(set(cur_i.index))
+    r = r.fillna("")
+    blacklisted = _has_prefix(r, {"provider_blacklisted"})
+    expired = _has_prefix(r, {"stale_assessment"}) | r.str.contains(
+        r"(?:^|;)veto:L04_mlps_evaluation_current(?:;|$)", regex=True
+    )
+    reason = np.select(
+        [~present, blacklisted, expired],
+        ["withdrawn", "blacklisted", "assessment_expired"],
+        default="failed_reevaluation",
+    )
+    out["reason"] = np.where(out["change"].eq("opted_out"), reason, "")
+    out = out.astype({"app_id": "str", "app_name": "str", "change": "str", "reason": "str"})
+    return out.sort_values(["change", "app_id"], kind="stable").reset_index(drop=True)[
+        ["app_id", "app_name", "change", "reason"]
+    ]
