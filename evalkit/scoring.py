@@ -1,0 +1,567 @@
+"""The scoring engine: criterion scores → dimension scores → total, with vetoes apart.
+
+One vectorised pass over every candidate of every province (DESIGN.md §8): candidates are the
+``(province_code, app_id)`` rows of ``submissions``; evidence is laid out as wide arrays
+*candidates × criteria*; the only Python loops are over criteria and provinces.
+
+Rules (documented in ``docs/rubric.md``):
+
+* **Applicability.**  A criterion that does not apply to a candidate (its ``applies``
+  condition is false), or whose assessment says ``na``, is N/A: its weight is redistributed
+  inside its dimension.  A dimension with no applicable criterion is N/A and its weight is
+  redistributed over the other dimensions.
+* **Missing or unclear evidence counts against the app.**  An applicable criterion with no
+  usable evidence (no assessment, an unparseable value, no registry data, no panel) scores 0;
+  for a veto criterion it also triggers the veto as ``missing_evidence:<id>`` (panel
+  criteria: ``insufficient_panel``).
+* **Stale assessments.**  An assessment older than the province profile's
+  ``validity_months`` scores 0 and excludes the candidate with ``stale_assessment:<id>``
+  (never silently scored).
+* **Vetoes** (rubric ``veto:`` items plus the profile's ``extra_vetoes``) are evaluated apart
+  from the score: ``veto:<id>`` (the rule's worst outcome) or ``panel_floor:<id>`` (a score
+  below the floor).  Any blocking reason excludes the candidate whatever its score.
+* **Waivers** apply only with a reason, an approver, an approval date not after ``as_of``
+  (or none) and an expiry date on or after ``as_of``.  A waived criterion is not scored (N/A)
+  and raises no veto; it is shown as the non-blocking reason ``waived:<id>``.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import rules
+from .rubric import Criterion, Profile, Rubric, load_profiles
+
+__all__ = ["REASON_PREFIXES", "Evaluation", "evaluate", "evaluate_arrays"]
+
+#: Reason-code prefixes; all but ``waived`` exclude a candidate.
+REASON_PREFIXES = ("veto", "panel_floor", "missing_evidence", "insufficient_panel",
+                   "stale_assessment", "waived")
+NON_BLOCKING = ("waived",)
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "veto": ("未通过否决项：{zh}", "Failed veto item: {en}"),
+    "panel_floor": ("专家评分低于底线：{zh}", "Panel score below the floor: {en}"),
+    "missing_evidence": ("否决项缺少证据，按未通过处理：{zh}", "No evidence for a veto item (counts as failed): {en}"),
+    "insufficient_panel": ("有效专家评分人数不足：{zh}", "Too few panel scores after conflicts removed: {en}"),
+    "stale_assessment": ("评估结果已超过有效期：{zh}", "Assessment older than the profile's validity: {en}"),
+    "waived": ("已豁免：{zh}", "Waived: {en}"),
+}
+
+#: Evidence status of a (candidate, criterion) cell.
+EVIDENCE = ("ok", "na", "missing", "stale", "insufficient_panel", "waived", "not_applicable")
+_EV = {e: i for i, e in enumerate(EVIDENCE)}
+
+CANDIDATE_COLUMNS = ("province_code", "app_id", "provider_id", "app_name")
+VETO_COLUMNS = ("province_code", "app_id", "code", "criterion_id", "message_zh", "message_en", "blocking")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Result of :func:`evaluate` (columns as in docs/architecture.md).
+
+    criteria
+        Long: ``province_code, app_id, criterion_id, dimension, source, value, score`` (0–100,
+        NaN = N/A), ``applicable, waived, stale, evidence`` (``ok``, ``na``, ``missing``,
+        ``stale``, ``insufficient_panel``, ``waived``, ``not_applicable``).  Key columns are
+        categoricals (the table is candidates × criteria long).
+    candidates
+        One row per (province_code, app_id): ``provider_id, app_name``, one column per
+        dimension, ``total_score, vetoed, reasons`` (sorted ``;``-joined codes).
+    vetoes
+        Long: ``province_code, app_id, code, criterion_id, message_zh, message_en, blocking``.
+    panel
+        The :class:`evalkit.panel.PanelResult` used (``None`` when there were no panel scores
+        and no panel module).
+    """
+
+    criteria: pd.DataFrame
+    candidates: pd.DataFrame
+    vetoes: pd.DataFrame
+    panel: Any
+    as_of: pd.Timestamp
+    rubric: Rubric
+    profiles: Mapping[str, Profile] = field(default_factory=dict)
+
+    def province(self, code: str) -> Evaluation:
+        """The slice of one province."""
+        code = str(code)
+        crit = self.criteria[self.criteria["province_code"] == code]
+        return Evaluation(
+            crit, self.candidates[self.candidates["province_code"] == code].reset_index(drop=True),
+            self.vetoes[self.vetoes["province_code"] == code].reset_index(drop=True),
+            self.panel, self.as_of, self.rubric, {k: v for k, v in self.profiles.items() if k == code},
+        )
+
+    def _repr_html_(self) -> str:  # pragma: no cover - display only
+        n, v = len(self.candidates), int(self.candidates["vetoed"].sum())
+        head = (f"<p><b>Evaluation</b> as of {self.as_of.date()} — rubric v{html.escape(self.rubric.version)}: "
+                f"{n} candidates, {v} excluded by a gate.</p>")
+        return head + self.candidates.head(20).to_html(index=False, float_format=lambda x: f"{x:.1f}")
+
+
+# ============================================================================================
+# pure kernels
+
+
+def evaluate_arrays(
+    scores: np.ndarray, weights: np.ndarray, dim_of: np.ndarray, dim_weights: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Dimension scores and total from a candidates × criteria score matrix (NaN = N/A).
+
+    Parameters
+    ----------
+    scores : (n, k) float array, NaN where a criterion is N/A.
+    weights : (k,) criterion weights within their dimension (any positive scale).
+    dim_of : (k,) int, the dimension index of each criterion.
+    dim_weights : (d,) dimension weights.
+
+    Returns
+    -------
+    dims : (n, d) weighted means over applicable criteria (NaN if none applies).
+    total : (n,) weighted mean of the available dimension scores (NaN if none).
+    """
+    n, d = scores.shape[0], dim_weights.shape[0]
+    present = ~np.isnan(scores)
+    filled = np.where(present, scores, 0.0)
+    onehot = np.zeros((scores.shape[1], d))
+    onehot[np.arange(scores.shape[1]), dim_of] = weights
+    num = filled @ onehot
+    den = present.astype(float) @ onehot
+    with np.errstate(invalid="ignore", divide="ignore"):
+        dims = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+        dpresent = ~np.isnan(dims)
+        tnum = np.where(dpresent, dims, 0.0) @ dim_weights
+        tden = dpresent.astype(float) @ dim_weights
+        total = np.where(tden > 0, tnum / np.where(tden > 0, tden, 1.0), np.nan)
+    return dims.reshape(n, d), total
+
+
+# ============================================================================================
+# helpers
+
+
+def _as_of(value: Any) -> pd.Timestamp:
+    try:
+        ts = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        ts = pd.NaT
+    if value is None or pd.isna(ts):
+        raise ValueError(f"The 'as_of' parameter of evaluate must be a date (e.g. '2024-06-30'); got {value!r} instead.")
+    return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
+
+
+def _frame(ds: Any, name: str) -> pd.DataFrame:
+    tables = getattr(ds, "tables", None)
+    if isinstance(tables, Mapping) and name in tables:
+        return tables[name]
+    got = getattr(ds, name, None)
+    if isinstance(got, pd.DataFrame):
+        return got
+    if isinstance(ds, Mapping) and name in ds:
+        return ds[name]
+    return pd.DataFrame()
+
+
+def _text(s: pd.Series) -> pd.Series:
+    return s.astype("str").fillna("").str.strip()
+
+
+def _dates(s: pd.Series) -> np.ndarray:
+    return pd.to_datetime(s).to_numpy().astype("datetime64[D]")
+
+
+def _assessment_values(a: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """``value_num`` and ``value_na`` (computed from ``value`` when the loader did not)."""
+    if "value_num" in a and "value_na" in a:
+        return (a["value_num"].to_numpy(dtype=float, na_value=np.nan),
+                a["value_na"].astype("boolean").fillna(False).to_numpy(dtype=bool))
+    low = _text(a["value"]).str.lower()
+    words = {"meets": 1.0, "partial": 0.5, "fails": 0.0, "true": 1.0, "false": 0.0, "yes": 1.0,
+             "no": 0.0, "1": 1.0, "0": 0.0}
+    num = pd.to_numeric(low, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    word = low.map(words).to_numpy(dtype=float, na_value=np.nan)
+    return np.where(np.isnan(word), num, word), (low == "na").to_numpy(dtype=bool)
+
+
+def _candidates(ds: Any, codes: list[str] | None) -> pd.DataFrame:
+    subs = _frame(ds, "submissions")
+    apps = _frame(ds, "apps")
+    provs = _frame(ds, "providers")
+    if not {"app_id", "province_code"} <= set(subs.columns):
+        raise ValueError("The 'ds' parameter of evaluate must have a submissions table with app_id and "
+                         f"province_code; got columns {list(subs.columns)} instead.")
+    s = subs.copy()
+    s["province_code"] = _text(s["province_code"])
+    s["app_id"] = _text(s["app_id"])
+    if codes is not None:
+        s = s[s["province_code"].isin(codes)]
+    if "submitted_on" in s:
+        s = s.sort_values("submitted_on", kind="stable")
+    s = s.drop_duplicates(["province_code", "app_id"], keep="last")
+    keep_s = [c for c in ("province_code", "app_id", "mandated_use", "submitted_on", "batch") if c in s]
+    s = s[keep_s]
+    a = apps.rename(columns={"name": "app_name"}).drop(columns=["province_code"], errors="ignore").copy()
+    if "app_id" in a:
+        a["app_id"] = _text(a["app_id"])
+        a = a.drop_duplicates("app_id")
+    cand = s.merge(a, on="app_id", how="left")
+    pcols = [c for c in ("provider_id", "icp_number", "telecom_licence", "mlps_level", "mlps_filing_no",
+                         "mlps_evaluated_on") if c in provs]
+    if "provider_id" in cand and "provider_id" in provs:
+        p = provs[pcols].drop_duplicates("provider_id")
+        cand = cand.merge(p, on="provider_id", how="left")
+    for col in ("provider_id", "app_name"):
+        if col not in cand:
+            cand[col] = pd.Series([""] * len(cand), dtype="str")
+    return cand.sort_values(["province_code", "app_id"], kind="stable").reset_index(drop=True)
+
+
+def _latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    if assessments.empty or not {"app_id", "criterion_id", "value"} <= set(assessments.columns):
+        return pd.DataFrame({"app_id": pd.Series([], dtype="str"), "criterion_id": pd.Series([], dtype="str"),
+                             "value_num": pd.Series([], dtype=float), "value_na": pd.Series([], dtype=bool),
+                             "assessed_on": pd.Series([], dtype="datetime64[us]"), "value": pd.Series([], dtype="str")})
+    a = assessments
+    num, na = _assessment_values(a)
+    on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
+    out = pd.DataFrame({"app_id": _text(a["app_id"]).to_numpy(), "criterion_id": _text(a["criterion_id"]).to_numpy(),
+                        "value": _text(a["value"]).to_numpy(), "value_num": num, "value_na": na,
+                        "assessed_on": on.to_numpy()})
+    out = out[~(out["assessed_on"] > as_of)]  # findings after as_of are not yet known
+    out = out.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable", na_position="first")
+    return out.drop_duplicates(["app_id", "criterion_id"], keep="last")
+
+
+def _valid_waivers(waivers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    cols = ["app_id", "criterion_id", "reason", "approved_by", "expires_on"]
+    if waivers.empty or not set(cols) <= set(waivers.columns):
+        return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+    w = waivers
+    expires = pd.to_datetime(w["expires_on"])
+    approved = pd.to_datetime(w["approved_on"]) if "approved_on" in w else pd.Series(pd.NaT, index=w.index)
+    ok = ((_text(w["reason"]) != "") & (_text(w["approved_by"]) != "") & expires.notna() & (expires >= as_of)
+          & (approved.isna() | (approved <= as_of)))
+    v = w[ok.to_numpy(dtype=bool)]
+    out = pd.DataFrame({"app_id": _text(v["app_id"]).to_numpy(), "criterion_id": _text(v["criterion_id"]).to_numpy(),
+                        "reason": _text(v["reason"]).to_numpy(), "approved_by": _text(v["approved_by"]).to_numpy(),
+                        "expires_on": pd.to_datetime(v["expires_on"]).dt.strftime("%Y-%m-%d").to_numpy()})
+    return out.sort_values(["app_id", "criterion_id", "expires_on"]).drop_duplicates(["app_id", "criterion_id"], keep="last")
+
+
+def _panel(ds: Any, cand: pd.DataFrame, profiles: Mapping[str, Profile], panel: Any) -> Any:
+    if panel is not None:
+        return panel
+    scores = _frame(ds, "panel_scores")
+    try:
+        from . import panel as _panel_mod
+    except ImportError:  # pragma: no cover - the panel module is part of the package
+        return None
+    if scores.empty:
+        return _panel_mod.aggregate(
+            pd.DataFrame({c: pd.Series([], dtype=t) for c, t in (
+                ("province_code", "str"), ("round", "Int64"), ("app_id", "str"), ("expert_id", "str"),
+                ("criterion_id", "str"), ("score", "float64"), ("scored_on", "datetime64[us]"))}),
+            pd.DataFrame({"expert_id": pd.Series([], dtype="str"), "conflicts": pd.Series([], dtype="str")}),
+            pd.DataFrame({"app_id": pd.Series([], dtype="str"), "provider_id": pd.Series([], dtype="str")}),
+        )
+    experts = _frame(ds, "experts")
+    apps = _frame(ds, "apps")
+    settings: dict[tuple[str, int], list[str]] = {}
+    for code, prof in profiles.items():  # a handful of distinct panel settings
+        settings.setdefault((prof.panel.reducer, prof.panel.min_raters), []).append(code)
+    prov = _text(scores["province_code"])
+    parts = []
+    for (reducer, min_raters), codes in sorted(settings.items()):
+        sub = scores[prov.isin(codes).to_numpy()]
+        parts.append(_panel_mod.aggregate(sub, experts, apps, reducer=reducer, min_raters=min_raters))
+    if len(parts) == 1:
+        return parts[0]
+    return _panel_mod.PanelResult(
+        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+          for f in ("scores", "conflicts", "agreement", "raters")),
+        reducer=";".join(sorted({p.reducer for p in parts})),
+        min_raters=min(p.min_raters for p in parts),
+    )
+
+
+def _months_before(as_of: pd.Timestamp, months: int) -> np.datetime64:
+    return np.datetime64((as_of - pd.DateOffset(months=int(months))).date(), "D")
+
+
+# ============================================================================================
+# public wrapper
+
+
+def evaluate(
+    ds: Any,
+    rubric: Rubric,
+    profiles: Mapping[str, Profile] | None = None,
+    as_of: Any = None,
+    *,
+    panel: Any = None,
+    weights_from_dataset: bool = False,
+    strict: bool = False,
+) -> Evaluation:
+    """Score every candidate of every province in one vectorised pass.
+
+    Parameters
+    ----------
+    ds : Dataset
+        The loaded dataset (``evalkit.load_dataset``), or any object with the contract's
+        frames as attributes (hand-made frames work: missing optional tables count as empty).
+    rubric : Rubric
+        From :func:`evalkit.rubric.load_rubric`.
+    profiles : mapping province_code -> Profile, optional
+        Candidates of provinces not in the mapping are left out.  Default: the shipped profile
+        of every province with submissions.
+    as_of : date-like
+        The evaluation date (staleness, waiver expiry, MLPS evaluation age, days since release).
+    panel : PanelResult, optional
+        A panel aggregation to use instead of aggregating ``ds.panel_scores`` here (per
+        province with the profile's ``panel.reducer`` and ``panel.min_raters``).
+    weights_from_dataset : bool
+        Derive weights from ``ds.ahp_judgments`` (levels present there replace the rubric's).
+    strict : bool
+        With ``weights_from_dataset``: CR ≥ 0.10 is an error instead of a warning.
+
+    Returns
+    -------
+    Evaluation
+    """
+    if not isinstance(rubric, Rubric):
+        raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.load_rubric); "
+                        f"got {type(rubric).__name__} instead.")
+    ts = _as_of(as_of)
+    if weights_from_dataset:
+        judg = _frame(ds, "ahp_judgments")
+        if len(judg):
+            rubric = rubric.with_ahp(judg, strict=strict)
+    if profiles is None:
+        codes = sorted(set(_text(_frame(ds, "submissions").get("province_code", pd.Series([], dtype="str")))))
+        profiles = load_profiles(codes, rubric=rubric)
+    else:
+        if not isinstance(profiles, Mapping) or not all(isinstance(p, Profile) for p in profiles.values()):
+            raise TypeError("The 'profiles' parameter of evaluate must be a mapping province_code -> Profile; "
+                            f"got {type(profiles).__name__} instead.")
+        profiles = {str(k): v for k, v in profiles.items()}
+    cand = _candidates(ds, sorted(profiles))
+    n = len(cand)
+    crits = rubric.criteria
+    k = len(crits)
+    codes = sorted(profiles)
+    pidx = pd.Categorical(cand["province_code"], categories=codes).codes.astype(np.int64)
+
+    # ---- per-candidate profile parameters (loop over provinces)
+    P = len(codes)
+    stale_cut = np.array([_months_before(ts, profiles[c].validity_months) for c in codes] or [np.datetime64("NaT")],
+                         dtype="datetime64[D]")
+    mlps_min = np.array([profiles[c].mlps.min_level for c in codes] or [0], dtype=np.int64)
+    mlps_cut = np.full((max(P, 1), 6), np.datetime64("NaT"), dtype="datetime64[D]")
+    for i, c in enumerate(codes):
+        for lv, months in profiles[c].mlps.validity_months.items():
+            mlps_cut[i, int(lv)] = _months_before(ts, months)
+    ctx = rules.CheckContext(np.datetime64(ts.date(), "D"), mlps_min[pidx], mlps_cut[pidx])
+    extra = np.zeros((max(P, 1), k), dtype=bool)
+    kpos = {c.id: j for j, c in enumerate(crits)}
+    for i, c in enumerate(codes):
+        for cid in profiles[c].extra_vetoes:
+            if cid in kpos:
+                extra[i, kpos[cid]] = True
+    extra_rows = extra[pidx] if n else np.zeros((0, k), dtype=bool)
+
+    # ---- evidence: assessments (apps × criteria), panel (candidates × criteria), waivers
+    app_index = pd.Index(cand["app_id"].unique())
+    cand_app = app_index.get_indexer(cand["app_id"])
+    ass = _latest_assessments(_frame(ds, "assessments"), ts)
+    a_app = app_index.get_indexer(ass["app_id"])
+    a_crit = pd.Index([c.id for c in crits]).get_indexer(ass["criterion_id"])
+    ok = (a_app >= 0) & (a_crit >= 0)
+    U = len(app_index)
+    A_num = np.full((U, k), np.nan)
+    A_na = np.zeros((U, k), dtype=bool)
+    A_has = np.zeros((U, k), dtype=bool)
+    A_on = np.full((U, k), np.datetime64("NaT"), dtype="datetime64[D]")
+    A_num[a_app[ok], a_crit[ok]] = ass["value_num"].to_numpy(dtype=float)[ok]
+    A_na[a_app[ok], a_crit[ok]] = ass["value_na"].to_numpy(dtype=bool)[ok]
+    A_has[a_app[ok], a_crit[ok]] = True
+    A_on[a_app[ok], a_crit[ok]] = _dates(ass["assessed_on"])[ok]
+
+    res = _panel(ds, cand, profiles, panel)
+    P_score = np.full((n, k), np.nan)
+    P_has = np.zeros((n, k), dtype=bool)
+    if res is not None and len(res.scores):
+        ps = res.scores
+        key = pd.MultiIndex.from_arrays([cand["province_code"], cand["app_id"]])
+        rows = key.get_indexer(pd.MultiIndex.from_arrays([_text(ps["province_code"]), _text(ps["app_id"])]))
+        cols = pd.Index([c.id for c in crits]).get_indexer(_text(ps["criterion_id"]))
+        good = (rows >= 0) & (cols >= 0)
+        val = ps["score"].to_numpy(dtype=float, na_value=np.nan)
+        insuff = ps["insufficient_panel"].to_numpy(dtype=bool)
+        P_score[rows[good], cols[good]] = np.where(insuff[good], np.nan, val[good])
+        P_has[rows[good], cols[good]] = ~insuff[good] & ~np.isnan(val[good])
+
+    wv = _valid_waivers(_frame(ds, "waivers"), ts)
+    w_app = app_index.get_indexer(wv["app_id"])
+    w_crit = pd.Index([c.id for c in crits]).get_indexer(wv["criterion_id"])
+    wok = (w_app >= 0) & (w_crit >= 0)
+    W = np.zeros((U, k), dtype=bool)
+    W[w_app[wok], w_crit[wok]] = True
+    W_rows = W[cand_app] if n else np.zeros((0, k), dtype=bool)
+
+    # ---- loop over criteria: values, scores, evidence status, reasons
+    S = np.full((n, k), np.nan)
+    V = np.full((n, k), np.nan)
+    app_mask = np.zeros((n, k), dtype=bool)
+    stale_m = np.zeros((n, k), dtype=bool)
+    evidence = np.zeros((n, k), dtype=np.int8)  # codes into EVIDENCE
+    reason_parts: list[pd.DataFrame] = []
+    for j, c in enumerate(crits):
+        applicable = rules.condition_mask(cand, c.applies)
+        waived = W_rows[:, j] & applicable
+        na = np.zeros(n, dtype=bool)
+        stale = np.zeros(n, dtype=bool)
+        insufficient = np.zeros(n, dtype=bool)
+        if c.source == "assessment":
+            v = A_num[cand_app, j]
+            has = A_has[cand_app, j]
+            na = A_na[cand_app, j] & has
+            on = A_on[cand_app, j]
+            stale = has & ~na & (np.isnat(on) | (on < stale_cut[pidx]))
+            missing = ~na & (~has | np.isnan(v))
+        elif c.source == "panel":
+            v = P_score[:, j]
+            insufficient = ~P_has[:, j]
+            missing = insufficient
+        else:
+            v = rules.get_check(c.check).fn(cand, ctx)  # type: ignore[arg-type]
+            missing = np.isnan(v)
+        raw = c.score(v)
+        live = applicable & ~waived & ~na
+        score = np.where(live, np.where(missing | stale, 0.0, raw), np.nan)
+        S[:, j] = score
+        V[:, j] = v
+        app_mask[:, j] = applicable
+        stale_m[:, j] = stale & live
+        ev = np.zeros(n, dtype=np.int8)
+        ev[missing] = _EV["insufficient_panel" if c.source == "panel" else "missing"]
+        ev[stale] = _EV["stale"]
+        ev[na] = _EV["na"]
+        ev[waived] = _EV["waived"]
+        ev[~applicable] = _EV["not_applicable"]
+        evidence[:, j] = ev
+
+        veto_here = np.full(n, c.veto is not None) | extra_rows[:, j]
+        veto = c.veto or _profile_veto()
+        scored = live & ~missing & ~stale
+        codes_j: list[tuple[str, np.ndarray]] = []
+        if veto_here.any():
+            trig = scored & veto_here & veto.triggered(np.where(scored, raw, np.nan), c.scoring_rule, c.params)
+            codes_j.append(("panel_floor" if veto.when == "below" else "veto", trig))
+            if c.source == "panel":
+                codes_j.append(("insufficient_panel", live & missing & veto_here))
+            else:
+                codes_j.append(("missing_evidence", live & missing & veto_here))
+        codes_j.append(("stale_assessment", live & stale))
+        codes_j.append(("waived", waived))
+        for prefix, mask in codes_j:
+            rows = np.flatnonzero(mask)
+            if rows.size:
+                reason_parts.append(_reason_rows(cand, rows, prefix, c, wv if prefix == "waived" else None))
+
+    # ---- aggregation (pure kernel)
+    dims = rubric.dimensions
+    dim_index = {d.id: i for i, d in enumerate(dims)}
+    dim_of = np.array([dim_index[c.dimension] for c in crits], dtype=np.int64)
+    w_in = np.array([c.weight for c in crits], dtype=float)
+    dw = np.array([d.weight for d in dims], dtype=float)
+    D, total = evaluate_arrays(S, w_in, dim_of, dw)
+
+    vetoes = (pd.concat(reason_parts, ignore_index=True) if reason_parts else
+              pd.DataFrame({c: pd.Series([], dtype="bool" if c == "blocking" else "str") for c in VETO_COLUMNS}))
+    vetoes = vetoes.sort_values(["province_code", "app_id", "code"], kind="stable").reset_index(drop=True)
+    reasons = vetoes.drop_duplicates(["province_code", "app_id", "code"]).groupby(
+        ["province_code", "app_id"], sort=False)["code"].agg(";".join)
+    blocked = vetoes[vetoes["blocking"]].drop_duplicates(["province_code", "app_id"])
+    key = pd.MultiIndex.from_arrays([cand["province_code"], cand["app_id"]])
+    vetoed = key.isin(pd.MultiIndex.from_arrays([blocked["province_code"], blocked["app_id"]]))
+
+    candidates = pd.DataFrame({
+        "province_code": cand["province_code"].astype("str").to_numpy(),
+        "app_id": cand["app_id"].astype("str").to_numpy(),
+        "provider_id": _text(cand["provider_id"]).to_numpy(),
+        "app_name": _text(cand["app_name"]).to_numpy(),
+    })
+    for i, d in enumerate(dims):
+        candidates[d.id] = D[:, i]
+    candidates["total_score"] = total
+    candidates["vetoed"] = np.asarray(vetoed, dtype=bool)
+    r = reasons.reindex(key) if len(reasons) else pd.Series([""] * n, index=key)
+    candidates["reasons"] = pd.Series(r.to_numpy(), dtype="str").fillna("").to_numpy()
+    candidates["reasons"] = candidates["reasons"].astype("str")
+
+    criteria = _long(cand, crits, S, V, app_mask, W_rows, stale_m, evidence)
+    return Evaluation(criteria, candidates, vetoes, res, ts, rubric, dict(profiles))
+
+
+def _profile_veto() -> Any:
+    from .rubric import Veto
+
+    return Veto("fails", None, "profile")
+
+
+def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion,
+                 waivers: pd.DataFrame | None) -> pd.DataFrame:
+    zh, en = _MESSAGES[prefix]
+    code = "insufficient_panel" if prefix == "insufficient_panel" else f"{prefix}:{c.id}"
+    m_zh = pd.Series([zh.format(zh=c.name_zh)] * rows.size, dtype="str")
+    m_en = pd.Series([en.format(en=c.name_en)] * rows.size, dtype="str")
+    if prefix == "panel_floor" and c.veto is not None and c.veto.score is not None:
+        m_zh = m_zh + f"（底线 {c.veto.score / 10:g}/10）"
+        m_en = m_en + f" (floor {c.veto.score / 10:g}/10)"
+    app_ids = cand["app_id"].to_numpy()[rows]
+    if waivers is not None and len(waivers):
+        w = waivers[waivers["criterion_id"] == c.id].set_index("app_id")
+        info = pd.Series(app_ids).map(w["reason"]).fillna("").astype("str")
+        by = pd.Series(app_ids).map(w["approved_by"]).fillna("").astype("str")
+        exp = pd.Series(app_ids).map(w["expires_on"]).fillna("").astype("str")
+        m_zh = m_zh + "（理由：" + info + "；批准人：" + by + "；有效期至 " + exp + "）"
+        m_en = m_en + " (reason: " + info + "; approved by " + by + "; expires " + exp + ")"
+    return pd.DataFrame({
+        "province_code": pd.Series(cand["province_code"].to_numpy()[rows], dtype="str"),
+        "app_id": pd.Series(app_ids, dtype="str"),
+        "code": pd.Series([code] * rows.size, dtype="str"),
+        "criterion_id": pd.Series([c.id] * rows.size, dtype="str"),
+        "message_zh": m_zh.to_numpy(), "message_en": m_en.to_numpy(),
+        "blocking": np.full(rows.size, prefix not in NON_BLOCKING),
+    })
+
+
+def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], S: np.ndarray, V: np.ndarray, app_mask: np.ndarray,
+          W_rows: np.ndarray, stale: np.ndarray, evidence: np.ndarray) -> pd.DataFrame:
+    n, k = S.shape
+    prov_cat = pd.Categorical(cand["province_code"].astype("str"))
+    app_cat = pd.Categorical(cand["app_id"].astype("str"))
+    crit_cat = pd.Categorical([c.id for c in crits], categories=[c.id for c in crits])
+    dims = [c.dimension for c in crits]
+    dim_cat = pd.Categorical(dims, categories=list(dict.fromkeys(dims)))
+    src_cat = pd.Categorical([c.source for c in crits], categories=["registry", "assessment", "panel"])
+    return pd.DataFrame({
+        "province_code": pd.Categorical.from_codes(np.repeat(prov_cat.codes, k), prov_cat.categories),
+        "app_id": pd.Categorical.from_codes(np.repeat(app_cat.codes, k), app_cat.categories),
+        "criterion_id": pd.Categorical.from_codes(np.tile(crit_cat.codes, n), crit_cat.categories),
+        "dimension": pd.Categorical.from_codes(np.tile(dim_cat.codes, n), dim_cat.categories),
+        "source": pd.Categorical.from_codes(np.tile(src_cat.codes, n), src_cat.categories),
+        "value": V.reshape(-1),
+        "score": S.reshape(-1),
+        "applicable": app_mask.reshape(-1),
+        "waived": (W_rows & app_mask).reshape(-1),
+        "stale": stale.reshape(-1),
+        "evidence": pd.Categorical.from_codes(evidence.reshape(-1), categories=list(EVIDENCE)),
+    })

@@ -1,0 +1,323 @@
+"""Scoring engine: worked examples per rule, N/A redistribution, vetoes, waivers, staleness."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _scoring_factory import AS_OF, make_ds, set_assessment, with_
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from evalkit import rubric as R
+from evalkit import rules, scoring
+
+APP0, APP1 = "教APP备111000号", "教APP备111001号"
+
+
+@pytest.fixture(scope="module")
+def rubric() -> R.Rubric:
+    return R.load_rubric()
+
+
+@pytest.fixture(scope="module")
+def profiles() -> dict[str, R.Profile]:
+    return R.load_profiles(["11", "31", "44", "35"])
+
+
+def _p(name: str, **kw):
+    return rules.get_rule(name).parse({"type": name, **kw})
+
+
+# ---------------------------------------------------------------- worked examples per rule
+
+
+def test_pass_fail_worked_example() -> None:
+    out = rules.get_rule("pass_fail").kernel(np.array([1.0, 0.0, np.nan]), _p("pass_fail"))
+    np.testing.assert_array_equal(out, [100.0, 0.0, np.nan])
+
+
+def test_mpf_worked_example() -> None:
+    # meets → 1 → 100, partial → 0.5 → 50, fails → 0 → 0, na → NaN → N/A
+    out = rules.get_rule("mpf").kernel(np.array([1.0, 0.5, 0.0, np.nan]), _p("mpf"))
+    np.testing.assert_array_equal(out, [100.0, 50.0, 0.0, np.nan])
+
+
+def test_likert_worked_example() -> None:
+    # panel 0–10 → ×10: 7.5 → 75, 10 → 100, 0 → 0, 11 (out of scale) clipped to 100
+    out = rules.get_rule("likert").kernel(np.array([7.5, 10.0, 0.0, 11.0]), _p("likert"))
+    np.testing.assert_allclose(out, [75.0, 100.0, 0.0, 100.0])
+
+
+def test_threshold_worked_example_both_directions() -> None:
+    # S10 bands: ≤0 → 100, ≤2 → 50, ≤5 → 20, otherwise 0
+    p = _p("threshold", direction="lower_is_better",
+           bands=[{"at": 5, "score": 20}, {"at": 0, "score": 100}, {"at": 2, "score": 50}])
+    out = rules.get_rule("threshold").kernel(np.array([0, 1, 2, 3, 5, 6, np.nan]), p)
+    np.testing.assert_array_equal(out, [100, 50, 50, 20, 20, 0, np.nan])
+    # higher is better: ≥90 → 100, ≥60 → 60, otherwise 10
+    q = _p("threshold", direction="higher_is_better", bands=[{"at": 60, "score": 60}, {"at": 90, "score": 100}],
+           otherwise=10)
+    np.testing.assert_array_equal(rules.get_rule("threshold").kernel(np.array([95, 90, 70, 59.9]), q),
+                                  [100, 100, 60, 10])
+
+
+def test_linear_worked_example_both_directions() -> None:
+    # L20: lo 50, hi 100, higher is better: 75 → (75−50)/50 = 0.5 → 50; 40 → 0; 120 → 100
+    p = _p("linear", lo=50, hi=100)
+    np.testing.assert_allclose(rules.get_rule("linear").kernel(np.array([75, 40, 120, 90]), p), [50, 0, 100, 80])
+    # F01: lo 0.1, hi 2.0, lower is better: 1.05 → 1 − 0.95/1.9 = 0.5 → 50
+    q = _p("linear", lo=0.1, hi=2.0, direction="lower_is_better")
+    np.testing.assert_allclose(rules.get_rule("linear").kernel(np.array([1.05, 0.05, 3.0]), q), [50, 100, 0])
+
+
+def test_evaluate_arrays_redistributes_na_within_dimension() -> None:
+    # dimension 0: criteria 0 (w 1) and 1 (w 3); dimension 1: criterion 2 (w 1); dims weighted 0.6/0.4
+    S = np.array([[100.0, 50.0, 80.0],      # dim0 = (100 + 150)/4 = 62.5; total = .6*62.5 + .4*80 = 69.5
+                  [np.nan, 50.0, 80.0],     # dim0 N/A on c0 → 50;            total = .6*50 + .4*80 = 62
+                  [100.0, 50.0, np.nan]])   # dim1 N/A → total = dim0 = 62.5
+    dims, total = scoring.evaluate_arrays(S, np.array([1.0, 3.0, 1.0]), np.array([0, 0, 1]), np.array([0.6, 0.4]))
+    np.testing.assert_allclose(dims[:, 0], [62.5, 50.0, 62.5])
+    np.testing.assert_allclose(dims[:2, 1], [80.0, 80.0])
+    assert np.isnan(dims[2, 1])
+    np.testing.assert_allclose(total, [69.5, 62.0, 62.5])
+
+
+# ---------------------------------------------------------------- end to end on hand-made data
+
+
+def _row(ev: scoring.Evaluation, code: str, app: str = APP0) -> pd.Series:
+    c = ev.candidates
+    return c[(c["province_code"] == code) & (c["app_id"] == app)].iloc[0]
+
+
+def _crit(ev: scoring.Evaluation, code: str, cid: str, app: str = APP0) -> pd.Series:
+    c = ev.criteria
+    return c[(c["province_code"] == code) & (c["app_id"] == app) & (c["criterion_id"] == cid)].iloc[0]
+
+
+def test_perfect_app_scores_100_without_reasons(rubric, profiles) -> None:
+    ds = make_ds(rubric, 2, ("11", "35"))
+    ev = scoring.evaluate(ds, rubric, {k: profiles[k] for k in ("11", "35")}, AS_OF)
+    assert len(ev.candidates) == 4
+    assert (ev.candidates["total_score"] == 100).all() and not ev.candidates["vetoed"].any()
+    assert (ev.candidates["reasons"] == "").all() and ev.vetoes.empty
+    assert len(ev.criteria) == 4 * len(rubric.criteria)
+    # applicability: L11 guardian consent applies to minors' apps only
+    assert not _crit(ev, "11", "L11_guardian_consent")["applicable"]
+    assert np.isnan(_crit(ev, "11", "L11_guardian_consent")["score"])
+
+
+def test_na_assessment_redistributes_weight_in_dimension(rubric, profiles) -> None:
+    ds = make_ds(rubric, 1)
+    # S01 (weight 2 of 18 in security) na, S02 (weight 1) fails → security = 100·(18−2−1)/(18−2) = 93.75
+    ds = set_assessment(ds, APP0, "S01_masvs_storage", "na")
+    ds = set_assessment(ds, APP0, "S02_masvs_crypto", "fails")
+    ev = scoring.evaluate(ds, rubric, {"11": profiles["11"]}, AS_OF)
+    row = _row(ev, "11")
+    assert row["security"] == pytest.approx(100 * 15 / 16)
+    assert _crit(ev, "11", "S01_masvs_storage")["evidence"] == "na"
+    dw = {d.id: d.weight for d in rubric.dimensions}
+    assert row["total_score"] == pytest.approx(100 * (1 - dw["security"]) + dw["security"] * 93.75)
+    assert not row["vetoed"]
+
+
+def test_mandated_app_with_fees_is_vetoed_whatever_its_score(rubric, profiles) -> None:
+    ds = make_ds(rubric, 2, mandated=True)
+    apps = ds.apps.copy()
+    apps.loc[apps["app_id"] == APP0, "charges_fees"] = True
+    ev = scoring.evaluate(with_(ds, apps=apps), rubric, {"11": profiles["11"]}, AS_OF)
+    row = _row(ev, "11")
+    assert row["vetoed"] and row["reasons"] == "veto:L16_mandated_no_fees"
+    assert row["total_score"] > 95  # the score is still shown, the gate is apart
+    v = ev.vetoes.iloc[0]
+    assert v["criterion_id"] == "L16_mandated_no_fees" and "收费" in v["message_zh"] and "fees" in v["message_en"]
+    assert not _row(ev, "11", APP1)["vetoed"]
+
+
+def test_missing_evidence_counts_against_the_app(rubric, profiles) -> None:
+    ds = make_ds(rubric, 1)
+    ds = set_assessment(ds, APP0, "L06_privacy_policy", None)       # veto item: missing → veto
+    ds = set_assessment(ds, APP0, "S11_security_certification", None)  # non-veto: scores 0
+    ds = set_assessment(ds, APP0, "F03_compatibility", "unclear")  # unparseable → missing → 0
+    ev = scoring.evaluate(ds, rubric, {"11": profiles["11"]}, AS_OF)
+    row = _row(ev, "11")
+    assert row["vetoed"] and row["reasons"] == "missing_evidence:L06_privacy_policy"
+    assert _crit(ev, "11", "S11_security_certification")["score"] == 0
+    assert _crit(ev, "11", "F03_compatibility")["score"] == 0
+    assert _crit(ev, "11", "F03_compatibility")["evidence"] == "missing"
+    # security: S11 weight 1 of 18 → 100·17/18
+    assert row["security"] == pytest.approx(100 * 17 / 18)
+
+
+def test_panel_floor_and_insufficient_panel(rubric, profiles) -> None:
+    ds = make_ds(rubric, 2)
+    ps = ds.panel_scores.copy()
+    ps.loc[(ps["app_id"] == APP0) & (ps["criterion_id"] == "C03_ideological_soundness"), "score"] = 5.0
+    ev = scoring.evaluate(with_(ds, panel_scores=ps), rubric, {"11": profiles["11"]}, AS_OF)
+    assert _row(ev, "11")["reasons"] == "panel_floor:C03_ideological_soundness"
+    assert _crit(ev, "11", "C03_ideological_soundness")["score"] == 50
+    assert "6/10" in ev.vetoes.iloc[0]["message_en"]
+    # two raters < min_raters 3 → insufficient_panel on every floor criterion
+    ev2 = scoring.evaluate(make_ds(rubric, 1, raters=2), rubric, {"11": profiles["11"]}, AS_OF)
+    row = _row(ev2, "11")
+    assert row["vetoed"] and row["reasons"] == "insufficient_panel"
+    assert set(ev2.vetoes["criterion_id"]) == {"C03_ideological_soundness", "C04_scientific_accuracy"}
+    assert _crit(ev2, "11", "F04_usability")["evidence"] == "insufficient_panel"
+    assert _crit(ev2, "11", "F04_usability")["score"] == 0
+
+
+def test_stale_assessment_depends_on_the_profile(rubric, profiles) -> None:
+    # assessed 2023-09-01: older than 6 months before 2024-06-30 (Beijing), within 12 (national)
+    ds = make_ds(rubric, 1, ("11", "35"))
+    ds = set_assessment(ds, APP0, "S04_masvs_network", "meets", assessed_on="2023-09-01")
+    ev = scoring.evaluate(ds, rubric, {"11": profiles["11"], "35": profiles["35"]}, AS_OF)
+    assert _row(ev, "11")["reasons"] == "stale_assessment:S04_masvs_network" and _row(ev, "11")["vetoed"]
+    assert _crit(ev, "11", "S04_masvs_network")["stale"] and _crit(ev, "11", "S04_masvs_network")["score"] == 0
+    assert _row(ev, "35")["reasons"] == "" and _crit(ev, "35", "S04_masvs_network")["score"] == 100
+
+
+def _waivers(rows: list[tuple]) -> pd.DataFrame:
+    cols = ["app_id", "criterion_id", "reason", "approved_by", "approved_on", "expires_on"]
+    df = pd.DataFrame(rows, columns=cols)
+    for c in cols[:4]:
+        df[c] = df[c].astype("str")
+    for c in cols[4:]:
+        df[c] = pd.to_datetime(df[c]).astype("datetime64[us]")
+    return df
+
+
+def test_waivers_need_reason_approver_and_unexpired_date(rubric, profiles) -> None:
+    base = set_assessment(make_ds(rubric, 3, ("35",)), APP0, "L06_privacy_policy", "false")
+    base = set_assessment(base, APP1, "L06_privacy_policy", "false")
+    base = set_assessment(base, "教APP备111002号", "L06_privacy_policy", "false")
+    w = _waivers([
+        (APP0, "L06_privacy_policy", "误报：隐私政策在官网公开", "省教育厅", "2024-05-01", "2024-12-31"),  # valid
+        (APP1, "L06_privacy_policy", "误报", "省教育厅", "2024-01-01", "2024-06-29"),  # expired the day before
+        ("教APP备111002号", "L06_privacy_policy", "", "省教育厅", "2024-01-01", "2024-12-31"),  # no reason
+    ])
+    ev = scoring.evaluate(with_(base, waivers=w), rubric, {"35": profiles["35"]}, AS_OF)
+    r0 = _row(ev, "35")
+    assert not r0["vetoed"] and r0["reasons"] == "waived:L06_privacy_policy"
+    assert "省教育厅" in ev.vetoes.iloc[0]["message_zh"] and "2024-12-31" in ev.vetoes.iloc[0]["message_en"]
+    assert _crit(ev, "35", "L06_privacy_policy")["waived"]
+    assert np.isnan(_crit(ev, "35", "L06_privacy_policy")["score"])
+    assert _row(ev, "35", APP1)["reasons"] == "veto:L06_privacy_policy"
+    assert _row(ev, "35", "教APP备111002号")["reasons"] == "veto:L06_privacy_policy"
+    # the same waiver expires: evaluated after expiry it no longer applies (national validity:
+    # the 2024-03-01 assessments are still current on 2025-01-01)
+    ev2 = scoring.evaluate(with_(base, waivers=w), rubric, {"35": profiles["35"]}, "2025-01-01")
+    assert "veto:L06_privacy_policy" in _row(ev2, "35")["reasons"].split(";")
+
+
+def test_province_extra_vetoes(rubric, profiles) -> None:
+    # Guangdong: eye protection (C11) is a veto for K-12 student apps; Beijing: L22 for face data
+    ds = make_ds(rubric, 1, ("11", "44"), stages="primary;junior", users="students", features="face_data")
+    ds = set_assessment(ds, APP0, "C11_eye_protection", "false")
+    ds = set_assessment(ds, APP0, "L22_biometric_review", "false")
+    ev = scoring.evaluate(ds, rubric, {"11": profiles["11"], "44": profiles["44"]}, AS_OF)
+    assert _row(ev, "44")["reasons"] == "veto:C11_eye_protection"
+    assert _row(ev, "11")["reasons"] == "veto:L22_biometric_review"
+
+
+def test_registry_checks(rubric, profiles) -> None:
+    ds = make_ds(rubric, 3, ("31", "35"))
+    prov = ds.providers.copy()
+    prov.loc[0, "icp_number"] = "京ICP备123号"                  # malformed → L01 veto
+    prov.loc[1, "mlps_level"] = 2                               # below Shanghai's minimum 3
+    prov.loc[2, "mlps_evaluated_on"] = pd.Timestamp("2023-05-01")  # level 3: older than 12 months
+    apps = ds.apps.copy()
+    apps.loc[0, "info_updated_on"] = pd.Timestamp("2024-01-01")  # before last release: L05 = 0, no veto
+    apps.loc[0, "last_release_on"] = pd.Timestamp("2023-10-01")  # 273 days → F05 band ≤365 → 40
+    apps.loc[0, "info_updated_on"] = pd.Timestamp("2023-09-01")
+    ev = scoring.evaluate(with_(ds, providers=prov, apps=apps), rubric,
+                          {"31": profiles["31"], "35": profiles["35"]}, AS_OF)
+    assert _row(ev, "35", APP0)["reasons"] == "veto:L01_icp_filed"
+    assert _crit(ev, "35", "L05_filing_updated", APP0)["score"] == 0
+    assert _crit(ev, "35", "F05_maintained_6_months", APP0)["value"] == 273
+    assert _crit(ev, "35", "F05_maintained_6_months", APP0)["score"] == 40
+    assert _row(ev, "31", APP1)["reasons"] == "veto:L03_mlps_filed"
+    assert _row(ev, "35", APP1)["reasons"] == ""
+    assert _row(ev, "35", "教APP备111002号")["reasons"] == "veto:L04_mlps_evaluation_current"
+
+
+def test_minors_apps_need_time_limit_and_age_range(rubric, profiles) -> None:
+    ds = make_ds(rubric, 1, minors=True)
+    apps = ds.apps.copy()
+    apps["daily_limit_min"] = pd.array([None], dtype="Int64")
+    apps["age_range"], apps["age_min"], apps["age_max"] = "", pd.array([None], dtype="Int64"), pd.array([None], dtype="Int64")
+    ds = with_(ds, apps=apps)
+    ev = scoring.evaluate(ds, rubric, {"11": profiles["11"]}, AS_OF)
+    # L11 guardian consent applies (minors) and has a "true" assessment in the factory
+    assert _row(ev, "11")["reasons"] == "veto:C08_minors_time_limit;veto:C09_minors_age_range"
+
+
+# ---------------------------------------------------------------- properties
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.floats(0, 100), min_size=6, max_size=6), st.integers(0, 5), st.floats(0, 100))
+def test_raising_one_criterion_never_lowers_the_total(scores, j, bump) -> None:
+    S = np.array([scores], dtype=float)
+    w, dim_of, dw = np.array([1.0, 2, 1, 3, 1, 1]), np.array([0, 0, 1, 1, 2, 3]), np.array([0.3, 0.2, 0.25, 0.25])
+    _, before = scoring.evaluate_arrays(S, w, dim_of, dw)
+    S2 = S.copy()
+    S2[0, j] = min(100.0, S2[0, j] + bump)
+    _, after = scoring.evaluate_arrays(S2, w, dim_of, dw)
+    assert after[0] >= before[0] - 1e-9
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.sampled_from(["L01_icp_filed", "L13_no_disclosure_or_sale", "S09_no_cleartext_personal_data",
+                        "C01_no_harmful_content", "L09_no_forced_authorisation"]),
+       st.lists(st.sampled_from(["meets", "partial", "fails"]), min_size=8, max_size=8))
+def test_a_veto_dominates_any_score(rubric, profiles, veto_id, others) -> None:
+    ds = make_ds(rubric, 1)
+    mpf = [c.id for c in rubric.criteria if c.rule == "mpf" and c.veto is None][:8]
+    for cid, v in zip(mpf, others):
+        ds = set_assessment(ds, APP0, cid, v)
+    if veto_id == "L01_icp_filed":
+        prov = ds.providers.copy()
+        prov["icp_number"] = ""
+        ds = with_(ds, providers=prov)
+    else:
+        ds = set_assessment(ds, APP0, veto_id, "fails" if veto_id.startswith("L09") else "false")
+    ev = scoring.evaluate(ds, rubric, {"11": profiles["11"]}, AS_OF)
+    row = _row(ev, "11")
+    assert row["vetoed"] and f"veto:{veto_id}" in row["reasons"].split(";")
+    assert row["total_score"] > 0
+
+
+@settings(max_examples=8, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_row_order_does_not_change_results(rubric, profiles, rnd) -> None:
+    ds = make_ds(rubric, 3, ("11", "44"), stages="primary", features="ugc")
+    ds = set_assessment(ds, APP1, "C07_ugc_review_system", "false")
+    ds = set_assessment(ds, APP0, "S03_masvs_auth", "partial")
+    ref = scoring.evaluate(ds, rubric, {"11": profiles["11"], "44": profiles["44"]}, AS_OF)
+
+    def shuffle(df: pd.DataFrame) -> pd.DataFrame:
+        idx = list(range(len(df)))
+        rnd.shuffle(idx)
+        return df.iloc[idx].reset_index(drop=True)
+
+    ds2 = with_(ds, **{k: shuffle(getattr(ds, k)) for k in ("providers", "apps", "submissions", "assessments",
+                                                            "panel_scores", "experts")})
+    got = scoring.evaluate(ds2, rubric, {"11": profiles["11"], "44": profiles["44"]}, AS_OF)
+    pd.testing.assert_frame_equal(got.candidates, ref.candidates)
+    pd.testing.assert_frame_equal(got.vetoes, ref.vetoes)
+    pd.testing.assert_frame_equal(got.criteria, ref.criteria)
+
+
+def test_input_checks(rubric) -> None:
+    with pytest.raises(ValueError, match="'as_of' parameter of evaluate"):
+        scoring.evaluate(make_ds(rubric, 1), rubric, None, "not a date")
+    with pytest.raises(TypeError, match="'rubric' parameter of evaluate"):
+        scoring.evaluate(make_ds(rubric, 1), {"x": 1}, None, AS_OF)  # type: ignore[arg-type]
+
+
+def test_default_profiles_and_province_slice(rubric) -> None:
+    ev = scoring.evaluate(make_ds(rubric, 2, ("11", "44")), rubric, None, AS_OF)
+    assert set(ev.profiles) == {"11", "44"}
+    sl = ev.province("44")
+    assert set(sl.candidates["province_code"]) == {"44"} and len(sl.criteria) == 2 * len(rubric.criteria)
