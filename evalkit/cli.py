@@ -29,10 +29,267 @@ def _fail(message: str, code: int = 1) -> None:
 
 
 # --- validate (dataset) -------------------------------------------------------------------
+
+
+@app.command("validate")
+def validate_command(
+    data: Path = typer.Argument(..., help="Dataset folder (contract v1, see docs/dataset.md)."),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Evaluation date YYYY-MM-DD: event dates after it are errors."
+    ),
+    fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
+) -> None:
+    """Check a dataset folder; list every problem. Exit 0 if valid (warnings allowed), else 1.
+
+    Problems go to stdout (text: one `file:row:column: message` per line; json: a list of
+    problem objects); the one-line summary goes to stderr.
+    """
+    import json
+
+    from .dataset import load_dataset, parse_as_of
+
+    if fmt not in ("text", "json"):
+        _fail(f"Error: --format must be 'text' or 'json'; got {fmt!r} instead.", 2)
+    try:
+        as_of_date = parse_as_of(as_of, name="--as-of", func="evalkit validate")
+    except ValueError as exc:
+        _fail(f"Error: {exc}", 2)
+    try:
+        ds = load_dataset(data, as_of=as_of_date)
+        problems, n_err = list(ds.warnings), 0
+    except EvalkitError as exc:
+        problems = list(getattr(exc, "problems", []))
+        n_err = len(getattr(exc, "errors", problems))
+        if not problems:
+            _fail(str(exc))
+    except Exception as exc:  # never a traceback for a user: say what broke, briefly
+        _fail(f"internal error while validating {data}: {type(exc).__name__}: {exc}", 2)
+    if fmt == "json":
+        typer.echo(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=1))
+    else:
+        for p in problems:
+            typer.echo(str(p))
+    n_warn = len(problems) - n_err
+    if n_err:
+        _fail(f"{data}: invalid: {n_err} error(s), {n_warn} warning(s)", 1)
+    typer.echo(f"{data}: valid ({n_warn} warning(s))", err=True)
+
 # --- generate (generator) -----------------------------------------------------------------
+
+
+@app.command("generate")
+def generate_command(
+    out: Path = typer.Argument(..., help="Folder to write the dataset into (created if needed)."),
+    scale: str = typer.Option("sample", "--scale", help="sample, province or national."),
+    seed: int = typer.Option(0, "--seed", help="Random seed: the same seed gives the same bytes."),
+    as_of: str = typer.Option("2026-09-01", "--as-of", help="The date the data describes (YYYY-MM-DD)."),
+    fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
+    province: str = typer.Option("44", "--province", help="The province of the 'province' scale."),
+    partitioned: bool = typer.Option(False, "--partitioned", help="Parquet only: one folder per table, Hive-partitioned by province (docs/scale.md)."),
+    n_apps: Optional[int] = typer.Option(None, "--apps", help="National scale only: number of apps (default 50,000)."),
+) -> None:
+    """Write a deterministic, realistic dataset (contract v1, all ten tables) with planted cases."""
+    from .generate import generate
+
+    try:
+        paths = generate(out, scale=scale, seed=seed, as_of=as_of, fmt=fmt, province=province,  # type: ignore[arg-type]
+                         partitioned=partitioned, n_apps=n_apps)
+    except ValueError as exc:
+        _fail(f"Error: {exc}", 2)
+        return
+    except OSError as exc:
+        _fail(f"Error: cannot write {out}: {exc}", 1)
+        return
+    total = sum(f.stat().st_size for p in paths.values() for f in ([p] if p.is_file() else p.rglob("*.parquet")))
+    typer.echo(f"{out}: {len(paths)} tables, {total / 1e6:.1f} MB ({scale}, seed {seed}, as of {as_of})")
+
 # --- rubric (rubric) ----------------------------------------------------------------------
+rubric_app = typer.Typer(no_args_is_help=True, help="Inspect and check rubrics and province profiles.")
+app.add_typer(rubric_app, name="rubric")
+
+
+def _rubric_problems(exc: EvalkitError) -> None:
+    for p in getattr(exc, "problems", []) or [exc]:
+        typer.echo(str(p), err=True)
+    raise typer.Exit(1)
+
+
+@rubric_app.command("coverage")
+def rubric_coverage(
+    format: str = typer.Option("table", "--format", help="table or json"),
+    rubric_dir: Optional[Path] = typer.Option(None, "--rubric", help="rubrics folder, version folder or rubric.yaml"),
+    strict: bool = typer.Option(False, "--strict", help="AHP consistency ratio ≥ 0.10 is an error"),
+) -> None:
+    """Every criterion and list/credit rule with the policy sections it implements."""
+    import json
+
+    from . import rubric as _rubric
+
+    if format not in ("table", "json"):
+        _fail(f"The '--format' option of rubric coverage must be one of table, json; got {format!r} instead.")
+    try:
+        rb = _rubric.load_rubric(rubric_dir, strict=strict)
+        root = _rubric._rubrics_root(rubric_dir)
+        profiles = _rubric.check_dir(root, strict=strict)[1] if (root / "profiles").is_dir() else {}
+    except EvalkitError as exc:
+        _rubric_problems(exc)
+        return
+    cov = _rubric.coverage(rb, profiles)
+    if format == "json":
+        rows = []
+        for r in cov.to_dict("records"):
+            r["sections"] = [int(s) for s in r["sections"]]
+            r["veto_profiles"] = list(r["veto_profiles"])
+            r["weight"] = None if r["weight"] != r["weight"] else round(float(r["weight"]), 6)
+            r["dimension"] = r["dimension"] or None
+            rows.append(r)
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title=f"Rubric v{rb.version}: criteria and rules")
+    for col in ("id", "kind", "dimension", "veto", "sections", "name (zh)", "name (en)"):
+        t.add_column(col)
+    for r in cov.itertuples():
+        veto = r.veto_condition if r.veto else (f"profile {','.join(r.veto_profiles)}" if r.veto_profiles else "")
+        t.add_row(r.id, r.kind, r.dimension, veto, ",".join(map(str, r.sections)), r.name_zh, r.name_en)
+    console.print(t)
+    sec = _rubric.section_coverage(rb)
+    s = Table(title="Actionable policy sections (教技函〔2019〕55号)")
+    for col in ("section", "covered", "criteria", "rules"):
+        s.add_column(col)
+    for r in sec.itertuples():
+        s.add_row(f"({r.section})", "[green]yes[/green]" if r.covered else "[red]NO[/red]",
+                  str(len(r.criteria)), ", ".join(r.rules))
+    console.print(s)
+    crit = cov[cov["kind"] == "criterion"]
+    console.print(
+        f"{len(rb.dimensions)} dimensions, {len(crit)} criteria, {int(crit['veto'].sum())} veto items, "
+        f"{int((cov['kind'] == 'rule').sum())} rules; actionable sections covered: "
+        f"{int(sec['covered'].sum())}/{len(sec)}"
+        + ("" if sec["covered"].all() else f" (missing: {', '.join(f'({x})' for x in sec.loc[~sec['covered'], 'section'])})")
+    )
+
+
+@rubric_app.command("check")
+def rubric_check(
+    path: Optional[Path] = typer.Argument(None, help="rubrics folder (default: the shipped rubrics)"),
+    strict: bool = typer.Option(False, "--strict", help="AHP consistency ratio ≥ 0.10 is an error"),
+) -> None:
+    """Validate every rubric version and every province profile of a rubrics folder."""
+    from . import rubric as _rubric
+
+    try:
+        rb, profiles, warnings = _rubric.check_dir(path, strict=strict)
+    except EvalkitError as exc:
+        _rubric_problems(exc)
+        return
+    for w in warnings:
+        typer.echo(str(w), err=True)
+    ahp = "; ".join(f"AHP {lv}: CR = {a.cr:.3f}" for lv, a in rb.ahp.items())
+    typer.echo(f"ok: rubric v{rb.version} ({len(rb.criteria)} criteria), {len(profiles)} profile(s): "
+               f"{', '.join(sorted(profiles))}" + (f"; {ahp}" if ahp else ""))
+
 # --- run (recommend + credit) -------------------------------------------------------------
+
+
+_RUN_TEXT = {
+    "zh": "{name}（{code}）{as_of}：候选 {n} 个，推荐 {rec} 个，不予推荐 {nr} 个，排除 {ex} 个；"
+          "名单变化：新增 {added}，保留 {kept}，退出 {out}。导出文件：{folder}",
+    "en": "{name} ({code}) {as_of}: {n} candidates, {rec} recommended, {nr} not recommended, "
+          "{ex} excluded; changes: {added} added, {kept} kept, {out} opted out. Exports: {folder}",
+}  # fmt: skip
+
+
+@app.command("run")
+def run_command(
+    province: str = typer.Option(..., "--province", help="Province code, e.g. 44 (11 … 66)."),
+    as_of: str = typer.Option(..., "--as-of", help="Evaluation date YYYY-MM-DD."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
+    rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
+    previous: Optional[Path] = typer.Option(
+        None, "--previous", help="Previous decisions.csv (or its folder); default: latest earlier run under --out."
+    ),
+    lang: str = typer.Option("zh", "--lang", help="Language of the summary: zh or en."),
+) -> None:
+    """Evaluate one province and write its exports into OUT/<as_of>/<code>/ (staged, then moved)."""
+    from . import identifiers
+
+    if lang not in ("zh", "en"):
+        _fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
+    if province not in identifiers.PROVINCE_CODES:
+        _fail(f"Error: --province must be one of {', '.join(identifiers.PROVINCE_CODES)}; got {province!r} instead.", 2)
+    root = Path(__file__).resolve().parent.parent
+    data_dir = data if data is not None else root / "data" / "sample"
+    out_dir = out if out is not None else root / "reports"
+    try:
+        from . import pipeline
+        from .dataset import load_dataset, parse_as_of
+
+        when = parse_as_of(as_of, name="--as-of", func="evalkit run")
+        if previous is not None and not previous.exists():
+            _fail(f"Error: --previous {previous} does not exist.", 2)
+        ds = load_dataset(data_dir, as_of=when)
+        nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
+                                previous={province: previous} if previous is not None else None)
+        res = nat.province(province)
+        folder = pipeline.write_province(res, out_dir)
+    except ValueError as exc:
+        _fail(f"Error: {exc}", 2)
+        return
+    except EvalkitError as exc:
+        _fail(str(exc))
+        return
+    counts = res.decisions["status"].value_counts()
+    changes = res.changes["change"].value_counts()
+    typer.echo(_RUN_TEXT[lang].format(
+        name=res.name_zh if lang == "zh" else res.name_en, code=res.code, as_of=res.as_of.strftime("%Y-%m-%d"),
+        n=len(res.decisions), rec=int(counts.get("recommended", 0)), nr=int(counts.get("not_recommended", 0)),
+        ex=int(counts.get("excluded", 0)), added=int(changes.get("added", 0)), kept=int(changes.get("kept", 0)),
+        out=int(changes.get("opted_out", 0)), folder=folder,
+    ))  # fmt: skip
+
+
 # --- publish (publish) --------------------------------------------------------------------
+
+
+@app.command("publish")
+def publish_command(
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless --data is the sample: 2026-09-01)."
+    ),
+    provinces: str = typer.Option("all", "--provinces", help="'all' or codes such as 11,31,44."),
+    workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores)."),
+    scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Root of published sets (default: reports/)."),
+    lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
+    force: bool = typer.Option(False, "--force", help="Replace an already published date."),
+    quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+) -> None:
+    """Publish every province's reports for one date into OUT/<as_of> (staged, then moved)."""
+    from .publish import publish
+
+    try:
+        result = publish(data, as_of, provinces=provinces, workers=workers, scheduler=scheduler,
+                         out_dir=out, lang=lang, force=force, progress=not quiet)
+    except EvalkitError as exc:
+        _fail(str(exc))
+        return
+    n_ok = sum(o.ok for o in result.outcomes)
+    typer.echo(f"published {result.folder} ({n_ok}/{len(result.outcomes)} provinces, "
+               f"{result.seconds:.1f} s)")
+    if not result.index_ok:
+        typer.echo(f"index failed: {result.index_error}", err=True)
+    for o in result.outcomes:
+        if not o.ok:
+            typer.echo(f"province {o.code} failed: {o.error}", err=True)
+    if not result.ok:
+        names = ", ".join(result.failed + ([] if result.index_ok else ["index"]))
+        _fail(f"publish incomplete: failed {names}")
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -1,0 +1,648 @@
+"""Publish a report set: the national evaluation once, province reports in parallel.
+
+``publish()`` does, in order:
+
+1. takes ``<out>/.lock`` (``fcntl.flock``, non-blocking: a second publish is refused with the
+   pid of the first) and refuses to overwrite ``<out>/<as_of>`` without ``force``;
+2. loads the dataset and computes the national evaluation ONCE (:mod:`evalkit.pipeline`),
+   caches each province's result in the staging folder and writes its exports there;
+3. renders every province's notebooks (``notebooks/reports.yaml``) in parallel: local worker
+   processes (one Jupyter kernel per worker, started by the pool initializer and reused
+   across provinces) or an existing Dask distributed cluster (``scheduler``);
+4. renders the national overview into ``index.html`` (failed provinces shown as failed);
+5. moves the complete staging folder into place: ``os.replace`` of the folder; an existing
+   date is renamed aside first, then deleted.
+
+A province whose render raises does not stop the others; it is listed in
+:attr:`PublishResult.failed` and the command line exits non-zero naming it.
+
+``as_of``: required, except for the committed sample dataset (``data/sample``), whose
+evaluation date :data:`SAMPLE_AS_OF` is the default.  Today's date is never assumed: the
+same command must publish the same bytes tomorrow.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import errno
+import json
+import multiprocessing
+import os
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import PublishError
+from .i18n import LANGS, t
+from .identifiers import PROVINCE_CODES, PROVINCES
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+REPORTS_CONFIG = NOTEBOOKS / "reports.yaml"
+SAMPLE_DATA = ROOT / "data" / "sample"
+SAMPLE_AS_OF = "2026-09-01"
+PLOTLY_ASSET = "assets/plotly.min.js"
+
+__all__ = [
+    "SAMPLE_AS_OF",
+    "ProvinceOutcome",
+    "PublishResult",
+    "load_reports_config",
+    "parse_provinces",
+    "publish",
+    "resolve_as_of",
+]
+
+
+# ----------------------------------------------------------------------------------------
+# results
+
+
+@dataclass(frozen=True)
+class ProvinceOutcome:
+    """How one render job ended."""
+
+    code: str
+    ok: bool
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class PublishResult:
+    """What :func:`publish` did.
+
+    Attributes
+    ----------
+    folder : Path
+        ``<out>/<as_of>``, the published report set.
+    as_of : str
+        Evaluation date.
+    outcomes : list of ProvinceOutcome
+        One per province, in code order.
+    index_ok : bool
+        Whether the national index rendered.
+    seconds : float
+        Wall time of the whole publish.
+    """
+
+    folder: Path
+    as_of: str
+    outcomes: list[ProvinceOutcome] = field(default_factory=list)
+    index_ok: bool = True
+    index_error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def failed(self) -> list[str]:
+        """Codes of the provinces whose reports failed."""
+        return [o.code for o in self.outcomes if not o.ok]
+
+    @property
+    def ok(self) -> bool:
+        return self.index_ok and not self.failed
+
+
+# ----------------------------------------------------------------------------------------
+# argument checks
+
+
+def parse_provinces(spec: str | Sequence[str] | None) -> list[str]:
+    """Parse ``all`` or ``11,31,...`` into sorted unique province codes.
+
+    Raises
+    ------
+    PublishError
+        On unknown codes, naming them and the valid ones.
+    """
+    if spec is None or (isinstance(spec, str) and spec.strip().lower() in ("", "all")):
+        return list(PROVINCE_CODES)
+    items = spec.split(",") if isinstance(spec, str) else list(spec)
+    codes = [str(c).strip() for c in items if str(c).strip()]
+    unknown = sorted({c for c in codes if c not in PROVINCES})
+    if unknown or not codes:
+        raise PublishError(
+            "The 'provinces' parameter of publish must be 'all' or a comma-separated list of "
+            f"province codes; got unknown code(s) {', '.join(unknown) or '(none)'} instead. "
+            f"Valid codes: {', '.join(PROVINCE_CODES)}."
+        )
+    return sorted(set(codes))
+
+
+def resolve_as_of(as_of: str | _dt.date | None, data_dir: Path) -> str:
+    """The evaluation date as ``YYYY-MM-DD``: given, or the sample's date for the sample data."""
+    if as_of is None:
+        if data_dir.resolve() == SAMPLE_DATA.resolve():
+            return SAMPLE_AS_OF
+        raise PublishError(
+            "The 'as_of' parameter of publish is required for data other than the sample "
+            f"({SAMPLE_DATA}); got none instead. Pass --as-of YYYY-MM-DD."
+        )
+    text = as_of.isoformat() if isinstance(as_of, _dt.date) else str(as_of)
+    try:
+        return _dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise PublishError(
+            f"The 'as_of' parameter of publish must be a date YYYY-MM-DD; got {text!r} instead."
+        ) from None
+
+
+def load_reports_config(path: str | Path = REPORTS_CONFIG) -> dict[str, Any]:
+    """Read and check ``reports.yaml`` (safe loader); notebook paths become absolute."""
+    import yaml
+
+    path = Path(path)
+    try:
+        cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise PublishError(f"{path}: cannot read the reports configuration: {exc}") from exc
+    if not isinstance(cfg, dict) or set(cfg) - {"version", "province", "national"}:
+        raise PublishError(f"{path}: must be a mapping with keys version, province, national.")
+    out: dict[str, Any] = {"province": [], "national": []}
+    for level in ("province", "national"):
+        for i, item in enumerate(cfg.get(level) or []):
+            where = f"{path}: {level}[{i}]"
+            if not isinstance(item, dict):
+                raise PublishError(f"{where}: must be a mapping.")
+            extra = set(item) - {"name", "notebook", "html", "ipynb", "title", "provinces"}
+            missing = {"name", "notebook", "html", "ipynb"} - set(item)
+            if extra or missing:
+                raise PublishError(f"{where}: unknown keys {sorted(extra)} / missing {sorted(missing)}.")
+            nb = (path.parent / item["notebook"]).resolve()
+            if not nb.is_file():
+                raise PublishError(f"{where}.notebook: {nb} does not exist.")
+            entry = dict(item, notebook=str(nb))
+            entry["provinces"] = parse_provinces(item.get("provinces", "all"))
+            out[level].append(entry)
+    return out
+
+
+# ----------------------------------------------------------------------------------------
+# lock and atomic move
+
+
+class _Lock:
+    """``<out>/.lock`` held with ``fcntl.flock`` (released by the OS if the process dies)."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> _Lock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise PublishError(
+                f"another publish is running (pid {holder}) on {self.path.parent}; "
+                "wait for it to finish."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _move_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``; an existing ``target`` is renamed aside, then deleted."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)  # put the previous set back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+# ----------------------------------------------------------------------------------------
+# workers: one kernel per process, reused
+
+
+_RENDERER: Any = None
+_RENDERER_LOCK = threading.Lock()
+
+
+def _renderer() -> Any:
+    global _RENDERER
+    with _RENDERER_LOCK:
+        if _RENDERER is None:
+            from .render import NotebookRenderer
+
+            _RENDERER = NotebookRenderer()
+        return _RENDERER
+
+
+def _close_renderer() -> None:
+    global _RENDERER
+    with _RENDERER_LOCK:
+        if _RENDERER is not None:
+            _RENDERER.close()
+            _RENDERER = None
+
+
+def _worker_init() -> None:
+    """ProcessPoolExecutor initializer: start this worker's kernel now, once."""
+    _renderer()
+
+
+def render_job(job: dict[str, Any]) -> ProvinceOutcome:
+    """Render the notebooks of one job in this process's kernel; never raises.
+
+    ``job``: ``code``, ``params`` (the five notebook parameters) and ``items`` (each with
+    ``notebook``, ``ipynb``, ``html``, ``title``, ``plotly_src``).
+    """
+    start = time.perf_counter()
+    try:
+        renderer = _renderer()
+        for item in job["items"]:
+            Path(item["html"]).parent.mkdir(parents=True, exist_ok=True)
+            renderer.render(item["notebook"], job["params"], ipynb_path=item["ipynb"],
+                            html_path=item["html"], title=item["title"],
+                            plotly_src=item["plotly_src"])
+        return ProvinceOutcome(job["code"], True, "", time.perf_counter() - start)
+    except Exception as exc:  # one province failing must not stop the others
+        message = str(exc).strip().splitlines()
+        text = f"{type(exc).__name__}: {message[-1] if message else ''}"
+        return ProvinceOutcome(job["code"], False, text, time.perf_counter() - start)
+
+
+try:  # a Dask worker plugin closing the worker's kernel when the worker stops
+    from distributed.diagnostics.plugin import WorkerPlugin as _WorkerPlugin
+except ImportError:  # pragma: no cover - distributed is a dependency
+    _WorkerPlugin = object  # type: ignore[assignment,misc]
+
+
+class KernelPlugin(_WorkerPlugin):  # type: ignore[misc,valid-type]
+    """Starts the worker's kernel when registered and shuts it down with the worker."""
+
+    name = "evalkit-kernel"
+
+    def setup(self, worker: Any) -> None:
+        _renderer()
+
+    def teardown(self, worker: Any) -> None:
+        _close_renderer()
+
+
+class _Runner:
+    """Runs render jobs on one pool for the whole publish: local processes or a Dask cluster.
+
+    Local: a ``ProcessPoolExecutor`` (spawn) whose initializer starts ONE kernel per worker;
+    the same workers (and kernels) serve the province jobs and the national index.
+    """
+
+    def __init__(self, workers: int, scheduler: Any, tick: Callable[[ProvinceOutcome], None]) -> None:
+        self.workers, self.scheduler, self.tick = workers, scheduler, tick
+        self.pool: Any = None
+        self.client: Any = None
+        self.owns_client = False
+
+    def __enter__(self) -> _Runner:
+        if self.scheduler is None:
+            ctx = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                            initializer=_worker_init)
+        else:
+            from distributed import Client
+
+            if isinstance(self.scheduler, Client):
+                self.client = self.scheduler
+            else:
+                self.client = Client(self.scheduler, set_as_default=False)
+                self.owns_client = True
+            self.client.register_plugin(KernelPlugin(), name=KernelPlugin.name)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True)
+        if self.client is not None and self.owns_client:
+            self.client.close()
+
+    def run(self, jobs: list[dict[str, Any]]) -> list[ProvinceOutcome]:
+        if not jobs:
+            return []
+        if self.pool is not None:
+            futures = {self.pool.submit(render_job, job): job["code"] for job in jobs}
+            done: Iterator[Any] = as_completed(futures)
+        else:
+            from distributed import as_completed as dask_completed
+
+            stamp = f"{os.getpid()}-{time.monotonic_ns()}"
+            futures = {self.client.submit(render_job, job, pure=False,
+                                          key=f"evalkit-render-{job['code']}-{stamp}"): job["code"]
+                       for job in jobs}
+            done = dask_completed(list(futures), loop=self.client.loop)
+        outcomes = []
+        for fut in done:
+            try:
+                outcome = fut.result()
+            except Exception as exc:  # a worker died
+                outcome = ProvinceOutcome(futures[fut], False, f"{type(exc).__name__}: {exc}")
+            self.tick(outcome)
+            outcomes.append(outcome)
+        return outcomes
+
+
+# ----------------------------------------------------------------------------------------
+# preparation (main process): the national evaluation once
+
+
+def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: str,
+             previous_dir: Path | None = None) -> dict[str, Any]:
+    """Load, evaluate once, cache each province and write its exports; return national data."""
+    import pandas as pd
+
+    from . import pipeline
+    from .dataset import load_dataset
+
+    ds = load_dataset(data_dir, as_of=as_of)
+    nat = pipeline.evaluate(ds, as_of, provinces=codes, previous_dir=previous_dir)
+    cache = staging / ".cache"
+    rows, statuses = [], []
+    for code in codes:  # a loop over provinces (at most 32)
+        res = nat.province(code)
+        res.save(cache / code)
+        res.write_exports(staging / code)
+        dec = res.decisions
+        counts = dec["status"].value_counts() if len(dec) else pd.Series(dtype="int64")
+        credit = res.credit
+        lists = credit["list"].value_counts() if len(credit) else pd.Series(dtype="int64")
+        rows.append({
+            "code": code, "name_zh": res.name_zh, "name_en": res.name_en,
+            "n_candidates": len(dec),
+            "n_recommended": int(counts.get("recommended", 0)),
+            "n_not_recommended": int(counts.get("not_recommended", 0)),
+            "n_excluded": int(counts.get("excluded", 0)),
+            "n_providers": len(credit),
+            "n_negative": int(lists.get("grey", 0)),
+            "n_blacklisted": int(lists.get("black", 0)),
+        })
+        statuses.append(dec[["app_id", "status"]].assign(province_code=code))
+    summary = pd.DataFrame(rows)
+    register = _register(ds, pd.concat(statuses, ignore_index=True) if statuses else None, lang)
+    return {"summary": summary, "register": register}
+
+
+def _register(ds: Any, statuses: Any, lang: str) -> Any:
+    """One row per filed app: filing number, name, provider, status in each province."""
+
+    apps = ds.apps[["app_id", "name", "provider_id"]].rename(columns={"name": "app_name"})
+    prov = ds.providers[["provider_id", "name"]].rename(columns={"name": "provider"})
+    reg = apps.merge(prov, on="provider_id", how="left")
+    if statuses is not None and len(statuses):
+        names = {c: (PROVINCES[c].name_zh if lang == "zh" else PROVINCES[c].name_en) for c in PROVINCE_CODES}
+        words = {s: t(s, lang) for s in statuses["status"].astype(str).unique()}
+        sep = "：" if lang == "zh" else ": "
+        text = (statuses["province_code"].map(names) + sep
+                + statuses["status"].astype(str).map(words))
+        per_app = (statuses.assign(text=text).sort_values(["app_id", "province_code"])
+                   .groupby("app_id", sort=True)["text"].agg("；".join if lang == "zh" else "; ".join))
+        reg = reg.merge(per_app.rename("status").reset_index(), on="app_id", how="left")
+    else:
+        reg["status"] = ""
+    reg["status"] = reg["status"].fillna(t("not_submitted", lang))
+    return reg[["app_id", "app_name", "provider", "provider_id", "status"]].sort_values(
+        "app_id", ignore_index=True)
+
+
+def _write_national_cache(staging: Path, national: dict[str, Any], outcomes: list[ProvinceOutcome],
+                          meta: dict[str, Any]) -> None:
+    import pandas as pd
+
+    folder = staging / ".cache" / "national"
+    folder.mkdir(parents=True, exist_ok=True)
+    status = pd.DataFrame(
+        [{"code": o.code, "ok": o.ok, "error": o.error} for o in outcomes],
+        columns=["code", "ok", "error"],
+    )
+    summary = national["summary"].merge(status, on="code", how="left")
+    summary["ok"] = summary["ok"].fillna(False).astype(bool)
+    summary["error"] = summary["error"].fillna("").astype(str)
+    summary.sort_values("code", ignore_index=True).to_parquet(folder / "summary.parquet", index=False)
+    national["register"].to_parquet(folder / "register.parquet", index=False)
+    (folder / "meta.json").write_text(json.dumps(meta, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+
+def _write_assets(staging: Path) -> None:
+    from plotly.offline import get_plotlyjs
+
+    path = staging / PLOTLY_ASSET
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(get_plotlyjs(), encoding="utf-8")
+
+
+def _title(entry: dict[str, Any], code: str | None, lang: str) -> str:
+    key = entry.get("title") or entry["name"]
+    if code is None:
+        return t(key, lang)
+    p = PROVINCES[code]
+    return t(key, lang, name=p.name_zh if lang == "zh" else p.name_en)
+
+
+def _jobs(staging: Path, config: dict[str, Any], codes: list[str], data_dir: Path, as_of: str,
+          lang: str) -> list[dict[str, Any]]:
+    jobs = []
+    for code in codes:  # provinces
+        items = []
+        for entry in config["province"]:
+            if code not in entry["provinces"]:
+                continue
+            html_path = staging / entry["html"].format(code=code)
+            items.append({
+                "notebook": entry["notebook"],
+                "html": str(html_path),
+                "ipynb": str(staging / entry["ipynb"].format(code=code)),
+                "title": _title(entry, code, lang),
+                "plotly_src": os.path.relpath(staging / PLOTLY_ASSET, html_path.parent),
+            })
+        params = {"province": code, "as_of": as_of, "data_dir": str(data_dir),
+                  "out_dir": str(staging / code), "lang": lang}
+        jobs.append({"code": code, "params": params, "items": items})
+    return jobs
+
+
+# ----------------------------------------------------------------------------------------
+# the command
+
+
+def publish(
+    data_dir: str | Path | None = None,
+    as_of: str | _dt.date | None = None,
+    *,
+    provinces: str | Sequence[str] | None = "all",
+    workers: int | None = None,
+    scheduler: Any = None,
+    out_dir: str | Path | None = None,
+    lang: str = "zh",
+    force: bool = False,
+    progress: bool = True,
+    reports: str | Path | None = None,
+) -> PublishResult:
+    """Publish the report set of one evaluation date.
+
+    Parameters
+    ----------
+    data_dir : path-like, optional
+        Dataset folder (contract v1); default the committed sample ``data/sample``.
+    as_of : str or date, optional
+        Evaluation date; required unless ``data_dir`` is the sample (default 2026-09-01).
+    provinces : "all" or sequence of str or comma-separated str
+        Province codes to publish.
+    workers : int, optional
+        Local worker processes (default: the number of cores); ignored with ``scheduler``.
+    scheduler : str or distributed.Client, optional
+        Address of an existing Dask distributed scheduler (or a client): the province renders
+        run on its workers (which must see ``out_dir``).
+    out_dir : path-like, optional
+        Root of published sets (default ``reports/``); the set goes to ``<out_dir>/<as_of>``.
+    lang : {"zh", "en"}
+        Report language.
+    force : bool
+        Replace an existing set of the same date (atomically).
+    progress : bool
+        Show a progress bar (rich).
+    reports : path-like, optional
+        The reports configuration (default ``notebooks/reports.yaml``).
+
+    Returns
+    -------
+    PublishResult
+        Check ``.failed``: provinces whose reports failed (the rest are published).
+
+    Raises
+    ------
+    PublishError
+        Bad arguments, the lock is held, the date exists without ``force``.
+    """
+    start = time.perf_counter()
+    data = Path(data_dir) if data_dir is not None else SAMPLE_DATA
+    date = resolve_as_of(as_of, data)
+    codes = parse_provinces(provinces)
+    if lang not in LANGS:
+        raise PublishError(f"The 'lang' parameter of publish must be one of {LANGS}; got {lang!r} instead.")
+    if workers is not None and (not isinstance(workers, int) or workers < 1):
+        raise PublishError(f"The 'workers' parameter of publish must be a positive integer; got {workers!r} instead.")
+    if not data.is_dir():
+        raise PublishError(f"The 'data_dir' parameter of publish must be a dataset folder; got {str(data)!r} instead.")
+    config = load_reports_config(reports or REPORTS_CONFIG)
+    out = Path(out_dir) if out_dir is not None else ROOT / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / date
+
+    with _Lock(out):
+        if target.exists() and not force:
+            raise PublishError(f"{target} already exists; pass --force to replace it.")
+        staging = out / f".staging-{date}-{os.getpid()}"
+        if staging.exists():
+            shutil.rmtree(staging)
+        staging.mkdir(parents=True)
+        try:
+            result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
+                                   workers or os.cpu_count() or 1, scheduler, progress)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: list[str],
+                  config: dict[str, Any], lang: str, workers: int, scheduler: Any,
+                  progress: bool) -> PublishResult:
+    national = _prepare(staging, data, date, codes, lang, previous_dir=target.parent)
+    _write_assets(staging)
+    jobs = _jobs(staging, config, codes, data, date, lang)
+    result = PublishResult(folder=target, as_of=date)
+    with _progress(progress, len(jobs) + len(config["national"])) as tick:
+        runner = _Runner(max(1, min(workers, len(jobs))), scheduler, tick)
+        with runner:
+            outcomes = sorted(runner.run(jobs), key=lambda o: o.code)
+            meta = {"as_of": date, "lang": lang, "provinces": codes}
+            _write_national_cache(staging, national, outcomes, meta)
+            nat_jobs = [{
+                "code": "index",
+                "params": {"province": "", "as_of": date, "data_dir": str(data),
+                           "out_dir": str(staging), "lang": lang},
+                "items": [{"notebook": e["notebook"], "html": str(staging / e["html"]),
+                           "ipynb": str(staging / e["ipynb"]), "title": _title(e, None, lang),
+                           "plotly_src": os.path.relpath(staging / PLOTLY_ASSET,
+                                                         (staging / e["html"]).parent)}],
+            } for e in config["national"]]
+            nat_outcomes = runner.run(nat_jobs)
+    result.outcomes = outcomes
+    bad = [o for o in nat_outcomes if not o.ok]
+    result.index_ok = not bad
+    result.index_error = "; ".join(o.error for o in bad)
+    shutil.rmtree(staging / ".cache", ignore_errors=True)
+    _move_into_place(staging, target)
+    return result
+
+
+class _progress:
+    """A rich progress bar (or nothing); the context value is a ``tick(outcome)`` callable."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.enabled, self.total = enabled, total
+        self.bar: Any = None
+
+    def __enter__(self) -> Callable[[ProvinceOutcome], None]:
+        if not self.enabled:
+            return lambda outcome: None
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        self.bar = Progress(TextColumn("[bold]publish"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), TextColumn("{task.description}"), transient=False)
+        self.bar.start()
+        task = self.bar.add_task("", total=self.total)
+
+        def tick(outcome: ProvinceOutcome) -> None:
+            mark = "ok" if outcome.ok else "FAILED"
+            self.bar.update(task, advance=1, description=f"{outcome.code} {mark}")
+
+        return tick
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def iter_published(folder: str | Path) -> Iterator[Path]:
+    """Every file of a published set, sorted (for comparisons and checksums)."""
+    root = Path(folder)
+    yield from sorted(p for p in root.rglob("*") if p.is_file())
