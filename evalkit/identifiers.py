@@ -246,9 +246,9 @@ def check_uscc(code: str) -> Finding:
 # --------------------------------------------------------------------------------------------
 # ICP numbers, telecom licences, education app filing numbers
 
-ICP_RE = rf"(?P<char>[{_ICP_CHARS}])ICP备(?P<num>\d{{6,10}})(?:号(?:-\d+[AX]?)?|-\d+号)"
-TELECOM_RE = rf"(?P<char>[{_ICP_CHARS}])?(?P<kind>B[12])-(?P<num>\d{{8}})"
-APP_FILING_RE = r"教APP备(?P<prov>\d{2})(?P<serial>\d{4,5})号"
+ICP_RE = rf"(?P<char>[{_ICP_CHARS}])ICP备(?P<num>[0-9]{{6,10}})(?:号(?:-[0-9]+[AX]?)?|-[0-9]+号)"
+TELECOM_RE = rf"(?P<char>[{_ICP_CHARS}])?(?P<kind>B[12])-(?P<num>[0-9]{{8}})"
+APP_FILING_RE = r"教APP备(?P<prov>[0-9]{2})(?P<serial>[0-9]{4,5})号"
 
 
 def icp_problems(s: pd.Series) -> pd.Series:
