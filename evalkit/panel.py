@@ -47,8 +47,10 @@ __all__ = [
     "REDUCERS",
     "PanelError",
     "PanelResult",
+    "RaterMatrix",
     "aggregate",
     "get_reducer",
+    "rater_matrix",
 ]
 
 Reducer = Callable[[SeriesGroupBy], pd.Series]
@@ -495,3 +497,132 @@ def _raters(
     out["province_code"] = out["province_code"].astype(str)
     out["expert_id"] = out["expert_id"].astype(str)
     return out
+
+
+# ------------------------------------------------------------------------------------------
+# rater matrix (for the rater bootstrap of the robustness analysis)
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RaterMatrix:
+    """Final-round rater scores laid out per (province, app) panel.
+
+    panels
+        One row per panel: ``province_code, app_id`` (sorted).
+    criteria
+        The criterion ids of the last axis of ``values`` (sorted).
+    experts
+        (panels, R) expert ids of the rater slots (``""`` for padding); slots are filled in
+        expert id order, so the layout does not depend on the row order of the input.
+    values
+        (panels, R, criteria) scores 0-10 of the aggregated Delphi round after conflict
+        removal; NaN where the slot's expert gave no score (or the slot is padding).
+    n_raters
+        (panels,) number of filled slots (experts with at least one score in the panel).
+    """
+
+    panels: pd.DataFrame
+    criteria: tuple[str, ...]
+    experts: np.ndarray
+    values: np.ndarray
+    n_raters: np.ndarray
+
+
+def rater_matrix(
+    panel_scores: pd.DataFrame,
+    experts: pd.DataFrame,
+    apps: pd.DataFrame,
+    *,
+    final_round: Literal["last"] | int = "last",
+) -> RaterMatrix:
+    """The scores :func:`aggregate` reduces, as one (raters x criteria) matrix per panel.
+
+    Same selection as :func:`aggregate`: rows with a missing score dropped, conflicts of
+    interest removed, then per item the final Delphi round (``"last"``: the latest round with
+    scores; an int: that round).  A panel is a (province, app) pair; its raters are the experts
+    with a selected score for any of its criteria.
+
+    Parameters
+    ----------
+    panel_scores, experts, apps : DataFrame
+        As for :func:`aggregate`.
+    final_round : "last" or int, default "last"
+        As for :func:`aggregate`.
+
+    Returns
+    -------
+    RaterMatrix
+
+    Raises
+    ------
+    PanelError
+        Missing columns, a bad ``final_round``, or the same expert scoring the same item twice
+        in one round.
+    """
+    if not (
+        final_round == "last"
+        or (isinstance(final_round, (int, np.integer)) and not isinstance(final_round, bool))
+    ):
+        raise PanelError(
+            f"The 'final_round' parameter of rater_matrix must be 'last' or an int; got {final_round!r} instead."
+        )
+    _require(panel_scores, "panel_scores", _SCORE_COLS)
+    _require(experts, "experts", ["expert_id", "conflicts"])
+    _require(apps, "apps", ["app_id", "provider_id"])
+    s = panel_scores[_SCORE_COLS]
+    s = s[s["score"].notna()]
+    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
+    prov_u, prov = _codes(s["province_code"])
+    app_u, app = _codes(s["app_id"])
+    exp_u, exp = _codes(s["expert_id"])
+    crit_u, crit = _codes(s["criterion_id"])
+    score = s["score"].to_numpy(dtype=np.float64)
+    order = np.lexsort((exp, app, crit, rnd, prov))
+    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
+    if _duplicated(prov, rnd, app, exp, crit).any():
+        raise PanelError(
+            "The 'panel_scores' parameter of rater_matrix must hold one score per (province_code, "
+            "round, app_id, expert_id, criterion_id); got duplicate rows instead."
+        )
+    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
+    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
+    keep = ~_conflict_mask(
+        pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts
+    )
+    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
+    n_apps, n_crit, n_exp = app_u.size, crit_u.size, exp_u.size
+    item = (prov * n_apps + app) * n_crit + crit
+    if final_round == "last":
+        last = pd.Series(rnd).groupby(item, sort=False).transform("max").to_numpy()
+        final = rnd == last
+    else:
+        final = rnd == int(final_round)
+    prov, app, exp, crit, score = (a[final] for a in (prov, app, exp, crit, score))
+
+    panel_key = prov * n_apps + app
+    pair, pair_inv = np.unique(panel_key * n_exp + exp, return_inverse=True)
+    pair_panel = pair // n_exp
+    first = np.searchsorted(pair_panel, pair_panel, side="left")
+    slot = np.arange(pair.size) - first  # rank of the expert (by id) within its panel
+    panel_u, panel_inv = np.unique(pair_panel, return_inverse=True)
+    n_raters = np.bincount(panel_inv, minlength=panel_u.size).astype(np.int64)
+    crit_used, crit_col = np.unique(crit, return_inverse=True)
+    width = int(n_raters.max()) if n_raters.size else 0
+    values = np.full((panel_u.size, width, crit_used.size), np.nan)
+    values[panel_inv[pair_inv], slot[pair_inv], crit_col] = score
+    expert_ids = np.full((panel_u.size, width), "", dtype=object)
+    expert_ids[panel_inv, slot] = exp_u[pair % n_exp]
+    panels = pd.DataFrame(
+        {
+            "province_code": pd.Series(prov_u[panel_u // n_apps], dtype=object).astype(str),
+            "app_id": pd.Series(app_u[panel_u % n_apps], dtype=object).astype(str),
+        }
+    )
+    return RaterMatrix(
+        panels=panels,
+        criteria=tuple(str(c) for c in crit_u[crit_used]),
+        experts=expert_ids,
+        values=values,
+        n_raters=n_raters,
+    )

@@ -29,6 +29,7 @@ from .errors import DataError, EvalkitError, Problem, PublishError, RubricError
 from .recommend import (
     ListRules,
     diff_with_previous,
+    rater_bootstrap,
     reason_text,
     reasons_text,
     recommend,
@@ -305,6 +306,9 @@ class NationalEvaluation:
     input_hashes: dict[str, str] = field(default_factory=dict)
     rubric_hashes: dict[str, str] = field(default_factory=dict)
     weights_note: str = ""
+    #: Final-round rater scores per panel (:func:`evalkit.panel.rater_matrix`) for the rater
+    #: bootstrap of the robustness analysis; None when no profile asks for it.
+    raters: Any = None
     _cache: dict[str, ProvinceResult] = field(default_factory=dict, repr=False)
 
     @property
@@ -415,6 +419,7 @@ def evaluate(
     ov = overlap.find_overlaps(cand[["province_code", "app_id", "app_name", "description", "category", "stages",
                                      "primary_users", "features"]].rename(columns={"app_name": "name"}))  # fmt: skip
     rk = risk.early_warning(ds, when)
+    raters = _rater_matrix(ds, profiles)
     prev_map = {str(k): Path(v) for k, v in (previous or {}).items()}
     files = getattr(ds, "files", {}) or {}
     input_hashes = {Path(p).name: exports.file_sha256(p) for p in sorted(map(Path, files.values()), key=lambda p: p.name)}
@@ -422,8 +427,22 @@ def evaluate(
         ds=ds, as_of=when, rubric=rub, profiles=profiles, scoring=ev, candidates=cand, overlaps=ov, risk=rk,
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
         previous=prev_map, input_hashes=input_hashes, rubric_hashes=_hash_tree(root) if root.is_dir() else {},
-        weights_note=weights_note,
+        weights_note=weights_note, raters=raters,
     )  # fmt: skip
+
+
+def _rater_matrix(ds: Any, profiles: Mapping[str, Any]) -> Any:
+    """The rater matrix of the provinces whose profile bootstraps raters (None if none does)."""
+    from . import panel as _panel
+
+    codes = [c for c, p in profiles.items() if _profile_value(p, "ranking", "bootstrap_raters") is not False]
+    scores = getattr(ds, "panel_scores", None)
+    if not codes or not isinstance(scores, pd.DataFrame) or scores.empty:
+        return None
+    col = scores["province_code"]
+    col = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("str")
+    scores = scores.loc[col.isin(codes).to_numpy(dtype=bool)]
+    return _panel.rater_matrix(scores, ds.experts, ds.apps)
 
 
 def _previous_folder(nat: NationalEvaluation, code: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, dict[str, str]]:
@@ -468,7 +487,11 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     ov = nat.overlaps.loc[nat.overlaps["province_code"].eq(code)].reset_index(drop=True)
     overlapping = set(ov["app_id_a"]) | set(ov["app_id_b"])
     rules = ListRules.from_profile(profile, _dimension_weights(nat.rubric), seed=0)
-    dec = recommend(cand, rules, banned=banned, overlapping=overlapping)
+    boot = None
+    if rules.bootstrap_raters and nat.raters is not None:
+        reducer = str(_profile_value(profile, "panel", "reducer") or "trimmed_mean")
+        boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
+    dec = recommend(cand, rules, banned=banned, overlapping=overlapping, raters=boot)
     changes = diff_with_previous(dec, prev_dec)
     change_of = changes.set_index("app_id")["change"]
     mapped = dec["app_id"].map(change_of)
@@ -539,6 +562,8 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         "robustness_draws": rules.draws,
         "robustness_concentration": rules.concentration,
         "robustness_seed": rules.seed,
+        "robustness_bootstrap_raters": boot is not None,
+        "robustness_rater_panels": 0 if boot is None else boot.n_panels,
         "overlap_threshold": DEFAULT_THRESHOLD,
         "overlap_text_weight": DEFAULT_TEXT_WEIGHT,
         "n_candidates": len(dec),

@@ -13,9 +13,12 @@ For one province (see :func:`recommend`):
    ban is in force (``provider_blacklisted``).  Excluded apps are never ranked.
 2. **Ranking** of the eligible apps by the profile's method (weighted sum or TOPSIS over the
    four dimension scores, :mod:`evalkit.rank`) with the tie-break chain: score, security,
-   legality, earlier submission, app id.  Robustness (Dirichlet weight draws around the
-   rubric's dimension weights, seeded) gives ``p_listed`` — the probability of ranking within
-   the list's size — and a 5–95 % rank interval; ``0.2 ≤ p_listed ≤ 0.8`` is a *close call*.
+   legality, earlier submission, app id.  Robustness gives ``p_listed`` — the probability of
+   ranking within the list's size — and a 5–95 % rank interval; ``0.2 ≤ p_listed ≤ 0.8`` is a
+   *close call*.  Each seeded draw perturbs the rubric's dimension weights (Dirichlet) and,
+   with a :class:`RaterBootstrap` (profile ``ranking.bootstrap_raters``), resamples every
+   app's panel raters with replacement, re-reduces the panel scores with the profile's
+   reducer and recomputes the dimension scores (:func:`rater_bootstrap`).
 3. **Minimum scores**: an eligible app below the minimum total or a dimension minimum is
    ``not_recommended`` (``below_min_total``, ``below_min:<dimension>``).
 4. **Greedy construction** in rank order: an app is ``recommended`` unless, at its turn, a cap
@@ -40,7 +43,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,8 +57,10 @@ __all__ = [
     "EXCLUDING_PREFIXES",
     "STATUSES",
     "ListRules",
+    "RaterBootstrap",
     "diff_with_previous",
     "greedy_select",
+    "rater_bootstrap",
     "reason_text",
     "reasons_text",
     "recommend",
@@ -252,7 +257,10 @@ class ListRules:
     method : {"weighted_sum", "topsis"}
         Ranking method.
     draws, concentration, seed
-        Robustness analysis parameters.
+        Robustness analysis parameters; ``concentration=None`` keeps the weights fixed.
+    bootstrap_raters : bool
+        Robustness draws also resample each app's panel raters (when :func:`recommend` is
+        given a :class:`RaterBootstrap`).
     """
 
     weights: Mapping[str, float] = field(default_factory=lambda: dict.fromkeys(DIMENSIONS, 0.25))
@@ -264,8 +272,9 @@ class ListRules:
     provider_share_cap: float | None = None
     method: str = "weighted_sum"
     draws: int = 1000
-    concentration: float = 100.0
+    concentration: float | None = 100.0
     seed: int = 0
+    bootstrap_raters: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in ("weighted_sum", "topsis"):
@@ -292,6 +301,17 @@ class ListRules:
             )
         if self.draws < 1:
             raise ValueError(f"The 'draws' parameter of ListRules must be ≥ 1; got {self.draws!r} instead.")
+        kappa = self.concentration
+        if kappa is not None and not (isinstance(kappa, (int, float)) and kappa > 0):
+            raise ValueError(
+                "The 'concentration' parameter of ListRules must be a positive number or None; "
+                f"got {kappa!r} instead."
+            )
+        if not isinstance(self.bootstrap_raters, (bool, np.bool_)):
+            raise TypeError(
+                "The 'bootstrap_raters' parameter of ListRules must be a bool; "
+                f"got {self.bootstrap_raters!r} instead."
+            )
 
     @classmethod
     def from_profile(cls, profile: Any, weights: Mapping[str, float] | None = None, seed: int = 0) -> ListRules:
@@ -310,6 +330,7 @@ class ListRules:
             "draws": int(_get(ranking, "draws", default=1000)),
             "concentration": float(_get(ranking, "concentration", default=100.0)),
             "seed": seed,
+            "bootstrap_raters": bool(_get(ranking, "bootstrap_raters", default=True)),
         }
         if weights is not None:
             kwargs["weights"] = dict(weights)
@@ -511,7 +532,11 @@ def _rank(x: np.ndarray, rules: ListRules, frame: pd.DataFrame) -> tuple[np.ndar
     return score, ranks
 
 
-def _robustness(x: np.ndarray, rules: ListRules, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _robustness(
+    x: np.ndarray, rules: ListRules, k: int, x_draws: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``p_listed`` and the rank interval; ``x_draws`` (draws, n, 4): one dimension matrix per
+    draw (the rater bootstrap), used as is."""
     from . import rank as _rk
 
     n = x.shape[0]
@@ -522,6 +547,7 @@ def _robustness(x: np.ndarray, rules: ListRules, k: int) -> tuple[np.ndarray, np
         x, w, min(max(int(k), 1), n), draws=rules.draws, concentration=rules.concentration,
         seed=rules.seed, method=rules.method,
         benefit=np.ones(len(DIMENSIONS), dtype=bool) if rules.method == "topsis" else None,
+        x_draws=x_draws, resample=x_draws is None,
     )  # fmt: skip
     p = np.asarray(res.p_listed, dtype=float) if k > 0 else np.zeros(n)  # an empty list: nobody listed
     return (
@@ -529,6 +555,281 @@ def _robustness(x: np.ndarray, rules: ListRules, k: int) -> tuple[np.ndarray, np
         np.asarray(res.rank_lo).astype(np.int64),
         np.asarray(res.rank_hi).astype(np.int64),
     )
+
+
+# --- the rater bootstrap ------------------------------------------------------------------
+
+#: Stream id mixed into the seed of the rater bootstrap (the weight draws use the seed alone).
+_RATER_STREAM = 0x52415452
+#: Elements per chunk of draws (bounds the memory of the bootstrap temporaries).
+_CHUNK_CELLS = 1 << 22
+
+
+@dataclass(frozen=True)
+class RaterBootstrap:
+    """What the rater bootstrap of one province needs (built by :func:`rater_bootstrap`).
+
+    Attributes
+    ----------
+    app_ids : ndarray of str, shape (n,)
+        The province's candidates (sorted), rows of ``scores``.
+    scores : ndarray, shape (n, k)
+        Criterion scores 0–100 (NaN = N/A) as scored, rubric criterion order.
+    weights, dim_of, dim_weights, dimensions
+        The arguments of :func:`evalkit.scoring.evaluate_arrays` and the dimension ids of its
+        columns.
+    panel_of : ndarray of int, shape (n,)
+        Row of ``values`` holding the candidate's panel (−1: no panel).
+    values : ndarray, shape (p, R, J)
+        Final-round rater scores 0–10 after conflict removal (NaN = not scored / padding).
+    n_raters : ndarray of int, shape (p,)
+        Raters of each panel (filled slots of ``values``).
+    columns : ndarray of int, shape (J,)
+        Column of ``scores`` of each panel criterion.
+    live : ndarray of bool, shape (n, J)
+        Cells scored from the panel (evidence ``ok``): the ones a draw re-reduces.  N/A,
+        waived and insufficient cells keep their score.
+    to_score : tuple of callables, length J
+        The criterion's scoring rule (panel rating → 0–100, the rubric's ``likert`` rule).
+    reducer : str
+        The profile's panel reducer (a name in :data:`evalkit.panel.REDUCERS`).
+    """
+
+    app_ids: np.ndarray
+    scores: np.ndarray
+    weights: np.ndarray
+    dim_of: np.ndarray
+    dim_weights: np.ndarray
+    dimensions: tuple[str, ...]
+    panel_of: np.ndarray
+    values: np.ndarray
+    n_raters: np.ndarray
+    columns: np.ndarray
+    live: np.ndarray
+    to_score: tuple[Callable[[np.ndarray], np.ndarray], ...]
+    reducer: str
+
+    @property
+    def n_panels(self) -> int:
+        """Candidates with at least one cell the bootstrap resamples."""
+        return int(((self.panel_of >= 0) & self.live.any(axis=1)).sum())
+
+
+def _positions(col: pd.Series, index: pd.Index) -> np.ndarray:
+    """Position of each value of ``col`` in ``index`` (−1 if absent); fast on categoricals."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        at = index.get_indexer(col.cat.categories.astype("str"))
+        codes = col.cat.codes.to_numpy()
+        return np.where(codes >= 0, at[np.clip(codes, 0, None)], -1)
+    return index.get_indexer(col.astype("str"))
+
+
+def rater_bootstrap(
+    evaluation: Any, code: str, raters: Any, *, reducer: str = "trimmed_mean"
+) -> RaterBootstrap:
+    """Collect one province's inputs of the rater bootstrap.
+
+    Parameters
+    ----------
+    evaluation : evalkit.scoring.Evaluation
+        The scored candidates (``criteria`` long table, ``candidates``, ``rubric``).
+    code : str
+        Province code.
+    raters : evalkit.panel.RaterMatrix
+        Final-round rater scores per panel (:func:`evalkit.panel.rater_matrix`), of this
+        province or of all of them.
+    reducer : str, default "trimmed_mean"
+        The province profile's ``panel.reducer``.
+
+    Returns
+    -------
+    RaterBootstrap
+    """
+    from . import panel as _panel
+
+    _panel.get_reducer(reducer, func="rater_bootstrap")
+    for name, attr in (("evaluation", "criteria"), ("raters", "values")):
+        obj = evaluation if name == "evaluation" else raters
+        if not hasattr(obj, attr):
+            raise TypeError(
+                f"The '{name}' parameter of rater_bootstrap must be "
+                f"{'an Evaluation (scoring.evaluate)' if name == 'evaluation' else 'a RaterMatrix (panel.rater_matrix)'}; "
+                f"got {type(obj).__name__} instead."
+            )
+    code = str(code)
+    rub = evaluation.rubric
+    crits = rub.criteria
+    dims = tuple(d.id for d in rub.dimensions)
+    missing = [d for d in DIMENSIONS if d not in dims]
+    if missing:
+        raise ValueError(
+            f"The 'evaluation' parameter of rater_bootstrap must use a rubric with the dimensions "
+            f"{list(DIMENSIONS)}; got one without {missing} instead."
+        )
+    cand = evaluation.candidates
+    in_code = cand["province_code"].astype("str").eq(code)
+    app_ids = np.sort(cand.loc[in_code, "app_id"].astype("str").unique())
+    app_index = pd.Index(app_ids)
+    crit_ids = pd.Index([c.id for c in crits])
+    n, k = app_ids.size, len(crits)
+
+    long = evaluation.criteria
+    sel = long.loc[(long["province_code"] == code).to_numpy(dtype=bool)]
+    rows = _positions(sel["app_id"], app_index)
+    cols = _positions(sel["criterion_id"], crit_ids)
+    ok = (rows >= 0) & (cols >= 0)
+    score = sel["score"].to_numpy(dtype=float, na_value=np.nan)
+    scores = np.full((n, k), np.nan)
+    scores[rows[ok], cols[ok]] = score[ok]
+    panel_cell = (
+        sel["source"].astype("str").eq("panel") & sel["evidence"].astype("str").eq("ok")
+    ).to_numpy()
+    live_all = np.zeros((n, k), dtype=bool)
+    live_all[rows[ok], cols[ok]] = panel_cell[ok] & ~np.isnan(score[ok])
+
+    in_prov = np.flatnonzero(raters.panels["province_code"].astype("str").eq(code).to_numpy())
+    pan_crit = [j for j, c in enumerate(crits) if c.source == "panel" and c.id in raters.criteria]
+    mat_col = np.array([raters.criteria.index(crits[j].id) for j in pan_crit], dtype=np.int64)
+    n_r = np.asarray(raters.n_raters)[in_prov]
+    width = int(n_r.max()) if n_r.size else 0
+    values = (
+        np.asarray(raters.values)[in_prov][:, :width][:, :, mat_col]
+        if n_r.size
+        else np.zeros((0, 0, len(pan_crit)))
+    )
+    panel_of = pd.Index(raters.panels["app_id"].astype("str").to_numpy()[in_prov]).get_indexer(app_ids)
+    columns = np.array(pan_crit, dtype=np.int64)
+    live = live_all[:, columns] & (panel_of >= 0)[:, None]
+    dim_index = {d: i for i, d in enumerate(dims)}
+    return RaterBootstrap(
+        app_ids=app_ids,
+        scores=scores,
+        weights=np.array([c.weight for c in crits], dtype=float),
+        dim_of=np.array([dim_index[c.dimension] for c in crits], dtype=np.int64),
+        dim_weights=np.array([d.weight for d in rub.dimensions], dtype=float),
+        dimensions=dims,
+        panel_of=panel_of.astype(np.int64),
+        values=values.astype(float),
+        n_raters=n_r.astype(np.int64),
+        columns=columns,
+        live=live,
+        to_score=tuple(crits[j].score for j in pan_crit),
+        reducer=str(reducer),
+    )
+
+
+class _PaddedGroups:
+    """Stand-in for a ``SeriesGroupBy`` whose groups are the columns of a NaN-padded (R, G)
+    array (R rater slots, G groups), so the panel's registered reducers run unchanged as array
+    reductions.  Offers the groupby built-ins they use (``count, sum, min, max, mean,
+    median``), NaN-skipping like pandas.  Slots on the first axis: a reduction is R − 1
+    elementwise passes over contiguous rows, not G short reductions."""
+
+    def __init__(self, a: np.ndarray) -> None:
+        self._a = a
+        self._have = ~np.isnan(a)
+        self._n = self._have.sum(axis=0)
+
+    def count(self) -> pd.Series:
+        return pd.Series(self._n)
+
+    def _sum(self) -> np.ndarray:
+        return np.where(self._have, self._a, 0.0).sum(axis=0)
+
+    def sum(self) -> pd.Series:
+        return pd.Series(self._sum())
+
+    def min(self) -> pd.Series:
+        return pd.Series(np.fmin.reduce(self._a, axis=0))
+
+    def max(self) -> pd.Series:
+        return pd.Series(np.fmax.reduce(self._a, axis=0))
+
+    def mean(self) -> pd.Series:
+        s = self._sum()
+        return pd.Series(np.divide(s, self._n, out=np.full(s.shape, np.nan), where=self._n > 0))
+
+    def median(self) -> pd.Series:
+        srt = np.sort(self._a, axis=0)  # NaN last
+        n, last = self._n, max(self._a.shape[0] - 1, 0)
+        lo = np.take_along_axis(srt, np.clip((n - 1) // 2, 0, last)[None, :], axis=0)[0]
+        hi = np.take_along_axis(srt, np.clip(n // 2, 0, last)[None, :], axis=0)[0]
+        return pd.Series(np.where(n > 0, (lo + hi) / 2.0, np.nan))
+
+
+def _reduce_slots(a: np.ndarray, reducer: str) -> np.ndarray:
+    """Reduce each column of a NaN-padded (R, G) array with the panel reducer ``reducer``."""
+    from . import panel as _panel
+
+    fn = _panel.get_reducer(reducer, func="rater_bootstrap")
+    try:
+        out = fn(_PaddedGroups(a))  # type: ignore[arg-type]
+    except (AttributeError, TypeError):  # a reducer needing another built-in: a real groupby
+        r, g = a.shape
+        grouped = pd.Series(a.T.reshape(-1)).groupby(np.repeat(np.arange(g), r), sort=True)
+        out = fn(grouped).reindex(range(g))
+    return np.asarray(out, dtype=float)
+
+
+def _rater_draws(
+    bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int
+) -> np.ndarray | None:
+    """Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
+    panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
+    and the dimension scores recomputed (:func:`evalkit.scoring.evaluate_arrays`, N/A
+    redistribution included).  Rows without a resampled cell, and dimensions without a panel
+    criterion, repeat ``x``; None when no candidate has a cell to resample.
+
+    Random numbers are drawn per chunk of draws from one generator, for the candidates in
+    app-id order: the result depends neither on the chunking nor on the row order.
+    """
+    from .scoring import evaluate_arrays
+
+    rows = pd.Index(bs.app_ids).get_indexer(pd.Index(np.asarray(app_ids, dtype=str)))
+    has = rows >= 0
+    has[has] = (bs.panel_of[rows[has]] >= 0) & bs.live[rows[has]].any(axis=1)
+    tgt = np.flatnonzero(has)
+    if tgt.size == 0:
+        return None  # nothing to resample: the weight draws alone
+    reps = np.repeat(x[None, :, :], draws, axis=0)
+    tgt = tgt[np.argsort(rows[tgt], kind="stable")]  # canonical (app id) order
+    b = rows[tgt]
+    pan = bs.panel_of[b]
+    vals, nr = bs.values[pan], bs.n_raters[pan]
+    m, r, j_n = vals.shape
+    # only the dimensions holding a panel criterion move: score just their criteria
+    moved = np.unique(bs.dim_of[bs.columns])
+    sub = np.flatnonzero(np.isin(bs.dim_of, moved))
+    k = sub.size
+    sub_col = np.searchsorted(sub, bs.columns)
+    point, live = bs.scores[b][:, sub], bs.live[b]
+    out_dims = [i for i, d in enumerate(DIMENSIONS) if bs.dimensions.index(d) in set(moved.tolist())]
+    out_pos = [bs.dimensions.index(DIMENSIONS[i]) for i in out_dims]
+    # rows (panel, slot) of J scores, plus one all-NaN slot per panel that padding picks use
+    padded = np.concatenate([vals, np.full((m, 1, j_n), np.nan)], axis=1).reshape(m * (r + 1), j_n)
+    base = np.arange(m, dtype=np.intp) * (r + 1)
+    slot_used = np.arange(r)[None, :] < nr[:, None]  # (m, r)
+    rng = np.random.default_rng([int(seed), _RATER_STREAM])
+    c = max(1, min(draws, _CHUNK_CELLS // max(m * max(j_n * r, k), 1)))
+    for start in range(0, draws, c):  # loop over chunks of draws
+        stop = min(draws, start + c)
+        cc = stop - start
+        pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
+        pick = np.where(slot_used[None], pick, r).transpose(2, 0, 1)  # (r, cc, m)
+        grid = np.take(padded, pick + base, axis=0)  # (r, cc, m, J): whole rows of J scores
+        rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n)
+        s_rep = np.repeat(point[None], cc, axis=0)
+        for j in range(j_n):  # loop over panel criteria
+            col = sub_col[j]
+            new = bs.to_score[j](rating[:, :, j])
+            use = live[None, :, j] & ~np.isnan(new)
+            s_rep[:, :, col] = np.where(use, new, s_rep[:, :, col])
+        dims, _ = evaluate_arrays(
+            s_rep.reshape(cc * m, k), bs.weights[sub], bs.dim_of[sub], bs.dim_weights
+        )
+        d = dims[:, out_pos].reshape(cc, m, len(out_pos))
+        reps[start:stop, tgt[:, None], np.array(out_dims)[None, :]] = np.where(np.isnan(d), 0.0, d)
+    return reps
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -540,6 +841,7 @@ def recommend(
     *,
     banned: Collection[str] = (),
     overlapping: Collection[str] = (),
+    raters: RaterBootstrap | None = None,
 ) -> pd.DataFrame:
     """Decide every candidate of one province: recommended, not recommended or excluded.
 
@@ -556,6 +858,10 @@ def recommend(
         Provider ids whose ban is in force (``credit.banned_providers``).
     overlapping : collection of str
         App ids found in an overlapping pair (flagged ``flag:overlap``).
+    raters : RaterBootstrap, optional
+        The province's panel raters (:func:`rater_bootstrap`).  With
+        ``rules.bootstrap_raters`` every robustness draw resamples them; without it (or when
+        None) the draws perturb the weights only.
 
     Returns
     -------
@@ -569,6 +875,11 @@ def recommend(
     if not isinstance(rules, ListRules):
         raise TypeError(
             f"The 'rules' parameter of recommend must be a ListRules; got {type(rules).__name__} instead."
+        )
+    if raters is not None and not isinstance(raters, RaterBootstrap):
+        raise TypeError(
+            "The 'raters' parameter of recommend must be a RaterBootstrap (rater_bootstrap) or None; "
+            f"got {type(raters).__name__} instead."
         )
     df = candidates.copy().reset_index(drop=True)
     idx = df.index
@@ -632,8 +943,14 @@ def recommend(
     lo = np.full(len(df), -1, dtype=np.int64)
     hi = np.full(len(df), -1, dtype=np.int64)
     if elig.size:
-        pe, le, he = _robustness(x_all[elig], rules, int(recommended.sum()))
-        p[elig], lo[elig], hi[elig] = pe, le, he
+        # in rank order (a total order): ties within a draw resolve the same whatever the row order
+        ordered = elig[np.argsort(rank[elig], kind="stable")]
+        x_draws = None
+        if raters is not None and rules.bootstrap_raters:
+            app_ids = df["app_id"].astype("str").to_numpy()[ordered]
+            x_draws = _rater_draws(raters, app_ids, x_all[ordered], rules.draws, rules.seed)
+        pe, le, he = _robustness(x_all[ordered], rules, int(recommended.sum()), x_draws)
+        p[ordered], lo[ordered], hi[ordered] = pe, le, he
         p[below] = 0.0  # a below-minimum app cannot be listed whatever the weights
     p[excluded] = 0.0
     close = ~excluded & ~below & (p >= 0.2) & (p <= 0.8)

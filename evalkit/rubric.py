@@ -490,6 +490,8 @@ class RankingSpec(_Strict):
     method: Literal["weighted_sum", "topsis"]
     concentration: float = Field(gt=0)
     draws: int = Field(ge=1)
+    #: Robustness also resamples each app's panel raters (bootstrap) in every draw.
+    bootstrap_raters: bool = True
 
 
 class PanelSpec(_Strict):
