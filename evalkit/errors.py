@@ -7,6 +7,7 @@ message (never a traceback) and exits non-zero.  Input problems are collected as
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Iterable, Literal
 
@@ -95,3 +96,30 @@ class RubricError(ProblemsError):
 
 class PublishError(EvalkitError):
     """Publishing failed or was refused (lock held, date exists without --force, ...)."""
+
+
+# --------------------------------------------------------------------------------------------
+# The one error template (STYLE.md item 5)
+
+
+def suggest(got: object, available: Iterable[object]) -> str:
+    """``" Did you mean 'x'?"`` for the closest of ``available`` to ``got``, else ``""``."""
+    close = difflib.get_close_matches(str(got), [str(a) for a in available], n=1, cutoff=0.5)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def unknown_name(what: str, got: object, available: Iterable[object]) -> str:
+    """``unknown <what> 'x'. Did you mean …? Available: …`` (for registries and YAML keys)."""
+    names = sorted(str(a) for a in available)
+    return f"unknown {what} {got!r}.{suggest(got, names)} Available: {', '.join(names)}"
+
+
+def choice_message(param: str, func: str, got: object, available: Iterable[object]) -> str:
+    """``The 'param' parameter of func must be one of [...]; got 'x' instead. Did you mean …?``
+
+    ``available`` keeps its order (a registry lists its entries in a meaningful order)."""
+    names = [str(a) for a in available]
+    return (
+        f"The '{param}' parameter of {func} must be one of {names}; got {got!r} instead."
+        f"{suggest(got, names)} Available: {', '.join(names)}."
+    )

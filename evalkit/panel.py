@@ -30,7 +30,6 @@ order (sorted integer codes) before any floating-point sum.
 
 from __future__ import annotations
 
-import difflib
 import html
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
 from . import stats
-from .errors import EvalkitError
+from .errors import EvalkitError, choice_message
 
 __all__ = [
     "REDUCERS",
@@ -107,16 +106,7 @@ def get_reducer(name: str, *, func: str = "get_reducer") -> Reducer:
     with a "Did you mean …? Available: …" hint."""
     if isinstance(name, str) and name in REDUCERS:
         return REDUCERS[name]
-    available = ", ".join(sorted(REDUCERS))
-    hint = ""
-    if isinstance(name, str):
-        close = difflib.get_close_matches(name, list(REDUCERS), n=1, cutoff=0.5)
-        if close:
-            hint = f" Did you mean {close[0]!r}?"
-    raise PanelError(
-        f"The 'reducer' parameter of {func} must be a registered reducer name; got {name!r} "
-        f"instead.{hint} Available: {available}."
-    )
+    raise PanelError(choice_message("reducer", func, name, REDUCERS))
 
 
 # ------------------------------------------------------------------------------------------

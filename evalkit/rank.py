@@ -32,7 +32,6 @@ Implementation notes on :func:`robustness` (10,000 draws × 2,000 candidates in 
 
 from __future__ import annotations
 
-import difflib
 import html
 import math
 import warnings
@@ -44,7 +43,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 
-from .errors import EvalkitError
+from .errors import EvalkitError, choice_message
 
 __all__ = [
     "METHODS",
@@ -238,13 +237,7 @@ def _method(method: str, func: str) -> Callable[[np.ndarray, np.ndarray, np.ndar
     try:
         return METHODS[method]
     except (KeyError, TypeError):
-        names = sorted(METHODS)
-        close = difflib.get_close_matches(str(method), names, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise RankError(
-            f"The 'method' parameter of {func} must be one of {names}; got {method!r} "
-            f"instead.{hint} Available: {', '.join(names)}."
-        ) from None
+        raise RankError(choice_message("method", func, method, METHODS)) from None
 
 
 # --------------------------------------------------------------------------------------------

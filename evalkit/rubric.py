@@ -21,7 +21,6 @@ Loading is safe and strict:
 from __future__ import annotations
 
 import copy
-import difflib
 import functools
 import math
 from collections.abc import Iterable, Mapping
@@ -35,7 +34,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import identifiers, rules
-from .errors import Problem, RubricError
+from .errors import Problem, RubricError, suggest, unknown_name
 
 __all__ = [
     "Criterion",
@@ -537,11 +536,7 @@ _ALL_FIELDS = sorted(
 )
 
 
-def _unknown(what: str, name: str, available: Iterable[str]) -> str:
-    avail = sorted(available)
-    close = difflib.get_close_matches(name, avail, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"unknown {what} {name!r}.{hint} Available: {', '.join(avail)}"
+_unknown = unknown_name
 
 
 def _message(err: Mapping[str, Any]) -> str:
@@ -549,8 +544,7 @@ def _message(err: Mapping[str, Any]) -> str:
     last = loc[-1] if loc else None
     got = err.get("input")
     if typ == "extra_forbidden":
-        close = difflib.get_close_matches(str(last), _ALL_FIELDS, n=1)
-        return f"unknown key {last!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+        return f"unknown key {last!r}.{suggest(last, _ALL_FIELDS)}"
     if last in ("zh", "en") and typ in ("missing", "string_too_short", "string_type"):
         return f"missing translation: a non-empty {last!r} name is required"
     if typ == "missing":
@@ -1093,8 +1087,7 @@ def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rub
     root = _rubrics_root(rubric_dir)
     pdir = root / "profiles"
     if code != "national" and code not in identifiers.PROVINCE_CODES:
-        close = difflib.get_close_matches(code, identifiers.PROVINCE_CODES, n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
+        hint = suggest(code, identifiers.PROVINCE_CODES)
         raise RubricError([Problem(_display(pdir), None, "code",
                                    f"The 'code' parameter of load_profile must be 'national' or a province code "
                                    f"(11 … 66); got {code!r} instead.{hint}")])

@@ -20,7 +20,6 @@ scores; ``NaN`` passes through (the scoring engine decides what missing means).
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -30,6 +29,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from . import identifiers, schema
+from .errors import unknown_name
 
 __all__ = [
     "CONDITIONS",
@@ -50,10 +50,7 @@ Direction = Literal["higher_is_better", "lower_is_better"]
 Score = float
 
 
-def _unknown(kind: str, name: str, available: list[str]) -> str:
-    close = difflib.get_close_matches(name, available, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return f"unknown {kind} {name!r}.{hint} Available: {', '.join(sorted(available))}"
+_unknown = unknown_name
 
 
 class RegistryError(KeyError):

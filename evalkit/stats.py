@@ -27,7 +27,6 @@ Iglewicz, B., & Hoaglin, D. C. (1993). *How to detect and handle outliers*. ASQC
 
 from __future__ import annotations
 
-import difflib
 import html
 from dataclasses import dataclass, fields
 from typing import Any, Literal
@@ -36,7 +35,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as _sps
 
-from .errors import EvalkitError
+from .errors import EvalkitError, choice_message
 
 __all__ = [
     "FORMS",
@@ -80,16 +79,7 @@ def _param_error(param: str, func: str, must: str, got: str) -> StatsError:
 def _choice(value: object, options: tuple[str, ...], param: str, func: str) -> str:
     if isinstance(value, str) and value in options:
         return value
-    opts = ", ".join(repr(o) for o in options)
-    hint = ""
-    if isinstance(value, str):
-        close = difflib.get_close_matches(value, options, n=1, cutoff=0.5)
-        if close:
-            hint = f" Did you mean {close[0]!r}?"
-    raise StatsError(
-        f"The '{param}' parameter of {func} must be one of {{{opts}}}; got {value!r} instead."
-        f"{hint} Available: {opts}."
-    )
+    raise StatsError(choice_message(param, func, value, options))
 
 
 def _matrix(

@@ -18,7 +18,6 @@ Each public function checks its input once and calls a pure kernel (``_ahp_kerne
 
 from __future__ import annotations
 
-import difflib
 import html
 import math
 from collections.abc import Mapping, Sequence
@@ -28,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import EvalkitError, Problem
+from .errors import EvalkitError, Problem, choice_message
 
 __all__ = [
     "RI_TABLES",
@@ -763,11 +762,4 @@ def entropy(x: Any) -> np.ndarray:
     return _entropy_kernel(arr)
 
 
-def _unknown_name(param: str, func: str, got: object, available: Mapping[str, Any]) -> str:
-    names = sorted(available)
-    close = difflib.get_close_matches(str(got), names, n=1)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    return (
-        f"The '{param}' parameter of {func} must be one of {names}; got {got!r} instead."
-        f"{hint} Available: {', '.join(names)}."
-    )
+_unknown_name = choice_message

@@ -380,7 +380,7 @@ def test_alpha_degenerate_and_errors():
     one_each = np.diag([1.0, 2.0, 3.0])
     one_each[one_each == 0] = np.nan
     assert stats.krippendorff_alpha(one_each).n_pairable == 0
-    with pytest.raises(stats.StatsError, match=r"Did you mean 'ratio'\? Available: 'nominal'"):
+    with pytest.raises(stats.StatsError, match=r"Did you mean 'ratio'\? Available: nominal, ordinal"):
         stats.krippendorff_alpha(K2011, level="ratoi")
     with pytest.raises(stats.StatsError, match="non-negative for level='ratio'"):
         stats.krippendorff_alpha(-np.ones((2, 3)), level="ratio")
