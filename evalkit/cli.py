@@ -195,12 +195,22 @@ def rubric_check(
 # --- run (recommend + credit) -------------------------------------------------------------
 
 
-_RUN_TEXT = {
-    "zh": "{name}（{code}）{as_of}：候选 {n} 个，推荐 {rec} 个，不予推荐 {nr} 个，排除 {ex} 个；"
-          "名单变化：新增 {added}，保留 {kept}，退出 {out}。导出文件：{folder}",
-    "en": "{name} ({code}) {as_of}: {n} candidates, {rec} recommended, {nr} not recommended, "
-          "{ex} excluded; changes: {added} added, {kept} kept, {out} opted out. Exports: {folder}",
-}  # fmt: skip
+def _run_text(lang: str) -> str:
+    """The summary line of ``evalkit run``; status and change words from :mod:`evalkit.i18n`."""
+    from .i18n import word
+
+    w = {k: word("status", k, lang) for k in ("recommended", "not_recommended", "excluded")}
+    c = {k: word("change", k, lang) for k in ("added", "kept", "opted_out")}
+    if lang == "zh":
+        return (f"{{name}}（{{code}}）{{as_of}}：候选 {{n}} 个，{w['recommended']} {{rec}} 个，"
+                f"{w['not_recommended']} {{nr}} 个，{w['excluded']} {{ex}} 个；名单变化：{c['added']} {{added}}，"
+                f"{c['kept']} {{kept}}，{c['opted_out']} {{out}}。导出文件：{{folder}}")
+    return (f"{{name}} ({{code}}) {{as_of}}: {{n}} candidates, {{rec}} {w['recommended']}, "
+            f"{{nr}} {w['not_recommended']}, {{ex}} {w['excluded']}; changes: {{added}} {c['added']}, "
+            f"{{kept}} {c['kept']}, {{out}} {c['opted_out']}. Exports: {{folder}}")
+
+
+_RUN_TEXT = {"zh": _run_text("zh"), "en": _run_text("en")}
 
 
 @app.command("run")

@@ -1,12 +1,25 @@
 """Display strings of the published reports in Simplified Chinese (default) and English.
 
-Display only: the words for labels, headings, statuses and reason codes.  A key without a
-translation falls back to the key itself, so a new reason code still shows (as its code).
+Display only: the words for labels, headings, statuses and codes.  This module is THE registry
+of words for codes shown to readers (statuses, changes, categories, stages, primary users,
+features, credit lists and grades, complaint categories and channels, weight sources, ...):
+the command line, the index, the reports and the public register all take them from here, so
+a status reads the same everywhere.  Reason codes are not here: their words live with the
+rules that produce them (``evalkit.recommend.REASONS``, ``evalkit.credit.REASONS``).
+
+* :func:`t` - a label, heading or code (flat keys; unknown keys fall back to the key itself,
+  so a new code still shows, as its code).
+* :func:`word` / :func:`words` - the word for a code of one vocabulary (:data:`VOCABULARIES`),
+  ``words`` vectorised over a Series, ``;``-lists included.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[str, ...] = ("zh", "en")
@@ -27,7 +40,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "robustness": ("稳健性分析", "Robustness"),
     "dimension_scores": ("各维度得分", "Dimension scores"),
     "grade_distribution": ("信用等级分布", "Credit grades"),
-    "negative_list": ("重点关注名单", "Negative list"),
+    "negative_list": ("灰名单（负面清单）", "Grey list (negative list)"),
     "blacklist": ("黑名单", "Blacklist"),
     "complaints": ("投诉处理情况", "Complaint handling"),
     "early_warning": ("风险预警", "Early warning"),
@@ -40,14 +53,32 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "rows_shown": ("条显示", "rows shown"),
     "no_rows": ("无", "None"),
     "report_failed": ("生成失败", "failed"),
+    "code": ("代码", "Code"),
+    "n_provinces": ("省份", "Provinces"),
+    "reports": ("报告", "Reports"),
+    "recommendation_report": ("推荐报告", "Recommendation report"),
+    "credit_report": ("信用报告", "Credit report"),
+    "status_legend": (
+        ("推荐：列入推荐目录；未入选：符合条件，但因名额上限或分数要求未列入；"
+         "排除：否决项未通过或不符合推荐条件。"),
+        ("Recommended: on the list; not selected: eligible but left out by a cap or a score "
+         "requirement; excluded: a veto item failed or the app is not eligible."),
+    ),
+    "yes": ("是", "yes"),
+    "no": ("否", "no"),
+    "primary_users": ("主要用户", "Primary users"),
+    "features": ("功能特征", "Features"),
+    "weights_source_of": ("{what}：{how}", "{what}: {how}"),
+    "dimensions_level": ("维度之间", "between dimensions"),
+    "model_name": ("模型", "Model"),
     # key figures
     "n_candidates": ("申报应用", "Candidate apps"),
     "n_recommended": ("推荐应用", "Recommended"),
-    "n_not_recommended": ("未推荐", "Not recommended"),
-    "n_excluded": ("不予推荐（否决）", "Excluded (veto)"),
+    "n_not_recommended": ("未入选", "Not selected"),
+    "n_excluded": ("排除（否决项或不符合条件）", "Excluded (veto or not eligible)"),
     "n_providers": ("提供者", "Providers"),
-    "n_blacklisted": ("黑名单", "Blacklisted"),
-    "n_negative": ("重点关注", "Negative list"),
+    "n_blacklisted": ("黑名单", "Blacklist"),
+    "n_negative": ("灰名单（负面清单）", "Grey list (negative list)"),
     "n_close_calls": ("临界应用", "Close calls"),
     # method
     "weights_source": ("权重来源", "Weights source"),
@@ -65,10 +96,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "category": ("类别", "Category"),
     "stages": ("学段", "Stages"),
     "total_score": ("总分", "Total"),
-    "legality": ("合法性", "Legality"),
-    "function": ("功能性", "Function"),
-    "security": ("安全性", "Security"),
-    "content": ("内容", "Content"),
     "p_listed": ("入选概率", "P(listed)"),
     "rank_interval": ("排名区间", "Rank interval"),
     "status": ("状态", "Status"),
@@ -76,7 +103,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "change": ("变化", "Change"),
     "score": ("得分", "Score"),
     "grade": ("等级", "Grade"),
-    "list": ("名单", "List"),
+    "list": ("信用名单", "Credit list"),
     "ban_until": ("禁入截止日期", "Banned until"),
     "decided_on": ("认定日期", "Decided on"),
     "risk": ("风险概率", "Risk"),
@@ -95,9 +122,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "mean": ("平均值", "mean"),
     "median": ("中位数", "median"),
     "trimmed_mean": ("去掉最高最低分后平均", "trimmed mean"),
-    "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
-    "stated": ("指标体系规定", "stated in the rubric"),
-    "entropy": ("熵权法", "entropy"),
     "auc": ("AUC", "AUC"),
     "brier": ("Brier 分数", "Brier score"),
     "baseline_auc": ("基线 AUC", "Baseline AUC"),
@@ -118,16 +142,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "mean_working_days": ("平均办理工作日", "Mean working days"),
     "median_working_days": ("办理工作日中位数", "Median working days"),
     "share_within_limit": ("按期办结比例", "Share within limit"),
-    "all": ("全部", "all"),
-    "channel": ("渠道", "channel"),
-    "fees": ("收费", "fees"),
-    "ads": ("广告", "ads"),
-    "forced_use": ("强制使用", "forced use"),
-    "privacy": ("隐私", "privacy"),
-    "harmful_content": ("有害信息", "harmful content"),
-    "other": ("其他", "other"),
     "round": ("轮次", "Round"),
-    "criterion_id": ("指标", "Criterion"),
+    "criterion_id": ("指标编号", "Criterion id"),
     "icc": ("ICC", "ICC"),
     "kendall_w": ("肯德尔 W", "Kendall's W"),
     "kendall_p": ("W 的 p 值", "p (W)"),
@@ -138,25 +154,188 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_rank": ("调整后排名", "Explorer rank"),
     "explorer_score": ("调整后得分", "Explorer score"),
     "in_list": ("入选", "Listed"),
-    "teaching": ("教学", "teaching"),
-    "management": ("管理", "management"),
-    "learning": ("学习", "learning"),
-    "life": ("生活", "life"),
-    "home_school": ("家校互动", "home-school"),
-    # statuses
-    "recommended": ("推荐", "recommended"),
-    "not_recommended": ("未推荐", "not recommended"),
-    "excluded": ("不予推荐", "excluded"),
-    "not_submitted": ("未申报", "not submitted"),
-    "added": ("新增", "added"),
-    "kept": ("保留", "kept"),
-    "opted_out": ("调出", "opted out"),
-    "white": ("正常", "white"),
-    "grey": ("重点关注", "grey"),
-    "black": ("黑名单", "black"),
-    "model": ("模型", "model"),
-    "rules": ("规则", "rules"),
 }
+
+
+#: Words for the codes of each vocabulary: ``{vocabulary: {code: (zh, en)}}``.
+VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
+    # decisions.status, the CLI summary, the index and the register
+    "status": {
+        "recommended": ("推荐", "recommended"),
+        "not_recommended": ("未入选", "not selected"),
+        "excluded": ("排除", "excluded"),
+        "not_submitted": ("未申报", "not submitted"),
+    },
+    # changes.change: against the previous published list
+    "change": {
+        "added": ("新增", "added"),
+        "kept": ("保留", "kept"),
+        "opted_out": ("退出", "opted out"),
+    },
+    # the same words as the reason texts of evalkit.recommend (cap:category:..., below_min:...)
+    "dimension": {
+        "legality": ("合法合规", "Legality"),
+        "function": ("功能性能", "Function"),
+        "security": ("安全", "Security"),
+        "content": ("内容", "Content"),
+    },
+    "category": {
+        "teaching": ("教学", "teaching"),
+        "management": ("管理", "management"),
+        "learning": ("学习", "learning"),
+        "life": ("生活", "campus life"),
+        "home_school": ("家校互动", "home–school"),
+    },
+    "stage": {
+        "preschool": ("学前", "preschool"),
+        "primary": ("小学", "primary"),
+        "junior": ("初中", "junior secondary"),
+        "senior": ("高中", "senior secondary"),
+        "vocational": ("职业教育", "vocational"),
+        "higher": ("高等教育", "higher education"),
+        "continuing": ("继续教育", "continuing education"),
+    },
+    "user": {
+        "students": ("学生", "students"),
+        "teachers": ("教师", "teachers"),
+        "parents": ("家长", "parents"),
+    },
+    "feature": {
+        "ugc": ("用户发布内容", "user-generated content"),
+        "training": ("校外培训", "tutoring"),
+        "admissions_exams": ("招生考试", "admissions and exams"),
+        "payments": ("在线支付", "payments"),
+        "face_data": ("人脸信息", "face data"),
+    },
+    # credit
+    "list": {
+        "white": ("白名单", "white list"),
+        "grey": ("灰名单（负面清单）", "grey list (negative list)"),
+        "black": ("黑名单", "blacklist"),
+    },
+    "grade": {
+        "A": ("A 级（守信）", "A (trustworthy)"),
+        "B": ("B 级（基本守信）", "B (mostly trustworthy)"),
+        "C": ("C 级（失信）", "C (untrustworthy)"),
+        "D": ("D 级（严重失信）", "D (seriously untrustworthy)"),
+    },
+    "complaint_dimension": {
+        "all": ("全部投诉", "all complaints"),
+        "category": ("投诉类别", "category"),
+        "channel": ("投诉渠道", "channel"),
+    },
+    "complaint_category": {
+        "fees": ("违规收费", "fees"),
+        "ads": ("广告", "advertising"),
+        "forced_use": ("强制使用", "forced use"),
+        "privacy": ("隐私与个人信息", "privacy and personal data"),
+        "harmful_content": ("有害信息", "harmful content"),
+        "function": ("功能故障", "malfunction"),
+        "other": ("其他", "other"),
+        "all": ("全部", "all"),
+    },
+    # complaint channels are free text in the data: the usual ones get English words
+    "channel": {
+        "12345热线": ("12345热线", "12345 hotline"),
+        "教育厅网站": ("教育厅网站", "education department website"),
+        "电子邮件": ("电子邮件", "e-mail"),
+        "来信": ("来信", "letter"),
+        "电话": ("电话", "telephone"),
+        "信访": ("信访", "petition office"),
+    },
+    "risk_basis": {
+        "model": ("预警模型", "warning model"),
+        "rules": ("规则", "rules"),
+    },
+    "weights_source": {
+        "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
+        "stated": ("指标体系规定的权重", "the rubric's stated weights"),
+        "ahp+stated": ("层次分析法（专家判断）结合指标体系规定的权重",
+                       "AHP (expert judgments) combined with the rubric's stated weights"),
+        "entropy": ("熵权法", "entropy weights"),
+        "equal": ("等权重", "equal weights"),
+    },
+    "ranking_method": {
+        "weighted_sum": ("加权求和", "weighted sum"),
+        "topsis": ("TOPSIS 逼近理想解排序", "TOPSIS"),
+    },
+    "panel_reducer": {
+        "mean": ("平均值", "mean"),
+        "median": ("中位数", "median"),
+        "trimmed_mean": ("去掉最高最低分后平均", "trimmed mean"),
+    },
+    "model": {
+        "logistic": ("逻辑回归", "logistic regression"),
+    },
+    "bool": {
+        "true": ("是", "yes"),
+        "false": ("否", "no"),
+    },
+}
+
+#: Flat keys ``t()`` also knows: the words of these vocabularies (codes never clash).
+_FLAT_VOCABULARIES = ("status", "change", "dimension", "category", "stage", "list",
+                      "risk_basis", "weights_source", "ranking_method", "panel_reducer", "model")
+
+
+def _check_lang(lang: str, func: str) -> int:
+    if lang not in LANGS:
+        raise ValueError(f"The 'lang' parameter of {func} must be one of {LANGS}; got {lang!r} instead.")
+    return LANGS.index(lang)
+
+
+def word(vocabulary: str, code: object, lang: str = "zh") -> str:
+    """The word for one code of a vocabulary (the code itself if unknown).
+
+    Parameters
+    ----------
+    vocabulary : str
+        A key of :data:`VOCABULARIES` (``status``, ``stage``, ``list``, ``grade``, ...).
+    code : object
+        The code (``True``/``False`` for ``bool``).
+    lang : {"zh", "en"}
+        Language.
+
+    Raises
+    ------
+    ValueError
+        Unknown vocabulary or language.
+    """
+    i = _check_lang(lang, "word")
+    if vocabulary not in VOCABULARIES:
+        raise ValueError(
+            f"The 'vocabulary' parameter of word must be one of {sorted(VOCABULARIES)}; "
+            f"got {vocabulary!r} instead."
+        )
+    key = str(code).lower() if isinstance(code, bool) else str(code)
+    pair = VOCABULARIES[vocabulary].get(key)
+    return key if pair is None else pair[i]
+
+
+def words(codes: pd.Series, vocabulary: str, lang: str = "zh", *, sep: str | None = ";") -> pd.Series:
+    """:func:`word` over a Series; ``sep``-joined lists are translated item by item.
+
+    Each distinct value is translated once; items are joined with ``、`` (zh) or ``, `` (en).
+    Missing values become ``""``.
+    """
+    import pandas as pd
+
+    _check_lang(lang, "words")
+    s = pd.Series(codes, copy=False)
+    text = s.astype("object").where(s.notna(), "").map(lambda v: str(v).lower() if isinstance(v, bool) else str(v))
+    joiner = "、" if lang == "zh" else ", "
+    uniq = pd.unique(text.to_numpy())
+    table = {
+        v: joiner.join(word(vocabulary, part.strip(), lang) for part in (v.split(sep) if sep else [v])
+                       if part.strip())
+        for v in uniq  # distinct values (a handful), not rows
+    }
+    return text.map(table).astype("str")
+
+
+def vocabulary_labels(vocabulary: str, lang: str = "zh") -> Mapping[str, str]:
+    """``{code: word}`` of one vocabulary, in its order."""
+    return {code: word(vocabulary, code, lang) for code in VOCABULARIES[vocabulary]}
 
 
 def t(key: str, lang: str = "zh", **fields: object) -> str:
@@ -171,13 +350,14 @@ def t(key: str, lang: str = "zh", **fields: object) -> str:
     **fields
         Values for ``{name}`` placeholders.
     """
-    if lang not in LANGS:
-        raise ValueError(f"The 'lang' parameter of t must be one of {LANGS}; got {lang!r} instead.")
+    i = _check_lang(lang, "t")
     pair = _STRINGS.get(key)
-    text = key if pair is None else pair[LANGS.index(lang)]
+    if pair is None:
+        pair = next((VOCABULARIES[v][key] for v in _FLAT_VOCABULARIES if key in VOCABULARIES[v]), None)
+    text = key if pair is None else pair[i]
     return text.format(**fields) if fields else text
 
 
 def known(key: str) -> bool:
     """Whether ``key`` has a translation."""
-    return key in _STRINGS
+    return key in _STRINGS or any(key in VOCABULARIES[v] for v in _FLAT_VOCABULARIES)

@@ -3,10 +3,14 @@
 ``publish()`` does, in order:
 
 1. takes ``<out>/.lock`` (``fcntl.flock``, non-blocking: a second publish is refused with the
-   pid of the first) and refuses to overwrite ``<out>/<as_of>`` without ``force``;
+   pid of the first), recovers from killed publishes (an orphaned ``.old-<date>-*`` is put
+   back when ``<date>`` is missing; every ``.staging-*``/``.old-*`` of a dead run is deleted)
+   and refuses to overwrite ``<out>/<as_of>`` without ``force``;
 2. loads the dataset and computes the national evaluation ONCE (:mod:`evalkit.pipeline`),
    caches each province's result in the staging folder and writes its exports there;
-3. renders every province's notebooks (``notebooks/reports.yaml``) in parallel: local worker
+3. renders every province's notebooks (``notebooks/reports.yaml``, output names confined to
+   the set) with stable parameters (``out_dir`` relative to the set, the kernel working in the
+   staging folder; no server path reaches a notebook) in parallel: local worker
    processes (one Jupyter kernel per worker, started by the pool initializer and reused
    across provinces) or an existing Dask distributed cluster (``scheduler``);
 4. renders the national overview into ``index.html`` (failed provinces shown as failed);
@@ -28,6 +32,7 @@ import errno
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import threading
 import time
@@ -52,7 +57,9 @@ __all__ = [
     "SAMPLE_AS_OF",
     "ProvinceOutcome",
     "PublishResult",
+    "data_dir_parameter",
     "load_reports_config",
+    "national_overview",
     "parse_provinces",
     "publish",
     "resolve_as_of",
@@ -176,10 +183,48 @@ def load_reports_config(path: str | Path = REPORTS_CONFIG) -> dict[str, Any]:
             nb = (path.parent / item["notebook"]).resolve()
             if not nb.is_file():
                 raise PublishError(f"{where}.notebook: {nb} does not exist.")
+            for key in ("html", "ipynb"):
+                _check_output_name(item[key], f"{where}.{key}")
             entry = dict(item, notebook=str(nb))
             entry["provinces"] = parse_provinces(item.get("provinces", "all"))
             out[level].append(entry)
     return out
+
+
+_NAME_PROBE = Path("/evalkit-output-probe")
+
+
+def _check_output_name(name: Any, where: str) -> None:
+    """An output name of ``reports.yaml``: relative, no ``..``, inside the set for every code.
+
+    Raises
+    ------
+    PublishError
+        If the name is not a string, is absolute, has a ``..`` part or a backslash, or resolves
+        outside the published set.
+    """
+    if not isinstance(name, str) or not name.strip():
+        raise PublishError(f"{where}: must be a non-empty relative file name; got {name!r} instead.")
+    try:
+        text = name.format(code="11")
+    except (KeyError, IndexError, ValueError):
+        raise PublishError(f"{where}: only the {{code}} placeholder is allowed; got {name!r} instead.") from None
+    rel = Path(text)
+    if rel.is_absolute() or text.startswith(("/", "~")) or "\\" in text or ".." in rel.parts:
+        raise PublishError(
+            f"{where}: must be a relative name inside reports/<as_of>/ (no absolute path, no '..'); "
+            f"got {name!r} instead."
+        )
+    _inside(_NAME_PROBE, _NAME_PROBE / text, where)
+
+
+def _inside(root: Path, path: Path, where: str) -> Path:
+    """``path`` resolved, checked to stay strictly inside ``root`` (else :class:`PublishError`)."""
+    resolved = Path(os.path.normpath(path)) if not path.exists() else path.resolve()
+    base = Path(os.path.normpath(root)) if not root.exists() else root.resolve()
+    if base not in resolved.parents:
+        raise PublishError(f"{where}: {path} is outside the output folder {root}.")
+    return resolved
 
 
 # ----------------------------------------------------------------------------------------
@@ -223,6 +268,44 @@ class _Lock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+_LEFTOVER = re.compile(r"^\.(staging|old)-(\d{4}-\d{2}-\d{2})-(\d+)$")
+
+
+def _recover(out: Path) -> list[str]:
+    """Clean up after killed publishes; call only while holding ``<out>/.lock``.
+
+    Holding the lock means no other publish is running, so every ``.staging-<date>-<pid>`` and
+    ``.old-<date>-<pid>`` folder was left by a dead run.  First, a date whose folder is missing
+    but which has an ``.old-<date>-*`` (a publish killed between moving the old set aside and
+    moving the new one in) gets its previous set back (the newest such folder); then every
+    remaining leftover is deleted.
+
+    Returns
+    -------
+    list of str
+        What was done, one line per folder (``restored ...`` / ``removed ...``).
+    """
+    done = []
+    leftovers = sorted((p for p in out.iterdir() if p.is_dir() and _LEFTOVER.match(p.name)),
+                       key=lambda p: p.name)
+    olds: dict[str, list[Path]] = {}
+    for p in leftovers:  # a handful of folders at most
+        kind, date, _ = _LEFTOVER.match(p.name).groups()  # type: ignore[union-attr]
+        if kind == "old":
+            olds.setdefault(date, []).append(p)
+    for date, paths in sorted(olds.items()):
+        target = out / date
+        if not target.exists():
+            newest = max(paths, key=lambda p: (p.stat().st_mtime_ns, p.name))
+            os.replace(newest, target)
+            done.append(f"restored {target.name} from {newest.name}")
+    for p in leftovers:
+        if p.exists():
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed {p.name}")
+    return done
 
 
 def _move_into_place(staging: Path, target: Path) -> None:
@@ -277,8 +360,9 @@ def _worker_init() -> None:
 def render_job(job: dict[str, Any]) -> ProvinceOutcome:
     """Render the notebooks of one job in this process's kernel; never raises.
 
-    ``job``: ``code``, ``params`` (the five notebook parameters) and ``items`` (each with
-    ``notebook``, ``ipynb``, ``html``, ``title``, ``plotly_src``).
+    ``job``: ``code``, ``params`` (the five notebook parameters), ``cwd`` (the kernel's working
+    directory, the staging folder) and ``items`` (each with ``notebook``, ``ipynb``, ``html``,
+    ``title``, ``plotly_src``).
     """
     start = time.perf_counter()
     try:
@@ -287,7 +371,7 @@ def render_job(job: dict[str, Any]) -> ProvinceOutcome:
             Path(item["html"]).parent.mkdir(parents=True, exist_ok=True)
             renderer.render(item["notebook"], job["params"], ipynb_path=item["ipynb"],
                             html_path=item["html"], title=item["title"],
-                            plotly_src=item["plotly_src"])
+                            plotly_src=item["plotly_src"], cwd=job.get("cwd"))
         return ProvinceOutcome(job["code"], True, "", time.perf_counter() - start)
     except Exception as exc:  # one province failing must not stop the others
         message = str(exc).strip().splitlines()
@@ -380,7 +464,6 @@ class _Runner:
 def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: str,
              previous_dir: Path | None = None) -> dict[str, Any]:
     """Load, evaluate once, cache each province and write its exports; return national data."""
-    import pandas as pd
 
     from . import pipeline
     from .dataset import load_dataset
@@ -388,11 +471,24 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
     ds = load_dataset(data_dir, as_of=as_of)
     nat = pipeline.evaluate(ds, as_of, provinces=codes, previous_dir=previous_dir)
     cache = staging / ".cache"
+
+    def keep(code: str, res: Any) -> None:
+        res.save(cache / code)
+        res.write_exports(staging / code)
+
+    return _overview(ds, nat, codes, lang, each=keep)
+
+
+def _overview(ds: Any, nat: Any, codes: list[str], lang: str,
+              each: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
+    """Summary (one row per province: key figures) and public register of a national evaluation."""
+    import pandas as pd
+
     rows, statuses = [], []
     for code in codes:  # a loop over provinces (at most 32)
         res = nat.province(code)
-        res.save(cache / code)
-        res.write_exports(staging / code)
+        if each is not None:
+            each(code, res)
         dec = res.decisions
         counts = dec["status"].value_counts() if len(dec) else pd.Series(dtype="int64")
         credit = res.credit
@@ -411,6 +507,84 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
     summary = pd.DataFrame(rows)
     register = _register(ds, pd.concat(statuses, ignore_index=True) if statuses else None, lang)
     return {"summary": summary, "register": register}
+
+
+def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
+                      cache_dir: str | Path | None = None) -> dict[str, Any]:
+    """The national summary and register computed from a dataset (outside a publish).
+
+    What ``national.ipynb`` shows when it runs on its own (JupyterLab, papermill, nbval): the
+    same frames a publish caches for the index page, every province rendered ``ok``.
+
+    Parameters
+    ----------
+    data_dir : path-like
+        Dataset folder (contract v1).
+    as_of : str
+        Evaluation date ``YYYY-MM-DD``.
+    lang : {"zh", "en"}
+        Language of the register's status text.
+    cache_dir : path-like, optional
+        Keep the result under ``<cache_dir>/<as_of>/national-<lang>/``, valid while the data
+        files, the date, the language and the evalkit version are unchanged.
+
+    Returns
+    -------
+    dict
+        ``summary``, ``register`` and ``meta`` as :func:`evalkit.report.load_national` gives them.
+    """
+    import hashlib
+
+    from . import __version__, pipeline
+    from .dataset import load_dataset
+
+    date = resolve_as_of(as_of, Path(data_dir))
+    if lang not in LANGS:
+        raise PublishError(
+            f"The 'lang' parameter of national_overview must be one of {LANGS}; got {lang!r} instead.")
+    folder = key = None
+    if cache_dir is not None:
+        from .rubric import default_rubric_dir
+
+        h = hashlib.sha256(f"{__version__}|{date}|{lang}|".encode())
+        for root in (Path(data_dir), default_rubric_dir()):  # data files, rubrics and profiles
+            for f in sorted(p for p in root.rglob("*") if p.is_file()):
+                digest = hashlib.sha256(f.read_bytes()).hexdigest()
+                h.update(f"{f.relative_to(root).as_posix()}={digest}|".encode())
+        key = h.hexdigest()
+        folder = Path(cache_dir) / date / f"national-{lang}"
+        if (folder / "key.txt").is_file() and (folder / "key.txt").read_text(encoding="utf-8").strip() == key:
+            try:
+                return _read_national(folder)
+            except (OSError, ValueError):
+                pass  # a broken cache is recomputed
+    ds = load_dataset(data_dir, as_of=date)
+    nat = pipeline.evaluate(ds, date)
+    codes = [c for c in PROVINCE_CODES if c in set(nat.provinces)]
+    national = _overview(ds, nat, codes, lang)
+    summary = national["summary"].assign(ok=True, error="")
+    meta = {"as_of": date, "lang": lang, "provinces": codes}
+    if folder is not None and key is not None:
+        _write_national(folder, summary, national["register"], meta)
+        (folder / "key.txt").write_text(key + "\n", encoding="utf-8")
+    return {"summary": summary, "register": national["register"].reset_index(drop=True), "meta": meta}
+
+
+def _write_national(folder: Path, summary: Any, register: Any, meta: dict[str, Any]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    summary.sort_values("code", ignore_index=True).to_parquet(folder / "summary.parquet", index=False)
+    register.to_parquet(folder / "register.parquet", index=False)
+    (folder / "meta.json").write_text(json.dumps(meta, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+
+
+def _read_national(folder: Path) -> dict[str, Any]:
+    import pandas as pd
+
+    return {
+        "summary": pd.read_parquet(folder / "summary.parquet"),
+        "register": pd.read_parquet(folder / "register.parquet"),
+        "meta": json.loads((folder / "meta.json").read_text(encoding="utf-8")),
+    }
 
 
 def _register(ds: Any, statuses: Any, lang: str) -> Any:
@@ -448,9 +622,7 @@ def _write_national_cache(staging: Path, national: dict[str, Any], outcomes: lis
     summary = national["summary"].merge(status, on="code", how="left")
     summary["ok"] = summary["ok"].fillna(False).astype(bool)
     summary["error"] = summary["error"].fillna("").astype(str)
-    summary.sort_values("code", ignore_index=True).to_parquet(folder / "summary.parquet", index=False)
-    national["register"].to_parquet(folder / "register.parquet", index=False)
-    (folder / "meta.json").write_text(json.dumps(meta, sort_keys=True, ensure_ascii=False), encoding="utf-8")
+    _write_national(folder, summary, national["register"], meta)
 
 
 def _write_assets(staging: Path) -> None:
@@ -469,25 +641,51 @@ def _title(entry: dict[str, Any], code: str | None, lang: str) -> str:
     return t(key, lang, name=p.name_zh if lang == "zh" else p.name_en)
 
 
+def data_dir_parameter(data_dir: str | Path) -> str:
+    """The ``data_dir`` value passed to the notebooks: stable and without server paths.
+
+    Relative to the current directory when the dataset is inside it (``data/sample``), else
+    the folder's name only.  Inside a publish the notebooks read the publish's cache, so the
+    value is informative; it must not differ between two runs of the same command.
+    """
+    folder = Path(data_dir).resolve()
+    try:
+        return folder.relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return folder.name
+
+
+def _item(staging: Path, entry: dict[str, Any], code: str | None, lang: str) -> dict[str, Any]:
+    """One notebook to render: output paths checked to stay inside ``staging``."""
+    where = f"reports.yaml: {entry['name']}"
+    fmt = {"code": code or ""}
+    html_path = _inside(staging, staging / entry["html"].format(**fmt), f"{where}.html")
+    ipynb_path = _inside(staging, staging / entry["ipynb"].format(**fmt), f"{where}.ipynb")
+    return {
+        "notebook": entry["notebook"],
+        "html": str(html_path),
+        "ipynb": str(ipynb_path),
+        "title": _title(entry, code, lang),
+        "plotly_src": Path(os.path.relpath(staging / PLOTLY_ASSET, html_path.parent)).as_posix(),
+    }
+
+
 def _jobs(staging: Path, config: dict[str, Any], codes: list[str], data_dir: Path, as_of: str,
           lang: str) -> list[dict[str, Any]]:
+    """One render job per province.
+
+    The notebooks get stable parameters (the same command gives the same notebook bytes):
+    ``out_dir`` is relative to the published set (``44``) and the kernel's working directory
+    is the staging folder (``cwd``), where the private cache ``.cache/`` is found.
+    """
     jobs = []
+    data_param = data_dir_parameter(data_dir)
     for code in codes:  # provinces
-        items = []
-        for entry in config["province"]:
-            if code not in entry["provinces"]:
-                continue
-            html_path = staging / entry["html"].format(code=code)
-            items.append({
-                "notebook": entry["notebook"],
-                "html": str(html_path),
-                "ipynb": str(staging / entry["ipynb"].format(code=code)),
-                "title": _title(entry, code, lang),
-                "plotly_src": os.path.relpath(staging / PLOTLY_ASSET, html_path.parent),
-            })
-        params = {"province": code, "as_of": as_of, "data_dir": str(data_dir),
-                  "out_dir": str(staging / code), "lang": lang}
-        jobs.append({"code": code, "params": params, "items": items})
+        items = [_item(staging, entry, code, lang) for entry in config["province"]
+                 if code in entry["provinces"]]
+        params = {"province": code, "as_of": as_of, "data_dir": data_param,
+                  "out_dir": code, "lang": lang}
+        jobs.append({"code": code, "params": params, "items": items, "cwd": str(staging)})
     return jobs
 
 
@@ -555,11 +753,12 @@ def publish(
     if not data.is_dir():
         raise PublishError(f"The 'data_dir' parameter of publish must be a dataset folder; got {str(data)!r} instead.")
     config = load_reports_config(reports or REPORTS_CONFIG)
-    out = Path(out_dir) if out_dir is not None else ROOT / "reports"
+    out = (Path(out_dir) if out_dir is not None else ROOT / "reports").resolve()
     out.mkdir(parents=True, exist_ok=True)
     target = out / date
 
     with _Lock(out):
+        _recover(out)
         if target.exists() and not force:
             raise PublishError(f"{target} already exists; pass --force to replace it.")
         staging = out / f".staging-{date}-{os.getpid()}"
@@ -591,12 +790,10 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
             _write_national_cache(staging, national, outcomes, meta)
             nat_jobs = [{
                 "code": "index",
-                "params": {"province": "", "as_of": date, "data_dir": str(data),
-                           "out_dir": str(staging), "lang": lang},
-                "items": [{"notebook": e["notebook"], "html": str(staging / e["html"]),
-                           "ipynb": str(staging / e["ipynb"]), "title": _title(e, None, lang),
-                           "plotly_src": os.path.relpath(staging / PLOTLY_ASSET,
-                                                         (staging / e["html"]).parent)}],
+                "params": {"province": "", "as_of": date, "data_dir": data_dir_parameter(data),
+                           "out_dir": ".", "lang": lang},
+                "items": [_item(staging, e, None, lang)],
+                "cwd": str(staging),
             } for e in config["national"]]
             nat_outcomes = runner.run(nat_jobs)
     result.outcomes = outcomes

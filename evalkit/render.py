@@ -281,6 +281,7 @@ class NotebookRenderer:
         html_path: str | os.PathLike[str] | None = None,
         title: str = "",
         plotly_src: str = "assets/plotly.min.js",
+        cwd: str | os.PathLike[str] | None = None,
     ) -> Rendered:
         """Execute ``notebook`` with ``parameters`` and write the executed notebook and HTML.
 
@@ -296,6 +297,10 @@ class NotebookRenderer:
             HTML page title.
         plotly_src : str
             Relative URL of the shared plotly.js, from the HTML file's folder.
+        cwd : path-like, optional
+            The kernel's working directory while the notebook runs (relative ``out_dir`` and
+            ``data_dir`` parameters are read from there); default the kernel's own empty
+            folder.  Set outside the notebook, so it leaves no trace in the executed notebook.
 
         Raises
         ------
@@ -318,7 +323,8 @@ class NotebookRenderer:
             if "injected-parameters" in cell.metadata.get("tags", ()):
                 cell.id = "injected-parameters"
         with self._lock:
-            self._run_quiet(_KERNEL_PRELUDE)
+            workdir = os.fspath(Path(cwd).resolve()) if cwd is not None else self._tmp.name
+            self._run_quiet(_KERNEL_PRELUDE + f"import os as _os\n_os.chdir({workdir!r})\ndel _os\n")
             client = NotebookClient(
                 nb, km=self.km, timeout=self.timeout, record_timing=False,
                 kernel_name=self.km.kernel_name, allow_errors=False,

@@ -14,25 +14,38 @@ Display only, no business rules: every helper takes frames already computed by
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import math
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from .i18n import t
+from .i18n import t, word, words
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, sans-serif"
+#: Minimum widths of columns holding names and identifiers, so that a table wider than the page
+#: scrolls horizontally instead of squeezing a company name to two characters per line.
+MIN_WIDTHS: dict[str, str] = {
+    "app_name": "8em", "provider_name": "12em", "provider": "12em", "app_id": "9.5em",
+    "provider_id": "11.5em", "name": "6em", "reasons": "16em", "reason": "10em",
+    "criterion": "9em", "status": "3.5em", "category": "3.5em", "stages": "5em", "grade": "6em",
+    "list": "6em", "value": "6em", "decided_on": "6.5em", "ban_until": "6.5em", "change": "3em",
+}
 _PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
 _ID_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 
 __all__ = [
     "FONT_FAMILY",
     "bar",
+    "criterion_labels",
+    "criterion_names",
     "definition_list",
     "figure",
     "heading",
@@ -46,11 +59,14 @@ __all__ = [
     "pick",
     "province_index",
     "radar",
+    "reason_words",
     "register",
     "show",
     "t",
     "table",
     "translate_codes",
+    "word",
+    "words",
 ]
 
 
@@ -150,9 +166,11 @@ def table(
         else:
             shown[col] = s.astype("string").fillna("")
     heads = labels or {c: t(str(c), lang) for c in shown.columns}
+    widths = {heads.get(c, str(c)): MIN_WIDTHS[c] for c in shown.columns if c in MIN_WIDTHS}
     shown = shown.rename(columns=lambda c: heads.get(c, str(c)))
     body = shown.to_html(
-        index=False, escape=True, border=0, table_id=tid, classes=["ek-table"], na_rep=""
+        index=False, escape=True, border=0, table_id=tid, classes=["ek-table"], na_rep="",
+        col_space=widths or None,
     )
     body = body.replace('class="dataframe ek-table"', 'class="ek-table"')
     wrapped = f'<div class="ek-table-wrap">{body}</div>'
@@ -168,16 +186,49 @@ def table(
     return box + wrapped
 
 
+def reason_words(codes: pd.Series, lang: str = "zh") -> pd.Series:
+    """``;``-joined reason codes in words, from the registries of the rules that produce them.
+
+    Recommendation codes (``evalkit.recommend.REASONS`` and its patterns such as
+    ``veto:<criterion>``, criteria named as in the rubric) and credit codes
+    (``evalkit.credit.REASONS``); an unknown code shows as itself.
+    """
+    from .credit import REASONS as CREDIT_REASONS
+    from .recommend import reasons_text
+
+    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS)
+
+
 def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | None = None) -> pd.Series:
-    """Turn ``;``-joined reason codes into words (``messages`` first, then i18n, else the code)."""
-    messages = dict(messages or {})
-    uniq = pd.Series(codes.fillna("").astype(str).unique())
-    words = {}
-    for joined in uniq:  # loop over the distinct code combinations, not over rows
-        parts = [p for p in joined.split(";") if p]
-        words[joined] = "；".join(messages.get(p) or t(p, lang) for p in parts) if lang == "zh" else \
-            "; ".join(messages.get(p) or t(p, lang) for p in parts)
-    return codes.fillna("").astype(str).map(words)
+    """Turn ``;``-joined reason codes into words (``messages`` first, then :func:`reason_words`)."""
+    if not messages:
+        return reason_words(codes, lang)
+    from .credit import REASONS as CREDIT_REASONS
+    from .recommend import reasons_text
+
+    registry = {**CREDIT_REASONS, **{k: (v, v) for k, v in messages.items()}}
+    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry)
+
+
+@functools.lru_cache(maxsize=4)
+def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
+    from .rubric import load_rubric
+
+    rb = load_rubric(rubric_dir)
+    return {c.id: (c.name_zh, c.name_en) for c in rb.criteria}
+
+
+def criterion_names(rubric_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:
+    """``{criterion_id: (name_zh, name_en)}`` of the rubric (default: the shipped one; cached)."""
+    return dict(_criterion_names(None if rubric_dir is None else str(rubric_dir)))
+
+
+def criterion_labels(ids: pd.Series, lang: str = "zh") -> pd.Series:
+    """Criterion ids as the rubric names them in ``lang`` (unknown ids stay as they are)."""
+    i = 0 if lang == "zh" else 1
+    names = {k: v[i] for k, v in criterion_names().items()}
+    s = ids.astype("str")
+    return s.map(names).fillna(s).astype("str")
 
 
 # ----------------------------------------------------------------------------------------
@@ -299,28 +350,29 @@ def pick(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def province_index(summary: pd.DataFrame, lang: str = "zh", table_id: str = "provinces") -> str:
-    """The index's province table: name linked to its two reports, key figures, status.
+    """The index's province table: code, name, links to its two reports, status, key figures.
 
     ``summary``: one row per province with ``code``, ``name_zh``, ``name_en``, ``ok``,
-    ``error`` and count columns ``n_*``.
+    ``error`` and count columns ``n_*``.  The links read e.g. "推荐报告 · 信用报告".
     """
     counts = [c for c in ("n_candidates", "n_recommended", "n_not_recommended", "n_excluded",
                           "n_providers", "n_negative", "n_blacklisted") if c in summary.columns]
     name = summary["name_zh" if lang == "zh" else "name_en"].astype(str).map(html.escape)
     code = summary["code"].astype(str).map(html.escape)
     ok = summary["ok"].astype(bool)
-    link = ("<td>" + code + '</td><td><a href="' + code + '/recommendation.html">' + name
-            + '</a> · <a href="' + code + '/credit.html">' + html.escape(t("credit_title", lang, name="")).strip()
-            + "</a></td>")
+    rec, cred = html.escape(t("recommendation_report", lang)), html.escape(t("credit_report", lang))
+    cells = ("<td>" + code + '</td><td class="ek-name">' + name + '</td><td class="ek-links"><a href="'
+             + code + '/recommendation.html">' + rec + '</a> · <a href="' + code + '/credit.html">'
+             + cred + "</a></td>")
     failed = ('<td class="ek-status-failed">' + html.escape(t("report_failed", lang)) + ": "
               + summary["error"].astype(str).map(html.escape) + "</td>")
     status = failed.where(~ok, "<td>✓</td>")
-    cells = link + status
+    cells = cells + status
     for c in counts:  # a handful of count columns
         cells = cells + '<td data-sort="' + summary[c].astype(str) + '">' + summary[c].astype(str) + "</td>"
     rows = "".join("<tr>" + cells + "</tr>")
-    heads = [t("province", lang), t("province", lang), t("status", lang)] + [t(c, lang) for c in counts]
-    heads[0] = "code"
+    heads = [t("code", lang), t("province", lang), t("reports", lang), t("status", lang)]
+    heads += [t(c, lang) for c in counts]
     th = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
     tid = _id(table_id)
     return (f'<div class="ek-table-wrap"><table class="ek-table" id="{tid}"><thead><tr>{th}</tr>'
@@ -329,6 +381,11 @@ def province_index(summary: pd.DataFrame, lang: str = "zh", table_id: str = "pro
 
 # ----------------------------------------------------------------------------------------
 # the public register
+
+
+def _min_width(column: Any) -> str:
+    width = MIN_WIDTHS.get(str(column))
+    return f' style="min-width: {width};"' if width else ""
 
 
 def json_for_script(obj: Any) -> str:
@@ -360,7 +417,9 @@ def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
         "columns": [str(c) for c in frame.columns],
         "rows": frame.astype("string").fillna("").to_numpy(dtype=object).tolist(),
     }
-    th = "".join(f"<th>{html.escape(heads.get(c, str(c)))}</th>" for c in frame.columns)
+    th = "".join(
+        f"<th{_min_width(c)}>{html.escape(heads.get(c, str(c)))}</th>" for c in frame.columns
+    )
     return (
         f'<script type="application/json" id="{tid}-data">{json_for_script(data)}</script>'
         f'<div><input type="search" class="ek-search" data-table="{tid}" '
@@ -382,23 +441,42 @@ def cache_dir(out_dir: str | Path) -> Path:
     return Path(out_dir).resolve().parent / ".cache"
 
 
+def default_cache_dir() -> Path:
+    """Where notebooks run on their own keep computed results: ``$EVALKIT_CACHE_DIR``, else
+    ``<temp>/evalkit-cache`` (computed on demand, valid while data, rubric and date match)."""
+    env = os.environ.get("EVALKIT_CACHE_DIR", "").strip()
+    return Path(env) if env else Path(tempfile.gettempdir()) / "evalkit-cache"
+
+
 def load_province(province: str, as_of: str, data_dir: str, out_dir: str) -> Any:
     """The province's :class:`~evalkit.pipeline.ProvinceResult`.
 
-    Inside a publish, the result the national evaluation computed once is read from the
-    publish's private cache (``<set>/.cache/<code>``); run on its own (papermill, JupyterLab)
-    it is computed from ``data_dir`` (:func:`evalkit.pipeline.province_result`).
+    Inside a publish (``out_dir`` set, e.g. ``44`` relative to the set being written), the
+    result the national evaluation computed once is read from the publish's private cache
+    (``<set>/.cache/<code>``); run on its own (``out_dir`` empty: papermill, JupyterLab, nbval)
+    it is computed from ``data_dir`` and kept in :func:`default_cache_dir`.
     """
     from . import pipeline
 
-    cached = cache_dir(out_dir) / str(province)
-    if (cached / "meta.json").is_file():
-        return pipeline.ProvinceResult.load(cached)
-    return pipeline.province_result(data_dir, province, as_of)
+    if out_dir:
+        cached = cache_dir(out_dir) / str(province)
+        if (cached / "meta.json").is_file():
+            return pipeline.ProvinceResult.load(cached)
+    return pipeline.province_result(data_dir, province, as_of, cache_dir=default_cache_dir())
 
 
-def load_national(out_dir: str | Path) -> dict[str, Any]:
+def load_national(out_dir: str | Path, *, data_dir: str | Path | None = None,
+                  as_of: str | None = None, lang: str = "zh") -> dict[str, Any]:
     """The national summary a publish caches for the index page.
+
+    Parameters
+    ----------
+    out_dir : path-like
+        The published set being written (``.`` inside a publish); empty when the notebook
+        runs on its own.
+    data_dir, as_of, lang : optional
+        Used when there is no publish cache: the overview is computed from the dataset
+        (:func:`evalkit.publish.national_overview`, cached in :func:`default_cache_dir`).
 
     Returns
     -------
@@ -406,7 +484,14 @@ def load_national(out_dir: str | Path) -> dict[str, Any]:
         ``summary`` (one row per province, key figures and render status), ``register`` (one
         row per filed app) and ``meta`` (as_of, lang, ...).
     """
-    folder = Path(out_dir) / ".cache" / "national"
+    folder = Path(out_dir) / ".cache" / "national" if out_dir else None
+    if folder is None or not (folder / "meta.json").is_file():
+        if data_dir is None or as_of is None:
+            raise FileNotFoundError(
+                f"no publish cache in {out_dir!r}: pass data_dir and as_of to compute the overview")
+        from .publish import national_overview
+
+        return national_overview(data_dir, as_of, lang, cache_dir=default_cache_dir())
     return {
         "summary": pd.read_parquet(folder / "summary.parquet"),
         "register": pd.read_parquet(folder / "register.parquet"),

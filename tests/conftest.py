@@ -31,7 +31,7 @@ def fake_prepare(staging, data_dir, as_of, codes, lang, previous_dir=None):
     register = pd.DataFrame({
         "app_id": ["E1", "E2", "E3"], "app_name": ["学习通", HOSTILE, "作业帮手"],
         "provider": ["甲公司", "乙", "丙教育科技有限公司"], "provider_id": ["P1", "P2", "P3"],
-        "status": ["推荐", "未申报", "不予推荐"],
+        "status": ["推荐", "未申报", "排除"],
     })
     return {"summary": summary, "register": register}
 

@@ -101,7 +101,7 @@ def test_helper_page_escapes_hostile_text_and_draws(browser, tmp_path):
     (tmp_path / "assets" / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
     frame = pd.DataFrame({"app_name": ["学习乐园", HOSTILE], "total_score": [88.5, 61.0]})
     reg = pd.DataFrame({"app_id": ["X1", "X2", "X3"], "app_name": ["数学天天练", HOSTILE, "英语角"],
-                        "provider": ["</script><b>bold</b>", "乙", "丙"], "status": ["推荐", "未推荐", "未申报"]})
+                        "provider": ["</script><b>bold</b>", "乙", "丙"], "status": ["推荐", "未入选", "未申报"]})
     body = (R.heading("测试页面 " + HOSTILE, 1) + R.table(frame, "t1")
             + R.bar(frame["app_name"], frame["total_score"], "hostile-bar", title=HOSTILE)
             + R.heading("公开查询", 2, anchor="reg") + R.register(reg, "reg"))
@@ -190,3 +190,21 @@ def test_sample_register_search(browser, published_sample):
         assert p.page.locator("#register tbody tr:not(.ek-hidden)").count() == total
     finally:
         p.close()
+
+
+def test_name_columns_are_not_squeezed(browser, published_sample):
+    """Provider and app names keep a readable width; a wide table scrolls instead."""
+    folder, result, _ = published_sample
+    for o in result.outcomes:
+        p = Page(browser, folder / o.code / "recommendation.html")
+        try:
+            widths = p.page.evaluate(
+                """() => Array.from(document.querySelectorAll('#not-listed thead th')).map(
+                    th => [th.textContent.trim(), th.getBoundingClientRect().width])""")
+            by_name = dict(widths)
+            assert by_name["提供者"] >= 150 and by_name["应用名称"] >= 100, widths
+            wrap = p.page.evaluate(
+                "() => getComputedStyle(document.querySelector('#not-listed').parentElement).overflowX")
+            assert wrap == "auto"
+        finally:
+            p.close()

@@ -150,3 +150,100 @@ def test_reports_config_rejects_unknown_keys(tmp_path):
                    "    ipynb: b\n    colour: red\n", encoding="utf-8")
     with pytest.raises(PublishError, match=r"unknown keys \['colour'\]"):
         pub.load_reports_config(bad)
+
+
+# ----------------------------------------------------------------------------------------
+# leftovers of killed publishes (issue 8 follow-up)
+
+
+def test_publish_restores_an_orphaned_old_set_and_removes_leftovers(tmp_path):
+    """A publish killed between moving the old set aside and moving the new one in leaves
+    ``.old-<date>-<pid>`` and no ``<date>``: the next publish (under the lock) puts it back and
+    deletes every ``.staging-*``/``.old-*`` folder of dead runs."""
+    out, data = tmp_path / "out", tmp_path / "data"
+    data.mkdir()
+    orphan = out / f".old-{AS_OF}-4242"
+    (orphan / "11").mkdir(parents=True)
+    (orphan / "11" / "keep.txt").write_text("previous", encoding="utf-8")
+    (out / f".staging-{AS_OF}-4243" / "11").mkdir(parents=True)
+    (out / "2026-08-01").mkdir()  # present: its .old-* is deleted, not restored
+    (out / "2026-08-01" / "mine.txt").write_text("current", encoding="utf-8")
+    (out / ".old-2026-08-01-17").mkdir()
+    (out / ".staging-2026-08-01-18").mkdir()
+    (out / ".staging-notes").mkdir()  # not a publish's name: left alone
+    with pytest.raises(PublishError, match="--force"):  # the restored set now exists
+        pub.publish(data, AS_OF, provinces="11", out_dir=out, reports=CONFIG, progress=False)
+    assert (out / AS_OF / "11" / "keep.txt").read_text(encoding="utf-8") == "previous"
+    assert (out / "2026-08-01" / "mine.txt").read_text(encoding="utf-8") == "current"
+    assert sorted(p.name for p in out.iterdir()) == [".lock", ".staging-notes", "2026-08-01", AS_OF]
+
+
+def test_recover_picks_the_newest_orphan_and_reports_what_it_did(tmp_path):
+    a, b = tmp_path / f".old-{AS_OF}-1", tmp_path / f".old-{AS_OF}-2"
+    a.mkdir()
+    b.mkdir()
+    (b / "new.txt").write_text("b", encoding="utf-8")
+    os.utime(a, ns=(1_000_000_000, 1_000_000_000))
+    done = pub._recover(tmp_path)
+    assert done == [f"restored {AS_OF} from .old-{AS_OF}-2", f"removed .old-{AS_OF}-1"]
+    assert sorted(p.name for p in (tmp_path / AS_OF).iterdir()) == ["new.txt"]
+    assert pub._recover(tmp_path) == []
+
+
+def test_data_dir_parameter_has_no_server_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(pub.ROOT)
+    assert pub.data_dir_parameter(pub.SAMPLE_DATA) == "data/sample"
+    assert pub.data_dir_parameter(tmp_path / "prov44") == "prov44"
+
+
+# ----------------------------------------------------------------------------------------
+# real notebooks: stable bytes across publishes, the previous list
+
+
+@pytest.fixture(scope="module")
+def dated_publishes(sample_data, tmp_path_factory):
+    """Province 44 published for D1, then D2 = D1 + 1 day twice (--force): one output root."""
+    import datetime as dt
+
+    data, d1, _ = sample_data
+    d2 = (dt.date.fromisoformat(d1) + dt.timedelta(days=1)).isoformat()
+    out = tmp_path_factory.mktemp("dated")
+    kw = {"provinces": "44", "workers": 1, "out_dir": out, "progress": False}
+    first = pub.publish(data, d1, **kw)
+    second = pub.publish(data, d2, **kw)
+    snap = _snapshot(out / d2)
+    third = pub.publish(data, d2, force=True, **kw)
+    return out, d1, d2, snap, (first, second, third)
+
+
+@pytest.mark.slow
+def test_two_publishes_give_byte_identical_notebooks_and_pages(dated_publishes):
+    """The staging folder (with the pid) and absolute paths never reach the published bytes."""
+    out, _, d2, before, results = dated_publishes
+    assert all(r.ok for r in results), [o.error for r in results for o in r.outcomes]
+    after = _snapshot(out / d2)
+    assert sorted(after) == sorted(before)
+    assert [n for n in before if before[n] != after[n]] == []
+    names = [n for n in after if n.endswith((".ipynb", ".html"))]
+    assert {"44/recommendation.ipynb", "44/credit.html", "national.ipynb", "index.html"} <= set(names)
+    for name in names:
+        text = after[name].decode("utf-8")
+        assert ".staging-" not in text and str(out) not in text and str(pub.ROOT) not in text, name
+    nb = json.loads(after["44/recommendation.ipynb"])
+    injected = "".join(nb["cells"][2]["source"])
+    assert 'out_dir = "44"' in injected
+
+
+@pytest.mark.slow
+def test_publish_compares_with_the_previous_published_date(dated_publishes):
+    import pandas as pd
+
+    out, d1, d2, _, _ = dated_publishes
+    first = pd.read_csv(out / d1 / "44" / "changes.csv", encoding="utf-8-sig", dtype=str)
+    second = pd.read_csv(out / d2 / "44" / "changes.csv", encoding="utf-8-sig", dtype=str)
+    assert set(first["change"]) == {"added"}  # nothing published before D1
+    assert len(second) and "added" not in set(second["change"])  # same data one day later
+    assert set(second["change"]) <= {"kept", "opted_out"} and "kept" in set(second["change"])
+    assert sorted(second["app_id"]) == sorted(first["app_id"])
+    page = (out / d2 / "44" / "recommendation.html").read_text(encoding="utf-8")
+    assert page.count(">保留<") == int((second["change"] == "kept").sum())
