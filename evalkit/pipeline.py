@@ -663,6 +663,9 @@ def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: P
     root = _rubrics_root(rubric_dir)
     for name, digest in (_hash_tree(root) if root.is_dir() else {}).items():
         h.update(f"rubric:{name}={digest}|".encode())
+    # the code too: a result cached by an earlier evalkit (same version string) is not reused
+    for name, digest in _hash_tree(Path(__file__).resolve().parent, (".py",)).items():
+        h.update(f"code:{name}={digest}|".encode())
     return h.hexdigest()
 
 
@@ -678,7 +681,7 @@ def province_result(
     """One province's result: loaded from ``cache_dir`` when it matches, else computed.
 
     The cache is valid while the data files, the rubric files, the province, ``as_of`` and the
-    evalkit version are unchanged (a sha256 key over all of them).
+    evalkit code are unchanged (a sha256 key over all of them).
     """
     from .dataset import load_dataset
 

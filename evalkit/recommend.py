@@ -50,6 +50,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .i18n import VOCABULARIES
+
 __all__ = [
     "CHANGE_REASONS",
     "DECISION_COLUMNS",
@@ -88,28 +90,6 @@ DECISION_COLUMNS = [
 
 # --- reason-code registry -----------------------------------------------------------------
 
-_CATEGORY = {
-    "teaching": ("教学", "teaching"),
-    "management": ("管理", "management"),
-    "learning": ("学习", "learning"),
-    "life": ("生活", "campus life"),
-    "home_school": ("家校互动", "home–school"),
-}
-_STAGE = {
-    "preschool": ("学前", "preschool"),
-    "primary": ("小学", "primary"),
-    "junior": ("初中", "junior secondary"),
-    "senior": ("高中", "senior secondary"),
-    "vocational": ("职业教育", "vocational"),
-    "higher": ("高等教育", "higher education"),
-    "continuing": ("继续教育", "continuing education"),
-}
-_DIMENSION = {
-    "legality": ("合法合规", "legality"),
-    "function": ("功能性能", "function"),
-    "security": ("安全", "security"),
-    "content": ("内容", "content"),
-}
 #: Fixed reason codes with their Chinese and English text.
 REASONS: dict[str, tuple[str, str]] = {
     "cap:total": ("推荐名单总数已满", "the list's total size cap was reached"),
@@ -149,7 +129,11 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
 }
-_LABELS = {"cap:category": _CATEGORY, "cap:stage": _STAGE, "below_min": _DIMENSION}
+_LABELS = {
+    "cap:category": VOCABULARIES["category"],
+    "cap:stage": VOCABULARIES["stage"],
+    "below_min": VOCABULARIES["dimension"],
+}
 
 
 def reason_text(
@@ -197,17 +181,43 @@ def reasons_text(
     names: Mapping[str, tuple[str, str]] | None = None,
     registry: Mapping[str, tuple[str, str]] | None = None,
 ) -> pd.Series:
-    """Vectorised :func:`reason_text` over ``;``-joined codes (translated once per distinct code)."""
+    """Vectorised :func:`reason_text` over ``;``-joined codes.
+
+    Codes of one pattern are said once: ``stale_assessment:A;stale_assessment:B`` reads
+    "评估结果已过有效期：A、B".  Each distinct code is translated once.
+    """
     s = codes.astype("str").fillna("")
     combos = pd.Series(s.unique(), dtype="str")  # translate each distinct combination once
     parts = combos.str.split(";").explode()
     parts = parts[parts.ne("") & parts.notna()]
     if parts.empty:
         return pd.Series("", index=s.index, dtype="str")
-    uniq = parts.unique()
-    words = pd.Series([reason_text(c, lang, names, registry) for c in uniq], index=uniq)  # per code
+    i = 0 if lang == "zh" else 1
+    df = pd.DataFrame({"combo": parts.index, "code": parts.to_numpy(dtype=str)})
+    alternatives = "|".join(re.escape(k) for k in sorted(_PATTERNS, key=len, reverse=True))
+    m = df["code"].str.extract(f"^(?P<prefix>{alternatives}):(?P<x>.*)$")
+    fixed = m["prefix"].isna() | df["code"].isin(list(registry or {})) | df["code"].isin(list(REASONS))
+    df["key"] = df["code"].where(fixed, m["prefix"])
+    uniq = df["code"].unique()
+    one = pd.Series([reason_text(c, lang, names, registry) for c in uniq], index=uniq)  # per code
+    pat = pd.concat([df["code"], m], axis=1)[~fixed.to_numpy()].drop_duplicates("code")
+    labels = pd.Series(
+        [(_LABELS.get(px, names or {}).get(x) or (x, x))[i] for px, x in zip(pat["prefix"], pat["x"])],
+        index=pat["code"].to_numpy(), dtype="str",
+    )  # per distinct code
+    df["fixed"] = fixed.to_numpy()
+    df["word"] = np.where(df["fixed"], df["code"].map(one), df["code"].map(labels))
+    df["order"] = np.arange(len(df))
+    g = df.groupby(["combo", "key"], sort=False).agg(
+        word=("word", ("、" if lang == "zh" else ", ").join), order=("order", "first"),
+        fixed=("fixed", "first"),
+    ).reset_index().sort_values("order")
+    pattern = g["key"].map({k: v[i] for k, v in _PATTERNS.items()})
+    g["text"] = np.where(g["fixed"], g["word"], [
+        p.format(x=w) if isinstance(p, str) else w for p, w in zip(pattern, g["word"])
+    ])
     sep = "；" if lang == "zh" else "; "
-    joined = parts.map(words).groupby(level=0, sort=False).agg(sep.join)
+    joined = g.groupby("combo", sort=False)["text"].agg(sep.join)
     text = pd.Series(joined.reindex(combos.index, fill_value="").to_numpy(), index=combos.to_numpy())
     return s.map(text).astype("str")
 

@@ -306,3 +306,25 @@ def test_edge_cases_empty_list_and_no_candidates() -> None:
     assert empty.empty and {"status", "reasons", "p_listed"} <= set(empty.columns)
     one = recommend(_cands(n=1), _rules(method="topsis", max_total=0))
     assert one.loc[0, "reasons"] == "cap:total"
+
+
+def test_reasons_of_one_pattern_are_said_once():
+    """Many stale assessments read as one sentence listing the criteria, in both languages."""
+    from evalkit.recommend import reasons_text
+
+    codes = pd.Series([
+        "stale_assessment:F01;stale_assessment:F02;veto:L16;cap:total",
+        "cap:stage:primary;cap:stage:junior",
+        "",
+    ])
+    names = {"F01": ("崩溃率", "crash rate"), "F02": ("启动时间", "start-up time"),
+             "L16": ("统一使用的应用不得收费", "no fees for mandated apps")}
+    assert reasons_text(codes, "zh", names).tolist() == [
+        "评估结果已过有效期：崩溃率、启动时间；否决项未通过：统一使用的应用不得收费；推荐名单总数已满",
+        "该学段推荐数已满：小学、初中",
+        "",
+    ]
+    assert reasons_text(codes, "en", names).iloc[0] == (
+        "assessment out of date: crash rate, start-up time; veto item failed: no fees for "
+        "mandated apps; the list's total size cap was reached"
+    )
