@@ -79,7 +79,7 @@ class RiskResult:
     providers : provider_id, risk (calibrated probability of an event in the horizon, NaN
         when no model or baseline could be fitted), priority (A/B/C/D, D = inspect often),
         basis (``model`` or ``rules``), rule_priority (the rules' class, always shown).
-    quality : auc, brier, baseline_auc, baseline_brier, beats_baseline, basis, reason,
+    quality : auc, brier, baseline_auc, baseline_brier, beats_baseline, basis, reason (en), reason_zh,
         n_train, n_test, n_train_positive, n_test_positive, train_from, train_to,
         test_cutoffs, as_of, horizon_days, model, seed, features.
     """
@@ -298,7 +298,7 @@ def early_warning(
         "train_to": str(max(train_cut).date()) if train_cut else None,
         "test_cutoffs": [str(t.date()) for t in sorted(test_cut)],
         "auc": None, "brier": None, "baseline_auc": None, "baseline_brier": None,
-        "beats_baseline": False, "basis": "rules", "reason": "",
+        "beats_baseline": False, "basis": "rules", "reason": "", "reason_zh": "",
     }
 
     # Baseline: P(event | flag) from the training snapshots (Laplace-smoothed).
@@ -309,14 +309,18 @@ def early_warning(
                            (ytr[f].sum() + 1) / (f.sum() + 2)])
     risk_now = base_p[_flag(Xnow).astype(int)] if base_p is not None else np.full(len(Xnow),
                                                                                     np.nan)
-    reason = ""
+    reason, reason_zh = "", ""
     n_pos, n_neg = int(ytr.sum()), int(len(ytr) - ytr.sum())
     if min(n_pos, n_neg) < min_positives:
         reason = (f"too few training events to fit a model: {n_pos} positive and {n_neg} "
                   f"negative rows (at least {min_positives} of each needed)")
+        reason_zh = (f"训练期事件过少，无法建立模型：正例 {n_pos} 条、反例 {n_neg} 条"
+                     f"（各至少需要 {min_positives} 条）")
     elif yte.sum() == 0 or yte.sum() == len(yte):
         reason = ("the held-out period has a single class "
                   f"({int(yte.sum())} of {len(yte)} positive): AUC undefined")
+        reason_zh = (f"检验期只有一类结果（{len(yte)} 条中正例 {int(yte.sum())} 条），"
+                     "无法计算 AUC")
 
     if not reason:
         from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -336,7 +340,10 @@ def early_warning(
         else:
             reason = (f"the model does not beat the baseline on the held-out period (AUC "
                       f"{auc:.3f} vs {b_auc:.3f}, Brier {brier:.4f} vs {b_brier:.4f})")
+            reason_zh = (f"检验期内模型未优于基准规则（AUC {auc:.3f} 对 {b_auc:.3f}，"
+                         f"Brier {brier:.4f} 对 {b_brier:.4f}），改用规则确定检查优先级")
     q["reason"] = reason or "the model beats the baseline on AUC and Brier score"
+    q["reason_zh"] = reason_zh or "模型在 AUC 和 Brier 评分上均优于基准规则"
 
     priority = _priority(risk_now, cuts) if q["basis"] == "model" else rules_now
     out = pd.DataFrame({
