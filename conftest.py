@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import pytest
 
-collect_ignore_glob = ["tests/fixtures/*", "tests/hostile/*", "reports/*", "**/.ipynb_checkpoints/*"]
+collect_ignore_glob = ["tests/hostile/*", "reports/*", "**/.ipynb_checkpoints/*"]
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -279,13 +279,21 @@ def publish_command(
     lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
     force: bool = typer.Option(False, "--force", help="Replace an already published date."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
+    reports: Optional[Path] = typer.Option(
+        None, "--reports", hidden=True,
+        help="Advanced: a reports configuration YAML (which notebook runs for which province and "
+             "what it publishes) instead of notebooks/reports.yaml; same format.",
+    ),
 ) -> None:
-    """Publish every province's reports for one date into OUT/<as_of> (staged, then moved)."""
+    """Publish every province's reports for one date into OUT/<as_of> (staged, then moved).
+
+    Advanced (hidden option): --reports FILE replaces notebooks/reports.yaml, same format.
+    """
     from .publish import publish
 
     try:
         result = publish(data, as_of, provinces=provinces, workers=workers, scheduler=scheduler,
-                         out_dir=out, lang=lang, force=force, progress=not quiet)
+                         out_dir=out, lang=lang, force=force, progress=not quiet, reports=reports)
     except EvalkitError as exc:
         _fail(str(exc))
         return

@@ -592,10 +592,7 @@ def test_a_dozen_problems_at_once(tmp_path: Path) -> None:
 
 
 def test_sample_validates() -> None:
-    sample = ROOT / "data" / "sample"
-    if not (sample / "apps.csv").exists() and not (sample / "apps.parquet").exists():
-        pytest.skip("data/sample does not exist yet (made by `evalkit generate`)")
-    ds = load_dataset(sample)  # raises DataError listing every problem if the sample is invalid
+    ds = load_dataset(ROOT / "data" / "sample")  # raises DataError listing every problem if the sample is invalid
     assert len(ds.apps) > 0 and len(ds.providers) > 0
     assert all(w.severity == "warning" for w in ds.warnings)
     # the generator plants a few warnings (e.g. an early Fujian pilot USCC), never a missing table

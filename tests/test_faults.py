@@ -23,14 +23,13 @@ import time
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from hostile import planted
 
 from evalkit import publish as pub
 from evalkit.errors import PublishError
-from hostile import planted
 
-HOSTILE_DIR = Path(__file__).parent / "hostile"
 AS_OF = planted.AS_OF
+FAILING = "44"  # tests/hostile/boom.ipynb fails for this province only
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
@@ -58,56 +57,32 @@ def _alive(pgid: int) -> bool:
 # a failing province
 
 
-def test_cli_exits_nonzero_naming_the_failed_province(fake_published, monkeypatch) -> None:
-    """The command line turns a PublishResult with a failed province into exit 1 naming it."""
-    from evalkit.cli import app
-
-    out, data, result = fake_published
-    assert result.failed == ["31"]
-    monkeypatch.setattr(pub, "publish", lambda *a, **k: result)
-    res = CliRunner().invoke(app, ["publish", "--data", str(data), "--as-of", AS_OF,
-                                   "--out", str(out), "--quiet"])
-    assert res.exit_code == 1
-    assert re.search(r"province 31 failed", res.output)
-    assert "publish incomplete: failed 31" in res.output
-
-
-@pytest.fixture(scope="module")
-def failing_real_publish(tmp_path_factory):
-    """The real reports for 11 and 44 plus a notebook that raises for 44 only."""
-    cfg = tmp_path_factory.mktemp("boomcfg") / "reports.yaml"
-    nb_dir = pub.NOTEBOOKS
-    cfg.write_text(
-        "version: 1\nprovince:\n"
-        f"  - {{name: recommendation, notebook: {nb_dir / 'recommendation.ipynb'}, "
-        "html: '{code}/recommendation.html', ipynb: '{code}/recommendation.ipynb', title: recommendation_title}\n"
-        f"  - {{name: boom, notebook: {HOSTILE_DIR / 'boom.ipynb'}, html: '{{code}}/boom.html', "
-        "ipynb: '{code}/boom.ipynb', provinces: '44'}\n"
-        "national:\n"
-        f"  - {{name: national, notebook: {nb_dir / 'national.ipynb'}, html: index.html, "
-        "ipynb: national.ipynb, title: national_title}\n",
-        encoding="utf-8",
-    )
-    data, _ = planted.planted_data(tmp_path_factory)
-    out = tmp_path_factory.mktemp("boompub")
-    result = pub.publish(data, AS_OF, provinces="11,44", workers=2, out_dir=out, reports=cfg,
-                         progress=False)
-    return out / AS_OF, result
+@pytest.mark.slow
+def test_cli_exits_nonzero_naming_the_failed_province(failing_published) -> None:
+    """The real command line (``evalkit publish --reports``, a notebook raising for 44 only)
+    publishes the rest, exits 1 and names the failed province and its error."""
+    res = failing_published
+    assert res.exit_code == 1, res.output
+    assert f"published {res.folder} (1/2 provinces" in res.output
+    assert re.search(rf"province {FAILING} failed: RenderError: boom\.ipynb failed: "
+                     rf"RuntimeError: planted render failure for {FAILING}", res.output), res.output
+    assert re.search(r"province 11 failed", res.output) is None
+    assert res.output.rstrip().endswith(f"publish incomplete: failed {FAILING}")
 
 
 @pytest.mark.slow
-def test_real_publish_with_a_failing_province(failing_real_publish) -> None:
-    folder, result = failing_real_publish
-    assert result.failed == ["44"]
-    assert result.index_ok and not result.ok
-    err = [o.error for o in result.outcomes if o.code == "44"][0]
-    assert "planted render failure for 44" in err
+def test_real_publish_with_a_failing_province(failing_published) -> None:
+    folder = failing_published.folder
     assert (folder / "11" / "recommendation.html").is_file()  # the others are published
-    assert (folder / "44" / "decisions.csv").is_file()  # exports were written before rendering
+    assert (folder / FAILING / "decisions.csv").is_file()  # exports were written before rendering
+    assert not (folder / FAILING / "boom.html").exists()
+    assert sorted(p.name for p in failing_published.out.iterdir()) == [".lock", AS_OF]
     index = (folder / "index.html").read_text(encoding="utf-8")
-    row44 = re.search(r"<tr[^>]*>(?:(?!</tr>).)*?\b44\b(?:(?!</tr>).)*</tr>", index, flags=re.S)
-    assert row44, "province 44 is missing from the index"
-    assert "planted render failure for 44" in row44.group(0) or "failed" in row44.group(0)
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*?\b{FAILING}\b(?:(?!</tr>).)*</tr>", index, flags=re.DOTALL)
+    assert row, f"province {FAILING} is missing from the index"
+    assert f"planted render failure for {FAILING}" in row.group(0)
+    row11 = re.search(r"<tr[^>]*>(?:(?!</tr>).)*?\b11\b(?:(?!</tr>).)*</tr>", index, flags=re.DOTALL)
+    assert row11 and "planted render failure" not in row11.group(0)
 
 
 # ----------------------------------------------------------------------------------------
@@ -117,7 +92,7 @@ def test_real_publish_with_a_failing_province(failing_real_publish) -> None:
 @pytest.fixture(scope="module")
 def killed_publish(tmp_path_factory):
     """Run the kill scenario once; return what was observed at each step."""
-    prev, _ = planted.planted_publish(tmp_path_factory)
+    prev, _ = planted.planted_publish(tmp_path_factory)  # the session's planted_published
     data, _ = planted.planted_data(tmp_path_factory)
     root = tmp_path_factory.mktemp("killed")
     out = root / "out"

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 import evalkit
 from evalkit import generate as gen
-from evalkit import identifiers, schema
+from evalkit import identifiers, overlap, schema, weights
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -188,7 +188,6 @@ def test_planted_cases_at_province_scale(province) -> None:
 
 
 def test_overlap_detector_finds_the_planted_pair(sample) -> None:
-    overlap = pytest.importorskip("evalkit.overlap")
     cand = sample.submissions.merge(sample.apps, on="app_id")
     pairs = overlap.find_overlaps(cand)
     found = set(zip(pairs["app_id_a"], pairs["app_id_b"]))
@@ -274,7 +273,6 @@ def test_distributions_are_realistic(sample) -> None:
 
 
 def test_ahp_judgments_mostly_consistent(sample) -> None:
-    weights = pytest.importorskip("evalkit.weights")
     j = sample.ahp_judgments
     dims = j[j["level"] == "dimensions"]
     crs = {}

@@ -24,11 +24,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hostile import planted
 from typer.testing import CliRunner
 
 from evalkit import exports
 from evalkit.errors import EvalkitError, PublishError, RubricError
-from hostile import planted
 
 ROOT = Path(__file__).resolve().parent.parent
 FORMULA_START = re.compile(r"^[\t\r]|^\s*[=+\-@]")
@@ -135,32 +135,23 @@ def test_hostile_names_are_shown_as_text_in_the_province_report(tmp_path_factory
 
 @pytest.mark.slow
 @pytest.mark.browser
-def test_nothing_runs_in_a_real_browser(tmp_path_factory) -> None:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    chromium = Path("/usr/bin/chromium")
-    if not chromium.exists():
-        pytest.skip("/usr/bin/chromium is not installed")
+def test_nothing_runs_in_a_real_browser(browser, tmp_path_factory) -> None:
     folder = _published(tmp_path_factory)
-    args = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"]
     results, dialogs = {}, []
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(chromium), args=args, headless=True)
+    for page_path in sorted(folder.rglob("*.html")):
+        ctx = browser.new_context()
         try:
-            for page_path in sorted(folder.rglob("*.html")):
-                ctx = browser.new_context()
-                page = ctx.new_page()
-                page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
-                page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
-                page.goto(page_path.resolve().as_uri(), wait_until="load")
-                page.wait_for_timeout(300)  # let chart scripts finish (not a test time limit)
-                pwned = page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)")
-                body = page.evaluate("() => document.body ? document.body.innerText : ''")
-                hidden = page.evaluate("() => getComputedStyle(document.body).display")
-                results[str(page_path.relative_to(folder))] = (pwned, hidden, body)
-                ctx.close()
+            page = ctx.new_page()
+            page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+            page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+            page.goto(page_path.resolve().as_uri(), wait_until="load")
+            page.wait_for_timeout(300)  # let chart scripts finish (not a test time limit)
+            pwned = page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)")
+            body = page.evaluate("() => document.body ? document.body.innerText : ''")
+            hidden = page.evaluate("() => getComputedStyle(document.body).display")
+            results[str(page_path.relative_to(folder))] = (pwned, hidden, body)
         finally:
-            browser.close()
+            ctx.close()
     assert {k: v[0] for k, v in results.items() if v[0] is not None} == {}
     assert {k: v[1] for k, v in results.items() if v[1] == "none"} == {}
     assert dialogs == []
@@ -358,7 +349,7 @@ def test_reports_config_output_names_cannot_escape_the_output_folder(tmp_path: P
     from evalkit import publish as pub
 
     nb = tmp_path / "p.ipynb"
-    shutil.copy(ROOT / "tests" / "fixtures" / "notebooks" / "province.ipynb", nb)
+    shutil.copy(ROOT / "notebooks" / "recommendation.ipynb", nb)
     cfg = tmp_path / "reports.yaml"
     cfg.write_text(
         "version: 1\nprovince:\n  - name: p\n    notebook: p.ipynb\n"

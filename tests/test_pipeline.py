@@ -156,9 +156,6 @@ def test_cli_run_mini(mini, tmp_path) -> None:
 
 # --- the sample: the issue's "Done when" ----------------------------------------------------
 
-needs_sample = pytest.mark.skipif(not (SAMPLE / "apps.csv").is_file(), reason="data/sample not generated yet")
-
-
 def _planted(ds) -> tuple[pd.DataFrame, set[str]]:
     """Submissions of mandated fee-charging apps, and the fraudulent providers."""
     apps = ds.apps.astype({"app_id": "str", "provider_id": "str"})
@@ -197,7 +194,6 @@ def sample(tmp_path_factory):
     return ds, codes, results, folders, out
 
 
-@needs_sample
 def test_sample_fee_charging_mandated_app_excluded(sample) -> None:
     ds, _, results, _, _ = sample
     fee, _ = _planted(ds)
@@ -208,7 +204,6 @@ def test_sample_fee_charging_mandated_app_excluded(sample) -> None:
         assert dec["reasons"].str.contains("veto:L16_mandated_no_fees", regex=False).all()
 
 
-@needs_sample
 def test_sample_fraudulent_provider_graded_d_blacklisted_nothing_recommended(sample) -> None:
     ds, codes, results, folders, _ = sample
     _, fraud_all = _planted(ds)
@@ -235,7 +230,6 @@ def test_sample_fraudulent_provider_graded_d_blacklisted_nothing_recommended(sam
     assert seen == fraud_all
 
 
-@needs_sample
 def test_sample_every_decision_has_status_and_reasons(sample) -> None:
     _, codes, results, folders, _ = sample
     for code in codes:
@@ -265,7 +259,6 @@ def _published_text(folder: Path) -> str:
     return text
 
 
-@needs_sample
 def test_sample_no_personal_data_published(sample) -> None:
     ds, codes, _, folders, _ = sample
     c = ds.complaints
@@ -279,7 +272,6 @@ def test_sample_no_personal_data_published(sample) -> None:
         assert not leaked, (code, leaked[:3])
 
 
-@needs_sample
 def test_sample_no_live_formula_published(sample) -> None:
     from openpyxl import load_workbook
 
@@ -306,7 +298,6 @@ def test_sample_no_live_formula_published(sample) -> None:
         assert dec.loc[row["app_id"], "app_name"] == "'" + row["name"]
 
 
-@needs_sample
 def test_sample_provenance_hashes_match(sample) -> None:
     from evalkit.rubric import _rubrics_root
 
@@ -324,7 +315,6 @@ def test_sample_provenance_hashes_match(sample) -> None:
             assert exports.file_sha256(root / rel) == digest
 
 
-@needs_sample
 def test_sample_two_runs_byte_identical(sample, tmp_path) -> None:
     _, codes, _, folders, _ = sample
     ds = load_dataset(SAMPLE, as_of=SAMPLE_AS_OF)
@@ -335,7 +325,6 @@ def test_sample_two_runs_byte_identical(sample, tmp_path) -> None:
         assert _bytes(again) == _bytes(folders[code])
 
 
-@needs_sample
 def test_sample_next_run_diffs_against_previous(sample) -> None:
     ds, codes, results, _, out = sample
     code = codes[0]
@@ -351,7 +340,6 @@ def test_sample_next_run_diffs_against_previous(sample) -> None:
     assert nxt.method["previous"] is True
 
 
-@needs_sample
 def test_sample_overlap_finds_exactly_the_planted_pair() -> None:
     """docs/generator.md: 教APP备3300001号 and 3300002号 are near-duplicates in unit 33."""
     ds = load_dataset(SAMPLE, as_of=SAMPLE_AS_OF)

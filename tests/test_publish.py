@@ -1,9 +1,11 @@
 """Publishing mechanics: staging and atomic replace, --force, the lock, province codes,
 a failing province, local workers vs a Dask LocalCluster (byte-identical).
 
-The mechanics run on throwaway fixture notebooks (tests/fixtures/notebooks, province 31 fails
-on purpose) with the national evaluation replaced by a tiny fake, so they do not depend on the
-pipeline; the real sample set is checked in tests/test_notebooks.py and tests/test_browser.py.
+Every publish here is real (the real national evaluation, the real notebooks): the session
+fixtures of tests/conftest.py publish the hostile copy of the sample (``planted_published``),
+the same copy with tests/hostile/boom.ipynb failing for province 44 (``failing_published``) and
+that set again on a Dask LocalCluster (``failing_dask_republished``); the dated publishes of
+province 44 go into the output root of ``published_sample``.
 """
 
 from __future__ import annotations
@@ -11,83 +13,90 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from unittest import mock
 
 import pytest
+from hostile import planted
 from typer.testing import CliRunner
 
 from evalkit import publish as pub
 from evalkit.errors import PublishError
 
-FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
-CONFIG = FIXTURES / "reports.yaml"
-AS_OF = "2026-09-01"
-
-
-from conftest import fake_prepare as _fake_prepare
+AS_OF = planted.AS_OF
+FAILING = "44"  # tests/hostile/boom.ipynb fails for this province only
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:
     return {str(p.relative_to(folder)): p.read_bytes() for p in pub.iter_published(folder)}
 
 
-@pytest.fixture(scope="module")
-def fake_publish(fake_published):
-    return fake_published
-
-
-def test_publish_writes_complete_set_and_no_staging(fake_publish):
-    out, _, result = fake_publish
-    folder = out / AS_OF
+@pytest.mark.slow
+def test_publish_writes_complete_set_and_no_staging(planted_published):
+    folder, result = planted_published
+    out = folder.parent
+    assert result.ok, (result.failed, [o.error for o in result.outcomes], result.index_error)
     assert result.folder == folder and folder.is_dir()
-    assert sorted(p.name for p in out.iterdir() if p.name.startswith(".staging")) == []
+    assert [o.code for o in result.outcomes] == list(planted.PROVINCES)
+    assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF]  # no staging, no .old
     assert (folder / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     assert not (folder / ".cache").exists()
-    for code in ("11", "12"):
-        html = (folder / code / "demo.html").read_text(encoding="utf-8")
-        assert f'id="fig-demo-{code}"' in html
-        assert 'src="../assets/plotly.min.js"' in html
-        assert "cdn" not in html.lower() and "https://" not in html
-        # the reused kernel was reset between provinces: no variable carried over
-        assert "leak=None" in html
-        nb = json.loads((folder / code / "demo.ipynb").read_text(encoding="utf-8"))
-        counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
-        assert counts == [1, 2, 3]
-        assert "papermill" not in nb["metadata"]
-        assert all("execution" not in c["metadata"] for c in nb["cells"])
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [*planted.PROVINCES, "assets", "index.html", "national.ipynb"])
+    for code in planted.PROVINCES:
+        names = sorted(p.name for p in (folder / code).iterdir())
+        assert {"recommendation.html", "recommendation.ipynb", "credit.html", "credit.ipynb",
+                "decisions.csv", "recommended_list.xlsx", "provenance.json"} <= set(names), names
+        for page in ("recommendation", "credit"):
+            html = (folder / code / f"{page}.html").read_text(encoding="utf-8")
+            assert 'src="../assets/plotly.min.js"' in html
+            assert "cdn." not in html.lower() and "https://" not in html
+            nb = json.loads((folder / code / f"{page}.ipynb").read_text(encoding="utf-8"))
+            counts = [c["execution_count"] for c in nb["cells"] if c["cell_type"] == "code"]
+            assert counts == list(range(1, len(counts) + 1)) and len(counts) >= 3
+            assert "papermill" not in nb["metadata"]
+            assert all("execution" not in c["metadata"] for c in nb["cells"])
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert 'src="assets/plotly.min.js"' in index and "https://" not in index
 
 
-def test_failing_province_does_not_stop_others(fake_publish):
-    out, _, result = fake_publish
-    assert result.failed == ["31"]
+@pytest.mark.slow
+def test_failing_province_does_not_stop_others(failing_dask_republished):
+    res = failing_dask_republished
+    result, folder = res.result, res.folder
+    assert result.failed == [FAILING]
     assert not result.ok and result.index_ok
-    bad = [o for o in result.outcomes if o.code == "31"][0]
-    assert "planted failure for 31" in bad.error
-    assert (out / AS_OF / "11" / "demo.html").is_file()
-    assert not (out / AS_OF / "31" / "demo.html").exists()
-    index = (out / AS_OF / "index.html").read_text(encoding="utf-8")
-    assert "planted failure for 31" in index  # shown as failed in the index
+    bad = [o for o in result.outcomes if o.code == FAILING][0]
+    assert f"planted render failure for {FAILING}" in bad.error
+    # the reused kernel was reset between notebooks: nothing of credit.ipynb reached boom.ipynb
+    assert "carried over: []" in bad.error
+    assert (folder / "11" / "recommendation.html").is_file()
+    assert not (folder / FAILING / "boom.html").exists() and not (folder / "11" / "boom.html").exists()
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert f"planted render failure for {FAILING}" in index  # shown as failed in the index
 
 
-def test_register_json_cannot_break_out_of_script(fake_publish):
-    out, _, _ = fake_publish
-    index = (out / AS_OF / "index.html").read_text(encoding="utf-8")
-    assert "window.__pwned" in index  # present, but only inside escaped JSON
-    assert "</script><script>window.__pwned" not in index
-    assert "\\u003c/script\\u003e" in index
+@pytest.mark.slow
+def test_register_json_cannot_break_out_of_script(planted_published):
+    folder, _ = planted_published
+    index = (folder / "index.html").read_text(encoding="utf-8")
+    assert "window.__pwned=11" in index  # the planted app name is in the register ...
+    assert "</script><script>window.__pwned" not in index  # ... only inside escaped JSON
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ewindow.__pwned=11" in index
 
 
-def test_republish_needs_force(fake_publish):
-    out, data, _ = fake_publish
+@pytest.mark.slow
+def test_republish_needs_force(planted_published, planted_data):
+    folder, _ = planted_published
+    before = _snapshot(folder)
     with pytest.raises(PublishError, match="--force"):
-        pub.publish(data, AS_OF, provinces="11", out_dir=out, reports=CONFIG, progress=False)
+        pub.publish(planted_data[0], AS_OF, provinces="11", out_dir=folder.parent, progress=False)
+    assert _snapshot(folder) == before
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF]
 
 
 def test_lock_refuses_concurrent_publish(tmp_path):
     with pub._Lock(tmp_path):
         with pytest.raises(PublishError, match=rf"another publish is running \(pid {os.getpid()}\)"):
-            pub.publish(tmp_path, "2026-01-01", provinces="11", out_dir=tmp_path,
-                        reports=CONFIG, progress=False)
+            pub.publish(tmp_path, "2026-01-01", provinces="11", out_dir=tmp_path, progress=False)
     with pub._Lock(tmp_path):  # released: can be taken again
         pass
 
@@ -127,21 +136,16 @@ def test_move_into_place_replaces_atomically(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09-01"]
 
 
-def test_dask_local_cluster_is_byte_identical_and_force_replaces(fake_publish):
-    distributed = pytest.importorskip("distributed")
-    out, data, _ = fake_publish
-    before = _snapshot(out / AS_OF)
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
-        with mock.patch.object(pub, "_prepare", _fake_prepare):
-            result = pub.publish(data, AS_OF, provinces="11,12,31", scheduler=cluster.scheduler_address,
-                                 out_dir=out, reports=CONFIG, progress=False, force=True)
-    assert result.failed == ["31"]
-    after = _snapshot(out / AS_OF)
-    assert sorted(after) == sorted(before)
-    differing = [name for name in before if before[name] != after[name]]
-    assert differing == []
-    assert not [p for p in out.iterdir() if p.name.startswith((".staging", ".old"))]
+@pytest.mark.slow
+def test_dask_local_cluster_is_byte_identical_and_force_replaces(failing_dask_republished):
+    """The set published by local workers (the command line, 1 worker), published again over
+    itself with ``force`` on a Dask LocalCluster (2 worker processes): the same bytes."""
+    res = failing_dask_republished
+    assert res.result.failed == [FAILING] and res.result.index_ok
+    assert len(res.before) >= 2 * 12 and "index.html" in res.before
+    assert sorted(res.after) == sorted(res.before)
+    assert [name for name in res.before if res.before[name] != res.after[name]] == []
+    assert sorted(p.name for p in res.out.iterdir()) == [".lock", AS_OF]  # no .staging/.old
 
 
 def test_reports_config_rejects_unknown_keys(tmp_path):
@@ -172,7 +176,7 @@ def test_publish_restores_an_orphaned_old_set_and_removes_leftovers(tmp_path):
     (out / ".staging-2026-08-01-18").mkdir()
     (out / ".staging-notes").mkdir()  # not a publish's name: left alone
     with pytest.raises(PublishError, match="--force"):  # the restored set now exists
-        pub.publish(data, AS_OF, provinces="11", out_dir=out, reports=CONFIG, progress=False)
+        pub.publish(data, AS_OF, provinces="11", out_dir=out, progress=False)
     assert (out / AS_OF / "11" / "keep.txt").read_text(encoding="utf-8") == "previous"
     assert (out / "2026-08-01" / "mine.txt").read_text(encoding="utf-8") == "current"
     assert sorted(p.name for p in out.iterdir()) == [".lock", ".staging-notes", "2026-08-01", AS_OF]
@@ -201,15 +205,15 @@ def test_data_dir_parameter_has_no_server_path(tmp_path, monkeypatch):
 
 
 @pytest.fixture(scope="module")
-def dated_publishes(sample_data, tmp_path_factory):
-    """Province 44 published for D1, then D2 = D1 + 1 day twice (--force): one output root."""
+def dated_publishes(published_sample):
+    """D1: the sample's session publish (11, 31, 44); then province 44 for D2 = D1 + 1 day,
+    twice (the second with --force), into the same output root."""
     import datetime as dt
 
-    data, d1, _ = sample_data
+    folder, first, data = published_sample
+    d1, out = folder.name, folder.parent
     d2 = (dt.date.fromisoformat(d1) + dt.timedelta(days=1)).isoformat()
-    out = tmp_path_factory.mktemp("dated")
     kw = {"provinces": "44", "workers": 1, "out_dir": out, "progress": False}
-    first = pub.publish(data, d1, **kw)
     second = pub.publish(data, d2, **kw)
     snap = _snapshot(out / d2)
     third = pub.publish(data, d2, force=True, **kw)

@@ -197,8 +197,6 @@ def test_pipeline_publishes_rater_bootstrap_independent_of_panel_row_order() -> 
     from evalkit import load_dataset, pipeline
 
     sample = Path(__file__).resolve().parent.parent / "data" / "sample"
-    if not (sample / "panel_scores.csv").is_file():
-        pytest.skip("data/sample not generated")
     as_of = "2026-09-01"
     ds = load_dataset(sample, as_of=as_of)
     nat = pipeline.evaluate(ds, as_of, provinces=["44"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from _ci import dev_import
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as sps
@@ -101,7 +102,7 @@ def test_icc_default_form_is_2_1():
 
 
 def _pingouin_table(x: np.ndarray) -> pd.DataFrame:
-    pg = pytest.importorskip("pingouin")
+    pg = dev_import("pingouin")
     n, k = x.shape
     long = pd.DataFrame(
         {"t": np.repeat(np.arange(n), k), "r": np.tile(np.arange(k), n), "s": x.ravel()}
@@ -334,7 +335,7 @@ def test_alpha_krippendorff_2011_interval():
 def test_alpha_matches_krippendorff_package(level, seed):
     """All four levels agree with the ``krippendorff`` package to 1e-9 on random data with
     NaN (integer codes, then continuous values with zeros for ratio)."""
-    kd = pytest.importorskip("krippendorff")
+    kd = dev_import("krippendorff")
     rng = np.random.default_rng(seed)
     codes = rng.integers(0, 7, size=(6, 60)).astype(float)
     codes[rng.random(codes.shape) < 0.3] = np.nan

@@ -1,9 +1,10 @@
 """A copy of the sample with hostile text and unique personal data planted, and its publish.
 
-Shared by tests/test_injection.py, tests/test_personal_data.py, tests/test_faults.py and
-tests/test_determinism.py.  The expensive publish runs once per test session: results are
-cached in this module (a module is imported once per session), keyed by the publish options,
-in folders under pytest's ``tmp_path_factory``.
+Shared by the session fixtures ``planted_data``, ``planted_published`` and
+``failing_published`` of tests/conftest.py (test_injection, test_personal_data, test_faults,
+test_publish, test_browser, test_determinism).  The expensive publish runs once per test
+session: results are cached in this module (a module is imported once per session), keyed by
+the publish options, in folders under pytest's ``tmp_path_factory``.
 
 What is planted (all values unique, so any occurrence in an output is a leak):
 
