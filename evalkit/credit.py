@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -345,6 +346,32 @@ def _frames(ds: Any, func: str) -> dict[str, pd.DataFrame]:
     if problems:
         raise DataError(problems)
     return out
+
+
+def _province_view(ds: Any, province: str, subs: pd.DataFrame, func: str) -> SimpleNamespace:
+    """The rows a province's credit evaluation reads: the providers domiciled there or with an
+    app submitted there, with all their apps, complaints, violations and assessments.
+
+    Every credit component is computed per provider from that provider's own rows, so the
+    result equals the national computation filtered to the province, at a province's cost.
+    """
+    f = _frames(ds, func)
+    pr, apps = f["providers"], f["apps"]
+    sub_apps = subs.loc[(subs["province_code"].astype(str) == province).to_numpy(), "app_id"]
+    owners = apps.loc[apps["app_id"].isin(sub_apps).to_numpy(), "provider_id"]
+    ids = pd.Index(pr.loc[(pr["province_code"].astype(str) == province).to_numpy(), "provider_id"]
+                   ).append(pd.Index(owners)).unique()
+    keep_apps = apps.loc[apps["provider_id"].isin(ids).to_numpy()]
+    app_ids = keep_apps["app_id"].unique()
+
+    def by(frame: pd.DataFrame, column: str, values: Any) -> pd.DataFrame:
+        return frame.loc[frame[column].isin(values).to_numpy()]
+
+    return SimpleNamespace(
+        providers=by(pr, "provider_id", ids), apps=keep_apps,
+        complaints=by(f["complaints"], "app_id", app_ids),
+        violations=by(f["violations"], "provider_id", ids),
+        assessments=by(f["assessments"], "app_id", app_ids), submissions=subs)
 
 
 def _bool(s: pd.Series) -> np.ndarray:
@@ -846,8 +873,10 @@ def evaluate(
                                       mlps_validity_months=mlps_validity_months)
     if province is None and profile is not None:
         province = _get(profile, "code")
-    ctx = _prepare(ds, when, p, "credit.evaluate")
     subs = getattr(ds, "submissions", None)
+    if province is not None and isinstance(subs, pd.DataFrame):
+        ds = _province_view(ds, str(province), subs, "credit.evaluate")
+    ctx = _prepare(ds, when, p, "credit.evaluate")
 
     if listed_apps is not None:
         listed = pd.Index([str(a) for a in listed_apps])

@@ -348,32 +348,80 @@ def _read_parquet(path: Path, file: str, out: _Problems) -> pd.DataFrame | None:
     except (pa.ArrowException, OSError) as exc:
         out.add(file, None, None, f"is not a readable Parquet file ({exc})", code="not_parquet")
         return None
-    columns: dict[str, pd.Series] = {}
-    names = _dedupe_names([str(n) for n in table.column_names], file, out)
-    for name, arr in zip(names, table.columns):
+    return _arrow_text(table, file, out)
+
+
+def _column_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One Parquet column as the text a CSV would hold (null → empty), computed in Arrow."""
+    typ = arr.type
+    if pa.types.is_dictionary(typ):
+        arr = arr.cast(typ.value_type)
         typ = arr.type
-        if pa.types.is_list(typ) or pa.types.is_large_list(typ):
-            arr = pc.binary_join(arr.cast(pa.list_(pa.string())), ";")
-            typ = arr.type
-        s = arr.to_pandas()
-        missing = s.isna().to_numpy()
-        if pa.types.is_timestamp(typ) or pa.types.is_date(typ):
-            text = pd.to_datetime(s).dt.strftime("%Y-%m-%d")
-        elif pa.types.is_boolean(typ):
-            text = s.map({True: "true", False: "false"})
-        elif pa.types.is_floating(typ):
-            num = s.astype("float64")
-            integral = np.isfinite(num) & (num == np.round(num))
-            text = num.astype("str")
-            text = text.where(~integral, num.where(integral, 0).astype("int64").astype("str"))
-        else:
-            text = s.astype("str")
-        text = pd.Series(text.to_numpy(dtype=object), dtype="str")
-        text[missing] = ""
-        columns[name] = text
-    frame = pd.DataFrame(columns)
-    frame.index = pd.RangeIndex(1, len(frame) + 1)
-    return frame
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        arr = pc.binary_join(arr.cast(pa.list_(pa.string())), ";")
+        typ = arr.type
+    if pa.types.is_timestamp(typ) or pa.types.is_date(typ):  # ISO day (a cast, not strftime)
+        text = arr.cast(pa.date32(), safe=False).cast(pa.string())
+    elif pa.types.is_boolean(typ):
+        text = pc.if_else(arr, "true", "false")
+    elif pa.types.is_floating(typ):
+        num = arr.cast(pa.float64())
+        integral = pc.and_(pc.and_(pc.is_finite(num), pc.equal(num, pc.round(num))),
+                           pc.less(pc.abs(num), 2.0**53))
+        as_int = pc.if_else(integral, num, 0.0).cast(pa.int64()).cast(pa.string())
+        text = pc.if_else(integral, as_int, num.cast(pa.string()))
+        text = pc.if_else(pc.is_nan(num), pa.scalar(None, pa.string()), text)  # NaN = empty
+    else:
+        text = arr.cast(pa.string())
+    return pc.fill_null(text, "")
+
+
+def _arrow_text(table: pa.Table, file: str, out: _Problems, index: pd.Index | None = None) -> pd.DataFrame:
+    """A Parquet/Arrow table as a text frame (index = 1-based data row unless given)."""
+    names = _dedupe_names([str(n) for n in table.column_names], file, out)
+    if index is None:
+        index = pd.RangeIndex(1, table.num_rows + 1)
+    columns = {name: pd.Series(_column_text(arr).to_pandas(types_mapper=pd.ArrowDtype).array,
+                               index=index).astype("str")
+               for name, arr in zip(names, table.columns)}
+    return pd.DataFrame(columns, index=index)
+
+
+def _read_partitioned(path: Path, file: str, out: _Problems,
+                      provinces: tuple[str, ...] | None) -> pd.DataFrame | None:
+    """The requested partitions of a Hive-partitioned table folder (evalkit.partition)."""
+    import pyarrow.dataset as pads
+
+    from . import partition
+
+    key, row = partition.PARTITION_KEY, partition.ROW_COLUMN
+    parts = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith(f"{key}="))
+    wanted = [p for p in parts if provinces is None or p.name[len(key) + 1:] in provinces]
+    files = [f for p in wanted for f in sorted(p.glob("*.parquet"))]
+    if not files:  # no rows for these provinces: an empty table with the contract's columns
+        index = pd.RangeIndex(1, 1)
+        return pd.DataFrame({c: pd.Series([], index=index, dtype="str")
+                             for c in schema.TABLES[path.name].column_names}, index=index)
+    try:
+        import pyarrow.parquet as pq
+
+        schema_ = pq.read_schema(files[0]).append(pa.field(key, pa.string()))
+        data = pads.dataset(path, format="parquet", schema=schema_,
+                            partitioning=pads.partitioning(pa.schema([(key, pa.string())]),
+                                                           flavor="hive"))
+        where = None if provinces is None else pads.field(key).isin(list(provinces))
+        table = data.to_table(filter=where).drop_columns([key])
+    except (pa.ArrowException, OSError) as exc:
+        out.add(file, None, None, f"is not a readable partitioned Parquet table ({exc})",
+                code="not_parquet")
+        return None
+    if row in table.column_names:  # copies of a row needed by several provinces: keep one
+        rows = table.column(row).to_numpy()
+        order = np.argsort(rows, kind="stable")
+        keep = order[np.r_[True, rows[order][1:] != rows[order][:-1]]] if len(rows) else order
+        table = table.take(pa.array(keep)).drop_columns([row])
+        return _arrow_text(table, file, out, pd.Index(rows[keep].astype("int64")))
+    return _arrow_text(table, file, out)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -404,7 +452,11 @@ def _parse_bools(v: pd.Series) -> tuple[pd.Series, pd.Series]:
 
 
 def _parse_numbers(v: pd.Series) -> tuple[pd.Series, pd.Series]:
-    num = pd.to_numeric(v, errors="coerce").astype("float64")
+    try:  # fast path: Arrow parses a column of clean numbers in C++
+        parsed = pc.cast(pa.array(v.array), pa.float64()).to_numpy(zero_copy_only=False)
+        num = pd.Series(parsed, index=v.index, dtype="float64")
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, TypeError):
+        num = pd.to_numeric(v, errors="coerce").astype("float64")
     return num, ~np.isfinite(num)
 
 
@@ -477,7 +529,7 @@ def _convert_column(col: Column, raw: pd.Series, file: str, out: _Problems) -> d
     name, kind = col.name, col.kind
     raw = raw.astype("str").fillna("")
     text = raw if kind == "text" else raw.str.strip()
-    empty = text.str.strip() == ""
+    empty = (text.str.strip() if kind == "text" else text) == ""
     if not col.nullable:
         out.rows(file, name, text[empty], lambda _: f"{name} is empty but required",
                  code="empty")
@@ -621,6 +673,20 @@ def _convert_list(col: Column, text: pd.Series, empty: pd.Series, file: str,
 
 def _convert_value(col: Column, text: pd.Series, empty: pd.Series, file: str,
                    out: _Problems) -> dict[str, pd.Series]:
+    # assessment values repeat a lot (meets/partial/true/...): convert the distinct texts once
+    codes, uniq = pd.factorize(text)
+    u_text = pd.Series(uniq, dtype="str")
+    u = _value_kernel(u_text, u_text == "")
+    canon, value_num, bad, value_na = (pd.Series(u[k].to_numpy()[codes], index=text.index)
+                                       for k in ("canon", "value_num", "bad", "value_na"))
+    out.rows(file, col.name, text[bad.to_numpy(bool)],
+             lambda x: f"value {x!r} is not a number, a yes/no value or meets/partial/fails/na",
+             code="type")
+    return {col.name: canon.astype("str"), "value_num": value_num.astype("float64"),
+            "value_na": value_na.astype(bool)}
+
+
+def _value_kernel(text: pd.Series, empty: pd.Series) -> dict[str, pd.Series]:
     low = text.str.lower().replace({"n/a": "na"})
     num = pd.to_numeric(low.where(~empty), errors="coerce").astype("float64")
     is_num = np.isfinite(num)
@@ -629,16 +695,13 @@ def _convert_value(col: Column, text: pd.Series, empty: pd.Series, file: str,
     bools = low.map(schema.BOOL_SPELLINGS).astype("boolean")
     is_bool = bools.notna() & ~is_num
     bad = ~empty & ~is_num & ~is_word & ~is_bool
-    out.rows(file, col.name, text[bad.to_numpy(bool)],
-             lambda x: f"value {x!r} is not a number, a yes/no value or meets/partial/fails/na",
-             code="type")
     canon = text.where(is_num, low)
     canon = canon.where(~is_bool, bools.map({True: "true", False: "false"}).astype("str"))
     value_num = num.where(is_num, words.astype("float64"))
     value_num = value_num.where(~is_bool, bools.astype("float64"))
     value_na = (low == "na").astype(bool)
-    return {col.name: canon.astype("str"), "value_num": value_num.astype("float64"),
-            "value_na": value_na}
+    return {"canon": canon.astype("str"), "value_num": value_num.astype("float64"),
+            "bad": bad.fillna(False).astype(bool), "value_na": value_na}
 
 
 def _check_identifiers(loaded: _Loaded, out: _Problems, providers: _Loaded) -> None:
@@ -838,10 +901,20 @@ def _default_criteria(out: _Problems) -> frozenset[str] | None:
 
 def _locate(folder: Path, out: _Problems) -> dict[str, _Loaded]:
     entries = {p.name: p for p in folder.iterdir() if p.is_file()}
+    dirs = {p.name for p in folder.iterdir() if p.is_dir()}
     loaded: dict[str, _Loaded] = {}
     for name, table in schema.TABLES.items():
         csv_name, pq_name = f"{name}.csv", f"{name}.parquet"
         has_csv, has_pq = csv_name in entries, pq_name in entries
+        if name in dirs:  # a Hive-partitioned table (evalkit.partition)
+            if has_csv or has_pq:
+                out.add(name, None, None, f"both the folder {name}/ and "
+                        f"{csv_name if has_csv else pq_name} exist: keep only one",
+                        code="both_formats")
+                loaded[name] = _Loaded(table, name, status="failed")
+            else:
+                loaded[name] = _Loaded(table, name)
+            continue
         if has_csv and has_pq:
             out.add(csv_name, None, None,
                     f"both {csv_name} and {pq_name} exist: keep only one", code="both_formats")
@@ -882,8 +955,8 @@ def _absent_frame(table: Table) -> pd.DataFrame:
     return pd.DataFrame(data, index=index)
 
 
-def _validate(folder: Path, as_of: pd.Timestamp | None,
-              criteria: frozenset[str] | None) -> tuple[dict[str, _Loaded], _Problems]:
+def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str] | None,
+              provinces: tuple[str, ...] | None = None) -> tuple[dict[str, _Loaded], _Problems]:
     out = _Problems()
     if not folder.is_dir():
         what = "is not a folder" if folder.exists() else "does not exist"
@@ -895,8 +968,12 @@ def _validate(folder: Path, as_of: pd.Timestamp | None,
             continue
         path = folder / item.file
         try:
-            raw = (_read_csv(path, item.file, out) if item.file.endswith(".csv")
-                   else _read_parquet(path, item.file, out))
+            if path.is_dir():
+                raw = _read_partitioned(path, item.file, out, provinces)
+            elif item.file.endswith(".csv"):
+                raw = _read_csv(path, item.file, out)
+            else:
+                raw = _read_parquet(path, item.file, out)
         except (OSError, pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
             out.add(item.file, None, None, f"cannot be read: {exc}", code="unreadable")
             raw = None
@@ -917,7 +994,8 @@ def _validate(folder: Path, as_of: pd.Timestamp | None,
 
 
 def load_dataset(path: str | PathLike[str], *, as_of: object = None,
-                 criteria: Iterable[str] | None = None) -> Dataset:
+                 criteria: Iterable[str] | None = None,
+                 provinces: Iterable[str] | None = None) -> Dataset:
     """Load a dataset folder (contract v1) and check all of it.
 
     Parameters
@@ -929,6 +1007,12 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     criteria : known criterion ids for the references of ``assessments``, ``panel_scores``,
         ``waivers`` and ``ahp_judgments``; ``None`` means the default rubric's criteria (the
         check is skipped while no rubric module is available).
+    provinces : province codes whose evaluation the dataset is loaded for; ``None`` = all.
+        A partitioned dataset (one folder per table, ``apps/province=44/part-0.parquet``,
+        written by ``evalkit generate --format parquet --partitioned``) is read only in those
+        partitions; a flat one is read whole and then cut to the same rows
+        (:func:`evalkit.partition.select`).  Either way the frames are the same and are
+        validated the same way.
 
     Returns
     -------
@@ -957,8 +1041,13 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
         )
     else:
         known = frozenset(str(c) for c in criteria)
+    codes = None
+    if provinces is not None:
+        from .partition import check_provinces
+
+        codes = check_provinces(provinces)
     folder = Path(path)
-    loaded, out = _validate(folder, as_of_ts, known)
+    loaded, out = _validate(folder, as_of_ts, known, codes)
     out.items.extend(pre.items)
     if out.has_errors:
         raise DataError(out.items)
@@ -970,5 +1059,9 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
         else:
             tables[name] = item.frame.reset_index(drop=True)
             files[name] = folder / item.file
+    if codes is not None and any(p.is_file() for p in files.values()):
+        from .partition import select
+
+        tables = select(tables, codes)
     warnings = tuple(sorted(out.items, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)))
     return Dataset(folder, tables, warnings, files, as_of_ts)

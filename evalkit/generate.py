@@ -22,7 +22,9 @@ Known cases are *planted* at fixed identifiers at every scale and seed (see
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
+import itertools
 import math
 import zlib
 from dataclasses import dataclass
@@ -44,6 +46,7 @@ __all__ = [
     "DEFAULT_AS_OF",
     "DEFAULT_PROVINCE",
     "FORMATS",
+    "MIN_APPS",
     "SCALES",
     "generate",
     "generate_tables",
@@ -403,9 +406,12 @@ def _batches(as_of: np.datetime64) -> tuple[_Batch, _Batch]:
 class _World:
     """All generated tables plus the latent arrays the later tables depend on."""
 
-    def __init__(self, scale: str, seed: int, as_of: np.datetime64, province: str):
+    def __init__(self, scale: str, seed: int, as_of: np.datetime64, province: str,
+                 n_apps: int | None = None):
         self.scale, self.seed, self.as_of, self.province = scale, seed, as_of, province
         self.size = _SIZES[scale]
+        if n_apps is not None:  # growth benchmarks: the national mix at another size
+            self.size = dataclasses.replace(self.size, apps=n_apps, providers=n_apps // 5)
         self.latest, self.previous = _batches(as_of)
         self.tables: dict[str, pd.DataFrame] = {}
 
@@ -1402,9 +1408,26 @@ def _check(scale: object, seed: object, as_of: object, province: object, fmt: ob
     return str(scale), int(seed), day, str(province), str(fmt)
 
 
+#: Smallest ``n_apps`` (the planted cases and every province's panel need a few hundred apps).
+MIN_APPS = 1000
+
+
+def _check_n_apps(n_apps: object, scale: str, func: str = "generate") -> int | None:
+    if n_apps is None:
+        return None
+    if scale != "national":
+        raise ValueError(f"The 'n_apps' parameter of {func} applies to the national scale only; "
+                         f"got n_apps={n_apps!r} with scale={scale!r} instead.")
+    if isinstance(n_apps, bool) or not isinstance(n_apps, (int, np.integer)) or n_apps < MIN_APPS:
+        raise ValueError(f"The 'n_apps' parameter of {func} must be an integer >= {MIN_APPS}; "
+                         f"got {n_apps!r} instead.")
+    return int(n_apps)
+
+
 def generate_tables(scale: Scale = "sample", *, seed: int = 0,
                     as_of: object = DEFAULT_AS_OF,
-                    province: str = DEFAULT_PROVINCE) -> dict[str, pd.DataFrame]:
+                    province: str = DEFAULT_PROVINCE,
+                    n_apps: int | None = None) -> dict[str, pd.DataFrame]:
     """Generate the ten contract-v1 tables in memory.
 
     Parameters
@@ -1417,6 +1440,9 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
         The date the data describes: no event lies after it.
     province : str, default "44"
         The province of the ``province`` scale (ignored by the others).
+    n_apps : int, optional
+        ``national`` scale only: the number of apps instead of 50,000 (providers = apps / 5;
+        panels, assessments and complaints follow per app).  ``None`` keeps the scale's size.
 
     Returns
     -------
@@ -1426,22 +1452,65 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
         columns of ``panel_scores`` are categoricals.
     """
     scale, seed, day, province, _ = _check(scale, seed, as_of, province, func="generate_tables")
-    return _World(scale, seed, day, province).build()
+    size = _check_n_apps(n_apps, scale, func="generate_tables")
+    return _World(scale, seed, day, province, n_apps=size).build()
+
+
+def _write_partitioned(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
+    """Hive-partitioned Parquet: ``<table>/province=NN/part-0.parquet`` (see evalkit.partition)."""
+    import shutil
+
+    from . import partition
+
+    member = partition.memberships(tables)
+    paths: dict[str, Path] = {}
+    for name, frame in tables.items():
+        for ext in ("csv", "parquet"):
+            (folder / f"{name}.{ext}").unlink(missing_ok=True)
+        root = folder / name
+        if root.exists():
+            shutil.rmtree(root)
+        root.mkdir(parents=True)
+        m = member[name]
+        rows = m["row"].to_numpy()
+        provinces = m["province"].to_numpy(dtype=object)
+        starts = np.flatnonzero(np.r_[True, provinces[1:] != provinces[:-1]]) if len(m) else []
+        bounds = list(starts) + [len(m)]
+        for lo, hi in itertools.pairwise(bounds):  # one file per province
+            take = rows[lo:hi]
+            part = frame.iloc[take].reset_index(drop=True)
+            part[partition.ROW_COLUMN] = take + 1
+            target = root / f"{partition.PARTITION_KEY}={provinces[lo]}"
+            target.mkdir()
+            _write_parquet(part, target / "part-0.parquet")
+        paths[name] = root
+    return paths
 
 
 def write_tables(tables: dict[str, pd.DataFrame], out: str | PathLike[str], *,
-                 fmt: Format = "csv") -> dict[str, Path]:
+                 fmt: Format = "csv", partitioned: bool = False) -> dict[str, Path]:
     """Write tables as UTF-8 CSV (no BOM, ``\\n`` line ends, minimal quoting) or Parquet.
 
-    Returns the path of every file written, by table name.
+    With ``partitioned=True`` (Parquet only) every table becomes a folder split by the
+    province that needs its rows, ``<table>/province=NN/part-0.parquet``
+    (:mod:`evalkit.partition`).  Returns the path of every file (or folder) written, by table.
     """
     if fmt not in FORMATS:
         raise ValueError(f"The 'fmt' parameter of write_tables must be one of {FORMATS}; "
                          f"got {fmt!r} instead.")
+    if partitioned and fmt != "parquet":
+        raise ValueError("The 'partitioned' parameter of write_tables needs fmt='parquet'; "
+                         f"got fmt={fmt!r} instead.")
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
+    if partitioned:
+        return _write_partitioned(tables, folder)
     paths: dict[str, Path] = {}
     for name, frame in tables.items():
+        if (folder / name).is_dir():  # a partitioned table of an earlier run
+            import shutil
+
+            shutil.rmtree(folder / name)
         path = folder / f"{name}.{fmt}"
         other = folder / f"{name}.{'parquet' if fmt == 'csv' else 'csv'}"
         if other.exists():  # never leave both formats of one table behind
@@ -1453,7 +1522,8 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | PathLike[str], *,
 
 def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0,
              as_of: object = DEFAULT_AS_OF, fmt: Format = "csv",
-             province: str = DEFAULT_PROVINCE) -> dict[str, Path]:
+             province: str = DEFAULT_PROVINCE, partitioned: bool = False,
+             n_apps: int | None = None) -> dict[str, Path]:
     """Generate a dataset folder (contract v1, all ten tables).
 
     Parameters
@@ -1463,6 +1533,12 @@ def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0
     scale, seed, as_of, province
         See :func:`generate_tables`.
     fmt : {"csv", "parquet"}, default "csv"
+    partitioned : bool, default False
+        Parquet only: one folder per table, Hive-partitioned by province
+        (``apps/province=44/part-0.parquet``; see :mod:`evalkit.partition`).
+    n_apps : int, optional
+        ``national`` scale only: the number of apps (default 50,000); providers, panels,
+        assessments and complaints scale with it (for growth benchmarks).
 
     Returns
     -------
@@ -1476,8 +1552,8 @@ def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0
     400
     """
     scale, seed, day, province, fmt = _check(scale, seed, as_of, province, fmt)
-    tables = _World(scale, seed, day, province).build()
-    return write_tables(tables, out, fmt=fmt)  # type: ignore[arg-type]
+    tables = _World(scale, seed, day, province, n_apps=_check_n_apps(n_apps, scale)).build()
+    return write_tables(tables, out, fmt=fmt, partitioned=partitioned)  # type: ignore[arg-type]
 
 
 def planted_cases(scale: Scale = "sample", *, province: str = DEFAULT_PROVINCE) -> pd.DataFrame:

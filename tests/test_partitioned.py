@@ -1,0 +1,209 @@
+"""Province-partitioned datasets (evalkit.partition, docs/scale.md).
+
+The committed sample (flat CSV) is the reference: the generator writes the same tables as a
+Hive-partitioned Parquet folder, and ``load_dataset(folder, provinces=[...])`` must read only
+the requested partitions and give exactly the frames of the flat load cut to those provinces.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import evalkit
+from evalkit import generate, partition
+from evalkit.errors import DataError
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLE = ROOT / "data" / "sample"
+AS_OF = "2026-09-01"
+
+
+@pytest.fixture(scope="module")
+def flat() -> evalkit.Dataset:
+    return evalkit.load_dataset(SAMPLE, as_of=AS_OF)
+
+
+@pytest.fixture(scope="module")
+def tables() -> dict[str, pd.DataFrame]:
+    return generate.generate_tables("sample")
+
+
+@pytest.fixture(scope="module")
+def parted(tmp_path_factory: pytest.TempPathFactory, tables: dict[str, pd.DataFrame]) -> Path:
+    folder = tmp_path_factory.mktemp("parted")
+    generate.write_tables(tables, folder, fmt="parquet", partitioned=True)
+    return folder
+
+
+def assert_same(a: evalkit.Dataset, b: evalkit.Dataset) -> None:
+    assert list(a.tables) == list(b.tables)
+    for name in a.tables:
+        pd.testing.assert_frame_equal(a.tables[name], b.tables[name], obj=name)
+
+
+def test_layout_is_hive_partitioned_by_province(parted: Path) -> None:
+    for name in evalkit.schema.TABLE_NAMES:
+        assert not (parted / f"{name}.parquet").exists()
+        parts = sorted(p.name for p in (parted / name).iterdir())
+        assert parts and all(p.startswith("province=") for p in parts), name
+    import pyarrow.parquet as pq
+
+    apps44 = pq.read_table(parted / "apps" / "province=44" / "part-0.parquet")
+    assert partition.ROW_COLUMN in apps44.column_names
+    assert "province" not in apps44.column_names  # the key lives in the folder name only
+    subs = pq.read_table(parted / "submissions" / "province=44" / "part-0.parquet").to_pandas()
+    assert set(subs["province_code"]) == {"44"}
+
+
+def test_whole_partitioned_read_equals_the_flat_sample(flat: evalkit.Dataset, parted: Path) -> None:
+    assert_same(flat, evalkit.load_dataset(parted, as_of=AS_OF))
+
+
+@pytest.mark.parametrize("codes", [["44"], ["11", "66"], ["63", "64", "65"]])
+def test_partition_read_equals_flat_load_cut_to_the_provinces(parted: Path, codes: list[str]) -> None:
+    want = evalkit.load_dataset(SAMPLE, as_of=AS_OF, provinces=codes)
+    got = evalkit.load_dataset(parted, as_of=AS_OF, provinces=codes)
+    assert_same(want, got)
+    assert set(got.submissions["province_code"]) == set(codes)
+
+
+def test_only_requested_partitions_are_read(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    generate.write_tables(tables, tmp_path, fmt="parquet", partitioned=True)
+    want = evalkit.load_dataset(tmp_path, as_of=AS_OF, provinces=["44"])
+    spoiled = 0
+    for path in tmp_path.glob("*/province=*/*.parquet"):
+        if path.parent.name != "province=44":
+            path.write_bytes(b"not parquet at all")  # reading it would fail
+            spoiled += 1
+    assert spoiled > 250  # every table but ahp_judgments has rows in most provinces
+    assert_same(want, evalkit.load_dataset(tmp_path, as_of=AS_OF, provinces=["44"]))
+    with pytest.raises(DataError) as err:
+        evalkit.load_dataset(tmp_path, as_of=AS_OF)
+    assert any(p.code == "not_parquet" for p in err.value.problems)
+
+
+def test_slice_holds_what_the_province_evaluation_needs(flat: evalkit.Dataset) -> None:
+    code = "44"
+    got = evalkit.load_dataset(SAMPLE, as_of=AS_OF, provinces=[code])
+    subs = flat.submissions.loc[flat.submissions["province_code"].eq(code)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.submissions, subs)
+    panel = flat.panel_scores.loc[flat.panel_scores["province_code"].eq(code)].reset_index(drop=True)
+    pd.testing.assert_frame_equal(got.panel_scores, panel)
+    # every candidate, every provider domiciled here or with a candidate here, all their apps
+    owners = set(flat.apps.loc[flat.apps["app_id"].isin(subs["app_id"]), "provider_id"])
+    owners |= set(flat.providers.loc[flat.providers["province_code"].eq(code), "provider_id"])
+    assert set(got.providers["provider_id"]) == owners
+    assert set(got.apps["app_id"]) == set(flat.apps.loc[flat.apps["provider_id"].isin(owners), "app_id"])
+    assert set(subs["app_id"]) <= set(got.apps["app_id"])
+    assert set(got.complaints["app_id"]) <= set(got.apps["app_id"])
+    n_complaints = flat.complaints["app_id"].isin(got.apps["app_id"]).sum()
+    assert len(got.complaints) == n_complaints
+    # the national AHP judgments, and their experts, are in every partition
+    assert len(got.ahp_judgments) == len(flat.ahp_judgments)
+    assert set(got.ahp_judgments["expert_id"]) <= set(got.experts["expert_id"])
+    # a province's slice is a small part of the country
+    assert len(got.apps) < len(flat.apps) / 5
+
+
+def test_memberships_are_vectorised_long_frames(flat: evalkit.Dataset) -> None:
+    m = partition.memberships(flat.tables)
+    assert set(m) == set(flat.tables)
+    subs = m["submissions"]
+    # one partition per submission, its own province
+    assert len(subs) == len(flat.submissions)
+    assert np.array_equal(flat.submissions["province_code"].to_numpy()[subs["row"]],
+                          subs["province"].to_numpy())
+    # cross-submitted apps are stored once per province that needs them
+    apps = m["apps"]
+    assert apps["row"].nunique() == len(flat.apps)
+    assert len(apps) > len(flat.apps)
+
+
+def test_provinces_parameter_is_checked(parted: Path) -> None:
+    with pytest.raises(ValueError, match="'provinces' parameter of load_dataset"):
+        evalkit.load_dataset(parted, provinces=["99"])
+    with pytest.raises(TypeError, match="'provinces' parameter of load_dataset"):
+        evalkit.load_dataset(parted, provinces="44")
+    with pytest.raises(ValueError, match="'provinces' parameter of load_dataset"):
+        evalkit.load_dataset(parted, provinces=[])
+
+
+def test_partitioned_needs_parquet(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    with pytest.raises(ValueError, match="'partitioned' parameter of write_tables"):
+        generate.write_tables(tables, tmp_path, fmt="csv", partitioned=True)
+
+
+def test_flat_and_partitioned_table_together_is_an_error(tmp_path: Path,
+                                                         tables: dict[str, pd.DataFrame]) -> None:
+    generate.write_tables(tables, tmp_path, fmt="parquet", partitioned=True)
+    generate.write_tables({"waivers": tables["waivers"]}, tmp_path / "flat", fmt="csv")
+    (tmp_path / "flat" / "waivers.csv").rename(tmp_path / "waivers.csv")
+    with pytest.raises(DataError) as err:
+        evalkit.load_dataset(tmp_path)
+    assert any(p.code == "both_formats" for p in err.value.problems)
+
+
+def test_n_apps_scales_the_national_mix() -> None:
+    small = generate.generate_tables("national", n_apps=1000)
+    assert len(small["apps"]) == 1000
+    assert len(small["providers"]) == 200
+    per_app = len(small["panel_scores"]) / 1000
+    assert 70 < per_app < 95  # 7 experts × 12 criteria (C05 only for minors' apps)
+    with pytest.raises(ValueError, match="'n_apps' parameter of generate_tables"):
+        generate.generate_tables("sample", n_apps=1000)
+    with pytest.raises(ValueError, match="'n_apps' parameter of generate_tables"):
+        generate.generate_tables("national", n_apps=10)
+
+
+def test_province_credit_equals_the_national_credit_cut_to_it(flat: evalkit.Dataset) -> None:
+    """credit.evaluate(province=...) reads only the province's providers (a partition's worth
+    of rows): every component is per provider, so the result must equal the computation over
+    all providers, filtered to the province."""
+    from evalkit import credit
+
+    for code in ("44", "11", "65"):
+        sub_apps = flat.submissions.loc[flat.submissions["province_code"].eq(code), "app_id"]
+        got = credit.evaluate(flat, None, AS_OF, province=code)
+        whole = credit.evaluate(flat, None, AS_OF, listed_apps=sub_apps.unique())
+        owners = set(flat.apps.loc[flat.apps["app_id"].isin(sub_apps), "provider_id"])
+        p = whole.providers
+        want = p.loc[p["province_code"].eq(code) | p["provider_id"].isin(owners)].reset_index(drop=True)
+        assert len(want) > 3
+        pd.testing.assert_frame_equal(got.providers, want)
+        stats = whole.complaints
+        pd.testing.assert_frame_equal(
+            got.complaints, stats.loc[stats["province_code"].eq(code)].reset_index(drop=True))
+        hist = whole.history
+        pd.testing.assert_frame_equal(
+            got.history, hist.loc[hist["provider_id"].isin(want["provider_id"])].reset_index(drop=True))
+        # and the same from the province's slice of the dataset alone
+        part = evalkit.load_dataset(SAMPLE, as_of=AS_OF, provinces=[code])
+        pd.testing.assert_frame_equal(credit.evaluate(part, None, AS_OF, province=code).providers, want)
+
+
+@pytest.mark.slow
+def test_publish_on_a_dask_cluster_is_byte_identical_to_local_workers(tmp_path: Path) -> None:
+    """The real pipeline and the real report notebooks, on the committed sample: a publish whose
+    province reports run on a Dask cluster writes the same bytes as one on local workers."""
+    distributed = pytest.importorskip("distributed")
+    from evalkit import publish as pub
+
+    local = pub.publish(SAMPLE, AS_OF, provinces="11,44", workers=1, out_dir=tmp_path / "local",
+                        progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dask = pub.publish(SAMPLE, AS_OF, provinces="11,44", scheduler=cluster.scheduler_address,
+                           out_dir=tmp_path / "dask", progress=False)
+    assert local.failed == [] and dask.failed == []
+
+    def snapshot(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in pub.iter_published(folder)}
+
+    a, b = snapshot(tmp_path / "local" / AS_OF), snapshot(tmp_path / "dask" / AS_OF)
+    assert {"11/decisions.csv", "44/credit.csv", "44/recommended_list.xlsx"} <= set(a)
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if a[name] != b[name]] == []
