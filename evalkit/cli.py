@@ -242,7 +242,8 @@ def run_command(
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
         if previous is not None and not previous.exists():
             _fail(f"Error: --previous {previous} does not exist.", 2)
-        ds = load_dataset(data_dir, as_of=when)
+        # only the rows this province needs (a partitioned dataset: its partitions only)
+        ds = load_dataset(data_dir, as_of=when, provinces=[province])
         nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
                                 previous={province: previous} if previous is not None else None)
         res = nat.province(province)

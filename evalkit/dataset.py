@@ -76,8 +76,12 @@ class Dataset:
         empty frames with the contract's columns and dtypes).
     warnings : problems that did not stop the load (absent optional files, GB18030 encoding,
         dangling conflicts, ...).
-    files : ``{table name: Path}`` of the files read (absent tables are not listed).
+    files : ``{table name: Path}`` of the files read (absent tables are not listed); the
+        table's folder for a partitioned table (:func:`evalkit.partition.part_files` lists the
+        part files read).
     as_of : the date event dates were checked against, or ``None``.
+    provinces : the province codes the dataset was loaded for (``load_dataset(provinces=...)``,
+        sorted), or ``None`` for the whole country.
     """
 
     path: Path
@@ -85,6 +89,7 @@ class Dataset:
     warnings: tuple[Problem, ...] = ()
     files: dict[str, Path] = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
+    provinces: tuple[str, ...] | None = None
 
     providers = property(lambda self: self.tables["providers"])
     apps = property(lambda self: self.tables["apps"])
@@ -395,9 +400,7 @@ def _read_partitioned(path: Path, file: str, out: _Problems,
     from . import partition
 
     key, row = partition.PARTITION_KEY, partition.ROW_COLUMN
-    parts = sorted(p for p in path.iterdir() if p.is_dir() and p.name.startswith(f"{key}="))
-    wanted = [p for p in parts if provinces is None or p.name[len(key) + 1:] in provinces]
-    files = [f for p in wanted for f in sorted(p.glob("*.parquet"))]
+    files = partition.part_files(path, provinces)
     if not files:  # no rows for these provinces: an empty table with the contract's columns
         index = pd.RangeIndex(1, 1)
         return pd.DataFrame({c: pd.Series([], index=index, dtype="str")
@@ -1064,4 +1067,4 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
 
         tables = select(tables, codes)
     warnings = tuple(sorted(out.items, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)))
-    return Dataset(folder, tables, warnings, files, as_of_ts)
+    return Dataset(folder, tables, warnings, files, as_of_ts, codes)

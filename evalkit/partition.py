@@ -42,8 +42,8 @@ import pandas as pd
 
 from . import identifiers
 
-__all__ = ["PARTITION_KEY", "ROW_COLUMN", "check_provinces", "memberships", "partition_dataset",
-           "select"]
+__all__ = ["PARTITION_KEY", "ROW_COLUMN", "check_provinces", "memberships", "part_files",
+           "partition_dataset", "select"]
 
 #: Name of the Hive partition key (the folder ``<table>/province=NN/``).
 PARTITION_KEY = "province"
@@ -66,6 +66,28 @@ def check_provinces(provinces: object, func: str = "load_dataset") -> tuple[str,
                          f"({', '.join(identifiers.PROVINCE_CODES)}); got {list(provinces)!r} "
                          "instead.")
     return codes
+
+
+def part_files(folder: str | PathLike[str], provinces: Iterable[str] | None = None) -> list[Path]:
+    """The Parquet files of a partitioned table folder that a load of ``provinces`` reads.
+
+    Parameters
+    ----------
+    folder : a table's folder (``<dataset>/apps``) holding ``province=NN/*.parquet``.
+    provinces : province codes (already checked, e.g. by :func:`check_provinces`); ``None`` =
+        every partition.
+
+    Returns
+    -------
+    list[pathlib.Path]
+        Sorted by partition then file name: exactly the files :func:`evalkit.load_dataset`
+        opens for the table, so that hashing them identifies what was read.
+    """
+    root, prefix = Path(folder), f"{PARTITION_KEY}="
+    wanted = None if provinces is None else {str(p) for p in provinces}
+    parts = sorted(p for p in root.iterdir() if p.is_dir() and p.name.startswith(prefix))
+    return [f for p in parts if wanted is None or p.name[len(prefix):] in wanted
+            for f in sorted(p.glob("*.parquet"))]
 
 
 def _text(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -284,6 +284,41 @@ def _hash_tree(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml", ".csv",
     }  # fmt: skip
 
 
+def _input_hashes(ds: Any) -> dict[str, str]:
+    """sha256 of every input file read, by name (``apps.csv``) or, for a partitioned table,
+    by path relative to the dataset folder (``apps/province=44/part-0.parquet``): exactly the
+    part files the load read (its ``provinces``), sorted."""
+    from .partition import part_files
+
+    provinces = getattr(ds, "provinces", None)
+    out: dict[str, str] = {}
+    for path in map(Path, (getattr(ds, "files", {}) or {}).values()):  # tables
+        if path.is_dir():
+            for part in part_files(path, provinces):
+                out[part.relative_to(path.parent).as_posix()] = exports.file_sha256(part)
+        else:
+            out[path.name] = exports.file_sha256(path)
+    return dict(sorted(out.items()))
+
+
+def _data_hashes(data_dir: Path, province: str) -> dict[str, str]:
+    """sha256 of the data files a single-province run reads: every flat file, and only the
+    ``province=<code>`` part files of a partitioned table (other provinces' changes do not
+    touch its result)."""
+    from .partition import PARTITION_KEY
+
+    prefix, own = f"{PARTITION_KEY}=", f"{PARTITION_KEY}={province}"
+    tree = {}
+    for p in sorted(data_dir.rglob("*")):
+        rel = p.relative_to(data_dir).parts
+        if (not p.is_file() or p.suffix.lower() not in (".csv", ".parquet")
+                or any(part.startswith(".") for part in rel)
+                or any(part.startswith(prefix) and part != own for part in rel)):
+            continue
+        tree[p.relative_to(data_dir).as_posix()] = exports.file_sha256(p)
+    return tree
+
+
 def _profile_params(profile: Any) -> Any:
     return profile.model_dump(mode="json") if hasattr(profile, "model_dump") else profile
 
@@ -421,8 +456,7 @@ def evaluate(
     rk = risk.early_warning(ds, when)
     raters = _rater_matrix(ds, profiles)
     prev_map = {str(k): Path(v) for k, v in (previous or {}).items()}
-    files = getattr(ds, "files", {}) or {}
-    input_hashes = {Path(p).name: exports.file_sha256(p) for p in sorted(map(Path, files.values()), key=lambda p: p.name)}
+    input_hashes = _input_hashes(ds)
     return NationalEvaluation(
         ds=ds, as_of=when, rubric=rub, profiles=profiles, scoring=ev, candidates=cand, overlaps=ov, risk=rk,
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
@@ -589,9 +623,14 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         rubric_version=str(nat.rubric.version), decisions=dec, recommended=rec, changes=changes,
         overlaps=_name_pairs(ov, dec), credit=credit, negative_list=negative, blacklist=blacklist,
         blacklist_apps=blacklist_apps, complaint_stats=cr.complaints.reset_index(drop=True), risk=risk,
-        risk_quality=_plain(dict(rk.quality)), agreement=agreement, raters=raters, conflicts=conflicts,
+        risk_quality=_plain({**rk.quality, "scope": _risk_scope(ds)}), agreement=agreement, raters=raters, conflicts=conflicts,
         weights=weights, method=_plain(method), provenance=_plain(provenance),
     )  # fmt: skip
+
+
+def _risk_scope(ds: Any) -> str:
+    """``national`` when the early-warning model saw every provider, else ``province``."""
+    return "national" if getattr(ds, "provinces", None) is None else "province"
 
 
 def _profile_value(profile: Any, *path: str) -> Any:
@@ -658,7 +697,7 @@ def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: P
 
     h = hashlib.sha256()
     h.update(f"{CACHE_FORMAT}|{__version__}|{province}|{as_of:%Y-%m-%d}|".encode())
-    for name, digest in _hash_tree(data_dir, (".csv", ".parquet")).items():
+    for name, digest in _data_hashes(data_dir, province).items():
         h.update(f"data:{name}={digest}|".encode())
     root = _rubrics_root(rubric_dir)
     for name, digest in (_hash_tree(root) if root.is_dir() else {}).items():
@@ -680,8 +719,16 @@ def province_result(
 ) -> ProvinceResult:
     """One province's result: loaded from ``cache_dir`` when it matches, else computed.
 
-    The cache is valid while the data files, the rubric files, the province, ``as_of`` and the
-    evalkit code are unchanged (a sha256 key over all of them).
+    Only the rows the province's evaluation needs are loaded
+    (``load_dataset(data_dir, provinces=[province])``): of a partitioned dataset only the
+    ``province=<code>`` partitions are read; a flat one is read and cut to the same rows, so
+    both layouts give the same result (and the same export bytes but for the input names in
+    ``provenance.json``).  The early-warning model is therefore trained on the province's
+    providers only (``risk_quality["scope"] == "province"``); the national model is the one of
+    :func:`evaluate` on the whole dataset (``evalkit publish``).  See docs/scale.md §4.
+
+    The cache is valid while the data files read, the rubric files, the province, ``as_of``
+    and the evalkit code are unchanged (a sha256 key over all of them).
     """
     from .dataset import load_dataset
 
@@ -698,7 +745,7 @@ def province_result(
                 return ProvinceResult.load(folder)
             except (EvalkitError, OSError, ValueError):
                 pass  # a broken cache is recomputed
-    ds = load_dataset(data_dir, as_of=when)
+    ds = load_dataset(data_dir, as_of=when, provinces=[str(province)])
     nat = evaluate(ds, when, rubric_dir=rubric_dir, provinces=[str(province)], previous_dir=previous_dir)
     res = nat.province(str(province))
     if folder is not None and key is not None:

@@ -207,3 +207,151 @@ def test_publish_on_a_dask_cluster_is_byte_identical_to_local_workers(tmp_path: 
     assert {"11/decisions.csv", "44/credit.csv", "44/recommended_list.xlsx"} <= set(a)
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
+
+
+# ------------------------------------------------------------------------------------------
+# the pipeline, `evalkit run` and `evalkit publish` on a partitioned dataset
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _same_but_provenance(a: dict[str, bytes], b: dict[str, bytes]) -> None:
+    """Every export byte for byte; provenance.json equal but for the input file names."""
+    import json
+
+    assert sorted(a) == sorted(b)
+    assert {"decisions.csv", "credit.csv", "recommended_list.xlsx"} <= {k.split("/")[-1] for k in a}
+    differ = [name for name in a if a[name] != b[name] and not name.endswith("provenance.json")]
+    assert differ == []
+    for name in (n for n in a if n.endswith("provenance.json")):
+        pa_, pb = json.loads(a[name]), json.loads(b[name])
+        assert pa_.pop("inputs") != pb.pop("inputs")
+        assert pa_ == pb
+
+
+def test_provenance_hashes_every_part_file_read(parted: Path) -> None:
+    import hashlib
+    import json
+
+    from evalkit import pipeline
+
+    whole = evalkit.load_dataset(parted, as_of=AS_OF)
+    inputs = pipeline.evaluate(whole, AS_OF, provinces=["44"]).province("44").provenance["inputs"]
+    parts = sorted(p.relative_to(parted).as_posix() for p in parted.glob("*/province=*/*.parquet"))
+    assert list(inputs) == parts  # every part file, sorted relative paths
+    assert len(parts) > 250
+    for name, digest in inputs.items():
+        assert digest == hashlib.sha256((parted / name).read_bytes()).hexdigest(), name
+    # a province's load lists exactly the files it read: that province's partitions
+    own = evalkit.load_dataset(parted, as_of=AS_OF, provinces=["44"])
+    assert own.provinces == ("44",)
+    got = pipeline.evaluate(own, AS_OF, provinces=["44"]).province("44").provenance
+    assert list(got["inputs"]) == [p for p in parts if "/province=44/" in p]
+    assert len(got["inputs"]) == len(evalkit.schema.TABLE_NAMES) - 1  # no waivers in the sample
+    assert partition.part_files(parted / "apps", ["44"]) == [parted / "apps/province=44/part-0.parquet"]
+    # the same input gives the same bytes
+    again = pipeline.evaluate(evalkit.load_dataset(parted, as_of=AS_OF, provinces=["44"]), AS_OF,
+                              provinces=["44"]).province("44").provenance
+    assert json.dumps(again, sort_keys=True) == json.dumps(got, sort_keys=True)
+
+
+@pytest.fixture()
+def spoiled(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> Path:
+    """A partitioned sample whose partitions other than 44 cannot be read."""
+    folder = tmp_path / "spoiled"
+    generate.write_tables(tables, folder, fmt="parquet", partitioned=True)
+    for path in folder.glob("*/province=*/*.parquet"):
+        if path.parent.name != "province=44":
+            path.write_bytes(b"not parquet at all")
+    return folder
+
+
+def test_province_result_reads_only_its_partitions_and_equals_the_flat_run(
+        spoiled: Path, tmp_path: Path) -> None:
+    from evalkit import pipeline
+
+    got = pipeline.province_result(spoiled, "44", AS_OF)  # other partitions would not load
+    flat_run = pipeline.province_result(SAMPLE, "44", AS_OF)
+    national = pipeline.evaluate(evalkit.load_dataset(SAMPLE, as_of=AS_OF), AS_OF).province("44")
+    for name, res in (("parted", got), ("flat", flat_run), ("national", national)):
+        res.write_exports(tmp_path / name)
+    _same_but_provenance(_files(tmp_path / "flat"), _files(tmp_path / "parted"))
+    # the national evaluation's exports (model trained on every provider) are the same too
+    assert _files(tmp_path / "flat") == _files(tmp_path / "national")
+    assert len(got.decisions) == len(national.decisions) > 10
+    # the early-warning model of a single-province run saw the province's providers only
+    assert got.risk_quality["scope"] == flat_run.risk_quality["scope"] == "province"
+    assert national.risk_quality["scope"] == "national"
+    assert set(got.risk["provider_id"]) == set(got.credit["provider_id"])
+    pd.testing.assert_frame_equal(got.risk, flat_run.risk)
+
+
+def test_province_cache_key_covers_only_its_partitions(tmp_path: Path,
+                                                       tables: dict[str, pd.DataFrame]) -> None:
+    import pyarrow.parquet as pq
+
+    from evalkit import pipeline
+
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    generate.write_tables(tables, data, fmt="parquet", partitioned=True)
+    key_file = cache / AS_OF / "44" / "cache_key.txt"
+    pipeline.province_result(data, "44", AS_OF, cache_dir=cache)
+    key = key_file.read_text()
+
+    def rewrite(path: Path) -> None:  # same rows, other bytes
+        pq.write_table(pq.read_table(path), path, compression="snappy")
+
+    rewrite(data / "apps" / "province=11" / "part-0.parquet")
+    pipeline.province_result(data, "44", AS_OF, cache_dir=cache)
+    assert key_file.read_text() == key  # another province's data: still valid
+    rewrite(data / "apps" / "province=44" / "part-0.parquet")
+    res = pipeline.province_result(data, "44", AS_OF, cache_dir=cache)
+    assert key_file.read_text() != key  # its own data: recomputed
+    assert res.provenance["inputs"]["apps/province=44/part-0.parquet"] == evalkit.exports.file_sha256(
+        data / "apps" / "province=44" / "part-0.parquet")
+
+
+def test_cli_run_on_a_partitioned_dataset_equals_the_flat_run(spoiled: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    for name, data in (("flat", SAMPLE), ("parted", spoiled)):
+        r = CliRunner().invoke(app, ["run", "--province", "44", "--as-of", AS_OF, "--data", str(data),
+                                     "--out", str(tmp_path / name), "--lang", "en"])
+        assert r.exit_code == 0, r.output
+    _same_but_provenance(_files(tmp_path / "flat" / AS_OF / "44"), _files(tmp_path / "parted" / AS_OF / "44"))
+
+
+@pytest.mark.slow
+def test_publish_of_a_partitioned_dataset_on_dask_equals_the_flat_publish(
+        tmp_path: Path, parted: Path) -> None:
+    """`evalkit publish --data <partitioned> --scheduler ...`: the national pass reads every
+    partition once, the workers render from the province results it cached; every export
+    equals the flat publish's but for the input names in provenance.json."""
+    import json
+
+    distributed = pytest.importorskip("distributed")
+    from evalkit import publish as pub
+
+    flat = pub.publish(SAMPLE, AS_OF, provinces="11,44", workers=1, out_dir=tmp_path / "flat",
+                       progress=False)
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                                  dashboard_address=None) as cluster:
+        dask = pub.publish(parted, AS_OF, provinces="11,44", scheduler=cluster.scheduler_address,
+                           out_dir=tmp_path / "parted", progress=False)
+    assert flat.failed == [] and dask.failed == []
+    exported = (".csv", ".json", ".xlsx")
+
+    def snapshot(folder: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(folder)): p.read_bytes() for p in pub.iter_published(folder)
+                if p.suffix in exported and p.parent != folder}
+
+    a, b = snapshot(tmp_path / "flat" / AS_OF), snapshot(tmp_path / "parted" / AS_OF)
+    assert {"11/decisions.csv", "44/credit.csv", "44/recommended_list.xlsx"} <= set(a)
+    _same_but_provenance(a, b)
+    inputs = json.loads(b["44/provenance.json"])["inputs"]
+    assert all("/province=" in name for name in inputs) and len(inputs) > 250
