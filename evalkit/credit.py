@@ -22,6 +22,7 @@ integer provider codes.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -361,17 +362,46 @@ def _province_view(ds: Any, province: str, subs: pd.DataFrame, func: str) -> Sim
     owners = apps.loc[apps["app_id"].isin(sub_apps).to_numpy(), "provider_id"]
     ids = pd.Index(pr.loc[(pr["province_code"].astype(str) == province).to_numpy(), "provider_id"]
                    ).append(pd.Index(owners)).unique()
-    keep_apps = apps.loc[apps["provider_id"].isin(ids).to_numpy()]
+    app_keep = apps["provider_id"].isin(ids).to_numpy()
+    keep_apps = apps.loc[app_keep]
     app_ids = keep_apps["app_id"].unique()
 
     def by(frame: pd.DataFrame, column: str, values: Any) -> pd.DataFrame:
         return frame.loc[frame[column].isin(values).to_numpy()]
 
+    def by_app(frame: pd.DataFrame) -> pd.DataFrame:
+        pos = _app_positions(frame, apps)
+        if pos is None:
+            return by(frame, "app_id", app_ids)
+        return frame.loc[np.where(pos >= 0, app_keep[np.maximum(pos, 0)], False)]
+
     return SimpleNamespace(
         providers=by(pr, "provider_id", ids), apps=keep_apps,
-        complaints=by(f["complaints"], "app_id", app_ids),
+        complaints=by_app(f["complaints"]),
         violations=by(f["violations"], "provider_id", ids),
-        assessments=by(f["assessments"], "app_id", app_ids), submissions=subs)
+        assessments=by_app(f["assessments"]), submissions=subs)
+
+
+#: Row positions of app ids in the apps table, per (frame, apps) pair of one dataset.
+_POSITIONS: dict[tuple[int, int], tuple[Any, Any, int, np.ndarray]] = {}
+
+
+def _app_positions(frame: pd.DataFrame, apps: pd.DataFrame) -> np.ndarray | None:
+    """Position in ``apps`` of each row's ``app_id`` (−1 if absent); None when the apps' ids
+    are not unique.  Computed once per pair of frames (a national run evaluates the credit of
+    32 provinces on the same tables) and held while both frames live."""
+    key = (id(frame), id(apps))
+    hit = _POSITIONS.get(key)
+    if hit is not None and hit[0]() is frame and hit[1]() is apps and hit[2] == len(frame):
+        return hit[3]
+    index = pd.Index(apps["app_id"])
+    if not index.is_unique:
+        return None
+    pos = index.get_indexer(frame["app_id"])
+    for k in [k for k, v in _POSITIONS.items() if v[0]() is None or v[1]() is None]:
+        del _POSITIONS[k]  # frames gone
+    _POSITIONS[key] = (weakref.ref(frame), weakref.ref(apps), len(frame), pos)
+    return pos
 
 
 def _bool(s: pd.Series) -> np.ndarray:

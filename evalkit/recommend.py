@@ -781,6 +781,179 @@ def _reduce_slots(a: np.ndarray, reducer: str) -> np.ndarray:
     return np.asarray(out, dtype=float)
 
 
+def _pick_counts(pick: np.ndarray, slot_used: np.ndarray, r: int) -> np.ndarray:
+    """Rater counts (cc, m, r) of picks (cc, m, r): how often each rater slot was drawn in each
+    draw and panel (padding slots of ``slot_used`` are not picks)."""
+    cc, m, _ = pick.shape
+    flat = (np.arange(cc * m, dtype=np.intp)[:, None] * r + pick.reshape(cc * m, r))[
+        np.broadcast_to(slot_used[None], pick.shape).reshape(cc * m, r)
+    ]
+    return np.bincount(flat, minlength=cc * m * r).astype(np.uint8).reshape(cc, m, r)
+
+
+#: Most rater slots for which min and max come from a table over the subsets of raters drawn.
+_SUBSET_SLOTS = 10
+
+
+class _CountedPanels:
+    """The panels' rater scores (m, R, J) (NaN = not scored / padding), reduced per resample
+    given as rater counts (draws, m, R) — multinomial counts of a draw with replacement.
+
+    The built-ins of every (draw, panel, criterion) multiset: ``sum = counts @ scores`` and
+    ``count = counts @ has_score`` (batched matmuls); min and max over the raters drawn at least
+    once, looked up in a per-panel table over the subsets of raters (built once, ±inf
+    sentinels, float32 when the scores are float32-exact); the median from the scores sorted
+    once per panel and criterion and the counts accumulated in that order.  A rater drawn twice
+    counts twice, so the reducers give what they give on the gathered scores; with scores whose
+    sums are exact in float64 (integers, halves) the results are identical.
+    """
+
+    def __init__(self, vals: np.ndarray) -> None:
+        has = ~np.isnan(vals)
+        m, r, j = vals.shape
+        self._has = has
+        self._r = r
+        self._v0 = np.where(has, vals, 0.0)  # (m, R, J)
+        self._hasf = has.astype(float)
+        exact32 = bool(np.array_equal(vals[has].astype(np.float32), vals[has]))
+        dt = np.float32 if exact32 else np.float64
+        self._lo = np.where(has, vals, np.inf).astype(dt)
+        self._hi = np.where(has, vals, -np.inf).astype(dt)
+        self._order: np.ndarray | None = None
+        self._tables: np.ndarray | None = None
+        if r <= _SUBSET_SLOTS:  # min and max of every subset of raters: (m, 2**R, J)
+            subsets = np.arange(1 << r)
+            t_lo = np.full((m, 1 << r, j), np.inf, dtype=dt)
+            t_hi = np.full((m, 1 << r, j), -np.inf, dtype=dt)
+            for s in range(r):  # loop over rater slots
+                sel = np.flatnonzero((subsets >> s) & 1)
+                t_lo[:, sel] = np.minimum(t_lo[:, sel], self._lo[:, s][:, None, :])
+                t_hi[:, sel] = np.maximum(t_hi[:, sel], self._hi[:, s][:, None, :])
+            self._tables = np.stack([t_lo, t_hi], axis=2)  # (m, 2**R, 2, J)
+
+    def reduce(self, counts: np.ndarray, reducer: str) -> np.ndarray:
+        """Reduce every (draw, panel, criterion) with ``reducer``; (cc, m, J) float64.
+
+        The registry's own reducers (mean, median, trimmed mean) run as the same formulas on
+        arrays; any other registered reducer runs on :class:`_CountedGroups`.
+        """
+        from . import panel as _panel
+
+        fn = _panel.get_reducer(reducer, func="rater_bootstrap")
+        g = _CountedGroups(self, counts)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            if fn is _panel._trimmed_mean:
+                s, c = g.sums(), g.counts()
+                trimmed = (s - g.extreme(True) - g.extreme(False)) / (c - 2)
+                return np.where(c >= _panel.TRIM_MIN_RATERS, trimmed, s / c)
+            if fn is _panel._mean:
+                return g.means()
+            if fn is _panel._median:
+                return self.median(counts)
+        shape = (counts.shape[0], self._v0.shape[0], self._v0.shape[2])
+        return np.asarray(fn(g), dtype=float).reshape(shape)  # type: ignore[arg-type]
+
+    def sum(self, counts: np.ndarray) -> np.ndarray:
+        cm = np.ascontiguousarray(counts.transpose(1, 0, 2), dtype=float)  # (m, cc, R)
+        return np.matmul(cm, self._v0).transpose(1, 0, 2)
+
+    def count(self, counts: np.ndarray) -> np.ndarray:
+        cm = np.ascontiguousarray(counts.transpose(1, 0, 2), dtype=float)
+        return np.rint(np.matmul(cm, self._hasf)).astype(np.int64).transpose(1, 0, 2)
+
+    def extremes(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Min and max over the raters drawn at least once; NaN when none scored."""
+        if self._tables is not None:  # one lookup of the subset drawn: (cc, m, 2, J)
+            both = self._tables[np.arange(self._tables.shape[0])[None, :], _drawn_mask(counts)]
+            lo, hi = both[:, :, 0].astype(float), both[:, :, 1].astype(float)
+        else:
+            lo = np.full((counts.shape[0], *self._lo[:, 0].shape), np.inf, dtype=self._lo.dtype)
+            hi = np.full(lo.shape, -np.inf, dtype=self._hi.dtype)
+            for s in range(self._r):  # loop over rater slots
+                drawn = (counts[:, :, s] > 0)[:, :, None]
+                np.minimum(lo, self._lo[None, :, s, :], out=lo, where=drawn)
+                np.maximum(hi, self._hi[None, :, s, :], out=hi, where=drawn)
+            lo, hi = lo.astype(float), hi.astype(float)
+        none = np.isinf(lo)  # nothing scored in the resample
+        lo[none] = np.nan
+        hi[none] = np.nan
+        return lo, hi
+
+    def median(self, counts: np.ndarray) -> np.ndarray:
+        if self._order is None:
+            self._order = np.argsort(self._lo, axis=1, kind="stable")  # (m, R, J), unscored last
+            self._sorted = np.take_along_axis(self._v0, self._order, axis=1)
+            self._has_sorted = np.take_along_axis(self._has, self._order, axis=1)
+        m = counts.shape[1]
+        # counts of the sorted raters: (cc, m, R, J)
+        cs = counts[:, np.arange(m)[:, None, None], self._order] * self._has_sorted[None]
+        cum = np.cumsum(cs, axis=2, dtype=np.int64)
+        n = cum[:, :, -1, :]
+        lo_at = np.minimum((cum <= ((n - 1) // 2)[:, :, None, :]).sum(axis=2), self._r - 1)
+        hi_at = np.minimum((cum <= (n // 2)[:, :, None, :]).sum(axis=2), self._r - 1)
+        srt = np.broadcast_to(self._sorted[None], cs.shape)
+        lo = np.take_along_axis(srt, lo_at[:, :, None, :], axis=2)[:, :, 0]
+        hi = np.take_along_axis(srt, hi_at[:, :, None, :], axis=2)[:, :, 0]
+        with np.errstate(invalid="ignore"):
+            return np.where(n > 0, (lo + hi) / 2.0, np.nan)
+
+
+def _drawn_mask(counts: np.ndarray) -> np.ndarray:
+    """Bit mask (cc, m) of the rater slots drawn at least once."""
+    bits = (np.uint64(1) << np.arange(counts.shape[2], dtype=np.uint64)).astype(np.int64)
+    return (counts > 0).astype(np.int64) @ bits
+
+
+class _CountedGroups:
+    """Stand-in for a ``SeriesGroupBy`` over resampled panels given as rater counts (see
+    :class:`_CountedPanels`): the groupby built-ins ``count, sum, min, max, mean, median`` of
+    every (draw, panel, criterion) multiset, flattened, NaN-skipping like pandas.  The array
+    forms (``sums`` …) are computed once each."""
+
+    def __init__(self, panels: _CountedPanels, counts: np.ndarray) -> None:
+        self._p = panels
+        self._c = counts
+        self._memo: dict[str, np.ndarray] = {}
+
+    def _get(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
+        if key not in self._memo:
+            self._memo[key] = make()
+        return self._memo[key]
+
+    def sums(self) -> np.ndarray:
+        return self._get("sum", lambda: self._p.sum(self._c))
+
+    def counts(self) -> np.ndarray:
+        return self._get("count", lambda: self._p.count(self._c))
+
+    def extreme(self, low: bool) -> np.ndarray:
+        if "min" not in self._memo:
+            self._memo["min"], self._memo["max"] = self._p.extremes(self._c)
+        return self._memo["min" if low else "max"]
+
+    def means(self) -> np.ndarray:
+        s, n = self.sums(), self.counts()
+        return np.divide(s, n, out=np.full(s.shape, np.nan), where=n > 0)
+
+    def count(self) -> pd.Series:
+        return pd.Series(self.counts().reshape(-1))
+
+    def sum(self) -> pd.Series:
+        return pd.Series(self.sums().reshape(-1))
+
+    def min(self) -> pd.Series:
+        return pd.Series(self.extreme(True).reshape(-1))
+
+    def max(self) -> pd.Series:
+        return pd.Series(self.extreme(False).reshape(-1))
+
+    def mean(self) -> pd.Series:
+        return pd.Series(self.means().reshape(-1))
+
+    def median(self) -> pd.Series:
+        return pd.Series(self._p.median(self._c).reshape(-1))
+
+
 def _rater_draws(
     bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int
 ) -> np.ndarray | None:
@@ -791,7 +964,10 @@ def _rater_draws(
     criterion, repeat ``x``; None when no candidate has a cell to resample.
 
     Random numbers are drawn per chunk of draws from one generator, for the candidates in
-    app-id order: the result depends neither on the chunking nor on the row order.
+    app-id order: the result depends neither on the chunking nor on the row order.  A draw's
+    resample of a panel is held as rater counts (:func:`_pick_counts`) and reduced by
+    :class:`_CountedPanels` once for all the panel's criteria; a reducer needing a groupby
+    built-in the counts do not offer falls back to gathering the picked scores.
     """
     from .scoring import evaluate_arrays
 
@@ -819,15 +995,19 @@ def _rater_draws(
     padded = np.concatenate([vals, np.full((m, 1, j_n), np.nan)], axis=1).reshape(m * (r + 1), j_n)
     base = np.arange(m, dtype=np.intp) * (r + 1)
     slot_used = np.arange(r)[None, :] < nr[:, None]  # (m, r)
+    panels = _CountedPanels(vals)
     rng = np.random.default_rng([int(seed), _RATER_STREAM])
     c = max(1, min(draws, _CHUNK_CELLS // max(m * max(j_n * r, k), 1)))
     for start in range(0, draws, c):  # loop over chunks of draws
         stop = min(draws, start + c)
         cc = stop - start
         pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
-        pick = np.where(slot_used[None], pick, r).transpose(2, 0, 1)  # (r, cc, m)
-        grid = np.take(padded, pick + base, axis=0)  # (r, cc, m, J): whole rows of J scores
-        rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n)
+        try:  # the resample as rater counts: every registered reducer
+            rating = panels.reduce(_pick_counts(pick, slot_used, r), bs.reducer)
+        except (AttributeError, TypeError):  # a reducer needing another built-in: gather the scores
+            pick = np.where(slot_used[None], pick, r).transpose(2, 0, 1)  # (r, cc, m)
+            grid = np.take(padded, pick + base, axis=0)  # (r, cc, m, J): whole rows of J scores
+            rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n)
         s_rep = np.repeat(point[None], cc, axis=0)
         for j in range(j_n):  # loop over panel criteria
             col = sub_col[j]

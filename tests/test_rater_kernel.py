@@ -1,0 +1,202 @@
+"""The counted rater-bootstrap kernel equals the gathered reference implementation.
+
+``recommend._rater_draws`` reduces each resample from multinomial rater counts
+(``recommend._CountedPanels``).  The reference below is the implementation it replaced: it
+gathers every draw's picked scores into a NaN-padded grid and runs the registered reducer on
+``_PaddedGroups``.  Same seeds, same random stream: the results must be identical.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from _scoring_factory import AS_OF, make_ds, with_
+
+from evalkit import panel, scoring
+from evalkit.recommend import (
+    _CHUNK_CELLS,
+    _RATER_STREAM,
+    DIMENSIONS,
+    RaterBootstrap,
+    _CountedPanels,
+    _pick_counts,
+    _rater_draws,
+    _reduce_slots,
+    rater_bootstrap,
+)
+from evalkit.rubric import load_profiles, load_rubric
+from evalkit.scoring import evaluate_arrays
+
+
+def _reference_rater_draws(
+    bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int
+) -> np.ndarray | None:
+    """The implementation before the counted kernel (gathers a NaN-padded grid per chunk and
+    reduces it with ``_PaddedGroups``), kept as the reference.  Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
+    panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
+    and the dimension scores recomputed (:func:`evalkit.scoring.evaluate_arrays`, N/A
+    redistribution included).  Rows without a resampled cell, and dimensions without a panel
+    criterion, repeat ``x``; None when no candidate has a cell to resample.
+
+    Random numbers are drawn per chunk of draws from one generator, for the candidates in
+    app-id order: the result depends neither on the chunking nor on the row order.
+    """
+
+    rows = pd.Index(bs.app_ids).get_indexer(pd.Index(np.asarray(app_ids, dtype=str)))
+    has = rows >= 0
+    has[has] = (bs.panel_of[rows[has]] >= 0) & bs.live[rows[has]].any(axis=1)
+    tgt = np.flatnonzero(has)
+    if tgt.size == 0:
+        return None  # nothing to resample: the weight draws alone
+    reps = np.repeat(x[None, :, :], draws, axis=0)
+    tgt = tgt[np.argsort(rows[tgt], kind="stable")]  # canonical (app id) order
+    b = rows[tgt]
+    pan = bs.panel_of[b]
+    vals, nr = bs.values[pan], bs.n_raters[pan]
+    m, r, j_n = vals.shape
+    # only the dimensions holding a panel criterion move: score just their criteria
+    moved = np.unique(bs.dim_of[bs.columns])
+    sub = np.flatnonzero(np.isin(bs.dim_of, moved))
+    k = sub.size
+    sub_col = np.searchsorted(sub, bs.columns)
+    point, live = bs.scores[b][:, sub], bs.live[b]
+    out_dims = [i for i, d in enumerate(DIMENSIONS) if bs.dimensions.index(d) in set(moved.tolist())]
+    out_pos = [bs.dimensions.index(DIMENSIONS[i]) for i in out_dims]
+    # rows (panel, slot) of J scores, plus one all-NaN slot per panel that padding picks use
+    padded = np.concatenate([vals, np.full((m, 1, j_n), np.nan)], axis=1).reshape(m * (r + 1), j_n)
+    base = np.arange(m, dtype=np.intp) * (r + 1)
+    slot_used = np.arange(r)[None, :] < nr[:, None]  # (m, r)
+    rng = np.random.default_rng([int(seed), _RATER_STREAM])
+    c = max(1, min(draws, _CHUNK_CELLS // max(m * max(j_n * r, k), 1)))
+    for start in range(0, draws, c):  # loop over chunks of draws
+        stop = min(draws, start + c)
+        cc = stop - start
+        pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
+        pick = np.where(slot_used[None], pick, r).transpose(2, 0, 1)  # (r, cc, m)
+        grid = np.take(padded, pick + base, axis=0)  # (r, cc, m, J): whole rows of J scores
+        rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n)
+        s_rep = np.repeat(point[None], cc, axis=0)
+        for j in range(j_n):  # loop over panel criteria
+            col = sub_col[j]
+            new = bs.to_score[j](rating[:, :, j])
+            use = live[None, :, j] & ~np.isnan(new)
+            s_rep[:, :, col] = np.where(use, new, s_rep[:, :, col])
+        dims, _ = evaluate_arrays(
+            s_rep.reshape(cc * m, k), bs.weights[sub], bs.dim_of[sub], bs.dim_weights
+        )
+        d = dims[:, out_pos].reshape(cc, m, len(out_pos))
+        reps[start:stop, tgt[:, None], np.array(out_dims)[None, :]] = np.where(np.isnan(d), 0.0, d)
+    return reps
+
+
+def _random_panels(seed: int, m: int = 300, r: int = 7, j: int = 5, halves: bool = True):
+    rng = np.random.default_rng(seed)
+    vals = rng.uniform(0, 10, (m, r, j))
+    vals = np.round(vals * 2) / 2 if halves else vals
+    nr = rng.integers(1, r + 1, m)
+    vals[np.arange(r)[None, :] >= nr[:, None]] = np.nan  # padding
+    vals[rng.random((m, r, j)) < 0.15] = np.nan  # a rater without a score for a criterion
+    return vals, nr
+
+
+@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_counted_reduction_equals_the_gathered_grid(name: str, seed: int) -> None:
+    vals, nr = _random_panels(seed)
+    m, r, j = vals.shape
+    cc = 40
+    rng = np.random.default_rng(seed + 100)
+    pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
+    slot_used = np.arange(r)[None, :] < nr[:, None]
+    counts = _pick_counts(pick, slot_used, r)
+    assert counts.sum(axis=2).tolist() == np.broadcast_to(nr, (cc, m)).tolist()
+    got = _CountedPanels(vals).reduce(counts, name)
+    padded = np.concatenate([vals, np.full((m, 1, j), np.nan)], axis=1).reshape(m * (r + 1), j)
+    p = np.where(slot_used[None], pick, r).transpose(2, 0, 1)
+    grid = np.take(padded, p + (np.arange(m) * (r + 1))[None, None, :], axis=0)
+    want = _reduce_slots(grid.reshape(r, -1), name).reshape(cc, m, j)
+    assert np.isnan(want).any() and not np.isnan(want).all()
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+def test_counted_reduction_on_arbitrary_floats(name: str) -> None:
+    """Not float32-exact scores: min, max and median stay exact, sums agree to rounding."""
+    vals, nr = _random_panels(7, halves=False)
+    m, r, j = vals.shape
+    rng = np.random.default_rng(8)
+    pick = (rng.random((20, m, r)) * nr[None, :, None]).astype(np.intp)
+    slot_used = np.arange(r)[None, :] < nr[:, None]
+    got = _CountedPanels(vals).reduce(_pick_counts(pick, slot_used, r), name)
+    padded = np.concatenate([vals, np.full((m, 1, j), np.nan)], axis=1).reshape(m * (r + 1), j)
+    p = np.where(slot_used[None], pick, r).transpose(2, 0, 1)
+    grid = np.take(padded, p + (np.arange(m) * (r + 1))[None, None, :], axis=0)
+    want = _reduce_slots(grid.reshape(r, -1), name).reshape(20, m, j)
+    np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric()
+
+
+@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+def test_rater_draws_equal_the_reference(rubric, name: str) -> None:
+    ds = make_ds(rubric, n_apps=30, raters=7)
+    rng = np.random.default_rng(3)
+    ps = ds.panel_scores.copy()
+    ps["score"] = rng.integers(0, 11, len(ps)).astype(float)
+    ps = ps.loc[rng.random(len(ps)) > 0.1].reset_index(drop=True)  # some raters skip a criterion
+    ds = with_(ds, panel_scores=ps)
+    ev = scoring.evaluate(ds, rubric, load_profiles(["11"], rubric=rubric), AS_OF)
+    boot = rater_bootstrap(ev, "11", panel.rater_matrix(ds.panel_scores, ds.experts, ds.apps), reducer=name)
+    cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
+    ids = cand["app_id"].astype("str").to_numpy()
+    x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
+    got = _rater_draws(boot, ids, x, 250, 11)
+    want = _reference_rater_draws(boot, ids, x, 250, 11)
+    assert got is not None and boot.n_panels > 0
+    assert not np.array_equal(got[0], got[1])  # the draws do move
+    np.testing.assert_array_equal(got, want)
+
+
+def _gathered(vals, nr, pick, name):
+    m, r, j = vals.shape
+    slot_used = np.arange(r)[None, :] < nr[:, None]
+    padded = np.concatenate([vals, np.full((m, 1, j), np.nan)], axis=1).reshape(m * (r + 1), j)
+    p = np.where(slot_used[None], pick, r).transpose(2, 0, 1)
+    grid = np.take(padded, p + (np.arange(m) * (r + 1))[None, None, :], axis=0)
+    return _reduce_slots(grid.reshape(r, -1), name).reshape(pick.shape[0], m, j)
+
+
+@pytest.mark.parametrize("r", [3, 12])  # 12 slots: min and max without the subset tables
+def test_other_registered_reducers_and_many_raters(r: int, monkeypatch) -> None:
+    monkeypatch.setitem(panel.REDUCERS, "range", lambda g: g.max() - g.min())
+    monkeypatch.setitem(panel.REDUCERS, "half_sum", lambda g: g.sum() / 2 + g.count() * 0)
+    vals, nr = _random_panels(4, m=200, r=r)
+    rng = np.random.default_rng(9)
+    pick = (rng.random((30, 200, r)) * nr[None, :, None]).astype(np.intp)
+    counts = _pick_counts(pick, np.arange(r)[None, :] < nr[:, None], r)
+    panels = _CountedPanels(vals)
+    assert (panels._tables is None) == (r > 10)
+    for name in ["range", "half_sum", *sorted(set(panel.REDUCERS) - {"range", "half_sum"})]:
+        np.testing.assert_array_equal(panels.reduce(counts, name), _gathered(vals, nr, pick, name))
+
+
+def test_a_reducer_needing_another_builtin_falls_back_to_the_gathered_grid(rubric, monkeypatch) -> None:
+    monkeypatch.setitem(panel.REDUCERS, "std", lambda g: g.std())
+    vals, nr = _random_panels(5, m=50, r=4)
+    counts = _pick_counts(np.zeros((2, 50, 4), dtype=np.intp), np.arange(4)[None, :] < nr[:, None], 4)
+    with pytest.raises(AttributeError):
+        _CountedPanels(vals).reduce(counts, "std")
+    ds = make_ds(rubric, n_apps=8, raters=5)
+    ps = ds.panel_scores.copy()
+    ps["score"] = np.random.default_rng(1).integers(0, 11, len(ps)).astype(float)
+    ds = with_(ds, panel_scores=ps)
+    ev = scoring.evaluate(ds, rubric, load_profiles(["11"], rubric=rubric), AS_OF)
+    boot = rater_bootstrap(ev, "11", panel.rater_matrix(ds.panel_scores, ds.experts, ds.apps), reducer="std")
+    cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
+    ids = cand["app_id"].astype("str").to_numpy()
+    x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
+    np.testing.assert_array_equal(_rater_draws(boot, ids, x, 50, 2), _reference_rater_draws(boot, ids, x, 50, 2))
