@@ -8,8 +8,13 @@ Display only, no business rules: every helper takes frames already computed by
 * Figures are ``to_html(full_html=False, include_plotlyjs=False, div_id=<stable id>)``: the
   page loads plotly.js once from the report set's shared ``assets/plotly.min.js`` and the same
   inputs give the same bytes.  The font family is set explicitly (Noto Sans CJK SC).
-* Embedded JSON (the public register) is escaped for a ``<script>`` element: ``<``, ``>``,
-  ``&``, U+2028 and U+2029 become ``\\uXXXX`` so ``</script>`` in data cannot break out.
+* Embedded JSON (paged tables, the public register) is escaped for a ``<script>`` element by
+  one function, :func:`json_for_script`: ``<``, ``>``, ``&``, U+2028 and U+2029 become
+  ``\\uXXXX`` so ``</script>`` in data cannot break out.
+* Long tables (thousands of rows at national scale) are :func:`paged_table`: the first page is
+  HTML, every row travels as compact column-wise JSON (repeated values through small lookup
+  tables) and is paged, searched and sorted client-side.  The public register is written to a
+  separate ``register.js`` loaded on first use of its search box (:func:`register`).
 """
 
 from __future__ import annotations
@@ -44,23 +49,29 @@ _ID_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
 __all__ = [
     "FONT_FAMILY",
     "bar",
+    "compact_rows",
     "criterion_labels",
     "criterion_names",
     "definition_list",
     "figure",
     "heading",
+    "heat_table",
     "heatmap",
     "histogram",
     "json_for_script",
     "key_figures",
     "load_national",
     "load_province",
+    "near_cutoff",
+    "paged_table",
     "paragraph",
     "pick",
     "province_index",
     "radar",
+    "reason_counts",
     "reason_words",
     "register",
+    "register_script",
     "show",
     "t",
     "table",
@@ -156,6 +167,15 @@ def table(
     tid = _id(table_id)
     if frame.empty:
         return f'<p class="ek-muted" id="{tid}">{html.escape(t("no_rows", lang))}</p>'
+    shown = _display(frame, float_digits)
+    wrapped = f'<div class="ek-table-wrap">{_html_table(shown, tid, labels, lang)}</div>'
+    if not searchable:
+        return wrapped
+    return _search_box(tid, len(shown), lang) + wrapped
+
+
+def _display(frame: pd.DataFrame, float_digits: int) -> pd.DataFrame:
+    """Every cell as the text a table shows (floats rounded, dates as ``YYYY-MM-DD``)."""
     shown = frame.copy()
     for col in shown.columns:
         s = shown[col]
@@ -165,6 +185,12 @@ def table(
             shown[col] = s.dt.strftime("%Y-%m-%d").fillna("–")
         else:
             shown[col] = s.astype("string").fillna("")
+    return shown
+
+
+def _html_table(shown: pd.DataFrame, tid: str, labels: Mapping[str, str] | None, lang: str,
+                attrs: str = "") -> str:
+    """``<table class="ek-table" id=tid>`` of display strings, name columns given a min width."""
     heads = labels or {c: t(str(c), lang) for c in shown.columns}
     widths = {heads.get(c, str(c)): MIN_WIDTHS[c] for c in shown.columns if c in MIN_WIDTHS}
     shown = shown.rename(columns=lambda c: heads.get(c, str(c)))
@@ -172,18 +198,167 @@ def table(
         index=False, escape=True, border=0, table_id=tid, classes=["ek-table"], na_rep="",
         col_space=widths or None,
     )
-    body = body.replace('class="dataframe ek-table"', 'class="ek-table"')
-    wrapped = f'<div class="ek-table-wrap">{body}</div>'
-    if not searchable:
-        return wrapped
-    box = (
+    return body.replace('class="dataframe ek-table"', f'class="ek-table"{attrs}', 1)
+
+
+def _search_box(tid: str, n: int, lang: str) -> str:
+    return (
         f'<div><input type="search" class="ek-search" data-table="{tid}" '
         f'placeholder="{html.escape(t("search", lang), quote=True)}" '
         f'aria-label="{html.escape(t("search", lang), quote=True)}">'
-        f'<span class="ek-count"><span id="{tid}-count">{len(shown)}</span> '
+        f'<span class="ek-count"><span id="{tid}-count">{n}</span> '
         f"{html.escape(t('rows_shown', lang))}</span></div>"
     )
-    return box + wrapped
+
+
+def _pager(tid: str, n: int, page_size: int, lang: str) -> str:
+    pages = max(1, -(-n // page_size))
+    prev, nxt = html.escape(t("previous_page", lang), quote=True), html.escape(t("next_page", lang), quote=True)
+    return (
+        f'<div class="ek-pager" data-table="{tid}">'
+        f'<button type="button" data-step="-1" aria-label="{prev}" title="{prev}" disabled>‹</button>'
+        f'<span id="{tid}-page">1 / {pages}</span>'
+        f'<button type="button" data-step="1" aria-label="{nxt}" title="{nxt}"'
+        f'{" disabled" if pages == 1 else ""}>›</button></div>'
+    )
+
+
+def compact_rows(frame: pd.DataFrame, *, lists: Mapping[str, str] | None = None,
+                 max_share: float = 0.5) -> dict[str, Any]:
+    """Rows of text as compact column-wise JSON: repeated values through small lookup tables.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Cells as the page shows them (text; missing cells become ``""``).
+    lists : mapping, optional
+        Column → separator of columns holding lists (e.g. reasons joined by ``"；"``): each part
+        is looked up on its own, so a reason sentence travels once per page, not once per row.
+    max_share : float
+        A column is looked up through a table when its distinct values are at most this share
+        of its rows.
+
+    Returns
+    -------
+    dict
+        ``{"n": rows, "columns": [...]}``; each column is ``{"values": [...]}``, ``{"dict":
+        [...], "codes": [...]}`` or, for a list column, ``{"dict", "codes", "offsets", "sep"}``
+        (row ``i``'s parts are ``codes[offsets[i]:offsets[i + 1]]``).  The page's script
+        (``assets/report.js``) decodes it.
+    """
+    if not 0 <= max_share <= 1:
+        raise ValueError(f"The 'max_share' parameter of compact_rows must be in [0, 1]; got {max_share!r} instead.")
+    lists = dict(lists or {})
+    unknown = sorted(set(lists) - {str(c) for c in frame.columns})
+    if unknown:
+        raise ValueError(f"The 'lists' parameter of compact_rows must name columns of the frame; got {unknown!r} instead.")
+    cols: list[dict[str, Any]] = []
+    n = len(frame)
+    for col in frame.columns:  # a handful of columns
+        # by position: the frame may be a filtered, sorted slice with any index
+        text = pd.Series(frame[col].to_numpy(), dtype="string").fillna("").astype(str)
+        sep = lists.get(str(col))
+        if sep:
+            parts = text.str.split(sep, regex=False).explode()
+            parts = parts[parts.ne("")]
+            codes, uniques = pd.factorize(parts, sort=True)
+            counts = parts.groupby(level=0, sort=True).size().reindex(range(n), fill_value=0)
+            offsets = [0, *counts.cumsum().astype("int64").tolist()]
+            cols.append({"dict": [str(u) for u in uniques], "codes": codes.tolist(),
+                         "offsets": offsets, "sep": sep})
+            continue
+        codes, uniques = pd.factorize(text, sort=True)
+        if n and len(uniques) <= max_share * n:
+            cols.append({"dict": [str(u) for u in uniques], "codes": codes.tolist()})
+        else:
+            cols.append({"values": text.tolist()})
+    return {"n": n, "columns": cols}
+
+
+def paged_table(
+    frame: pd.DataFrame,
+    table_id: str,
+    *,
+    labels: Mapping[str, str] | None = None,
+    lang: str = "zh",
+    page_size: int = 50,
+    float_digits: int = 2,
+    lists: Mapping[str, str] | None = None,
+) -> str:
+    """A long table paged client-side: light at load, searchable and sortable over every row.
+
+    The first page is plain HTML (readable without scripts); every row travels as compact JSON
+    (:func:`compact_rows`, escaped by :func:`json_for_script`) in a ``<script
+    type="application/json" id="<table_id>-data">`` that the page's script decodes on first
+    use of the search box, the pager or a column header.  Search filters all rows, a header
+    click sorts all rows, the pager shows ``page_size`` rows at a time.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Rows to show, in display order; every cell is escaped.
+    table_id : str
+        Stable element id.
+    labels : mapping, optional
+        Column → header; defaults to the i18n string of the column name.
+    lang : {"zh", "en"}
+        Header language when ``labels`` is not given.
+    page_size : int
+        Rows per page.
+    float_digits : int
+        Decimals shown for float columns.
+    lists : mapping, optional
+        Column → separator of list columns (e.g. ``{"reasons": "；"}``), see :func:`compact_rows`.
+    """
+    if not isinstance(page_size, int) or page_size < 1:
+        raise ValueError(f"The 'page_size' parameter of paged_table must be a positive integer; got {page_size!r} instead.")
+    tid = _id(table_id)
+    if frame.empty:
+        return f'<p class="ek-muted" id="{tid}">{html.escape(t("no_rows", lang))}</p>'
+    shown = _display(frame, float_digits)
+    data = json_for_script(compact_rows(shown, lists=lists))
+    first = _html_table(shown.head(page_size), tid, labels, lang,
+                        attrs=f' data-paged data-source="{tid}-data" data-page-size="{page_size}"')
+    return (
+        f'<script type="application/json" id="{tid}-data">{data}</script>'
+        + _search_box(tid, len(shown), lang)
+        + f'<div class="ek-table-wrap">{first}</div>'
+        + _pager(tid, len(shown), page_size, lang)
+    )
+
+
+def near_cutoff(ranked: pd.DataFrame, *, listed: pd.Series, close_call: pd.Series | None = None,
+                after: int = 20) -> pd.DataFrame:
+    """The candidates around the cut-off: the listed ones, the close calls and the ``after``
+    candidates ranked just below the last listed one.
+
+    ``ranked`` must be sorted by rank; ``listed`` and ``close_call`` are boolean Series aligned
+    with it.  Robustness charts show these instead of every candidate of a national run.
+    """
+    if not isinstance(after, int) or after < 0:
+        raise ValueError(f"The 'after' parameter of near_cutoff must be a non-negative integer; got {after!r} instead.")
+    keep = listed.fillna(False).astype(bool).to_numpy()
+    last = int(keep.nonzero()[0].max()) + 1 if keep.any() else 0  # just below the last listed
+    if close_call is not None:
+        keep = keep | close_call.fillna(False).astype(bool).to_numpy()
+    position = pd.RangeIndex(len(ranked)).to_numpy()
+    return ranked[keep | ((position >= last) & (position < last + after))]
+
+
+def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
+    """How many rows give each kind of reason.
+
+    ``reasons`` are in words, joined by "；" ("; " in English); a reason's kind is its text
+    before "：" (": "), e.g. "否决项未通过" for "否决项未通过：等级测评报告在有效期内".
+    Returns a frame with columns ``reasons`` and ``n_apps``, most frequent first (ties by text).
+    """
+    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+    parts = reasons.astype("string").fillna("").astype(str).str.split(sep, regex=False).explode()
+    parts = parts[parts.ne("")].str.split(colon, n=1, regex=False).str[0]
+    parts = parts.reset_index().drop_duplicates().iloc[:, -1]  # an app counts once per kind
+    counts = parts.value_counts()
+    out = pd.DataFrame({"reasons": counts.index.astype(str), "n_apps": counts.to_numpy(dtype="int64")})
+    return out.sort_values(["n_apps", "reasons"], ascending=[False, True], ignore_index=True)
 
 
 def reason_words(codes: pd.Series, lang: str = "zh") -> pd.Series:
@@ -247,10 +422,16 @@ def _layout(fig: Any, title: str | None, height: int) -> Any:
 
 
 def figure(fig: Any, div_id: str) -> str:
-    """HTML of a plotly figure with a stable div id and no plotly.js (loaded once per page)."""
-    return fig.to_html(
-        full_html=False, include_plotlyjs=False, div_id=f"fig-{_id(div_id)}", config=_PLOTLY_CONFIG
-    )
+    """HTML of a plotly figure with a stable div id and no plotly.js (loaded once per page).
+
+    The chart's div says which trace types it draws (``data-traces="bar scatter"``), so that a
+    publish can ship the smallest plotly.js bundle that draws every chart of the set
+    (:func:`evalkit.publish.plotly_bundle`).
+    """
+    ident = f"fig-{_id(div_id)}"
+    out = fig.to_html(full_html=False, include_plotlyjs=False, div_id=ident, config=_PLOTLY_CONFIG)
+    kinds = " ".join(sorted({str(tr.type) for tr in fig.data}))
+    return out.replace(f'<div id="{ident}" ', f'<div id="{ident}" data-traces="{kinds}" ', 1)
 
 
 def _labels(values: Iterable[Any]) -> list[str]:
@@ -296,10 +477,21 @@ def stacked_bar(frame: pd.DataFrame, div_id: str, *, title: str | None = None, h
 
 def histogram(values: Sequence[float], div_id: str, *, title: str | None = None,
               nbins: int = 20, height: int = 320) -> str:
-    """A histogram of numeric values."""
+    """A histogram of numeric values (binned here: the page carries the counts, not the values)."""
+    import numpy as np
     import plotly.graph_objects as go
 
-    fig = go.Figure(go.Histogram(x=[float(v) for v in values], nbinsx=nbins))
+    # binned here (a bar per bin): the page carries nbins counts, not every value, and needs
+    # only plotly.js's basic bundle
+    xs = np.asarray(values, dtype=float)
+    xs = xs[np.isfinite(xs)]
+    counts, edges = np.histogram(xs, bins=nbins) if len(xs) else (np.zeros(0, int), np.zeros(1))
+    centers = np.round((edges[:-1] + edges[1:]) / 2, 6).tolist()
+    width = float(edges[1] - edges[0]) if len(edges) > 1 else 1.0
+    hover = [f"{a:.4g}–{b:.4g}: {c}" for a, b, c in zip(edges[:-1], edges[1:], counts)]  # per bin
+    fig = go.Figure(go.Bar(x=centers, y=counts.tolist(), width=width, hovertext=hover,
+                           hoverinfo="text"))
+    fig.update_layout(bargap=0.02)
     return figure(_layout(fig, title, height), div_id)
 
 
@@ -342,6 +534,49 @@ def heatmap(matrix: pd.DataFrame, div_id: str, *, title: str | None = None,
                                y=_labels(matrix.index), zmin=zmin, zmax=zmax,
                                colorscale="RdYlGn"))
     return figure(_layout(fig, title, height), div_id)
+
+
+def heat_table(matrix: pd.DataFrame, table_id: str, *, zmin: float = 0.0, zmax: float = 100.0,
+               float_digits: int = 1, label: str = "") -> str:
+    """A labelled matrix as an HTML table whose cells are shaded red → amber → green by value.
+
+    A light alternative to :func:`heatmap` for a page (no chart to draw, the numbers stay
+    readable and searchable); every label is escaped.
+
+    Parameters
+    ----------
+    matrix : DataFrame
+        Rows × columns of numbers; the index gives the row labels.
+    table_id : str
+        Stable element id.
+    zmin, zmax : float
+        Values shaded fully red and fully green.
+    float_digits : int
+        Decimals shown.
+    label : str
+        Header of the row-label column.
+    """
+    import numpy as np
+
+    if not zmax > zmin:
+        raise ValueError(f"The 'zmax' parameter of heat_table must be greater than zmin; got {zmax!r} instead.")
+    tid = _id(table_id)
+    values = matrix.to_numpy(dtype=float)
+    share = np.clip((values - zmin) / (zmax - zmin), 0.0, 1.0)
+    hue = np.round(np.nan_to_num(share) * 120).astype("int64")  # 0 red, 60 amber, 120 green (HSL)
+    shown = pd.DataFrame(np.round(values, float_digits), index=matrix.index, columns=matrix.columns)
+    cells = pd.DataFrame("", index=matrix.index, columns=matrix.columns, dtype="str")
+    for j, col in enumerate(matrix.columns):  # a handful of columns
+        text = shown[col].astype("string").fillna("–").astype(str)
+        style = pd.Series(hue[:, j]).astype(str).radd(' style="background: hsl(').add(', 70%, 80%);"')
+        style = style.where(~np.isnan(values[:, j]), "")
+        cells[col] = '<td class="ek-heat"' + style.to_numpy() + ">" + text.to_numpy() + "</td>"
+    names = pd.Series(matrix.index).astype(str).map(html.escape)
+    rows = "".join(("<tr><th>" + names.to_numpy() + "</th>" + cells.agg("".join, axis=1).to_numpy()
+                    + "</tr>").tolist())
+    th = f"<th>{html.escape(label)}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
+    return (f'<div class="ek-table-wrap"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
+            f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
 def pick(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
@@ -400,9 +635,25 @@ def json_for_script(obj: Any) -> str:
     )
 
 
+#: File name of the register script a publish writes beside ``index.html``.
+REGISTER_SCRIPT = "register.js"
+
+
+def register_script(frame: pd.DataFrame, table_id: str) -> str:
+    """The text of ``register.js``: sets ``window.__ekData[<table_id>]`` to the compact rows.
+
+    A plain script (not a ``fetch`` of JSON, which browsers refuse on ``file://``); the JSON is
+    escaped by :func:`json_for_script`, so no data can end the script or a string early.
+    """
+    key = json_for_script(_id(table_id))
+    data = json_for_script(compact_rows(frame.astype("string").fillna("")))
+    return f"window.__ekData=window.__ekData||{{}};window.__ekData[{key}]={data};\n"
+
+
 def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
-             labels: Mapping[str, str] | None = None) -> str:
-    """A searchable register: rows travel as escaped JSON and are built with ``textContent``.
+             labels: Mapping[str, str] | None = None, script_dir: str | Path | None = None,
+             page_size: int = 50) -> str:
+    """The searchable public register, paged client-side; rows are built with ``textContent``.
 
     Parameters
     ----------
@@ -410,25 +661,45 @@ def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
         One row per filed app; every column is shown.
     table_id : str
         Stable element id.
+    lang : {"zh", "en"}
+        Header language when ``labels`` is not given.
+    labels : mapping, optional
+        Column → header.
+    script_dir : path-like, optional
+        Folder of the page being written (``out_dir`` of the index notebook inside a publish):
+        the rows go to ``<script_dir>/register.js`` (:func:`register_script`), which the page
+        loads on first focus of the search box (or a click on the pager), showing "loading…"
+        meanwhile, so the page is interactive before the register arrives.  Without it (a
+        notebook run on its own) the rows are embedded as escaped JSON.
+    page_size : int
+        Rows per page.
     """
+    if not isinstance(page_size, int) or page_size < 1:
+        raise ValueError(f"The 'page_size' parameter of register must be a positive integer; got {page_size!r} instead.")
     tid = _id(table_id)
     heads = labels or {c: t(str(c), lang) for c in frame.columns}
-    data = {
-        "columns": [str(c) for c in frame.columns],
-        "rows": frame.astype("string").fillna("").to_numpy(dtype=object).tolist(),
-    }
     th = "".join(
         f"<th{_min_width(c)}>{html.escape(heads.get(c, str(c)))}</th>" for c in frame.columns
     )
+    if script_dir is not None and str(script_dir) != "":
+        folder = Path(script_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / REGISTER_SCRIPT).write_text(register_script(frame, tid), encoding="utf-8")
+        source, embedded = f'data-script="{REGISTER_SCRIPT}" data-key="{tid}"', ""
+    else:
+        data = json_for_script(compact_rows(frame.astype("string").fillna("")))
+        source = f'data-source="{tid}-data"'
+        embedded = f'<script type="application/json" id="{tid}-data">{data}</script>'
+    hint = html.escape(t("register_hint", lang, n=f"{len(frame):,}"))
     return (
-        f'<script type="application/json" id="{tid}-data">{json_for_script(data)}</script>'
-        f'<div><input type="search" class="ek-search" data-table="{tid}" '
-        f'placeholder="{html.escape(t("search", lang), quote=True)}" '
-        f'aria-label="{html.escape(t("search", lang), quote=True)}">'
-        f'<span class="ek-count"><span id="{tid}-count">{len(frame)}</span> '
-        f"{html.escape(t('rows_shown', lang))}</span></div>"
-        f'<div class="ek-table-wrap"><table class="ek-table" id="{tid}" data-register '
-        f'data-source="{tid}-data"><thead><tr>{th}</tr></thead><tbody></tbody></table></div>'
+        embedded
+        + _search_box(tid, len(frame), lang)
+        + f'<div class="ek-table-wrap"><table class="ek-table" id="{tid}" data-register data-paged '
+        f'{source} data-page-size="{page_size}" data-loading="{html.escape(t("loading", lang), quote=True)}">'
+        f"<thead><tr>{th}</tr></thead><tbody>"
+        f'<tr class="ek-placeholder"><td colspan="{max(1, len(frame.columns))}">{hint}</td></tr>'
+        f"</tbody></table></div>"
+        + _pager(tid, len(frame), page_size, lang)
     )
 
 

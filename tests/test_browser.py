@@ -102,10 +102,13 @@ def test_helper_page_escapes_hostile_text_and_draws(browser, tmp_path):
         assert p.page.locator("img").count() == 0  # the planted <img> is text, not an element
         assert p.page.locator("#t1 tbody tr").nth(1).inner_text().startswith("<script>window.__pwned=1")
         assert HOSTILE in p.page.locator("h1").inner_text()
+        assert p.page.locator("#reg tbody tr.ek-placeholder").count() == 1  # rows come on first use
+        p.page.focus("input[data-table=reg]")
+        p.page.wait_for_selector("#reg[data-state=ready]")
         assert p.page.locator("#reg tbody tr").count() == 3
         assert "</script><b>bold</b>" in p.page.locator("#reg").inner_text()
         p.page.fill("input[data-table=reg]", "英语")
-        assert p.page.locator("#reg tbody tr:not(.ek-hidden)").count() == 1
+        assert p.page.locator("#reg tbody tr").count() == 1
         assert p.page.locator("#reg-count").inner_text() == "1"
         # sorting: click the score header twice -> descending
         p.page.click("#t1 thead th:nth-child(2)")
@@ -129,16 +132,21 @@ def test_failing_index_register_search_and_failed_province(browser, failing_publ
     p = Page(browser, folder / "index.html")
     try:
         _check_clean(p)
-        rows = p.page.locator("#register tbody tr")
-        assert rows.count() == len(apps)  # every filed app, one row each
-        register = p.page.locator("#register").inner_text()
-        assert planted.HOSTILE["script"] in register and planted.HOSTILE["close_script"] in register
+        assert p.page.evaluate("() => window.__ekData === undefined")  # not loaded at first
+        p.page.focus("input[data-table=register]")
+        p.page.wait_for_selector("#register[data-state=ready]")
+        assert p.page.locator("#register-count").inner_text() == str(len(apps))  # every filed app
+        for needle in (planted.HOSTILE["script"], planted.HOSTILE["close_script"]):
+            p.page.fill("input[data-table=register]", needle)
+            assert 1 <= int(p.page.locator("#register-count").inner_text()) < len(apps)
+            assert needle in p.page.locator("#register").inner_text()
         assert p.page.locator("#register img, #register svg, #register iframe").count() == 0
         needle = planted.HOSTILE["svg"]  # planted into one app name (and provider names)
         p.page.fill("input[data-table=register]", needle)
-        shown = p.page.locator("#register tbody tr:not(.ek-hidden)")
+        shown = p.page.locator("#register tbody tr")
         assert 1 <= shown.count() < len(apps)
         assert all(needle in shown.nth(i).inner_text() for i in range(shown.count()))
+        _check_clean(p)
         assert f"planted render failure for {FAILING}" in p.page.inner_text("body")
         p.screenshot("failing-index.png")
     finally:
@@ -178,17 +186,24 @@ def test_sample_reports_render_offline(browser, published_sample):
 
 def test_sample_register_search(browser, published_sample):
     folder, _, _ = published_sample
+    assert (folder / "register.js").is_file()
     p = Page(browser, folder / "index.html")
     try:
+        assert p.page.evaluate("() => window.__ekData === undefined")
+        assert p.page.locator("#register tbody tr.ek-placeholder").count() == 1
+        p.page.focus("input[data-table=register]")
+        p.page.wait_for_selector("#register[data-state=ready]")
+        total = int(p.page.locator("#register-count").inner_text())
         rows = p.page.locator("#register tbody tr")
-        total = rows.count()
-        assert total >= 3
+        assert total >= 3 and rows.count() == min(total, 50)  # one page of 50
         first_name = rows.first.locator("td").nth(1).inner_text()
         p.page.fill("input[data-table=register]", first_name)
-        shown = p.page.locator("#register tbody tr:not(.ek-hidden)").count()
-        assert 1 <= shown < total
+        shown = int(p.page.locator("#register-count").inner_text())
+        assert 1 <= shown < total and rows.count() == min(shown, 50)
+        assert all(first_name in rows.nth(i).inner_text() for i in range(rows.count()))
         p.page.fill("input[data-table=register]", "")
-        assert p.page.locator("#register tbody tr:not(.ek-hidden)").count() == total
+        assert int(p.page.locator("#register-count").inner_text()) == total
+        _check_clean(p)
     finally:
         p.close()
 
@@ -209,3 +224,115 @@ def test_name_columns_are_not_squeezed(browser, published_sample):
             assert wrap == "auto"
         finally:
             p.close()
+
+
+def _pages_text(p: Page, table: str) -> str:
+    return p.page.locator(f"#{table}-page").inner_text()
+
+
+def test_paged_table_and_lazy_register(browser, tmp_path):
+    """A national-size table is paged from compact JSON: the first page is HTML, search finds an
+    excluded app that sits on page 3, sorting covers every row, hostile text in the JSON cannot
+    end its script; the register loads from register.js only when its search box is used."""
+    import pandas as pd
+    from plotly.offline import get_plotlyjs
+
+    from evalkit import report as R
+    from evalkit.render import page
+
+    (tmp_path / "assets").mkdir()
+    (tmp_path / "assets" / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
+    n = 130
+    ids = pd.Series(range(n)).map("A{:04d}".format)
+    hidden = 121  # on page 3 of 50-row pages
+    names = ("应用" + pd.Series(range(n)).astype(str)).where(pd.Series(range(n)) != hidden,
+                                                           "隐藏应用</script><script>window.__pwned=3</script>")
+    reasons = pd.Series(["低于入选分数线", "否决项：思想性；评估结果已过有效期", "低于入选分数线；未按期申报"] * 44)[:n]
+    frame = pd.DataFrame({
+        "app_id": ids, "app_name": names, "provider_name": "某某教育科技有限公司",
+        "status": pd.Series(["未入选", "排除"] * 65), "total_score": pd.Series(range(n), dtype=float) / 2,
+        "reasons": reasons,
+    })
+    reg = pd.DataFrame({"app_id": pd.Series(range(2000)).map("R{:05d}".format),
+                        "app_name": "备案应用", "provider": "乙公司", "status": "未申报"})
+    reg.loc[1777, "app_name"] = "寻找我</script><img src=x onerror=\"window.__pwned=4\">"
+    body = (R.bar(["甲", "乙"], [1.0, 2.0], "b") + R.paged_table(frame, "nl", lists={"reasons": "；"})
+            + R.register(reg, "reg", script_dir=tmp_path))
+    html_text = page(body, title="分页", lang="zh", plotly_src="assets/plotly.min.js")
+    assert "</script><script>window.__pwned" not in html_text  # escaped JSON, not a new script
+    assert html_text.count("低于入选分数线") <= 50 + 2  # page 1 as HTML; the JSON says it once
+    js = (tmp_path / "register.js").read_text(encoding="utf-8")
+    assert js.startswith("window.__ekData=") and "</script>" not in js and "\\u003c/script" in js
+    path = tmp_path / "paged.html"
+    path.write_text(html_text, encoding="utf-8")
+    p = Page(browser, path)
+    try:
+        assert p.wait_for_charts() == 1
+        scripts = p.page.evaluate("() => Array.from(document.scripts).map(s => [s.type, s.textContent])")
+        assert len(scripts) == 4, scripts  # plotly.js, the chart, the table's JSON, report.js
+        assert [t for t, text in scripts if "__pwned" in text] == ["application/json"]
+        assert p.page.locator("#nl tbody tr").count() == 50
+        assert p.page.locator("#nl-count").inner_text() == str(n) and _pages_text(p, "nl") == "1 / 3"
+        assert "隐藏应用" not in p.page.locator("#nl").inner_text()
+        assert p.page.evaluate("() => window.__ekData === undefined")  # register not loaded
+        # search over every row finds the excluded app of page 3, as text
+        p.page.fill("input[data-table=nl]", "隐藏应用")
+        p.page.wait_for_selector("#nl[data-state=ready]")
+        rows = p.page.locator("#nl tbody tr")
+        assert rows.count() == 1 and p.page.locator("#nl-count").inner_text() == "1"
+        cells = rows.first.locator("td")
+        assert cells.nth(1).inner_text() == names[hidden] and cells.nth(3).inner_text() == "排除"
+        assert cells.nth(5).inner_text() == reasons[hidden]  # reasons rebuilt from the lookup table
+        p.page.fill("input[data-table=nl]", "")
+        assert p.page.locator("#nl-count").inner_text() == str(n)
+        # the pager reaches it too
+        p.page.click(".ek-pager[data-table=nl] button[data-step='1']")
+        p.page.click(".ek-pager[data-table=nl] button[data-step='1']")
+        assert _pages_text(p, "nl") == "3 / 3"
+        assert p.page.locator(".ek-pager[data-table=nl] button[data-step='1']").is_disabled()
+        assert names[hidden] in p.page.locator("#nl").inner_text()
+        # sorting covers all rows: descending score puts the last row first
+        p.page.click("#nl thead th:nth-child(5)")
+        p.page.click("#nl thead th:nth-child(5)")
+        assert _pages_text(p, "nl") == "1 / 3"
+        assert rows.first.locator("td").first.inner_text() == ids[n - 1]
+        # the register: loaded on first focus, then searched offline
+        p.page.focus("input[data-table=reg]")
+        p.page.wait_for_selector("#reg[data-state=ready]")
+        assert p.page.locator("#reg-count").inner_text() == "2000"
+        p.page.fill("input[data-table=reg]", "寻找我")
+        assert p.page.locator("#reg tbody tr").count() == 1
+        assert p.page.locator("#reg tbody tr td").nth(1).inner_text() == reg.loc[1777, "app_name"]
+        assert p.page.locator("#reg img").count() == 0
+        _check_clean(p)
+        p.screenshot("paged-table.png")
+    finally:
+        p.close()
+
+
+def test_published_paged_table_finds_an_excluded_app(browser, published_sample):
+    """On a real recommendation page, the search of the not-listed table finds an excluded app
+    (searching every row of the embedded JSON, wherever its page)."""
+    import pandas as pd
+
+    folder, result, _ = published_sample
+    found = 0
+    for o in result.outcomes:
+        dec = pd.read_csv(folder / o.code / "decisions.csv", encoding="utf-8-sig", dtype=str)
+        excluded = dec[dec["status"] == "excluded"]
+        if excluded.empty:
+            continue
+        app_id = excluded["app_id"].iloc[-1]
+        p = Page(browser, folder / o.code / "recommendation.html")
+        try:
+            p.page.fill("input[data-table=not-listed]", app_id)
+            p.page.wait_for_selector("#not-listed[data-state=ready]")
+            rows = p.page.locator("#not-listed tbody tr")
+            assert rows.count() >= 1
+            assert rows.first.locator("td").first.inner_text() == app_id
+            assert rows.first.locator("td").nth(3).inner_text() == "排除"
+            _check_clean(p)
+            found += 1
+        finally:
+            p.close()
+    assert found >= 1

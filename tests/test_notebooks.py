@@ -158,7 +158,8 @@ def test_published_index_lists_every_province(published_sample):
     for o in result.outcomes:
         assert f'href="{o.code}/recommendation.html"' in page
         assert f'href="{o.code}/credit.html"' in page
-    assert 'id="register-data"' in page and 'id="fig-national"' in page
+    assert 'data-script="register.js"' in page and 'id="fig-national"' in page
+    assert (folder / "register.js").is_file() and 'id="register-data"' not in page
 
 
 def test_english_report_and_stable_bytes(published_sample, tmp_path):
@@ -234,8 +235,12 @@ def test_published_pages_show_words_not_codes(published_sample):
     for o in result.outcomes:
         assert (f'<a href="{o.code}/recommendation.html">推荐报告</a> · '
                 f'<a href="{o.code}/credit.html">信用报告</a>') in index
-    register = json.loads(re.search(r'<script id="register-data"[^>]*>(.*?)</script>', index, flags=re.DOTALL).group(1))
-    shown = {part.split("：")[1] for row in register["rows"] for part in row[-1].split("；") if "：" in part}
+    script = (folder / "register.js").read_text(encoding="utf-8")
+    register = json.loads(re.fullmatch(r'window\.__ekData=window\.__ekData\|\|\{\};window\.__ekData\["register"\]=(.*);\n',
+                                       script, flags=re.DOTALL).group(1))
+    status = register["columns"][-1]  # the status column: looked up through a table of texts
+    texts = status["dict"] if "dict" in status else status["values"]
+    shown = {part.split("：")[1] for text in texts for part in text.split("；") if "：" in part}
     assert shown and shown <= status_words
 
 
@@ -268,3 +273,73 @@ def test_notebook_on_its_own_computes_into_a_cache(tmp_path, monkeypatch, sample
     assert (tmp_path / as_of / "44" / "cache_key.txt").is_file()
     again = report.load_province("44", as_of, str(data), "")
     pd.testing.assert_frame_equal(again.decisions, res.decisions)
+
+
+# ----------------------------------------------------------------------------------------
+# light pages at national scale: compact JSON of paged tables, charts around the cut-off
+
+
+def _decode(data: dict) -> list[list[str]]:
+    """The decoding of assets/report.js, in Python."""
+    cols = []
+    for c in data["columns"]:
+        if "offsets" in c:
+            o = c["offsets"]
+            cols.append([c["sep"].join(c["dict"][k] for k in c["codes"][o[i]:o[i + 1]]) for i in range(data["n"])])
+        elif "dict" in c:
+            cols.append([c["dict"][k] for k in c["codes"]])
+        else:
+            cols.append(list(c["values"]))
+    return [list(r) for r in zip(*cols)]
+
+
+def test_compact_rows_round_trip_through_lookup_tables():
+    from evalkit import report as R
+
+    n = 300
+    reasons = pd.Series(["低于入选分数线", "否决项：思想性；评估结果已过有效期", "", "低于入选分数线；未按期申报"] * 75)
+    frame = pd.DataFrame({"app_id": [f"A{i:04d}" for i in range(n)], "status": ["未入选", "排除", "排除"] * 100,
+                          "reasons": reasons, "name": ["</script><b>x</b>\u2028"] + ["乙"] * (n - 1)})
+    data = R.compact_rows(frame, lists={"reasons": "；"})
+    assert _decode(data) == frame.to_numpy().tolist()
+    shuffled = frame.sample(frac=1.0, random_state=3)  # a sorted or filtered slice: any index
+    assert _decode(R.compact_rows(shuffled, lists={"reasons": "；"})) == shuffled.to_numpy().tolist()
+    ids, status, why, name = data["columns"]
+    assert name["dict"] == ["</script><b>x</b>\u2028", "乙"]
+    assert "values" in ids and status["dict"] == ["排除", "未入选"]
+    assert sorted(why["dict"]) == sorted({"低于入选分数线", "否决项：思想性", "评估结果已过有效期", "未按期申报"})
+    assert len(why["offsets"]) == n + 1 and why["offsets"][3] == why["offsets"][2]  # the empty reason
+    text = R.json_for_script(data)
+    assert "<" not in text and ">" not in text and "\u2028" not in text
+    assert json.loads(text) == data
+    with pytest.raises(ValueError, match="'lists' parameter of compact_rows"):
+        R.compact_rows(frame, lists={"nope": ";"})
+    assert R.reason_counts(frame["reasons"]).to_numpy().tolist()[0] == ["低于入选分数线", 150]
+
+
+def test_paged_table_page_is_small_and_keeps_every_row():
+    from evalkit import report as R
+
+    n = 5000
+    frame = pd.DataFrame({"app_id": [f"A{i:05d}" for i in range(n)], "app_name": [f"应用{i}" for i in range(n)],
+                          "status": "未入选", "total_score": [i / 7 for i in range(n)],
+                          "reasons": "低于入选分数线；某个相当长的原因说明文字，在每一行都重复出现"})
+    fragment = R.paged_table(frame, "not-listed", lists={"reasons": "；"}, page_size=50)
+    plain = R.table(frame, "not-listed")
+    assert len(fragment) < len(plain) / 3
+    assert fragment.count("<tr>") == 50  # the first page as HTML
+    data = json.loads(re.search(r'id="not-listed-data">(.*?)</script>', fragment, flags=re.DOTALL).group(1))
+    rows = _decode(data)
+    assert len(rows) == n and rows[-1][:3] == [f"A{n - 1:05d}", f"应用{n - 1}", "未入选"]
+    assert "1 / 100" in fragment
+
+
+def test_near_cutoff_keeps_listed_close_calls_and_the_next():
+    from evalkit import report as R
+
+    ranked = pd.DataFrame({"rank": range(1, 101), "listed": [True] * 10 + [False] * 90,
+                           "close": [False] * 8 + [True] * 4 + [False] * 80 + [True] + [False] * 7})
+    near = R.near_cutoff(ranked, listed=ranked["listed"], close_call=ranked["close"], after=20)
+    # ranks 1-10 listed, 11-12 close calls, the 20 below the last listed (11-30) and the far close call 93
+    assert near["rank"].tolist() == [*range(1, 31), 93]
+    assert R.near_cutoff(ranked, listed=ranked["listed"], after=0)["rank"].tolist() == list(range(1, 11))

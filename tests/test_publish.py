@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -38,9 +39,13 @@ def test_publish_writes_complete_set_and_no_staging(planted_published):
     assert [o.code for o in result.outcomes] == list(planted.PROVINCES)
     assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF]  # no staging, no .old
     assert (folder / "assets" / "plotly.min.js").stat().st_size > 1_000_000
+    # every chart of the real reports is bar or scatter: the basic bundle, of plotly.py's version
+    head = (folder / "assets" / "plotly.min.js").read_text(encoding="utf-8")[:300]
+    assert "plotly.js (basic - minified) v" in head
+    assert (folder / "assets" / "plotly.min.js").stat().st_size < 1_500_000
     assert not (folder / ".cache").exists()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [*planted.PROVINCES, "assets", "index.html", "national.ipynb"])
+        [*planted.PROVINCES, "assets", "index.html", "national.ipynb", "register.js"])
     for code in planted.PROVINCES:
         names = sorted(p.name for p in (folder / code).iterdir())
         assert {"recommendation.html", "recommendation.ipynb", "credit.html", "credit.ipynb",
@@ -78,9 +83,17 @@ def test_failing_province_does_not_stop_others(failing_dask_republished):
 def test_register_json_cannot_break_out_of_script(planted_published):
     folder, _ = planted_published
     index = (folder / "index.html").read_text(encoding="utf-8")
-    assert "window.__pwned=11" in index  # the planted app name is in the register ...
-    assert "</script><script>window.__pwned" not in index  # ... only inside escaped JSON
-    assert "\\u003c/script\\u003e\\u003cscript\\u003ewindow.__pwned=11" in index
+    script = (folder / "register.js").read_text(encoding="utf-8")
+    # the register is not in the page (loaded from register.js on first search) ...
+    assert "window.__pwned=11" not in index and 'data-script="register.js"' in index
+    assert "window.__pwned=11" in script  # ... the planted app name is in register.js ...
+    assert "</script><script>window.__pwned" not in script  # ... only as escaped JSON text
+    assert "\\u003c/script\\u003e\\u003cscript\\u003ewindow.__pwned=11" in script
+    assert script.startswith("window.__ekData=window.__ekData||{};window.__ekData[\"register\"]={")
+    for code in planted.PROVINCES:  # the paged tables' JSON in the province pages: the same escaping
+        page = (folder / code / "recommendation.html").read_text(encoding="utf-8")
+        assert re.search(r'<script (?=[^>]*type="application/json")(?=[^>]*id="not-listed-data")[^>]*>', page)
+        assert "</script><script>window.__pwned" not in page
 
 
 @pytest.mark.slow
@@ -251,3 +264,29 @@ def test_publish_compares_with_the_previous_published_date(dated_publishes):
     assert sorted(second["app_id"]) == sorted(first["app_id"])
     page = (out / d2 / "44" / "recommendation.html").read_text(encoding="utf-8")
     assert page.count(">保留<") == int((second["change"] == "kept").sum())
+
+
+def test_plotly_bundle_is_the_smallest_that_draws_every_chart(tmp_path):
+    """Charts say their trace types; the basic bundle only when every chart is bar/scatter/pie."""
+    import pandas as pd
+    from plotly.offline import get_plotlyjs
+
+    from evalkit import publish as pub
+    from evalkit import report as R
+
+    light = tmp_path / "light.html"
+    light.write_text(R.bar(["甲"], [1.0], "b") + R.histogram([1.0, 2.0, 2.5], "h")
+                     + R.scatter_interval(pd.DataFrame({"n": ["甲"], "m": [2.0], "lo": [1.0], "hi": [3.0]}),
+                                          "n", "m", "lo", "hi", "s"), encoding="utf-8")
+    heavy = tmp_path / "heavy.html"
+    heavy.write_text(R.heatmap(pd.DataFrame([[1.0, 2.0]]), "hm"), encoding="utf-8")
+    unknown = tmp_path / "unknown.html"
+    unknown.write_text('<div id="x" class="plotly-graph-div" style="height:1px"></div>', encoding="utf-8")
+    assert pub.chart_traces([light]) == {"bar", "scatter"}
+    assert pub.chart_traces([light, heavy]) == {"bar", "scatter", "heatmap"}
+    assert pub.chart_traces([light, unknown]) is None
+    basic = pub.plotly_bundle({"bar", "scatter"})
+    assert basic.lstrip().startswith("/**") and "plotly.js (basic - minified) v" in basic[:200]
+    assert len(basic) < len(get_plotlyjs()) / 3
+    assert pub.plotly_bundle({"bar", "heatmap"}) == get_plotlyjs()
+    assert pub.plotly_bundle(None) == get_plotlyjs()

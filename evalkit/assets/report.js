@@ -1,7 +1,13 @@
-/* evalkit report helpers: sortable and searchable tables, public register search.
-   Plain JS, no network, data inserted with textContent only. */
+/* evalkit report helpers: sortable and searchable tables, paged tables, public register search.
+   Plain JS, no network, data inserted with textContent only.
+   Paged tables (table[data-paged]) carry every row as compact column-wise JSON (see
+   evalkit.report.compact_rows), either in <script type="application/json" id=data-source> or in
+   a separate script (data-script, e.g. register.js, which sets window.__ekData[data-key]) that is
+   loaded on first use; the first page is plain HTML (or a hint) until then. */
 (function () {
   "use strict";
+  var collator = (typeof Intl !== "undefined" && Intl.Collator) ? new Intl.Collator("zh-CN") : null;
+  function textCompare(a, b) { return collator ? collator.compare(a, b) : a.localeCompare(b, "zh-CN"); }
   function cellValue(row, i) {
     var c = row.cells[i];
     if (!c) { return ""; }
@@ -13,7 +19,7 @@
     if (!isNaN(x) && !isNaN(y)) { return x - y; }
     if (!isNaN(x)) { return -1; }
     if (!isNaN(y)) { return 1; }
-    return a.localeCompare(b, "zh-CN");
+    return textCompare(a, b);
   }
   function makeSortable(table) {
     var heads = table.tHead ? table.tHead.rows[0].cells : [];
@@ -42,27 +48,153 @@
     });
     if (counter) { counter.textContent = String(shown); }
   }
-  function buildRegister(table) {
-    var src = document.getElementById(table.getAttribute("data-source"));
-    if (!src) { return; }
-    var data = JSON.parse(src.textContent);
-    var body = table.tBodies[0];
-    data.rows.forEach(function (row) {
-      var tr = document.createElement("tr");
-      row.forEach(function (value) {
-        var td = document.createElement("td");
-        td.textContent = value === null ? "" : String(value);
-        tr.appendChild(td);
+
+  /* ---- paged tables ---- */
+  function decode(data) {
+    var n = data.n, cols = data.columns, rows = new Array(n), i, j, k;
+    for (i = 0; i < n; i += 1) { rows[i] = new Array(cols.length); }
+    for (j = 0; j < cols.length; j += 1) {
+      var c = cols[j];
+      if (c.offsets) {
+        for (i = 0; i < n; i += 1) {
+          var parts = [];
+          for (k = c.offsets[i]; k < c.offsets[i + 1]; k += 1) { parts.push(c.dict[c.codes[k]]); }
+          rows[i][j] = parts.join(c.sep);
+        }
+      } else if (c.dict) {
+        for (i = 0; i < n; i += 1) { rows[i][j] = c.dict[c.codes[i]]; }
+      } else {
+        for (i = 0; i < n; i += 1) { rows[i][j] = c.values[i] === null ? "" : String(c.values[i]); }
+      }
+    }
+    return rows;
+  }
+  function Paged(table) {
+    var id = table.id;
+    this.table = table;
+    this.size = Number(table.getAttribute("data-page-size")) || 50;
+    this.input = document.querySelector('input.ek-search[data-table="' + id + '"]');
+    this.counter = document.getElementById(id + "-count");
+    this.pageLabel = document.getElementById(id + "-page");
+    this.pager = document.querySelector('.ek-pager[data-table="' + id + '"]');
+    this.rows = null; this.keys = null; this.order = null;
+    this.page = 0; this.sortCol = -1; this.asc = true; this.query = "";
+    this.loading = false; this.pending = null;
+    var self = this;
+    if (this.input) {
+      this.input.addEventListener("focus", function () { self.load(null); });
+      this.input.addEventListener("input", function () {
+        self.query = self.input.value;
+        self.load(function () { self.filter(); });
       });
-      body.appendChild(tr);
+    }
+    if (this.pager) {
+      Array.prototype.forEach.call(this.pager.querySelectorAll("button[data-step]"), function (b) {
+        b.addEventListener("click", function () {
+          var step = Number(b.getAttribute("data-step"));
+          self.load(function () { self.go(self.page + step); });
+        });
+      });
+    }
+    var heads = table.tHead ? table.tHead.rows[0].cells : [];
+    Array.prototype.forEach.call(heads, function (th, i) {
+      th.addEventListener("click", function () {
+        self.load(function () { self.sort(i, th, heads); });
+      });
     });
   }
-  document.querySelectorAll("table[data-register]").forEach(buildRegister);
-  document.querySelectorAll("table.ek-table").forEach(makeSortable);
+  Paged.prototype.load = function (then) {
+    var self = this;
+    if (this.rows) { if (then) { then(); } return; }
+    if (then) { this.pending = then; }
+    if (this.loading) { return; }
+    var inline = this.table.getAttribute("data-source");
+    if (inline) {
+      var src = document.getElementById(inline);
+      this.ready(src ? JSON.parse(src.textContent) : { n: 0, columns: [] });
+      return;
+    }
+    var file = this.table.getAttribute("data-script"), key = this.table.getAttribute("data-key");
+    var store = window.__ekData || {};
+    if (store[key]) { this.ready(store[key]); return; }
+    this.loading = true;
+    this.table.setAttribute("data-state", "loading");
+    if (this.counter) { this.counter.textContent = this.table.getAttribute("data-loading") || "…"; }
+    var s = document.createElement("script");
+    s.src = file;
+    s.async = true;
+    s.onload = function () {
+      self.loading = false;
+      var data = (window.__ekData || {})[key];
+      if (!data) { self.table.setAttribute("data-state", "failed"); return; }
+      self.ready(data);
+    };
+    s.onerror = function () { self.loading = false; self.table.setAttribute("data-state", "failed"); };
+    document.head.appendChild(s);
+  };
+  Paged.prototype.ready = function (data) {
+    this.rows = decode(data);
+    this.keys = this.rows.map(function (r) { return r.join("\u0001").toLowerCase(); });
+    this.order = this.rows.map(function (r, i) { return i; });
+    this.query = this.input ? this.input.value : "";
+    this.table.setAttribute("data-state", "ready");
+    var then = this.pending;
+    this.pending = null;
+    this.filter();
+    if (then) { then(); }
+  };
+  Paged.prototype.filter = function () {
+    var q = this.query.trim().toLowerCase(), keys = this.keys, order = [], i;
+    for (i = 0; i < keys.length; i += 1) { if (q === "" || keys[i].indexOf(q) !== -1) { order.push(i); } }
+    this.order = order;
+    if (this.sortCol >= 0) { this.applySort(); }
+    this.go(0);
+  };
+  Paged.prototype.applySort = function () {
+    var rows = this.rows, col = this.sortCol, sign = this.asc ? 1 : -1;
+    this.order.sort(function (a, b) { return sign * compare(rows[a][col], rows[b][col]) || a - b; });
+  };
+  Paged.prototype.sort = function (i, th, heads) {
+    this.asc = !(this.sortCol === i && this.asc);
+    this.sortCol = i;
+    Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+    th.setAttribute("aria-sort", this.asc ? "ascending" : "descending");
+    this.applySort();
+    this.go(0);
+  };
+  Paged.prototype.go = function (page) {
+    var pages = Math.max(1, Math.ceil(this.order.length / this.size));
+    this.page = Math.min(Math.max(0, page), pages - 1);
+    var body = this.table.tBodies[0], frag = document.createDocumentFragment();
+    var end = Math.min(this.order.length, (this.page + 1) * this.size), i;
+    for (i = this.page * this.size; i < end; i += 1) {
+      var tr = document.createElement("tr");
+      this.rows[this.order[i]].forEach(function (value) {
+        var td = document.createElement("td");
+        td.textContent = value;
+        tr.appendChild(td);
+      });
+      frag.appendChild(tr);
+    }
+    body.textContent = "";
+    body.appendChild(frag);
+    if (this.counter) { this.counter.textContent = String(this.order.length); }
+    if (this.pageLabel) { this.pageLabel.textContent = (this.page + 1) + " / " + pages; }
+    if (this.pager) {
+      var b = this.pager.querySelectorAll("button[data-step]"), self = this;
+      Array.prototype.forEach.call(b, function (btn) {
+        var step = Number(btn.getAttribute("data-step"));
+        btn.disabled = step < 0 ? self.page === 0 : self.page >= pages - 1;
+      });
+    }
+  };
+
+  document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { return new Paged(table); });
+  document.querySelectorAll("table.ek-table:not([data-paged])").forEach(makeSortable);
   document.querySelectorAll("input.ek-search").forEach(function (input) {
     var table = document.getElementById(input.getAttribute("data-table"));
     var counter = document.getElementById(input.getAttribute("data-table") + "-count");
-    if (!table || !table.tBodies || !table.tBodies.length) { return; }
+    if (!table || table.hasAttribute("data-paged") || !table.tBodies || !table.tBodies.length) { return; }
     filterTable(table, "", counter);
     input.addEventListener("input", function () { filterTable(table, input.value, counter); });
   });
