@@ -180,7 +180,10 @@ def _display(frame: pd.DataFrame, float_digits: int) -> pd.DataFrame:
     for col in shown.columns:
         s = shown[col]
         if pd.api.types.is_float_dtype(s):
-            shown[col] = s.round(float_digits).astype("string").fillna("–")
+            rounded = s.round(float_digits)
+            text = rounded.astype("string").fillna("–")
+            tiny = s.gt(0) & rounded.eq(0)  # e.g. a p-value: "<0.001", never a misleading 0.0
+            shown[col] = text.mask(tiny.fillna(False), f"<{10.0 ** -float_digits:.{float_digits}f}")
         elif pd.api.types.is_datetime64_any_dtype(s):
             shown[col] = s.dt.strftime("%Y-%m-%d").fillna("–")
         else:
