@@ -191,6 +191,98 @@ def _conflict_mask(
     return np.asarray(rows.isin(declared)) & provider_id.notna().to_numpy()
 
 
+@dataclass(frozen=True)
+class _Selection:
+    """``panel_scores`` as canonical integer codes (sorted, so no result depends on row order),
+    conflicts of interest removed, the Delphi round to aggregate marked in ``final``."""
+
+    prov: np.ndarray
+    rnd: np.ndarray
+    app: np.ndarray
+    exp: np.ndarray
+    crit: np.ndarray
+    score: np.ndarray
+    item: np.ndarray  # canonical (province, app, criterion) code of each kept row
+    item_all: np.ndarray  # the same for every scored row, conflicted ones included
+    final: np.ndarray  # bool: the row belongs to the round aggregated
+    prov_u: np.ndarray
+    app_u: np.ndarray
+    exp_u: np.ndarray
+    crit_u: np.ndarray
+    conflicts: pd.DataFrame  # the rows removed for a conflict of interest
+
+
+def _select(
+    panel_scores: pd.DataFrame,
+    experts: pd.DataFrame,
+    apps: pd.DataFrame,
+    final_round: Literal["last"] | int,
+    func: str,
+) -> _Selection:
+    """The scores :func:`aggregate` and :func:`rater_matrix` work on (one selection rule)."""
+    if not (
+        final_round == "last"
+        or (isinstance(final_round, (int, np.integer)) and not isinstance(final_round, bool))
+    ):
+        raise PanelError(
+            f"The 'final_round' parameter of {func} must be 'last' or an int; got {final_round!r} instead."
+        )
+    _require(panel_scores, "panel_scores", _SCORE_COLS)
+    _require(experts, "experts", ["expert_id", "conflicts"])
+    _require(apps, "apps", ["app_id", "provider_id"])
+
+    s = panel_scores[_SCORE_COLS]
+    s = s[s["score"].notna()]
+    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
+    prov_u, prov = _codes(s["province_code"])
+    app_u, app = _codes(s["app_id"])
+    exp_u, exp = _codes(s["expert_id"])
+    crit_u, crit = _codes(s["criterion_id"])
+    score = s["score"].to_numpy(dtype=np.float64)
+    order = np.lexsort((exp, app, crit, rnd, prov))
+    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
+
+    dup = _duplicated(prov, rnd, app, exp, crit)
+    if dup.any():
+        i = int(np.flatnonzero(dup)[0])
+        raise PanelError(
+            f"The 'panel_scores' parameter of {func} must hold one score per (province_code, "
+            f"round, app_id, expert_id, criterion_id); got {int(dup.sum())} duplicate row(s) "
+            f"instead, e.g. ({prov_u[prov[i]]}, {rnd[i]}, {app_u[app[i]]}, {exp_u[exp[i]]}, "
+            f"{crit_u[crit[i]]})."
+        )
+
+    # 1. conflicts of interest
+    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
+    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
+    conflict = _conflict_mask(
+        pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts
+    )
+    conflicts = pd.DataFrame(
+        {
+            "province_code": prov_u[prov[conflict]],
+            "round": pd.array(rnd[conflict], dtype="Int64"),
+            "app_id": app_u[app[conflict]],
+            "expert_id": exp_u[exp[conflict]],
+            "criterion_id": crit_u[crit[conflict]],
+            "provider_id": provider[conflict].astype(str),
+        }
+    )
+    n_apps, n_crit = app_u.size, crit_u.size
+    item_all = (prov.astype(np.int64) * n_apps + app) * n_crit + crit
+    keep = ~conflict
+    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
+    item = item_all[keep]
+
+    # 2. Delphi: which round is aggregated (the latest one per item, or a fixed one)
+    if final_round == "last":
+        final = rnd == pd.Series(rnd).groupby(item, sort=False).transform("max").to_numpy()
+    else:
+        final = rnd == int(final_round)
+    return _Selection(prov, rnd, app, exp, crit, score, item, item_all, final,
+                      prov_u, app_u, exp_u, crit_u, conflicts)
+
+
 def aggregate(
     panel_scores: pd.DataFrame,
     experts: pd.DataFrame,
@@ -239,73 +331,14 @@ def aggregate(
         raise PanelError(
             f"The 'min_raters' parameter of aggregate must be a positive int; got {min_raters!r} instead."
         )
-    if not (
-        final_round == "last"
-        or (isinstance(final_round, (int, np.integer)) and not isinstance(final_round, bool))
-    ):
-        raise PanelError(
-            f"The 'final_round' parameter of aggregate must be 'last' or an int; got {final_round!r} instead."
-        )
-    _require(panel_scores, "panel_scores", _SCORE_COLS)
-    _require(experts, "experts", ["expert_id", "conflicts"])
-    _require(apps, "apps", ["app_id", "provider_id"])
+    sel = _select(panel_scores, experts, apps, final_round, "aggregate")
+    prov, rnd, app, exp, crit, score = sel.prov, sel.rnd, sel.app, sel.exp, sel.crit, sel.score
+    prov_u, exp_u, crit_u, final, conflicts = sel.prov_u, sel.exp_u, sel.crit_u, sel.final, sel.conflicts
+    app_u, item_all = sel.app_u, sel.item_all
+    n_apps, n_crit = app_u.size, crit_u.size
+    f_frame = pd.DataFrame({"item": sel.item[final], "round": rnd[final], "score": score[final]})
 
-    s = panel_scores[_SCORE_COLS]
-    s = s[s["score"].notna()]
-    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
-
-    # canonical integer codes (sorted), then one lexsort: results do not depend on row order
-    prov_u, prov = _codes(s["province_code"])
-    app_u, app = _codes(s["app_id"])
-    exp_u, exp = _codes(s["expert_id"])
-    crit_u, crit = _codes(s["criterion_id"])
-    score = s["score"].to_numpy(dtype=np.float64)
-    order = np.lexsort((exp, app, crit, rnd, prov))
-    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
-
-    dup = _duplicated(prov, rnd, app, exp, crit)
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise PanelError(
-            f"The 'panel_scores' parameter of aggregate must hold one score per (province_code, "
-            f"round, app_id, expert_id, criterion_id); got {int(dup.sum())} duplicate row(s) "
-            f"instead, e.g. ({prov_u[prov[i]]}, {rnd[i]}, {app_u[app[i]]}, {exp_u[exp[i]]}, "
-            f"{crit_u[crit[i]]})."
-        )
-
-    # 1. conflicts of interest
-    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
-    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
-    conflict = _conflict_mask(
-        pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts
-    )
-    conflicts = pd.DataFrame(
-        {
-            "province_code": prov_u[prov[conflict]],
-            "round": pd.array(rnd[conflict], dtype="Int64"),
-            "app_id": app_u[app[conflict]],
-            "expert_id": exp_u[exp[conflict]],
-            "criterion_id": crit_u[crit[conflict]],
-            "provider_id": provider[conflict].astype(str),
-        }
-    )
-    n_apps = app_u.size
-    n_crit = crit_u.size
-    item_all = (prov.astype(np.int64) * n_apps + app) * n_crit + crit  # canonical item code
-    keep = ~conflict
-    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
-    item = item_all[keep]
-
-    # 2. Delphi: which round is aggregated
-    frame = pd.DataFrame({"item": item, "round": rnd, "score": score, "exp": exp})
-    if final_round == "last":
-        last = frame.groupby("item", sort=False)["round"].transform("max").to_numpy()
-        final = rnd == last
-    else:
-        final = rnd == int(final_round)
-    f_frame = frame[final]
-
-    # 3. reduce (groupby built-ins only)
+    # reduce the final round (groupby built-ins only)
     g = f_frame.groupby("item", sort=True)["score"]
     reduced = fn(g)
     n_raters = g.count()
@@ -550,45 +583,12 @@ def rater_matrix(
         Missing columns, a bad ``final_round``, or the same expert scoring the same item twice
         in one round.
     """
-    if not (
-        final_round == "last"
-        or (isinstance(final_round, (int, np.integer)) and not isinstance(final_round, bool))
-    ):
-        raise PanelError(
-            f"The 'final_round' parameter of rater_matrix must be 'last' or an int; got {final_round!r} instead."
-        )
-    _require(panel_scores, "panel_scores", _SCORE_COLS)
-    _require(experts, "experts", ["expert_id", "conflicts"])
-    _require(apps, "apps", ["app_id", "provider_id"])
-    s = panel_scores[_SCORE_COLS]
-    s = s[s["score"].notna()]
-    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
-    prov_u, prov = _codes(s["province_code"])
-    app_u, app = _codes(s["app_id"])
-    exp_u, exp = _codes(s["expert_id"])
-    crit_u, crit = _codes(s["criterion_id"])
-    score = s["score"].to_numpy(dtype=np.float64)
-    order = np.lexsort((exp, app, crit, rnd, prov))
-    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
-    if _duplicated(prov, rnd, app, exp, crit).any():
-        raise PanelError(
-            "The 'panel_scores' parameter of rater_matrix must hold one score per (province_code, "
-            "round, app_id, expert_id, criterion_id); got duplicate rows instead."
-        )
-    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
-    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
-    keep = ~_conflict_mask(
-        pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts
+    sel = _select(panel_scores, experts, apps, final_round, "rater_matrix")
+    prov, app, exp, crit, score = (
+        a[sel.final] for a in (sel.prov, sel.app, sel.exp, sel.crit, sel.score)
     )
-    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
-    n_apps, n_crit, n_exp = app_u.size, crit_u.size, exp_u.size
-    item = (prov * n_apps + app) * n_crit + crit
-    if final_round == "last":
-        last = pd.Series(rnd).groupby(item, sort=False).transform("max").to_numpy()
-        final = rnd == last
-    else:
-        final = rnd == int(final_round)
-    prov, app, exp, crit, score = (a[final] for a in (prov, app, exp, crit, score))
+    prov_u, app_u, exp_u, crit_u = sel.prov_u, sel.app_u, sel.exp_u, sel.crit_u
+    n_apps, n_exp = app_u.size, exp_u.size
 
     panel_key = prov * n_apps + app
     pair, pair_inv = np.unique(panel_key * n_exp + exp, return_inverse=True)
