@@ -114,6 +114,35 @@ def unknown_name(what: str, got: object, available: Iterable[object]) -> str:
     return f"unknown {what} {got!r}.{suggest(got, names)} Available: {', '.join(names)}"
 
 
+def require_frame(
+    frame: object,
+    param: str,
+    func: str,
+    columns: Iterable[str] = (),
+    *,
+    error: type[Exception] | None = None,
+) -> None:
+    """Check that ``frame`` is a pandas DataFrame holding ``columns`` (one message template).
+
+    Raises ``error`` (default ``TypeError``) for a non-frame and ``error`` (default
+    ``ValueError``) naming the missing columns.
+    """
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise (error or TypeError)(
+            f"The '{param}' parameter of {func} must be a pandas DataFrame; "
+            f"got {type(frame).__name__} instead."
+        )
+    cols = list(columns)
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise (error or ValueError)(
+            f"The '{param}' parameter of {func} must have the columns {cols}; "
+            f"got a frame missing {missing} instead."
+        )
+
+
 def choice_message(param: str, func: str, got: object, available: Iterable[object]) -> str:
     """``The 'param' parameter of func must be one of [...]; got 'x' instead. Did you mean …?``
 

@@ -103,6 +103,21 @@ def neutralise_series(s: pd.Series) -> pd.Series:
 # --- formatting ---------------------------------------------------------------------------
 
 
+def _selected(
+    frame: pd.DataFrame, columns: Sequence[str] | None, sort_by: Sequence[str] | None, func: str
+) -> pd.DataFrame:
+    """``frame`` cut to ``columns`` (when given) and sorted for stable bytes."""
+    if columns is not None:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            raise ValueError(
+                f"The 'columns' parameter of {func} must name columns of the frame; "
+                f"got unknown {missing} instead."
+            )
+        frame = frame[list(columns)]
+    return _sorted(frame, sort_by).reset_index(drop=True)
+
+
 def _check_frame(frame: pd.DataFrame, func: str) -> None:
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(
@@ -186,15 +201,7 @@ def format_frame(
         All cells are ``str``; formula-like text is neutralised.
     """
     _check_frame(frame, "format_frame")
-    if columns is not None:
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(
-                "The 'columns' parameter of format_frame must name columns of the frame; "
-                f"got unknown {missing} instead."
-            )
-        frame = frame[list(columns)]
-    frame = _sorted(frame, sort_by).reset_index(drop=True)
+    frame = _selected(frame, columns, sort_by, "format_frame")
     return _format_column_frame(frame)
 
 
@@ -290,15 +297,7 @@ def write_xlsx(
     from openpyxl import Workbook
 
     _check_frame(frame, "write_xlsx")
-    if columns is not None:
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(
-                "The 'columns' parameter of write_xlsx must name columns of the frame; "
-                f"got unknown {missing} instead."
-            )
-        frame = frame[list(columns)]
-    frame = _sorted(frame, sort_by).reset_index(drop=True)
+    frame = _selected(frame, columns, sort_by, "write_xlsx")
     kinds = [_kind(frame[c]) for c in frame.columns]
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(sheet_name)

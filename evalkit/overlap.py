@@ -33,6 +33,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .errors import require_frame
+
 __all__ = ["DEFAULT_TEXT_WEIGHT", "DEFAULT_THRESHOLD", "OVERLAP_COLUMNS", "find_overlaps"]
 
 DEFAULT_THRESHOLD = 0.75
@@ -105,17 +107,7 @@ def find_overlaps(
         ``province_code, app_id_a, app_id_b, similarity, text_similarity`` with
         ``app_id_a < app_id_b``, sorted by province, descending similarity, then ids.
     """
-    if not isinstance(apps, pd.DataFrame):
-        raise TypeError(
-            "The 'apps' parameter of find_overlaps must be a pandas DataFrame; "
-            f"got {type(apps).__name__} instead."
-        )
-    missing = [c for c in _REQUIRED if c not in apps.columns]
-    if missing:
-        raise ValueError(
-            f"The 'apps' parameter of find_overlaps must have the columns {_REQUIRED}; "
-            f"got a frame missing {missing} instead."
-        )
+    require_frame(apps, "apps", "find_overlaps", _REQUIRED)
     if not (isinstance(threshold, (int, float)) and 0.0 < threshold <= 1.0):
         raise ValueError(
             "The 'threshold' parameter of find_overlaps must be a number in (0, 1]; "

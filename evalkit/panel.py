@@ -40,7 +40,7 @@ import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
 from . import stats
-from .errors import EvalkitError, choice_message
+from .errors import EvalkitError, choice_message, require_frame
 
 __all__ = [
     "REDUCERS",
@@ -159,20 +159,6 @@ class PanelResult:
 # ------------------------------------------------------------------------------------------
 
 
-def _require(frame: pd.DataFrame, name: str, cols: list[str]) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise PanelError(
-            f"The '{name}' parameter of aggregate must be a pandas DataFrame; got "
-            f"{type(frame).__name__} instead."
-        )
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise PanelError(
-            f"The '{name}' parameter of aggregate must have the columns {cols}; got a frame "
-            f"missing {missing} instead."
-        )
-
-
 def _conflict_mask(
     expert_id: pd.Series, provider_id: pd.Series, experts: pd.DataFrame
 ) -> np.ndarray:
@@ -227,9 +213,9 @@ def _select(
         raise PanelError(
             f"The 'final_round' parameter of {func} must be 'last' or an int; got {final_round!r} instead."
         )
-    _require(panel_scores, "panel_scores", _SCORE_COLS)
-    _require(experts, "experts", ["expert_id", "conflicts"])
-    _require(apps, "apps", ["app_id", "provider_id"])
+    require_frame(panel_scores, "panel_scores", func, _SCORE_COLS, error=PanelError)
+    require_frame(experts, "experts", func, ["expert_id", "conflicts"], error=PanelError)
+    require_frame(apps, "apps", func, ["app_id", "provider_id"], error=PanelError)
 
     s = panel_scores[_SCORE_COLS]
     s = s[s["score"].notna()]

@@ -50,6 +50,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .errors import require_frame
 from .i18n import VOCABULARIES
 
 __all__ = [
@@ -496,17 +497,7 @@ _REQUIRED = ["app_id", "provider_id", "category", "stages", *DIMENSIONS, "total_
 
 
 def _check_candidates(candidates: pd.DataFrame) -> None:
-    if not isinstance(candidates, pd.DataFrame):
-        raise TypeError(
-            "The 'candidates' parameter of recommend must be a pandas DataFrame; "
-            f"got {type(candidates).__name__} instead."
-        )
-    missing = [c for c in _REQUIRED if c not in candidates.columns]
-    if missing:
-        raise ValueError(
-            f"The 'candidates' parameter of recommend must have the columns {_REQUIRED}; "
-            f"got a frame missing {missing} instead."
-        )
+    require_frame(candidates, "candidates", "recommend", _REQUIRED)
     if candidates["app_id"].duplicated().any():
         dup = candidates.loc[candidates["app_id"].duplicated(), "app_id"].iloc[0]
         raise ValueError(
