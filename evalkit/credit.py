@@ -17,7 +17,9 @@ provincial offices and the public in ``docs/credit.md``; the numbers below are t
   module.
 
 No function here loops over providers or rows: per-provider figures are ``np.bincount`` over
-integer provider codes.
+integer provider codes.  A dataset's rows are prepared once per date (dates, working days,
+codes; cached while its tables live) and a province's evaluation takes its providers' rows from
+them by integer position: a national run of 32 provinces prepares the million complaints once.
 """
 
 from __future__ import annotations
@@ -26,7 +28,6 @@ import weakref
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -299,8 +300,8 @@ class _Context:
     p: CreditParams
     ids: pd.Index  # provider ids, sorted
     providers: pd.DataFrame  # aligned to ids
-    apps: pd.DataFrame  # + code (provider code)
-    complaints: pd.DataFrame  # + code, event_on, wd (working days to resolution)
+    apps: pd.DataFrame  # + code (provider code); app_id categorical
+    complaints: pd.DataFrame  # + code, event_on, wd, wd_open; app_id/category/channel categorical
     violations: pd.DataFrame  # + code, overdue (bool)
     assessments: pd.DataFrame
 
@@ -349,68 +350,42 @@ def _frames(ds: Any, func: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _province_view(ds: Any, province: str, subs: pd.DataFrame, func: str) -> SimpleNamespace:
-    """The rows a province's credit evaluation reads: the providers domiciled there or with an
-    app submitted there, with all their apps, complaints, violations and assessments.
-
-    Every credit component is computed per provider from that provider's own rows, so the
-    result equals the national computation filtered to the province, at a province's cost.
-    """
-    f = _frames(ds, func)
-    pr, apps = f["providers"], f["apps"]
-    sub_apps = subs.loc[(subs["province_code"].astype(str) == province).to_numpy(), "app_id"]
-    owners = apps.loc[apps["app_id"].isin(sub_apps).to_numpy(), "provider_id"]
-    ids = pd.Index(pr.loc[(pr["province_code"].astype(str) == province).to_numpy(), "provider_id"]
-                   ).append(pd.Index(owners)).unique()
-    app_keep = apps["provider_id"].isin(ids).to_numpy()
-    keep_apps = apps.loc[app_keep]
-    app_ids = keep_apps["app_id"].unique()
-
-    def by(frame: pd.DataFrame, column: str, values: Any) -> pd.DataFrame:
-        return frame.loc[frame[column].isin(values).to_numpy()]
-
-    def by_app(frame: pd.DataFrame) -> pd.DataFrame:
-        pos = _app_positions(frame, apps)
-        if pos is None:
-            return by(frame, "app_id", app_ids)
-        return frame.loc[np.where(pos >= 0, app_keep[np.maximum(pos, 0)], False)]
-
-    return SimpleNamespace(
-        providers=by(pr, "provider_id", ids), apps=keep_apps,
-        complaints=by_app(f["complaints"]),
-        violations=by(f["violations"], "provider_id", ids),
-        assessments=by_app(f["assessments"]), submissions=subs)
-
-
-#: Row positions of app ids in the apps table, per (frame, apps) pair of one dataset.
-_POSITIONS: dict[tuple[int, int], tuple[Any, Any, int, np.ndarray]] = {}
-
-
-def _app_positions(frame: pd.DataFrame, apps: pd.DataFrame) -> np.ndarray | None:
-    """Position in ``apps`` of each row's ``app_id`` (−1 if absent); None when the apps' ids
-    are not unique.  Computed once per pair of frames (a national run evaluates the credit of
-    32 provinces on the same tables) and held while both frames live."""
-    key = (id(frame), id(apps))
-    hit = _POSITIONS.get(key)
-    if hit is not None and hit[0]() is frame and hit[1]() is apps and hit[2] == len(frame):
-        return hit[3]
-    index = pd.Index(apps["app_id"])
-    if not index.is_unique:
-        return None
-    pos = index.get_indexer(frame["app_id"])
-    for k in [k for k, v in _POSITIONS.items() if v[0]() is None or v[1]() is None]:
-        del _POSITIONS[k]  # frames gone
-    _POSITIONS[key] = (weakref.ref(frame), weakref.ref(apps), len(frame), pos)
-    return pos
-
-
 def _bool(s: pd.Series) -> np.ndarray:
     """Nullable boolean → plain bool (missing = False)."""
     return s.astype("boolean").fillna(False).to_numpy(dtype=bool)
 
 
+#: Criteria whose assessments a component reads (``security_certification``); ``_prepare``
+#: keeps only their rows, a small part of the assessments table.
+_ASSESSED = ("S11_security_certification",)
+
+#: Prepared contexts, per (input frames, as_of, holidays): a national run evaluates the credit
+#: of 32 provinces and the early warning on the same tables, so the dates, working days and
+#: codes of every complaint are computed once.  An entry is held while its frames live (weak
+#: references, checked by identity and length, so it never serves another dataset) and is
+#: read-only: the contexts handed out share its frames.
+_PREPARED: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[int, ...], _Context]] = {}
+
+
 def _prepare(ds: Any, as_of: pd.Timestamp, p: CreditParams, func: str) -> _Context:
+    """Every provider's rows as of ``as_of`` with integer provider codes (cached, see
+    :data:`_PREPARED`); only ``p.holidays`` of the parameters shapes the rows."""
     f = _frames(ds, func)
+    frames = tuple(f.values())
+    key = (tuple(id(x) for x in frames), as_of, p.holidays)
+    sizes = tuple(len(x) for x in frames)
+    hit = _PREPARED.get(key)
+    if hit is not None and all(r() is x for r, x in zip(hit[0], frames)) and hit[1] == sizes:
+        return replace(hit[2], p=p)
+    for k in [k for k, v in _PREPARED.items() if any(r() is None for r in v[0])]:
+        del _PREPARED[k]  # frames gone
+    ctx = _prepare_frames(f, as_of, p)
+    _PREPARED[key] = (tuple(weakref.ref(x) for x in frames), sizes, ctx)
+    return ctx
+
+
+def _prepare_frames(f: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
+                    p: CreditParams) -> _Context:
     prov = f["providers"].drop_duplicates("provider_id").sort_values("provider_id")
     prov = prov.reset_index(drop=True)
     ids = pd.Index(prov["provider_id"].astype(str))
@@ -418,18 +393,33 @@ def _prepare(ds: Any, as_of: pd.Timestamp, p: CreditParams, func: str) -> _Conte
     apps = f["apps"].copy()
     apps["code"] = ids.get_indexer(apps["provider_id"].astype(str))
     app_index = pd.Index(apps["app_id"].astype(str))
+    app_code = apps["code"].to_numpy()
+    apps["app_id"] = apps["app_id"].astype(str).astype("category")
+
+    def codes_of_apps(app_ids: pd.Series) -> np.ndarray:
+        """Provider code of each row's app (−1 if unknown), looked up once per distinct app."""
+        cat = app_ids.astype(str).astype("category").cat
+        pos = app_index.get_indexer(cat.categories)
+        per_app = np.append(np.where(pos >= 0, app_code[np.maximum(pos, 0)], -1), -1)
+        return per_app[cat.codes.to_numpy()]  # code −1 (missing id) reads the appended −1
 
     # Nothing dated after as_of is known at as_of: such rows are dropped, later resolutions
-    # and rectifications are treated as not yet happened.
+    # and rectifications are treated as not yet happened.  Only the columns the components
+    # read are kept (no complainant field); app_id, category and channel become categoricals
+    # (cheap to slice and count), a missing channel "unknown".
     c = f["complaints"]
     received = pd.to_datetime(c["received_on"])
-    c = c.loc[(received <= as_of).to_numpy(), [k for k in _REQUIRED["complaints"]]].copy()
+    c = c.loc[(received <= as_of).to_numpy(),
+              ["app_id", "received_on", "channel", "category", "substantiated", "resolved_on"]]
+    c = c.copy()
     res = pd.to_datetime(c["resolved_on"])
     late = (res > as_of).to_numpy()
     c["resolved_on"] = res.mask(late)
     c["substantiated"] = c["substantiated"].astype("boolean").mask(late)
-    pos = app_index.get_indexer(c["app_id"].astype(str))
-    c["code"] = np.where(pos >= 0, apps["code"].to_numpy()[np.maximum(pos, 0)], -1)
+    c["app_id"] = c["app_id"].astype(str).astype("category")
+    c["code"] = codes_of_apps(c["app_id"])
+    c["category"] = c["category"].astype(str).astype("category")
+    c["channel"] = c["channel"].fillna("").astype(str).replace("", "unknown").astype("category")
     c["event_on"] = c["resolved_on"].fillna(pd.to_datetime(c["received_on"]))
     c["wd"] = working_days(c["received_on"], c["resolved_on"], p.holidays)
     c["wd_open"] = working_days(c["received_on"], as_of, p.holidays)
@@ -446,8 +436,45 @@ def _prepare(ds: Any, as_of: pd.Timestamp, p: CreditParams, func: str) -> _Conte
     v["fraud"] = _bool(v["fraud"])
 
     a = f["assessments"]
-    a = a.loc[(pd.to_datetime(a["assessed_on"]) <= as_of).to_numpy()]
+    a = a.loc[a["criterion_id"].isin(_ASSESSED).to_numpy()]
+    a = a.loc[(pd.to_datetime(a["assessed_on"]) <= as_of).to_numpy()].copy()
+    a["code"] = codes_of_apps(a["app_id"])
     return _Context(as_of, p, ids, prov, apps, c, v, a)
+
+
+def _province_view(ctx: _Context, province: str, subs: pd.DataFrame | None) -> _Context:
+    """The context of a province's credit evaluation: the providers domiciled there or with an
+    app submitted there (``subs``; without submissions, those domiciled there), with all their
+    apps, complaints, violations and assessments.
+
+    Every credit component is computed per provider from that provider's own rows, so the
+    result equals the national computation filtered to the province, at a province's cost:
+    the rows are taken by integer position from the (cached) national context.
+    """
+    keep = ctx.providers["province_code"].astype(str).to_numpy() == province
+    if isinstance(subs, pd.DataFrame):
+        sub_apps = subs.loc[(subs["province_code"].astype(str) == province).to_numpy(), "app_id"]
+        acode = ctx.apps["code"].to_numpy()
+        keep[acode[ctx.apps["app_id"].isin(sub_apps).to_numpy() & (acode >= 0)]] = True
+    return _subset(ctx, keep)
+
+
+def _subset(ctx: _Context, keep: np.ndarray) -> _Context:
+    """``ctx`` restricted to the providers where ``keep`` is true (codes renumbered); rows of
+    other or unknown providers are dropped."""
+    new_code = np.where(keep, np.cumsum(keep) - 1, -1)
+
+    def rows(frame: pd.DataFrame) -> pd.DataFrame:
+        code = frame["code"].to_numpy()
+        sel = np.flatnonzero((code >= 0) & keep[np.maximum(code, 0)])
+        out = frame.take(sel)
+        out["code"] = new_code[code[sel]]
+        return out
+
+    return replace(ctx, ids=ctx.ids[keep],
+                   providers=ctx.providers.loc[keep].reset_index(drop=True),
+                   apps=rows(ctx.apps), complaints=rows(ctx.complaints),
+                   violations=rows(ctx.violations), assessments=rows(ctx.assessments))
 
 
 # --------------------------------------------------------------------------------------------
@@ -605,7 +632,7 @@ def _c_cert(ctx: _Context) -> np.ndarray:
     apps = ctx.apps
     codes = apps["code"].to_numpy()
     n = ctx.count(codes)
-    k = ctx.count(codes[apps["app_id"].astype(str).isin(certified).to_numpy()])
+    k = ctx.count(codes[apps["app_id"].isin(certified).to_numpy()])
     return np.divide(k, n, out=np.zeros(ctx.n), where=n > 0)
 
 
@@ -730,7 +757,7 @@ def _status(ctx: _Context, grade: np.ndarray, downgrade: Mapping[str, np.ndarray
     cok = ccode >= 0
     c_new = np.zeros(len(c), dtype=bool)
     c_new[cok] = c["event_on"].to_numpy("datetime64[us]")[cok] > start[ccode[cok]]
-    on_list = (c["app_id"].astype(str).isin(listed).to_numpy() if listed is not None
+    on_list = (c["app_id"].isin(listed).to_numpy() if listed is not None
                else np.ones(len(c), dtype=bool))
     new_subst_listed = ctx.count(ccode[c_new & on_list & _bool(c["substantiated"])]) > 0
 
@@ -774,9 +801,12 @@ def _status(ctx: _Context, grade: np.ndarray, downgrade: Mapping[str, np.ndarray
              "ban_expired": stays_grey & expired,
              "grey_period": stays_grey & ~expired}
     reasons = _join(flags, n)
-    reasons = np.where(carried, _merge_codes(prev["reasons"].to_numpy(object), reasons), reasons)
-    # The grade's direct downgrade codes are part of the explanation too.
-    reasons = _merge_codes(reasons, _join(downgrade, n))
+    reasons[carried] = _merge_codes(prev["reasons"].to_numpy(object)[carried], reasons[carried])
+    # The grade's direct downgrade codes are part of the explanation too (the codes of _join
+    # and _merge_codes are already in order: only rows with a downgrade change).
+    down = _join(downgrade, n)
+    more = down != ""
+    reasons[more] = _merge_codes(reasons[more], down[more])
 
     status = pd.DataFrame({"list": new_list, "ban_until": ban_until, "decided_on": decided,
                            "reasons": reasons})
@@ -904,9 +934,9 @@ def evaluate(
     if province is None and profile is not None:
         province = _get(profile, "code")
     subs = getattr(ds, "submissions", None)
-    if province is not None and isinstance(subs, pd.DataFrame):
-        ds = _province_view(ds, str(province), subs, "credit.evaluate")
     ctx = _prepare(ds, when, p, "credit.evaluate")
+    if province is not None:
+        ctx = _province_view(ctx, str(province), subs)
 
     if listed_apps is not None:
         listed = pd.Index([str(a) for a in listed_apps])
@@ -946,18 +976,12 @@ def evaluate(
     out = pd.concat([out, scores.drop(columns="score")], axis=1)
     out = pd.concat([out, _counts(ctx)], axis=1)
 
-    if province is not None:
-        keep = out["province_code"] == str(province)
-        if isinstance(subs, pd.DataFrame):
-            sub_apps = subs.loc[(subs["province_code"].astype(str) == str(province)).to_numpy(),
-                                "app_id"].astype(str)
-            in_prov = ctx.apps.loc[ctx.apps["app_id"].astype(str).isin(sub_apps).to_numpy(),
-                                   "provider_id"].astype(str)
-            keep = keep | out["provider_id"].isin(in_prov)
-        out = out.loc[keep.to_numpy()].reset_index(drop=True)
-        history = history.loc[history["provider_id"].isin(out["provider_id"])].reset_index(
-            drop=True)
-
+    if province is not None:  # the province's statistics: complaints about providers based there
+        home = ctx.providers["province_code"].astype(str).to_numpy() == str(province)
+        ccode = ctx.complaints["code"].to_numpy()
+        mine = ccode >= 0
+        mine[mine] = home[ccode[mine]]
+        ctx = replace(ctx, complaints=ctx.complaints.loc[mine])
     stats = _complaint_stats(ctx, by="domicile", subs=subs)
     if province is not None:
         stats = stats.loc[stats["province_code"] == str(province)].reset_index(drop=True)
@@ -1058,52 +1082,88 @@ _STATS_COLUMNS = ["province_code", "dimension", "value", "n_complaints", "n_subs
 
 
 def _complaint_stats(ctx: _Context, *, by: str, subs: Any) -> pd.DataFrame:
+    """Per (province, dimension, value) aggregates: sums are ``np.bincount`` over integer
+    group codes, medians are read from one sort of (group, working days)."""
     c = ctx.complaints
     due, late = _late(ctx)
-    base = pd.DataFrame({
-        "app_id": c["app_id"].astype(str).to_numpy(),
-        "category": c["category"].astype(str).to_numpy(),
-        "channel": c["channel"].fillna("").astype(str).replace("", "unknown").to_numpy(),
-        "subst": _bool(c["substantiated"]),
-        "resolved": c["resolved_on"].notna().to_numpy(),
-        "wd": c["wd"].to_numpy(),
-        "due": due,
-        "in_time": due & ~late,
-        "overdue": ~c["resolved_on"].notna().to_numpy() & late,
-    })
+    resolved = c["resolved_on"].notna().to_numpy()
+    flags = {
+        "n_substantiated": _bool(c["substantiated"]),
+        "n_resolved": resolved,
+        "n_overdue": ~resolved & late,
+        "n_due": due,
+        "n_in_time": due & ~late,
+    }
     if by == "domicile":
         code = c["code"].to_numpy()
-        prov = ctx.providers["province_code"].astype(str).to_numpy()
-        base["province_code"] = np.where(code >= 0, prov[np.maximum(code, 0)], "")
+        prov = ctx.providers["province_code"].astype(str).to_numpy(object)
+        rows = np.flatnonzero(code >= 0)
+        where = prov[code[rows]]
     else:
         if not isinstance(subs, pd.DataFrame):
             return pd.DataFrame(columns=_STATS_COLUMNS)
         pairs = subs[["app_id", "province_code"]].astype(str).drop_duplicates()
-        base = base.merge(pairs, on="app_id", how="inner")
-    base = base.loc[base["province_code"] != ""]
+        hits = pd.DataFrame({"row": np.arange(len(c)),
+                             "app_id": c["app_id"].astype(str).to_numpy(object)}).merge(
+            pairs, on="app_id", how="inner")
+        rows, where = hits["row"].to_numpy(), hits["province_code"].to_numpy(object)
+    ok = where != ""
+    rows, where = rows[ok], where[ok]
+    pcode, provinces = pd.factorize(where, sort=True)
+    wd = c["wd"].to_numpy()[rows]
     parts = []
     for dim in ("all", "category", "channel"):  # a handful of dimensions, not rows
-        key = base[dim] if dim != "all" else pd.Series("all", index=base.index)
-        g = base.assign(value=key.to_numpy()).groupby(["province_code", "value"], sort=True)
-        agg = g.agg(
-            n_complaints=("subst", "size"),
-            n_substantiated=("subst", "sum"),
-            n_resolved=("resolved", "sum"),
-            n_overdue=("overdue", "sum"),
-            n_due=("due", "sum"),
-            n_in_time=("in_time", "sum"),
-            mean_working_days=("wd", "mean"),
-            median_working_days=("wd", "median"),
-        ).reset_index()
-        agg.insert(1, "dimension", dim)
-        parts.append(agg)
-    out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+        if dim == "all":
+            vcode, values = np.zeros(len(rows), dtype=np.intp), np.array(["all"], dtype=object)
+        else:
+            col = c[dim].astype("category")
+            vcode = col.cat.codes.to_numpy()[rows].astype(np.intp)
+            values = col.cat.categories.astype(str).to_numpy(object)
+        sel = vcode >= 0  # a missing category is not a group
+        g = pcode[sel] * len(values) + vcode[sel]
+        size = len(provinces) * len(values)
+        n = np.bincount(g, minlength=size)
+        seen = np.flatnonzero(n)
+        counts = {k: np.bincount(g, weights=f[rows][sel], minlength=size)[seen].astype("int64")
+                  for k, f in flags.items()}
+        mean, median = _group_mean_median(g, wd[sel], size)
+        parts.append(pd.DataFrame({
+            "province_code": provinces[seen // len(values)],
+            "dimension": dim,
+            "value": values[seen % len(values)],
+            "n_complaints": n[seen].astype("int64"),
+            **counts,
+            "mean_working_days": mean[seen],
+            "median_working_days": median[seen],
+        }))
+    out = pd.concat(parts, ignore_index=True)
     if out.empty:
         return pd.DataFrame(columns=_STATS_COLUMNS)
     out["n_open"] = out["n_complaints"] - out["n_resolved"]
-    out["share_within_limit"] = (out["n_in_time"] / out["n_due"].where(out["n_due"] > 0)).round(4)
+    n_due = out["n_due"].to_numpy(float)
+    out["share_within_limit"] = np.divide(out["n_in_time"].to_numpy(float), n_due,
+                                          out=np.full(len(out), np.nan), where=n_due > 0).round(4)
     out["mean_working_days"] = out["mean_working_days"].round(2)
-    for col in ("n_complaints", "n_substantiated", "n_resolved", "n_open", "n_overdue"):
-        out[col] = out[col].astype("int64")
     return out[_STATS_COLUMNS].sort_values(["province_code", "dimension", "value"],
                                            kind="stable").reset_index(drop=True)
+
+
+def _group_mean_median(g: np.ndarray, x: np.ndarray, size: int) -> tuple[np.ndarray,
+                                                                         np.ndarray]:
+    """Mean and median of ``x`` per group code ``g`` in ``range(size)``, NaNs skipped (NaN
+    for a group without values).  The median of an even count is the mean of the middle two."""
+    ok = ~np.isnan(x)
+    g, x = g[ok], x[ok]
+    k = np.bincount(g, minlength=size)
+    mean = np.divide(np.bincount(g, weights=x, minlength=size), k, out=np.full(size, np.nan),
+                     where=k > 0)
+    order = np.lexsort((x, g))
+    xs = x[order]
+    start = np.cumsum(k) - k
+    has = k > 0
+    lo = xs[(start + (k - 1) // 2)[has]]
+    hi = xs[(start + k // 2)[has]]
+    median = np.full(size, np.nan)
+    median[has] = (lo + hi) / 2
+    return mean, median
+

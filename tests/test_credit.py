@@ -6,6 +6,7 @@ Every dataset here is hand-made and tiny; the arithmetic is in the comments.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -511,3 +512,200 @@ def test_parameter_and_input_errors():
         credit.evaluate(ds, None, AS_OF, bad_prev)
     with pytest.raises(TypeError, match="'cr' parameter"):
         credit.banned_providers(["P1"], AS_OF)
+
+
+# --------------------------------------------------------------------------------------------
+# the province view and the prepared-context cache, pinned to the former implementation
+# --------------------------------------------------------------------------------------------
+
+
+def _day(rng: np.random.Generator, lo: str = "2021-06-01", hi: str = "2024-09-30") -> str:
+    a, b = pd.Timestamp(lo).value // 86_400_000_000_000, pd.Timestamp(hi).value // 86_400_000_000_000
+    return str(pd.Timestamp(int(rng.integers(a, b)), unit="D").date())
+
+
+def random_ds(seed: int) -> tuple[Dataset, pd.DataFrame]:
+    """Three provinces, dangling references, missing values, rows dated after AS_OF; and a
+    previous credit table with bans in force and ended and non-canonical reasons."""
+    rng = np.random.default_rng(seed)
+    provs = ["11", "31", "44"]
+    pids = [f"P{i:02d}" for i in range(14)]
+    maybe = lambda p, v: v if rng.random() < p else None
+    providers = [provider(p, province_code=str(rng.choice(provs)),
+                          mlps_level=maybe(0.9, int(rng.integers(1, 5))),
+                          mlps_evaluated_on=maybe(0.8, _day(rng, "2021-01-01", "2024-06-30")))
+                 for p in pids]
+    aids = [f"A{j:02d}" for j in range(40)]
+    apps = [app(a, str(rng.choice(pids + ["PX"])), info_updated_on=_day(rng),
+                last_release_on=_day(rng)) for a in aids]
+    subs = [{"app_id": a, "province_code": p, "submitted_on": "2024-01-01",
+             "mandated_use": False, "batch": "1"}
+            for a in aids + ["AZZ"] for p in provs if rng.random() < 0.3]
+    complaints = []
+    for k in range(400):
+        rec = _day(rng)
+        res = maybe(0.7, str((pd.Timestamp(rec) + pd.Timedelta(days=int(rng.integers(0, 40))))
+                             .date()))
+        complaints.append(complaint(
+            f"c{k}", str(rng.choice(aids + ["AZZ"])), rec, res,
+            maybe(0.7, bool(rng.random() < 0.4)),
+            channel=rng.choice(["hotline", "web", "信访", ""]) if rng.random() < 0.9 else None,
+            category=str(rng.choice(["fees", "ads", "privacy"])) if rng.random() < 0.95 else None))
+    violations = [violation(f"v{k}", str(rng.choice(pids + ["PX"])), _day(rng),
+                            str(rng.choice(["minor", "major", "serious"])),
+                            fraud=bool(rng.random() < 0.1),
+                            rectify_by=maybe(0.7, _day(rng)), rectified=maybe(0.4, _day(rng)))
+                  for k in range(30)]
+    assessments = [{"app_id": str(rng.choice(aids + ["AZZ"])),
+                    "criterion_id": str(rng.choice(["S11_security_certification",
+                                                    "S01_masvs_storage"])),
+                    "value": (v := str(rng.choice(["true", "false"]))), "assessed_on": _day(rng),
+                    "value_num": float(v == "true")} for _ in range(80)]
+    ds = make_ds(providers, apps, complaints, violations, assessments, subs)
+    codes = ["grade_c", "fraud;grade_c", "unknown_code;grade_d", ""]
+    prev = pd.DataFrame({
+        "provider_id": pids[::2],
+        "list": rng.choice(["white", "grey", "black"], len(pids[::2])),
+        "ban_until": [maybe(0.7, _day(rng, "2023-06-01", "2025-06-01")) for _ in pids[::2]],
+        "decided_on": [maybe(0.8, _day(rng, "2022-06-01", "2024-06-01")) for _ in pids[::2]],
+        "reasons": rng.choice(codes, len(pids[::2])),
+    })
+    return ds, prev
+
+
+def _former_province(ds: Dataset, province: str, previous: pd.DataFrame | None,
+                     listed: list[str] | None) -> credit.CreditResult:
+    """The former province evaluation: the frames of the province's providers (domiciled there
+    or with an app submitted there) sliced from the dataset and evaluated as a whole, then
+    filtered to the province's rows."""
+    pr, apps, subs = ds.providers, ds.apps, ds.submissions
+    sub_apps = subs.loc[subs["province_code"] == province, "app_id"]
+    owners = apps.loc[apps["app_id"].isin(sub_apps), "provider_id"]
+    ids = pd.Index(pr.loc[pr["province_code"] == province, "provider_id"]).append(
+        pd.Index(owners)).unique()
+    keep_apps = apps.loc[apps["provider_id"].isin(ids)]
+    view = SimpleNamespace(
+        providers=pr.loc[pr["provider_id"].isin(ids)], apps=keep_apps,
+        complaints=ds.complaints.loc[ds.complaints["app_id"].isin(keep_apps["app_id"])],
+        violations=ds.violations.loc[ds.violations["provider_id"].isin(ids)],
+        assessments=ds.assessments.loc[ds.assessments["app_id"].isin(keep_apps["app_id"])])
+    if listed is None:
+        listed = sub_apps.unique().tolist()
+    cr = credit.evaluate(view, None, AS_OF, previous, listed_apps=listed)
+    out = cr.providers
+    in_prov = keep_apps.loc[keep_apps["app_id"].isin(sub_apps), "provider_id"]
+    keep = (out["province_code"] == province) | out["provider_id"].isin(in_prov)
+    out = out.loc[keep].reset_index(drop=True)
+    history = cr.history.loc[cr.history["provider_id"].isin(out["provider_id"])]
+    return replace(cr, providers=out, history=history.reset_index(drop=True))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_province_view_equals_the_former_slicing(seed):
+    ds, prev = random_ds(seed)
+    national = credit.complaint_stats(ds, AS_OF)
+    for province in ("11", "31", "44"):
+        for previous, listed in ((None, None), (prev, None), (prev, ["A01", "A02", "A03"])):
+            got = credit.evaluate(ds, None, AS_OF, previous, listed_apps=listed,
+                                  province=province)
+            ref = _former_province(ds, province, previous, listed)
+            pd.testing.assert_frame_equal(got.providers, ref.providers, check_exact=True)
+            pd.testing.assert_frame_equal(got.history, ref.history, check_exact=True)
+            stats = national.loc[national["province_code"] == province].reset_index(drop=True)
+            pd.testing.assert_frame_equal(got.complaints, stats, check_exact=True)
+    assert (ref.providers["list"] != "white").any()
+
+
+def _former_stats(ctx, by: str, subs: pd.DataFrame) -> pd.DataFrame:
+    """The former complaint statistics: one pandas groupby-aggregate per dimension."""
+    c = ctx.complaints
+    due, late = credit._late(ctx)
+    base = pd.DataFrame({
+        "app_id": c["app_id"].astype(str).to_numpy(),
+        "category": c["category"].astype(object).to_numpy(),
+        "channel": c["channel"].astype(object).fillna("").replace("", "unknown").to_numpy(),
+        "subst": credit._bool(c["substantiated"]), "resolved": c["resolved_on"].notna().to_numpy(),
+        "wd": c["wd"].to_numpy(), "due": due, "in_time": due & ~late,
+        "overdue": ~c["resolved_on"].notna().to_numpy() & late,
+    })
+    if by == "domicile":
+        code = c["code"].to_numpy()
+        prov = ctx.providers["province_code"].astype(str).to_numpy()
+        base["province_code"] = np.where(code >= 0, prov[np.maximum(code, 0)], "")
+    else:
+        pairs = subs[["app_id", "province_code"]].astype(str).drop_duplicates()
+        base = base.merge(pairs, on="app_id", how="inner")
+    base = base.loc[base["province_code"] != ""]
+    parts = []
+    for dim in ("all", "category", "channel"):
+        key = base[dim] if dim != "all" else pd.Series("all", index=base.index)
+        agg = base.assign(value=key.to_numpy()).groupby(["province_code", "value"]).agg(
+            n_complaints=("subst", "size"), n_substantiated=("subst", "sum"),
+            n_resolved=("resolved", "sum"), n_overdue=("overdue", "sum"), n_due=("due", "sum"),
+            n_in_time=("in_time", "sum"), mean_working_days=("wd", "mean"),
+            median_working_days=("wd", "median")).reset_index()
+        agg.insert(1, "dimension", dim)
+        parts.append(agg)
+    out = pd.concat(parts, ignore_index=True)
+    out["n_open"] = out["n_complaints"] - out["n_resolved"]
+    out["share_within_limit"] = (out["n_in_time"] / out["n_due"].where(out["n_due"] > 0)).round(4)
+    out["mean_working_days"] = out["mean_working_days"].round(2)
+    for col in ("n_complaints", "n_substantiated", "n_resolved", "n_open", "n_overdue"):
+        out[col] = out[col].astype("int64")
+    return out[credit._STATS_COLUMNS].sort_values(["province_code", "dimension", "value"],
+                                                  kind="stable").reset_index(drop=True)
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("by", ["domicile", "submissions"])
+def test_complaint_stats_equal_the_former_groupby(seed, by):
+    ds, _ = random_ds(seed)
+    ctx = credit._prepare(ds, pd.Timestamp(AS_OF), credit.CreditParams(), "test")
+    got = credit._complaint_stats(ctx, by=by, subs=ds.submissions)
+    ref = _former_stats(ctx, by, ds.submissions)
+    pd.testing.assert_frame_equal(got, ref, check_exact=True, check_dtype=False)
+    assert list(got.dtypes.astype(str)) == list(ref.dtypes.astype(str))
+    assert {"unknown", "信访"} <= set(got.loc[got["dimension"] == "channel", "value"])
+
+
+def test_group_mean_median_kernel():
+    rng = np.random.default_rng(0)
+    g = rng.integers(0, 7, 500)
+    x = np.where(rng.random(500) < 0.2, np.nan, rng.integers(-3, 30, 500).astype(float))
+    mean, median = credit._group_mean_median(g, x, 9)  # groups 7, 8 empty
+    ref = pd.Series(x).groupby(g).agg(["mean", "median"]).reindex(range(9))
+    np.testing.assert_array_equal(mean, ref["mean"].to_numpy())
+    np.testing.assert_array_equal(median, ref["median"].to_numpy())
+    # Worked example: [1, 4, 2, NaN] -> mean 7/3, median (1, 2, 4) = 2; [5, 9] -> 7.
+    mean, median = credit._group_mean_median(np.array([0, 0, 0, 0, 1, 1]),
+                                             np.array([1.0, 4.0, 2.0, np.nan, 5.0, 9.0]), 2)
+    assert mean.tolist() == [7 / 3, 7.0] and median.tolist() == [2.0, 7.0]
+
+
+def test_prepared_context_is_cached_per_dataset_and_never_shared():
+    ds, _ = random_ds(0)
+    when, p = pd.Timestamp(AS_OF), credit.CreditParams()
+    a = credit._prepare(ds, when, p, "test")
+    assert credit._prepare(ds, when, p, "test").complaints is a.complaints  # cached
+    assert credit._prepare(ds, when + pd.Timedelta(days=1), p, "test").complaints is not (
+        a.complaints)
+    # Another dataset, or a table of this one replaced, never reads the cached rows.
+    other, _ = random_ds(1)
+    b = credit._prepare(other, when, p, "test")
+    assert b.complaints is not a.complaints and len(b.ids) == len(other.providers)
+    ds.tables["complaints"] = ds.complaints.iloc[:10]
+    c = credit._prepare(ds, when, p, "test")
+    assert c.complaints is not a.complaints and len(c.complaints) <= 10
+    # The province results do not depend on what was evaluated before.
+    fresh, _ = random_ds(1)
+    pd.testing.assert_frame_equal(credit.evaluate(other, None, AS_OF, province="44").providers,
+                                  credit.evaluate(fresh, None, AS_OF, province="44").providers)
+    # An entry lives only as long as its frames.
+    import gc
+    import weakref
+    ref = weakref.ref(other.complaints)
+    del other, b
+    gc.collect()
+    assert ref() is None
+    credit._prepare(fresh, when - pd.Timedelta(days=1), p, "test")  # a miss prunes dead entries
+    assert all(r() is not None for refs, _, _ in credit._PREPARED.values() for r in refs)
