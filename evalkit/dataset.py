@@ -14,6 +14,13 @@ Reading rules (see ``docs/dataset.md``):
   are reported, never parsed.  Rows with too many or too few fields are reported by row.
 * Parquet columns are turned into the same text form and then go through the same checks.
 * Rows are numbered from 1 for the first record after the header.
+
+At national scale (millions of rows) ids, codes, dates and numbers repeat: every column but
+free text is converted and checked once per distinct text (:class:`_Distinct`), and the typed
+values and problems are spread back to the rows, so the result is what a row-by-row pass gives.
+Parquet text columns that repeat are read dictionary-encoded (Parquet's own distinct values);
+typed Parquet columns (dates, numbers, booleans) are turned into text once per distinct value.
+References and unique keys are checked on the distinct values too.
 """
 
 from __future__ import annotations
@@ -345,15 +352,21 @@ def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: _Problems
     return frame
 
 
-def _read_parquet(path: Path, file: str, out: _Problems) -> pd.DataFrame | None:
+def _read_parquet(path: Path, file: str, out: _Problems, table: Table) -> pd.DataFrame | None:
     import pyarrow.parquet as pq
 
-    try:
-        table = pq.read_table(path)
+    try:  # repeating text columns come as Parquet stores them: distinct values + indices
+        data = pq.read_table(path, read_dictionary=_repeating_columns(table))
     except (pa.ArrowException, OSError) as exc:
         out.add(file, None, None, f"is not a readable Parquet file ({exc})", code="not_parquet")
         return None
-    return _arrow_text(table, file, out)
+    return _arrow_text(data, file, out)
+
+
+def _repeating_columns(table: Table) -> list[str]:
+    """Columns whose values repeat (all but free text and a one-column key, unique by contract)."""
+    key = table.key if len(table.key) == 1 else ()
+    return [c.name for c in table.columns if c.kind != "text" and c.name not in key]
 
 
 def _column_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
@@ -381,14 +394,44 @@ def _column_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return pc.fill_null(text, "")
 
 
+def _repeats(typ: pa.DataType) -> bool:
+    """Whether a column of this Arrow type is turned into text once per distinct value."""
+    return (pa.types.is_dictionary(typ) or pa.types.is_boolean(typ) or pa.types.is_integer(typ)
+            or pa.types.is_floating(typ) or pa.types.is_date(typ) or pa.types.is_timestamp(typ))
+
+
+def _column_series(arr: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """One Arrow column as a text Series: ``str``, or categorical (its distinct texts as
+    categories) for dictionary-encoded and fixed-width columns, whose values repeat."""
+    if not (len(arr) and _repeats(arr.type)):
+        return _str_series(_column_text(arr), index)
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    arr = arr.unify_dictionaries()
+    dictionary = arr.chunk(0).dictionary
+    texts = _column_text(pa.chunked_array([dictionary]))
+    indices = pa.chunked_array([c.indices for c in arr.chunks], type=arr.type.index_type)
+    if indices.null_count:  # null → empty text
+        texts = pa.chunked_array([*texts.chunks, pa.array([""], texts.type)])
+        indices = pc.fill_null(indices, len(dictionary))
+    pos, distinct = pd.factorize(_str_series(texts))  # two values may read the same (1.0, 1)
+    codes = indices.to_numpy()
+    if len(distinct) < len(texts):
+        codes = pos[codes]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=distinct, validate=False),
+                     index=index)
+
+
+def _str_series(text: pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
+    return pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype).array, index=index).astype("str")
+
+
 def _arrow_text(table: pa.Table, file: str, out: _Problems, index: pd.Index | None = None) -> pd.DataFrame:
     """A Parquet/Arrow table as a text frame (index = 1-based data row unless given)."""
     names = _dedupe_names([str(n) for n in table.column_names], file, out)
     if index is None:
         index = pd.RangeIndex(1, table.num_rows + 1)
-    columns = {name: pd.Series(_column_text(arr).to_pandas(types_mapper=pd.ArrowDtype).array,
-                               index=index).astype("str")
-               for name, arr in zip(names, table.columns)}
+    columns = {name: _column_series(arr, index) for name, arr in zip(names, table.columns)}
     return pd.DataFrame(columns, index=index)
 
 
@@ -428,24 +471,14 @@ def _read_partitioned(path: Path, file: str, out: _Problems,
 
 
 # ---------------------------------------------------------------------------------------------
-# Column conversion: pure kernels over whole columns (stripped text in, typed values + bad mask out)
-
-
-def _via_uniques(values: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """Apply ``convert`` to the distinct values only (dates and codes repeat a lot)."""
-    uniq = pd.Series(values.unique(), dtype="str")
-    converted = convert(uniq)
-    pos = pd.Index(uniq).get_indexer(values)
-    return pd.Series(converted.to_numpy()[pos], index=values.index, dtype=converted.dtype)
+# Column conversion: pure kernels over whole columns (stripped text in, typed values + bad mask
+# out), run on a column's distinct texts (_Distinct) and spread back to its rows
 
 
 def _parse_dates(v: pd.Series) -> tuple[pd.Series, pd.Series]:
-    def convert(u: pd.Series) -> pd.Series:
-        shaped = u.str.fullmatch(_ISO_DATE_RE).fillna(False).astype(bool)
-        return pd.to_datetime(u.where(shaped), format="%Y-%m-%d", errors="coerce").astype(
-            "datetime64[us]")
-
-    dates = _via_uniques(v, convert)
+    shaped = v.str.fullmatch(_ISO_DATE_RE).fillna(False).astype(bool)
+    dates = pd.to_datetime(v.where(shaped), format="%Y-%m-%d", errors="coerce").astype(
+        "datetime64[us]")
     return dates, dates.isna()
 
 
@@ -481,6 +514,73 @@ def _normalise_list(v: pd.Series) -> pd.Series:
 # Checking one table
 
 
+@dataclass(frozen=True)
+class _Distinct:
+    """A column as its distinct values: the row ``index[i]`` holds ``values[codes[i]]``.
+
+    ``codes=None`` means one value per row (``values`` are the rows, in order).  ``values``
+    has a RangeIndex and may hold a value twice or one no row holds: every use is elementwise.
+    """
+
+    values: pd.Series
+    codes: np.ndarray | None
+    index: pd.Index
+
+    @classmethod
+    def of(cls, raw: pd.Series, factorise: bool = True) -> _Distinct:
+        """A text column (``str`` or categorical, see :func:`_column_series`)."""
+        if isinstance(raw.dtype, pd.CategoricalDtype):
+            codes = raw.cat.codes.to_numpy()
+            values = pd.Series(raw.cat.categories, dtype="str")
+            if (codes < 0).any():  # a missing value is an empty text
+                values = pd.concat([values, pd.Series([""], dtype="str")], ignore_index=True)
+                codes = np.where(codes < 0, len(values) - 1, codes)
+            return cls(values, codes, raw.index)
+        if factorise:
+            codes, uniques = pd.factorize(raw.astype("str").fillna(""))
+            return cls(pd.Series(uniques, dtype="str"), codes, raw.index)
+        return cls(raw.reset_index(drop=True), None, raw.index)
+
+    def with_values(self, values: pd.Series) -> _Distinct:
+        """Values computed from ``self.values`` (same positions) for the same rows."""
+        return _Distinct(values, self.codes, self.index)
+
+    def expand(self) -> pd.Series:
+        """The column, one value per row (index = data row)."""
+        arr = self.values.array if self.codes is None else self.values.array.take(self.codes)
+        return pd.Series(arr, index=self.index)
+
+    def at_rows(self, mask: pd.Series) -> np.ndarray:
+        """A boolean per distinct value → one per row."""
+        flags = mask.to_numpy(bool)
+        return flags if self.codes is None else flags[self.codes]
+
+    def spread(self, found: pd.Series) -> pd.Series:
+        """Values found for some distinct values (indexed by position in ``values``) → the
+        same values at every row holding them, in row order (indexed by data row)."""
+        pos = found.index.to_numpy()
+        if self.codes is None:
+            return pd.Series(found.array, index=self.index[pos])
+        slot = np.full(len(self.values), -1)
+        slot[pos] = np.arange(len(found))
+        at = slot[self.codes]
+        rows = np.flatnonzero(at >= 0)
+        return pd.Series(found.array.take(at[rows]), index=self.index[rows])
+
+
+class _AtRows(_Problems):
+    """Problems found on distinct values (:class:`_Distinct`), listed at the rows holding them."""
+
+    def __init__(self, out: _Problems, distinct: _Distinct) -> None:
+        self.items = out.items
+        self.distinct = distinct
+
+    def rows(self, file: str, column: str, failing: pd.Series, fmt: Callable[[Any], str],
+             *, severity: str = "error", code: str = "invalid", what: str | None = None) -> None:
+        super().rows(file, column, self.distinct.spread(failing), fmt, severity=severity,
+                     code=code, what=what)
+
+
 @dataclass
 class _Loaded:
     table: Table
@@ -488,6 +588,35 @@ class _Loaded:
     frame: pd.DataFrame | None = None  # typed, index = data row; None if absent or unreadable
     status: str = "ok"  # ok | absent | failed
     missing: set[str] = field(default_factory=set)
+    #: the typed columns of ``frame`` that were converted once per distinct value
+    distinct: dict[str, _Distinct] = field(default_factory=dict)
+
+    def holds(self, column: str, test: Callable[[pd.Series], pd.Series]) -> np.ndarray:
+        """Per row of ``frame``: does the elementwise ``test`` hold for the column's value?"""
+        d = self.distinct.get(column)
+        if d is None:
+            return test(self.frame[column]).to_numpy(bool)  # type: ignore[index]
+        return d.at_rows(test(d.values))
+
+    def where(self, column: str, test: Callable[[pd.Series], pd.Series]) -> pd.Series:
+        """The column's values (indexed by data row) where the elementwise ``test`` holds."""
+        d = self.distinct.get(column)
+        if d is None:
+            s = self.frame[column]  # type: ignore[index]
+            return s[test(s).to_numpy(bool)]
+        return d.spread(d.values[test(d.values).to_numpy(bool)])
+
+    def codes(self, column: str) -> np.ndarray:
+        """Per row, an integer that is equal exactly where the values are (missing: -1).
+
+        Codes follow the order of the values for a column converted per distinct value, the
+        order of first appearance otherwise.
+        """
+        d = self.distinct.get(column)
+        if d is None:
+            return pd.factorize(self.frame[column])[0]  # type: ignore[index]
+        ranks = pd.factorize(d.values, sort=True)[0]
+        return ranks if d.codes is None else ranks[d.codes]
 
 
 _DTYPES = {
@@ -523,12 +652,23 @@ def _convert_table(loaded: _Loaded, raw: pd.DataFrame, out: _Problems) -> pd.Dat
                 typed["value_num"] = pd.Series(np.nan, index=raw.index, dtype="float64")
                 typed["value_na"] = pd.Series(False, index=raw.index, dtype=bool)
             continue
-        typed.update(_convert_column(col, raw[col.name], file, out))
-    extras = {c: raw[c] for c in raw.columns if c not in typed}
+        for name, values in _convert_column(col, raw[col.name], file, out).items():
+            typed[name] = values.expand()
+            if values.codes is not None:
+                loaded.distinct[name] = values
+    extras = {c: raw[c].astype("str") for c in raw.columns if c not in typed}
     return pd.DataFrame({**typed, **extras}, index=raw.index)
 
 
-def _convert_column(col: Column, raw: pd.Series, file: str, out: _Problems) -> dict[str, pd.Series]:
+def _convert_column(col: Column, raw: pd.Series, file: str, out: _Problems) -> dict[str, _Distinct]:
+    """Convert and check one column once per distinct text (free text: once per row)."""
+    distinct = _Distinct.of(raw, factorise=col.kind != "text")
+    typed = _convert_values(col, distinct.values, file, _AtRows(out, distinct))
+    return {name: distinct.with_values(values) for name, values in typed.items()}
+
+
+def _convert_values(col: Column, raw: pd.Series, file: str, out: _Problems) -> dict[str, pd.Series]:
+    """The kernel of :func:`_convert_column`: texts (any index) in, typed values out."""
     name, kind = col.name, col.kind
     raw = raw.astype("str").fillna("")
     text = raw if kind == "text" else raw.str.strip()
@@ -676,17 +816,12 @@ def _convert_list(col: Column, text: pd.Series, empty: pd.Series, file: str,
 
 def _convert_value(col: Column, text: pd.Series, empty: pd.Series, file: str,
                    out: _Problems) -> dict[str, pd.Series]:
-    # assessment values repeat a lot (meets/partial/true/...): convert the distinct texts once
-    codes, uniq = pd.factorize(text)
-    u_text = pd.Series(uniq, dtype="str")
-    u = _value_kernel(u_text, u_text == "")
-    canon, value_num, bad, value_na = (pd.Series(u[k].to_numpy()[codes], index=text.index)
-                                       for k in ("canon", "value_num", "bad", "value_na"))
-    out.rows(file, col.name, text[bad.to_numpy(bool)],
+    found = _value_kernel(text, empty)
+    out.rows(file, col.name, text[found["bad"].to_numpy(bool)],
              lambda x: f"value {x!r} is not a number, a yes/no value or meets/partial/fails/na",
              code="type")
-    return {col.name: canon.astype("str"), "value_num": value_num.astype("float64"),
-            "value_na": value_na.astype(bool)}
+    return {col.name: found["canon"], "value_num": found["value_num"],
+            "value_na": found["value_na"]}
 
 
 def _value_kernel(text: pd.Series, empty: pd.Series) -> dict[str, pd.Series]:
@@ -754,11 +889,10 @@ def _check_keys(loaded: _Loaded, out: _Problems) -> None:
             valid &= s.notna().to_numpy(bool)
             if s.dtype == "str":
                 valid &= (s.fillna("") != "").to_numpy(bool)
-        sub = sub[valid]
-        in_dup = sub.duplicated(keep=False)
+        in_dup = _duplicated([loaded.codes(k)[valid] for k in key])
         if not in_dup.any():
             continue
-        dup = sub[in_dup.to_numpy(bool)]
+        dup = sub.iloc[np.flatnonzero(valid)[in_dup]]
         first = pd.Series(dup.index, index=dup.index).groupby(
             [dup[k] for k in key], sort=False, dropna=False).transform("min")
         later = dup[(first.to_numpy() != dup.index.to_numpy())]
@@ -773,6 +907,20 @@ def _check_keys(loaded: _Loaded, out: _Problems) -> None:
             msg = lambda x, k=names: f"duplicate ({k}) = ({x[0]}) (first in row {x[1]})"
         pairs = pd.Series(list(zip(labels.tolist(), first.tolist())), index=later.index, dtype=object)
         out.rows(loaded.file, column, pairs, msg, code="duplicate")
+
+
+def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
+    """Rows whose combination of codes occurs more than once (``keep=False``)."""
+    n = len(codes[0])
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    later, same = np.zeros(n - 1, dtype=bool), np.ones(n - 1, dtype=bool)
+    for c in codes:  # is every row after the one before it (lexicographically)?
+        later |= same & (c[1:] > c[:-1])
+        same &= c[1:] == c[:-1]
+    if later.all():  # strictly increasing (a table sorted by its key): all distinct
+        return np.zeros(n, dtype=bool)
+    return pd.DataFrame(dict(enumerate(codes))).duplicated(keep=False).to_numpy(bool)
 
 
 def _check_dates(loaded: _Loaded, as_of: pd.Timestamp | None, out: _Problems) -> None:
@@ -810,11 +958,12 @@ def _check_references(loaded: dict[str, _Loaded], criteria: frozenset[str] | Non
         src, tgt = loaded[ref.table], loaded[ref.target]
         if src.frame is None or ref.column in src.missing or tgt.status == "failed":
             continue
-        values = src.frame[ref.column]
+        items = None
         if src.table.column(ref.column).kind == "idlist":
-            values = values[values != ""].str.split(";").explode()
-        values = values[values.fillna("") != ""]
-        if not len(values):
+            items = src.frame[ref.column]
+            items = items[items != ""].str.split(";").explode()
+            items = items[_named(items).to_numpy(bool)]
+        if not (src.holds(ref.column, _named).any() if items is None else len(items)):
             continue
         if tgt.status == "absent":
             out.add(src.file, None, ref.column,
@@ -824,8 +973,11 @@ def _check_references(loaded: dict[str, _Loaded], criteria: frozenset[str] | Non
         if tgt.frame is None or ref.target_column in tgt.missing:
             continue
         known = tgt.frame[ref.target_column]
-        dangling = values[~values.isin(known).to_numpy(bool)]
-        dangling = dangling[~dangling.index.duplicated()]
+        if items is None:
+            dangling = src.where(ref.column, lambda s, k=known: _named(s) & ~_isin(s, k))
+        else:
+            dangling = items[~items.isin(known).to_numpy(bool)]
+            dangling = dangling[~dangling.index.duplicated()]
         where = tgt.file if ref.target_column == ref.column else f"{tgt.file} ({ref.target_column})"
         out.rows(src.file, ref.column, dangling,
                  lambda x, c=ref.column, w=where: f"{c} {x!r} is not in {w}",
@@ -835,13 +987,25 @@ def _check_references(loaded: dict[str, _Loaded], criteria: frozenset[str] | Non
             src = loaded[tname]
             if src.frame is None or cname in src.missing:
                 continue
-            s = src.frame[cname]
-            bad = s[(s != "").to_numpy(bool) & ~s.isin(criteria).to_numpy(bool)]
+            bad = src.where(cname, lambda s: (s != "") & ~s.isin(criteria))
             out.rows(src.file, cname, bad,
                      lambda x: f"unknown criterion_id {x!r} (not a criterion of the rubric)",
                      code="dangling")
     _check_ahp_items(loaded["ahp_judgments"], criteria, out)
     _check_violation_apps(loaded, out)
+
+
+def _named(values: pd.Series) -> pd.Series:
+    """Which reference values are set (not empty)."""
+    return values.fillna("") != ""
+
+
+def _isin(values: pd.Series, known: pd.Series) -> pd.Series:
+    """``values.isin(known)`` of two ``str`` Series in one Arrow call (pandas turns every
+    known value into an Arrow scalar first)."""
+    value_set = pa.chunked_array(pa.array(known.array)).combine_chunks()
+    found = pc.is_in(pa.array(values.array), value_set=value_set)
+    return pd.Series(np.asarray(found, dtype=bool), index=values.index)
 
 
 def _check_ahp_items(ahp: _Loaded, criteria: frozenset[str] | None, out: _Problems) -> None:
@@ -976,7 +1140,7 @@ def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str]
             elif item.file.endswith(".csv"):
                 raw = _read_csv(path, item.file, out)
             else:
-                raw = _read_parquet(path, item.file, out)
+                raw = _read_parquet(path, item.file, out, item.table)
         except (OSError, pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
             out.add(item.file, None, None, f"cannot be read: {exc}", code="unreadable")
             raw = None

@@ -13,12 +13,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _mini
 
 from evalkit import DataError, schema
+from evalkit import dataset as _ds
 from evalkit.dataset import MAX_PER_KIND, Dataset, flags, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -597,3 +601,127 @@ def test_sample_validates() -> None:
     assert all(w.severity == "warning" for w in ds.warnings)
     # the generator plants a few warnings (e.g. an early Fujian pilot USCC), never a missing table
     assert not [w for w in ds.warnings if w.code in ("missing_file", "encoding", "unknown_file")]
+
+
+# ---------------------------------------------------------------------------------------------
+# Work once per distinct value (national scale): the same frames and problems as row by row
+
+#: One column of each kind, with spellings good and bad (padded, cased, empty) that repeat.
+KIND_CASES: list[tuple[str, str, list[str]]] = [
+    ("apps", "app_id", ["a", " a", "a ", "b", "", "  "]),
+    ("apps", "name", ["x", " ", "", "y z", " x"]),
+    ("providers", "province_code", ["11", "44", " 44", "99", "", "4 4"]),
+    ("apps", "category", ["teaching", "Teaching ", "games", "", "learnin"]),
+    ("apps", "stages", ["primary;junior", "junior；primary", "Primary", "kinder", "", ";",
+                        "primary;;x"]),
+    ("experts", "conflicts", ["b;a", "a ; b;a", "", ";", "c"]),
+    ("apps", "filed_on", ["2024-01-31", "2024-02-30", "31/01/2024", "", " 2024-01-31", "2024-1-1"]),
+    ("apps", "minors_primary", ["yes", "No", "是", "maybe", "", "1"]),
+    ("providers", "mlps_level", ["1", "3", "6", "0", "2.5", "x", "", "3.0", "1e1"]),
+    ("apps", "daily_limit_min", ["40", "0", "-5", "", "12.0"]),
+    ("panel_scores", "score", ["1.5", "10", "10.5", "-1", "x", "", "nan", "inf", " 7 "]),
+    ("ahp_judgments", "value", ["3", "1/3", "1/9", "1/10", "0.11", "x", "1/0", ""]),
+    ("apps", "age_range", ["6-12", "6 - 12", "12-6", "3-30", "x", ""]),
+    ("assessments", "value", ["meets", "Partial", "n/a", "true", "0.5", "x", "", "NA"]),
+]
+
+
+def _problem_list(out: _ds._Problems) -> list[tuple[object, ...]]:
+    return [(p.file, p.row, p.column, p.message, p.severity, p.code) for p in out.items]
+
+
+@pytest.mark.parametrize("table,column,pool", KIND_CASES,
+                         ids=[f"{t}.{c}" for t, c, _ in KIND_CASES])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_columns_convert_per_distinct_value_as_row_by_row(table: str, column: str, pool: list[str],
+                                                          data: st.DataObject) -> None:
+    """The kernel run on every row (the code before the distinct-value path) and run once per
+    distinct text, spread back to the rows, give the same typed columns and problems, from
+    CSV text (``str``) and from Parquet's dictionary form (categorical)."""
+    texts = data.draw(st.lists(st.sampled_from(pool), max_size=2 * _ds.MAX_PER_KIND + 10))
+    gaps = data.draw(st.lists(st.integers(1, 3), min_size=len(texts), max_size=len(texts)))
+    index = pd.Index(np.cumsum(gaps, dtype="int64"))  # data rows, with gaps (skipped rows)
+    col = schema.TABLES[table].column(column)
+    raw = pd.Series(texts, index=index, dtype="str")
+    ref_out = _ds._Problems()
+    expected = _ds._convert_values(col, raw, "t.csv", ref_out)
+    for given_raw in (raw, raw.astype("category")):
+        out = _ds._Problems()
+        converted = _ds._convert_column(col, given_raw, "t.csv", out)
+        got = {name: d.expand() for name, d in converted.items()}
+        assert list(got) == list(expected)
+        for name in expected:
+            pd.testing.assert_series_equal(got[name], expected[name], check_exact=True)
+        assert _problem_list(out) == _problem_list(ref_out)
+
+
+_ARROW_VALUES = {
+    "int": (pa.int64(), st.one_of(st.none(), st.integers(-3, 3), st.just(2**62))),
+    "float": (pa.float64(), st.one_of(st.none(), st.sampled_from(
+        [0.0, -0.0, 1.0, 2.5, float("nan"), float("inf"), 1e20, 0.1, 2.0**53 + 2]))),
+    "bool": (pa.bool_(), st.one_of(st.none(), st.booleans())),
+    "date": (pa.date32(), st.one_of(st.none(), st.integers(19000, 19003))),
+    "timestamp": (pa.timestamp("ms"), st.one_of(st.none(), st.sampled_from(
+        [0, 1, 86_400_000, 86_400_001]))),
+    "dictionary": (pa.dictionary(pa.int32(), pa.string()),
+                   st.one_of(st.none(), st.sampled_from(["a", " a", "", "b"]))),
+}
+
+
+@pytest.mark.parametrize("kind", list(_ARROW_VALUES))
+@settings(max_examples=25, deadline=None)
+@given(data=st.data())
+def test_arrow_columns_read_as_distinct_texts(kind: str, data: st.DataObject) -> None:
+    """Parquet columns whose values repeat become categorical text with exactly the texts the
+    plain Arrow cast gives (``_column_text``): null and NaN → empty, 1.0 → "1", a day per
+    timestamp, several chunks and unused dictionary entries included."""
+    typ, values = _ARROW_VALUES[kind]
+    chunks = data.draw(st.lists(st.lists(values, max_size=8), min_size=1, max_size=3))
+    if kind == "dictionary":
+        arr = pa.chunked_array([pa.DictionaryArray.from_arrays(
+            pa.array([None if v is None else ["a", " a", "", "b", "unused"].index(v) for v in c],
+                     pa.int32()), pa.array(["a", " a", "", "b", "unused"])) for c in chunks], typ)
+    else:
+        arr = pa.chunked_array([pa.array(c, typ) for c in chunks], typ)
+    index = pd.RangeIndex(1, len(arr) + 1)
+    got = _ds._column_series(arr, index)
+    expected = _ds._str_series(_ds._column_text(arr), index)
+    assert isinstance(got.dtype, pd.CategoricalDtype) or len(arr) == 0
+    pd.testing.assert_series_equal(got.astype("str"), expected)
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(-1, 2)), max_size=40), st.booleans())
+def test_duplicated_rows_as_pandas_finds_them(rows: list[tuple[int, int]], ordered: bool) -> None:
+    if ordered:  # sorted by the key: the one-pass answer
+        rows = sorted(rows)
+    codes = [np.array([r[i] for r in rows], dtype=np.intp) for i in range(2)]
+    expected = pd.DataFrame({"a": codes[0], "b": codes[1]}).duplicated(keep=False).to_numpy()
+    assert _ds._duplicated(codes).tolist() == expected.tolist()
+
+
+@given(st.lists(st.sampled_from(["a", "b", "", " a", "教APP"]), max_size=20),
+       st.lists(st.sampled_from(["a", "", "c", "教APP"]), max_size=5))
+def test_isin_as_pandas(values: list[str], known: list[str]) -> None:
+    s, k = pd.Series(values, dtype="str"), pd.Series(known, dtype="str")
+    pd.testing.assert_series_equal(_ds._isin(s, k), s.isin(k))
+
+
+def test_parquet_reports_the_problems_csv_does(tmp_path: Path) -> None:
+    """Repeated ids, codes and dates read dictionary-encoded from Parquet: the same problems at
+    the same rows as from CSV (bad values repeated, a duplicate key out of order)."""
+    t = _mini.mini_tables()
+    ps = t["panel_scores"]
+    ps.loc[[1, 4], "criterion_id"] = "X99_unknown"
+    ps.loc[[2, 5], "score"] = "11"
+    ps.loc[3, "expert_id"] = " " + ps.loc[3, "expert_id"] + " "  # padded: the same expert
+    ps.loc[len(ps)] = ps.loc[0]  # a duplicate key after other rows
+    t["complaints"].loc[[0, 1], "received_on"] = "2024-02-30"
+    lines = {fmt: [line.replace(f".{fmt}", ".X") for line in problems(
+        _mini.write_tables(tmp_path / fmt, t, fmt=fmt))] for fmt in ("csv", "parquet")}
+    assert lines["csv"] == lines["parquet"]
+    assert has(lines["csv"], "panel_scores.X:2:criterion_id: ", "'X99_unknown'")
+    assert has(lines["csv"], "panel_scores.X:5:criterion_id: ")
+    key = "+".join(schema.TABLES["panel_scores"].natural_keys[0])
+    assert has(lines["csv"], f"panel_scores.X:{len(ps)}:{key}: ", "first in row 1")
+    assert has(lines["csv"], "complaints.X:2:received_on: ", "impossible date")
