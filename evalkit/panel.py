@@ -12,7 +12,8 @@ for rater diagnostics):
 1. rows with a missing score are dropped (not scored);
 2. **conflicts of interest**: a score is removed when the app's provider is among the
    expert's declared ``conflicts`` (``experts.conflicts`` holds provider_ids, joined by
-   ``;``); every removed row is reported in ``res.conflicts``;
+   ``;``); every removed row is reported in ``res.conflicts``.  The few declared pairs are
+   turned into (expert, app) integer keys, so the rows are matched without strings;
 3. **Delphi rounds**: with ``final_round="last"`` the latest round in which an item
    (province, app, criterion) still has scores is the one aggregated; an int picks that round;
 4. **reducer** from the :data:`REDUCERS` registry (``mean``, ``median``, ``trimmed_mean``);
@@ -26,13 +27,19 @@ for rater diagnostics):
 
 The result does not depend on the row order of the inputs: rows are put into a canonical
 order (sorted integer codes) before any floating-point sum.
+
+Steps 1-3 are one *selection* shared by :func:`aggregate` and :func:`rater_matrix`; an
+aggregate keeps the selected scores laid out per panel in ``res.matrix`` (what
+:func:`rater_matrix` returns), so the rater bootstrap does not select them again.  A
+selection restricted to some provinces gives exactly the results of selecting their rows
+alone: the national scoring selects once and aggregates each panel setting's provinces.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
@@ -56,6 +63,9 @@ Reducer = Callable[[SeriesGroupBy], pd.Series]
 
 TRIM_MIN_RATERS = 5
 """Trimmed mean drops the highest and the lowest score only from this many raters up."""
+
+OUTLIER_THRESHOLD = 3.5
+"""Default robust-z cut-off for outlier raters (:func:`evalkit.stats.rater_diagnostics`)."""
 
 _KEYS = ["province_code", "app_id", "criterion_id"]
 _SCORE_COLS = ["province_code", "round", "app_id", "expert_id", "criterion_id", "score"]
@@ -129,6 +139,10 @@ class PanelResult:
         n_apps_complete (apps in complete blocks of at least 2 apps, used by ICC and W).
     raters
         per (province_code, expert_id): offset, loo_corr, offset_z, loo_z, outlier, n_scores.
+    matrix
+        the scores of the aggregated round laid out per panel (:class:`RaterMatrix`, what
+        :func:`rater_matrix` returns for the same inputs), so that the rater bootstrap does not
+        select them again; ``None`` for a result assembled by hand.
     """
 
     scores: pd.DataFrame
@@ -137,6 +151,7 @@ class PanelResult:
     raters: pd.DataFrame
     reducer: str
     min_raters: int
+    matrix: RaterMatrix | None = field(default=None, repr=False, compare=False)
 
     def _repr_html_(self) -> str:
         n_ins = int(self.scores["insufficient_panel"].sum())
@@ -160,21 +175,48 @@ class PanelResult:
 
 
 def _conflict_mask(
-    expert_id: pd.Series, provider_id: pd.Series, experts: pd.DataFrame
+    exp: np.ndarray, app: np.ndarray, exp_u: np.ndarray, provider: np.ndarray, experts: pd.DataFrame
 ) -> np.ndarray:
-    """True where the row's expert declared a conflict with the row's provider."""
+    """True where the row's expert declared a conflict with the provider of the row's app.
+
+    ``exp`` and ``app`` are row codes into ``exp_u`` (expert ids) and ``provider`` (the
+    provider id of each app code, missing where unknown).  The declared (expert, provider)
+    pairs are few: they are turned once into sorted (expert code, app code) keys, and the
+    rows are matched on integers (no per-row strings).
+    """
     ex = experts[["expert_id", "conflicts"]].copy()
     ex["conflicts"] = ex["conflicts"].fillna("").astype(str).str.split(";")
     pairs = ex.explode("conflicts")
     pairs["conflicts"] = pairs["conflicts"].str.strip()
     pairs = pairs[pairs["conflicts"].fillna("") != ""]
-    if pairs.empty:
-        return np.zeros(len(expert_id), dtype=bool)
-    declared = pd.MultiIndex.from_arrays(
-        [pairs["expert_id"].astype(str), pairs["conflicts"].astype(str)]
+    if pairs.empty or exp.size == 0:
+        return np.zeros(exp.size, dtype=bool)
+    known = pd.notna(provider)
+    app_of = pd.DataFrame(
+        {
+            "provider_id": pd.Series(provider[known], dtype=object).astype(str),
+            "app": np.flatnonzero(known),
+        }
     )
-    rows = pd.MultiIndex.from_arrays([expert_id.astype(str), provider_id.astype(str).fillna("")])
-    return np.asarray(rows.isin(declared)) & provider_id.notna().to_numpy()
+    declared = pd.DataFrame(
+        {
+            "expert_id": pairs["expert_id"].astype(str).to_numpy(dtype=object),
+            "provider_id": pairs["conflicts"].astype(str).to_numpy(dtype=object),
+        }
+    ).merge(app_of, on="provider_id")
+    e = pd.Index(exp_u).get_indexer(declared["expert_id"].to_numpy(dtype=object))
+    n_apps = provider.size
+    keys = np.unique(e[e >= 0].astype(np.int64) * n_apps + declared["app"].to_numpy()[e >= 0])
+    if keys.size == 0:
+        return np.zeros(exp.size, dtype=bool)
+    declares = np.zeros(exp_u.size, dtype=bool)
+    declares[keys // n_apps] = True
+    rows = np.flatnonzero(declares[exp])  # only rows of experts who declared a conflict
+    row_key = exp[rows] * n_apps + app[rows]
+    pos = np.minimum(np.searchsorted(keys, row_key), keys.size - 1)
+    mask = np.zeros(exp.size, dtype=bool)
+    mask[rows[keys[pos] == row_key]] = True
+    return mask
 
 
 @dataclass(frozen=True)
@@ -196,6 +238,23 @@ class _Selection:
     exp_u: np.ndarray
     crit_u: np.ndarray
     conflicts: pd.DataFrame  # the rows removed for a conflict of interest
+
+    def provinces(self, codes: Collection[str]) -> _Selection:
+        """The rows of the provinces ``codes`` only (same codes and uniques, so every result
+        equals the one of a selection made on those provinces' rows alone)."""
+        wanted = np.isin(self.prov_u.astype(str), np.asarray(list(codes), dtype=str))
+        if wanted.all():
+            return self
+        keep = wanted[self.prov]
+        keep_all = wanted[self.item_all // (self.app_u.size * self.crit_u.size)]
+        rows = self.conflicts["province_code"].astype(str).isin(self.prov_u[wanted].astype(str))
+        return replace(
+            self,
+            **{f: getattr(self, f)[keep] for f in ("prov", "rnd", "app", "exp", "crit", "score",
+                                                    "item", "final")},
+            item_all=self.item_all[keep_all],
+            conflicts=self.conflicts[rows.to_numpy(dtype=bool)].reset_index(drop=True),
+        )
 
 
 def _select(
@@ -219,13 +278,20 @@ def _select(
 
     s = panel_scores[_SCORE_COLS]
     s = s[s["score"].notna()]
-    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
+    rnd_col = s["round"]
+    if not pd.api.types.is_integer_dtype(rnd_col.dtype):
+        rnd_col = pd.to_numeric(rnd_col)
+    rnd = rnd_col.to_numpy(dtype=np.int64)
     prov_u, prov = _codes(s["province_code"])
     app_u, app = _codes(s["app_id"])
     exp_u, exp = _codes(s["expert_id"])
     crit_u, crit = _codes(s["criterion_id"])
     score = s["score"].to_numpy(dtype=np.float64)
-    order = np.lexsort((exp, app, crit, rnd, prov))
+    rnd_c, rnd_u = pd.factorize(rnd, sort=True)
+    order = _lexorder(
+        (prov, prov_u.size), (rnd_c.astype(np.int64), rnd_u.size), (crit, crit_u.size),
+        (app, app_u.size), (exp, exp_u.size),
+    )
     prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
 
     dup = _duplicated(prov, rnd, app, exp, crit)
@@ -238,12 +304,10 @@ def _select(
             f"{crit_u[crit[i]]})."
         )
 
-    # 1. conflicts of interest
+    # 1. conflicts of interest (matched on integer codes; provider ids only for removed rows)
     provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
-    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
-    conflict = _conflict_mask(
-        pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts
-    )
+    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)
+    conflict = _conflict_mask(exp, app, exp_u, provider, experts)
     conflicts = pd.DataFrame(
         {
             "province_code": prov_u[prov[conflict]],
@@ -251,7 +315,7 @@ def _select(
             "app_id": app_u[app[conflict]],
             "expert_id": exp_u[exp[conflict]],
             "criterion_id": crit_u[crit[conflict]],
-            "provider_id": provider[conflict].astype(str),
+            "provider_id": provider[app[conflict]].astype(str),
         }
     )
     n_apps, n_crit = app_u.size, crit_u.size
@@ -277,7 +341,7 @@ def aggregate(
     reducer: str = "trimmed_mean",
     min_raters: int = 3,
     final_round: Literal["last"] | int = "last",
-    outlier_threshold: float = 3.5,
+    outlier_threshold: float = OUTLIER_THRESHOLD,
 ) -> PanelResult:
     """Aggregate expert panel scores per (province, app, criterion).
 
@@ -308,16 +372,34 @@ def aggregate(
         Missing columns, an unknown reducer, a bad ``min_raters``/``final_round``, or the same
         expert scoring the same item twice in one round.
     """
-    fn = get_reducer(reducer, func="aggregate")
+    fn = _settings(reducer, min_raters, "aggregate")
+    sel = _select(panel_scores, experts, apps, final_round, "aggregate")
+    return _aggregate(sel, fn, reducer, min_raters, outlier_threshold, _rater_matrix(sel))
+
+
+def _settings(reducer: str, min_raters: int, func: str) -> Reducer:
+    """The reducer named ``reducer`` after checking it and ``min_raters``."""
+    fn = get_reducer(reducer, func=func)
     if (
         isinstance(min_raters, bool)
         or not isinstance(min_raters, (int, np.integer))
         or min_raters < 1
     ):
         raise PanelError(
-            f"The 'min_raters' parameter of aggregate must be a positive int; got {min_raters!r} instead."
+            f"The 'min_raters' parameter of {func} must be a positive int; got {min_raters!r} instead."
         )
-    sel = _select(panel_scores, experts, apps, final_round, "aggregate")
+    return fn
+
+
+def _aggregate(
+    sel: _Selection,
+    fn: Reducer,
+    reducer: str,
+    min_raters: int,
+    outlier_threshold: float = OUTLIER_THRESHOLD,
+    matrix: RaterMatrix | None = None,
+) -> PanelResult:
+    """Kernel of :func:`aggregate` on a selection (no input checks)."""
     prov, rnd, app, exp, crit, score = sel.prov, sel.rnd, sel.app, sel.exp, sel.crit, sel.score
     prov_u, exp_u, crit_u, final, conflicts = sel.prov_u, sel.exp_u, sel.crit_u, sel.final, sel.conflicts
     app_u, item_all = sel.app_u, sel.item_all
@@ -329,7 +411,7 @@ def aggregate(
     reduced = fn(g)
     n_raters = g.count()
     rounds = f_frame.groupby("item", sort=True)["round"].first()
-    universe = np.unique(item_all)
+    universe = np.sort(pd.unique(item_all))  # = np.unique(item_all), by hashing
     reduced = reduced.reindex(universe)
     n_r = n_raters.reindex(universe, fill_value=0).to_numpy(dtype=np.int64)
     insufficient = n_r < int(min_raters)
@@ -347,8 +429,9 @@ def aggregate(
 
     for col in ("province_code", "app_id", "criterion_id"):
         scores[col] = scores[col].astype(str)
-    for col in ("province_code", "app_id", "expert_id", "criterion_id", "provider_id"):
-        conflicts[col] = conflicts[col].astype(str)
+    conflicts = conflicts.astype(
+        {c: str for c in ("province_code", "app_id", "expert_id", "criterion_id", "provider_id")}
+    )
 
     agreement = _agreement(prov, rnd, app, exp, crit, score, prov_u, crit_u)
     raters = _raters(
@@ -362,13 +445,20 @@ def aggregate(
         n_crit,
         outlier_threshold,
     )
-    return PanelResult(scores, conflicts, agreement, raters, reducer, int(min_raters))
+    return PanelResult(scores, conflicts, agreement, raters, reducer, int(min_raters), matrix)
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Sorted uniques (as object array of str) and int64 codes of a key column."""
     codes, uniques = pd.factorize(col.astype(str), sort=True)
-    return np.asarray(uniques, dtype=object), codes.astype(np.int64)
+    return np.asarray(uniques, dtype=object), codes.astype(np.int64, copy=False)
+
+
+def _unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(x, return_inverse=True)`` for an int array, by hashing (no sort of ``x``:
+    only the uniques are sorted); the inverse is int64."""
+    inverse, uniques = pd.factorize(x, sort=True)
+    return np.asarray(uniques), inverse.astype(np.int64)
 
 
 def _duplicated(*cols: np.ndarray) -> np.ndarray:
@@ -378,6 +468,21 @@ def _duplicated(*cols: np.ndarray) -> np.ndarray:
     for c in cols:
         same[1:] &= c[1:] == c[:-1]
     return same
+
+
+def _lexorder(*keys: tuple[np.ndarray, int]) -> np.ndarray:
+    """Stable order of the rows sorted on ``keys`` (``(codes, size)`` pairs, codes in
+    ``range(size)``, most significant first): the permutation ``np.lexsort`` gives, computed
+    as one int64 argsort of the combined key when the key space fits in 63 bits."""
+    space = 1
+    for _, size in keys:
+        space *= max(int(size), 1)
+    if space >= 2**63:
+        return np.lexsort([codes for codes, _ in reversed(keys)])
+    combined = np.zeros(keys[0][0].size, dtype=np.int64)
+    for codes, size in keys:
+        combined = combined * max(int(size), 1) + codes
+    return np.argsort(combined, kind="stable")
 
 
 def _agreement(
@@ -417,9 +522,9 @@ def _agreement(
     ends = np.concatenate((brk, [score.size]))
     rows = []
     for a, b in zip(starts, ends):
-        a_u, t = np.unique(app[a:b], return_inverse=True)
-        e_u, r = np.unique(exp[a:b], return_inverse=True)
-        t, r, v = t.astype(np.int64), r.astype(np.int64), score[a:b]
+        a_u, t = _unique_inverse(app[a:b])
+        e_u, r = _unique_inverse(exp[a:b])
+        v = score[a:b]
         alpha = stats._alpha_long(t, v, "interval", a_u.size)[0]
         blocks = stats._blocks_long(t, r, a_u.size, e_u.size)
         icc21, icc2k, n_used = stats._icc2_pooled(t, r, v, a_u.size, e_u.size, blocks)
@@ -467,18 +572,18 @@ def _raters(
 ) -> pd.DataFrame:
     """Rater diagnostics per province (items = app x criterion, aggregated round)."""
     parts = []
-    for p in np.unique(prov):
-        sel = prov == p
-        items = app[sel].astype(np.int64) * n_crit + crit[sel]
-        i_u, i_c = np.unique(items, return_inverse=True)
-        e_u, e_c = np.unique(exp[sel], return_inverse=True)
-        d = stats._rater_diagnostics_long(
-            i_c.astype(np.int64), e_c.astype(np.int64), score[sel], i_u.size, e_u.size, threshold
-        )
+    # rows arrive sorted by province: each province is one contiguous run
+    brk = np.flatnonzero(prov[1:] != prov[:-1]) + 1
+    for a, b in zip(np.concatenate(([0], brk)), np.concatenate((brk, [prov.size]))):
+        if a == b:
+            continue
+        i_u, i_c = _unique_inverse(app[a:b].astype(np.int64) * n_crit + crit[a:b])
+        e_u, e_c = _unique_inverse(exp[a:b])
+        d = stats._rater_diagnostics_long(i_c, e_c, score[a:b], i_u.size, e_u.size, threshold)
         parts.append(
             pd.DataFrame(
                 {
-                    "province_code": prov_u[p],
+                    "province_code": prov_u[prov[a]],
                     "expert_id": exp_u[e_u],
                     "offset": d.offset,
                     "loo_corr": d.loo_corr,
@@ -537,6 +642,25 @@ class RaterMatrix:
     values: np.ndarray
     n_raters: np.ndarray
 
+    def provinces(self, codes: Collection[str]) -> RaterMatrix:
+        """The panels of the provinces ``codes`` only: what :func:`rater_matrix` gives on those
+        provinces' rows (slots narrowed to their largest panel, criteria to those scored)."""
+        keep = self.panels["province_code"].isin(list(codes)).to_numpy(dtype=bool)
+        if keep.all():
+            return self
+        rows = np.flatnonzero(keep)
+        n_raters = self.n_raters[rows]
+        width = int(n_raters.max()) if rows.size else 0
+        values = self.values[rows, :width]
+        scored = ~np.isnan(values).all(axis=(0, 1))
+        return RaterMatrix(
+            panels=self.panels.iloc[rows].reset_index(drop=True),
+            criteria=tuple(c for c, s in zip(self.criteria, scored) if s),
+            experts=self.experts[rows, :width],
+            values=values[:, :, scored],
+            n_raters=n_raters,
+        )
+
 
 def rater_matrix(
     panel_scores: pd.DataFrame,
@@ -569,7 +693,11 @@ def rater_matrix(
         Missing columns, a bad ``final_round``, or the same expert scoring the same item twice
         in one round.
     """
-    sel = _select(panel_scores, experts, apps, final_round, "rater_matrix")
+    return _rater_matrix(_select(panel_scores, experts, apps, final_round, "rater_matrix"))
+
+
+def _rater_matrix(sel: _Selection) -> RaterMatrix:
+    """Kernel of :func:`rater_matrix` on a selection."""
     prov, app, exp, crit, score = (
         a[sel.final] for a in (sel.prov, sel.app, sel.exp, sel.crit, sel.score)
     )
@@ -577,13 +705,15 @@ def rater_matrix(
     n_apps, n_exp = app_u.size, exp_u.size
 
     panel_key = prov * n_apps + app
-    pair, pair_inv = np.unique(panel_key * n_exp + exp, return_inverse=True)
+    pair, pair_inv = _unique_inverse(panel_key * n_exp + exp)
     pair_panel = pair // n_exp
     first = np.searchsorted(pair_panel, pair_panel, side="left")
     slot = np.arange(pair.size) - first  # rank of the expert (by id) within its panel
     panel_u, panel_inv = np.unique(pair_panel, return_inverse=True)
     n_raters = np.bincount(panel_inv, minlength=panel_u.size).astype(np.int64)
-    crit_used, crit_col = np.unique(crit, return_inverse=True)
+    used = np.bincount(crit, minlength=crit_u.size) > 0
+    crit_used = np.flatnonzero(used)  # the criteria scored, in id order
+    crit_col = (np.cumsum(used) - 1)[crit]  # their column in `values`
     width = int(n_raters.max()) if n_raters.size else 0
     values = np.full((panel_u.size, width, crit_used.size), np.nan)
     values[panel_inv[pair_inv], slot[pair_inv], crit_col] = score

@@ -454,7 +454,7 @@ def evaluate(
     ov = overlap.find_overlaps(cand[["province_code", "app_id", "app_name", "description", "category", "stages",
                                      "primary_users", "features"]].rename(columns={"app_name": "name"}))  # fmt: skip
     rk = risk.early_warning(ds, when)
-    raters = _rater_matrix(ds, profiles)
+    raters = _rater_matrix(ds, profiles, ev.panel)
     prev_map = {str(k): Path(v) for k, v in (previous or {}).items()}
     input_hashes = _input_hashes(ds)
     return NationalEvaluation(
@@ -465,14 +465,21 @@ def evaluate(
     )  # fmt: skip
 
 
-def _rater_matrix(ds: Any, profiles: Mapping[str, Any]) -> Any:
-    """The rater matrix of the provinces whose profile bootstraps raters (None if none does)."""
+def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> Any:
+    """The rater matrix of the provinces whose profile bootstraps raters (None if none does).
+
+    ``panel`` is the scoring's :class:`evalkit.panel.PanelResult`: its ``matrix`` (the scores
+    it aggregated, laid out per panel) is reused; without one the scores are selected here.
+    """
     from . import panel as _panel
 
     codes = [c for c, p in profiles.items() if _profile_value(p, "ranking", "bootstrap_raters") is not False]
     scores = getattr(ds, "panel_scores", None)
     if not codes or not isinstance(scores, pd.DataFrame) or scores.empty:
         return None
+    matrix = getattr(panel, "matrix", None)
+    if matrix is not None:
+        return matrix.provinces(codes)
     col = scores["province_code"]
     col = col if isinstance(col.dtype, pd.CategoricalDtype) else col.astype("str")
     scores = scores.loc[col.isin(codes).to_numpy(dtype=bool)]

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -110,6 +110,26 @@ class Evaluation:
 # pure kernels
 
 
+def dimension_sums(
+    scores: np.ndarray, weights: np.ndarray, dim_of: np.ndarray, d: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted sums of the applicable criteria per dimension, and of their weights.
+
+    Returns ``num, den`` of shape (n, d): ``num = Σ w·score``, ``den = Σ w`` over the criteria
+    of each dimension whose score is not NaN (see :func:`evaluate_arrays`).
+    """
+    present = ~np.isnan(scores)
+    onehot = np.zeros((scores.shape[1], d))
+    onehot[np.arange(scores.shape[1]), dim_of] = weights
+    return np.where(present, scores, 0.0) @ onehot, present.astype(float) @ onehot
+
+
+def weighted_means(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` where ``den > 0``, NaN elsewhere (nothing applicable)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
 def evaluate_arrays(
     scores: np.ndarray, weights: np.ndarray, dim_of: np.ndarray, dim_weights: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,18 +148,9 @@ def evaluate_arrays(
     total : (n,) weighted mean of the available dimension scores (NaN if none).
     """
     n, d = scores.shape[0], dim_weights.shape[0]
-    present = ~np.isnan(scores)
-    filled = np.where(present, scores, 0.0)
-    onehot = np.zeros((scores.shape[1], d))
-    onehot[np.arange(scores.shape[1]), dim_of] = weights
-    num = filled @ onehot
-    den = present.astype(float) @ onehot
-    with np.errstate(invalid="ignore", divide="ignore"):
-        dims = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-        dpresent = ~np.isnan(dims)
-        tnum = np.where(dpresent, dims, 0.0) @ dim_weights
-        tden = dpresent.astype(float) @ dim_weights
-        total = np.where(tden > 0, tnum / np.where(tden > 0, tden, 1.0), np.nan)
+    dims = weighted_means(*dimension_sums(scores, weights, dim_of, d))
+    dpresent = ~np.isnan(dims)
+    total = weighted_means(np.where(dpresent, dims, 0.0) @ dim_weights, dpresent.astype(float) @ dim_weights)
     return dims.reshape(n, d), total
 
 
@@ -171,6 +182,20 @@ def _frame(ds: Any, name: str) -> pd.DataFrame:
 
 def _text(s: pd.Series) -> pd.Series:
     return s.astype("str").fillna("").str.strip()
+
+
+def _text_codes(s: pd.Series) -> pd.Categorical:
+    """``_text(s)`` as a categorical: the text is cleaned once per distinct value."""
+    codes, uniques = pd.factorize(s, use_na_sentinel=False)
+    clean_codes, clean = pd.factorize(_text(pd.Series(uniques)))
+    return pd.Categorical.from_codes(clean_codes[codes], pd.Index(clean, dtype="str"))
+
+
+def _positions(index: pd.Index, values: pd.Series | pd.Categorical) -> np.ndarray:
+    """``index.get_indexer(values)`` (-1 where absent), looked up once per distinct value."""
+    codes, uniques = pd.factorize(values)
+    pos = index.get_indexer(pd.Index(uniques, dtype=object))
+    return np.append(pos, -1)[codes]  # code -1 (missing) -> the appended -1
 
 
 def _dates(s: pd.Series) -> np.ndarray:
@@ -224,19 +249,31 @@ def _candidates(ds: Any, codes: list[str] | None) -> pd.DataFrame:
 
 
 def _latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The latest finding per (app, criterion) known on ``as_of``.
+
+    Findings dated after ``as_of`` are not yet known; an undated finding counts as the oldest;
+    of findings on the same date the last row wins.  ``app_id`` and ``criterion_id`` are the
+    cleaned ids as categoricals (one sort of integer codes, no per-row strings).
+    """
     if assessments.empty or not {"app_id", "criterion_id", "value"} <= set(assessments.columns):
         return pd.DataFrame({"app_id": pd.Series([], dtype="str"), "criterion_id": pd.Series([], dtype="str"),
                              "value_num": pd.Series([], dtype=float), "value_na": pd.Series([], dtype=bool),
-                             "assessed_on": pd.Series([], dtype="datetime64[us]"), "value": pd.Series([], dtype="str")})
+                             "assessed_on": pd.Series([], dtype="datetime64[us]")})
     a = assessments
     num, na = _assessment_values(a)
     on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
-    out = pd.DataFrame({"app_id": _text(a["app_id"]).to_numpy(), "criterion_id": _text(a["criterion_id"]).to_numpy(),
-                        "value": _text(a["value"]).to_numpy(), "value_num": num, "value_na": na,
-                        "assessed_on": on.to_numpy()})
-    out = out[~(out["assessed_on"] > as_of)]  # findings after as_of are not yet known
-    out = out.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable", na_position="first")
-    return out.drop_duplicates(["app_id", "criterion_id"], keep="last")
+    app, crit = _text_codes(a["app_id"]), _text_codes(a["criterion_id"])
+    app_c, crit_c = app.codes.astype(np.int64), crit.codes.astype(np.int64)
+    known = np.flatnonzero(~(on > as_of).to_numpy(dtype=bool))  # findings after as_of are not yet known
+    stamp = on.to_numpy().view(np.int64)  # NaT is the smallest int64: undated sorts first
+    pair = app_c * len(crit.categories) + crit_c
+    order = known[np.lexsort((stamp[known], pair[known]))]
+    p_s = pair[order]
+    last = np.ones(order.size, dtype=bool)
+    last[:-1] = p_s[1:] != p_s[:-1]
+    rows = order[last]
+    return pd.DataFrame({"app_id": app[rows], "criterion_id": crit[rows], "value_num": num[rows],
+                         "value_na": na[rows], "assessed_on": on.to_numpy()[rows]})
 
 
 def _valid_waivers(waivers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -276,18 +313,30 @@ def _panel(ds: Any, cand: pd.DataFrame, profiles: Mapping[str, Profile], panel: 
     settings: dict[tuple[str, int], list[str]] = {}
     for code, prof in profiles.items():  # a handful of distinct panel settings
         settings.setdefault((prof.panel.reducer, prof.panel.min_raters), []).append(code)
-    prov = _text(scores["province_code"])
+    fns = {key: _panel_mod._settings(*key, "aggregate") for key in settings}
+    # The scores are selected ONCE (conflicts removed, final round marked) for all provinces;
+    # each panel setting aggregates its provinces' share of the selection (same results as
+    # panel.aggregate on their rows), and the result keeps the selection laid out per panel
+    # (``matrix``) for the rater bootstrap of evalkit.pipeline.
+    pcode, puniq = pd.factorize(scores["province_code"])
+    wanted = _text(pd.Series(puniq)).isin(list(profiles)).to_numpy(dtype=bool)
+    inside = wanted[pcode] & (pcode >= 0)
+    sel = _panel_mod._select(scores if inside.all() else scores.iloc[np.flatnonzero(inside)],
+                             experts, apps, "last", "aggregate")
+    matrix = _panel_mod._rater_matrix(sel)
+    prov_text = _text(pd.Series(sel.prov_u, dtype=object)).to_numpy()
     parts = []
     for (reducer, min_raters), codes in sorted(settings.items()):
-        sub = scores[prov.isin(codes).to_numpy()]
-        parts.append(_panel_mod.aggregate(sub, experts, apps, reducer=reducer, min_raters=min_raters))
+        mine = sel.prov_u[np.isin(prov_text, codes)]
+        parts.append(_panel_mod._aggregate(sel.provinces(mine), fns[reducer, min_raters], reducer, min_raters))
     if len(parts) == 1:
-        return parts[0]
+        return replace(parts[0], matrix=matrix)
     return _panel_mod.PanelResult(
         *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
           for f in ("scores", "conflicts", "agreement", "raters")),
         reducer=";".join(sorted({p.reducer for p in parts})),
         min_raters=min(p.min_raters for p in parts),
+        matrix=matrix,
     )
 
 
@@ -380,8 +429,8 @@ def evaluate(
     app_index = pd.Index(cand["app_id"].unique())
     cand_app = app_index.get_indexer(cand["app_id"])
     ass = _latest_assessments(_frame(ds, "assessments"), ts)
-    a_app = app_index.get_indexer(ass["app_id"])
-    a_crit = pd.Index([c.id for c in crits]).get_indexer(ass["criterion_id"])
+    a_app = _positions(app_index, ass["app_id"])
+    a_crit = _positions(pd.Index([c.id for c in crits]), ass["criterion_id"])
     ok = (a_app >= 0) & (a_crit >= 0)
     U = len(app_index)
     A_num = np.full((U, k), np.nan)
@@ -525,20 +574,20 @@ def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion
     if prefix == "panel_floor" and c.veto is not None and c.veto.score is not None:
         m_zh = m_zh + f"（底线 {c.veto.score / 10:g}/10）"
         m_en = m_en + f" (floor {c.veto.score / 10:g}/10)"
-    app_ids = cand["app_id"].to_numpy()[rows]
+    app_ids = cand["app_id"].iloc[rows].astype("str").reset_index(drop=True)  # only these rows' ids
     if waivers is not None and len(waivers):
         w = waivers[waivers["criterion_id"] == c.id].set_index("app_id")
-        info = pd.Series(app_ids).map(w["reason"]).fillna("").astype("str")
-        by = pd.Series(app_ids).map(w["approved_by"]).fillna("").astype("str")
-        exp = pd.Series(app_ids).map(w["expires_on"]).fillna("").astype("str")
+        info = app_ids.map(w["reason"]).fillna("").astype("str")
+        by = app_ids.map(w["approved_by"]).fillna("").astype("str")
+        exp = app_ids.map(w["expires_on"]).fillna("").astype("str")
         m_zh = m_zh + "（理由：" + info + "；批准人：" + by + "；有效期至 " + exp + "）"
         m_en = m_en + " (reason: " + info + "; approved by " + by + "; expires " + exp + ")"
     return pd.DataFrame({
-        "province_code": pd.Series(cand["province_code"].to_numpy()[rows], dtype="str"),
-        "app_id": pd.Series(app_ids, dtype="str"),
+        "province_code": cand["province_code"].iloc[rows].astype("str").reset_index(drop=True),
+        "app_id": app_ids,
         "code": pd.Series([code] * rows.size, dtype="str"),
         "criterion_id": pd.Series([c.id] * rows.size, dtype="str"),
-        "message_zh": m_zh.to_numpy(), "message_en": m_en.to_numpy(),
+        "message_zh": m_zh, "message_en": m_en,
         "blocking": np.full(rows.size, prefix not in NON_BLOCKING),
     })
 

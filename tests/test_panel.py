@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit import panel, stats
 from evalkit.errors import EvalkitError
@@ -294,3 +296,165 @@ def test_result_columns_and_html():
     assert "trimmed_mean" in html and "<table" in html
     with pytest.raises(AttributeError):
         res.reducer = "mean"  # frozen
+
+
+# ------------------------------------------------------------------------------------------
+# one selection for aggregate and rater_matrix, matched on integer codes
+# ------------------------------------------------------------------------------------------
+
+
+def _ref_conflict_mask(expert_id: pd.Series, provider_id: pd.Series, experts: pd.DataFrame) -> np.ndarray:
+    """The string-based conflict check this module used before (reference)."""
+    ex = experts[["expert_id", "conflicts"]].copy()
+    ex["conflicts"] = ex["conflicts"].fillna("").astype(str).str.split(";")
+    pairs = ex.explode("conflicts")
+    pairs["conflicts"] = pairs["conflicts"].str.strip()
+    pairs = pairs[pairs["conflicts"].fillna("") != ""]
+    if pairs.empty:
+        return np.zeros(len(expert_id), dtype=bool)
+    declared = pd.MultiIndex.from_arrays([pairs["expert_id"].astype(str), pairs["conflicts"].astype(str)])
+    rows = pd.MultiIndex.from_arrays([expert_id.astype(str), provider_id.astype(str).fillna("")])
+    return np.asarray(rows.isin(declared)) & provider_id.notna().to_numpy()
+
+
+def _ref_select(ps: pd.DataFrame, experts: pd.DataFrame, apps: pd.DataFrame, final_round) -> dict:
+    """The selection as computed before (reference): np.lexsort of five keys, a per-row
+    provider array, string pairs for conflicts, groupby max for the final round."""
+    s = ps[["province_code", "round", "app_id", "expert_id", "criterion_id", "score"]]
+    s = s[s["score"].notna()]
+    rnd = pd.to_numeric(s["round"]).to_numpy(dtype=np.int64)
+    codes = {}
+    for c in ("province_code", "app_id", "expert_id", "criterion_id"):
+        k, u = pd.factorize(s[c].astype(str), sort=True)
+        codes[c] = (np.asarray(u, dtype=object), k.astype(np.int64))
+    (prov_u, prov), (app_u, app), (exp_u, exp), (crit_u, crit) = codes.values()
+    score = s["score"].to_numpy(dtype=np.float64)
+    order = np.lexsort((exp, app, crit, rnd, prov))
+    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
+    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
+    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)[app]
+    conflict = _ref_conflict_mask(pd.Series(exp_u[exp], dtype=object), pd.Series(provider, dtype=object), experts)
+    conflicts = pd.DataFrame({
+        "province_code": prov_u[prov[conflict]], "round": pd.array(rnd[conflict], dtype="Int64"),
+        "app_id": app_u[app[conflict]], "expert_id": exp_u[exp[conflict]],
+        "criterion_id": crit_u[crit[conflict]], "provider_id": provider[conflict].astype(str),
+    })
+    item_all = (prov * app_u.size + app) * crit_u.size + crit
+    keep = ~conflict
+    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
+    item = item_all[keep]
+    if final_round == "last":
+        final = rnd == pd.Series(rnd).groupby(item, sort=False).transform("max").to_numpy()
+    else:
+        final = rnd == int(final_round)
+    return {"prov": prov, "rnd": rnd, "app": app, "exp": exp, "crit": crit, "score": score, "item": item,
+            "item_all": item_all, "final": final, "prov_u": prov_u, "app_u": app_u, "exp_u": exp_u,
+            "crit_u": crit_u, "conflicts": conflicts}
+
+
+def _messy_panel(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Random panel scores over three provinces and up to three Delphi rounds, with missing
+    scores, declared conflicts (padded, repeated, unknown providers), an app missing from
+    ``apps``, an app without provider and an expert missing from ``experts``; rows shuffled."""
+    rng = np.random.default_rng(seed)
+    grid = pd.MultiIndex.from_product(
+        [["11", "31", "44"], [1, 2, 3], [f"A{i}" for i in range(7)], [f"E{i}" for i in range(8)],
+         ["C03_ideological_soundness", "C10_educational_value", "F04_usability"]],
+        names=["province_code", "round", "app_id", "expert_id", "criterion_id"],
+    ).to_frame(index=False)
+    late = (grid["round"] > 1) & (rng.random(len(grid)) < 0.7)  # later rounds are partial
+    ps = grid[~late & (rng.random(len(grid)) < 0.6)].sample(frac=1.0, random_state=seed)
+    ps = ps.reset_index(drop=True).astype({"province_code": "str", "app_id": "str", "expert_id": "str",
+                                           "criterion_id": "str", "round": "Int64"})
+    ps["score"] = np.where(rng.random(len(ps)) < 0.05, np.nan, rng.integers(0, 11, len(ps)).astype(float))
+    ps["scored_on"] = pd.Timestamp("2024-05-01")
+    providers = ["P0", "P1", "P2", "P3"]
+    apps = pd.DataFrame({
+        "app_id": pd.Series([f"A{i}" for i in range(6)], dtype="str"),  # A6 is unknown
+        "provider_id": pd.Series([providers[i % 4] for i in range(5)] + [None], dtype="str"),
+    })
+    pool = ["", "P0", " P1", "P2 ; P0", "P3;P3", "P9", None]
+    experts = pd.DataFrame({
+        "expert_id": pd.Series([f"E{i}" for i in range(7)], dtype="str"),  # E7 is unknown
+        "conflicts": pd.Series([pool[j] for j in rng.integers(0, len(pool), 7)], dtype="str"),
+    })
+    return ps, experts, apps
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["last", 1, 2]))
+def test_selection_matches_the_string_based_reference(seed, final_round):
+    ps, experts, apps = _messy_panel(seed)
+    got = panel._select(ps, experts, apps, final_round, "aggregate")
+    ref = _ref_select(ps, experts, apps, final_round)
+    for name, want in ref.items():
+        have = getattr(got, name)
+        if isinstance(want, pd.DataFrame):
+            pd.testing.assert_frame_equal(have, want)
+        else:
+            np.testing.assert_array_equal(have, want, err_msg=name)
+            assert have.dtype == want.dtype, name
+
+
+def _assert_matrix_equal(got: panel.RaterMatrix, want: panel.RaterMatrix) -> None:
+    pd.testing.assert_frame_equal(got.panels, want.panels)
+    assert got.criteria == want.criteria
+    np.testing.assert_array_equal(got.experts, want.experts)
+    np.testing.assert_array_equal(got.values, want.values)  # NaN == NaN here
+    np.testing.assert_array_equal(got.n_raters, want.n_raters)
+    assert (got.values.shape, got.experts.dtype, got.n_raters.dtype) == (
+        want.values.shape, want.experts.dtype, want.n_raters.dtype)
+
+
+def _assert_result_equal(got: panel.PanelResult, want: panel.PanelResult) -> None:
+    for f in ("scores", "conflicts", "agreement", "raters"):
+        pd.testing.assert_frame_equal(getattr(got, f), getattr(want, f), check_exact=True)
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from([("11",), ("31", "44"), ("11", "31", "44"), ("99",)]))
+def test_province_share_of_one_selection_equals_a_selection_of_their_rows(seed, codes):
+    """scoring aggregates each panel setting on its provinces' share of ONE selection and the
+    pipeline takes the rater matrix of some provinces from it: both equal the results of
+    selecting those provinces' rows alone."""
+    ps, experts, apps = _messy_panel(seed)
+    mine = ps[ps["province_code"].isin(codes)]
+    sel = panel._select(ps, experts, apps, "last", "aggregate")
+    got = panel._aggregate(sel.provinces(codes), panel.get_reducer("median"), "median", 3)
+    _assert_result_equal(got, panel.aggregate(mine, experts, apps, reducer="median"))
+    full = panel.aggregate(ps, experts, apps)
+    _assert_matrix_equal(full.matrix, panel.rater_matrix(ps, experts, apps))
+    _assert_matrix_equal(full.matrix.provinces(codes), panel.rater_matrix(mine, experts, apps))
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_each_province_is_aggregated_on_its_own(seed):
+    """Per-province pieces (raters, agreement, scores) do not depend on the other provinces."""
+    ps, experts, apps = _messy_panel(seed)
+    full = panel.aggregate(ps, experts, apps)
+    parts = [panel.aggregate(ps[ps["province_code"] == p], experts, apps) for p in ("11", "31", "44")]
+    for f in ("scores", "agreement", "raters"):
+        want = pd.concat([getattr(r, f) for r in parts], ignore_index=True)
+        pd.testing.assert_frame_equal(getattr(full, f), want, check_exact=True)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), st.integers(0, 2), st.integers(0, 6)), max_size=40),
+       st.booleans())
+def test_lexorder_is_lexsort(rows, huge):
+    a, b, c = (np.array([r[i] for r in rows], dtype=np.int64) for i in range(3))
+    sizes = (2**40, 2**20, 2**10) if huge else (5, 3, 7)  # huge: the key space needs lexsort
+    got = panel._lexorder((a, sizes[0]), (b, sizes[1]), (c, sizes[2]))
+    np.testing.assert_array_equal(got, np.lexsort((c, b, a)))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(-(2**40), 2**40), max_size=50))
+def test_unique_inverse_is_np_unique(values):
+    x = np.array(values, dtype=np.int64)
+    u, inv = panel._unique_inverse(x)
+    want_u, want_inv = np.unique(x, return_inverse=True)
+    np.testing.assert_array_equal(u, want_u)
+    np.testing.assert_array_equal(inv, want_inv)
+    assert inv.dtype == np.int64

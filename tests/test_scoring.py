@@ -9,8 +9,8 @@ from _scoring_factory import AS_OF, make_ds, set_assessment, with_
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalkit import panel, pipeline, rules, scoring
 from evalkit import rubric as R
-from evalkit import rules, scoring
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
 
@@ -321,3 +321,102 @@ def test_default_profiles_and_province_slice(rubric) -> None:
     assert set(ev.profiles) == {"11", "44"}
     sl = ev.province("44")
     assert set(sl.candidates["province_code"]) == {"44"} and len(sl.criteria) == 2 * len(rubric.criteria)
+
+
+# ---------------------------------------------------------------- national-scale pass: same results
+
+
+def _ref_latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The per-row string version used before (reference): clean every id, sort, keep last."""
+    a = assessments
+    num, na = scoring._assessment_values(a)
+    on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
+    out = pd.DataFrame({"app_id": scoring._text(a["app_id"]).to_numpy(),
+                        "criterion_id": scoring._text(a["criterion_id"]).to_numpy(),
+                        "value_num": num, "value_na": na, "assessed_on": on.to_numpy()})
+    out = out[~(out["assessed_on"] > as_of)]
+    out = out.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable", na_position="first")
+    return out.drop_duplicates(["app_id", "criterion_id"], keep="last")
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["A1", " A1", "A2", "A3 ", None]),
+                          st.sampled_from(["L06_privacy_policy", "S03_masvs_auth ", "F01_crash_rate", None]),
+                          st.sampled_from(["meets", "partial", "true", "na", "3.5", "??"]),
+                          st.sampled_from(["2024-01-01", "2024-03-01", "2024-06-30", "2024-07-01", None])),
+                max_size=30),
+       st.booleans())
+def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
+    a = pd.DataFrame({
+        "app_id": pd.Series([r[0] for r in rows], dtype="str"),
+        "criterion_id": pd.Series([r[1] for r in rows], dtype="str"),
+        "value": pd.Series([r[2] for r in rows], dtype="str"),
+        "assessed_on": pd.Series([pd.Timestamp(r[3]) if r[3] else pd.NaT for r in rows], dtype="datetime64[us]"),
+    })
+    if loaded:  # the loader's parsed columns (value_num is the row number: shows which row won)
+        a["value_num"], a["value_na"] = np.arange(len(a), dtype=float), a["value"].eq("na").to_numpy(dtype=bool)
+    got = scoring._latest_assessments(a, AS_OF)
+    if not len(a):
+        assert got.empty
+        return
+    got = got.astype({"app_id": "str", "criterion_id": "str"})
+    keys = ["app_id", "criterion_id"]
+    want = _ref_latest_assessments(a, AS_OF)
+    pd.testing.assert_frame_equal(got.sort_values(keys).reset_index(drop=True),
+                                  want.sort_values(keys).reset_index(drop=True))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", " b", "c", None]), max_size=20), st.booleans())
+def test_positions_is_get_indexer(values, categorical) -> None:
+    index = pd.Index(["b", "c", "d"])
+    s = pd.Series(values, dtype="category" if categorical else "str")
+    np.testing.assert_array_equal(scoring._positions(index, s),
+                                  index.get_indexer(pd.Series(values, dtype="str")))
+
+
+def _panel_ds(rubric, seed: int):
+    """Two provinces with different panel reducers (31: median), random scores, a declared
+    conflict and a second Delphi round for one app."""
+    ds = make_ds(rubric, 4, ("11", "31"), raters=6)
+    rng = np.random.default_rng(seed)
+    ps = ds.panel_scores.copy()
+    ps["score"] = rng.integers(0, 11, len(ps)).astype(float)
+    again = ps[ps["app_id"].eq(APP1)].copy()
+    again["round"] = pd.array([2] * len(again), dtype="Int64")
+    again["score"] = rng.integers(0, 11, len(again)).astype(float)
+    ps = pd.concat([ps, again.sample(frac=0.8, random_state=seed)], ignore_index=True)
+    experts = ds.experts.copy()
+    experts.loc[experts["expert_id"].eq("X2"), "conflicts"] = ds.apps.loc[0, "provider_id"]
+    return with_(ds, panel_scores=ps.sample(frac=1.0, random_state=seed).reset_index(drop=True),
+                 experts=experts)
+
+
+@pytest.mark.parametrize("codes", [("11", "31"), ("11",)])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_panel_is_selected_once_with_the_same_results(rubric, codes, seed) -> None:
+    """The national pass selects the panel scores once: the result equals aggregating each
+    panel setting's provinces on their own (as before), its matrix is rater_matrix's, and the
+    pipeline hands it to the rater bootstrap unchanged."""
+    ds = _panel_ds(rubric, seed)
+    profs = R.load_profiles(list(codes), rubric=rubric)
+    assert {profs[c].panel.reducer for c in codes} == ({"trimmed_mean", "median"} if len(codes) == 2
+                                                       else {"trimmed_mean"})
+    ev = scoring.evaluate(ds, rubric, profs, AS_OF)
+    ps = ds.panel_scores
+    settings_: dict[tuple[str, int], list[str]] = {}
+    for c in codes:
+        settings_.setdefault((profs[c].panel.reducer, profs[c].panel.min_raters), []).append(c)
+    parts = [panel.aggregate(ps[ps["province_code"].isin(cs)], ds.experts, ds.apps, reducer=r, min_raters=m)
+             for (r, m), cs in sorted(settings_.items())]
+    for f in ("scores", "conflicts", "agreement", "raters"):
+        want = pd.concat([getattr(p, f) for p in parts], ignore_index=True) if len(parts) > 1 else getattr(parts[0], f)
+        pd.testing.assert_frame_equal(getattr(ev.panel, f), want, check_exact=True)
+    assert len(ev.panel.conflicts) > 0 and (ev.panel.scores["round"] == 2).any()
+    rm = panel.rater_matrix(ps[ps["province_code"].isin(codes)], ds.experts, ds.apps)
+    for got in (ev.panel.matrix, pipeline._rater_matrix(ds, profs, ev.panel)):
+        pd.testing.assert_frame_equal(got.panels, rm.panels)
+        assert got.criteria == rm.criteria
+        np.testing.assert_array_equal(got.experts, rm.experts)
+        np.testing.assert_array_equal(got.values, rm.values)
+        np.testing.assert_array_equal(got.n_raters, rm.n_raters)
