@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from .errors import require_frame
 from .i18n import VOCABULARIES
@@ -130,6 +131,8 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
 }
+#: The pattern prefixes, longest first (``cap:category`` before a shorter one it starts with).
+_PREFIXES = sorted(_PATTERNS, key=len, reverse=True)
 _LABELS = {
     "cap:category": VOCABULARIES["category"],
     "cap:stage": VOCABULARIES["stage"],
@@ -168,7 +171,7 @@ def reason_text(
         return registry[code][i]
     if code in REASONS:
         return REASONS[code][i]
-    for prefix in sorted(_PATTERNS, key=len, reverse=True):
+    for prefix in _PREFIXES:
         if code.startswith(prefix + ":"):
             x = code[len(prefix) + 1 :]
             label = _LABELS.get(prefix, names or {}).get(x)
@@ -182,45 +185,38 @@ def reasons_text(
     names: Mapping[str, tuple[str, str]] | None = None,
     registry: Mapping[str, tuple[str, str]] | None = None,
 ) -> pd.Series:
-    """Vectorised :func:`reason_text` over ``;``-joined codes.
+    """:func:`reason_text` over ``;``-joined codes, each distinct combination translated once.
 
     Codes of one pattern are said once: ``stale_assessment:A;stale_assessment:B`` reads
-    "评估结果已过有效期：A、B".  Each distinct code is translated once.
+    "评估结果已过有效期：A、B".
     """
     s = codes.astype("str").fillna("")
-    combos = pd.Series(s.unique(), dtype="str")  # translate each distinct combination once
-    parts = combos.str.split(";").explode()
-    parts = parts[parts.ne("") & parts.notna()]
-    if parts.empty:
-        return pd.Series("", index=s.index, dtype="str")
-    i = 0 if lang == "zh" else 1
-    df = pd.DataFrame({"combo": parts.index, "code": parts.to_numpy(dtype=str)})
-    alternatives = "|".join(re.escape(k) for k in sorted(_PATTERNS, key=len, reverse=True))
-    m = df["code"].str.extract(f"^(?P<prefix>{alternatives}):(?P<x>.*)$")
-    fixed = m["prefix"].isna() | df["code"].isin(list(registry or {})) | df["code"].isin(list(REASONS))
-    df["key"] = df["code"].where(fixed, m["prefix"])
-    uniq = df["code"].unique()
-    one = pd.Series([reason_text(c, lang, names, registry) for c in uniq], index=uniq)  # per code
-    pat = pd.concat([df["code"], m], axis=1)[~fixed.to_numpy()].drop_duplicates("code")
-    labels = pd.Series(
-        [(_LABELS.get(px, names or {}).get(x) or (x, x))[i] for px, x in zip(pat["prefix"], pat["x"])],
-        index=pat["code"].to_numpy(), dtype="str",
-    )  # per distinct code
-    df["fixed"] = fixed.to_numpy()
-    df["word"] = np.where(df["fixed"], df["code"].map(one), df["code"].map(labels))
-    df["order"] = np.arange(len(df))
-    g = df.groupby(["combo", "key"], sort=False).agg(
-        word=("word", ("、" if lang == "zh" else ", ").join), order=("order", "first"),
-        fixed=("fixed", "first"),
-    ).reset_index().sort_values("order")
-    pattern = g["key"].map({k: v[i] for k, v in _PATTERNS.items()})
-    g["text"] = np.where(g["fixed"], g["word"], [
-        p.format(x=w) if isinstance(p, str) else w for p, w in zip(pattern, g["word"])
-    ])
-    sep = "；" if lang == "zh" else "; "
-    joined = g.groupby("combo", sort=False)["text"].agg(sep.join)
-    text = pd.Series(joined.reindex(combos.index, fill_value="").to_numpy(), index=combos.to_numpy())
+    text = {combo: _combo_text(combo, lang, names, registry) for combo in s.unique()}  # distinct combinations
     return s.map(text).astype("str")
+
+
+def _combo_text(
+    combo: str, lang: str, names: Mapping[str, tuple[str, str]] | None,
+    registry: Mapping[str, tuple[str, str]] | None,
+) -> str:
+    """The words for one ``;``-joined combination of reason codes (see :func:`reasons_text`)."""
+    i = 0 if lang == "zh" else 1
+    groups: dict[str, tuple[bool, list[str]]] = {}  # key -> (fixed, words), in order of appearance
+    for code in combo.split(";"):  # the codes of one combination
+        if not code:
+            continue
+        prefix = next((p for p in _PREFIXES if code.startswith(p + ":")), None)
+        if prefix is None or (registry and code in registry) or code in REASONS:
+            groups.setdefault(code, (True, []))[1].append(reason_text(code, lang, names, registry))
+        else:
+            x = code[len(prefix) + 1 :]
+            label = _LABELS.get(prefix, names or {}).get(x) or (x, x)
+            groups.setdefault(prefix, (False, []))[1].append(label[i])
+    join, sep = ("、", "；") if lang == "zh" else (", ", "; ")
+    return sep.join(
+        join.join(words) if fixed else _PATTERNS[key][i].format(x=join.join(words))
+        for key, (fixed, words) in groups.items()
+    )
 
 
 # --- rules --------------------------------------------------------------------------------
@@ -625,6 +621,17 @@ def _positions(col: pd.Series, index: pd.Index) -> np.ndarray:
     return index.get_indexer(col.astype("str"))
 
 
+def _equals(col: pd.Series, value: str) -> np.ndarray:
+    """``col.astype(str) == value`` as a bool array, without converting every row to a string
+    (categoricals compare their codes)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        hit = np.flatnonzero(col.cat.categories.astype("str") == value)
+        return np.isin(col.cat.codes.to_numpy(), hit)
+    if isinstance(col.dtype, pd.StringDtype):
+        return col.eq(value).fillna(False).to_numpy(dtype=bool)
+    return col.astype("str").eq(value).to_numpy(dtype=bool)
+
+
 def rater_bootstrap(
     evaluation: Any, code: str, raters: Any, *, reducer: str = "trimmed_mean"
 ) -> RaterBootstrap:
@@ -668,27 +675,25 @@ def rater_bootstrap(
             f"{list(DIMENSIONS)}; got one without {missing} instead."
         )
     cand = evaluation.candidates
-    in_code = cand["province_code"].astype("str").eq(code)
+    in_code = _equals(cand["province_code"], code)
     app_ids = np.sort(cand.loc[in_code, "app_id"].astype("str").unique())
     app_index = pd.Index(app_ids)
     crit_ids = pd.Index([c.id for c in crits])
     n, k = app_ids.size, len(crits)
 
     long = evaluation.criteria
-    sel = long.loc[(long["province_code"] == code).to_numpy(dtype=bool)]
+    sel = long.loc[_equals(long["province_code"], code)]
     rows = _positions(sel["app_id"], app_index)
     cols = _positions(sel["criterion_id"], crit_ids)
     ok = (rows >= 0) & (cols >= 0)
     score = sel["score"].to_numpy(dtype=float, na_value=np.nan)
     scores = np.full((n, k), np.nan)
     scores[rows[ok], cols[ok]] = score[ok]
-    panel_cell = (
-        sel["source"].astype("str").eq("panel") & sel["evidence"].astype("str").eq("ok")
-    ).to_numpy()
+    panel_cell = _equals(sel["source"], "panel") & _equals(sel["evidence"], "ok")
     live_all = np.zeros((n, k), dtype=bool)
     live_all[rows[ok], cols[ok]] = panel_cell[ok] & ~np.isnan(score[ok])
 
-    in_prov = np.flatnonzero(raters.panels["province_code"].astype("str").eq(code).to_numpy())
+    in_prov = np.flatnonzero(_equals(raters.panels["province_code"], code))
     pan_crit = [j for j, c in enumerate(crits) if c.source == "panel" and c.id in raters.criteria]
     mat_col = np.array([raters.criteria.index(crits[j].id) for j in pan_crit], dtype=np.int64)
     n_r = np.asarray(raters.n_raters)[in_prov]
@@ -773,13 +778,13 @@ def _reduce_slots(a: np.ndarray, reducer: str) -> np.ndarray:
 
 
 def _pick_counts(pick: np.ndarray, slot_used: np.ndarray, r: int) -> np.ndarray:
-    """Rater counts (cc, m, r) of picks (cc, m, r): how often each rater slot was drawn in each
-    draw and panel (padding slots of ``slot_used`` are not picks)."""
-    cc, m, _ = pick.shape
-    flat = (np.arange(cc * m, dtype=np.intp)[:, None] * r + pick.reshape(cc * m, r))[
-        np.broadcast_to(slot_used[None], pick.shape).reshape(cc * m, r)
+    """Rater counts (m, cc, r) of picks (m, cc, r): how often each rater slot was drawn in each
+    panel and draw (padding slots of ``slot_used`` (m, r) are not picks)."""
+    m, cc, _ = pick.shape
+    flat = (np.arange(m * cc, dtype=np.intp)[:, None] * r + pick.reshape(m * cc, r))[
+        np.broadcast_to(slot_used[:, None, :], pick.shape).reshape(m * cc, r)
     ]
-    return np.bincount(flat, minlength=cc * m * r).astype(np.uint8).reshape(cc, m, r)
+    return np.bincount(flat, minlength=m * cc * r).astype(np.uint8).reshape(m, cc, r)
 
 
 #: Most rater slots for which min and max come from a table over the subsets of raters drawn.
@@ -788,42 +793,43 @@ _SUBSET_SLOTS = 10
 
 class _CountedPanels:
     """The panels' rater scores (m, R, J) (NaN = not scored / padding), reduced per resample
-    given as rater counts (draws, m, R) — multinomial counts of a draw with replacement.
+    given as rater counts (m, draws, R) — multinomial counts of a draw with replacement.
 
-    The built-ins of every (draw, panel, criterion) multiset: ``sum = counts @ scores`` and
-    ``count = counts @ has_score`` (batched matmuls); min and max over the raters drawn at least
-    once, looked up in a per-panel table over the subsets of raters (built once, ±inf
-    sentinels, float32 when the scores are float32-exact); the median from the scores sorted
-    once per panel and criterion and the counts accumulated in that order.  A rater drawn twice
-    counts twice, so the reducers give what they give on the gathered scores; with scores whose
-    sums are exact in float64 (integers, halves) the results are identical.
+    The built-ins of every (panel, draw, criterion) multiset: sum and count in one batched
+    matmul ``counts @ [scores | has_score]``; min and max over the raters drawn at least once,
+    looked up in a per-panel table over the subsets of raters (built on first use by doubling,
+    ±inf sentinels); the median from the scores sorted once per panel and criterion and the
+    counts accumulated in that order.  The trimmed mean looks up ``min + max`` of the subset in
+    one table.  A rater drawn twice counts twice, so the reducers give what they give on the
+    gathered scores; with scores whose sums are exact in float64 (integers, halves) the results
+    are identical.
     """
 
     def __init__(self, vals: np.ndarray) -> None:
         has = ~np.isnan(vals)
-        m, r, j = vals.shape
+        self._shape = vals.shape
         self._has = has
-        self._r = r
         self._v0 = np.where(has, vals, 0.0)  # (m, R, J)
-        self._hasf = has.astype(float)
-        exact32 = bool(np.array_equal(vals[has].astype(np.float32), vals[has]))
-        dt = np.float32 if exact32 else np.float64
-        self._lo = np.where(has, vals, np.inf).astype(dt)
-        self._hi = np.where(has, vals, -np.inf).astype(dt)
-        self._order: np.ndarray | None = None
-        self._tables: np.ndarray | None = None
-        if r <= _SUBSET_SLOTS:  # min and max of every subset of raters: (m, 2**R, J)
-            subsets = np.arange(1 << r)
-            t_lo = np.full((m, 1 << r, j), np.inf, dtype=dt)
-            t_hi = np.full((m, 1 << r, j), -np.inf, dtype=dt)
-            for s in range(r):  # loop over rater slots
-                sel = np.flatnonzero((subsets >> s) & 1)
-                t_lo[:, sel] = np.minimum(t_lo[:, sel], self._lo[:, s][:, None, :])
-                t_hi[:, sel] = np.maximum(t_hi[:, sel], self._hi[:, s][:, None, :])
-            self._tables = np.stack([t_lo, t_hi], axis=2)  # (m, 2**R, 2, J)
+        self._both = np.concatenate([self._v0, has.astype(float)], axis=2)  # (m, R, 2J)
+        self._lo = np.where(has, vals, np.inf)
+        self._hi = np.where(has, vals, -np.inf)
+        self._memo: dict[str, Any] = {}
+
+    def _tables(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Min and max of every subset of raters, (m, 2**R, J) each (bit s of the subset index
+        = slot s); None beyond :data:`_SUBSET_SLOTS` slots."""
+        if "tables" not in self._memo:
+            m, r, j = self._shape
+            lo, hi = np.full((m, 1, j), np.inf), np.full((m, 1, j), -np.inf)
+            if r <= _SUBSET_SLOTS:
+                for s in range(r):  # loop over rater slots: the subsets with slot s appended
+                    lo = np.concatenate([lo, np.minimum(lo, self._lo[:, s : s + 1])], axis=1)
+                    hi = np.concatenate([hi, np.maximum(hi, self._hi[:, s : s + 1])], axis=1)
+            self._memo["tables"] = (lo, hi) if r <= _SUBSET_SLOTS else None
+        return self._memo["tables"]
 
     def reduce(self, counts: np.ndarray, reducer: str) -> np.ndarray:
-        """Reduce every (draw, panel, criterion) with ``reducer``; (cc, m, J) float64.
+        """Reduce every (panel, draw, criterion) with ``reducer``; (m, cc, J) float64.
 
         The registry's own reducers (mean, median, trimmed mean) run as the same formulas on
         arrays; any other registered reducer runs on :class:`_CountedGroups`.
@@ -835,54 +841,68 @@ class _CountedPanels:
         with np.errstate(invalid="ignore", divide="ignore"):
             if fn is _panel._trimmed_mean:
                 s, c = g.sums(), g.counts()
-                trimmed = (s - g.extreme(True) - g.extreme(False)) / (c - 2)
-                return np.where(c >= _panel.TRIM_MIN_RATERS, trimmed, s / c)
+                trim = c >= _panel.TRIM_MIN_RATERS  # drop min and max: (s - lo - hi) / (c - 2)
+                return (s - np.where(trim, g.edges(), 0.0)) / (c - 2.0 * trim)
             if fn is _panel._mean:
                 return g.means()
             if fn is _panel._median:
                 return self.median(counts)
-        shape = (counts.shape[0], self._v0.shape[0], self._v0.shape[2])
+        shape = (*counts.shape[:2], self._shape[2])
         return np.asarray(fn(g), dtype=float).reshape(shape)  # type: ignore[arg-type]
 
-    def sum(self, counts: np.ndarray) -> np.ndarray:
-        cm = np.ascontiguousarray(counts.transpose(1, 0, 2), dtype=float)  # (m, cc, R)
-        return np.matmul(cm, self._v0).transpose(1, 0, 2)
-
-    def count(self, counts: np.ndarray) -> np.ndarray:
-        cm = np.ascontiguousarray(counts.transpose(1, 0, 2), dtype=float)
-        return np.rint(np.matmul(cm, self._hasf)).astype(np.int64).transpose(1, 0, 2)
+    def sums_counts(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and count (as floats) of the scores drawn, (m, cc, J) each."""
+        both = np.matmul(counts.astype(float), self._both)
+        j = self._shape[2]
+        return both[..., :j], both[..., j:]
 
     def extremes(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Min and max over the raters drawn at least once; NaN when none scored."""
-        if self._tables is not None:  # one lookup of the subset drawn: (cc, m, 2, J)
-            both = self._tables[np.arange(self._tables.shape[0])[None, :], _drawn_mask(counts)]
-            lo, hi = both[:, :, 0].astype(float), both[:, :, 1].astype(float)
-        else:
-            lo = np.full((counts.shape[0], *self._lo[:, 0].shape), np.inf, dtype=self._lo.dtype)
-            hi = np.full(lo.shape, -np.inf, dtype=self._hi.dtype)
-            for s in range(self._r):  # loop over rater slots
-                drawn = (counts[:, :, s] > 0)[:, :, None]
-                np.minimum(lo, self._lo[None, :, s, :], out=lo, where=drawn)
-                np.maximum(hi, self._hi[None, :, s, :], out=hi, where=drawn)
-            lo, hi = lo.astype(float), hi.astype(float)
-        none = np.isinf(lo)  # nothing scored in the resample
-        lo[none] = np.nan
-        hi[none] = np.nan
+        """Min and max over the raters drawn at least once, ±inf when none scored."""
+        tables = self._tables()
+        if tables is not None:  # one lookup of the subset drawn
+            return self._lookup(tables[0], counts), self._lookup(tables[1], counts)
+        lo = np.full((*counts.shape[:2], self._shape[2]), np.inf)
+        hi = np.full(lo.shape, -np.inf)
+        for s in range(self._shape[1]):  # loop over rater slots
+            drawn = (counts[:, :, s] > 0)[:, :, None]
+            np.minimum(lo, self._lo[:, s][:, None, :], out=lo, where=drawn)
+            np.maximum(hi, self._hi[:, s][:, None, :], out=hi, where=drawn)
         return lo, hi
 
+    @staticmethod
+    def _lookup(table: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """Rows (m, cc, J) of a subset table (m, 2**R, J) for the subsets drawn."""
+        m, n_sub, j = table.shape
+        at = np.arange(m)[:, None] * n_sub + _drawn_mask(counts)
+        return np.take(table.reshape(m * n_sub, j), at, axis=0)  # row gather: faster than t[i, k]
+
+    def edges(self, counts: np.ndarray) -> np.ndarray:
+        """``min + max`` of the scores drawn (0 when none scored), (m, cc, J)."""
+        tables = self._tables()
+        if tables is not None:
+            if "edges" not in self._memo:
+                with np.errstate(invalid="ignore"):
+                    both = tables[0] + tables[1]
+                self._memo["edges"] = np.where(np.isnan(both), 0.0, both)
+            return self._lookup(self._memo["edges"], counts)
+        lo, hi = self.extremes(counts)
+        return np.where(np.isinf(lo), 0.0, lo + np.where(np.isinf(hi), 0.0, hi))
+
     def median(self, counts: np.ndarray) -> np.ndarray:
-        if self._order is None:
-            self._order = np.argsort(self._lo, axis=1, kind="stable")  # (m, R, J), unscored last
-            self._sorted = np.take_along_axis(self._v0, self._order, axis=1)
-            self._has_sorted = np.take_along_axis(self._has, self._order, axis=1)
-        m = counts.shape[1]
-        # counts of the sorted raters: (cc, m, R, J)
-        cs = counts[:, np.arange(m)[:, None, None], self._order] * self._has_sorted[None]
+        if "order" not in self._memo:
+            order = np.argsort(self._lo, axis=1, kind="stable")  # (m, R, J), unscored last
+            self._memo["order"] = (order, np.take_along_axis(self._v0, order, axis=1),
+                                   np.take_along_axis(self._has, order, axis=1))
+        order, srt, has = self._memo["order"]
+        m, cc, r = counts.shape
+        # counts of the sorted raters: (m, cc, R, J)
+        cs = counts[np.arange(m)[:, None, None, None], np.arange(cc)[None, :, None, None],
+                    order[:, None]] * has[:, None]
         cum = np.cumsum(cs, axis=2, dtype=np.int64)
         n = cum[:, :, -1, :]
-        lo_at = np.minimum((cum <= ((n - 1) // 2)[:, :, None, :]).sum(axis=2), self._r - 1)
-        hi_at = np.minimum((cum <= (n // 2)[:, :, None, :]).sum(axis=2), self._r - 1)
-        srt = np.broadcast_to(self._sorted[None], cs.shape)
+        lo_at = np.minimum((cum <= ((n - 1) // 2)[:, :, None, :]).sum(axis=2), r - 1)
+        hi_at = np.minimum((cum <= (n // 2)[:, :, None, :]).sum(axis=2), r - 1)
+        srt = np.broadcast_to(srt[:, None], cs.shape)
         lo = np.take_along_axis(srt, lo_at[:, :, None, :], axis=2)[:, :, 0]
         hi = np.take_along_axis(srt, hi_at[:, :, None, :], axis=2)[:, :, 0]
         with np.errstate(invalid="ignore"):
@@ -890,15 +910,14 @@ class _CountedPanels:
 
 
 def _drawn_mask(counts: np.ndarray) -> np.ndarray:
-    """Bit mask (cc, m) of the rater slots drawn at least once."""
-    bits = (np.uint64(1) << np.arange(counts.shape[2], dtype=np.uint64)).astype(np.int64)
-    return (counts > 0).astype(np.int64) @ bits
+    """Bit mask (m, cc) of the rater slots drawn at least once (bit s = slot s)."""
+    return (counts > 0) @ (np.intp(1) << np.arange(counts.shape[2], dtype=np.intp))
 
 
 class _CountedGroups:
     """Stand-in for a ``SeriesGroupBy`` over resampled panels given as rater counts (see
     :class:`_CountedPanels`): the groupby built-ins ``count, sum, min, max, mean, median`` of
-    every (draw, panel, criterion) multiset, flattened, NaN-skipping like pandas.  The array
+    every (panel, draw, criterion) multiset, flattened, NaN-skipping like pandas.  The array
     forms (``sums`` …) are computed once each."""
 
     def __init__(self, panels: _CountedPanels, counts: np.ndarray) -> None:
@@ -906,20 +925,27 @@ class _CountedGroups:
         self._c = counts
         self._memo: dict[str, np.ndarray] = {}
 
-    def _get(self, key: str, make: Callable[[], np.ndarray]) -> np.ndarray:
-        if key not in self._memo:
-            self._memo[key] = make()
-        return self._memo[key]
+    def _sums_counts(self) -> None:
+        if "sum" not in self._memo:
+            self._memo["sum"], self._memo["count"] = self._p.sums_counts(self._c)
 
     def sums(self) -> np.ndarray:
-        return self._get("sum", lambda: self._p.sum(self._c))
+        self._sums_counts()
+        return self._memo["sum"]
 
     def counts(self) -> np.ndarray:
-        return self._get("count", lambda: self._p.count(self._c))
+        self._sums_counts()
+        return self._memo["count"]
+
+    def edges(self) -> np.ndarray:
+        return self._p.edges(self._c)
 
     def extreme(self, low: bool) -> np.ndarray:
         if "min" not in self._memo:
-            self._memo["min"], self._memo["max"] = self._p.extremes(self._c)
+            lo, hi = self._p.extremes(self._c)
+            none = np.isinf(lo)  # nothing scored in the resample
+            self._memo["min"] = np.where(none, np.nan, lo)
+            self._memo["max"] = np.where(none, np.nan, hi)
         return self._memo["min" if low else "max"]
 
     def means(self) -> np.ndarray:
@@ -927,7 +953,7 @@ class _CountedGroups:
         return np.divide(s, n, out=np.full(s.shape, np.nan), where=n > 0)
 
     def count(self) -> pd.Series:
-        return pd.Series(self.counts().reshape(-1))
+        return pd.Series(self.counts().reshape(-1).astype(np.int64))
 
     def sum(self) -> pd.Series:
         return pd.Series(self.sums().reshape(-1))
@@ -950,17 +976,19 @@ def _rater_draws(
 ) -> np.ndarray | None:
     """Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
     panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
-    and the dimension scores recomputed (:func:`evalkit.scoring.evaluate_arrays`, N/A
-    redistribution included).  Rows without a resampled cell, and dimensions without a panel
-    criterion, repeat ``x``; None when no candidate has a cell to resample.
+    and the dimension scores recomputed (weighted means with N/A redistribution, as
+    :func:`evalkit.scoring.evaluate_arrays`).  Rows without a resampled cell, and dimensions
+    without a panel criterion, repeat ``x``; None when no candidate has a cell to resample.
 
     Random numbers are drawn per chunk of draws from one generator, for the candidates in
     app-id order: the result depends neither on the chunking nor on the row order.  A draw's
     resample of a panel is held as rater counts (:func:`_pick_counts`) and reduced by
     :class:`_CountedPanels` once for all the panel's criteria; a reducer needing a groupby
-    built-in the counts do not offer falls back to gathering the picked scores.
+    built-in the counts do not offer falls back to gathering the picked scores.  Only the J
+    panel criteria change between draws: each candidate's weighted sums over its other
+    criteria are computed once, and a draw adds the panel criteria's share.
     """
-    from .scoring import evaluate_arrays
+    from .scoring import dimension_sums, weighted_means
 
     rows = pd.Index(bs.app_ids).get_indexer(pd.Index(np.asarray(app_ids, dtype=str)))
     has = rows >= 0
@@ -974,42 +1002,46 @@ def _rater_draws(
     pan = bs.panel_of[b]
     vals, nr = bs.values[pan], bs.n_raters[pan]
     m, r, j_n = vals.shape
-    # only the dimensions holding a panel criterion move: score just their criteria
-    moved = np.unique(bs.dim_of[bs.columns])
-    sub = np.flatnonzero(np.isin(bs.dim_of, moved))
-    k = sub.size
-    sub_col = np.searchsorted(sub, bs.columns)
-    point, live = bs.scores[b][:, sub], bs.live[b]
-    out_dims = [i for i, d in enumerate(DIMENSIONS) if bs.dimensions.index(d) in set(moved.tolist())]
+    # the dimensions holding a panel criterion move, in DIMENSIONS order
+    moved = set(bs.dim_of[bs.columns].tolist())
+    out_dims = np.array([i for i, d in enumerate(DIMENSIONS) if bs.dimensions.index(d) in moved])
     out_pos = [bs.dimensions.index(DIMENSIONS[i]) for i in out_dims]
+    # weighted sums over the criteria that do not move (m, D), and the panel criteria's weights
+    fixed = np.ones(bs.weights.size, dtype=bool)
+    fixed[bs.columns] = False
+    f_num, f_den = dimension_sums(np.where(fixed, bs.scores[b], np.nan), bs.weights, bs.dim_of,
+                                  bs.dim_weights.size)  # fmt: skip
+    f_num, f_den = f_num[:, out_pos].T[:, :, None], f_den[:, out_pos].T[:, :, None]  # (D, m, 1)
+    onehot = np.zeros((j_n, bs.dim_weights.size))
+    onehot[np.arange(j_n), bs.dim_of[bs.columns]] = bs.weights[bs.columns]
+    w_panel = onehot[:, out_pos].T  # (D, J)
+    point = bs.scores[b][:, bs.columns].T[:, :, None]  # (J, m, 1)
+    live = bs.live[b].T[:, :, None]
     # rows (panel, slot) of J scores, plus one all-NaN slot per panel that padding picks use
     padded = np.concatenate([vals, np.full((m, 1, j_n), np.nan)], axis=1).reshape(m * (r + 1), j_n)
     base = np.arange(m, dtype=np.intp) * (r + 1)
     slot_used = np.arange(r)[None, :] < nr[:, None]  # (m, r)
     panels = _CountedPanels(vals)
     rng = np.random.default_rng([int(seed), _RATER_STREAM])
-    c = max(1, min(draws, _CHUNK_CELLS // max(m * max(j_n * r, k), 1)))
+    c = max(1, min(draws, _CHUNK_CELLS // max(m * j_n * r, 1)))
     for start in range(0, draws, c):  # loop over chunks of draws
         stop = min(draws, start + c)
         cc = stop - start
-        pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
+        pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp).transpose(1, 0, 2)
         try:  # the resample as rater counts: every registered reducer
-            rating = panels.reduce(_pick_counts(pick, slot_used, r), bs.reducer)
+            rating = panels.reduce(_pick_counts(pick, slot_used, r), bs.reducer)  # (m, cc, J)
         except (AttributeError, TypeError):  # a reducer needing another built-in: gather the scores
-            pick = np.where(slot_used[None], pick, r).transpose(2, 0, 1)  # (r, cc, m)
+            pick = np.where(slot_used[:, None], pick, r).transpose(2, 1, 0)  # (r, cc, m)
             grid = np.take(padded, pick + base, axis=0)  # (r, cc, m, J): whole rows of J scores
-            rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n)
-        s_rep = np.repeat(point[None], cc, axis=0)
-        for j in range(j_n):  # loop over panel criteria
-            col = sub_col[j]
-            new = bs.to_score[j](rating[:, :, j])
-            use = live[None, :, j] & ~np.isnan(new)
-            s_rep[:, :, col] = np.where(use, new, s_rep[:, :, col])
-        dims, _ = evaluate_arrays(
-            s_rep.reshape(cc * m, k), bs.weights[sub], bs.dim_of[sub], bs.dim_weights
-        )
-        d = dims[:, out_pos].reshape(cc, m, len(out_pos))
-        reps[start:stop, tgt[:, None], np.array(out_dims)[None, :]] = np.where(np.isnan(d), 0.0, d)
+            rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n).transpose(1, 0, 2)
+        rating = np.ascontiguousarray(rating.transpose(2, 0, 1))  # (J, m, cc)
+        new = np.stack([bs.to_score[j](rating[j]) for j in range(j_n)])  # loop over panel criteria
+        val = np.where(live & ~np.isnan(new), new, point)
+        have = ~np.isnan(val)
+        num = f_num + np.tensordot(w_panel, np.where(have, val, 0.0), axes=1)  # (D, m, cc)
+        den = f_den + np.tensordot(w_panel, have.astype(float), axes=1)
+        d = weighted_means(num, den)
+        reps[start:stop, tgt[:, None], out_dims[None, :]] = np.where(np.isnan(d), 0.0, d).transpose(2, 1, 0)
     return reps
 
 
@@ -1127,10 +1159,13 @@ def recommend(
         # in rank order (a total order): ties within a draw resolve the same whatever the row order
         ordered = elig[np.argsort(rank[elig], kind="stable")]
         x_draws = None
-        if raters is not None and rules.bootstrap_raters:
-            app_ids = df["app_id"].astype("str").to_numpy()[ordered]
-            x_draws = _rater_draws(raters, app_ids, x_all[ordered], rules.draws, rules.seed)
-        pe, le, he = _robustness(x_all[ordered], rules, int(recommended.sum()), x_draws)
+        # many small matrix products: BLAS threads cost more than they give (2x the CPU time
+        # measured on 2 cores)
+        with threadpool_limits(limits=1, user_api="blas"):
+            if raters is not None and rules.bootstrap_raters:
+                app_ids = df["app_id"].astype("str").to_numpy()[ordered]
+                x_draws = _rater_draws(raters, app_ids, x_all[ordered], rules.draws, rules.seed)
+            pe, le, he = _robustness(x_all[ordered], rules, int(recommended.sum()), x_draws)
         p[ordered], lo[ordered], hi[ordered] = pe, le, he
         p[below] = 0.0  # a below-minimum app cannot be listed whatever the weights
     p[excluded] = 0.0
