@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 import _mini
@@ -290,12 +290,16 @@ def usccs(draw) -> str:
 
 @settings(max_examples=200, deadline=None)
 @given(code=usccs(), pos=st.integers(0, 17), repl=st.sampled_from(_CHARSET))
+@example(code="91310115000000000Q", pos=3, repl="5")  # the division becomes Fujian's 35…
 def test_uscc_valid_codes_pass_and_any_single_substitution_fails(code: str, pos: int, repl: str) -> None:
     assert identifiers.check_uscc(code) is None
     assume(code[pos] != repl)
     broken = code[:pos] + repl + code[pos + 1:]
     finding = identifiers.check_uscc(broken)
-    assert finding is not None and finding[0] == "error", (code, broken)
+    # a check failure is an error, but only a warning when the broken code's division is in
+    # Fujian (35…): early Fujian pilot codes are known not to follow GB 32100 (DOMAIN.md)
+    severity = "warning" if broken[2:4] == "35" else "error"
+    assert finding is not None and finding[0] == severity, (code, broken)
 
 
 @settings(max_examples=200, deadline=None)
