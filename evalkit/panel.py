@@ -38,7 +38,7 @@ alone: the national scoring selects once and aggregates each panel setting's pro
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -55,6 +55,7 @@ __all__ = [
     "PanelResult",
     "RaterMatrix",
     "aggregate",
+    "aggregate_groups",
     "get_reducer",
     "rater_matrix",
 ]
@@ -375,6 +376,52 @@ def aggregate(
     fn = _settings(reducer, min_raters, "aggregate")
     sel = _select(panel_scores, experts, apps, final_round, "aggregate")
     return _aggregate(sel, fn, reducer, min_raters, outlier_threshold, _rater_matrix(sel))
+
+
+def aggregate_groups(
+    panel_scores: pd.DataFrame,
+    experts: pd.DataFrame,
+    apps: pd.DataFrame,
+    groups: Mapping[tuple[str, int], Collection[str]],
+) -> PanelResult:
+    """Aggregate groups of provinces, each with its own ``(reducer, min_raters)``.
+
+    The scores are selected once (conflicts removed, final round) for every province named in
+    ``groups`` — rows of other provinces are dropped — and each group aggregates its share of
+    the selection, which equals :func:`aggregate` on that group's rows alone.  The frames of
+    the groups are concatenated in sorted group order; ``matrix`` covers every group (the rater
+    bootstrap's input, :func:`rater_matrix`).
+
+    Parameters
+    ----------
+    panel_scores, experts, apps : DataFrame
+        As for :func:`aggregate`.
+    groups : mapping
+        ``(reducer, min_raters) -> province codes`` (a province profile's panel settings).
+
+    Returns
+    -------
+    PanelResult
+        ``reducer`` is the ``;``-joined reducers used, ``min_raters`` the smallest.
+    """
+    fns = {key: _settings(*key, "aggregate_groups") for key in groups}
+    wanted = {str(c).strip() for codes in groups.values() for c in codes}
+    pcode, puniq = pd.factorize(panel_scores["province_code"])
+    inside = np.isin(pd.Index(puniq).astype("str").str.strip(), list(wanted))[pcode] & (pcode >= 0)
+    sel = _select(panel_scores if inside.all() else panel_scores.iloc[np.flatnonzero(inside)],
+                  experts, apps, "last", "aggregate_groups")
+    parts = [_aggregate(sel.provinces([str(c).strip() for c in codes]), fns[key], *key)
+             for key, codes in sorted(groups.items())]  # a loop over a handful of settings
+    matrix = _rater_matrix(sel)
+    if len(parts) == 1:
+        return replace(parts[0], matrix=matrix)
+    return PanelResult(
+        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+          for f in ("scores", "conflicts", "agreement", "raters")),
+        reducer=";".join(sorted({p.reducer for p in parts})),
+        min_raters=min(p.min_raters for p in parts),
+        matrix=matrix,
+    )
 
 
 def _settings(reducer: str, min_raters: int, func: str) -> Reducer:

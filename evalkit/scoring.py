@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -313,31 +313,9 @@ def _panel(ds: Any, cand: pd.DataFrame, profiles: Mapping[str, Profile], panel: 
     settings: dict[tuple[str, int], list[str]] = {}
     for code, prof in profiles.items():  # a handful of distinct panel settings
         settings.setdefault((prof.panel.reducer, prof.panel.min_raters), []).append(code)
-    fns = {key: _panel_mod._settings(*key, "aggregate") for key in settings}
-    # The scores are selected ONCE (conflicts removed, final round marked) for all provinces;
-    # each panel setting aggregates its provinces' share of the selection (same results as
-    # panel.aggregate on their rows), and the result keeps the selection laid out per panel
-    # (``matrix``) for the rater bootstrap of evalkit.pipeline.
-    pcode, puniq = pd.factorize(scores["province_code"])
-    wanted = _text(pd.Series(puniq)).isin(list(profiles)).to_numpy(dtype=bool)
-    inside = wanted[pcode] & (pcode >= 0)
-    sel = _panel_mod._select(scores if inside.all() else scores.iloc[np.flatnonzero(inside)],
-                             experts, apps, "last", "aggregate")
-    matrix = _panel_mod._rater_matrix(sel)
-    prov_text = _text(pd.Series(sel.prov_u, dtype=object)).to_numpy()
-    parts = []
-    for (reducer, min_raters), codes in sorted(settings.items()):
-        mine = sel.prov_u[np.isin(prov_text, codes)]
-        parts.append(_panel_mod._aggregate(sel.provinces(mine), fns[reducer, min_raters], reducer, min_raters))
-    if len(parts) == 1:
-        return replace(parts[0], matrix=matrix)
-    return _panel_mod.PanelResult(
-        *(pd.concat([getattr(p, f) for p in parts], ignore_index=True)
-          for f in ("scores", "conflicts", "agreement", "raters")),
-        reducer=";".join(sorted({p.reducer for p in parts})),
-        min_raters=min(p.min_raters for p in parts),
-        matrix=matrix,
-    )
+    # the scores are selected once for every setting; the result keeps them laid out per panel
+    # (``matrix``) for the rater bootstrap of evalkit.pipeline
+    return _panel_mod.aggregate_groups(scores, experts, apps, settings)
 
 
 def _months_before(as_of: pd.Timestamp, months: int) -> np.datetime64:

@@ -458,3 +458,24 @@ def test_unique_inverse_is_np_unique(values):
     np.testing.assert_array_equal(u, want_u)
     np.testing.assert_array_equal(inv, want_inv)
     assert inv.dtype == np.int64
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_groups_with_their_own_settings_equal_separate_aggregations(seed):
+    """aggregate_groups (one selection, each group its reducer) equals aggregate on each group's
+    rows, concatenated in sorted group order; rows of provinces in no group are dropped and the
+    matrix covers the groups' provinces."""
+    ps, experts, apps = _messy_panel(seed)
+    groups = {("trimmed_mean", 3): ["11", "44"], ("median", 2): ["31"]}
+    got = panel.aggregate_groups(ps, experts, apps, groups)
+    parts = [panel.aggregate(ps[ps["province_code"].isin(codes)], experts, apps, reducer=r, min_raters=k)
+             for (r, k), codes in sorted(groups.items())]
+    for f in ("scores", "conflicts", "agreement", "raters"):
+        want = pd.concat([getattr(p, f) for p in parts], ignore_index=True)
+        pd.testing.assert_frame_equal(getattr(got, f), want, check_exact=True)
+    assert (got.reducer, got.min_raters) == ("median;trimmed_mean", 2)
+    _assert_matrix_equal(got.matrix, panel.rater_matrix(ps, experts, apps))
+    one = panel.aggregate_groups(ps, experts, apps, {("mean", 3): ["44"]})
+    _assert_result_equal(one, panel.aggregate(ps[ps["province_code"] == "44"], experts, apps, reducer="mean"))
+    _assert_matrix_equal(one.matrix, panel.rater_matrix(ps[ps["province_code"] == "44"], experts, apps))
