@@ -227,36 +227,21 @@ def _icc_forms(
     df_r, df_w, df_e = n - 1, n * (k - 1), (n - 1) * (k - 1)
     out: list[ICCResult] = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        f1 = msr / msw
-        f3 = msr / mse
         cache: dict[str, tuple[float, float]] = {}
         for form in forms:
             case = form[4]
             single = form.endswith(",1)")
-            if case == "1":
-                icc = (msr - msw) / (msr + (k - 1) * msw) if single else (msr - msw) / msr
-                f, df2 = f1, df_w
-                if "1" not in cache:
-                    cache["1"] = (
-                        f1 / _sps.f.ppf(q, df_r, df_w),
-                        f1 * _sps.f.ppf(q, df_w, df_r),
-                    )
-                fl, fu = cache["1"]
-                lo, hi = _case13_ci(fl, fu, k, single)
-            elif case == "3":
-                icc = (msr - mse) / (msr + (k - 1) * mse) if single else (msr - mse) / msr
-                f, df2 = f3, df_e
-                if "3" not in cache:
-                    cache["3"] = (
-                        f3 / _sps.f.ppf(q, df_r, df_e),
-                        f3 * _sps.f.ppf(q, df_e, df_r),
-                    )
-                fl, fu = cache["3"]
-                lo, hi = _case13_ci(fl, fu, k, single)
+            if case in ("1", "3"):  # one-way (within-target error) or two-way mixed (residual)
+                ms, df2 = (msw, df_w) if case == "1" else (mse, df_e)
+                icc = (msr - ms) / (msr + (k - 1) * ms) if single else (msr - ms) / msr
+                f = msr / ms
+                if case not in cache:  # the F bounds, shared by the single and average forms
+                    cache[case] = (f / _sps.f.ppf(q, df_r, df2), f * _sps.f.ppf(q, df2, df_r))
+                lo, hi = _case13_ci(*cache[case], k, single)
             else:
                 icc21 = (msr - mse) / (msr + (k - 1) * mse + k * (msc - mse) / n)
                 icc = icc21 if single else (msr - mse) / (msr + (msc - mse) / n)
-                f, df2 = f3, df_e
+                f, df2 = msr / mse, df_e
                 lo, hi = _case2_ci(icc21, msr, msc, mse, n, k, q)
                 if not single:  # Spearman-Brown step-up of the single-rater bounds
                     lo = lo * k / (1 + lo * (k - 1))
