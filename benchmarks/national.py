@@ -573,7 +573,7 @@ NOTES: list[str] = [
      "read) prepared once per dataset, cached on the tables' identity; a province takes its "
      "providers' rows by integer position; complaint statistics by `np.bincount` |"),
     "",
-    ("Growth: the CPU time of the evaluation is linear in the number of apps (0.57–0.63 CPU s "
+    ("Growth: the CPU time of the evaluation is linear in the number of apps (0.62–0.68 CPU s "
      "per 1,000 apps from 20k to 100k; the 5k run carries fixed costs: imports and 32 "
      "per-province setups). Per step, from 50k to 100k apps (CPU, measured apart): validate "
      "4.0 → 6.9 s, national pass 10.3 → 19.9 s (scoring 5.2 → 10.2, early warning 2.1 → 3.5, "
