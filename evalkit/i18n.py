@@ -56,6 +56,15 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "loading": ("加载中…", "loading…"),
     "register_hint": ("共 {n} 个备案应用：在搜索框中输入应用名称、备案号或提供者即可查询。",
                       "{n} filed apps: type an app name, filing number or provider in the search box."),
+    "p_listed_note": ("入选概率：在 {draws} 次重新抽样中（每次按 Dirichlet 分布扰动维度权重{raters}），按与正式决定完全相同的规则"
+                      "（资格与否决项、最低总分和维度分、排名及并列处理规则、总数、类别、学段和同一提供者份额上限）重新生成推荐目录，"
+                      "该应用入选的次数占比。入选概率在 0.2 至 0.8 之间，或与决定相反（推荐应用低于 0.5、未推荐应用高于 0.5）的，标记为临界。",
+                      "P(listed): in {draws} resamples ({raters}the dimension weights perturbed by a Dirichlet draw), the share "
+                      "in which the app makes the list under exactly the rules of the decision (eligibility and vetoes, minimum "
+                      "total and dimension scores, the ranking and its tie-break chain, the total, category, stage and "
+                      "provider-share caps). Apps between 0.2 and 0.8, or against their decision (recommended below 0.5, not "
+                      "recommended above 0.5), are flagged as close calls."),
+    "p_listed_raters": ("，并对每个应用的评审专家有放回重抽样", "each app's panel raters resampled with replacement and "),
     "near_cutoff_note": ("图中为推荐应用、临界应用及其后 {after} 名，共 {shown} 个（全部 {total} 个候选应用的名次见上表及 decisions.csv）。",
                          "Shown: the listed apps, the close calls and the next {after}, {shown} of {total} candidates (every rank is in the table above and in decisions.csv)."),
     "reason_counts": ("未列入原因统计", "Reasons for not being listed"),

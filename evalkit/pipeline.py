@@ -611,6 +611,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         "n_recommended": len(rec),
         "previous": bool(prev_hashes),
     }  # fmt: skip
+    _check_invariants(nat, code, dec, rules, credit, cand)
     prov = identifiers.PROVINCES.get(code)
     name_zh = prov.name_zh if prov else _profile_value(profile, "name", "zh") or code
     name_en = prov.name_en if prov else _profile_value(profile, "name", "en") or code
@@ -633,6 +634,19 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         risk_quality=_plain({**rk.quality, "scope": _risk_scope(ds)}), agreement=agreement, raters=raters, conflicts=conflicts,
         weights=weights, method=_plain(method), provenance=_plain(provenance),
     )  # fmt: skip
+
+
+def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rules: ListRules,
+                      credit: pd.DataFrame, cand: pd.DataFrame) -> None:
+    """Refuse a province whose decisions break a published invariant (:mod:`evalkit.invariants`)."""
+    from . import invariants
+
+    problems = invariants.check(
+        dec, rules, as_of=nat.as_of, credit=credit, candidates=cand["app_id"], province=code,
+        waivers=getattr(nat.ds, "waivers", None), national_waivers=True,
+    )
+    if problems:
+        raise PublishError(f"province {code}: the decisions break published invariants: " + "; ".join(problems))
 
 
 def _risk_scope(ds: Any) -> str:

@@ -48,12 +48,16 @@ from .errors import EvalkitError, choice_message
 __all__ = [
     "METHODS",
     "RankError",
+    "ROBUSTNESS_QUANTILES",
     "RobustnessResult",
     "TieWarning",
+    "batch_scores",
     "close_call",
+    "rank_quantiles",
     "rank_with_ties",
     "robustness",
     "topsis",
+    "weight_draws",
     "weighted_sum",
 ]
 
@@ -528,6 +532,56 @@ def _quantile_threshold(q: float, draws: int) -> int:
     return min(draws, max(1, math.ceil(q * draws - 1e-9)))
 
 
+#: The rank interval of the robustness analysis: 5 % and 95 % quantiles over the draws.
+ROBUSTNESS_QUANTILES = (0.05, 0.95)
+
+
+def rank_quantiles(ranks: np.ndarray, quantiles: Sequence[float] = ROBUSTNESS_QUANTILES) -> list[np.ndarray]:
+    """Lower empirical quantiles of each candidate's rank over the draws.
+
+    ``ranks``: (draws, n).  For each q, the smallest rank r with at least a share q of the
+    draws at rank ≤ r (as :class:`RobustnessResult`).  Returns one int64 array (n,) per q.
+    """
+    thresholds = [_quantile_threshold(float(q), ranks.shape[0]) for q in quantiles]
+    part = np.partition(ranks, sorted({t - 1 for t in thresholds}), axis=0)
+    return [part[t - 1].astype(np.int64) for t in thresholds]
+
+
+def weight_draws(w: np.ndarray, draws: int, concentration: float | None,
+                 rng: np.random.Generator) -> np.ndarray:
+    """Weight vectors of the robustness draws (draws, m): ``Dirichlet(κ·w)`` over the positive
+    weights (mean ``w``; a zero weight stays zero), or ``w`` itself when κ is None or ∞.
+
+    ``w`` is normalised (sums to 1); the draws consume ``rng`` as :func:`robustness` does.
+    """
+    kappa = math.inf if concentration is None else float(concentration)
+    m = w.size
+    if math.isinf(kappa):
+        return np.broadcast_to(w, (draws, m))
+    pos = w > 0
+    wd = np.zeros((draws, m))
+    if pos.sum() == 1:
+        wd[:, pos] = 1.0
+    else:
+        wd[:, pos] = rng.dirichlet(kappa * w[pos], size=draws)
+    return wd
+
+
+def batch_scores(x: np.ndarray, wd: np.ndarray, method: str = "weighted_sum",
+                 benefit: Any = None) -> np.ndarray:
+    """Scores of every candidate under each weight vector, with a :data:`METHODS` kernel.
+
+    ``x``: (n, m), or (draws, n, m) one matrix per draw; ``wd``: (draws, m).  Returns
+    (draws, n).  No checks beyond the method's name (callers hold validated arrays).
+    """
+    kernel = _method(method, "batch_scores")
+    if x.shape[-2] == 0:
+        return np.zeros((wd.shape[0], 0))
+    m = x.shape[-1]
+    b = np.ones(m, dtype=bool) if benefit is None else _benefit(benefit, m, "batch_scores")
+    return kernel(x, wd, b)
+
+
 def robustness(
     x: Any,
     w: Any,
@@ -664,15 +718,7 @@ def robustness(
 
     rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     # All randomness up front (small arrays), so chunking never changes the result.
-    if math.isinf(kappa):
-        wd = np.broadcast_to(wn, (draws, m))
-    else:
-        pos = wn > 0
-        wd = np.zeros((draws, m))
-        if pos.sum() == 1:
-            wd[:, pos] = 1.0
-        else:
-            wd[:, pos] = rng.dirichlet(kappa * wn[pos], size=draws)
+    wd = weight_draws(wn, draws, kappa, rng)
     counts: np.ndarray | None = None
     if raters is not None and resample:
         n_r = raters.shape[0]
@@ -730,9 +776,7 @@ def robustness(
         cum = np.cumsum(hist.reshape(n, n), axis=1)
         qs = [np.argmax(cum >= t, axis=1) + 1 for t in thresholds]
     else:
-        kth = sorted({t - 1 for t in thresholds})
-        part = np.partition(all_ranks, kth, axis=0)
-        qs = [part[t - 1].astype(np.int64) for t in thresholds]
+        qs = rank_quantiles(all_ranks, (q_lo, 0.5, q_hi))
     return RobustnessResult(
         p_listed=listed / draws,
         rank_lo=qs[0].astype(np.int64),

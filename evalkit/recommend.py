@@ -53,6 +53,9 @@ from threadpoolctl import threadpool_limits
 
 from .errors import require_frame
 from .i18n import VOCABULARIES
+from .rank import ROBUSTNESS_QUANTILES, batch_scores, rank_quantiles, weight_draws
+from .rank import close_call as _near_even
+from .selection import DIMENSIONS, Pool, Selection, as_caps, select
 
 __all__ = [
     "CHANGE_REASONS",
@@ -63,14 +66,12 @@ __all__ = [
     "ListRules",
     "RaterBootstrap",
     "diff_with_previous",
-    "greedy_select",
     "rater_bootstrap",
     "reason_text",
     "reasons_text",
     "recommend",
 ]
 
-DIMENSIONS = ("legality", "function", "security", "content")
 STATUSES = ("recommended", "not_recommended", "excluded")
 CHANGE_REASONS = ("failed_reevaluation", "blacklisted", "assessment_expired", "withdrawn")
 #: Reason codes (or code prefixes before ``:``) that exclude a candidate from the ranking.
@@ -131,6 +132,14 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
 }
+#: Codes carrying figures (a recommended app's rank, margin and places): ``prefix:a/b`` read
+#: with ``{a}`` and ``{b}``, ``place:category:<c>:a/b`` with the category's word as ``{c}``.
+_FIGURES: dict[str, tuple[str, str]] = {
+    "ranked": ("在{b}个合格候选应用中排名第{a}", "ranked {a} of {b} eligible candidates"),
+    "margin:min_total": ("总分高于最低推荐分{a}分", "total score {a} points above the minimum for the list"),
+    "place:total": ("占推荐名单第{a}个名额（共{b}个）", "place {a} of {b} on the list"),
+    "place:category": ("占{c}类第{a}个名额（共{b}个）", "place {a} of {b} in the category {c}"),
+}
 #: The pattern prefixes, longest first (``cap:category`` before a shorter one it starts with).
 _PREFIXES = sorted(_PATTERNS, key=len, reverse=True)
 _LABELS = {
@@ -171,12 +180,28 @@ def reason_text(
         return registry[code][i]
     if code in REASONS:
         return REASONS[code][i]
+    figures = _figure_text(code, i)
+    if figures is not None:
+        return figures
     for prefix in _PREFIXES:
         if code.startswith(prefix + ":"):
             x = code[len(prefix) + 1 :]
             label = _LABELS.get(prefix, names or {}).get(x)
             return _PATTERNS[prefix][i].format(x=label[i] if label else x)
     return code
+
+
+def _figure_text(code: str, i: int) -> str | None:
+    """The words for a code of :data:`_FIGURES` (None for any other code)."""
+    prefix, _, rest = code.rpartition(":")
+    c = ""
+    if prefix.startswith("place:category:"):
+        prefix, c = "place:category", prefix[len("place:category:"):]
+        c = VOCABULARIES["category"].get(c, (c, c))[i]
+    if prefix not in _FIGURES:
+        return None
+    a, _, b = rest.partition("/")
+    return _FIGURES[prefix][i].format(a=a, b=b, c=c)
 
 
 def reasons_text(
@@ -206,7 +231,7 @@ def _combo_text(
         if not code:
             continue
         prefix = next((p for p in _PREFIXES if code.startswith(p + ":")), None)
-        if prefix is None or (registry and code in registry) or code in REASONS:
+        if prefix is None or (registry and code in registry) or code in REASONS or _figure_text(code, i):
             groups.setdefault(code, (True, []))[1].append(reason_text(code, lang, names, registry))
         else:
             x = code[len(prefix) + 1 :]
@@ -344,128 +369,6 @@ class ListRules:
         return cls(**kwargs)
 
 
-# --- the greedy kernel --------------------------------------------------------------------
-
-
-def _cumcount(codes: np.ndarray) -> np.ndarray:
-    """0-based running count of each code's occurrences, in array order."""
-    n = codes.size
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(codes, kind="stable")
-    sc = codes[order]
-    start = np.r_[True, sc[1:] != sc[:-1]]
-    idx = np.arange(n)
-    first = np.maximum.accumulate(np.where(start, idx, 0))
-    out = np.empty(n, dtype=np.int64)
-    out[order] = idx - first
-    return out
-
-
-def _group_cumsum_exclusive(codes: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Sum of ``values`` over earlier items with the same code (array order)."""
-    n = codes.size
-    if n == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(codes, kind="stable")
-    v = values[order].astype(np.int64)
-    cs = np.cumsum(v)
-    sc = codes[order]
-    start = np.r_[True, sc[1:] != sc[:-1]]
-    base = np.maximum.accumulate(np.where(start, np.arange(n), 0))
-    before = cs - v - (cs[base] - v[base])
-    out = np.empty(n, dtype=np.int64)
-    out[order] = before
-    return out
-
-
-def greedy_select(
-    single: list[tuple[np.ndarray, np.ndarray]],
-    multi: list[tuple[np.ndarray, np.ndarray]],
-) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """Greedy selection in array (rank) order under counting caps — the pure kernel.
-
-    Parameters
-    ----------
-    single : list of (codes, caps)
-        Single-label constraints: ``codes`` (n,) int, the item's group (``-1`` = not
-        constrained); ``caps`` (g,) float, the group's capacity (``inf`` = none).
-    multi : list of (member, caps)
-        Multi-label constraints: ``member`` (n, g) bool, ``caps`` (g,) float.
-
-    Returns
-    -------
-    accepted : ndarray of bool (n,)
-        The greedy selection: item *i* is accepted iff no group it belongs to is full when the
-        accepted items ranked before it are counted.
-    blocked_single : list of ndarray of bool (n,)
-        Per single constraint: the item's group was full at its turn.
-    blocked_multi : list of ndarray of bool (n, g)
-        Per multi constraint: which of the item's groups were full at its turn.
-
-    Notes
-    -----
-    Not a loop over items: each pass accepts the longest feasible prefix of the pending items
-    at once, then rejects every pending item of a group that has become full.  Every pass
-    fills at least one new group, so there are at most (number of groups + 1) passes.
-    """
-    n = single[0][0].size if single else (multi[0][0].shape[0] if multi else 0)
-    accepted = np.zeros(n, dtype=bool)
-    rejected = np.zeros(n, dtype=bool)
-    acc_s = [np.zeros(caps.size, dtype=np.int64) for _, caps in single]
-    acc_m = [np.zeros(caps.size, dtype=np.int64) for _, caps in multi]
-
-    def _take(idx: np.ndarray) -> None:
-        accepted[idx] = True
-        for (codes, caps), acc in zip(single, acc_s):
-            c = codes[idx]
-            acc += np.bincount(c[c >= 0], minlength=caps.size)
-        for (member, _), acc in zip(multi, acc_m):
-            acc += member[idx].sum(axis=0)
-
-    while True:
-        pend = np.flatnonzero(~accepted & ~rejected)
-        if pend.size == 0:
-            break
-        viol = np.zeros(pend.size, dtype=bool)
-        for (codes, caps), acc in zip(single, acc_s):
-            c = codes[pend]
-            has = c >= 0
-            cc = np.clip(c, 0, None)
-            count = acc[cc] + _cumcount(np.where(has, c, -1)) + 1
-            viol |= has & (count > caps[cc])
-        for (member, caps), acc in zip(multi, acc_m):
-            m = member[pend]
-            count = acc[None, :] + np.cumsum(m, axis=0)
-            viol |= ((count > caps[None, :]) & m).any(axis=1)
-        if not viol.any():
-            _take(pend)
-            break
-        first = int(np.argmax(viol))
-        _take(pend[:first])
-        rest = pend[first:]
-        full_hit = np.zeros(rest.size, dtype=bool)
-        for (codes, caps), acc in zip(single, acc_s):
-            c = codes[rest]
-            full = acc >= caps
-            full_hit |= (c >= 0) & full[np.clip(c, 0, None)]
-        for (member, caps), acc in zip(multi, acc_m):
-            full_hit |= (member[rest] & (acc >= caps)[None, :]).any(axis=1)
-        rejected[rest[full_hit]] = True
-
-    blocked_s = []
-    for codes, caps in single:
-        has = codes >= 0
-        before = _group_cumsum_exclusive(np.where(has, codes, -1), accepted)
-        blocked_s.append(~accepted & has & (before >= caps[np.clip(codes, 0, None)]))
-    blocked_m = []
-    for member, caps in multi:
-        m_acc = member & accepted[:, None]
-        before = np.cumsum(m_acc, axis=0) - m_acc
-        blocked_m.append(~accepted[:, None] & member & (before >= caps[None, :]))
-    return accepted, blocked_s, blocked_m
-
-
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -500,58 +403,6 @@ def _check_candidates(candidates: pd.DataFrame) -> None:
             "The 'candidates' parameter of recommend must hold one row per app (one province); "
             f"got app_id {dup!r} twice instead."
         )
-
-
-def _rank(x: np.ndarray, rules: ListRules, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Scores and dense 1-based ranks with the tie-break chain (via :mod:`evalkit.rank`)."""
-    from . import rank as _rk
-
-    w = np.array([rules.weights[d] for d in DIMENSIONS])
-    if rules.method == "topsis":
-        score = np.asarray(_rk.topsis(x, w, np.ones(len(DIMENSIONS), dtype=bool)), dtype=float)
-    else:
-        score = np.asarray(_rk.weighted_sum(x, w), dtype=float)
-    if "submitted_on" in frame.columns:
-        submitted = pd.to_datetime(frame["submitted_on"]).reset_index(drop=True)
-    else:
-        submitted = pd.Series(pd.NaT, index=range(len(frame)), dtype="datetime64[us]")
-    # The chain: score, security, legality (higher wins), earlier submission, smaller app_id.
-    ranks = _rk.rank_with_ties(
-        np.round(score, 9),
-        np.round(x[:, DIMENSIONS.index("security")], 9),
-        np.round(x[:, DIMENSIONS.index("legality")], 9),
-        submitted,
-        frame["app_id"].astype("str").reset_index(drop=True),
-        ascending=[False, False, True, True],
-        warn=False,  # app ids are unique: the chain is total
-    )
-    ranks = np.asarray(ranks, dtype=np.int64)
-    return score, ranks
-
-
-def _robustness(
-    x: np.ndarray, rules: ListRules, k: int, x_draws: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``p_listed`` and the rank interval; ``x_draws`` (draws, n, 4): one dimension matrix per
-    draw (the rater bootstrap), used as is."""
-    from . import rank as _rk
-
-    n = x.shape[0]
-    if n == 0:
-        return np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    w = np.array([rules.weights[d] for d in DIMENSIONS])
-    res = _rk.robustness(
-        x, w, min(max(int(k), 1), n), draws=rules.draws, concentration=rules.concentration,
-        seed=rules.seed, method=rules.method,
-        benefit=np.ones(len(DIMENSIONS), dtype=bool) if rules.method == "topsis" else None,
-        x_draws=x_draws, resample=x_draws is None,
-    )  # fmt: skip
-    p = np.asarray(res.p_listed, dtype=float) if k > 0 else np.zeros(n)  # an empty list: nobody listed
-    return (
-        p,
-        np.asarray(res.rank_lo).astype(np.int64),
-        np.asarray(res.rank_hi).astype(np.int64),
-    )
 
 
 # --- the rater bootstrap ------------------------------------------------------------------
@@ -1116,60 +967,43 @@ def recommend(
     reasons = _join([base, extra], idx)
     excluded = (vetoed | _has_prefix(reasons, EXCLUDING_PREFIXES)).to_numpy()
 
-    # 2. ranking among eligible apps
+    # 2-4. the list procedure over the eligible apps: minimum scores, ranking, caps
     x_all = df[list(DIMENSIONS)].to_numpy(dtype=float)
     x_all = np.where(np.isnan(x_all), 0.0, x_all)  # a dimension with no applicable criterion
     elig = np.flatnonzero(~excluded)
-    rank = np.full(len(df), -1, dtype=np.int64)
+    pool = Pool.from_frame(df.iloc[elig], caps := as_caps(rules))
+    w = np.array([rules.weights[d] for d in DIMENSIONS])
+    x_pool = x_all[elig]
     score = np.full(len(df), np.nan)
-    if elig.size:
-        s, r = _rank(x_all[elig], rules, df.iloc[elig])
-        score[elig], rank[elig] = s, r
-
-    # 3. minimum scores
-    below_parts = []
-    below = np.zeros(len(df), dtype=bool)
-    if rules.min_total_score is not None:
-        m = ~excluded & (df["total_score"].to_numpy(dtype=float) < float(rules.min_total_score))
-        below |= m
-        below_parts.append(pd.Series(np.where(m, "below_min_total", ""), index=idx))
-    for dim in DIMENSIONS:
-        if dim in rules.min_dimension_score:
-            m = ~excluded & (df[dim].to_numpy(dtype=float) < rules.min_dimension_score[dim])
-            below |= m
-            below_parts.append(pd.Series(np.where(m, f"below_min:{dim}", ""), index=idx))
-
-    # 4. greedy construction over qualified apps in rank order
-    qual = np.flatnonzero(~excluded & ~below)
-    qual = qual[np.lexsort((df["app_id"].astype("str").to_numpy()[qual], rank[qual]))]
-    accepted_q, cap_codes = _build(df.iloc[qual], rules)
+    score[elig] = batch_scores(x_pool, w[None], rules.method)[0]
+    point = select(x_pool[None], w[None], pool, caps, explain=True, score=score[elig][None],
+                   total=df["total_score"].to_numpy(dtype=float)[elig][None])
+    rank = np.full(len(df), -1, dtype=np.int64)
+    rank[elig] = point.ranks()[0]
     recommended = np.zeros(len(df), dtype=bool)
-    recommended[qual[accepted_q]] = True
-    cap_reason = pd.Series("", index=idx, dtype="str")
-    cap_reason.iloc[qual] = cap_codes.to_numpy()
-
+    recommended[elig] = point.listed[0]
     status = np.where(excluded, "excluded", np.where(recommended, "recommended", "not_recommended"))
-    reasons = _join([reasons, *below_parts, cap_reason], idx)
+    reasons = _join([reasons, _list_reasons(point, pool, rules, df, elig)], idx)
 
-    # 5. robustness over the eligible apps; k = the list's size
-    p = np.full(len(df), np.nan)
+    # 5. robustness: the same procedure in every draw (weights and raters resampled)
+    p = np.zeros(len(df))
     lo = np.full(len(df), -1, dtype=np.int64)
     hi = np.full(len(df), -1, dtype=np.int64)
     if elig.size:
-        # in rank order (a total order): ties within a draw resolve the same whatever the row order
-        ordered = elig[np.argsort(rank[elig], kind="stable")]
-        x_draws = None
         # many small matrix products: BLAS threads cost more than they give (2x the CPU time
         # measured on 2 cores)
         with threadpool_limits(limits=1, user_api="blas"):
+            x_draws = None
             if raters is not None and rules.bootstrap_raters:
-                app_ids = df["app_id"].astype("str").to_numpy()[ordered]
-                x_draws = _rater_draws(raters, app_ids, x_all[ordered], rules.draws, rules.seed)
-            pe, le, he = _robustness(x_all[ordered], rules, int(recommended.sum()), x_draws)
-        p[ordered], lo[ordered], hi[ordered] = pe, le, he
-        p[below] = 0.0  # a below-minimum app cannot be listed whatever the weights
-    p[excluded] = 0.0
-    close = ~excluded & ~below & (p >= 0.2) & (p <= 0.8)
+                x_draws = _rater_draws(raters, df["app_id"].astype("str").to_numpy()[elig], x_pool,
+                                       rules.draws, rules.seed)
+            wd = weight_draws(w, rules.draws, rules.concentration, np.random.default_rng(rules.seed))
+            x_d = np.broadcast_to(x_pool, (rules.draws, *x_pool.shape)) if x_draws is None else x_draws
+            drawn = select(x_d, wd, pool, caps,
+                           score=batch_scores(x_pool if x_draws is None else x_draws, wd, rules.method))
+        p[elig] = drawn.listed.mean(axis=0)
+        lo[elig], hi[elig] = rank_quantiles(drawn.ranks(), ROBUSTNESS_QUANTILES)
+    close = ~excluded & (_near_even(p) | (recommended & (p < 0.5)) | (~recommended & (p > 0.5)))
 
     flags = _join(
         [
@@ -1190,70 +1024,66 @@ def recommend(
     df["close_call"] = close
     df["flags"] = flags
     df["reasons"] = reasons
-    not_ok = df["status"].ne("recommended") & df["reasons"].eq("")
+    not_ok = df["reasons"].eq("")
     if not_ok.any():  # pragma: no cover - a guard on the contract, not reachable by design
         raise RuntimeError(f"internal error: apps without reasons: {df.loc[not_ok, 'app_id'].tolist()}")
     order = np.lexsort((df["app_id"].astype("str").to_numpy(), np.where(rank > 0, rank, np.iinfo(np.int64).max)))
     return df.iloc[order].reset_index(drop=True)
 
 
-def _build(q: pd.DataFrame, rules: ListRules) -> tuple[np.ndarray, pd.Series]:
-    """Greedy list over the qualified apps ``q`` (in rank order); cap reason codes per app."""
-    n = len(q)
-    idx = pd.RangeIndex(n)
-    if n == 0:
-        return np.zeros(0, dtype=bool), pd.Series([], dtype="str")
-    cat = q["category"].astype("str").fillna("").to_numpy()
-    cats = np.unique(cat)
-    cat_code = np.searchsorted(cats, cat)
-    single: list[tuple[np.ndarray, np.ndarray]] = []
-    names: list[str] = []
-    # total
-    total_cap = np.inf if rules.max_total is None else float(rules.max_total)
-    single.append((np.zeros(n, dtype=np.int64), np.array([total_cap])))
-    names.append("total")
-    # category
-    cat_caps = np.array([float(rules.max_per_category.get(c, np.inf)) for c in cats])
-    single.append((cat_code, cat_caps))
-    names.append("category")
-    # provider share of a category's places
-    if rules.provider_share_cap is not None:
-        places = np.minimum(cat_caps, total_cap)
-        counts = np.bincount(cat_code, minlength=cats.size).astype(float)
-        places = np.where(np.isinf(places), counts, places)
-        share_caps_by_cat = np.maximum(np.ceil(rules.provider_share_cap * places - 1e-9), 1.0)
-        pair = q["provider_id"].astype("str").to_numpy() + "\x1f" + cat
-        pairs, pair_code = np.unique(pair, return_inverse=True)
-        pair_cat = np.searchsorted(cats, np.array([p.split("\x1f", 1)[1] for p in pairs]))
-        single.append((pair_code.astype(np.int64), share_caps_by_cat[pair_cat]))
-        names.append("provider")
-    # stages (multi-label)
-    multi: list[tuple[np.ndarray, np.ndarray]] = []
-    stage_cols: list[str] = []
-    if rules.max_per_stage:
-        stage_cols = sorted(rules.max_per_stage)
-        stages = q["stages"].astype("str").fillna("")
-        member = np.column_stack(
-            [stages.str.contains(rf"(?:^|;){re.escape(s)}(?:;|$)", regex=True).to_numpy() for s in stage_cols]
-        )
-        multi.append((member, np.array([float(rules.max_per_stage[s]) for s in stage_cols])))
-    accepted, blocked_s, blocked_m = greedy_select(single, multi)
-    parts = []
-    for name, blocked in zip(names, blocked_s):
-        if name == "total":
-            code = np.full(n, "cap:total", dtype=object)
-        elif name == "category":
-            code = ("cap:category:" + pd.Series(cat)).to_numpy(dtype=object)
-        else:
-            code = np.full(n, "cap:provider_share", dtype=object)
-        parts.append(pd.Series(np.where(blocked, code, ""), index=idx, dtype="str"))
-    if multi:
-        for j, s in enumerate(stage_cols):  # loop over stage codes
-            parts.append(pd.Series(np.where(blocked_m[0][:, j], f"cap:stage:{s}", ""), index=idx, dtype="str"))
-    # order: total, category, stage, provider share
-    if rules.provider_share_cap is not None:
-        parts = parts[:2] + parts[3:] + [parts[2]]
-    return accepted, _join(parts, idx)
+def _codes(mask: np.ndarray, code: Any, n: int) -> pd.Series:
+    """``code`` (a string or one per row) where ``mask``, else ``""``."""
+    return pd.Series(np.where(mask, code, ""), index=pd.RangeIndex(n), dtype="str")
+
+
+def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFrame,
+                  elig: np.ndarray) -> pd.Series:
+    """The list's reason codes of every eligible app of the point decision, in report order.
+
+    Not recommended: ``below_min_total``, ``below_min:<dimension>``, then every cap full at
+    its turn (``cap:total``, ``cap:category:<c>``, ``cap:stage:<s>``, ``cap:provider_share``).
+    Recommended: ``ranked:<r>/<n>`` (its rank among the n eligible apps), the margin over the
+    minimum total (``margin:min_total:<points>``) and the places it took
+    (``place:total:<k>/<cap>``, ``place:category:<c>:<k>/<cap>``) where the list is capped.
+    """
+    n = pool.n
+    listed = point.listed[0]
+    rank = point.ranks()[0]
+    cat = pool.categories[pool.category]
+    parts = [_codes(point.below_total[0], "below_min_total", n)]
+    parts += [_codes(point.below_dimension[0][:, i], f"below_min:{d}", n) for i, d in enumerate(DIMENSIONS)]
+    parts += [_codes(point.full_total[0], "cap:total", n),
+              _codes(point.full_category[0], "cap:category:" + cat.astype(object), n)]
+    parts += [_codes(point.full_stage[0][:, j], f"cap:stage:{s}", n) for j, s in enumerate(pool.stage_names)]
+    parts.append(_codes(point.full_share[0], "cap:provider_share", n))
+    # recommended: rank, score margin, places taken (counted in rank order)
+    parts.append(_codes(listed, [f"ranked:{r}/{n}" for r in rank], n))
+    if rules.min_total_score is not None:
+        margin = df["total_score"].to_numpy(dtype=float)[elig] - float(rules.min_total_score)
+        parts.append(_codes(listed & ~np.isnan(margin), [f"margin:min_total:{m:.1f}" for m in margin], n))
+    in_order = listed[point.order[0]]
+    place = np.empty(n, dtype=np.int64)
+    place[point.order[0]] = np.cumsum(in_order)
+    if rules.max_total is not None:
+        parts.append(_codes(listed, [f"place:total:{k}/{rules.max_total}" for k in place], n))
+    cat_place = np.empty(n, dtype=np.int64)
+    ordered_cat = pool.category[point.order[0]]
+    cat_place[point.order[0]] = _running_count(ordered_cat, in_order)
+    capped = np.array([c in rules.max_per_category for c in cat], dtype=bool)
+    parts.append(_codes(listed & capped, [
+        f"place:category:{c}:{k}/{rules.max_per_category.get(c, 0)}" for c, k in zip(cat, cat_place)], n))
+    out = pd.Series("", index=df.index, dtype="str")
+    out.iloc[elig] = _join(parts, pd.RangeIndex(n)).to_numpy()
+    return out
+
+
+def _running_count(codes: np.ndarray, hit: np.ndarray) -> np.ndarray:
+    """Per position, how many hits of its code occurred up to and including it."""
+    out = np.zeros(codes.size, dtype=np.int64)
+    for c in np.unique(codes):  # loop over categories
+        at = codes == c
+        out[at] = np.cumsum(hit[at])
+    return out
 
 
 # --- changes since the previous list ------------------------------------------------------

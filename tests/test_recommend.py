@@ -14,7 +14,6 @@ from evalkit.recommend import (
     DIMENSIONS,
     ListRules,
     diff_with_previous,
-    greedy_select,
     reason_text,
     reasons_text,
     recommend,
@@ -202,51 +201,6 @@ def test_rules_validation() -> None:
     )  # fmt: skip
     assert r.max_total == 10 and r.method == "topsis" and r.draws == 50
     assert r.weights == {"legality": 0.5, "function": 0.25, "security": 0.25, "content": 0.0}
-
-
-# --- the greedy kernel against a plain loop --------------------------------------------------
-
-
-def _reference(single, multi, n):
-    acc_s = [{} for _ in single]
-    acc_m = [np.zeros(caps.size) for _, caps in multi]
-    out = np.zeros(n, dtype=bool)
-    for i in range(n):
-        ok = True
-        for (codes, caps), acc in zip(single, acc_s):
-            if codes[i] >= 0 and acc.get(codes[i], 0) >= caps[codes[i]]:
-                ok = False
-        for (member, caps), acc in zip(multi, acc_m):
-            if (member[i] & (acc >= caps)).any():
-                ok = False
-        if ok:
-            out[i] = True
-            for (codes, _), acc in zip(single, acc_s):
-                if codes[i] >= 0:
-                    acc[codes[i]] = acc.get(codes[i], 0) + 1
-            for (member, _), acc in zip(multi, acc_m):
-                acc += member[i]
-    return out
-
-
-@settings(max_examples=60, deadline=None)
-@given(st.integers(0, 40), st.integers(0, 10_000))
-def test_greedy_kernel_matches_a_plain_loop(n: int, seed: int) -> None:
-    rng = np.random.default_rng(seed)
-    single = [
-        (np.zeros(n, dtype=np.int64), np.array([float(rng.integers(0, n + 2))])),
-        (rng.integers(-1, 3, n), rng.integers(0, 6, 3).astype(float)),
-        (rng.integers(0, 8, n), np.where(rng.random(8) < 0.2, np.inf, rng.integers(0, 3, 8)).astype(float)),
-    ]
-    multi = [(rng.random((n, 4)) < 0.4, rng.integers(0, 5, 4).astype(float))]
-    acc, bs, bm = greedy_select(single, multi)
-    assert (acc == _reference(single, multi, n)).all()
-    # every rejected item has at least one blocking group; accepted ones none
-    blocked = np.zeros(n, dtype=bool)
-    for b in bs:
-        blocked |= b
-    blocked |= bm[0].any(axis=1)
-    assert (blocked == ~acc).all()
 
 
 # --- changes since the previous list ---------------------------------------------------------

@@ -1,0 +1,275 @@
+"""The list procedure: one selection for the decision and for every robustness draw.
+
+A province's list is decided once with the point weights and scores, and again in every
+robustness draw with resampled weights (and raters).  Both go through :func:`select`, so
+``p_listed`` — the share of draws in which an app is listed — counts exactly what the decision
+counts: eligibility (the pool holds the eligible apps only), the minimum total and dimension
+scores, the ranking with its tie-break chain, and the greedy construction under the total,
+category, stage and provider-share caps.  A decision and the figure that explains it cannot
+disagree by construction.
+
+Arrays, not frames: a draw is a row.  ``x`` is (draws, n, 4) dimension scores in
+:data:`DIMENSIONS` order over the pool's n apps (N/A dimensions as 0, marked in
+``Pool.dim_na``), ``w`` (draws, 4) dimension weights.
+
+The greedy construction walks the rank positions once for all draws at a time (a loop over
+positions, each step a handful of vector operations over the draws); it stops as soon as
+every draw's list is full.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["DIMENSIONS", "Caps", "Pool", "Selection", "ranking_order", "select"]
+
+DIMENSIONS = ("legality", "function", "security", "content")
+_SECURITY, _LEGALITY = DIMENSIONS.index("security"), DIMENSIONS.index("legality")
+
+
+@dataclass(frozen=True)
+class Caps:
+    """The list rules that :func:`select` applies (a view of ``recommend.ListRules``)."""
+
+    max_total: int | None
+    max_per_category: Mapping[str, int]
+    max_per_stage: Mapping[str, int]
+    min_total_score: float | None
+    min_dimension_score: Mapping[str, float]
+    provider_share_cap: float | None
+    method: str
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The eligible apps of one province, as the list procedure sees them (fixed over draws).
+
+    Attributes
+    ----------
+    category : ndarray of int (n,)
+        Code into ``categories``.
+    pair : ndarray of int (n,)
+        Code of the app's (provider, category) pair; ``pair_category`` maps a pair to its
+        category code.
+    stages : ndarray of bool (n, s)
+        Membership in each capped stage (``stage_names``).
+    tiebreak : ndarray of int (n,)
+        Position in the fixed tail of the tie-break chain: earlier submission, smaller app id.
+    dim_na : ndarray of bool (n, 4)
+        Dimensions without an applicable criterion (they pass a dimension minimum).
+    """
+
+    categories: np.ndarray
+    category: np.ndarray
+    pair: np.ndarray
+    pair_category: np.ndarray
+    stage_names: tuple[str, ...]
+    stages: np.ndarray
+    tiebreak: np.ndarray
+    dim_na: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return int(self.category.size)
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, caps: Caps) -> Pool:
+        """The pool of ``frame`` (one row per eligible app: ``app_id, provider_id, category,
+        stages``, the four dimensions, optionally ``submitted_on``)."""
+        cat = frame["category"].astype("str").fillna("").to_numpy()
+        categories, category = np.unique(cat, return_inverse=True)
+        pair_key = frame["provider_id"].astype("str").fillna("").to_numpy() + "\x1f" + cat
+        pairs, pair = np.unique(pair_key, return_inverse=True)
+        pair_category = np.searchsorted(categories, [p.split("\x1f", 1)[1] for p in pairs])
+        names = tuple(sorted(caps.max_per_stage))
+        stages = frame["stages"].astype("str").fillna("")
+        member = np.zeros((len(frame), len(names)), dtype=bool)
+        for j, s in enumerate(names):  # loop over capped stage codes
+            member[:, j] = stages.str.contains(rf"(?:^|;){re.escape(s)}(?:;|$)", regex=True).to_numpy()
+        if "submitted_on" in frame.columns:
+            submitted = pd.to_datetime(frame["submitted_on"]).to_numpy(dtype="datetime64[us]")
+        else:
+            submitted = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[us]")
+        late = np.isnat(submitted)  # a missing date sorts last
+        day = np.where(late, np.datetime64(0, "us"), submitted).astype(np.int64)
+        tail = np.lexsort((frame["app_id"].astype("str").to_numpy(), day, late))
+        tiebreak = np.empty(len(frame), dtype=np.int64)
+        tiebreak[tail] = np.arange(len(frame))
+        dim_na = frame[list(DIMENSIONS)].isna().to_numpy()
+        return cls(categories, category.astype(np.int64), pair.astype(np.int64),
+                   np.asarray(pair_category, dtype=np.int64), names, member, tiebreak, dim_na)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Result of :func:`select`: one row per draw, one column per pool app.
+
+    ``order[d]`` lists the pool's apps in draw d's rank order (rank = position + 1);
+    ``listed``, ``qualified`` are masks.  With ``explain=True`` the caps that were full at
+    each qualified, unlisted app's turn: ``full_total``, ``full_category``, ``full_share``
+    (draws, n) and ``full_stage`` (draws, n, s).
+    """
+
+    order: np.ndarray
+    listed: np.ndarray
+    qualified: np.ndarray
+    below_total: np.ndarray
+    below_dimension: np.ndarray
+    full_total: np.ndarray | None = None
+    full_category: np.ndarray | None = None
+    full_share: np.ndarray | None = None
+    full_stage: np.ndarray | None = None
+
+    def ranks(self) -> np.ndarray:
+        """Rank of every app in every draw (draws, n), 1 = first."""
+        d, n = self.order.shape
+        out = np.empty((d, n), dtype=np.int32)
+        np.put_along_axis(out, self.order, np.arange(1, n + 1, dtype=np.int32)[None, :], axis=1)
+        return out
+
+
+def ranking_order(score: np.ndarray, x: np.ndarray, tiebreak: np.ndarray) -> np.ndarray:
+    """Each draw's rank order: score, then security, then legality (higher first), then the
+    fixed tail (earlier submission, smaller app id).  Values are compared rounded to 9
+    decimals so that float noise never decides a tie.
+
+    One stable sort per draw over the apps laid out in tie-break order; the draws holding an
+    exact tie of scores (rare) are sorted again by the whole chain.
+    """
+    s = np.round(score, 9)
+    by_tail = np.argsort(tiebreak, kind="stable")
+    order = by_tail[np.argsort(-s[:, by_tail], axis=1, kind="stable")]
+    srt = np.take_along_axis(s, order, axis=1)
+    tied = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))
+    if tied.size:
+        sec = np.round(x[tied, :, _SECURITY], 9)
+        leg = np.round(x[tied, :, _LEGALITY], 9)
+        tail = np.broadcast_to(tiebreak, (tied.size, tiebreak.size))
+        order[tied] = np.lexsort((tail, -leg, -sec, -s[tied]), axis=-1)
+    return order
+
+
+def _totals(x: np.ndarray, w: np.ndarray, dim_na: np.ndarray) -> np.ndarray:
+    """Total scores (draws, n): weighted mean of the applicable dimensions (as scoring's)."""
+    present = (~dim_na).astype(float)
+    num = np.einsum("dnm,dm->dn", x * present, w, optimize=False)
+    den = present @ w.T  # (n, draws)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den.T > 0, num / np.where(den.T > 0, den.T, 1.0), np.nan)
+
+
+def _qualified(x: np.ndarray, total: np.ndarray, pool: Pool, caps: Caps) -> tuple[np.ndarray, ...]:
+    """Minimum total and per-dimension scores: (qualified, below_total, below_dimension)."""
+    below_total = np.zeros(total.shape, dtype=bool)
+    if caps.min_total_score is not None:
+        below_total = total < float(caps.min_total_score)  # NaN (nothing applicable) passes
+    below_dim = np.zeros((*total.shape, len(DIMENSIONS)), dtype=bool)
+    for i, d in enumerate(DIMENSIONS):  # loop over the four dimensions
+        if d in caps.min_dimension_score:
+            below_dim[:, :, i] = (x[:, :, i] < caps.min_dimension_score[d]) & ~pool.dim_na[None, :, i]
+    return ~below_total & ~below_dim.any(axis=2), below_total, below_dim
+
+
+def _share_caps(qualified: np.ndarray, pool: Pool, caps: Caps, cat_cap: np.ndarray) -> np.ndarray:
+    """Places one provider may hold in each category (draws, categories): ``ceil(share ×
+    places)``, at least 1, where places is the category cap, else the total cap, else the
+    number of qualified apps of the category in the draw."""
+    if caps.provider_share_cap is None:
+        return np.full((qualified.shape[0], cat_cap.size), np.inf)
+    total_cap = np.inf if caps.max_total is None else float(caps.max_total)
+    onehot = np.zeros((pool.n, cat_cap.size))
+    onehot[np.arange(pool.n), pool.category] = 1.0
+    counts = qualified.astype(float) @ onehot
+    places = np.minimum(cat_cap, total_cap)[None, :]
+    places = np.where(np.isinf(places), counts, places)
+    return np.maximum(np.ceil(caps.provider_share_cap * places - 1e-9), 1.0)
+
+
+def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps,
+            explain: bool) -> dict[str, np.ndarray]:
+    """Greedy construction in each draw's rank order: a qualified app is listed unless, at its
+    turn, a cap it falls under is full (the accepted apps ranked before it counted)."""
+    draws, n = order.shape
+    rows = np.arange(draws)
+    cat_cap = np.array([float(caps.max_per_category.get(c, np.inf)) for c in pool.categories])
+    stage_cap = np.array([float(caps.max_per_stage[s]) for s in pool.stage_names])
+    total_cap = np.inf if caps.max_total is None else float(caps.max_total)
+    share_cap = _share_caps(qualified, pool, caps, cat_cap)
+    n_pairs = int(pool.pair.max()) + 1 if n else 0
+    total = np.zeros(draws)
+    in_cat = np.zeros((draws, cat_cap.size))
+    in_pair = np.zeros((draws, n_pairs))
+    in_stage = np.zeros((draws, stage_cap.size))
+    out = {"listed": np.zeros((draws, n), dtype=bool)}
+    if explain:
+        out |= {k: np.zeros((draws, n), dtype=bool) for k in ("full_total", "full_category", "full_share")}
+        out["full_stage"] = np.zeros((draws, n, stage_cap.size), dtype=bool)
+    for pos in range(n):  # loop over rank positions, all draws at once
+        app = order[:, pos]
+        ok = qualified[rows, app]
+        if not ok.any():
+            continue
+        cat, pair = pool.category[app], pool.pair[app]
+        f_total = total >= total_cap
+        f_cat = in_cat[rows, cat] >= cat_cap[cat]
+        f_share = in_pair[rows, pair] >= share_cap[rows, cat]
+        member = pool.stages[app]
+        f_stage = member & (in_stage >= stage_cap[None, :])
+        take = ok & ~f_total & ~f_cat & ~f_share & ~f_stage.any(axis=1)
+        out["listed"][rows, app] = take
+        total += take
+        in_cat[rows, cat] += take
+        in_pair[rows, pair] += take
+        in_stage += member & take[:, None]
+        if explain:
+            out["full_total"][rows, app] = ok & f_total
+            out["full_category"][rows, app] = ok & f_cat
+            out["full_share"][rows, app] = ok & f_share
+            out["full_stage"][rows, app] = ok[:, None] & f_stage
+        elif (total >= total_cap).all():
+            break  # every draw's list is full: nobody ranked later can be listed
+    return out
+
+
+def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, total: np.ndarray | None = None,
+           score: np.ndarray | None = None, explain: bool = False) -> Selection:
+    """Run the list procedure in every draw.
+
+    Parameters
+    ----------
+    x : ndarray (draws, n, 4)
+        Dimension scores of the pool's apps (N/A as 0).
+    w : ndarray (draws, 4)
+        Dimension weights, summing to 1.
+    pool, caps
+        The eligible apps and the province's list rules.
+    total : ndarray (draws, n), optional
+        Total scores; default: the weighted mean of the applicable dimensions under ``w``
+        (the point decision passes the scoring's totals).
+    score : ndarray (draws, n), optional
+        Ranking scores; default: the profile's method over ``x`` and ``w``.
+    explain : bool
+        Also return which caps were full at each unlisted app's turn.
+    """
+    from . import rank as _rank
+
+    if score is None:
+        score = _rank.batch_scores(x, w, caps.method)
+    if total is None:
+        total = _totals(x, w, pool.dim_na)
+    qualified, below_total, below_dim = _qualified(x, total, pool, caps)
+    order = ranking_order(score, x, pool.tiebreak)
+    return Selection(order=order, qualified=qualified, below_total=below_total,
+                     below_dimension=below_dim, **_greedy(order, qualified, pool, caps, explain))
+
+
+def as_caps(rules: Any) -> Caps:
+    """The :class:`Caps` of a ``recommend.ListRules``."""
+    return Caps(rules.max_total, dict(rules.max_per_category), dict(rules.max_per_stage), rules.min_total_score,
+                dict(rules.min_dimension_score), rules.provider_share_cap, rules.method)
