@@ -537,7 +537,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     change_of = changes.set_index("app_id")["change"]
     mapped = dec["app_id"].map(change_of)
     dec["change"] = mapped.astype(object).where(mapped.notna(), "").astype("str")
-    names = {c.id: (c.name_zh, c.name_en) for c in nat.rubric.criteria}
+    names = {c.id: (c.name_zh, c.name_en) for c in nat.rubric.criteria} | ev.evidence_labels(code)
     dec["reasons_zh"] = reasons_text(dec["reasons"], "zh", names)
     dec["reasons_en"] = reasons_text(dec["reasons"], "en", names)
     dec["flags"] = dec["flags"].astype("str")

@@ -128,6 +128,7 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "missing_evidence": ("缺少评估证据：{x}", "missing evidence: {x}"),
     "stale_assessment": ("评估结果已过有效期：{x}", "assessment out of date: {x}"),
     "waived": ("已豁免：{x}", "waived: {x}"),
+    "failed_check": ("未通过登记核查（已扣分，非否决项）：{x}", "registry check failed (points deducted, not a veto): {x}"),
     "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),

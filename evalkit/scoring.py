@@ -42,8 +42,8 @@ __all__ = ["REASON_PREFIXES", "Evaluation", "evaluate", "evaluate_arrays"]
 
 #: Reason-code prefixes; all but ``waived`` exclude a candidate.
 REASON_PREFIXES = ("veto", "panel_floor", "missing_evidence", "insufficient_panel",
-                   "stale_assessment", "waived")
-NON_BLOCKING = ("waived",)
+                   "stale_assessment", "waived", "failed_check")
+NON_BLOCKING = ("waived", "failed_check")
 
 _MESSAGES: dict[str, tuple[str, str]] = {
     "veto": ("未通过否决项：{zh}", "Failed veto item: {en}"),
@@ -52,6 +52,7 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "insufficient_panel": ("有效专家评分人数不足：{zh}", "Too few panel scores after conflicts removed: {en}"),
     "stale_assessment": ("评估结果已超过有效期：{zh}", "Assessment older than the profile's validity: {en}"),
     "waived": ("已豁免：{zh}", "Waived: {en}"),
+    "failed_check": ("未通过登记核查（已扣分，非否决项）：{zh}", "Registry check failed (points deducted, not a veto): {en}"),
 }
 
 #: Evidence status of a (candidate, criterion) cell.
@@ -98,6 +99,22 @@ class Evaluation:
             self.vetoes[self.vetoes["province_code"] == code].reset_index(drop=True),
             self.panel, self.as_of, self.rubric, {k: v for k, v in self.profiles.items() if k == code},
         )
+
+    def evidence_labels(self, code: str) -> dict[str, tuple[str, str]]:
+        """Words for the expired reports of province ``code``: ``<key> -> (zh, en)`` where
+        ``stale_assessment:<key>`` is a candidate's reason code (report, issue and expiry date)."""
+        v = self.vetoes
+        if "report_ref" not in v.columns:
+            return {}
+        v = v[v["province_code"].astype("str").eq(str(code)) & v["report_ref"].notna()]
+        v = v.drop_duplicates("code")
+        labels = {}
+        for key, ref, on, end in zip(v["code"].str.slice(len("stale_assessment:")), v["report_ref"],
+                                     v["assessed_on"], v["expired_on"]):  # loop over expired reports
+            zh = f"评估报告 {ref}（{on} 出具，{end} 到期）" if ref else f"{on} 出具的评估（{end} 到期）"
+            en = f"assessment report {ref} (issued {on}, expired {end})" if ref else f"the assessment of {on} (expired {end})"
+            labels[key] = (zh, en)
+        return labels
 
     def _repr_html_(self) -> str:  # pragma: no cover - display only
         n, v = len(self.candidates), int(self.candidates["vetoed"].sum())
@@ -258,7 +275,8 @@ def _latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.Da
     if assessments.empty or not {"app_id", "criterion_id", "value"} <= set(assessments.columns):
         return pd.DataFrame({"app_id": pd.Series([], dtype="str"), "criterion_id": pd.Series([], dtype="str"),
                              "value_num": pd.Series([], dtype=float), "value_na": pd.Series([], dtype=bool),
-                             "assessed_on": pd.Series([], dtype="datetime64[us]")})
+                             "assessed_on": pd.Series([], dtype="datetime64[us]"),
+                             "row": pd.Series([], dtype=np.int64)})
     a = assessments
     num, na = _assessment_values(a)
     on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
@@ -273,7 +291,7 @@ def _latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.Da
     last[:-1] = p_s[1:] != p_s[:-1]
     rows = order[last]
     return pd.DataFrame({"app_id": app[rows], "criterion_id": crit[rows], "value_num": num[rows],
-                         "value_na": na[rows], "assessed_on": on.to_numpy()[rows]})
+                         "value_na": na[rows], "assessed_on": on.to_numpy()[rows], "row": rows})
 
 
 def _valid_waivers(waivers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
@@ -415,10 +433,13 @@ def evaluate(
     A_na = np.zeros((U, k), dtype=bool)
     A_has = np.zeros((U, k), dtype=bool)
     A_on = np.full((U, k), np.datetime64("NaT"), dtype="datetime64[D]")
+    A_row = np.full((U, k), -1, dtype=np.int64)  # the finding's row in the assessments table
     A_num[a_app[ok], a_crit[ok]] = ass["value_num"].to_numpy(dtype=float)[ok]
     A_na[a_app[ok], a_crit[ok]] = ass["value_na"].to_numpy(dtype=bool)[ok]
     A_has[a_app[ok], a_crit[ok]] = True
     A_on[a_app[ok], a_crit[ok]] = _dates(ass["assessed_on"])[ok]
+    A_row[a_app[ok], a_crit[ok]] = ass["row"].to_numpy(dtype=np.int64)[ok]
+    validity = np.array([profiles[c].validity_months for c in codes] or [0], dtype=np.int64)
 
     res = _panel(ds, cand, profiles, panel)
     P_score = np.full((n, k), np.nan)
@@ -497,9 +518,16 @@ def evaluate(
                 codes_j.append(("missing_evidence", live & missing & veto_here))
         codes_j.append(("stale_assessment", live & stale))
         codes_j.append(("waived", waived))
+        if c.source == "registry":  # a failed registry check costs points: say so
+            codes_j.append(("failed_check", scored & ~veto_here & (raw == 0)))
         for prefix, mask in codes_j:
             rows = np.flatnonzero(mask)
-            if rows.size:
+            if not rows.size:
+                continue
+            if prefix == "stale_assessment":
+                reason_parts.append(_stale_rows(cand, rows, c, _frame(ds, "assessments"),
+                                                A_row[cand_app[rows], j], validity[pidx[rows]]))
+            else:
                 reason_parts.append(_reason_rows(cand, rows, prefix, c, wv if prefix == "waived" else None))
 
     # ---- aggregation (pure kernel)
@@ -568,6 +596,28 @@ def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion
         "message_zh": m_zh, "message_en": m_en,
         "blocking": np.full(rows.size, prefix not in NON_BLOCKING),
     })
+
+
+def _stale_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, assessments: pd.DataFrame,
+                found: np.ndarray, months: np.ndarray) -> pd.DataFrame:
+    """Veto-table rows of stale findings, one code per expired assessment report:
+    ``stale_assessment:<report_ref>`` (the assessment date when the report has no reference),
+    with the date the report was issued and the date it expired in the message."""
+    out = _reason_rows(cand, rows, "stale_assessment", c, None)
+    on = pd.to_datetime(assessments["assessed_on"]).to_numpy()[found]
+    ref = (assessments["report_ref"].astype("str").fillna("").str.strip().to_numpy()[found]
+           if "report_ref" in assessments.columns else np.full(rows.size, ""))
+    issued = pd.Series(pd.DatetimeIndex(on).strftime("%Y-%m-%d"), dtype="str")
+    expired = pd.Series([(pd.Timestamp(d) + pd.DateOffset(months=int(m))).strftime("%Y-%m-%d")
+                         for d, m in zip(on, months)], dtype="str")  # few rows: stale findings only
+    ref_s = pd.Series(ref, dtype="str")
+    key = ref_s.str.replace(r"[;\s]+", "_", regex=True).where(ref_s.ne(""), issued)
+    out["code"] = "stale_assessment:" + key
+    out["message_zh"] = (out["message_zh"] + "（评估报告 " + ref_s + "，" + issued + " 出具，" + expired + " 到期）")
+    out["message_en"] = (out["message_en"] + " (assessment report " + ref_s + ", issued " + issued + ", expired "
+                         + expired + ")")
+    out["report_ref"], out["assessed_on"], out["expired_on"] = ref_s, issued, expired
+    return out
 
 
 def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], S: np.ndarray, V: np.ndarray, app_mask: np.ndarray,

@@ -172,7 +172,13 @@ def test_stale_assessment_depends_on_the_profile(rubric, profiles) -> None:
     ds = make_ds(rubric, 1, ("11", "35"))
     ds = set_assessment(ds, APP0, "S04_masvs_network", "meets", assessed_on="2023-09-01")
     ev = scoring.evaluate(ds, rubric, {"11": profiles["11"], "35": profiles["35"]}, AS_OF)
-    assert _row(ev, "11")["reasons"] == "stale_assessment:S04_masvs_network" and _row(ev, "11")["vetoed"]
+    # the reason names the expired report (its reference; the factory's reports are "R1")
+    assert _row(ev, "11")["reasons"] == "stale_assessment:R1" and _row(ev, "11")["vetoed"]
+    stale = ev.vetoes[ev.vetoes["code"].eq("stale_assessment:R1")].iloc[0]
+    assert stale["criterion_id"] == "S04_masvs_network"
+    assert (stale["assessed_on"], stale["expired_on"]) == ("2023-09-01", "2024-03-01")  # Beijing: 6 months
+    assert ev.evidence_labels("11") == {"R1": ("评估报告 R1（2023-09-01 出具，2024-03-01 到期）",
+                                               "assessment report R1 (issued 2023-09-01, expired 2024-03-01)")}
     assert _crit(ev, "11", "S04_masvs_network")["stale"] and _crit(ev, "11", "S04_masvs_network")["score"] == 0
     assert _row(ev, "35")["reasons"] == "" and _crit(ev, "35", "S04_masvs_network")["score"] == 100
 
@@ -227,12 +233,12 @@ def test_registry_checks(rubric, profiles) -> None:
     prov.loc[1, "mlps_level"] = 2                               # below Shanghai's minimum 3
     prov.loc[2, "mlps_evaluated_on"] = pd.Timestamp("2023-05-01")  # level 3: older than 12 months
     apps = ds.apps.copy()
-    apps.loc[0, "info_updated_on"] = pd.Timestamp("2024-01-01")  # before last release: L05 = 0, no veto
+    apps.loc[0, "info_updated_on"] = pd.Timestamp("2024-01-01")  # before last release: L05 = 0, a reason, no veto
     apps.loc[0, "last_release_on"] = pd.Timestamp("2023-10-01")  # 273 days → F05 band ≤365 → 40
     apps.loc[0, "info_updated_on"] = pd.Timestamp("2023-09-01")
     ev = scoring.evaluate(with_(ds, providers=prov, apps=apps), rubric,
                           {"31": profiles["31"], "35": profiles["35"]}, AS_OF)
-    assert _row(ev, "35", APP0)["reasons"] == "veto:L01_icp_filed"
+    assert _row(ev, "35", APP0)["reasons"] == "failed_check:L05_filing_updated;veto:L01_icp_filed"
     assert _crit(ev, "35", "L05_filing_updated", APP0)["score"] == 0
     assert _crit(ev, "35", "F05_maintained_6_months", APP0)["value"] == 273
     assert _crit(ev, "35", "F05_maintained_6_months", APP0)["score"] == 40
@@ -359,7 +365,8 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
     if not len(a):
         assert got.empty
         return
-    got = got.astype({"app_id": "str", "criterion_id": "str"})
+    assert (got["value_num"] == a["value_num"].to_numpy()[got["row"]]).all() if loaded else True  # its source row
+    got = got.drop(columns="row").astype({"app_id": "str", "criterion_id": "str"})
     keys = ["app_id", "criterion_id"]
     want = _ref_latest_assessments(a, AS_OF)
     pd.testing.assert_frame_equal(got.sort_values(keys).reset_index(drop=True),
@@ -420,3 +427,21 @@ def test_panel_is_selected_once_with_the_same_results(rubric, codes, seed) -> No
         np.testing.assert_array_equal(got.experts, rm.experts)
         np.testing.assert_array_equal(got.values, rm.values)
         np.testing.assert_array_equal(got.n_raters, rm.n_raters)
+
+
+def test_failed_registry_check_is_a_reason_and_a_profile_can_make_it_a_veto(rubric, profiles) -> None:
+    """L05 (filing updated before the latest release) costs points and says so; a province
+    may make it a veto with ``extra_vetoes``."""
+    ds = make_ds(rubric, 2, ("35",))
+    apps = ds.apps.copy()
+    apps.loc[0, "info_updated_on"] = pd.Timestamp("2024-04-01")  # before the 2024-04-20 release
+    ds = with_(ds, apps=apps)
+    ev = scoring.evaluate(ds, rubric, {"35": profiles["35"]}, AS_OF)
+    row = _row(ev, "35", APP0)
+    assert row["reasons"] == "failed_check:L05_filing_updated" and not row["vetoed"]
+    assert _crit(ev, "35", "L05_filing_updated")["score"] == 0
+    assert _row(ev, "35", APP1)["reasons"] == ""
+    strict = profiles["35"].model_copy(update={"extra_vetoes": ["L05_filing_updated"]})
+    ev = scoring.evaluate(ds, rubric, {"35": strict}, AS_OF)
+    row = _row(ev, "35", APP0)
+    assert row["reasons"] == "veto:L05_filing_updated" and row["vetoed"]
