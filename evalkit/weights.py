@@ -92,7 +92,7 @@ RI_TABLES: dict[str, tuple[float, ...]] = {
 #: Saaty's 1–9 scale bounds for one judgment.
 SCALE_MIN, SCALE_MAX = 1.0 / 9.0, 9.0
 
-#: Relative slack of :func:`ahp`'s scale check, for judgments typed as decimals: 1/9 typed
+#: Relative slack of the 1/9…9 scale check, for judgments typed as decimals: 1/9 typed
 #: as 0.11, 0.111 or 0.1111 passes (0.11 is 1 % off), 1/10 = 0.1 and 10 do not.
 SCALE_RTOL = 0.02
 
@@ -242,7 +242,7 @@ def _check_scale_name(scale: object, func: str) -> None:
 
 
 def _check_scale(m: np.ndarray, func: str, name: str = "m") -> None:
-    """Raise :class:`ScaleError` naming every pair ``(i, j)``, ``i < j``, off the 1/9…9 scale.
+    """Raise :class:`ScaleError` naming the pairs ``(i, j)``, ``i < j``, off the 1/9…9 scale.
 
     Bounds widen by :data:`SCALE_RTOL` both ways (``1/9 / (1 + tol)``, ``9 (1 + tol)``), so a
     judgment and its reciprocal are on or off the scale together.
