@@ -2,7 +2,8 @@
 
 * :func:`weighted_sum` — ``x @ w`` with the weights normalised to sum 1.
 * :func:`topsis` — Hwang & Yoon (1981) TOPSIS with *vector* normalisation
-  ``r_ij = x_ij / sqrt(Σ_i x_ij²)``: closeness ``C_i = D_i⁻ / (D_i⁺ + D_i⁻)`` in [0, 1].
+  ``r_ij = x_ij / sqrt(Σ_i x_ij²)`` (default) or *min–max* normalisation
+  (``normalisation="minmax"``): closeness ``C_i = D_i⁻ / (D_i⁺ + D_i⁻)`` in [0, 1].
 * :func:`rank_with_ties` — dense 1-based ranks by score, ties broken by an explicit chain of
   keys (e.g. security score, legality score, earlier submission, app_id); a
   :class:`TieWarning` when ties remain.
@@ -47,6 +48,7 @@ from .errors import EvalkitError, choice_message
 
 __all__ = [
     "METHODS",
+    "NORMALISATIONS",
     "RankError",
     "ROBUSTNESS_QUANTILES",
     "RobustnessResult",
@@ -115,19 +117,57 @@ def _topsis_batch(x: np.ndarray, wd: np.ndarray, benefit: np.ndarray) -> np.ndar
     return np.divide(dn, tot, out=np.full_like(tot, 0.5), where=tot > 0)
 
 
-def _topsis_kernel(x: np.ndarray, w: np.ndarray, benefit: np.ndarray) -> np.ndarray:
-    """TOPSIS closeness for one weight vector (no checks): Hwang & Yoon's steps with the
-    weights folded into the normalisation (``v = x · w / ‖x‖``) and the two distances taken
-    by ``scipy.spatial.distance.cdist`` (one pass each, no temporaries).
+def _minmax_normalise(x: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """Min–max normalisation along the alternatives axis (-2), oriented "more is better".
+
+    Benefit ``(x − min) / (max − min)``, cost ``(max − x) / (max − min)``, both in [0, 1].  A
+    constant column (``max = min``) becomes all ones, as in pymcdm: no division by zero, and
+    since every candidate then has the same value it adds nothing to either distance.
     """
-    norm = np.sqrt(np.einsum("ij,ij->j", x, x))
-    scale = np.divide(w, norm, out=np.zeros_like(norm), where=norm > 0)
-    v = x * scale
+    hi, lo = x.max(axis=-2, keepdims=True), x.min(axis=-2, keepdims=True)
+    span = hi - lo
+    gain = np.where(benefit, x - lo, hi - x)
+    return np.divide(gain, span, out=np.ones_like(gain), where=span > 0)
+
+
+def _closeness(v: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness of the rows of a weighted normalised matrix ``v`` (no checks).
+
+    Ideal = column max for a benefit criterion, min for a cost one, anti-ideal the reverse;
+    the two distances are taken by ``scipy.spatial.distance.cdist`` (one pass each, no
+    temporaries); 0.5 where ``D⁺ + D⁻ = 0`` (all alike).
+    """
     hi, lo = v.max(axis=0), v.min(axis=0)
     dp = cdist(v, np.where(benefit, hi, lo)[None, :]).ravel()
     dn = cdist(v, np.where(benefit, lo, hi)[None, :]).ravel()
     tot = dp + dn
     return np.divide(dn, tot, out=np.full_like(tot, 0.5), where=tot > 0)
+
+
+def _topsis_kernel(x: np.ndarray, w: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness for one weight vector (no checks): Hwang & Yoon's steps with the
+    weights folded into the vector normalisation (``v = x · w / ‖x‖``).
+    """
+    norm = np.sqrt(np.einsum("ij,ij->j", x, x))
+    scale = np.divide(w, norm, out=np.zeros_like(norm), where=norm > 0)
+    return _closeness(x * scale, benefit)
+
+
+def _topsis_minmax_kernel(x: np.ndarray, w: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+    """TOPSIS closeness with min–max normalisation (no checks).
+
+    The normalised columns are all oriented "more is better", so every criterion is then a
+    benefit one: ideal ``w_j`` and anti-ideal 0 on each non-constant column.
+    """
+    v = _minmax_normalise(x, benefit) * w
+    return _closeness(v, np.ones(benefit.shape, dtype=bool))
+
+
+#: TOPSIS normalisations by name (see :func:`topsis`): one-vector kernels ``(x, w, benefit)``.
+NORMALISATIONS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = {
+    "vector": _topsis_kernel,
+    "minmax": _topsis_minmax_kernel,
+}
 
 
 #: Ranking methods by name: batch kernels ``(x, W, benefit) -> scores (draws, n)``.
@@ -237,6 +277,17 @@ def _benefit(benefit: Any, m: int, func: str) -> np.ndarray:
     return arr.astype(bool)
 
 
+def _normaliser(
+    normalisation: str, func: str
+) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
+    try:
+        return NORMALISATIONS[normalisation]
+    except (KeyError, TypeError):
+        raise RankError(
+            choice_message("normalisation", func, normalisation, NORMALISATIONS)
+        ) from None
+
+
 def _method(method: str, func: str) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
     try:
         return METHODS[method]
@@ -271,13 +322,16 @@ def weighted_sum(x: Any, w: Any) -> np.ndarray:
     return arr @ wn
 
 
-def topsis(x: Any, w: Any, benefit: Any = None) -> np.ndarray:
-    """TOPSIS closeness with Hwang & Yoon's vector normalisation.
+def topsis(x: Any, w: Any, benefit: Any = None, *, normalisation: str = "vector") -> np.ndarray:
+    """TOPSIS closeness with Hwang & Yoon's vector normalisation (or min–max).
 
     Steps (Hwang & Yoon 1981, pp. 130–134): ``r_ij = x_ij / sqrt(Σ_i x_ij²)``;
     ``v_ij = w_j r_ij``; ideal ``v⁺_j`` = column max for a benefit criterion, min for a cost
     one, anti-ideal ``v⁻_j`` the reverse; ``D⁺_i``, ``D⁻_i`` Euclidean distances;
-    ``C_i = D⁻_i / (D⁺_i + D⁻_i)``.
+    ``C_i = D⁻_i / (D⁺_i + D⁻_i)``.  With ``normalisation="minmax"`` the first step is
+    ``r_ij = (x_ij − min_i x_ij) / (max_i x_ij − min_i x_ij)`` for a benefit criterion and
+    ``(max_i x_ij − x_ij) / (max_i x_ij − min_i x_ij)`` for a cost one, so that every
+    normalised column reads "more is better".
 
     Parameters
     ----------
@@ -288,6 +342,12 @@ def topsis(x: Any, w: Any, benefit: Any = None) -> np.ndarray:
     benefit : array_like of bool, shape (criteria,), optional
         True for a benefit criterion (more is better), False for a cost one.  Default: all
         benefit.  ``1`` / ``-1`` criteria types (pymcdm style) are accepted too.
+    normalisation : {"vector", "minmax"}, default "vector"
+        ``"vector"``: Hwang & Yoon's ``x / ‖x‖`` (the textbook TOPSIS, for non-negative
+        values).  ``"minmax"``: ``(x − min) / (max − min)``, cost criteria reversed; it does
+        not depend on where a criterion's zero lies, so negative values are fine.  A constant
+        column (``max = min``) normalises to all ones: it separates no candidate and adds
+        nothing to either distance (no division by zero).
 
     Returns
     -------
@@ -296,15 +356,17 @@ def topsis(x: Any, w: Any, benefit: Any = None) -> np.ndarray:
 
     Notes
     -----
-    pymcdm's ``TOPSIS()`` defaults to min–max normalisation; pass
-    ``normalization_function=vector_normalization`` to reproduce these values.
+    pymcdm's ``TOPSIS()`` defaults to min–max normalisation (``normalisation="minmax"`` gives
+    its values); pass ``normalization_function=vector_normalization`` to reproduce the
+    default here.  The two normalisations can rank candidates differently.
     """
     func = "topsis"
+    kernel = _normaliser(normalisation, func)
     arr = _matrix(x, func)
     m = arr.shape[1]
     wn = _weights(w, m, func)
     b = _benefit(benefit, m, func)
-    return _topsis_kernel(arr, wn, b)
+    return kernel(arr, wn, b)
 
 
 # --------------------------------------------------------------------------------------------

@@ -6,7 +6,8 @@ object with a readable ``_repr_html_`` for JupyterLab.
 
 Public API (DESIGN.md section 7)::
 
-    icc(x, form="ICC(2,1)")                 # x: (targets, raters), no missing values
+    icc(x, form="ICC(2,1)")                 # x: (targets, raters), no missing values;
+                                            # form: a Shrout & Fleiss name or an alias
     icc_table(x)                            # all six Shrout & Fleiss forms, F, df, p, 95% CI
     kendall_w(x, ties=True)                 # x: (objects, raters)
     krippendorff_alpha(x, level="interval") # x: (raters, units), NaN = missing
@@ -28,6 +29,7 @@ Iglewicz, B., & Hoaglin, D. C. (1993). *How to detect and handle outliers*. ASQC
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal
 
@@ -39,6 +41,7 @@ from .errors import EvalkitError, choice_message
 
 __all__ = [
     "FORMS",
+    "FORM_ALIASES",
     "LEVELS",
     "AlphaResult",
     "ICCResult",
@@ -58,6 +61,29 @@ Level = Literal["nominal", "ordinal", "interval", "ratio"]
 
 FORMS: tuple[str, ...] = ("ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)")
 LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
+
+#: Other published names of the six forms -> the Shrout & Fleiss form they compute.
+#:
+#: McGraw & Wong (1996, Table 4): one-way ``ICC(1)``, ``ICC(k)``; two-way absolute agreement
+#: ``ICC(A,1)``, ``ICC(A,k)`` (the same estimate whether raters are random or fixed, i.e.
+#: S&F case 2) and consistency ``ICC(C,1)``, ``ICC(C,k)`` (S&F case 3).  pingouin up to
+#: 0.6 (and R's ``psych::ICC``) label the rows ``ICC1 ICC2 ICC3 ICC1k ICC2k ICC3k`` =
+#: S&F ``(1,1) (2,1) (3,1) (1,k) (2,k) (3,k)``; pingouin 0.7 labels them ``ICC(1,1) ICC(A,1)
+#: ICC(C,1) ICC(1,k) ICC(A,k) ICC(C,k)``.
+FORM_ALIASES: dict[str, str] = {
+    "ICC(1)": "ICC(1,1)",
+    "ICC(k)": "ICC(1,k)",
+    "ICC(A,1)": "ICC(2,1)",
+    "ICC(A,k)": "ICC(2,k)",
+    "ICC(C,1)": "ICC(3,1)",
+    "ICC(C,k)": "ICC(3,k)",
+    "ICC1": "ICC(1,1)",
+    "ICC2": "ICC(2,1)",
+    "ICC3": "ICC(3,1)",
+    "ICC1k": "ICC(1,k)",
+    "ICC2k": "ICC(2,k)",
+    "ICC3k": "ICC(3,k)",
+}
 
 #: 0.6745 = Phi^-1(0.75): makes the MAD a consistent estimate of sigma (Iglewicz & Hoaglin).
 _MAD_Z = 0.6744897501960817
@@ -80,6 +106,41 @@ def _choice(value: object, options: tuple[str, ...], param: str, func: str) -> s
     if isinstance(value, str) and value in options:
         return value
     raise StatsError(choice_message(param, func, value, options))
+
+
+def _form_key(name: str) -> str:
+    """Spelling-blind key of an ICC form name: upper case, no blanks, ``_`` or ``-``; a
+    number of raters written out (S&F print ``ICC(2,4)`` for k = 4) reads as ``K``."""
+    key = re.sub(r"[\s_-]", "", name).upper()
+    return re.sub(r",0*([2-9]|[1-9]\d+)\)$", ",K)", key)
+
+
+#: Every accepted form name (canonical or alias) by its spelling-blind key.
+_FORM_KEYS: dict[str, str] = {_form_key(f): f for f in (*FORMS, *FORM_ALIASES)}
+
+
+def _resolve_form(form: object, func: str) -> str:
+    """The Shrout & Fleiss name for ``form`` (a name of :data:`FORMS` or an alias).
+
+    An unknown name gets a "Did you mean" hint only when it is a respelling of an accepted
+    name (``"icc(a,1)"``, ``"ICC(2, 1)"``, ``"ICC(2,4)"``): never a merely similar-looking
+    name, which could be another statistic (``ICC(A,1)`` looks like ``ICC(3,1)`` but is
+    ``ICC(2,1)``).
+    """
+    if isinstance(form, str) and form in FORMS:
+        return form
+    if isinstance(form, str) and form in FORM_ALIASES:
+        return FORM_ALIASES[form]
+    near = _FORM_KEYS.get(_form_key(form)) if isinstance(form, str) else None
+    hint = ""
+    if near is not None:
+        meaning = f" (= {FORM_ALIASES[near]})" if near in FORM_ALIASES else ""
+        hint = f" Did you mean {near!r}{meaning}?"
+    aliases = ", ".join(f"{a} = {c}" for a, c in FORM_ALIASES.items())
+    raise StatsError(
+        f"The 'form' parameter of {func} must be one of {list(FORMS)} or an alias of one; "
+        f"got {form!r} instead.{hint} Available: {', '.join(FORMS)}; aliases: {aliases}."
+    )
 
 
 def _matrix(
@@ -176,8 +237,8 @@ class ICCTable:
     n_raters: int
 
     def __getitem__(self, form: str) -> ICCResult:
-        _choice(form, FORMS, "form", "ICCTable.__getitem__")
-        return self.results[FORMS.index(form)]
+        """The result of ``form``: a name of :data:`FORMS` or an alias (``"ICC(A,1)"``)."""
+        return self.results[FORMS.index(_resolve_form(form, "ICCTable.__getitem__"))]
 
     def to_frame(self) -> Any:
         import pandas as pd
@@ -300,24 +361,36 @@ def icc(x: npt.ArrayLike, form: ICCForm | str = "ICC(2,1)") -> ICCResult:
     ----------
     x : array_like, shape (targets, raters)
         Complete scores (no NaN): each target is rated by every rater.
-    form : {"ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)"}
+    form : {"ICC(1,1)", "ICC(2,1)", "ICC(3,1)", "ICC(1,k)", "ICC(2,k)", "ICC(3,k)"} or an alias
         Case 1: one-way random (raters differ per target); case 2: two-way random, absolute
         agreement (McGraw & Wong's ICC(A,1)); case 3: two-way mixed, consistency
         (ICC(C,1)).  ``,1`` is the reliability of one rater, ``,k`` of the mean of k raters.
+        The names of McGraw & Wong (``ICC(1)``, ``ICC(k)``, ``ICC(A,1)``, ``ICC(C,1)``,
+        ``ICC(A,k)``, ``ICC(C,k)``) and of pingouin (``ICC1`` … ``ICC3k``) are accepted as
+        aliases (:data:`FORM_ALIASES`).
 
     Returns
     -------
     ICCResult
         ``.icc``, ``.f``, ``.df1``, ``.df2``, ``.p`` and the 95% CI ``.ci_low``/``.ci_high``
-        (McGraw & Wong 1996 formulas), in full precision.
+        (McGraw & Wong 1996 formulas), in full precision.  ``.form`` is the Shrout & Fleiss
+        name of the form computed, whatever alias was passed.
+
+    Raises
+    ------
+    StatsError
+        On an unknown ``form`` (the message lists the accepted names and aliases) or an
+        invalid ``x``.
 
     Examples
     --------
     >>> x = [[9, 2, 5, 8], [6, 1, 3, 2], [8, 4, 6, 8], [7, 1, 2, 6], [10, 5, 6, 9], [6, 2, 4, 7]]
     >>> round(icc(x, "ICC(2,1)").icc, 2)   # Shrout & Fleiss (1979), Table 4
     0.29
+    >>> icc(x, "ICC(A,1)").form            # McGraw & Wong's name of the same form
+    'ICC(2,1)'
     """
-    form = _choice(form, FORMS, "form", "icc")
+    form = _resolve_form(form, "icc")
     arr = _matrix(x, "icc", allow_nan=False)
     n, k = arr.shape
     return _icc_forms(*_icc_anova(arr), n, k, forms=(form,))[0]

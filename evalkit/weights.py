@@ -4,7 +4,8 @@
   matrix: principal (Perron) eigenvector as weights, λmax, the consistency index
   ``CI = (λmax − n) / (n − 1)`` and the consistency ratio ``CR = CI / RI(n)``.  The random
   index table is selectable (:data:`RI_TABLES`): Saaty (1980) by default, Tummala & Ling (1998)
-  — the table pymcdm uses — or any sequence of your own.
+  — the table pymcdm uses — or any sequence of your own.  Judgments must lie on Saaty's
+  1/9…9 scale (:data:`SCALES`; ``scale="free"`` allows any positive ratio).
 * :func:`combine_judgments` — a panel's matrices combined element-wise by (weighted) geometric
   mean, the aggregation that keeps the result reciprocal (Aczél & Saaty 1983).
 * :func:`judgment_matrices` — long ``ahp_judgments`` rows ``(expert_id, level, a, b, value)``
@@ -31,9 +32,11 @@ from .errors import EvalkitError, Problem, choice_message
 
 __all__ = [
     "RI_TABLES",
+    "SCALES",
     "AHPResult",
     "JudgmentMatrices",
     "ReciprocityError",
+    "ScaleError",
     "WeightsError",
     "ahp",
     "combine_judgments",
@@ -89,6 +92,14 @@ RI_TABLES: dict[str, tuple[float, ...]] = {
 #: Saaty's 1–9 scale bounds for one judgment.
 SCALE_MIN, SCALE_MAX = 1.0 / 9.0, 9.0
 
+#: Relative slack of the 1/9…9 scale check, for judgments typed as decimals: 1/9 typed
+#: as 0.11, 0.111 or 0.1111 passes (0.11 is 1 % off), 1/10 = 0.1 and 10 do not.
+SCALE_RTOL = 0.02
+
+#: Judgment scales of :func:`ahp` and :func:`combine_judgments`: ``"saaty"`` = every entry in
+#: [1/9, 9] (Saaty 1980, the fundamental 1–9 scale), ``"free"`` = any positive ratio.
+SCALES: tuple[str, ...] = ("saaty", "free")
+
 
 class WeightsError(EvalkitError, ValueError):
     """Invalid input to a weighting function (also a ``ValueError``)."""
@@ -96,6 +107,10 @@ class WeightsError(EvalkitError, ValueError):
 
 class ReciprocityError(WeightsError):
     """A pairwise-comparison matrix is not reciprocal (``a_ji ≠ 1 / a_ij`` or ``a_ii ≠ 1``)."""
+
+
+class ScaleError(WeightsError):
+    """A pairwise-comparison matrix holds a judgment outside Saaty's 1/9…9 scale."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,6 +236,30 @@ def _check_reciprocal(m: np.ndarray, func: str, rtol: float, name: str = "m") ->
         )
 
 
+def _check_scale_name(scale: object, func: str) -> None:
+    if not (isinstance(scale, str) and scale in SCALES):
+        raise WeightsError(_unknown_name("scale", func, scale, SCALES))
+
+
+def _check_scale(m: np.ndarray, func: str, name: str = "m") -> None:
+    """Raise :class:`ScaleError` naming the pairs ``(i, j)``, ``i < j``, off the 1/9…9 scale.
+
+    Bounds widen by :data:`SCALE_RTOL` both ways (``1/9 / (1 + tol)``, ``9 (1 + tol)``), so a
+    judgment and its reciprocal are on or off the scale together.
+    """
+    slack = 1.0 + SCALE_RTOL
+    off = (m < SCALE_MIN / slack) | (m > SCALE_MAX * slack)
+    bad = np.argwhere(np.triu(off | off.T, 1))
+    if not bad.size:
+        return
+    cells = ", ".join(f"{name}[{i}, {j}] = {m[i, j]:g}" for i, j in bad[:5].tolist())
+    more = f" and {len(bad) - 5} more pair(s)" if len(bad) > 5 else ""
+    raise ScaleError(
+        f"The '{name}' parameter of {func} must hold judgments on Saaty's 1/9…9 scale "
+        f"(scale='free' allows any positive ratio); got {cells}{more} instead."
+    )
+
+
 def _as_square(m: Any, func: str, name: str = "m") -> np.ndarray:
     try:
         arr = np.asarray(m, dtype=float)
@@ -244,6 +283,7 @@ def ahp(
     threshold: float = 0.10,
     rtol: float = 1e-6,
     labels: Sequence[str] | None = None,
+    scale: str = "saaty",
 ) -> AHPResult:
     """Weights and consistency of a reciprocal pairwise-comparison matrix (Saaty's AHP).
 
@@ -263,6 +303,12 @@ def ahp(
         looser one, e.g. ``1e-2``).
     labels : sequence of str, optional
         Item names, shown by the HTML representation.
+    scale : {"saaty", "free"}, default "saaty"
+        ``"saaty"``: every judgment must lie on Saaty's 1/9…9 scale (Saaty 1980), up to a
+        relative :data:`SCALE_RTOL` of 2 % for judgments typed as decimals (0.11 for 1/9).
+        The RI tables are the mean CI of random matrices drawn from that scale, so a CR is
+        only meaningful for judgments on it.  ``"free"``: any positive ratio (e.g. a matrix
+        of measured ratios ``w_i / w_j``).
 
     Returns
     -------
@@ -273,8 +319,11 @@ def ahp(
     ------
     ReciprocityError
         If the matrix is not positive, has a diagonal entry ≠ 1 or is not reciprocal.
+    ScaleError
+        If ``scale="saaty"`` and a judgment lies outside 1/9…9 (the message names each
+        offending cell ``m[i, j]`` and its value).
     WeightsError
-        If the matrix is not square or is larger than the RI table.
+        If the matrix is not square or is larger than the RI table, or ``scale`` is unknown.
 
     Examples
     --------
@@ -283,11 +332,14 @@ def ahp(
     ([0.75, 0.25], 0.0)
     """
     func = "ahp"
+    _check_scale_name(scale, func)
     if labels is None and isinstance(m, pd.DataFrame):
         labels = [str(v) for v in m.index]
     arr = _as_square(m, func)
     n = arr.shape[0]
     _check_reciprocal(arr, func, rtol)
+    if scale == "saaty":
+        _check_scale(arr, func)
     if not (isinstance(threshold, (int, float)) and 0 < threshold < 1):
         raise WeightsError(
             f"The 'threshold' parameter of {func} must be a number in (0, 1); "
@@ -342,6 +394,7 @@ def combine_judgments(
     *,
     weights: Sequence[float] | None = None,
     rtol: float = 1e-6,
+    scale: str = "saaty",
 ) -> np.ndarray:
     """Combine a panel's pairwise-comparison matrices by element-wise geometric mean.
 
@@ -358,6 +411,9 @@ def combine_judgments(
         is ``exp(Σ_e w_e ln m_e / Σ_e w_e)``.
     rtol : float, default 1e-6
         Tolerance of each matrix's reciprocity check.
+    scale : {"saaty", "free"}, default "saaty"
+        As in :func:`ahp`, checked on each expert's matrix.  The geometric mean of judgments
+        on the 1/9…9 scale is on it, so the group matrix passes :func:`ahp`'s check.
 
     Returns
     -------
@@ -368,10 +424,14 @@ def combine_judgments(
     ------
     ReciprocityError
         If one of the matrices is not reciprocal (the message names which).
+    ScaleError
+        If ``scale="saaty"`` and a judgment lies outside 1/9…9 (the message names the matrix
+        and the cells).
     WeightsError
         If the matrices are empty, not square or of different sizes.
     """
     func = "combine_judgments"
+    _check_scale_name(scale, func)
     try:
         mats = [np.asarray(mx, dtype=float) for mx in matrices]
     except (TypeError, ValueError):
@@ -392,6 +452,8 @@ def combine_judgments(
     for e, mx in enumerate(mats):
         _as_square(mx, func, name=f"matrices[{e}]")
         _check_reciprocal(mx, func, rtol, name=f"matrices[{e}]")
+        if scale == "saaty":
+            _check_scale(mx, func, name=f"matrices[{e}]")
     stack = np.stack(mats)
     if weights is None:
         wts = np.ones(len(mats))

@@ -16,10 +16,12 @@ from scipy.stats import rankdata
 from evalkit.errors import EvalkitError
 from evalkit.rank import (
     METHODS,
+    NORMALISATIONS,
     RankError,
     RobustnessResult,
     TieWarning,
     _competition_ranks,
+    _minmax_normalise,
     _topsis_batch,
     _vector_normalise,
     _ws_batch,
@@ -111,6 +113,115 @@ def test_topsis_matches_scikit_criteria() -> None:
     np.testing.assert_allclose(topsis(x, w, benefit), res.e_.similarity, atol=1e-9)
 
 
+def test_topsis_minmax_pymcdm_documented_example() -> None:
+    """pymcdm 1.4, ``TOPSIS`` docstring example (its default min–max normalisation).
+
+    x = [[1, 3000], [2, 3750], [5, 4500]], types (cost, benefit), w = (0.5, 0.5); printed
+    preferences 0.500, 0.617, 0.500.  Arithmetic:
+    cost column:    (max − x) / (max − min) = (5 − [1, 2, 5]) / 4 = [1, 0.75, 0];
+    benefit column: (x − min) / (max − min) = ([3000, 3750, 4500] − 3000) / 1500 = [0, 0.5, 1];
+    v = 0.5 · r = [[0.5, 0], [0.375, 0.25], [0, 0.5]]; ideal (0.5, 0.5), anti-ideal (0, 0);
+    A1: D⁺ = 0.5, D⁻ = 0.5 → 0.5;  A3 likewise 0.5;
+    A2: D⁺ = sqrt(0.125² + 0.25²) = 0.27951, D⁻ = sqrt(0.375² + 0.25²) = 0.45069
+        → 0.45069 / 0.73020 = 0.61722.
+    """
+    x = [[1, 3000], [2, 3750], [5, 4500]]
+    r = _minmax_normalise(np.asarray(x, float), np.array([False, True]))
+    np.testing.assert_allclose(r, [[1, 0], [0.75, 0.5], [0, 1]])
+    c = topsis(x, [0.5, 0.5], [False, True], normalisation="minmax")
+    np.testing.assert_allclose(c, [0.5, 0.61722, 0.5], atol=5e-6)
+    np.testing.assert_allclose(np.round(c, 3), [0.500, 0.617, 0.500])
+
+
+def test_topsis_minmax_matches_pymcdm() -> None:
+    """pymcdm 1.4 TOPSIS with ``minmax_normalization`` (its default), cost columns, to 1e-9."""
+    from pymcdm.methods import TOPSIS
+    from pymcdm.normalizations import minmax_normalization
+
+    rng = np.random.default_rng(13)
+    x = rng.random((300, 8)) * [1, 10, 100, 5, 1, 1, 50, 2] - 0.5  # negative values too
+    w = rng.random(8)
+    types = np.array([1, -1, 1, 1, -1, 1, 1, -1])
+    ref = TOPSIS(normalization_function=minmax_normalization)(x, w / w.sum(), types)
+    np.testing.assert_allclose(topsis(x, w, types, normalisation="minmax"), ref, atol=1e-9)
+    np.testing.assert_allclose(TOPSIS()(x, w / w.sum(), types), ref, atol=0)  # its default
+    ref_air = TOPSIS()(AIRCRAFT, AIRCRAFT_W, np.where(AIRCRAFT_BENEFIT, 1, -1))
+    ours = topsis(AIRCRAFT, AIRCRAFT_W, AIRCRAFT_BENEFIT, normalisation="minmax")
+    np.testing.assert_allclose(ours, ref_air, atol=1e-9)
+
+
+def test_topsis_minmax_matches_scikit_criteria() -> None:
+    """scikit-criteria 0.10: MinMaxScaler on the matrix, then TOPSIS, to 1e-9.
+
+    skcriteria scales a cost column as (x − min) / (max − min) and keeps it a cost (ideal =
+    min); evalkit reverses it to (max − x) / (max − min), a benefit: the same distances.
+    """
+    import skcriteria as skc
+    from skcriteria.agg.topsis import TOPSIS
+    from skcriteria.pipelines import mkpipe
+    from skcriteria.preprocessing.scalers import MinMaxScaler
+
+    rng = np.random.default_rng(14)
+    x = rng.random((200, 6)) * 100 + 1
+    w = rng.random(6)
+    benefit = np.array([True, False, True, True, False, True])
+    dm = skc.mkdm(x, [max if b else min for b in benefit], weights=w / w.sum())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # skcriteria warns about minimisation objectives
+        res = mkpipe(MinMaxScaler(target="matrix"), TOPSIS()).evaluate(dm)
+    ours = topsis(x, w, benefit, normalisation="minmax")
+    np.testing.assert_allclose(ours, res.e_.similarity, atol=1e-9)
+
+
+def test_topsis_minmax_constant_column_adds_nothing() -> None:
+    rng = np.random.default_rng(15)
+    x = rng.random((30, 4))
+    x[:, 2] = 7.0  # every candidate alike on criterion 2 (max = min: no 0/0)
+    w = np.array([0.1, 0.4, 0.3, 0.2])
+    b = np.array([True, False, False, True])
+    with np.errstate(all="raise"):
+        c = topsis(x, w, b, normalisation="minmax")
+    np.testing.assert_array_equal(_minmax_normalise(x, b)[:, 2], np.ones(30))
+    # Dropping the constant column (and its weight) leaves the closeness unchanged: it adds 0
+    # to both distances, and closeness is invariant to a common factor on the weights.
+    keep = [0, 1, 3]
+    np.testing.assert_allclose(c, topsis(x[:, keep], w[keep], b[keep], normalisation="minmax"))
+    from pymcdm.methods import TOPSIS
+
+    np.testing.assert_allclose(c, TOPSIS()(x, w, np.where(b, 1, -1)), atol=1e-12)
+    # Every column constant: all candidates alike → 0.5, as with vector normalisation.
+    np.testing.assert_allclose(topsis(np.ones((3, 2)), [1, 1], normalisation="minmax"), 0.5)
+
+
+def test_topsis_minmax_is_shift_and_scale_invariant() -> None:
+    rng = np.random.default_rng(16)
+    x = rng.random((25, 3))
+    w, b = [2, 1, 1], [True, False, True]
+    c = topsis(x, w, b, normalisation="minmax")
+    shifted = x * [10, 0.5, 3] + [-100, 4, 1e3]  # positive rescaling plus any shift
+    np.testing.assert_allclose(topsis(shifted, w, b, normalisation="minmax"), c, atol=1e-12)
+
+
+def test_topsis_default_normalisation_is_vector_and_unchanged() -> None:
+    """The default keeps the vector normalisation, bit for bit (published reports use it)."""
+    assert list(NORMALISATIONS) == ["vector", "minmax"]
+    rng = np.random.default_rng(17)
+    x = rng.random((60, 4)) * [1, 10, 100, 1000]
+    w = np.array([0.4, 0.3, 0.2, 0.1])
+    b = np.array([True, False, True, True])
+    default = topsis(x, w, b)
+    np.testing.assert_array_equal(default, topsis(x, w, b, normalisation="vector"))
+    # Hwang & Yoon written out: v = x · w / ‖x‖, ideal/anti-ideal per direction.
+    v = x * (w / np.sqrt((x * x).sum(axis=0)))
+    best = np.where(b, v.max(axis=0), v.min(axis=0))
+    worst = np.where(b, v.min(axis=0), v.max(axis=0))
+    dp = np.sqrt(((v - best) ** 2).sum(axis=1))
+    dn = np.sqrt(((v - worst) ** 2).sum(axis=1))
+    np.testing.assert_allclose(default, dn / (dp + dn), rtol=1e-12)
+    # robustness' batch kernel (vector only) still agrees with it.
+    np.testing.assert_allclose(_topsis_batch(x, w[None, :], b)[0], default, rtol=1e-12)
+
+
 def test_topsis_bounds_and_degenerate_cases() -> None:
     rng = np.random.default_rng(5)
     x = rng.random((50, 4))
@@ -155,6 +266,14 @@ def test_batch_kernels_agree_with_single_calls() -> None:
         (lambda: topsis([[1, 2]], [1, -1]), "'w' parameter of topsis"),
         (lambda: topsis([[1, 2]], [1, 2, 3]), "2 non-negative numbers"),
         (lambda: topsis([[1, 2]], [1, 1], ["yes", "no"]), "'benefit' parameter"),
+        (
+            lambda: topsis([[1, 2]], [1, 1], normalisation="min-max"),
+            (
+                r"'normalisation' parameter of topsis must be one of \['vector', 'minmax'\]; "
+                r"got 'min-max' instead. Did you mean 'minmax'\?"
+            ),
+        ),
+        (lambda: topsis([[1, 2]], [1, 1], normalisation=None), "'normalisation' parameter"),
         (lambda: weighted_sum(np.ones((2, 2, 2)), [1, 1]), "2-D"),
     ],
 )

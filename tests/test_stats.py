@@ -108,13 +108,25 @@ def _pingouin_table(x: np.ndarray) -> pd.DataFrame:
         {"t": np.repeat(np.arange(n), k), "r": np.tile(np.arange(k), n), "s": x.ravel()}
     )
     out = pg.intraclass_corr(data=long, targets="t", raters="r", ratings="s")
-    names = {
-        "ICC(A,1)": "ICC(2,1)",
-        "ICC(C,1)": "ICC(3,1)",
-        "ICC(A,k)": "ICC(2,k)",
-        "ICC(C,k)": "ICC(3,k)",
-    }
-    return out.assign(Type=out["Type"].replace(names)).set_index("Type")
+    return out.assign(Type=out["Type"].replace(PINGOUIN_TYPES)).set_index("Type")
+
+
+# pingouin's row labels -> Shrout & Fleiss forms, written out from pingouin's own docs (not
+# from evalkit.stats.FORM_ALIASES): pingouin <= 0.6 labels ICC1 ICC2 ICC3 ICC1k ICC2k ICC3k
+# ("Single raters absolute", "Single random raters", "Single fixed raters", ...); pingouin
+# 0.7 (PR #501) relabels the same rows ICC(1,1) ICC(A,1) ICC(C,1) ICC(1,k) ICC(A,k) ICC(C,k).
+PINGOUIN_TYPES = {
+    "ICC1": "ICC(1,1)",
+    "ICC2": "ICC(2,1)",
+    "ICC3": "ICC(3,1)",
+    "ICC1k": "ICC(1,k)",
+    "ICC2k": "ICC(2,k)",
+    "ICC3k": "ICC(3,k)",
+    "ICC(A,1)": "ICC(2,1)",
+    "ICC(C,1)": "ICC(3,1)",
+    "ICC(A,k)": "ICC(2,k)",
+    "ICC(C,k)": "ICC(3,k)",
+}
 
 
 def _ci_reference(form: str, x: np.ndarray) -> tuple[float, float]:
@@ -194,6 +206,101 @@ def test_icc_degenerate_data_gives_nan_or_one_not_an_exception():
     perfect = stats.icc_table(np.tile(np.arange(4.0)[:, None], (1, 3)))  # raters identical
     for r in perfect.results:
         assert (r.icc, r.ci_low, r.ci_high, r.p) == (1.0, 1.0, 1.0, 0.0)
+
+
+# Every alias, the Shrout & Fleiss form it names, and the printed value of that form in
+# Shrout & Fleiss (1979), Table 4 (the Table 1 data; mean squares in Table 2).
+ALIASES = [
+    # McGraw & Wong (1996), Table 4: one-way random model, single and average measures
+    ("ICC(1)", "ICC(1,1)", 0.17),
+    ("ICC(k)", "ICC(1,k)", 0.44),
+    # two-way, absolute agreement (their cases 2A and 3A share one estimate) = S&F case 2
+    ("ICC(A,1)", "ICC(2,1)", 0.29),
+    ("ICC(A,k)", "ICC(2,k)", 0.62),
+    # two-way, consistency = S&F case 3
+    ("ICC(C,1)", "ICC(3,1)", 0.71),
+    ("ICC(C,k)", "ICC(3,k)", 0.91),
+    # pingouin <= 0.6 / psych::ICC row labels
+    ("ICC1", "ICC(1,1)", 0.17),
+    ("ICC2", "ICC(2,1)", 0.29),
+    ("ICC3", "ICC(3,1)", 0.71),
+    ("ICC1k", "ICC(1,k)", 0.44),
+    ("ICC2k", "ICC(2,k)", 0.62),
+    ("ICC3k", "ICC(3,k)", 0.91),
+]
+
+
+def test_icc_alias_table_is_exactly_the_documented_one():
+    assert stats.FORM_ALIASES == {alias: form for alias, form, _ in ALIASES}
+
+
+@pytest.mark.filterwarnings("ignore:The inplace keyword:DeprecationWarning")  # inside pingouin
+@pytest.mark.filterwarnings("ignore::Warning:pingouin.*")
+@pytest.mark.parametrize(("alias", "form", "printed"), ALIASES)
+def test_icc_alias_computes_its_shrout_fleiss_form(alias, form, printed):
+    """An alias gives its S&F form's numbers, on Shrout & Fleiss (1979) Table 1 data.
+
+    Checked three ways: bit-identical to the canonical name; the value printed in S&F Table 4
+    (arithmetic in ``test_icc_shrout_fleiss_table_4``); and pingouin's row for that form.
+    ``.form`` reports the form computed (the canonical name), not the alias.
+    """
+    res = stats.icc(SF_TABLE1, form=alias)
+    assert res.form == form
+    assert res == stats.icc(SF_TABLE1, form=form)
+    assert round(res.icc, 2) == printed
+    assert stats.icc_table(SF_TABLE1)[alias] == res
+    row = _pingouin_table(SF_TABLE1).loc[form]
+    assert res.icc == pytest.approx(row["ICC"], abs=1e-9)
+    assert res.f == pytest.approx(row["F"], abs=1e-9)
+    assert (res.df1, res.df2) == (row["df1"], row["df2"])
+
+
+@pytest.mark.parametrize(
+    ("got", "hint"),
+    [
+        # respellings of an accepted name: the hint names it, and what it computes
+        ("ICC(2, 1)", "'ICC(2,1)'"),
+        ("icc(a,1)", "'ICC(A,1)' (= ICC(2,1))"),
+        ("ICC(C, 1)", "'ICC(C,1)' (= ICC(3,1))"),
+        ("ICC_A_k", None),  # no parentheses: not a respelling of 'ICC(A,k)'
+        ("ICC3K", "'ICC3k' (= ICC(3,k))"),
+        ("icc2", "'ICC2' (= ICC(2,1))"),
+        ("ICC(2,4)", "'ICC(2,k)'"),  # Shrout & Fleiss write k out: ICC(2,4) for 4 judges
+        ("ICC(A,4)", "'ICC(A,k)' (= ICC(2,k))"),
+        # look-alikes of other statistics: no hint at all (difflib would offer ICC(3,1) for
+        # 'ICC(B,1)' and 'ICC(4,1)')
+        ("ICC(B,1)", None),
+        ("ICC(4,1)", None),
+        ("ICC(A)", None),
+        ("ICC4", None),
+        ("kappa", None),
+        (None, None),
+    ],
+)
+def test_icc_unknown_form_hints_only_a_respelling(got, hint):
+    with pytest.raises(stats.StatsError) as err:
+        stats.icc(SF_TABLE1, form=got)
+    msg = str(err.value)
+    assert isinstance(err.value, EvalkitError)
+    assert msg.startswith("The 'form' parameter of icc must be one of ['ICC(1,1)', ")
+    assert "aliases: ICC(1) = ICC(1,1), ICC(k) = ICC(1,k), ICC(A,1) = ICC(2,1)" in msg
+    if hint is None:
+        assert "Did you mean" not in msg
+    else:
+        assert f"Did you mean {hint}?" in msg
+        assert msg.count("Did you mean") == 1
+
+
+def test_icc_alias_hints_never_name_a_wrong_form():
+    """Whatever the hint, it names a form that computes what the respelled name means."""
+    for alias, form, _ in ALIASES:
+        for respelt in (alias.lower(), alias.replace(",", ", "), f" {alias} "):
+            if respelt == alias:
+                continue
+            with pytest.raises(stats.StatsError) as err:
+                stats.icc(SF_TABLE1, form=respelt)
+            hinted = str(err.value).split("Did you mean ", 1)[1].split("'")[1]
+            assert stats.icc(SF_TABLE1, form=hinted).form == form, respelt
 
 
 def test_icc_errors():

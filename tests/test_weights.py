@@ -16,7 +16,9 @@ import pytest
 from evalkit.errors import EvalkitError
 from evalkit.weights import (
     RI_TABLES,
+    SCALES,
     ReciprocityError,
+    ScaleError,
     WeightsError,
     _ahp_kernel,
     _entropy_kernel,
@@ -212,6 +214,73 @@ def test_shape_and_table_errors() -> None:
 
 
 # --------------------------------------------------------------------------------------------
+# AHP: Saaty's 1/9…9 scale
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("value", [1 / 9, 1 / 7, 1 / 5, 1 / 3, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+def test_every_saaty_scale_value_is_accepted(value: float) -> None:
+    """Saaty (1980), *The Analytic Hierarchy Process*, the fundamental scale: 1 equal, 3
+    moderate, 5 strong, 7 very strong, 9 extreme importance, 2/4/6/8 in between, and the
+    reciprocals 1/2 … 1/9 for the inverse comparison.  Every value of it passes."""
+    # m = [[1, v], [1/v, 1]] → weights (v / (1 + v), 1 / (1 + v)).
+    res = ahp([[1, value], [1 / value, 1]])
+    np.testing.assert_allclose(res.weights, [value / (1 + value), 1 / (1 + value)])
+
+
+@pytest.mark.parametrize("typed", [0.11, 0.111, 0.1111])
+def test_scale_tolerates_one_ninth_typed_as_a_decimal(typed: float) -> None:
+    # 1/9 typed as 0.11 is 1 % off (0.11 · 9 = 0.99), within SCALE_RTOL = 2 %; only the
+    # reciprocity check needs a looser rtol for it (9 · 0.11 = 0.99, not 1).
+    assert ahp([[1, 9], [typed, 1]], rtol=2e-2).n == 2
+    assert ahp([[1, 1 / typed], [typed, 1]]).n == 2  # 1/0.11 = 9.09: also within 2 %
+
+
+def test_judgment_off_the_saaty_scale_is_refused_and_named() -> None:
+    """Saaty (1980) bounds a judgment to 1/9…9; the random index RI(n) is the mean CI of
+    random matrices on that scale, so a CR of a matrix off it means nothing.
+
+    Here 12 (> 9) and 1/10 (< 1/9) are refused; the message names each pair once (upper
+    triangle: m[0, 1] = 12 for 12 and its reciprocal 1/12; m[1, 2] = 0.1 for 1/10 and 10).
+    """
+    m = np.array([[1, 12, 3], [1 / 12, 1, 1 / 10], [1 / 3, 10, 1]])
+    with pytest.raises(ScaleError) as err:
+        ahp(m)
+    msg = str(err.value)
+    assert msg == (
+        "The 'm' parameter of ahp must hold judgments on Saaty's 1/9…9 scale "
+        "(scale='free' allows any positive ratio); got m[0, 1] = 12, m[1, 2] = 0.1 instead."
+    )
+    assert isinstance(err.value, WeightsError) and isinstance(err.value, EvalkitError)
+    assert isinstance(err.value, ValueError)
+    # The switch: any positive ratio is accepted (and the result is the usual eigenvector).
+    free = ahp(m, scale="free")
+    np.testing.assert_allclose(free.weights, _ahp_kernel(m)[0])
+
+
+def test_scale_error_lists_at_most_five_pairs() -> None:
+    w = 2.0 ** np.arange(8)  # m_ij = w_i / w_j: 2^7 = 128 at the corners, off the scale
+    m = w[:, None] / w[None, :]
+    with pytest.raises(ScaleError, match=r"m\[0, 4\] = 0.0625, .* and \d+ more pair\(s\)"):
+        ahp(m)
+    assert ahp(m, scale="free").weights == pytest.approx(w / w.sum())
+
+
+def test_scale_parameter_is_checked() -> None:
+    assert SCALES == ("saaty", "free")
+    with pytest.raises(WeightsError, match=r"'scale' parameter of ahp .* Did you mean 'saaty'"):
+        ahp(HOUSE, scale="Saaty")
+    with pytest.raises(WeightsError, match=r"'scale' parameter of ahp must be one of"):
+        ahp(HOUSE, scale=None)
+
+
+def test_scale_check_follows_the_reciprocity_check() -> None:
+    # A non-reciprocal matrix off the scale reports the reciprocity problem first, as before.
+    with pytest.raises(ReciprocityError):
+        ahp([[1, 12], [12, 1]])
+
+
+# --------------------------------------------------------------------------------------------
 # Group judgments
 # --------------------------------------------------------------------------------------------
 
@@ -238,6 +307,31 @@ def test_combine_judgments_of_house_panel_stays_reciprocal() -> None:
     g = combine_judgments(mats)
     np.testing.assert_allclose(g * g.T, np.ones((6, 6)), rtol=1e-12)
     assert ahp(g).weights.shape == (6,)
+
+
+def test_combine_judgments_checks_the_scale_of_each_expert() -> None:
+    good = [[1, 2], [0.5, 1]]
+    off = [[1, 20], [0.05, 1]]
+    with pytest.raises(
+        ScaleError, match=r"'matrices\[1\]' parameter .* matrices\[1\]\[0, 1\] = 20"
+    ):
+        combine_judgments([good, off])
+    # sqrt(2 · 20) = 6.32: back on the scale, but the expert's 20 was not.
+    g = combine_judgments([good, off], scale="free")
+    assert g[0, 1] == pytest.approx(math.sqrt(40))
+    assert ahp(g).n == 2  # the group matrix itself is on the scale
+
+
+def test_judgment_matrices_group_matrix_passes_the_scale_check() -> None:
+    """Judgments are refused off 1/9…9 when read; a geometric mean of values in [1/9, 9] is
+    in [1/9, 9], so JudgmentMatrices.ahp never trips the default scale check."""
+    rows = [("e1", "d", "a", "b", 9.0), ("e2", "d", "a", "b", 9.0), ("e1", "d", "a", "c", 1 / 9)]
+    rows += [("e1", "d", "b", "c", 1 / 9), ("e2", "d", "b", "c", 1 / 9)]
+    jm = judgment_matrices(pd.DataFrame(rows, columns=["expert_id", "level", "a", "b", "value"]))
+    assert jm.problems == ()
+    res = jm.ahp("d")
+    assert res.labels == ("a", "b", "c") and res.weights.sum() == pytest.approx(1.0)
+    assert jm.ahp("d", scale="free").weights.tolist() == res.weights.tolist()
 
 
 def test_combine_judgments_errors() -> None:
