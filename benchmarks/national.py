@@ -122,9 +122,14 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         mark("t_validate")
         nat = pipeline.evaluate(ds, AS_OF)
         mark("t_national")
-        for code in nat.provinces:  # provinces
-            nat.province(code)
+        broken = {}
+        for code in nat.provinces:  # provinces (each checked against evalkit.invariants)
+            try:
+                nat.province(code)
+            except pipeline.PublishError as exc:
+                broken[code] = str(exc)
         mark("t_provinces")
+        out["invariants"] = {"provinces": len(nat.provinces), "broken": broken}
     elif name == "partition_read":
         ds = _load(data, ["44"])
         out["rows"] = {k: len(v) for k, v in ds.tables.items()}
@@ -429,6 +434,13 @@ def markdown(res: dict[str, Any], command: str) -> str:
             "memory yes" if m_ok else f"**memory no: {ev['peak'] / (4 * GIB):.1f}×**")
         row("**national evaluation** (validate → lists and credit, 32 provinces)", "evaluation",
             "≤ 60 s, ≤ 4 GiB", verdict)
+        inv = ev.get("invariants", {})
+        if inv:
+            held = inv["provinces"] - len(inv["broken"])
+            lines.append(f"| published invariants (`evalkit.invariants`, checked for every province) | "
+                         f"hold on {held} of {inv['provinces']} provinces | | | | all | "
+                         + ("yes" if not inv["broken"] else f"**no: {', '.join(sorted(inv['broken']))}**")
+                         + " |")
         lines.append(f"| ↳ validate / national pass / lists + credit | {ev['t_validate']:.1f} / "
                      f"{ev['t_national'] - ev['t_validate']:.1f} / "
                      f"{ev['t_provinces'] - ev['t_national']:.1f} | | | | | |")
