@@ -9,9 +9,10 @@ a reader would and returns every violation of:
 * **caps**: the list respects the total, category, stage and provider-share caps;
 * **no excluded app is ranked**, and only eligible apps carry a rank;
 * **every row has reasons**;
-* **p_listed agrees with the decision**: an excluded app has ``p_listed`` 0; a recommended app
-  with ``p_listed`` < 0.5 or a not recommended app with ``p_listed`` > 0.5 carries
-  ``close_call``;
+* **p_listed agrees with the decision**: an excluded app has ``p_listed`` 0, unless its only
+  gates are panel floors, which a draw re-decides from its resampled raters; a decision that
+  most draws contradict carries ``close_call`` (a recommended app with ``p_listed`` < 0.5, a
+  not recommended or excluded one with ``p_listed`` > 0.5);
 * **bans hold**: no app of a provider whose ban is in force is recommended;
 * **waivers stay in their province**: a ``waived:<criterion>`` reason rests on a valid waiver
   approved by this province (or a national one where the profile applies national waivers).
@@ -30,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .credit import banned_providers
-from .recommend import STATUSES, ListRules
+from .recommend import EXCLUDING_PREFIXES, STATUSES, ListRules
 
 __all__ = ["check"]
 
@@ -142,11 +143,13 @@ def _p_listed(dec: pd.DataFrame, status: pd.Series) -> list[str]:
     close = dec["close_call"].fillna(False).to_numpy(dtype=bool)
     if np.isnan(p).any() or ((p < 0) | (p > 1)).any():
         out.append("p_listed outside [0, 1] or missing")
-    wrong = status.eq("excluded").to_numpy() & (p != 0)
+    gates = dec["reasons"].astype("str").fillna("").str.split(";").map(
+        lambda cs: [c for c in cs if c.split(":", 1)[0] in EXCLUDING_PREFIXES])
+    floors_only = gates.map(lambda cs: bool(cs) and all(c.startswith("panel_floor:") for c in cs))
+    wrong = status.eq("excluded").to_numpy() & (p != 0) & ~floors_only.to_numpy(dtype=bool)
     if wrong.any():
         out.append(f"excluded apps with p_listed above 0: {_ids(dec, pd.Series(wrong, index=dec.index))}")
-    against = ((status.eq("recommended").to_numpy() & (p < 0.5))
-               | (status.eq("not_recommended").to_numpy() & (p > 0.5))) & ~close
+    against = np.where(status.eq("recommended").to_numpy(), p < 0.5, p > 0.5) & ~close
     if against.any():
         out.append("decisions that most robustness draws contradict are not flagged close_call: "
                    f"{_ids(dec, pd.Series(against, index=dec.index))}")

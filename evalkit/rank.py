@@ -77,11 +77,12 @@ class TieWarning(UserWarning):
 # --------------------------------------------------------------------------------------------
 
 
-def _ws_batch(x: np.ndarray, wd: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+def _ws_batch(x: np.ndarray, wd: np.ndarray, benefit: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """Weighted sums for a batch of weight vectors.
 
     ``x``: (n, m) or (c, n, m) (one matrix per draw); ``wd``: (c, m).  Returns (c, n).
-    ``benefit`` is ignored (a weighted sum expects scores oriented "higher is better").
+    ``benefit`` is ignored (a weighted sum expects scores oriented "higher is better"), and so
+    is ``mask``: a candidate's weighted sum does not depend on the others.
     """
     if x.ndim == 2:
         return wd @ x.T
@@ -95,15 +96,24 @@ def _vector_normalise(x: np.ndarray) -> np.ndarray:
     return x * inv[..., None, :]
 
 
-def _topsis_batch(x: np.ndarray, wd: np.ndarray, benefit: np.ndarray) -> np.ndarray:
+def _topsis_batch(x: np.ndarray, wd: np.ndarray, benefit: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
     """TOPSIS closeness for a batch of weight vectors (Hwang & Yoon, vector normalisation).
 
     With ``v_ij = w_j r_ij`` and ``w_j ≥ 0`` the ideal ``v⁺_j = w_j r⁺_j``, so
     ``(D⁺_i)² = Σ_j w_j² (r_ij − r⁺_j)²``: one matrix product per batch.  ``x``: (n, m) or
     (c, n, m); ``wd``: (c, m).  Returns (c, n); 0.5 where ``D⁺ + D⁻ = 0`` (all alike).
+    ``mask`` (c, n): the candidates of each draw's decision set; the norms and the ideal
+    points are taken over them only (the others' closeness is returned but meaningless).
     """
+    if mask is not None:
+        x = np.where(mask[..., None], x, 0.0)  # the others add nothing to the norms
     r = _vector_normalise(x)
-    hi, lo = r.max(axis=-2, keepdims=True), r.min(axis=-2, keepdims=True)
+    if mask is None:
+        hi, lo = r.max(axis=-2, keepdims=True), r.min(axis=-2, keepdims=True)
+    else:
+        hi = np.where(mask[..., None], r, -np.inf).max(axis=-2, keepdims=True)
+        lo = np.where(mask[..., None], r, np.inf).min(axis=-2, keepdims=True)
+        hi, lo = np.where(np.isfinite(hi), hi, 0.0), np.where(np.isfinite(lo), lo, 0.0)
     best = np.where(benefit, hi, lo)
     worst = np.where(benefit, lo, hi)
     w2 = wd * wd
@@ -598,15 +608,27 @@ def _quantile_threshold(q: float, draws: int) -> int:
 ROBUSTNESS_QUANTILES = (0.05, 0.95)
 
 
-def rank_quantiles(ranks: np.ndarray, quantiles: Sequence[float] = ROBUSTNESS_QUANTILES) -> list[np.ndarray]:
+def rank_quantiles(ranks: np.ndarray, quantiles: Sequence[float] = ROBUSTNESS_QUANTILES,
+                   mask: np.ndarray | None = None) -> list[np.ndarray]:
     """Lower empirical quantiles of each candidate's rank over the draws.
 
     ``ranks``: (draws, n).  For each q, the smallest rank r with at least a share q of the
-    draws at rank ≤ r (as :class:`RobustnessResult`).  Returns one int64 array (n,) per q.
+    draws at rank ≤ r (as :class:`RobustnessResult`).  ``mask`` (draws, n): the draws in which
+    a candidate was ranked at all (default: every draw); a candidate never ranked gets −1.
+    Returns one int64 array (n,) per q.
     """
-    thresholds = [_quantile_threshold(float(q), ranks.shape[0]) for q in quantiles]
-    part = np.partition(ranks, sorted({t - 1 for t in thresholds}), axis=0)
-    return [part[t - 1].astype(np.int64) for t in thresholds]
+    if mask is None:
+        thresholds = [_quantile_threshold(float(q), ranks.shape[0]) for q in quantiles]
+        part = np.partition(ranks, sorted({t - 1 for t in thresholds}), axis=0)
+        return [part[t - 1].astype(np.int64) for t in thresholds]
+    counted = mask.sum(axis=0)
+    srt = np.sort(np.where(mask, ranks, np.iinfo(np.int32).max), axis=0)
+    out = []
+    for q in quantiles:  # loop over the two or three quantiles
+        t = np.clip(np.ceil(float(q) * counted - 1e-9), 1, None).astype(np.int64)
+        at = np.take_along_axis(srt, np.minimum(t, srt.shape[0])[None, :] - 1, axis=0)[0]
+        out.append(np.where(counted > 0, at, -1).astype(np.int64))
+    return out
 
 
 def weight_draws(w: np.ndarray, draws: int, concentration: float | None,
@@ -630,18 +652,20 @@ def weight_draws(w: np.ndarray, draws: int, concentration: float | None,
 
 
 def batch_scores(x: np.ndarray, wd: np.ndarray, method: str = "weighted_sum",
-                 benefit: Any = None) -> np.ndarray:
+                 benefit: Any = None, mask: np.ndarray | None = None) -> np.ndarray:
     """Scores of every candidate under each weight vector, with a :data:`METHODS` kernel.
 
     ``x``: (n, m), or (draws, n, m) one matrix per draw; ``wd``: (draws, m).  Returns
-    (draws, n).  No checks beyond the method's name (callers hold validated arrays).
+    (draws, n).  ``mask`` (draws, n): the candidates compared in each draw (TOPSIS's ideal
+    points are taken over them); None = all.  No checks beyond the method's name (callers
+    hold validated arrays).
     """
     kernel = _method(method, "batch_scores")
     if x.shape[-2] == 0:
         return np.zeros((wd.shape[0], 0))
     m = x.shape[-1]
     b = np.ones(m, dtype=bool) if benefit is None else _benefit(benefit, m, "batch_scores")
-    return kernel(x, wd, b)
+    return kernel(x, wd, b) if mask is None else kernel(x, wd, b, mask=mask)
 
 
 def robustness(

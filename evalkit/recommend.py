@@ -388,6 +388,15 @@ def _has_prefix(reasons: pd.Series, prefixes: Collection[str]) -> pd.Series:
     return reasons.astype("str").fillna("").str.contains(rf"(?:^|;)(?:{alt})(?::|;|$)", regex=True)
 
 
+def _only_codes(reasons: pd.Series, codes: frozenset[str]) -> np.ndarray:
+    """Apps whose excluding reason codes are all in ``codes`` (and that have one)."""
+    if not codes:
+        return np.zeros(len(reasons), dtype=bool)
+    split = reasons.astype("str").fillna("").str.split(";")
+    gates = split.map(lambda cs: [c for c in cs if c.split(":", 1)[0] in EXCLUDING_PREFIXES])
+    return gates.map(lambda cs: bool(cs) and all(c in codes for c in cs)).to_numpy(dtype=bool)
+
+
 def _positive_or_na(a: np.ndarray) -> pd.Series:
     """Int64 values with ``≤ 0`` (no rank) as missing."""
     return pd.Series(a, dtype="Int64").mask(a <= 0)
@@ -442,6 +451,12 @@ class RaterBootstrap:
         The criterion's scoring rule (panel rating → 0–100, the rubric's ``likert`` rule).
     reducer : str
         The profile's panel reducer (a name in :data:`evalkit.panel.REDUCERS`).
+    criterion_ids : tuple of str, length J
+        The panel criteria.
+    gates : tuple, length J
+        Per panel criterion, the province's veto on it (a panel floor, or a profile veto) as a
+        function of the 0–100 scores giving the mask of cells that fail it, or None: a draw
+        re-decides these gates from its resampled scores, as scoring decides them.
     """
 
     app_ids: np.ndarray
@@ -457,6 +472,11 @@ class RaterBootstrap:
     live: np.ndarray
     to_score: tuple[Callable[[np.ndarray], np.ndarray], ...]
     reducer: str
+    criterion_ids: tuple[str, ...] = ()
+    gates: tuple[Callable[[np.ndarray], np.ndarray] | None, ...] = ()
+    #: The panel floors' reason codes (``panel_floor:<id>``): an app excluded by these alone
+    #: may pass them in a draw.
+    floor_codes: frozenset[str] = frozenset()
 
     @property
     def n_panels(self) -> int:
@@ -573,7 +593,23 @@ def rater_bootstrap(
         live=live,
         to_score=tuple(crits[j].score for j in pan_crit),
         reducer=str(reducer),
+        criterion_ids=tuple(crits[j].id for j in pan_crit),
+        gates=tuple(_gate(crits[j], evaluation, code) for j in pan_crit),
+        floor_codes=frozenset(f"panel_floor:{crits[j].id}" for j in pan_crit
+                              if crits[j].veto is not None and crits[j].veto.when == "below"),
     )
+
+
+def _gate(c: Any, evaluation: Any, code: str) -> Callable[[np.ndarray], np.ndarray] | None:
+    """The province's veto on panel criterion ``c`` as a mask function of 0–100 scores."""
+    from .scoring import profile_veto
+
+    profile = getattr(evaluation, "profiles", {}).get(code)
+    extra = c.id in tuple(getattr(profile, "extra_vetoes", ()) or ())
+    if c.veto is None and not extra:
+        return None
+    veto = c.veto or profile_veto()
+    return lambda scores: veto.triggered(scores, c.scoring_rule, c.params)
 
 
 class _PaddedGroups:
@@ -823,14 +859,26 @@ class _CountedGroups:
         return pd.Series(self._p.median(self._c).reshape(-1))
 
 
+@dataclass(frozen=True)
+class RaterDraws:
+    """The rater bootstrap's draws: dimension matrices ``x`` (draws, n, 4) and ``gate_fail``
+    (draws, n), the apps failing a panel gate (:attr:`RaterBootstrap.gates`) in each draw."""
+
+    x: np.ndarray
+    gate_fail: np.ndarray
+
+
 def _rater_draws(
-    bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int
-) -> np.ndarray | None:
+    bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int,
+    point_fail: np.ndarray | None = None,
+) -> RaterDraws | None:
     """Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
     panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
     and the dimension scores recomputed (weighted means with N/A redistribution, as
     :func:`evalkit.scoring.evaluate_arrays`).  Rows without a resampled cell, and dimensions
     without a panel criterion, repeat ``x``; None when no candidate has a cell to resample.
+    Each draw also re-decides the panel gates from the resampled scores; rows without a
+    resampled cell keep ``point_fail`` (default: none fails).
 
     Random numbers are drawn per chunk of draws from one generator, for the candidates in
     app-id order: the result depends neither on the chunking nor on the row order.  A draw's
@@ -849,6 +897,9 @@ def _rater_draws(
     if tgt.size == 0:
         return None  # nothing to resample: the weight draws alone
     reps = np.repeat(x[None, :, :], draws, axis=0)
+    fail = np.zeros(len(app_ids), dtype=bool) if point_fail is None else np.asarray(point_fail, dtype=bool)
+    gate_fail = np.repeat(fail[None, :], draws, axis=0)
+    gates = [(j, g) for j, g in enumerate(bs.gates) if g is not None]
     tgt = tgt[np.argsort(rows[tgt], kind="stable")]  # canonical (app id) order
     b = rows[tgt]
     pan = bs.panel_of[b]
@@ -889,12 +940,16 @@ def _rater_draws(
         rating = np.ascontiguousarray(rating.transpose(2, 0, 1))  # (J, m, cc)
         new = np.stack([bs.to_score[j](rating[j]) for j in range(j_n)])  # loop over panel criteria
         val = np.where(live & ~np.isnan(new), new, point)
+        failed = np.zeros(val.shape[1:], dtype=bool)  # (m, cc)
+        for j, gate in gates:  # loop over the gated panel criteria (a handful)
+            failed |= live[j] & gate(val[j])
+        gate_fail[start:stop, tgt] = failed.T
         have = ~np.isnan(val)
         num = f_num + np.tensordot(w_panel, np.where(have, val, 0.0), axes=1)  # (D, m, cc)
         den = f_den + np.tensordot(w_panel, have.astype(float), axes=1)
         d = weighted_means(num, den)
         reps[start:stop, tgt[:, None], out_dims[None, :]] = np.where(np.isnan(d), 0.0, d).transpose(2, 1, 0)
-    return reps
+    return RaterDraws(reps, gate_fail)
 
 
 # --- the list -----------------------------------------------------------------------------
@@ -968,43 +1023,56 @@ def recommend(
     reasons = _join([base, extra], idx)
     excluded = (vetoed | _has_prefix(reasons, EXCLUDING_PREFIXES)).to_numpy()
 
-    # 2-4. the list procedure over the eligible apps: minimum scores, ranking, caps
+    # 2-4. the list procedure: minimum scores, ranking, caps.  The pool holds the eligible
+    # apps and, when the raters are resampled, the apps whose only gate is one a draw
+    # re-decides (a panel floor): they may pass it in some draws.
     x_all = df[list(DIMENSIONS)].to_numpy(dtype=float)
     x_all = np.where(np.isnan(x_all), 0.0, x_all)  # a dimension with no applicable criterion
-    elig = np.flatnonzero(~excluded)
-    pool = Pool.from_frame(df.iloc[elig], caps := as_caps(rules))
+    boot = raters if raters is not None and rules.bootstrap_raters else None
+    redecided = _only_codes(reasons, boot.floor_codes) if boot else np.zeros(len(df), dtype=bool)
+    in_pool = np.flatnonzero(~excluded | redecided)
+    pool = Pool.from_frame(df.iloc[in_pool], caps := as_caps(rules))
     w = np.array([rules.weights[d] for d in DIMENSIONS])
-    x_pool = x_all[elig]
+    x_pool = x_all[in_pool]
+    elig_point = ~excluded[in_pool][None, :]
     score = np.full(len(df), np.nan)
-    score[elig] = batch_scores(x_pool, w[None], rules.method)[0]
-    point = select(x_pool[None], w[None], pool, caps, explain=True, score=score[elig][None],
-                   total=df["total_score"].to_numpy(dtype=float)[elig][None])
+    s_point = batch_scores(x_pool, w[None], rules.method, mask=elig_point)
+    score[in_pool] = np.where(elig_point[0], s_point[0], np.nan)
+    point = select(x_pool[None], w[None], pool, caps, eligible=elig_point, explain=True, score=s_point,
+                   total=df["total_score"].to_numpy(dtype=float)[in_pool][None])
     rank = np.full(len(df), -1, dtype=np.int64)
-    rank[elig] = point.ranks()[0]
+    rank[in_pool] = np.where(elig_point[0], point.ranks()[0], -1)
     recommended = np.zeros(len(df), dtype=bool)
-    recommended[elig] = point.listed[0]
+    recommended[in_pool] = point.listed[0]
     status = np.where(excluded, "excluded", np.where(recommended, "recommended", "not_recommended"))
-    reasons = _join([reasons, _list_reasons(point, pool, rules, df, elig)], idx)
+    reasons = _join([reasons, _list_reasons(point, pool, rules, df, in_pool)], idx)
 
     # 5. robustness: the same procedure in every draw (weights and raters resampled)
     p = np.zeros(len(df))
     lo = np.full(len(df), -1, dtype=np.int64)
     hi = np.full(len(df), -1, dtype=np.int64)
-    if elig.size:
+    if in_pool.size:
         # many small matrix products: BLAS threads cost more than they give (2x the CPU time
         # measured on 2 cores)
         with threadpool_limits(limits=1, user_api="blas"):
-            x_draws = None
-            if raters is not None and rules.bootstrap_raters:
-                x_draws = _rater_draws(raters, df["app_id"].astype("str").to_numpy()[elig], x_pool,
-                                       rules.draws, rules.seed)
+            drawn_raters = None
+            if boot is not None:
+                drawn_raters = _rater_draws(boot, df["app_id"].astype("str").to_numpy()[in_pool], x_pool,
+                                            rules.draws, rules.seed, point_fail=~elig_point[0])
             wd = weight_draws(w, rules.draws, rules.concentration, np.random.default_rng(rules.seed))
-            x_d = np.broadcast_to(x_pool, (rules.draws, *x_pool.shape)) if x_draws is None else x_draws
-            drawn = select(x_d, wd, pool, caps,
-                           score=batch_scores(x_pool if x_draws is None else x_draws, wd, rules.method))
-        p[elig] = drawn.listed.mean(axis=0)
-        lo[elig], hi[elig] = rank_quantiles(drawn.ranks(), ROBUSTNESS_QUANTILES)
-    close = ~excluded & (_near_even(p) | (recommended & (p < 0.5)) | (~recommended & (p > 0.5)))
+            if drawn_raters is None:
+                x_d = np.broadcast_to(x_pool, (rules.draws, *x_pool.shape))
+                eligible = np.broadcast_to(elig_point, x_d.shape[:2])
+                s_d = batch_scores(x_pool, wd, rules.method, mask=None if eligible.all() else eligible)
+            else:
+                x_d, eligible = drawn_raters.x, ~drawn_raters.gate_fail
+                s_d = batch_scores(x_d, wd, rules.method, mask=None if eligible.all() else eligible)
+            drawn = select(x_d, wd, pool, caps, eligible=eligible, score=s_d)
+        p[in_pool] = drawn.listed.mean(axis=0)
+        lo[in_pool], hi[in_pool] = rank_quantiles(drawn.ranks(), ROBUSTNESS_QUANTILES, mask=drawn.eligible)
+    lo[excluded], hi[excluded] = -1, -1  # an excluded app is not ranked
+    contradicted = np.where(recommended, p < 0.5, p > 0.5)
+    close = (_near_even(p) & (~excluded | redecided)) | contradicted
 
     flags = _join(
         [
@@ -1058,7 +1126,8 @@ def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFra
     parts += [_codes(point.full_stage[0][:, j], f"cap:stage:{s}", n) for j, s in enumerate(pool.stage_names)]
     parts.append(_codes(point.full_share[0], "cap:provider_share", n))
     # recommended: rank, score margin, places taken (counted in rank order)
-    parts.append(_codes(listed, [f"ranked:{r}/{n}" for r in rank], n))
+    n_eligible = int(point.eligible[0].sum())
+    parts.append(_codes(listed, [f"ranked:{r}/{n_eligible}" for r in rank], n))
     if rules.min_total_score is not None:
         margin = df["total_score"].to_numpy(dtype=float)[elig] - float(rules.min_total_score)
         parts.append(_codes(listed & ~np.isnan(margin), [f"margin:min_total:{m:.1f}" for m in margin], n))

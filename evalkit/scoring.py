@@ -506,7 +506,7 @@ def evaluate(
         evidence[:, j] = ev
 
         veto_here = np.full(n, c.veto is not None) | extra_rows[:, j]
-        veto = c.veto or _profile_veto()
+        veto = c.veto or profile_veto()
         scored = live & ~missing & ~stale
         codes_j: list[tuple[str, np.ndarray]] = []
         if veto_here.any():
@@ -565,7 +565,8 @@ def evaluate(
     return Evaluation(criteria, candidates, vetoes, res, ts, rubric, dict(profiles))
 
 
-def _profile_veto() -> Any:
+def profile_veto() -> Any:
+    """The veto a profile's ``extra_vetoes`` adds to a criterion: the rule's worst outcome."""
     from .rubric import Veto
 
     return Veto("fails", None, "profile")

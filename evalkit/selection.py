@@ -3,10 +3,11 @@
 A province's list is decided once with the point weights and scores, and again in every
 robustness draw with resampled weights (and raters).  Both go through :func:`select`, so
 ``p_listed`` — the share of draws in which an app is listed — counts exactly what the decision
-counts: eligibility (the pool holds the eligible apps only), the minimum total and dimension
-scores, the ranking with its tie-break chain, and the greedy construction under the total,
-category, stage and provider-share caps.  A decision and the figure that explains it cannot
-disagree by construction.
+counts: eligibility (the pool holds the apps that are eligible, or whose only gate a draw can
+re-decide, a panel floor; ``eligible`` says which are in each draw), the minimum total and
+dimension scores, the ranking with its tie-break chain, and the greedy construction under the
+total, category, stage and provider-share caps.  A decision and the figure that explains it
+cannot disagree by construction.
 
 Arrays, not frames: a draw is a row.  ``x`` is (draws, n, 4) dimension scores in
 :data:`DIMENSIONS` order over the pool's n apps (N/A dimensions as 0, marked in
@@ -110,13 +111,14 @@ class Pool:
 class Selection:
     """Result of :func:`select`: one row per draw, one column per pool app.
 
-    ``order[d]`` lists the pool's apps in draw d's rank order (rank = position + 1);
-    ``listed``, ``qualified`` are masks.  With ``explain=True`` the caps that were full at
+    ``order[d]`` lists the pool's apps in draw d's rank order (rank = position + 1; the apps
+    not eligible in the draw come last); ``eligible``, ``listed``, ``qualified`` are masks.  With ``explain=True`` the caps that were full at
     each qualified, unlisted app's turn: ``full_total``, ``full_category``, ``full_share``
     (draws, n) and ``full_stage`` (draws, n, s).
     """
 
     order: np.ndarray
+    eligible: np.ndarray
     listed: np.ndarray
     qualified: np.ndarray
     below_total: np.ndarray
@@ -142,11 +144,11 @@ def ranking_order(score: np.ndarray, x: np.ndarray, tiebreak: np.ndarray) -> np.
     One stable sort per draw over the apps laid out in tie-break order; the draws holding an
     exact tie of scores (rare) are sorted again by the whole chain.
     """
-    s = np.round(score, 9)
+    s = np.round(score, 9)  # −inf: not eligible in the draw (last)
     by_tail = np.argsort(tiebreak, kind="stable")
     order = by_tail[np.argsort(-s[:, by_tail], axis=1, kind="stable")]
     srt = np.take_along_axis(s, order, axis=1)
-    tied = np.flatnonzero((srt[:, 1:] == srt[:, :-1]).any(axis=1))
+    tied = np.flatnonzero(((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])).any(axis=1))
     if tied.size:
         sec = np.round(x[tied, :, _SECURITY], 9)
         leg = np.round(x[tied, :, _LEGALITY], 9)
@@ -237,8 +239,8 @@ def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps,
     return out
 
 
-def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, total: np.ndarray | None = None,
-           score: np.ndarray | None = None, explain: bool = False) -> Selection:
+def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, eligible: np.ndarray | None = None,
+           total: np.ndarray | None = None, score: np.ndarray | None = None, explain: bool = False) -> Selection:
     """Run the list procedure in every draw.
 
     Parameters
@@ -248,7 +250,9 @@ def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, total: np.nd
     w : ndarray (draws, 4)
         Dimension weights, summing to 1.
     pool, caps
-        The eligible apps and the province's list rules.
+        The apps and the province's list rules.
+    eligible : ndarray of bool (draws, n), optional
+        The apps that passed every gate in each draw; default: all of them.
     total : ndarray (draws, n), optional
         Total scores; default: the weighted mean of the applicable dimensions under ``w``
         (the point decision passes the scoring's totals).
@@ -259,14 +263,18 @@ def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, total: np.nd
     """
     from . import rank as _rank
 
+    if eligible is None:
+        eligible = np.ones((w.shape[0], pool.n), dtype=bool)
     if score is None:
-        score = _rank.batch_scores(x, w, caps.method)
+        score = _rank.batch_scores(x, w, caps.method, mask=None if eligible.all() else eligible)
     if total is None:
         total = _totals(x, w, pool.dim_na)
     qualified, below_total, below_dim = _qualified(x, total, pool, caps)
-    order = ranking_order(score, x, pool.tiebreak)
-    return Selection(order=order, qualified=qualified, below_total=below_total,
-                     below_dimension=below_dim, **_greedy(order, qualified, pool, caps, explain))
+    qualified &= eligible
+    order = ranking_order(np.where(eligible, score, -np.inf), x, pool.tiebreak)
+    return Selection(order=order, eligible=eligible, qualified=qualified, below_total=below_total & eligible,
+                     below_dimension=below_dim & eligible[:, :, None],
+                     **_greedy(order, qualified, pool, caps, explain))
 
 
 def as_caps(rules: Any) -> Caps:

@@ -160,7 +160,7 @@ def test_rater_draws_equal_the_reference(rubric, name: str) -> None:
     cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
     ids = cand["app_id"].astype("str").to_numpy()
     x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
-    got = _rater_draws(boot, ids, x, 250, 11)
+    got = _rater_draws(boot, ids, x, 250, 11).x
     want = _reference_rater_draws(boot, ids, x, 250, 11)
     assert got is not None and boot.n_panels > 0
     assert not np.array_equal(got[0], got[1])  # the draws do move
@@ -207,5 +207,29 @@ def test_a_reducer_needing_another_builtin_falls_back_to_the_gathered_grid(rubri
     cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
     ids = cand["app_id"].astype("str").to_numpy()
     x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
-    np.testing.assert_allclose(_rater_draws(boot, ids, x, 50, 2), _reference_rater_draws(boot, ids, x, 50, 2),
+    np.testing.assert_allclose(_rater_draws(boot, ids, x, 50, 2).x, _reference_rater_draws(boot, ids, x, 50, 2),
                                rtol=1e-13, atol=1e-12)
+
+
+def test_each_draw_re_decides_the_panel_floor(rubric) -> None:
+    """A draw decides the floor of C04 (60/100, i.e. 6/10) on its resampled raters, as scoring
+    decides it on the point panel.  One app's three raters give C04 0, 10 and 10 (mean 6.67:
+    it passes); a resample fails when it picks the 0 at least twice of three:
+    P = 3·(1/3)²·(2/3) + (1/3)³ = 7/27 ≈ 0.259.  The other app is unanimous (never fails)."""
+    ds = make_ds(rubric, n_apps=2, raters=3)
+    ps = ds.panel_scores.copy()
+    app0 = ds.apps["app_id"].iloc[0]
+    hit = ps["app_id"].eq(app0) & ps["criterion_id"].eq("C04_scientific_accuracy")
+    ps.loc[hit, "score"] = [0.0, 10.0, 10.0]
+    ds = with_(ds, panel_scores=ps)
+    ev = scoring.evaluate(ds, rubric, load_profiles(["11"], rubric=rubric), AS_OF)
+    boot = rater_bootstrap(ev, "11", panel.rater_matrix(ds.panel_scores, ds.experts, ds.apps), reducer="mean")
+    assert boot.floor_codes >= {"panel_floor:C04_scientific_accuracy"}
+    cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
+    assert cand["reasons"].eq("").all()  # both pass at the point
+    ids = cand["app_id"].astype("str").to_numpy()
+    x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
+    fail = _rater_draws(boot, ids, x, 4000, 5).gate_fail
+    share = fail.mean(axis=0)
+    assert abs(share[list(ids).index(app0)] - 7 / 27) < 0.02
+    assert share[1 - list(ids).index(app0)] == 0.0
