@@ -141,27 +141,31 @@ def ranking_order(score: np.ndarray, x: np.ndarray, tiebreak: np.ndarray) -> np.
     fixed tail (earlier submission, smaller app id).  Values are compared rounded to 9
     decimals so that float noise never decides a tie.
 
-    One stable sort per draw over the apps laid out in tie-break order; the draws holding an
-    exact tie of scores (rare) are sorted again by the whole chain.
+    When security and legality are the same in every draw (no panel criterion in them, the
+    rubric's case) the whole chain after the score is one fixed order: one stable sort per
+    draw over the apps laid out in that order.  Otherwise the draws holding an exact tie of
+    scores (rare) are sorted again by the whole chain.
     """
     s = np.round(score, 9)  # −inf: not eligible in the draw (last)
-    by_tail = np.argsort(tiebreak, kind="stable")
-    order = by_tail[np.argsort(-s[:, by_tail], axis=1, kind="stable")]
+    sec, leg = np.round(x[..., _SECURITY], 9), np.round(x[..., _LEGALITY], 9)
+    fixed = bool((sec == sec[:1]).all() and (leg == leg[:1]).all())
+    chain = np.lexsort((tiebreak, -leg[0], -sec[0])) if fixed else np.argsort(tiebreak, kind="stable")
+    order = chain[np.argsort(-s[:, chain], axis=1, kind="stable")]
+    if fixed:
+        return order
     srt = np.take_along_axis(s, order, axis=1)
     tied = np.flatnonzero(((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])).any(axis=1))
     if tied.size:
-        sec = np.round(x[tied, :, _SECURITY], 9)
-        leg = np.round(x[tied, :, _LEGALITY], 9)
         tail = np.broadcast_to(tiebreak, (tied.size, tiebreak.size))
-        order[tied] = np.lexsort((tail, -leg, -sec, -s[tied]), axis=-1)
+        order[tied] = np.lexsort((tail, -leg[tied], -sec[tied], -s[tied]), axis=-1)
     return order
 
 
 def _totals(x: np.ndarray, w: np.ndarray, dim_na: np.ndarray) -> np.ndarray:
-    """Total scores (draws, n): weighted mean of the applicable dimensions (as scoring's)."""
-    present = (~dim_na).astype(float)
-    num = np.einsum("dnm,dm->dn", x * present, w, optimize=False)
-    den = present @ w.T  # (n, draws)
+    """Total scores (draws, n): weighted mean of the applicable dimensions (as scoring's; an
+    N/A dimension holds 0 in ``x``, so it adds nothing to the weighted sum)."""
+    num = np.einsum("dnm,dm->dn", x, w, optimize=False)
+    den = (~dim_na).astype(float) @ w.T  # (n, draws)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(den.T > 0, num / np.where(den.T > 0, den.T, 1.0), np.nan)
 
@@ -268,7 +272,7 @@ def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, eligible: np
     if score is None:
         score = _rank.batch_scores(x, w, caps.method, mask=None if eligible.all() else eligible)
     if total is None:
-        total = _totals(x, w, pool.dim_na)
+        total = _totals(x, w, pool.dim_na) if caps.min_total_score is not None else np.zeros(eligible.shape)
     qualified, below_total, below_dim = _qualified(x, total, pool, caps)
     qualified &= eligible
     order = ranking_order(np.where(eligible, score, -np.inf), x, pool.tiebreak)
