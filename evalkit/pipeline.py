@@ -546,7 +546,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     listed_on = pd.Series(nat.as_of, index=rec.index, dtype="datetime64[us]")
     if prev_rec is not None and {"app_id", "listed_on"} <= set(prev_rec.columns):
         before = pd.to_datetime(prev_rec.set_index("app_id")["listed_on"].replace("", None), errors="coerce")
-        kept = rec["app_id"].map(before)
+        kept = pd.Series(before.reindex(rec["app_id"]).to_numpy(), index=rec.index)  # .map fails on an empty list
         listed_on = kept.where(kept.notna() & rec["change"].eq("kept"), listed_on).astype("datetime64[us]")
     rec["listed_on"] = listed_on
     rec = rec.sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
