@@ -634,8 +634,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         code=code, name_zh=name_zh, name_en=name_en, as_of=nat.as_of, profile=profile,
         rubric_version=str(nat.rubric.version), decisions=dec, recommended=rec, changes=changes,
         overlaps=_name_pairs(ov, dec), credit=credit, credit_history=credit_history, negative_list=negative,
-        blacklist=blacklist,
-        blacklist_apps=blacklist_apps, complaint_stats=cr.complaints.reset_index(drop=True), risk=risk,
+        blacklist=blacklist, blacklist_apps=blacklist_apps, complaint_stats=cr.complaints.reset_index(drop=True), risk=risk,
         risk_quality=_plain({**rk.quality, "scope": _risk_scope(ds)}), agreement=agreement, raters=raters, conflicts=conflicts,
         weights=weights, method=_plain(method), provenance=_plain(provenance),
     )  # fmt: skip
