@@ -657,7 +657,8 @@ def _credit_history(cr: Any, previous: pd.DataFrame | None, credit: pd.DataFrame
     if previous is not None and "provider_name" in previous.columns:
         old = previous.drop_duplicates("provider_id", keep="last").set_index("provider_id")["provider_name"]
         names = pd.concat([names, old.loc[~old.index.isin(names.index)].astype("str")])
-    hist.insert(1, "provider_name", hist["provider_id"].map(names).fillna("").astype("str"))
+    name = names.reindex(hist["provider_id"].to_numpy()).to_numpy(object)
+    hist.insert(1, "provider_name", pd.Series(name, index=hist.index, dtype="str").fillna(""))
     return hist
 
 
