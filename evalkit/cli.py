@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -156,6 +156,7 @@ def rubric_coverage(
         veto = r.veto_condition if r.veto else (f"profile {','.join(r.veto_profiles)}" if r.veto_profiles else "")
         t.add_row(r.id, r.kind, r.dimension, veto, ",".join(map(str, r.sections)), r.name_zh, r.name_en)
     console.print(t)
+    _print_claims(console, cov)
     sec = _rubric.section_coverage(rb)
     s = Table(title="Actionable policy sections (教技函〔2019〕55号)")
     for col in ("section", "covered", "criteria", "rules"):
@@ -171,6 +172,21 @@ def rubric_coverage(
         f"{int(sec['covered'].sum())}/{len(sec)}"
         + ("" if sec["covered"].all() else f" (missing: {', '.join(f'({x})' for x in sec.loc[~sec['covered'], 'section'])})")
     )
+
+
+def _print_claims(console: Any, cov: Any) -> None:
+    """Where each rule is implemented and which test exercises it (criteria: one row per claim)."""
+    from rich.table import Table
+
+    t = Table(title="Coverage claims: implementing module and exercising test")
+    for col in ("rule", "implemented in", "tested by"):
+        t.add_column(col, overflow="fold")
+    crit = cov[cov["kind"] == "criterion"]
+    for (module, test), n in crit.groupby(["implemented_in", "tested_by"]).size().items():
+        t.add_row(f"{n} criteria", module, test)
+    for r in cov[cov["kind"] == "rule"].itertuples():
+        t.add_row(r.id, r.implemented_in, r.tested_by or "[red]none[/red]")
+    console.print(t)
 
 
 @rubric_app.command("check")

@@ -4,12 +4,14 @@ Implements sections (13) (complaint handling, industry credit evaluation) and (1
 list, blacklist, joint punishment) of the 2019 Opinions.  Everything is documented for
 provincial offices and the public in ``docs/credit.md``; the numbers below are the defaults.
 
-* **Score** (0–100): 100 minus deductions plus bonuses, clipped.  The components are a named
-  registry (:data:`COMPONENTS`): each is a small vectorised function returning the points of
-  every provider, so each point can be traced to its component.
-* **Grade**: A ≥ 90, B ≥ 70, C ≥ 40, else D (the profile's ``credit.thresholds``), and a
-  **direct downgrade to D** for fraud or a serious violation found within the last
-  ``downgrade_months`` (24).
+* **Score** (0–100): ``score = clip(100 + sum of c_<name>, 0, 100)`` exactly (:data:`SCORE_RULE`).
+  The components are a named registry (:data:`COMPONENTS`): each is a small vectorised
+  function returning the points of every provider, so each point can be traced to its
+  component.  ``c_<name>`` is signed (a deduction ≤ 0, a bonus ≥ 0) and rounded to 0.01
+  points, so a published ``credit.csv`` recomputes its scores without any rounding doubt.
+* **Grade**: A ≥ 90, B ≥ 70, C ≥ 40, else D (the profile's ``credit.thresholds``, published as
+  ``threshold_a/b/c``), and a **direct downgrade to D** (``downgrade``) for fraud or a serious
+  violation found within the last ``downgrade_months`` (24) (:data:`GRADE_RULE`).
 * **Status machine**: white → grey (negative list) → black (ban until a date), reproducible
   from the inputs and the previous published table; a ban that has ended returns the provider
   to grey, never straight to white.
@@ -37,13 +39,19 @@ from .errors import DataError, Problem
 
 __all__ = [
     "COMPONENTS",
+    "COMPONENT_COLUMNS",
     "DEFAULT_HOLIDAYS",
+    "GRADE_RULE",
+    "HISTORY_COLUMNS",
     "REASONS",
+    "SCORE_RULE",
+    "THRESHOLD_COLUMNS",
     "Component",
     "CreditParams",
     "CreditResult",
     "banned_providers",
     "complaint_stats",
+    "continue_history",
     "evaluate",
     "evaluate_for_profile",
     "params_from_profile",
@@ -52,6 +60,13 @@ __all__ = [
 
 GRADES = ("A", "B", "C", "D")
 LISTS = ("white", "grey", "black")
+#: How ``score`` follows from the component columns of a credit table.
+SCORE_RULE = "score = clip(100 + sum of the c_<component> columns, 0, 100)"
+#: How ``grade`` follows from ``score``, the thresholds and the direct downgrade.
+GRADE_RULE = ("grade = D if downgrade is not empty, else A if score >= threshold_a, "
+              "B if score >= threshold_b, C if score >= threshold_c, else D")
+#: Decimals of every component's points (the score is then exact at 0.01 points).
+POINT_DIGITS = 2
 
 #: Reason codes: stable, machine-readable, with Chinese and English text, in report order.
 REASONS: dict[str, tuple[str, str]] = {
@@ -69,12 +84,21 @@ REASONS: dict[str, tuple[str, str]] = {
         "推荐名单内应用被核实投诉",
         "substantiated complaint against an app on the province's list",
     ),
+    # No list published yet (a province's first cycle): the apps under the province's review.
+    "substantiated_complaint_submitted_app": (
+        "提交本省评审的应用被核实投诉（尚无已发布的推荐名单）",
+        ("substantiated complaint against an app submitted to the province's review "
+         "(no list published yet)"),
+    ),
+    "grade_a": ("信用等级为A", "credit grade A"),
+    "grade_b": ("信用等级为B", "credit grade B"),
     "grade_c": ("信用等级为C", "credit grade C"),
     "grade_d": ("信用等级为D", "credit grade D"),
     "ban_in_force": ("禁入期未满", "ban in force"),
     "ban_expired": ("禁入期届满，转入灰名单观察", "ban ended: back on the grey list for observation"),
     "grey_period": ("灰名单观察期未满", "grey-list observation period not over"),
     "grey_cleared": ("灰名单观察期满且无新问题", "grey-list period over with no new finding"),
+    "no_list_trigger": ("无列入灰名单或黑名单的情形", "no grey- or black-list trigger"),
 }
 
 _REASON_ORDER = {code: i for i, code in enumerate(REASONS)}
@@ -496,6 +520,11 @@ class Component:
     rule_en: str
     func: Callable[[_Context], np.ndarray]
 
+    @property
+    def sign(self) -> float:
+        """−1 for a deduction, +1 for a bonus: the sign of its ``c_<name>`` points."""
+        return -1.0 if self.kind == "deduction" else 1.0
+
 
 COMPONENTS: dict[str, Component] = {}
 
@@ -650,6 +679,12 @@ def _c_clean(ctx: _Context) -> np.ndarray:
     return ((nv == 0) & (_substantiated_recent(ctx) == 0)).astype(float)
 
 
+#: The component columns of a credit table, in registry order.
+COMPONENT_COLUMNS: tuple[str, ...] = tuple(f"c_{name}" for name in COMPONENTS)
+#: The thresholds applied, one column per grade floor (A, B, C), on every row of a credit table.
+THRESHOLD_COLUMNS: tuple[str, str, str] = ("threshold_a", "threshold_b", "threshold_c")
+
+
 # --------------------------------------------------------------------------------------------
 # score and grade
 # --------------------------------------------------------------------------------------------
@@ -661,14 +696,17 @@ def _grade_kernel(score: np.ndarray, thresholds: tuple[float, float, float]) -> 
 
 
 def _score(ctx: _Context) -> pd.DataFrame:
-    cols: dict[str, np.ndarray] = {}
-    total = np.full(ctx.n, 100.0)
-    for name, comp in COMPONENTS.items():
-        pts = comp.func(ctx) * float(ctx.p.points.get(name, 0.0))
-        cols[f"c_{name}"] = np.round(pts, 6)
-        total = total - pts if comp.kind == "deduction" else total + pts
-    out = pd.DataFrame(cols)
-    out.insert(0, "score", np.round(np.clip(total, 0.0, 100.0), 2))
+    """``score`` and the signed points ``c_<name>`` of every component (:data:`SCORE_RULE`).
+
+    Each component's points are rounded to :data:`POINT_DIGITS` decimals first, so the score
+    is exactly 100 plus their sum, clipped (the final rounding only removes float noise).
+    """
+    cols = {f"c_{name}": np.round(comp.sign * comp.func(ctx) * float(ctx.p.points.get(name, 0.0)),
+                                  POINT_DIGITS) + 0.0  # + 0.0: no −0.0
+            for name, comp in COMPONENTS.items()}
+    out = pd.DataFrame(cols, index=pd.RangeIndex(ctx.n))
+    total = 100.0 + out.sum(axis=1).to_numpy(float)
+    out.insert(0, "score", np.round(np.clip(total, 0.0, 100.0), POINT_DIGITS))
     return out
 
 
@@ -727,8 +765,13 @@ def _join(flags: Mapping[str, np.ndarray], n: int) -> np.ndarray:
 
 
 def _status(ctx: _Context, grade: np.ndarray, downgrade: Mapping[str, np.ndarray],
-            previous: pd.DataFrame | None, listed: pd.Index | None) -> tuple[pd.DataFrame,
-                                                                         pd.DataFrame]:
+            previous: pd.DataFrame | None, listed: pd.Index | None,
+            complaint_code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The new list, ban, decision date and reasons of every provider, and the transitions.
+
+    ``listed`` are the apps whose substantiated complaints put a provider on the grey list
+    (``None``: every app), ``complaint_code`` the reason code saying which apps they are.
+    """
     p, as_of, n = ctx.p, ctx.as_of, ctx.n
     prev = _previous(previous, ctx.ids)
     prev_list = prev["list"].to_numpy(object)
@@ -769,7 +812,7 @@ def _status(ctx: _Context, grade: np.ndarray, downgrade: Mapping[str, np.ndarray
     }
     to_black = np.logical_or.reduce(list(black.values()))
     grey = {
-        "substantiated_complaint_listed_app": decidable & ~to_black & new_subst_listed,
+        complaint_code: decidable & ~to_black & new_subst_listed,
         "grade_c": decidable & ~to_black & (grade == "C"),
         "grade_d": decidable & ~to_black & (grade == "D"),
     }
@@ -796,10 +839,16 @@ def _status(ctx: _Context, grade: np.ndarray, downgrade: Mapping[str, np.ndarray
     ).astype("datetime64[us]")
 
     carried = in_force & (prev["reasons"].to_numpy(object) != "")
+    white = new_list == "white"
     flags = {**black, **grey,
              "ban_in_force": in_force,
              "ban_expired": stays_grey & expired,
-             "grey_period": stays_grey & ~expired}
+             "grey_period": stays_grey & ~expired,
+             # white: grade A or B (C and D are grey triggers) and why nothing moved it
+             "grade_a": white & (grade == "A"),
+             "grade_b": white & (grade == "B"),
+             "grey_cleared": cleared,
+             "no_list_trigger": white & ~cleared}
     reasons = _join(flags, n)
     reasons[carried] = _merge_codes(prev["reasons"].to_numpy(object)[carried], reasons[carried])
     # The grade's direct downgrade codes are part of the explanation too (the codes of _join
@@ -856,10 +905,13 @@ class CreditResult:
     Attributes
     ----------
     providers : one row per provider (sorted by provider_id): provider_id, provider_name,
-        legal_rep, province_code, score, grade, list, ban_until, decided_on, reasons,
-        downgrade, then the points of every component (``c_<name>``) and the counts behind
-        them.
-    history : status transitions (provider_id, from, to, on, reason).
+        legal_rep, province_code, score, grade, list, ban_until, decided_on, reasons (never
+        empty: a white provider's grade and ``no_list_trigger`` or ``grey_cleared``),
+        downgrade, the thresholds applied (:data:`THRESHOLD_COLUMNS`), then the signed points
+        of every component (:data:`COMPONENT_COLUMNS`) and the counts behind them.  Score and
+        grade follow from these columns alone (:data:`SCORE_RULE`, :data:`GRADE_RULE`).
+    history : this run's status transitions (provider_id, from, to, on, reason);
+        :func:`continue_history` appends them to the previous cycles' history.
     complaints : complaint statistics (aggregates only, see :func:`complaint_stats`).
     as_of : the evaluation date.
     params : the parameters used.
@@ -910,8 +962,10 @@ def evaluate(
         The previous published table (``credit.csv``: provider_id, list, ban_until,
         decided_on, optionally reasons).  ``None`` = first run: everyone starts white and the
         findings of the last ``lookback_months`` count as new.
-    listed_apps : app ids on the province's recommended list (for the grey-list complaint
-        trigger).  ``None`` = every app submitted to ``province`` (every app if no province).
+    listed_apps : app ids on the province's published recommended list (for the grey-list
+        complaint trigger, reason ``substantiated_complaint_listed_app``).  ``None`` = no list
+        published yet: the trigger then looks at every app submitted to ``province`` (every app
+        if no province) and says so (reason ``substantiated_complaint_submitted_app``).
     province : restrict to providers domiciled in this province or with an app submitted to
         it; default the profile's ``code`` (``None``: every provider).
     thresholds, ban_months, mlps_validity_months : explicit values overriding the profile.
@@ -945,6 +999,8 @@ def evaluate(
                                    "app_id"].astype(str).unique())
     else:
         listed = None
+    complaint_code = ("substantiated_complaint_listed_app" if listed_apps is not None
+                      else "substantiated_complaint_submitted_app")
 
     scores = _score(ctx)
     grade = _grade_kernel(scores["score"].to_numpy(), p.thresholds)
@@ -957,7 +1013,7 @@ def evaluate(
             vcode[recent & (v["severity"].astype(str) == "serious").to_numpy()]) > 0,
     }
     grade = np.where(downgrade["fraud"] | downgrade["serious_violation"], "D", grade)
-    status, history = _status(ctx, grade, downgrade, previous, listed)
+    status, history = _status(ctx, grade, downgrade, previous, listed, complaint_code)
 
     pr = ctx.providers
     out = pd.DataFrame({
@@ -972,6 +1028,7 @@ def evaluate(
         "decided_on": status["decided_on"].to_numpy(),
         "reasons": status["reasons"].astype(str).to_numpy(),
         "downgrade": _join(downgrade, ctx.n).astype(str),
+        **{col: float(t) for col, t in zip(THRESHOLD_COLUMNS, p.thresholds)},
     })
     out = pd.concat([out, scores.drop(columns="score")], axis=1)
     out = pd.concat([out, _counts(ctx)], axis=1)
@@ -992,6 +1049,85 @@ def evaluate_for_profile(ds: Any, profile: Any, as_of: Any,
                          previous: pd.DataFrame | None = None, **kw: Any) -> CreditResult:
     """:func:`evaluate` with every parameter taken from a province ``profile``."""
     return evaluate(ds, profile, as_of, previous, **kw)
+
+
+#: Columns of a provider status history (``credit_history.csv`` without its reason texts).
+HISTORY_COLUMNS: tuple[str, ...] = ("provider_id", "on", "from", "to", "reasons", "recorded_on")
+_HISTORY_FILE = "credit_history.csv (previous)"
+
+
+def continue_history(cr: CreditResult, previous: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Every status transition up to ``cr.as_of``, continued across published cycles.
+
+    Parameters
+    ----------
+    cr : CreditResult
+        This cycle's evaluation; its transitions (``cr.history``) are recorded on ``cr.as_of``.
+    previous : DataFrame or None
+        The previous cycle's published history (``credit_history.csv``, read as text), or
+        ``None`` when there is none (a first cycle, or a previous set without the file).
+
+    Returns
+    -------
+    DataFrame with :data:`HISTORY_COLUMNS`: the previous rows unchanged, then this cycle's,
+    sorted by provider, date of the transition and cycle (a ban expiry before the decision of
+    the same day).  ``reasons`` are ``;``-joined codes of :data:`REASONS`.
+
+    Raises
+    ------
+    DataError
+        ``previous`` lacks a column, has a list other than white/grey/black, or a date that
+        is missing, malformed or later than ``cr.as_of``.
+    """
+    if not isinstance(cr, CreditResult):
+        raise TypeError("The 'cr' parameter of credit.continue_history must be a CreditResult; "
+                        f"got {type(cr).__name__} instead.")
+    h = cr.history
+    now = pd.DataFrame({"provider_id": h["provider_id"].astype(str), "on": h["on"],
+                        "from": h["from"].astype(str), "to": h["to"].astype(str),
+                        "reasons": h["reason"].astype(str), "recorded_on": cr.as_of})
+    parts = [_previous_history(previous, cr.as_of), now]
+    out = pd.concat(parts, ignore_index=True)
+    for col in ("on", "recorded_on"):
+        out[col] = pd.to_datetime(out[col]).astype("datetime64[us]")
+    for col in ("provider_id", "from", "to", "reasons"):
+        out[col] = out[col].astype("str")
+    # within a day, a ban expiry (from black) precedes the decision that follows it
+    first = out["from"].ne("black").astype(int).rename("_first")
+    order = pd.concat([out, first], axis=1).sort_values(
+        ["provider_id", "on", "recorded_on", "_first"], kind="stable").index
+    return out.loc[order, list(HISTORY_COLUMNS)].reset_index(drop=True)
+
+
+def _previous_history(previous: pd.DataFrame | None, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The rows of a previous ``credit_history.csv``, checked (every problem reported)."""
+    empty = pd.DataFrame({c: pd.Series(dtype="str") for c in HISTORY_COLUMNS})
+    if previous is None:
+        return empty
+    if not isinstance(previous, pd.DataFrame):
+        raise TypeError(
+            "The 'previous' parameter of credit.continue_history must be a DataFrame (the last "
+            f"published credit_history.csv) or None; got {type(previous).__name__} instead."
+        )
+    missing = [c for c in HISTORY_COLUMNS if c not in previous.columns]
+    if missing:
+        raise DataError([Problem(_HISTORY_FILE, None, c, "missing column") for c in missing])
+    prev = previous[list(HISTORY_COLUMNS)].astype(object).fillna("").astype(str)
+    problems = []
+    for col in ("from", "to"):
+        for r in np.flatnonzero(~prev[col].isin(LISTS).to_numpy())[:20]:
+            problems.append(Problem(_HISTORY_FILE, int(r) + 1, col,
+                                    f"must be one of white/grey/black, got {prev[col].iloc[r]!r}"))
+    for col in ("on", "recorded_on"):
+        day = pd.to_datetime(prev[col], errors="coerce", format="%Y-%m-%d")
+        bad = (day.isna() | (day > as_of)).to_numpy()
+        for r in np.flatnonzero(bad)[:20]:
+            problems.append(Problem(_HISTORY_FILE, int(r) + 1, col,
+                                    f"must be a date (YYYY-MM-DD) not after {as_of.date()}, "
+                                    f"got {prev[col].iloc[r]!r}"))
+    if problems:
+        raise DataError(problems)
+    return prev
 
 
 def _counts(ctx: _Context) -> pd.DataFrame:

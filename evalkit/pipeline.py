@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 
 from . import __version__, exports
+from . import credit as _credit
 from .errors import DataError, EvalkitError, Problem, PublishError, RubricError
 from .recommend import (
     ListRules,
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 #: Bump when the cache layout changes (old caches are then recomputed).
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Column order of decisions.csv.
 DECISIONS_EXPORT = [
     "app_id", "app_name", "provider_id", "provider_name", "category", "stages", "status",
@@ -59,16 +60,19 @@ RECOMMENDED_EXPORT = [
     "stages", "total_score", "legality", "function", "security", "content", "listed_on", "flags",
 ]  # fmt: skip
 CREDIT_EXPORT = [
-    "provider_id", "provider_name", "score", "grade", "list", "ban_until", "decided_on",
-    "reasons", "reasons_zh", "reasons_en",
+    "provider_id", "provider_name", "score", *_credit.COMPONENT_COLUMNS, "grade", "downgrade",
+    *_credit.THRESHOLD_COLUMNS, "list", "ban_until", "decided_on", "reasons", "reasons_zh", "reasons_en",
 ]  # fmt: skip
+#: Column order of credit_history.csv (sorted by provider_id, on, recorded_on).
+CREDIT_HISTORY_EXPORT = ["provider_id", "provider_name", "on", "from", "to", "reasons", "reasons_zh",
+                         "reasons_en", "recorded_on"]  # fmt: skip
 NEGATIVE_EXPORT = ["provider_id", "provider_name", "grade", "score", "decided_on", "reasons",
                    "reasons_zh", "reasons_en"]  # fmt: skip
 CHANGES_EXPORT = ["app_id", "app_name", "change", "reason"]
 OVERLAPS_EXPORT = ["app_id_a", "app_name_a", "app_id_b", "app_name_b", "similarity", "text_similarity"]
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FRAMES = (
-    "decisions", "recommended", "changes", "overlaps", "credit", "negative_list", "blacklist",
+    "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
     "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
 )  # fmt: skip
 
@@ -105,6 +109,7 @@ class ProvinceResult:
     changes: pd.DataFrame
     overlaps: pd.DataFrame
     credit: pd.DataFrame
+    credit_history: pd.DataFrame
     negative_list: pd.DataFrame
     blacklist: pd.DataFrame
     blacklist_apps: pd.DataFrame
@@ -157,7 +162,7 @@ class ProvinceResult:
         """Write the province's published exports into ``folder`` (created if needed).
 
         Files: ``decisions.csv``, ``recommended_list.{csv,xlsx,json}``, ``credit.csv``,
-        ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json`` and
+        ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json`` and
         ``provenance.json`` — all through :mod:`evalkit.exports` (same result → same bytes).
         """
         folder = Path(folder)
@@ -183,6 +188,8 @@ class ProvinceResult:
             )
         )
         w.append(exports.write_csv(self.credit, folder / "credit.csv", columns=CREDIT_EXPORT, sort_by=["provider_id"]))
+        w.append(exports.write_csv(self.credit_history, folder / "credit_history.csv", columns=CREDIT_HISTORY_EXPORT,
+                                   sort_by=["provider_id", "on", "recorded_on"]))  # fmt: skip
         w.append(exports.write_csv(self.negative_list, folder / "negative_list.csv", columns=NEGATIVE_EXPORT,
                                    sort_by=["provider_id"]))  # fmt: skip
         w.append(exports.write_csv(self.changes, folder / "changes.csv", columns=CHANGES_EXPORT,
@@ -486,13 +493,13 @@ def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> An
     return _panel.rater_matrix(scores, ds.experts, ds.apps)
 
 
-def _previous_folder(nat: NationalEvaluation, code: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, dict[str, str]]:
-    """Previous decisions, credit and recommended list for a province, plus their hashes."""
+def _previous_folder(nat: NationalEvaluation, code: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, dict[str, str]]:
+    """Previous decisions, credit, recommended list and credit history for a province, plus their hashes."""
     path = nat.previous.get(code)
     if path is None:
         path = find_previous(nat.previous_dir, code, nat.as_of)
     if path is None:
-        return None, None, None, {}
+        return None, None, None, None, {}
     path = Path(path)
     folder = path.parent if path.is_file() else path
     dec_path = path if path.is_file() else folder / "decisions.csv"
@@ -500,21 +507,23 @@ def _previous_folder(nat: NationalEvaluation, code: str) -> tuple[pd.DataFrame |
         raise DataError([Problem(str(dec_path), None, None, "the previous decisions.csv was not found")])
     dec = _read_export(dec_path)
     hashes = {"decisions.csv": exports.file_sha256(dec_path)}
-    credit = rec = None
+    credit = rec = history = None
     if (folder / "credit.csv").is_file():
         credit = _read_export(folder / "credit.csv")
         hashes["credit.csv"] = exports.file_sha256(folder / "credit.csv")
+    if (folder / "credit_history.csv").is_file():
+        history = _read_export(folder / "credit_history.csv")
+        hashes["credit_history.csv"] = exports.file_sha256(folder / "credit_history.csv")
     if (folder / "recommended_list.csv").is_file():
         rec = _read_export(folder / "recommended_list.csv")
-    return dec, credit, rec, hashes
+    return dec, credit, rec, history, hashes
 
 
 def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
-    from . import credit as _credit
     from . import identifiers
 
     ds, profile, ev = nat.ds, nat.profiles[code], nat.scoring
-    prev_dec, prev_credit, prev_rec, prev_hashes = _previous_folder(nat, code)
+    prev_dec, prev_credit, prev_rec, prev_history, prev_hashes = _previous_folder(nat, code)
 
     # credit (the previous list, if any, is the list complaints are checked against)
     listed = None
@@ -546,19 +555,15 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     listed_on = pd.Series(nat.as_of, index=rec.index, dtype="datetime64[us]")
     if prev_rec is not None and {"app_id", "listed_on"} <= set(prev_rec.columns):
         before = pd.to_datetime(prev_rec.set_index("app_id")["listed_on"].replace("", None), errors="coerce")
-        kept = rec["app_id"].map(before)
+        kept = pd.Series(before.reindex(rec["app_id"]).to_numpy(), index=rec.index)  # .map fails on an empty list
         listed_on = kept.where(kept.notna() & rec["change"].eq("kept"), listed_on).astype("datetime64[us]")
     rec["listed_on"] = listed_on
     rec = rec.sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
 
     # credit tables (no complaint contact or text: aggregates and provider fields only)
-    from .credit import REASONS as CREDIT_REASONS
-
-    credit = cr.providers.copy()
-    credit["reasons"] = credit["reasons"].astype("str").fillna("")
-    credit["reasons_zh"] = reasons_text(credit["reasons"], "zh", registry=CREDIT_REASONS)
-    credit["reasons_en"] = reasons_text(credit["reasons"], "en", registry=CREDIT_REASONS)
+    credit = _credit_texts(cr.providers)
     credit = credit.drop(columns=[c for c in exports.FORBIDDEN_COLUMNS if c in credit.columns])
+    credit_history = _credit_history(cr, prev_history, credit)
     negative = credit.loc[credit["list"].eq("grey")].reset_index(drop=True)
     black = credit.loc[credit["list"].eq("black")].reset_index(drop=True)
     bl_cols = ["provider_id", "provider_name", "legal_rep", "grade", "reasons", "reasons_zh", "reasons_en",
@@ -629,8 +634,8 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     return ProvinceResult(
         code=code, name_zh=name_zh, name_en=name_en, as_of=nat.as_of, profile=profile,
         rubric_version=str(nat.rubric.version), decisions=dec, recommended=rec, changes=changes,
-        overlaps=_name_pairs(ov, dec), credit=credit, negative_list=negative, blacklist=blacklist,
-        blacklist_apps=blacklist_apps, complaint_stats=cr.complaints.reset_index(drop=True), risk=risk,
+        overlaps=_name_pairs(ov, dec), credit=credit, credit_history=credit_history, negative_list=negative,
+        blacklist=blacklist, blacklist_apps=blacklist_apps, complaint_stats=cr.complaints.reset_index(drop=True), risk=risk,
         risk_quality=_plain({**rk.quality, "scope": _risk_scope(ds)}), agreement=agreement, raters=raters, conflicts=conflicts,
         weights=weights, method=_plain(method), provenance=_plain(provenance),
     )  # fmt: skip
@@ -647,6 +652,28 @@ def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rul
     )
     if problems:
         raise PublishError(f"province {code}: the decisions break published invariants: " + "; ".join(problems))
+
+
+def _credit_texts(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its credit reason codes (``reasons``) in Chinese and English."""
+    out = frame.copy()
+    out["reasons"] = out["reasons"].astype("str").fillna("")
+    for lang in ("zh", "en"):
+        out[f"reasons_{lang}"] = reasons_text(out["reasons"], lang, registry=_credit.REASONS)
+    return out
+
+
+def _credit_history(cr: Any, previous: pd.DataFrame | None, credit: pd.DataFrame) -> pd.DataFrame:
+    """The province's status history (:func:`evalkit.credit.continue_history`) with provider
+    names (today's; for a provider no longer evaluated here, the previous file's) and texts."""
+    hist = _credit_texts(_credit.continue_history(cr, previous))
+    names = credit.set_index("provider_id")["provider_name"].astype("str")
+    if previous is not None and "provider_name" in previous.columns:
+        old = previous.drop_duplicates("provider_id", keep="last").set_index("provider_id")["provider_name"]
+        names = pd.concat([names, old.loc[~old.index.isin(names.index)].astype("str")])
+    name = names.reindex(hist["provider_id"].to_numpy()).to_numpy(object)
+    hist.insert(1, "provider_name", pd.Series(name, index=hist.index, dtype="str").fillna(""))
+    return hist
 
 
 def _risk_scope(ds: Any) -> str:

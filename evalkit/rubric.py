@@ -62,6 +62,10 @@ MAX_FILES = 200
 #: Sections of the 2019 Opinions the workbench acts on (coverage must reach all of them).
 ACTIONABLE_SECTIONS: tuple[int, ...] = (4, 5, 6, 7, 9, 10, 11, 12, 13, 15, 16)
 CR_LIMIT = 0.10
+#: The coverage claim of every criterion: scored by ``evalkit.scoring``, exercised (each
+#: criterion of the shipped rubric scored end to end) by this test.
+CRITERIA_IMPLEMENTED_IN = "evalkit.scoring"
+CRITERIA_TESTED_BY = "tests/test_scoring.py::test_perfect_app_scores_100_without_reasons"
 
 
 def default_rubric_dir() -> Path:
@@ -390,7 +394,8 @@ class RuleDeclSpec(_Strict):
     kind: Literal["list", "credit", "registry", "monitoring"]
     name: Names
     sections: list[Section] = Field(min_length=1)
-    implemented_in: str
+    implemented_in: str = Field(pattern=r"^evalkit(\.[a-z_][a-z0-9_]*)*$")
+    tested_by: str = Field("", pattern=r"^$|^tests/[A-Za-z0-9_/]+\.py(::[A-Za-z_][A-Za-z0-9_]*){1,2}$")
     description: Names | None = None
 
     @field_validator("sections", mode="before")
@@ -640,6 +645,7 @@ class RuleEntry:
     name_en: str
     sections: tuple[int, ...]
     implemented_in: str
+    tested_by: str = ""  # the test exercising it: ``tests/test_x.py::test_y``
 
 
 @dataclass(frozen=True)
@@ -794,7 +800,8 @@ def _build(spec: RubricSpec, loc: _Locator, problems: list[Problem]) -> Rubric:
         if r.id in rule_ids or r.id in seen:
             problems.append(loc.problem(("rules", ri, "id"), f"duplicate rule id {r.id!r}"))
         rule_ids.add(r.id)
-        entries.append(RuleEntry(r.id, r.kind, r.name.zh, r.name.en, tuple(sorted(set(r.sections))), r.implemented_in))
+        entries.append(RuleEntry(r.id, r.kind, r.name.zh, r.name.en, tuple(sorted(set(r.sections))), r.implemented_in,
+                                 r.tested_by))
     return Rubric(spec.version, spec.name.zh, spec.name.en, tuple(dims), tuple(entries),
                   weights_source={d.id: "stated" for d in dims} | {"dimensions": "stated"})
 
@@ -1154,7 +1161,9 @@ def coverage(rubric: Rubric, profiles: Mapping[str, Profile] | None = None) -> p
 
     Columns: ``id, kind`` (``criterion``/``rule``), ``dimension, veto`` (bool: a veto in the
     rubric itself), ``veto_condition, veto_profiles`` (provinces adding it as an extra veto),
-    ``sections`` (tuple of int), ``name_zh, name_en, source, standard, weight``.
+    ``sections`` (tuple of int), ``name_zh, name_en, source, standard, weight``, and the claim:
+    ``implemented_in`` (the module) and ``tested_by`` (the test exercising it, ``""`` when a
+    rule does not declare one).
     """
     extra: dict[str, list[str]] = {}
     for code, p in (profiles or {}).items():
@@ -1166,13 +1175,14 @@ def coverage(rubric: Rubric, profiles: Mapping[str, Profile] | None = None) -> p
             id=c.id, kind="criterion", dimension=c.dimension, veto=c.veto is not None,
             veto_condition=c.veto.describe() if c.veto else "", veto_profiles=tuple(sorted(extra.get(c.id, []))),
             sections=c.sections, name_zh=c.name_zh, name_en=c.name_en, source=c.source,
-            standard="; ".join(c.standards), weight=c.global_weight, implemented_in="evalkit.scoring",
+            standard="; ".join(c.standards), weight=c.global_weight, implemented_in=CRITERIA_IMPLEMENTED_IN,
+            tested_by=CRITERIA_TESTED_BY,
         ))
     for r in rubric.rules:
         rows.append(dict(
             id=r.id, kind="rule", dimension="", veto=False, veto_condition="", veto_profiles=(),
             sections=r.sections, name_zh=r.name_zh, name_en=r.name_en, source=r.kind, standard="",
-            weight=math.nan, implemented_in=r.implemented_in,
+            weight=math.nan, implemented_in=r.implemented_in, tested_by=r.tested_by,
         ))
     return pd.DataFrame(rows)
 

@@ -135,8 +135,8 @@ def test_handling_time_counts_working_days_not_calendar_days():
     assert credit.working_days(pd.Series(pd.to_datetime(["2023-09-27"])),
                                pd.Series(pd.to_datetime(["2023-10-18"]))).tolist() == [9.0]
     assert r["share_handled_in_time"] == pytest.approx(1 / 3, abs=1e-4)
-    # 2 late of 3 due -> 10 × 2/3 points.
-    assert r["c_handling_time"] == pytest.approx(10 * 2 / 3, abs=1e-6)
+    # 2 late of 3 due -> 10 × 2/3 = 6.67 points deducted (components in 0.01 points).
+    assert r["c_handling_time"] == -6.67
 
 
 # --------------------------------------------------------------------------------------------
@@ -159,26 +159,30 @@ def test_worked_example_of_the_score():
           "assessed_on": "2024-01-01", "value_num": 1.0}],
     )
     r = row(credit.evaluate(ds, None, AS_OF), "P1")
-    # complaint rate: 4 complaints / 2 apps = 2 per app; full at 5 -> 10 × 2/5 = 4
-    assert r["c_complaint_rate"] == pytest.approx(4.0)
-    # substantiated: 1 of 4 decided -> 15 × 0.25 = 3.75
-    assert r["c_substantiated_share"] == pytest.approx(3.75)
+    # Points are signed: a deduction negative, a bonus positive; score = 100 + their sum.
+    # complaint rate: 4 complaints / 2 apps = 2 per app; full at 5 -> −10 × 2/5 = −4
+    assert r["c_complaint_rate"] == pytest.approx(-4.0)
+    # substantiated: 1 of 4 decided -> −15 × 0.25 = −3.75
+    assert r["c_substantiated_share"] == pytest.approx(-3.75)
     assert r["c_handling_time"] == 0.0
-    # one major violation: 8 points (rectified in time: no unrectified points)
-    assert r["c_violations"] == pytest.approx(8.0)
+    # one major violation: −8 points (rectified in time: no unrectified points)
+    assert r["c_violations"] == pytest.approx(-8.0)
     assert r["c_unrectified"] == 0.0
-    # one of two apps released after its filing was updated: 10 × 1/2
-    assert r["c_filing_outdated"] == pytest.approx(5.0)
+    # one of two apps released after its filing was updated: −10 × 1/2
+    assert r["c_filing_outdated"] == pytest.approx(-5.0)
     # level 3 evaluated 2023-01-10 + 12 months < as_of
-    assert r["c_mlps_expired"] == pytest.approx(10.0)
-    # one of two apps certified: 5 × 1/2; not a clean record (a violation, a substantiated one)
+    assert r["c_mlps_expired"] == pytest.approx(-10.0)
+    # one of two apps certified: +5 × 1/2; not a clean record (a violation, a substantiated one)
     assert r["c_security_certification"] == pytest.approx(2.5)
     assert r["c_clean_record"] == 0.0
     # 100 − 4 − 3.75 − 8 − 5 − 10 + 2.5 = 71.75 -> B
     assert r["score"] == pytest.approx(71.75)
+    assert r["score"] == 100 + sum(r[c] for c in credit.COMPONENT_COLUMNS)
     assert r["grade"] == "B"
-    # No province and no list given: every app counts as listed, so c1 puts P1 on the grey list.
-    assert r["list"] == "grey" and r["reasons"] == "substantiated_complaint_listed_app"
+    assert (r["threshold_a"], r["threshold_b"], r["threshold_c"]) == (90.0, 70.0, 40.0)
+    # No province and no published list: every app is under review, and the reason says so
+    # (not "an app on the province's list", which does not exist yet).
+    assert r["list"] == "grey" and r["reasons"] == "substantiated_complaint_submitted_app"
 
 
 def test_component_registry_is_complete_and_documented():
@@ -242,9 +246,9 @@ def test_mlps_validity_by_level():
     )
     cr = credit.evaluate(ds, None, AS_OF)
     got = cr.providers.set_index("provider_id")["c_mlps_expired"].to_dict()
-    assert got == {"L1": 0.0, "L2": 0.0, "L3": 10.0, "L5": 0.0, "NO": 10.0}
+    assert got == {"L1": 0.0, "L2": 0.0, "L3": -10.0, "L5": 0.0, "NO": -10.0}
     later = credit.evaluate(ds, None, "2024-08-02")
-    assert row(later, "L5")["c_mlps_expired"] == 10.0
+    assert row(later, "L5")["c_mlps_expired"] == -10.0
 
 
 # --------------------------------------------------------------------------------------------
@@ -269,6 +273,27 @@ def test_white_to_grey_by_substantiated_complaint_on_a_listed_app():
     h = cr.history.set_index("provider_id").loc["P1"]
     assert (h["from"], h["to"], h["reason"]) == ("white", "grey",
                                                  "substantiated_complaint_listed_app")
+
+
+def test_complaint_trigger_never_speaks_of_a_list_that_did_not_exist():
+    # The same substantiated complaint: on a first cycle (no published list, listed_apps None)
+    # the trigger looks at the apps submitted to the province's review and says so; once a
+    # list was published, it looks at that list and names it; an app not on it: no trigger.
+    ds = make_ds([provider("P1")], [app("A1", "P1")],
+                 [complaint("c1", "A1", "2024-05-01", "2024-05-10", True)],
+                 submissions=[{"app_id": "A1", "province_code": "44",
+                               "submitted_on": "2024-01-01", "mandated_use": False,
+                               "batch": "1"}])
+    first = credit.evaluate(ds, None, AS_OF, province="44")
+    assert row(first, "P1")["reasons"] == "substantiated_complaint_submitted_app"
+    assert first.history["reason"].tolist() == ["substantiated_complaint_submitted_app"]
+    zh, en = credit.REASONS["substantiated_complaint_submitted_app"]
+    assert "submitted to the province's review" in en and "list" not in en.split("(")[0]
+    assert "推荐名单内" not in zh
+    listed = credit.evaluate(ds, None, AS_OF, province="44", listed_apps=["A1"])
+    assert row(listed, "P1")["reasons"] == "substantiated_complaint_listed_app"
+    not_listed = credit.evaluate(ds, None, AS_OF, province="44", listed_apps=[])
+    assert row(not_listed, "P1")["list"] == "white"
 
 
 def test_listed_apps_default_to_the_province_submissions():
@@ -377,7 +402,37 @@ def test_ban_expiry_returns_to_grey_not_white():
     # After the observation period (12 months from the ban's end) with no new finding: white.
     later = credit.evaluate(ds, None, "2025-05-01", cr.providers)
     assert row(later, "P1")["list"] == "white"
+    assert row(later, "P1")["reasons"] == "grade_a;grey_cleared"
     assert later.history["reason"].tolist() == ["grey_cleared"]
+    # The next cycle it simply stays white: its grade and no trigger.
+    again = credit.evaluate(ds, None, "2025-11-01", later.providers)
+    assert row(again, "P1")["reasons"] == "grade_a;no_list_trigger" and again.history.empty
+
+
+def test_every_provider_has_reasons_white_ones_too():
+    # P1 clean (A), P2 two minor violations and an outdated filing (B), P3 grade C (grey),
+    # P4 fraud (black): every row says why it is on its list, in words in both languages.
+    ds = make_ds([provider(p) for p in ("P1", "P2", "P3", "P4")],
+                 [app("A1", "P1"), app("A2", "P2", info_updated_on="2023-01-01",
+                                       last_release_on="2024-03-01"),
+                  app("A3", "P3"), app("A4", "P4")],
+                 violations=[violation("v1", "P2", "2024-01-10", rectify_by="2024-02-01",
+                                       rectified="2024-01-20"),
+                             violation("v2", "P2", "2024-02-10", rectify_by="2024-03-01",
+                                       rectified="2024-02-20"),
+                             violation("v3", "P3", "2024-01-10", "major", rectify_by="2024-03-01"),
+                             violation("v4", "P3", "2024-02-10", "major", rectify_by="2024-04-01"),
+                             violation("v5", "P4", "2024-06-01", fraud=True)])
+    got = credit.evaluate(ds, None, AS_OF).providers.set_index("provider_id")
+    # P2: 100 − 6 (violations) − 10 (filing: its only app) = 84 -> B
+    assert got.loc["P2", "score"] == 84.0 and got.loc["P2", "grade"] == "B"
+    assert got["reasons"].to_dict() == {
+        "P1": "grade_a;no_list_trigger", "P2": "grade_b;no_list_trigger", "P3": "grade_c",
+        "P4": "fraud"}
+    assert got["list"].tolist() == ["white", "white", "grey", "black"]
+    for code in ("grade_a", "grade_b", "no_list_trigger", "grey_cleared"):
+        zh, en = credit.REASONS[code]
+        assert zh and en
 
 
 def test_findings_during_a_ban_count_when_it_ends():
@@ -417,6 +472,59 @@ def test_chained_runs_through_published_csv_are_reproducible():
     assert row(a, "P3")["list"] == "white"
 
 
+def _as_published(frame: pd.DataFrame) -> pd.DataFrame:
+    """A frame as a published CSV reads back: text only (dates ISO, empty for missing)."""
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False, date_format="%Y-%m-%d")
+    return pd.read_csv(io.StringIO(buf.getvalue()), dtype=str, keep_default_na=False)
+
+
+def test_history_continues_across_cycles():
+    # Cycle 1 (2024-03-31): P2 black for fraud (ban to 2024-09-30). Cycle 2 (2024-10-31): the
+    # ban ended on 2024-09-30 (black -> grey that day). The history of cycle 2 is the rows of
+    # cycle 1's history, unchanged, then cycle 2's transitions.
+    ds = make_ds([provider("P1"), provider("P2")], [app("A1", "P1"), app("A2", "P2")],
+                 violations=[violation("v1", "P2", "2024-03-01", fraud=True,
+                                       rectify_by="2024-04-01", rectified="2024-03-20")])
+    first = credit.evaluate(ds, None, "2024-03-31")
+    h1 = credit.continue_history(first)
+    assert list(h1.columns) == list(credit.HISTORY_COLUMNS)
+    assert h1[["provider_id", "from", "to", "reasons"]].values.tolist() == [
+        ["P2", "white", "black", "fraud"]]
+    second = credit.evaluate(ds, None, "2024-10-31", _as_published(first.providers))
+    h2 = credit.continue_history(second, _as_published(h1))
+    pd.testing.assert_frame_equal(h2.iloc[:1], h1)
+    new = h2.iloc[1:]
+    assert new[["provider_id", "on", "from", "to", "reasons", "recorded_on"]].values.tolist() == [
+        ["P2", pd.Timestamp("2024-09-30"), "black", "grey", "ban_expired",
+         pd.Timestamp("2024-10-31")]]
+    # the same previous history gives the same result (and a first cycle starts empty)
+    pd.testing.assert_frame_equal(h2, credit.continue_history(second, _as_published(h1)))
+    assert credit.continue_history(credit.evaluate(ds, None, "2023-01-01")).empty
+
+
+def test_previous_history_errors_name_file_row_and_column():
+    ds = make_ds([provider("P1")], [app("A1", "P1")])
+    cr = credit.evaluate(ds, None, AS_OF)
+    good = {"provider_id": "P1", "on": "2024-01-01", "from": "white", "to": "grey",
+            "reasons": "grade_c", "recorded_on": "2024-01-01"}
+    with pytest.raises(DataError, match=r"credit_history.csv \(previous\):recorded_on: missing column"):
+        credit.continue_history(cr, pd.DataFrame([good]).drop(columns="recorded_on"))
+    bad = [good, {**good, "to": "purple"}, {**good, "on": "2024-13-01"},
+           {**good, "on": "2024-07-01", "recorded_on": "2024-07-01"}]
+    with pytest.raises(DataError) as exc:
+        credit.continue_history(cr, pd.DataFrame(bad))
+    shown = [str(p) for p in exc.value.problems]
+    assert any(x.startswith("credit_history.csv (previous):2:to: must be one of") for x in shown)
+    assert any(x.startswith("credit_history.csv (previous):3:on: must be a date") for x in shown)
+    assert any(x.startswith("credit_history.csv (previous):4:on:") and "not after 2024-06-30" in x
+               for x in shown)
+    with pytest.raises(TypeError, match="'previous' parameter of credit.continue_history"):
+        credit.continue_history(cr, [good])
+    with pytest.raises(TypeError, match="'cr' parameter of credit.continue_history"):
+        credit.continue_history(cr.providers)
+
+
 def test_determinism_and_row_order_invariance():
     ds = make_ds(
         [provider(f"P{i}") for i in range(6)],
@@ -436,7 +544,7 @@ def test_determinism_and_row_order_invariance():
     pd.testing.assert_frame_equal(a.history, b.history)
     pd.testing.assert_frame_equal(a.complaints, b.complaints)
     assert set(a.providers["list"]) >= {"grey"}
-    assert (a.providers.loc[a.providers["list"] != "white", "reasons"] != "").all()
+    assert (a.providers["reasons"] != "").all()  # white providers say why, too
 
 
 def test_rows_after_as_of_change_nothing():
@@ -589,9 +697,14 @@ def _former_province(ds: Dataset, province: str, previous: pd.DataFrame | None,
         complaints=ds.complaints.loc[ds.complaints["app_id"].isin(keep_apps["app_id"])],
         violations=ds.violations.loc[ds.violations["provider_id"].isin(ids)],
         assessments=ds.assessments.loc[ds.assessments["app_id"].isin(keep_apps["app_id"])])
+    first_run = listed is None  # no published list: the complaint trigger names submitted apps
     if listed is None:
         listed = sub_apps.unique().tolist()
     cr = credit.evaluate(view, None, AS_OF, previous, listed_apps=listed)
+    if first_run:
+        code = ("substantiated_complaint_listed_app", "substantiated_complaint_submitted_app")
+        cr = replace(cr, providers=cr.providers.assign(reasons=cr.providers["reasons"].str.replace(*code)),
+                     history=cr.history.assign(reason=cr.history["reason"].str.replace(*code)))
     out = cr.providers
     in_prov = keep_apps.loc[keep_apps["app_id"].isin(sub_apps), "provider_id"]
     keep = (out["province_code"] == province) | out["provider_id"].isin(in_prov)

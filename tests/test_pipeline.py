@@ -13,6 +13,7 @@ import json
 import re
 import sys
 import zipfile
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -28,7 +29,8 @@ SAMPLE = ROOT / "data" / "sample"
 SAMPLE_AS_OF = "2026-09-01"
 EXPORT_FILES = {
     "decisions.csv", "recommended_list.csv", "recommended_list.xlsx", "recommended_list.json",
-    "credit.csv", "negative_list.csv", "changes.csv", "overlaps.csv", "blacklist.json", "provenance.json",
+    "credit.csv", "credit_history.csv", "negative_list.csv", "changes.csv", "overlaps.csv", "blacklist.json",
+    "provenance.json",
 }  # fmt: skip
 
 
@@ -352,3 +354,106 @@ def test_sample_overlap_finds_exactly_the_planted_pair() -> None:
     assert res[["province_code", "app_id_a", "app_id_b"]].values.tolist() == [
         ["33", "教APP备3300001号", "教APP备3300002号"]
     ]
+
+
+# --- credit.csv recomputes, credit_history.csv continues -----------------------------------
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+@pytest.fixture(scope="module")
+def every_province(tmp_path_factory) -> dict[str, Path]:
+    """The sample's first cycle (no previous set) published for every province: code -> folder."""
+    out = tmp_path_factory.mktemp("every_province")
+    nat = pipeline.evaluate(load_dataset(SAMPLE, as_of=SAMPLE_AS_OF), SAMPLE_AS_OF)
+    assert len(nat.provinces) == 32
+    return {code: pipeline.write_province(nat.province(code), out) for code in nat.provinces}
+
+
+def _grade(score: Decimal, row: pd.Series) -> str:
+    """docs/credit.md §2: D on a direct downgrade, else the first threshold the score reaches."""
+    if row["downgrade"]:
+        return "D"
+    floors = zip("ABC", (Decimal(row[c]) for c in ("threshold_a", "threshold_b", "threshold_c")))
+    return next((g for g, floor in floors if score >= floor), "D")
+
+
+def test_every_credit_csv_recomputes_its_scores_and_grades(every_province) -> None:
+    """From the file alone: score = clip(100 + sum of the c_ columns, 0, 100) exactly (decimal
+    arithmetic on the published text), and the grade from score, thresholds and downgrade."""
+    from evalkit import credit
+
+    rows = 0
+    for code, folder in every_province.items():
+        table = _read(folder / "credit.csv")
+        parts = [c for c in table.columns if c.startswith("c_")]
+        assert tuple(parts) == credit.COMPONENT_COLUMNS, code
+        for _, row in table.iterrows():  # a few hundred rows: the reader's arithmetic, row by row
+            total = Decimal(100) + sum(Decimal(row[c]) for c in parts)
+            score = min(max(total, Decimal(0)), Decimal(100))
+            assert score == Decimal(row["score"]), (code, row["provider_id"])
+            assert _grade(score, row) == row["grade"], (code, row["provider_id"])
+            rows += 1
+        # every decision says why, white ones included, in codes and both languages
+        for col in ("reasons", "reasons_zh", "reasons_en"):
+            assert (table[col] != "").all(), (code, col)
+        assert (table["reasons_en"] != table["reasons"]).all(), code
+    assert rows > 300
+
+
+def test_first_cycle_never_cites_a_list_that_did_not_exist(every_province) -> None:
+    codes = set()
+    for folder in every_province.values():
+        for name in ("credit.csv", "credit_history.csv", "negative_list.csv"):
+            for cell in _read(folder / name)["reasons"]:
+                codes |= set(cell.split(";"))
+    assert "substantiated_complaint_submitted_app" in codes
+    assert "substantiated_complaint_listed_app" not in codes
+
+
+def test_credit_history_continues_across_published_cycles(tmp_path) -> None:
+    """Beijing (11) blacklists the sample's fraudulent provider on 2026-09-01 (6-month ban); on
+    2027-03-01 the ban has ended: the second history is the first's rows, unchanged, plus the
+    new transitions, and provenance records the previous history it continued."""
+    from typer.testing import CliRunner
+
+    from evalkit.cli import app
+
+    folders = []
+    for day in (SAMPLE_AS_OF, "2027-03-01"):
+        r = CliRunner().invoke(app, ["run", "--province", "11", "--as-of", day, "--data", str(SAMPLE),
+                                     "--out", str(tmp_path)])  # fmt: skip
+        assert r.exit_code == 0, r.output
+        folders.append(tmp_path / day / "11")
+    first, second = (_read(f / "credit_history.csv") for f in folders)
+    assert list(second.columns) == pipeline.CREDIT_HISTORY_EXPORT
+    assert len(first) and (first["recorded_on"] == SAMPLE_AS_OF).all()
+    old = second.loc[second["recorded_on"] == SAMPLE_AS_OF].reset_index(drop=True)
+    pd.testing.assert_frame_equal(old, first)
+    new = second.loc[second["recorded_on"] == "2027-03-01"]
+    assert len(second) == len(first) + len(new) and len(new) >= 1
+    assert ["black", "grey", "ban_expired"] in new[["from", "to", "reasons"]].values.tolist()
+    # each provider's rows are in date order, and the published list is where they lead
+    assert second.equals(second.sort_values(["provider_id", "on", "recorded_on"], kind="stable"))
+    last = second.groupby("provider_id")["to"].last()
+    lists = _read(folders[1] / "credit.csv").set_index("provider_id")["list"]
+    assert (lists.loc[last.index] == last).all()
+    prov = json.loads((folders[1] / "provenance.json").read_text(encoding="utf-8"))
+    assert prov["previous_files"]["credit_history.csv"] == exports.file_sha256(folders[0] / "credit_history.csv")
+    # a damaged previous history is a clear error, not a traceback, and nothing is published
+    path = folders[1] / "credit_history.csv"
+    good = path.read_bytes()
+    path.write_bytes(good.replace(b",white,grey,", b",white,pink,", 1))
+    args = ["run", "--province", "11", "--as-of", "2027-09-01", "--data", str(SAMPLE), "--out", str(tmp_path)]
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 1 and "Traceback" not in r.output
+    assert "credit_history.csv (previous):1:to: must be one of white/grey/black, got 'pink'" in r.output
+    assert not (tmp_path / "2027-09-01").exists()
+    # repaired, a third cycle continues it (after a cycle whose published list was empty)
+    path.write_bytes(good)
+    assert CliRunner().invoke(app, args).exit_code == 0
+    third = _read(tmp_path / "2027-09-01" / "11" / "credit_history.csv")
+    pd.testing.assert_frame_equal(third.loc[third["recorded_on"] < "2027-09-01"].reset_index(drop=True), second)
+

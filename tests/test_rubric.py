@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import importlib
 import json
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from evalkit import rubric as R
 from evalkit.errors import RubricError
 
 BAD = Path(__file__).parent / "bad_rubrics"
+ROOT = Path(__file__).resolve().parent.parent
 
 # docs/architecture.md "Criteria catalogue (rubric v1)": id -> (dimension, source, rubric veto)
 CATALOGUE = {
@@ -125,6 +128,61 @@ def test_coverage_lists_dimensions_criteria_vetoes_and_sections(rubric: R.Rubric
     assert vp["L22_biometric_review"] == ("11",) and vp["C11_eye_protection"] == ("44",)
 
 
+def _test_names(path: Path) -> set[str]:
+    """The tests a file defines, parsed (not imported): ``test_x`` and ``TestC::test_x``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    funcs = (ast.FunctionDef, ast.AsyncFunctionDef)
+    names = {n.name for n in tree.body if isinstance(n, funcs)}
+    for cls in (n for n in tree.body if isinstance(n, ast.ClassDef)):
+        names |= {f"{cls.name}::{f.name}" for f in cls.body if isinstance(f, funcs)}
+    return {n for n in names if n.split("::")[-1].startswith("test")}
+
+
+def _claim_problems(cov: pd.DataFrame) -> list[str]:
+    """Every coverage claim whose module does not import or whose test does not exist."""
+    problems = []
+    for row in cov.itertuples():  # one claim per criterion or rule
+        try:
+            importlib.import_module(row.implemented_in)
+        except ImportError as exc:
+            problems.append(f"{row.id}: implemented_in {row.implemented_in!r} does not import ({exc})")
+        file, _, name = row.tested_by.partition("::")
+        path = ROOT / file
+        if not (file and path.is_file() and name in _test_names(path)):
+            problems.append(f"{row.id}: tested_by {row.tested_by!r} names no test")
+    return problems
+
+
+def test_every_coverage_claim_names_its_module_and_an_existing_test(rubric: R.Rubric) -> None:
+    """Every criterion and every rule of rules.yaml says which module implements it and which
+    test exercises it; both must exist (section 18's lifecycle_history once claimed a module
+    that produced no history)."""
+    cov = R.coverage(rubric)
+    assert {"implemented_in", "tested_by"} <= set(cov.columns)
+    assert _claim_problems(cov) == []
+    rules = cov[cov["kind"] == "rule"].set_index("id")
+    assert rules.loc["lifecycle_history", "implemented_in"] == "evalkit.credit"
+    assert "credit_history" in rules.loc["lifecycle_history", "tested_by"]
+    # the check itself catches a claim without a test, with a missing test or module
+    bad = cov.head(3).assign(implemented_in=["evalkit.nowhere", "evalkit.credit", "evalkit.credit"],
+                             tested_by=[R.CRITERIA_TESTED_BY, "", "tests/test_credit.py::test_nothing"])
+    assert len(_claim_problems(bad)) == 3
+
+
+def test_rule_claims_are_checked_at_load(tmp_path: Path) -> None:
+    text = (ROOT / "rubrics" / "v1" / "rules.yaml").read_text(encoding="utf-8")
+    (tmp_path / "v1").mkdir()
+    for f in (ROOT / "rubrics" / "v1").iterdir():
+        (tmp_path / "v1" / f.name).write_bytes(f.read_bytes())
+    bad = text.replace("tested_by: tests/test_credit.py::", "tested_by: test_credit.py:", 1)
+    bad = bad.replace("implemented_in: evalkit.risk", "implemented_in: risk.py", 1)
+    (tmp_path / "v1" / "rules.yaml").write_text(bad, encoding="utf-8")
+    with pytest.raises(RubricError) as exc:
+        R.load_rubric(tmp_path / "v1")
+    shown = " ".join(str(p) for p in exc.value.problems)
+    assert "tested_by" in shown and "implemented_in" in shown
+
+
 def test_profiles_merge_over_national() -> None:
     nat, gd, bj, sh = (R.load_profile(c) for c in ("national", "44", "11", "31"))
     assert nat.ban_months == 6 and gd.ban_months == 24
@@ -203,9 +261,12 @@ def test_check_dir_and_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert ids["L16_mandated_no_fees"]["sections"] == [11] and ids["L16_mandated_no_fees"]["veto"] is True
     assert {r["kind"] for r in rows} == {"criterion", "rule"}
     for r in rows:
-        assert {"id", "kind", "dimension", "veto", "sections", "name_zh", "name_en"} <= set(r)
+        assert {"id", "kind", "dimension", "veto", "sections", "name_zh", "name_en", "implemented_in",
+                "tested_by"} <= set(r)
+        assert r["implemented_in"].startswith("evalkit.") and r["tested_by"].startswith("tests/")
     res = CliRunner().invoke(app, ["rubric", "coverage"])
     assert res.exit_code == 0 and "actionable sections covered: 11/11" in res.output.replace("\n", " ")
+    assert "Coverage claims" in res.output and "lifecycle_history" in res.output
     res = CliRunner().invoke(app, ["rubric", "check", str(BAD / "bad_profile")])
     assert res.exit_code == 1 and "profiles/44.yaml:3:ban_months" in res.output
     res = CliRunner().invoke(app, ["rubric", "check"])
