@@ -440,6 +440,7 @@ def evaluate(
     A_on[a_app[ok], a_crit[ok]] = _dates(ass["assessed_on"])[ok]
     A_row[a_app[ok], a_crit[ok]] = ass["row"].to_numpy(dtype=np.int64)[ok]
     validity = np.array([profiles[c].validity_months for c in codes] or [0], dtype=np.int64)
+    reports = _Reports(_frame(ds, "assessments"))
 
     res = _panel(ds, cand, profiles, panel)
     P_score = np.full((n, k), np.nan)
@@ -525,8 +526,8 @@ def evaluate(
             if not rows.size:
                 continue
             if prefix == "stale_assessment":
-                reason_parts.append(_stale_rows(cand, rows, c, _frame(ds, "assessments"),
-                                                A_row[cand_app[rows], j], validity[pidx[rows]]))
+                reason_parts.append(_stale_rows(cand, rows, c, reports, A_row[cand_app[rows], j],
+                                                validity[pidx[rows]]))
             else:
                 reason_parts.append(_reason_rows(cand, rows, prefix, c, wv if prefix == "waived" else None))
 
@@ -599,19 +600,19 @@ def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion
     })
 
 
-def _stale_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, assessments: pd.DataFrame,
+def _stale_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, reports: _Reports,
                 found: np.ndarray, months: np.ndarray) -> pd.DataFrame:
     """Veto-table rows of stale findings, one code per expired assessment report:
     ``stale_assessment:<report_ref>`` (the assessment date when the report has no reference),
     with the date the report was issued and the date it expired in the message."""
     out = _reason_rows(cand, rows, "stale_assessment", c, None)
-    on = pd.to_datetime(assessments["assessed_on"]).to_numpy()[found]
-    ref = (assessments["report_ref"].astype("str").fillna("").str.strip().to_numpy()[found]
-           if "report_ref" in assessments.columns else np.full(rows.size, ""))
-    issued = pd.Series(pd.DatetimeIndex(on).strftime("%Y-%m-%d"), dtype="str")
-    expired = pd.Series([(pd.Timestamp(d) + pd.DateOffset(months=int(m))).strftime("%Y-%m-%d")
-                         for d, m in zip(on, months)], dtype="str")  # few rows: stale findings only
-    ref_s = pd.Series(ref, dtype="str")
+    on = pd.Series(reports.assessed_on[found])
+    expired = pd.Series("", index=on.index, dtype="str")
+    for m in np.unique(months):  # loop over the provinces' validity periods (a few)
+        at = months == m
+        expired[at] = (on[at] + pd.DateOffset(months=int(m))).dt.strftime("%Y-%m-%d").to_numpy()
+    issued = on.dt.strftime("%Y-%m-%d").astype("str")
+    ref_s = pd.Series(reports.ref[found], dtype="str")
     key = ref_s.str.replace(r"[;\s]+", "_", regex=True).where(ref_s.ne(""), issued)
     out["code"] = "stale_assessment:" + key
     out["message_zh"] = (out["message_zh"] + "（评估报告 " + ref_s + "，" + issued + " 出具，" + expired + " 到期）")
@@ -619,6 +620,31 @@ def _stale_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, assessments:
                          + expired + ")")
     out["report_ref"], out["assessed_on"], out["expired_on"] = ref_s, issued, expired
     return out
+
+
+@dataclass
+class _Reports:
+    """The assessments' dates and report references, converted once (for the stale rows)."""
+
+    frame: pd.DataFrame
+    _on: np.ndarray | None = None
+    _ref: np.ndarray | None = None
+
+    @property
+    def assessed_on(self) -> np.ndarray:
+        if self._on is None:
+            self._on = pd.to_datetime(self.frame["assessed_on"]).to_numpy()
+        return self._on
+
+    @property
+    def ref(self) -> np.ndarray:
+        if self._ref is None:
+            col = self.frame["report_ref"] if "report_ref" in self.frame.columns else pd.Series(
+                "", index=self.frame.index)
+            codes, uniques = pd.factorize(col, use_na_sentinel=False)  # clean each distinct text once
+            clean = pd.Series(uniques, dtype="str").fillna("").str.strip().to_numpy(dtype=object)
+            self._ref = clean[codes]
+        return self._ref
 
 
 def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], S: np.ndarray, V: np.ndarray, app_mask: np.ndarray,

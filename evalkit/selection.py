@@ -238,8 +238,20 @@ def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps,
             out["full_category"][rows, app] = ok & f_cat
             out["full_share"][rows, app] = ok & f_share
             out["full_stage"][rows, app] = ok[:, None] & f_stage
-        elif (total >= total_cap).all():
-            break  # every draw's list is full: nobody ranked later can be listed
+        if (total >= total_cap).all():
+            # every draw's list is full: nobody ranked later is listed, and the counts stay
+            # as they are, so the caps full at the later turns are read off at once
+            if explain and pos + 1 < n:
+                later = order[:, pos + 1:]
+                ok = qualified[rows[:, None], later]
+                cat, pair = pool.category[later], pool.pair[later]
+                out["full_total"][rows[:, None], later] = ok
+                out["full_category"][rows[:, None], later] = ok & (in_cat[rows[:, None], cat] >= cat_cap[cat])
+                out["full_share"][rows[:, None], later] = ok & (in_pair[rows[:, None], pair]
+                                                                >= share_cap[rows[:, None], cat])
+                out["full_stage"][rows[:, None], later] = (ok[:, :, None] & pool.stages[later]
+                                                           & (in_stage >= stage_cap[None, :])[:, None, :])
+            break
     return out
 
 
