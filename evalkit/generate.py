@@ -1109,7 +1109,6 @@ class _World:
         ugc = self.a_id[_PA_INDEX["ugc_no_review"]]
         fees = self.a_id[_PA_INDEX["mandated_fees"]]
         d = self._ago
-        planted_unit = self.province if self.scale == "province" else "34"  # where they are candidates
         planted = pd.DataFrame({
             "complaint_id": ["C00000001", "C00000002", "C00000003"],
             "app_id": [ugc, fees, fees],
