@@ -681,6 +681,8 @@ class AhpLevel:
     ci: float
     cr: float
     n_experts: int
+    #: Each combined expert's own CR (None: the expert left a pair out), in expert order.
+    expert_crs: tuple[tuple[str, float | None], ...] = ()
 
     @property
     def consistent(self) -> bool:
@@ -906,8 +908,10 @@ def _ahp_levels(rubric: Rubric, judgments: pd.DataFrame, file: str, problems: li
             problems.append(Problem(file, None, "level", f"AHP level {lv!r}: no expert judged the pairs {jm.missing_pairs(lv)}"))
             continue
         res = jm.ahp(lv, rtol=1e-2)
+        crs = _weights.individual_cr(jm.individual[lv], rtol=1e-2)
         level = AhpLevel(lv, tuple(jm.items[lv]), tuple(float(x) for x in res.weights), float(res.lambda_max),
-                         float(res.ci), float(res.cr), len(jm.experts[lv]))
+                         float(res.ci), float(res.cr), len(jm.experts[lv]),
+                         tuple((e, None if np.isnan(c) else float(c)) for e, c in zip(jm.experts[lv], crs)))
         out[lv] = level
         if not level.consistent:
             problems.append(Problem(

@@ -102,7 +102,8 @@ class Evaluation:
     refused_waivers
         Waivers in force that were not applied because their criterion is a veto item the
         rubric does not mark ``waivable``: ``province_code, app_id, criterion_id,
-        waiver_province, reason, approved_by, expires_on, row`` (row of the waivers file).
+        waiver_province, reason, approved_by, expires_on, row`` (1-based row of the waivers
+        table as loaded: the file's data row when the whole dataset was loaded).
     warnings
         :class:`evalkit.errors.Problem` warnings (refused waivers).
     """

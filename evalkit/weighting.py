@@ -71,7 +71,8 @@ class LevelWeights:
     judgments) or ``stated`` (the rubric's stated weights).  ``fallback`` says why the
     province's own judgments were not used (``no_judgments``, ``all_excluded``,
     ``incomplete``, ``invalid``; empty when they were).  ``cr`` and ``n_experts`` describe
-    the combined matrix used; ``experts`` lists the province's experts at this level.
+    the combined matrix used; ``experts`` lists the province's experts at this level (CR,
+    excluded or not), ``national_experts`` the rubric's experts when their judgments are used.
     """
 
     level: str
@@ -81,6 +82,7 @@ class LevelWeights:
     n_experts: int
     experts: tuple[ExpertConsistency, ...] = ()
     lambda_max: float | None = None
+    national_experts: tuple[ExpertConsistency, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """Plain values for the method section of a report."""
@@ -88,9 +90,13 @@ class LevelWeights:
             "judgments": self.judgments, "fallback": self.fallback, "cr": self.cr,
             "lambda_max": self.lambda_max, "n_experts": self.n_experts,
             "consistent": None if self.cr is None else bool(self.cr <= MAX_CR),
-            "experts": [{"expert_id": e.expert_id, "cr": e.cr, "excluded": e.excluded, "reason": e.reason}
-                        for e in self.experts],
+            "experts": [_expert_dict(e) for e in self.experts],
+            "national_experts": [_expert_dict(e) for e in self.national_experts],
         }  # fmt: skip
+
+
+def _expert_dict(e: ExpertConsistency) -> dict[str, Any]:
+    return {"expert_id": e.expert_id, "cr": e.cr, "excluded": e.excluded, "reason": e.reason}
 
 
 @dataclass(frozen=True)
@@ -149,7 +155,9 @@ def _national_level(national: Rubric, level: str, fallback: str,
     ahp = national.ahp.get(level)
     if ahp is None:
         return LevelWeights(level, "stated", fallback, None, 0, experts)
-    return LevelWeights(level, "national", fallback, float(ahp.cr), int(ahp.n_experts), experts, float(ahp.lambda_max))
+    shipped = tuple(ExpertConsistency(e, cr, False) for e, cr in ahp.expert_crs)  # the rubric's, as combined
+    return LevelWeights(level, "national", fallback, float(ahp.cr), int(ahp.n_experts), experts,
+                        float(ahp.lambda_max), shipped)
 
 
 def national_weights(national: Rubric, code: str, *, fallback: str = "no_judgments", note: str = "") -> ProvinceWeights:
