@@ -603,7 +603,9 @@ def _province_word(code: str, lang: str) -> str:
 def _level_rows(ahp: Mapping[str, Mapping[str, Any]], lang: str) -> pd.DataFrame:
     """One row per AHP level of a province's method: whose judgments, experts, CRs."""
     rows = []
-    for level, lv in ahp.items():  # five levels
+    first = ["dimensions", "legality", "function", "security", "content"]  # the rubric's order
+    for level in sorted(ahp, key=lambda k: (first.index(k) if k in first else len(first), k)):  # five levels
+        lv = ahp[level]
         whose = word("ahp_judgments", lv.get("judgments", ""), lang)
         if lv.get("fallback"):
             whose += ("：" if lang == "zh" else ": ") + word("weights_fallback", lv["fallback"], lang)

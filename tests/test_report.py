@@ -47,3 +47,8 @@ def test_weights_section_names_whose_judgments_and_marks_excluded_experts():
     assert "Waivers not applied" in page and "Jilin (22)" in page and "&lt;b&gt;" in page and "<b>" not in page
     assert "entropy weights (criteria inside each dimension)" in page and "Hwang &amp; Yoon 1981" in page
     assert "L06_privacy_policy" not in text(page)  # the criterion's name, not its id
+    # levels in the rubric's order whatever the order of the (JSON-sorted) method
+    m = _method("province")
+    m["ahp"] = dict(sorted(m["ahp"].items(), reverse=True))  # legality before dimensions
+    order = re.findall(r"<td>(between dimensions|Legality)</td>", weights_section(m, "en"))
+    assert order == ["between dimensions", "Legality"]
