@@ -132,11 +132,12 @@ class Evaluation:
         def rows(frame: pd.DataFrame) -> pd.DataFrame:
             return frame[frame["province_code"] == code].reset_index(drop=True)
 
+        refused = rows(self.refused_waivers)
         return Evaluation(
             crit, rows(self.candidates), rows(self.vetoes), self.panel, self.as_of, self.rubric,
             {k: v for k, v in self.profiles.items() if k == code},
-            {k: v for k, v in self.weighting.items() if k == code}, rows(self.refused_waivers),
-            tuple(p for p in self.warnings if f"province {code}" in p.message),
+            {k: v for k, v in self.weighting.items() if k == code}, refused,
+            tuple(_refused_warning(r) for _, r in refused.iterrows()),
         )
 
     def _repr_html_(self) -> str:  # pragma: no cover - display only
