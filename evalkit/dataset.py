@@ -637,6 +637,9 @@ def _convert_table(loaded: _Loaded, raw: pd.DataFrame, out: _Problems) -> pd.Dat
     typed: dict[str, pd.Series] = {}
     present = set(raw.columns)
     for col in table.columns:
+        if col.name not in present and col.optional:  # a v2 column absent from a v1 file
+            typed[col.name] = _empty_typed(col, raw.index)
+            continue
         if col.name not in present:
             loaded.missing.add(col.name)
             hint = difflib.get_close_matches(col.name, [str(c) for c in raw.columns], n=1)
@@ -887,7 +890,7 @@ def _check_keys(loaded: _Loaded, out: _Problems) -> None:
         for k in key:
             s = sub[k]
             valid &= s.notna().to_numpy(bool)
-            if s.dtype == "str":
+            if s.dtype == "str" and not loaded.table.column(k).nullable:  # empty is a value
                 valid &= (s.fillna("") != "").to_numpy(bool)
         in_dup = _duplicated([loaded.codes(k)[valid] for k in key])
         if not in_dup.any():

@@ -1209,8 +1209,10 @@ class _World:
         approved = np.minimum(approved, self.as_of)
         expires = np.maximum(approved + _days(rng.integers(180, 366, k)),
                              self.as_of + np.timedelta64(30, "D"))
-        home = self.a_home_idx[app]
-        approver = _person_names(rng, k) + "（" + _obj([N.SHORT[c] for c in _CODES])[home] + "教育厅）"
+        # the approving unit is the one that reviews the app: its home unit (every app is a
+        # candidate there), or at province scale the one unit all apps are submitted to
+        unit = self.a_home_idx[app] if self.scale != "province" else np.full(k, _CODE_INDEX[self.province])
+        approver = _person_names(rng, k) + "（" + _obj([N.SHORT[c] for c in _CODES])[unit] + "教育厅）"
         frame = pd.DataFrame({
             "app_id": self.a_id[app],
             "criterion_id": _obj(self.as_crit_ids)[self.as_crit[rows]],
@@ -1218,16 +1220,19 @@ class _World:
             "approved_by": approver,
             "approved_on": approved,
             "expires_on": expires,
+            "province_code": _obj(_CODES)[unit],
         })
         d = self._ago
+        planted_unit = self.province if self.scale == "province" else "34"  # where they are candidates
         planted = pd.DataFrame({
             "app_id": [self.a_id[_PA_INDEX["waiver_active"]], self.a_id[_PA_INDEX["waiver_expired"]]],
             "criterion_id": ["S09_no_cleartext_personal_data", "S10_high_risk_vulnerabilities"],
             "reason": ["经复测确认为第三方SDK误报：日志中的手机号为脱敏测试数据，已提交复测报告",
                        "整改方案已备案，限期内完成整改"],
-            "approved_by": ["陈静（安徽省教育厅科技处）", "陈静（安徽省教育厅科技处）"],
+            "approved_by": [f"陈静（{N.SHORT[planted_unit]}教育厅科技处）"] * 2,
             "approved_on": [d(60), d(400)],
             "expires_on": [self.as_of + np.timedelta64(120, "D"), d(35)],
+            "province_code": [planted_unit, planted_unit],
         })
         frame = pd.concat([planted, frame], ignore_index=True)
         for col in ("approved_on", "expires_on"):
@@ -1299,6 +1304,8 @@ def _typed(name: str, frame: pd.DataFrame) -> pd.DataFrame:
     table = schema.TABLES[name]
     out = {}
     for col in table.columns:
+        if col.optional and col.name not in frame:  # a v2 column this table is made without
+            continue
         s = frame[col.name]
         if isinstance(s.dtype, pd.CategoricalDtype):
             out[col.name] = s

@@ -104,6 +104,41 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "ranking_method": ("排序方法", "Ranking method"),
     "agreement": ("评审一致性", "Rater agreement"),
     "weight": ("权重", "Weight"),
+    "weights_method": ("赋权方法", "Weighting method"),
+    "ahp_levels": ("各层次权重的判断来源", "Whose judgments set the weights, per level"),
+    "ahp_level": ("层次", "Level"),
+    "ahp_judgments": ("判断来源", "Judgments"),
+    "ahp_n_experts": ("采用的专家人数", "Experts combined"),
+    "ahp_expert_crs": ("各专家一致性比率 CR（× 为已剔除）", "Each expert's CR (× excluded)"),
+    "ahp_combined_cr": ("合并判断矩阵 CR", "Combined CR"),
+    "ahp_rule": (
+        "每个省份采用本省专家的层次分析法判断；某一层次中一致性比率 CR 超过 0.10 的专家判断不予采用"
+        "（Saaty 1980），其余专家判断按几何平均合并。本省无可用判断的层次采用全国判断或指标体系规定的权重。",
+        "Each province uses its own experts' AHP judgments. At each level an expert whose consistency "
+        "ratio exceeds 0.10 is excluded (Saaty 1980) and the others are combined by geometric mean. A level "
+        "without usable judgments of the province keeps the national judgments or the rubric's stated weights.",
+    ),
+    "entropy_rule": (
+        "各维度内的指标权重由本省候选应用的指标得分按熵权法计算（Hwang & Yoon 1981）；维度权重仍采用层次分析法。",
+        "Criterion weights inside each dimension are the entropy weights of the province's candidates' "
+        "criterion scores (Hwang & Yoon 1981); the dimension weights stay the AHP ones.",
+    ),
+    "combined_rule": (
+        "各维度内的指标权重为层次分析法权重与熵权的乘积再归一化（Hwang & Yoon 1981）；维度权重仍采用层次分析法。",
+        "Criterion weights inside each dimension are the AHP weights times the entropy weights, renormalised "
+        "(Hwang & Yoon 1981); the dimension weights stay the AHP ones.",
+    ),
+    "weights_refused": ("未予适用的豁免", "Waivers not applied"),
+    "weights_refused_note": (
+        "以下豁免针对否决项，而指标体系未允许豁免该项，因此未予适用，相关否决照常生效。",
+        "These waivers concern veto items that the rubric does not allow to be waived: they were not "
+        "applied and the veto stands.",
+    ),
+    "waiver_province": ("批准省份", "Approving province"),
+    "national_waiver": ("全国", "national"),
+    "approved_by": ("批准人", "Approved by"),
+    "waiver_reason": ("豁免理由", "Reason"),
+    "expires_on": ("有效期至", "Expires on"),
     # columns
     "rank": ("排名", "Rank"),
     "app_id": ("备案号", "Filing number"),
@@ -270,7 +305,27 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "ahp+stated": ("层次分析法（专家判断）结合指标体系规定的权重",
                        "AHP (expert judgments) combined with the rubric's stated weights"),
         "entropy": ("熵权法", "entropy weights"),
+        "combined": ("层次分析法与熵权法组合赋权", "AHP combined with entropy weights"),
         "equal": ("等权重", "equal weights"),
+    },
+    "weights_method": {
+        "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
+        "entropy": ("熵权法（维度内指标）", "entropy weights (criteria inside each dimension)"),
+        "combined": ("层次分析法与熵权法组合赋权（维度内指标）",
+                     "AHP combined with entropy weights (criteria inside each dimension)"),
+    },
+    # whose judgments set a level's weights (evalkit.weighting)
+    "ahp_judgments": {
+        "province": ("本省专家判断", "the province's own experts"),
+        "national": ("全国判断（替代）", "the national judgments (fallback)"),
+        "stated": ("指标体系规定的权重（替代）", "the rubric's stated weights (fallback)"),
+    },
+    "weights_fallback": {
+        "no_judgments": ("本省专家未对该层次作出判断", "the province's experts did not judge this level"),
+        "all_excluded": ("本省专家判断的一致性比率均超过 0.10，全部剔除",
+                         "every expert of the province exceeded CR 0.10 and was excluded"),
+        "incomplete": ("剔除后本省专家判断不完整", "the province's remaining judgments leave a pair out"),
+        "invalid": ("本省专家判断数据有误", "the province's judgments have errors"),
     },
     "ranking_method": {
         "weighted_sum": ("加权求和", "weighted sum"),

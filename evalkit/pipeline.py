@@ -26,7 +26,7 @@ import pandas as pd
 
 from . import __version__, exports
 from . import credit as _credit
-from .errors import DataError, EvalkitError, Problem, PublishError, RubricError
+from .errors import DataError, EvalkitError, Problem, PublishError
 from .recommend import (
     ListRules,
     diff_with_previous,
@@ -347,7 +347,6 @@ class NationalEvaluation:
     previous: dict[str, Path] = field(default_factory=dict)
     input_hashes: dict[str, str] = field(default_factory=dict)
     rubric_hashes: dict[str, str] = field(default_factory=dict)
-    weights_note: str = ""
     #: Final-round rater scores per panel (:func:`evalkit.panel.rater_matrix`) for the rater
     #: bootstrap of the robustness analysis; None when no profile asks for it.
     raters: Any = None
@@ -440,22 +439,13 @@ def evaluate(
 
     when = _date(as_of)
     rub = _rubric.load_rubric(rubric_dir)
-    judgments = getattr(ds, "ahp_judgments", None)
-    weights_note = ""
-    if isinstance(judgments, pd.DataFrame) and not judgments.empty:
-        # The dataset's expert judgments replace the rubric's weights when they are complete;
-        # incomplete judgments keep the rubric's weights and the reason is shown in the method.
-        try:
-            rub = rub.with_ahp(judgments)
-        except RubricError as exc:
-            weights_note = f"dataset AHP judgments not used ({len(exc.errors)} problem(s)): " + "; ".join(
-                str(p)[:200] for p in exc.errors[:3]
-            )
     root = _rubric._rubrics_root(rubric_dir)
     subs_codes = sorted(set(ds.submissions["province_code"].astype("str")))
     codes = subs_codes if provinces is None else sorted({str(c) for c in provinces})
     profiles = _rubric.load_profiles(codes, rubric_dir, rubric=rub)
-    ev = scoring.evaluate(ds, rub, profiles, when)
+    # each province is weighted by its own experts' judgments (national fallback per level;
+    # invalid judgments fall back with the reason in the province's method section)
+    ev = scoring.evaluate(ds, rub, profiles, when, weights_from_dataset=True)
     cand = _candidate_frame(ds, ev)
     cand = cand.loc[cand["province_code"].isin(codes)].reset_index(drop=True)
     ov = overlap.find_overlaps(cand[["province_code", "app_id", "app_name", "description", "category", "stages",
@@ -468,7 +458,7 @@ def evaluate(
         ds=ds, as_of=when, rubric=rub, profiles=profiles, scoring=ev, candidates=cand, overlaps=ov, risk=rk,
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
         previous=prev_map, input_hashes=input_hashes, rubric_hashes=_hash_tree(root) if root.is_dir() else {},
-        weights_note=weights_note, raters=raters,
+        raters=raters,
     )  # fmt: skip
 
 
@@ -536,7 +526,8 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
     ov = nat.overlaps.loc[nat.overlaps["province_code"].eq(code)].reset_index(drop=True)
     overlapping = set(ov["app_id_a"]) | set(ov["app_id_b"])
-    rules = ListRules.from_profile(profile, _dimension_weights(nat.rubric), seed=0)
+    rub = ev.rubric_for(code)  # the province's weights (its experts', national fallback, entropy)
+    rules = ListRules.from_profile(profile, _dimension_weights(rub), seed=0)
     boot = None
     if rules.bootstrap_raters and nat.raters is not None:
         reducer = str(_profile_value(profile, "panel", "reducer") or "trimmed_mean")
@@ -589,18 +580,17 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     agreement = _slice(getattr(panel, "agreement", None))
     raters = _slice(getattr(panel, "raters", None))
     conflicts = _slice(getattr(panel, "conflicts", None))
-    weights = nat.rubric.weights_table()
+    weights = rub.weights_table()
     experts = ds.experts
     panel_size = int((experts["province_code"].astype(str) == code).sum()) if "province_code" in experts.columns else 0
     from .overlap import DEFAULT_TEXT_WEIGHT, DEFAULT_THRESHOLD
 
     method = {
         "rubric_version": str(nat.rubric.version),
-        "weights_source": dict(nat.rubric.weights_source),
-        "weights_note": nat.weights_note,
-        "dimension_weights": _dimension_weights(nat.rubric),
-        "ahp": {k: {"cr": float(v.cr), "lambda_max": float(v.lambda_max), "n_experts": int(v.n_experts),
-                    "consistent": bool(v.consistent)} for k, v in sorted(nat.rubric.ahp.items())},
+        "weights_source": dict(rub.weights_source),
+        "dimension_weights": _dimension_weights(rub),
+        **_weights_method(ev, code),
+        "waivers_refused": _refused_waivers(ev, code),
         "panel_size": panel_size,
         "panel_reducer": str(_profile_value(profile, "panel", "reducer")),
         "panel_min_raters": _profile_value(profile, "panel", "min_raters"),
@@ -648,7 +638,8 @@ def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rul
 
     problems = invariants.check(
         dec, rules, as_of=nat.as_of, credit=credit, candidates=cand["app_id"], province=code,
-        waivers=getattr(nat.ds, "waivers", None), national_waivers=True,
+        waivers=getattr(nat.ds, "waivers", None),
+        national_waivers=bool(_profile_value(nat.profiles[code], "waivers", "national_apply")),
     )
     if problems:
         raise PublishError(f"province {code}: the decisions break published invariants: " + "; ".join(problems))
@@ -674,6 +665,22 @@ def _credit_history(cr: Any, previous: pd.DataFrame | None, credit: pd.DataFrame
     name = names.reindex(hist["provider_id"].to_numpy()).to_numpy(object)
     hist.insert(1, "provider_name", pd.Series(name, index=hist.index, dtype="str").fillna(""))
     return hist
+
+
+def _weights_method(ev: Any, code: str) -> dict[str, Any]:
+    """``weights_method``, ``ahp`` (per level: whose judgments, experts and their CR, combined
+    CR), ``entropy_weights`` and ``weights_note`` of one province (:mod:`evalkit.weighting`)."""
+    pw = ev.weighting.get(code)
+    return pw.method_dict() if pw is not None else {"weights_method": "ahp", "ahp": {}, "entropy_weights": {},
+                                                    "weights_note": ""}
+
+
+def _refused_waivers(ev: Any, code: str) -> list[dict[str, Any]]:
+    """Waivers in force that were not applied in the province (non-waivable veto items)."""
+    ref = ev.refused_waivers
+    mine = ref.loc[ref["province_code"].astype("str").eq(code)]
+    cols = ["app_id", "criterion_id", "waiver_province", "approved_by", "reason", "expires_on"]
+    return exports.to_records(mine[cols], sort_by=["app_id", "criterion_id"])
 
 
 def _risk_scope(ds: Any) -> str:

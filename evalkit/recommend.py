@@ -512,7 +512,8 @@ def rater_bootstrap(
     Parameters
     ----------
     evaluation : evalkit.scoring.Evaluation
-        The scored candidates (``criteria`` long table, ``candidates``, ``rubric``).
+        The scored candidates (``criteria`` long table, ``candidates``, and the province's
+        weights ``rubric_for(code)``).
     code : str
         Province code.
     raters : evalkit.panel.RaterMatrix
@@ -537,7 +538,7 @@ def rater_bootstrap(
                 f"got {type(obj).__name__} instead."
             )
     code = str(code)
-    rub = evaluation.rubric
+    rub = evaluation.rubric_for(code) if hasattr(evaluation, "rubric_for") else evaluation.rubric
     crits = rub.criteria
     dims = tuple(d.id for d in rub.dimensions)
     missing = [d for d in DIMENSIONS if d not in dims]

@@ -76,6 +76,7 @@ __all__ = [
     "t",
     "table",
     "translate_codes",
+    "weights_section",
     "word",
     "words",
 ]
@@ -580,6 +581,67 @@ def heat_table(matrix: pd.DataFrame, table_id: str, *, zmin: float = 0.0, zmax: 
     th = f"<th>{html.escape(label)}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
     return (f'<div class="ek-table-wrap"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
             f"</tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def _expert_crs(experts: Iterable[Mapping[str, Any]], lang: str) -> str:
+    """``E1 0.012；E3 0.482 ×`` (× excluded, – no CR: an incomplete matrix)."""
+    return ("；" if lang == "zh" else "; ").join(
+        f"{e.get('expert_id')} {_fmt(e.get('cr'))}" + (" ×" if e.get("excluded") else "") for e in experts
+    )
+
+
+def _province_word(code: str, lang: str) -> str:
+    """``广东省（44）`` / ``Guangdong (44)``; the national word for an empty code."""
+    from .identifiers import PROVINCES
+
+    prov = PROVINCES.get(str(code))
+    if prov is None:
+        return t("national_waiver", lang) if not code else str(code)
+    return f"{prov.name_zh}（{code}）" if lang == "zh" else f"{prov.name_en} ({code})"
+
+
+def _level_rows(ahp: Mapping[str, Mapping[str, Any]], lang: str) -> pd.DataFrame:
+    """One row per AHP level of a province's method: whose judgments, experts, CRs."""
+    rows = []
+    first = ["dimensions", "legality", "function", "security", "content"]  # the rubric's order
+    for level in sorted(ahp, key=lambda k: (first.index(k) if k in first else len(first), k)):  # five levels
+        lv = ahp[level]
+        whose = word("ahp_judgments", lv.get("judgments", ""), lang)
+        if lv.get("fallback"):
+            whose += ("：" if lang == "zh" else ": ") + word("weights_fallback", lv["fallback"], lang)
+        crs = [_expert_crs(lv.get(k) or [], lang) for k in ("experts", "national_experts")]
+        rows.append({
+            "ahp_level": t("dimensions_level", lang) if level == "dimensions" else t(level, lang),
+            "ahp_judgments": whose, "ahp_n_experts": lv.get("n_experts"),
+            "ahp_expert_crs": ("；" if lang == "zh" else "; ").join(c for c in crs if c) or "–",
+            "ahp_combined_cr": lv.get("cr"),
+        })
+    return pd.DataFrame(rows, columns=["ahp_level", "ahp_judgments", "ahp_n_experts", "ahp_expert_crs",
+                                       "ahp_combined_cr"]).astype({"ahp_combined_cr": "float64"})
+
+
+def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
+    """The weights part of a province's method: the weighting method, whose AHP judgments each
+    level uses (the province's experts or the national fallback), every expert's CR with the
+    excluded ones marked, the combined CR, and the waivers not applied (non-waivable vetoes)."""
+    how = method.get("weights_method", "ahp")
+    parts = [definition_list([(t("weights_method", lang), word("weights_method", how, lang))])]
+    if how in ("entropy", "combined"):
+        parts.append(paragraph(t(f"{how}_rule", lang), css="ek-note"))
+    parts += [heading(t("ahp_levels", lang), 3), paragraph(t("ahp_rule", lang), css="ek-note"),
+              table(_level_rows(method.get("ahp") or {}, lang), "ahp-levels", lang=lang, searchable=False,
+                    float_digits=4)]
+    refused = pd.DataFrame(method.get("waivers_refused") or [])
+    if len(refused):
+        shown = pd.DataFrame({
+            "app_id": refused["app_id"], "criterion": criterion_labels(refused["criterion_id"], lang),
+            "waiver_province": refused["waiver_province"].map(lambda c: _province_word(c, lang)),
+            "approved_by": refused["approved_by"],
+            "waiver_reason": refused["reason"], "expires_on": refused["expires_on"],
+        })
+        parts += [heading(t("weights_refused", lang), 3), paragraph(t("weights_refused_note", lang), css="ek-note"),
+                  table(shown, "waivers-refused", lang=lang, searchable=False)]
+    return "".join(parts)
 
 
 def pick(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

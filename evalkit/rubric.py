@@ -375,6 +375,9 @@ class CriterionSpec(_Strict):
     weight: float = Field(ge=0, strict=True)
     applies: list[str] = Field(default_factory=lambda: ["all"], min_length=1)
     veto: VetoSpec | None = None
+    #: Whether a province's waiver may set this criterion aside.  Unset: yes for criteria that
+    #: are no veto, no for veto items (rubric ``veto`` or a profile's ``extra_vetoes``).
+    waivable: bool | None = None
 
     @field_validator("standard", "applies", "sections", mode="before")
     @classmethod
@@ -503,6 +506,18 @@ class PanelSpec(_Strict):
     min_raters: int = Field(ge=1)
 
 
+class ProfileWeightsSpec(_Strict):
+    #: ``ahp``: AHP judgments (the province's experts, national fallback); ``entropy``: Shannon
+    #: entropy weights of the province's criterion scores inside each dimension; ``combined``:
+    #: both, multiplied and renormalised (docs/rubric.md "Weights").
+    method: Literal["ahp", "entropy", "combined"] = "ahp"
+
+
+class ProfileWaiversSpec(_Strict):
+    #: Whether a waiver without ``province_code`` (a national waiver) applies in this province.
+    national_apply: bool = False
+
+
 class Profile(_Strict):
     """A province profile (merged over the national default). See docs/architecture.md."""
 
@@ -517,6 +532,8 @@ class Profile(_Strict):
     extra_vetoes: tuple[str, ...] = ()
     ranking: RankingSpec
     panel: PanelSpec
+    weights: ProfileWeightsSpec = ProfileWeightsSpec()
+    waivers: ProfileWaiversSpec = ProfileWaiversSpec()
     sources: tuple[str, ...] = ()
     notes: Names | None = None
 
@@ -536,7 +553,8 @@ class Profile(_Strict):
 
 _ALL_FIELDS = sorted(
     {f for m in (Names, VetoSpec, CriterionSpec, DimensionSpec, RuleDeclSpec, WeightsSpec, RubricSpec,
-                 ListSpec, MlpsSpec, CreditSpec, RankingSpec, PanelSpec, Profile)
+                 ListSpec, MlpsSpec, CreditSpec, RankingSpec, PanelSpec, ProfileWeightsSpec,
+                 ProfileWaiversSpec, Profile)
      for f in m.model_fields}
 )
 
@@ -615,6 +633,16 @@ class Criterion:
     global_weight: float
     applies: tuple[tuple[str, ...], ...]
     veto: Veto | None
+    #: As stated in the rubric (``None``: unset); see :meth:`waivable_where`.
+    waivable: bool | None = None
+
+    def waivable_where(self, veto_here: bool) -> bool:
+        """Whether a waiver may set this criterion aside where it is (``veto_here``) a veto item.
+
+        The rubric's ``waivable`` when stated; otherwise a veto item is not waivable and any
+        other criterion is.
+        """
+        return (not veto_here) if self.waivable is None else bool(self.waivable)
 
     @property
     def scoring_rule(self) -> rules.ScoringRule:
@@ -659,6 +687,8 @@ class AhpLevel:
     ci: float
     cr: float
     n_experts: int
+    #: Each combined expert's own CR (None: the expert left a pair out), in expert order.
+    expert_crs: tuple[tuple[str, float | None], ...] = ()
 
     @property
     def consistent(self) -> bool:
@@ -730,6 +760,29 @@ class Rubric:
             raise RubricError(problems if not strict else errors)
         return _apply_ahp(self, levels, tuple(p for p in problems if p.severity == "warning"))
 
+    def with_ahp_levels(self, levels: Mapping[str, AhpLevel]) -> Rubric:
+        """A copy whose weights at the given levels come from already computed AHP results
+        (e.g. one province's screened judgments, :mod:`evalkit.weighting`); see :meth:`with_ahp`."""
+        return _apply_ahp(self, levels, ())
+
+    def with_within_weights(self, within: Mapping[str, float], source: str) -> Rubric:
+        """A copy whose criterion weights inside each dimension are ``within`` (renormalised per
+        dimension; criteria not named keep theirs); the dimensions touched get ``source`` in
+        :attr:`weights_source` (e.g. ``entropy``)."""
+        src = dict(self.weights_source)
+        dims = []
+        for d in self.dimensions:
+            if not any(c.id in within for c in d.criteria):
+                dims.append(d)
+                continue
+            raw = {c.id: float(within.get(c.id, c.weight)) for c in d.criteria}
+            total = sum(raw.values()) or 1.0
+            crits = tuple(replace(c, weight=raw[c.id] / total, global_weight=d.weight * raw[c.id] / total)
+                          for c in d.criteria)
+            dims.append(replace(d, criteria=crits))
+            src[d.id] = source
+        return replace(self, dimensions=tuple(dims), weights_source=src)
+
     def coverage(self, profiles: Mapping[str, Profile] | None = None) -> pd.DataFrame:
         """Coverage table; see :func:`coverage`."""
         return coverage(self, profiles)
@@ -790,7 +843,7 @@ def _build(spec: RubricSpec, loc: _Locator, problems: list[Problem]) -> Rubric:
                 source=c.source, check=c.check, value=c.value, unit=c.unit, rule=c.rule.type,
                 params=params, stated_weight=c.weight, weight=w, global_weight=dw * w,
                 applies=tuple(applies) if applies else (("all",),),
-                veto=Veto(c.veto.when, c.veto.score) if c.veto else None,
+                veto=Veto(c.veto.when, c.veto.score) if c.veto else None, waivable=c.waivable,
             ))
         dims.append(Dimension(d.id, d.name.zh, d.name.en, d.weight,
                               d.weight / dim_total if dim_total > 0 else 0.0, tuple(crits)))
@@ -862,8 +915,10 @@ def _ahp_levels(rubric: Rubric, judgments: pd.DataFrame, file: str, problems: li
             problems.append(Problem(file, None, "level", f"AHP level {lv!r}: no expert judged the pairs {jm.missing_pairs(lv)}"))
             continue
         res = jm.ahp(lv, rtol=1e-2)
+        crs = _weights.individual_cr(jm.individual[lv], rtol=1e-2)
         level = AhpLevel(lv, tuple(jm.items[lv]), tuple(float(x) for x in res.weights), float(res.lambda_max),
-                         float(res.ci), float(res.cr), len(jm.experts[lv]))
+                         float(res.ci), float(res.cr), len(jm.experts[lv]),
+                         tuple((e, None if np.isnan(c) else float(c)) for e, c in zip(jm.experts[lv], crs)))
         out[lv] = level
         if not level.consistent:
             problems.append(Problem(
@@ -1161,6 +1216,7 @@ def coverage(rubric: Rubric, profiles: Mapping[str, Profile] | None = None) -> p
 
     Columns: ``id, kind`` (``criterion``/``rule``), ``dimension, veto`` (bool: a veto in the
     rubric itself), ``veto_condition, veto_profiles`` (provinces adding it as an extra veto),
+    ``waivable`` (bool: a waiver may set it aside where the rubric makes it a veto or not),
     ``sections`` (tuple of int), ``name_zh, name_en, source, standard, weight``, and the claim:
     ``implemented_in`` (the module) and ``tested_by`` (the test exercising it, ``""`` when a
     rule does not declare one).
@@ -1174,13 +1230,14 @@ def coverage(rubric: Rubric, profiles: Mapping[str, Profile] | None = None) -> p
         rows.append(dict(
             id=c.id, kind="criterion", dimension=c.dimension, veto=c.veto is not None,
             veto_condition=c.veto.describe() if c.veto else "", veto_profiles=tuple(sorted(extra.get(c.id, []))),
+            waivable=c.waivable_where(c.veto is not None),
             sections=c.sections, name_zh=c.name_zh, name_en=c.name_en, source=c.source,
             standard="; ".join(c.standards), weight=c.global_weight, implemented_in=CRITERIA_IMPLEMENTED_IN,
             tested_by=CRITERIA_TESTED_BY,
         ))
     for r in rubric.rules:
         rows.append(dict(
-            id=r.id, kind="rule", dimension="", veto=False, veto_condition="", veto_profiles=(),
+            id=r.id, kind="rule", dimension="", veto=False, veto_condition="", veto_profiles=(), waivable=False,
             sections=r.sections, name_zh=r.name_zh, name_en=r.name_en, source=r.kind, standard="",
             weight=math.nan, implemented_in=r.implemented_in, tested_by=r.tested_by,
         ))

@@ -1,4 +1,4 @@
-"""The dataset contract v1 as data: tables, columns, types, codes and cross-table rules.
+"""The dataset contract (v1 and its v2 additions) as data: tables, columns, types, codes and cross-table rules.
 
 DESIGN.md §2 states the contract in prose; this module states it once as data so that the
 loader (:mod:`evalkit.dataset`), the generator and the documentation agree.  Nothing here
@@ -86,6 +86,8 @@ class Column:
     event : for dates: an event date, which may not lie after ``as_of``.
     identifier : ``uscc``, ``icp``, ``telecom`` or ``app_filing``: format checked by
         :mod:`evalkit.identifiers`.
+    optional : a contract v2 addition: a file without the column stays valid (the column is
+        then empty); when present it is checked like any other.
     """
 
     name: str
@@ -97,6 +99,7 @@ class Column:
     low_open: bool = False
     event: bool = False
     identifier: str | None = None
+    optional: bool = False
 
 
 @dataclass(frozen=True)
@@ -249,8 +252,10 @@ TABLES: dict[str, Table] = {
                 _c("a", "id"),
                 _c("b", "id"),
                 _c("value", "saaty", low=SAATY_RANGE[0], high=SAATY_RANGE[1]),
+                # v2: the province whose weights the judgment informs (empty: the expert's)
+                _c("province_code", "province", nullable=True, optional=True),
             ),
-            natural_keys=(("expert_id", "level", "a", "b"),),
+            natural_keys=(("province_code", "expert_id", "level", "a", "b"),),
             description="one row per pairwise judgment of one expert",
         ),
         Table(
@@ -294,8 +299,10 @@ TABLES: dict[str, Table] = {
                 _c("approved_by", "text"),
                 _c("approved_on", "date", event=True),
                 _c("expires_on", "date", nullable=True),
+                # v2: the approving province (empty: national, only where profiles allow it)
+                _c("province_code", "province", nullable=True, optional=True),
             ),
-            natural_keys=(("app_id", "criterion_id", "approved_on"),),
+            natural_keys=(("province_code", "app_id", "criterion_id", "approved_on"),),
             description="one row per documented exception to one check",
         ),
     )

@@ -21,8 +21,19 @@ Rules (documented in ``docs/rubric.md``):
   from the score: ``veto:<id>`` (the rule's worst outcome) or ``panel_floor:<id>`` (a score
   below the floor).  Any blocking reason excludes the candidate whatever its score.
 * **Waivers** apply only with a reason, an approver, an approval date not after ``as_of``
-  (or none) and an expiry date on or after ``as_of``.  A waived criterion is not scored (N/A)
-  and raises no veto; it is shown as the non-blocking reason ``waived:<id>``.
+  (or none) and an expiry date on or after ``as_of``, and only in their province: a waiver
+  with ``province_code`` applies to that province's candidate of the app; one without (a
+  national waiver) to the candidates of the provinces whose profile has
+  ``waivers.national_apply``.  A veto item (the rubric's or a profile's extra veto) can be
+  waived only where the rubric marks it ``waivable``; any other waiver of it is not applied,
+  listed in :attr:`Evaluation.refused_waivers` and reported as a warning.  A waived criterion
+  is not scored (N/A) and raises no veto; it is shown as the non-blocking reason
+  ``waived:<id>``, naming the reason, approver, approving province and expiry.
+* **Weights per province** (:mod:`evalkit.weighting`): each province's criterion and
+  dimension weights come from its own experts' AHP judgments (``weights_from_dataset``), the
+  national rubric where it has none, and its profile's ``weights.method`` (``entropy`` or
+  ``combined`` use the province's criterion scores).  Candidates are aggregated once per
+  group of provinces sharing a weight set.
 """
 
 from __future__ import annotations
@@ -35,7 +46,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import rules
+from . import identifiers, rules, weighting
+from .errors import Problem
 from .rubric import Criterion, Profile, Rubric, load_profiles
 
 __all__ = ["REASON_PREFIXES", "Evaluation", "evaluate", "evaluate_arrays"]
@@ -61,6 +73,9 @@ _EV = {e: i for i, e in enumerate(EVIDENCE)}
 
 CANDIDATE_COLUMNS = ("province_code", "app_id", "provider_id", "app_name")
 VETO_COLUMNS = ("province_code", "app_id", "code", "criterion_id", "message_zh", "message_en", "blocking")
+#: A waiver set aside because the rubric does not let its (veto) criterion be waived.
+REFUSED_COLUMNS = ("province_code", "app_id", "criterion_id", "waiver_province", "reason", "approved_by",
+                   "expires_on", "row")
 
 
 @dataclass(frozen=True)
@@ -80,6 +95,18 @@ class Evaluation:
     panel
         The :class:`evalkit.panel.PanelResult` used (``None`` when there were no panel scores
         and no panel module).
+    rubric
+        The national rubric (the weights' fallback); :meth:`rubric_for` gives a province's.
+    weighting
+        Per province, its :class:`evalkit.weighting.ProvinceWeights` (weighted rubric, whose
+        judgments per level, entropy weights).
+    refused_waivers
+        Waivers in force that were not applied because their criterion is a veto item the
+        rubric does not mark ``waivable``: ``province_code, app_id, criterion_id,
+        waiver_province, reason, approved_by, expires_on, row`` (1-based row of the waivers
+        table as loaded: the file's data row when the whole dataset was loaded).
+    warnings
+        :class:`evalkit.errors.Problem` warnings (refused waivers).
     """
 
     criteria: pd.DataFrame
@@ -89,15 +116,29 @@ class Evaluation:
     as_of: pd.Timestamp
     rubric: Rubric
     profiles: Mapping[str, Profile] = field(default_factory=dict)
+    weighting: Mapping[str, weighting.ProvinceWeights] = field(default_factory=dict)
+    refused_waivers: pd.DataFrame = field(default_factory=lambda: _empty(REFUSED_COLUMNS))
+    warnings: tuple[Problem, ...] = ()
+
+    def rubric_for(self, code: str) -> Rubric:
+        """The rubric weighted for province ``code`` (the national one if it has no own weights)."""
+        pw = self.weighting.get(str(code))
+        return pw.rubric if pw is not None else self.rubric
 
     def province(self, code: str) -> Evaluation:
         """The slice of one province."""
         code = str(code)
         crit = self.criteria[self.criteria["province_code"] == code]
+
+        def rows(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame[frame["province_code"] == code].reset_index(drop=True)
+
+        refused = rows(self.refused_waivers)
         return Evaluation(
-            crit, self.candidates[self.candidates["province_code"] == code].reset_index(drop=True),
-            self.vetoes[self.vetoes["province_code"] == code].reset_index(drop=True),
-            self.panel, self.as_of, self.rubric, {k: v for k, v in self.profiles.items() if k == code},
+            crit, rows(self.candidates), rows(self.vetoes), self.panel, self.as_of, self.rubric,
+            {k: v for k, v in self.profiles.items() if k == code},
+            {k: v for k, v in self.weighting.items() if k == code}, refused,
+            tuple(_refused_warning(r) for _, r in refused.iterrows()),
         )
 
     def evidence_labels(self, code: str) -> dict[str, tuple[str, str]]:
@@ -294,20 +335,78 @@ def _latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.Da
                          "value_na": na[rows], "assessed_on": on.to_numpy()[rows], "row": rows})
 
 
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype="int64" if c == "row" else "str") for c in columns})
+
+
 def _valid_waivers(waivers: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Waivers in force on ``as_of`` with a reason and an approver (``province_code`` "" when
+    national or absent; ``row``: 1-based row of the waivers table)."""
     cols = ["app_id", "criterion_id", "reason", "approved_by", "expires_on"]
+    out_cols = ["province_code", *cols, "row"]
     if waivers.empty or not set(cols) <= set(waivers.columns):
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+        return _empty(tuple(out_cols))
     w = waivers
     expires = pd.to_datetime(w["expires_on"])
     approved = pd.to_datetime(w["approved_on"]) if "approved_on" in w else pd.Series(pd.NaT, index=w.index)
     ok = ((_text(w["reason"]) != "") & (_text(w["approved_by"]) != "") & expires.notna() & (expires >= as_of)
-          & (approved.isna() | (approved <= as_of)))
-    v = w[ok.to_numpy(dtype=bool)]
-    out = pd.DataFrame({"app_id": _text(v["app_id"]).to_numpy(), "criterion_id": _text(v["criterion_id"]).to_numpy(),
-                        "reason": _text(v["reason"]).to_numpy(), "approved_by": _text(v["approved_by"]).to_numpy(),
-                        "expires_on": pd.to_datetime(v["expires_on"]).dt.strftime("%Y-%m-%d").to_numpy()})
-    return out.sort_values(["app_id", "criterion_id", "expires_on"]).drop_duplicates(["app_id", "criterion_id"], keep="last")
+          & (approved.isna() | (approved <= as_of))).to_numpy(dtype=bool)
+    v = w[ok]
+    prov = _text(v["province_code"]) if "province_code" in v else pd.Series("", index=v.index, dtype="str")
+    return pd.DataFrame({
+        "province_code": prov.to_numpy(), "app_id": _text(v["app_id"]).to_numpy(),
+        "criterion_id": _text(v["criterion_id"]).to_numpy(), "reason": _text(v["reason"]).to_numpy(),
+        "approved_by": _text(v["approved_by"]).to_numpy(),
+        "expires_on": pd.to_datetime(v["expires_on"]).dt.strftime("%Y-%m-%d").to_numpy(),
+        "row": np.flatnonzero(ok) + 1,
+    })
+
+
+def _candidate_waivers(wv: pd.DataFrame, cand: pd.DataFrame, profiles: Mapping[str, Profile],
+                       crit_ids: pd.Index) -> pd.DataFrame:
+    """The waiver in force per (candidate row, criterion position): ``cell = row·k + col``.
+
+    A province's waiver reaches that province's candidate of the app; a national one (empty
+    ``province_code``) the candidates of the provinces whose profile has
+    ``waivers.national_apply``.  Of several, the province's own wins, then the latest expiry.
+    """
+    key = pd.MultiIndex.from_arrays([cand["province_code"].astype("str"), cand["app_id"].astype("str")])
+    own = wv[wv["province_code"] != ""]
+    parts = [own.assign(cand_row=key.get_indexer(pd.MultiIndex.from_arrays([own["province_code"], own["app_id"]])),
+                        national=False)]
+    national = wv[wv["province_code"] == ""]
+    for code in sorted(c for c, p in profiles.items() if p.waivers.national_apply):  # loop over provinces
+        at = key.get_indexer(pd.MultiIndex.from_arrays([[code] * len(national), national["app_id"]]))
+        parts.append(national.assign(cand_row=at, national=True))
+    found = pd.concat(parts, ignore_index=True)
+    found["col"] = crit_ids.get_indexer(found["criterion_id"])
+    found = found[(found["cand_row"] >= 0) & (found["col"] >= 0)]
+    found = found.sort_values(["cand_row", "col", "national", "expires_on", "row"],
+                              ascending=[True, True, True, False, True], kind="stable")
+    found = found.drop_duplicates(["cand_row", "col"], keep="first")
+    found["cell"] = found["cand_row"].to_numpy(dtype=np.int64) * len(crit_ids) + found["col"].to_numpy(dtype=np.int64)
+    return found.set_index("cell")
+
+
+def _province_label(codes: pd.Series, lang: str) -> pd.Series:
+    """``广东省（44）`` / ``Guangdong (44)``; ``全国`` / ``national`` for an empty code."""
+    def one(code: str) -> str:
+        if not code:
+            return "全国" if lang == "zh" else "national"
+        prov = identifiers.PROVINCES.get(code)
+        name = (prov.name_zh if lang == "zh" else prov.name_en) if prov else code
+        return f"{name}（{code}）" if lang == "zh" else f"{name} ({code})"
+
+    labels = {c: one(c) for c in codes.unique()}  # a handful of provinces
+    return codes.map(labels).astype("str")
+
+
+def _refused_warning(r: pd.Series) -> Problem:
+    return Problem(
+        "waivers", int(r["row"]), "criterion_id",
+        f"the waiver of {r['criterion_id']} for {r['app_id']} (approved by {r['approved_by']}) is not "
+        f"applied in province {r['province_code']}: {r['criterion_id']} is a veto item there and the rubric "
+        "does not mark it waivable", "warning", "waiver_not_applied")
 
 
 def _panel(ds: Any, cand: pd.DataFrame, profiles: Mapping[str, Profile], panel: Any) -> Any:
@@ -372,9 +471,13 @@ def evaluate(
         A panel aggregation to use instead of aggregating ``ds.panel_scores`` here (per
         province with the profile's ``panel.reducer`` and ``panel.min_raters``).
     weights_from_dataset : bool
-        Derive weights from ``ds.ahp_judgments`` (levels present there replace the rubric's).
+        Weight each province by its own experts' judgments in ``ds.ahp_judgments`` (experts
+        with CR > 0.10 excluded per level; the rubric's weights where a province has none),
+        see :mod:`evalkit.weighting`.  Otherwise every province starts from ``rubric``.
+        Either way a profile's ``weights.method`` (entropy, combined) applies on top.
     strict : bool
-        With ``weights_from_dataset``: CR ≥ 0.10 is an error instead of a warning.
+        With ``weights_from_dataset``: invalid judgments or a combined CR above 0.10 raise
+        :class:`~evalkit.errors.RubricError` instead of falling back to the national weights.
 
     Returns
     -------
@@ -384,10 +487,6 @@ def evaluate(
         raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.load_rubric); "
                         f"got {type(rubric).__name__} instead.")
     ts = _as_of(as_of)
-    if weights_from_dataset:
-        judg = _frame(ds, "ahp_judgments")
-        if len(judg):
-            rubric = rubric.with_ahp(judg, strict=strict)
     if profiles is None:
         codes = sorted(set(_text(_frame(ds, "submissions").get("province_code", pd.Series([], dtype="str")))))
         profiles = load_profiles(codes, rubric=rubric)
@@ -456,13 +555,12 @@ def evaluate(
         P_score[rows[good], cols[good]] = np.where(insuff[good], np.nan, val[good])
         P_has[rows[good], cols[good]] = ~insuff[good] & ~np.isnan(val[good])
 
-    wv = _valid_waivers(_frame(ds, "waivers"), ts)
-    w_app = app_index.get_indexer(wv["app_id"])
-    w_crit = pd.Index([c.id for c in crits]).get_indexer(wv["criterion_id"])
-    wok = (w_app >= 0) & (w_crit >= 0)
-    W = np.zeros((U, k), dtype=bool)
-    W[w_app[wok], w_crit[wok]] = True
-    W_rows = W[cand_app] if n else np.zeros((0, k), dtype=bool)
+    cw = _candidate_waivers(_valid_waivers(_frame(ds, "waivers"), ts), cand, profiles, pd.Index([c.id for c in crits]))
+    W_rows = np.zeros(n * k, dtype=bool)
+    W_rows[cw.index.to_numpy(dtype=np.int64)] = True
+    W_rows = W_rows.reshape(n, k)  # a waiver in force for the candidate's province
+    waived_m = np.zeros((n, k), dtype=bool)
+    refused_parts: list[pd.DataFrame] = []
 
     # ---- loop over criteria: values, scores, evidence status, reasons
     S = np.full((n, k), np.nan)
@@ -473,7 +571,13 @@ def evaluate(
     reason_parts: list[pd.DataFrame] = []
     for j, c in enumerate(crits):
         applicable = rules.condition_mask(cand, c.applies)
-        waived = W_rows[:, j] & applicable
+        veto_here = np.full(n, c.veto is not None) | extra_rows[:, j]
+        waivable = np.where(veto_here, c.waivable_where(True), c.waivable_where(False))
+        refused = W_rows[:, j] & ~waivable
+        if refused.any():
+            refused_parts.append(_refused_rows(cand, np.flatnonzero(refused), c, cw.loc[np.flatnonzero(refused) * k + j]))
+        waived = W_rows[:, j] & waivable & applicable
+        waived_m[:, j] = waived
         na = np.zeros(n, dtype=bool)
         stale = np.zeros(n, dtype=bool)
         insufficient = np.zeros(n, dtype=bool)
@@ -506,7 +610,6 @@ def evaluate(
         ev[~applicable] = _EV["not_applicable"]
         evidence[:, j] = ev
 
-        veto_here = np.full(n, c.veto is not None) | extra_rows[:, j]
         veto = c.veto or profile_veto()
         scored = live & ~missing & ~stale
         codes_j: list[tuple[str, np.ndarray]] = []
@@ -529,15 +632,13 @@ def evaluate(
                 reason_parts.append(_stale_rows(cand, rows, c, reports, A_row[cand_app[rows], j],
                                                 validity[pidx[rows]]))
             else:
-                reason_parts.append(_reason_rows(cand, rows, prefix, c, wv if prefix == "waived" else None))
+                info = cw.loc[rows * k + j] if prefix == "waived" else None
+                reason_parts.append(_reason_rows(cand, rows, prefix, c, info))
 
-    # ---- aggregation (pure kernel)
+    # ---- weights per province, aggregation per group of provinces sharing a weight set
+    pw = _province_weights(ds, rubric, profiles, S, pidx, codes, weights_from_dataset, strict)
     dims = rubric.dimensions
-    dim_index = {d.id: i for i, d in enumerate(dims)}
-    dim_of = np.array([dim_index[c.dimension] for c in crits], dtype=np.int64)
-    w_in = np.array([c.weight for c in crits], dtype=float)
-    dw = np.array([d.weight for d in dims], dtype=float)
-    D, total = evaluate_arrays(S, w_in, dim_of, dw)
+    D, total = _aggregate(S, pidx, codes, pw, len(dims))
 
     vetoes = (pd.concat(reason_parts, ignore_index=True) if reason_parts else
               pd.DataFrame({c: pd.Series([], dtype="bool" if c == "blocking" else "str") for c in VETO_COLUMNS}))
@@ -562,8 +663,68 @@ def evaluate(
     candidates["reasons"] = pd.Series(r.to_numpy(), dtype="str").fillna("").to_numpy()
     candidates["reasons"] = candidates["reasons"].astype("str")
 
-    criteria = _long(cand, crits, S, V, app_mask, W_rows, stale_m, evidence)
-    return Evaluation(criteria, candidates, vetoes, res, ts, rubric, dict(profiles))
+    criteria = _long(cand, crits, S, V, app_mask, waived_m, stale_m, evidence)
+    refused = (pd.concat(refused_parts, ignore_index=True).sort_values(
+        ["province_code", "app_id", "criterion_id"], kind="stable").reset_index(drop=True)
+        if refused_parts else _empty(REFUSED_COLUMNS))
+    warnings = tuple(_refused_warning(r) for _, r in refused.iterrows())  # refused waivers: a few rows
+    return Evaluation(criteria, candidates, vetoes, res, ts, rubric, dict(profiles), pw, refused, warnings)
+
+
+def _province_weights(ds: Any, rubric: Rubric, profiles: Mapping[str, Profile], S: np.ndarray, pidx: np.ndarray,
+                      codes: list[str], from_dataset: bool, strict: bool) -> dict[str, weighting.ProvinceWeights]:
+    """Each province's weights: its experts' AHP (or the national rubric), then its profile's
+    entropy or combined method on its candidates' scores (loop over provinces)."""
+    if from_dataset:
+        pw = weighting.province_weights(rubric, ds, codes, strict=strict)
+    else:
+        pw = {c: weighting.national_weights(rubric, c, fallback="") for c in codes}
+    for i, code in enumerate(codes):
+        method = profiles[code].weights.method
+        if method != "ahp":
+            pw[code] = weighting.with_entropy(pw[code], S[pidx == i], method)
+    return pw
+
+
+def _weight_arrays(rub: Rubric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``weights, dim_of, dim_weights`` of :func:`evaluate_arrays` for a rubric."""
+    dim_index = {d.id: i for i, d in enumerate(rub.dimensions)}
+    crits = rub.criteria
+    return (np.array([c.weight for c in crits], dtype=float),
+            np.array([dim_index[c.dimension] for c in crits], dtype=np.int64),
+            np.array([d.weight for d in rub.dimensions], dtype=float))
+
+
+def _scores_with(S: np.ndarray, rub: Rubric) -> tuple[np.ndarray, np.ndarray]:
+    """Dimension scores and totals of ``S`` under one rubric's weights.
+
+    A dimension whose scored criteria all weigh 0 (entropy: criteria on which every candidate
+    scored the same) is the plain mean of those criteria rather than N/A.
+    """
+    w, dim_of, dw = _weight_arrays(rub)
+    D = weighted_means(*dimension_sums(S, w, dim_of, dw.size))
+    if (w == 0).any():
+        plain = weighted_means(*dimension_sums(S, np.ones_like(w), dim_of, dw.size))
+        D = np.where(np.isnan(D), plain, D)
+    present = ~np.isnan(D)
+    total = weighted_means(np.where(present, D, 0.0) @ dw, present.astype(float) @ dw)
+    return D, total
+
+
+def _aggregate(S: np.ndarray, pidx: np.ndarray, codes: list[str], pw: Mapping[str, weighting.ProvinceWeights],
+               n_dims: int) -> tuple[np.ndarray, np.ndarray]:
+    """Dimension scores and totals, one pass per group of provinces sharing a weight set."""
+    groups: dict[tuple, list[int]] = {}
+    for i, code in enumerate(codes):  # loop over provinces
+        rub = pw[code].rubric
+        key = (tuple(d.weight for d in rub.dimensions), tuple(c.weight for c in rub.criteria))
+        groups.setdefault(key, []).append(i)
+    D = np.full((S.shape[0], n_dims), np.nan)
+    total = np.full(S.shape[0], np.nan)
+    for members in groups.values():  # a few weight sets
+        rows = np.flatnonzero(np.isin(pidx, members))
+        D[rows], total[rows] = _scores_with(S[rows], pw[codes[members[0]]].rubric)
+    return D, total
 
 
 def profile_veto() -> Any:
@@ -583,13 +744,12 @@ def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion
         m_zh = m_zh + f"（底线 {c.veto.score / 10:g}/10）"
         m_en = m_en + f" (floor {c.veto.score / 10:g}/10)"
     app_ids = cand["app_id"].iloc[rows].astype("str").reset_index(drop=True)  # only these rows' ids
-    if waivers is not None and len(waivers):
-        w = waivers[waivers["criterion_id"] == c.id].set_index("app_id")
-        info = app_ids.map(w["reason"]).fillna("").astype("str")
-        by = app_ids.map(w["approved_by"]).fillna("").astype("str")
-        exp = app_ids.map(w["expires_on"]).fillna("").astype("str")
-        m_zh = m_zh + "（理由：" + info + "；批准人：" + by + "；有效期至 " + exp + "）"
-        m_en = m_en + " (reason: " + info + "; approved by " + by + "; expires " + exp + ")"
+    if waivers is not None and len(waivers):  # aligned with rows
+        info, by, exp = (waivers[col].astype("str").reset_index(drop=True) for col in ("reason", "approved_by", "expires_on"))
+        where = waivers["province_code"].astype("str").reset_index(drop=True)
+        zh_where, en_where = _province_label(where, "zh"), _province_label(where, "en")
+        m_zh = m_zh + "（理由：" + info + "；批准：" + by + "，" + zh_where + "；有效期至 " + exp + "）"
+        m_en = m_en + " (reason: " + info + "; approved by " + by + ", " + en_where + "; expires " + exp + ")"
     return pd.DataFrame({
         "province_code": cand["province_code"].iloc[rows].astype("str").reset_index(drop=True),
         "app_id": app_ids,
@@ -647,8 +807,22 @@ class _Reports:
         return self._ref
 
 
+def _refused_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, waivers: pd.DataFrame) -> pd.DataFrame:
+    """Refused waivers of criterion ``c`` at candidate ``rows`` (``waivers`` aligned with them)."""
+    return pd.DataFrame({
+        "province_code": cand["province_code"].iloc[rows].astype("str").to_numpy(),
+        "app_id": cand["app_id"].iloc[rows].astype("str").to_numpy(),
+        "criterion_id": pd.Series([c.id] * rows.size, dtype="str").to_numpy(),
+        "waiver_province": waivers["province_code"].astype("str").to_numpy(),
+        "reason": waivers["reason"].astype("str").to_numpy(),
+        "approved_by": waivers["approved_by"].astype("str").to_numpy(),
+        "expires_on": waivers["expires_on"].astype("str").to_numpy(),
+        "row": waivers["row"].to_numpy(dtype=np.int64),
+    }).astype({k: "str" for k in REFUSED_COLUMNS if k != "row"})
+
+
 def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], S: np.ndarray, V: np.ndarray, app_mask: np.ndarray,
-          W_rows: np.ndarray, stale: np.ndarray, evidence: np.ndarray) -> pd.DataFrame:
+          waived: np.ndarray, stale: np.ndarray, evidence: np.ndarray) -> pd.DataFrame:
     n, k = S.shape
     prov_cat = pd.Categorical(cand["province_code"].astype("str"))
     app_cat = pd.Categorical(cand["app_id"].astype("str"))
@@ -665,7 +839,7 @@ def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], S: np.ndarray, V: np
         "value": V.reshape(-1),
         "score": S.reshape(-1),
         "applicable": app_mask.reshape(-1),
-        "waived": (W_rows & app_mask).reshape(-1),
+        "waived": waived.reshape(-1),
         "stale": stale.reshape(-1),
         "evidence": pd.Categorical.from_codes(evidence.reshape(-1), categories=list(EVIDENCE)),
     })

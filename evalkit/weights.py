@@ -11,7 +11,12 @@
 * :func:`judgment_matrices` — long ``ahp_judgments`` rows ``(expert_id, level, a, b, value)``
   → one matrix per expert and level, the group matrix per level, and every missing or
   conflicting pair reported.
-* :func:`entropy` — Shannon entropy weights of a decision matrix (0·ln 0 = 0).
+* :func:`entropy` — Shannon entropy weights of a decision matrix (0·ln 0 = 0);
+  :func:`entropy_with_na` the same over each criterion's present (non-NaN) values.
+* :func:`screen_judgments` — each expert's CR at one level, the experts excluded for an
+  unacceptable CR (> 0.10, Saaty 1980) and the geometric mean of the others.
+* :func:`combine_weights` — subjective (AHP) and objective (entropy) weights multiplied and
+  renormalised (Hwang & Yoon 1981).
 
 Each public function checks its input once and calls a pure kernel (``_ahp_kernel``,
 ``_geomean_kernel``, ``_entropy_kernel``) that does the arithmetic only.
@@ -37,11 +42,16 @@ __all__ = [
     "JudgmentMatrices",
     "ReciprocityError",
     "ScaleError",
+    "ScreenedJudgments",
     "WeightsError",
     "ahp",
     "combine_judgments",
+    "combine_weights",
     "entropy",
+    "entropy_with_na",
+    "individual_cr",
     "judgment_matrices",
+    "screen_judgments",
 ]
 
 #: Random consistency indices RI(n) for n = 1, 2, … (index 0 is n = 1).
@@ -822,6 +832,215 @@ def entropy(x: Any) -> np.ndarray:
             f"got all zeros in column(s) {zero_cols.tolist()} instead."
         )
     return _entropy_kernel(arr)
+
+
+def _entropy_na_kernel(x: np.ndarray) -> np.ndarray:
+    """:func:`_entropy_kernel` over each column's present values (NaN = absent), no checks.
+
+    ``m_j`` is the number of present values of column *j*: ``e_j = −Σ p ln p / ln m_j``.  A
+    column with fewer than two present values or a zero sum carries no information (d_j = 0).
+    """
+    present = ~np.isnan(x)
+    m = present.sum(axis=0)
+    vals = np.where(present, x, 0.0)
+    total = vals.sum(axis=0)
+    informative = (m >= 2) & (total > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = vals / np.where(total > 0, total, 1.0)
+        plogp = np.where(p > 0, p * np.log(np.where(p > 0, p, 1.0)), 0.0)
+        e = -plogp.sum(axis=0) / np.log(np.where(informative, m, 2))
+    d = np.where(informative, np.clip(1.0 - e, 0.0, None), 0.0)
+    if d.sum() <= 0:
+        return np.full(x.shape[1], 1.0 / x.shape[1])
+    return d / d.sum()
+
+
+def entropy_with_na(x: Any) -> np.ndarray:
+    """Entropy weights of a decision matrix whose cells may be absent (NaN).
+
+    The Shannon entropy weight method (Hwang & Yoon 1981, §4.1.2; Zeleny 1982, ch. 7) applied
+    to each criterion over the alternatives where it has a value: with ``m_j`` present values
+    ``p_ij = x_ij / Σ_i x_ij``, ``e_j = −Σ_i p_ij ln p_ij / ln m_j`` (0·ln 0 = 0),
+    ``d_j = 1 − e_j`` and ``w_j = d_j / Σ_k d_k``.  Without NaN this is :func:`entropy`.  A
+    criterion present for fewer than two alternatives, or zero everywhere, carries no
+    information (``d_j = 0``); equal weights when no criterion carries any.
+
+    Parameters
+    ----------
+    x : array_like of shape (alternatives, criteria)
+        Non-negative values (benefit scale), NaN where a criterion does not apply.
+
+    Returns
+    -------
+    ndarray of shape (criteria,)
+        Weights summing to 1.
+
+    Raises
+    ------
+    WeightsError
+        On a non-2-D input, infinite or negative values.
+    """
+    func = "entropy_with_na"
+    try:
+        arr = np.asarray(x, dtype=float)
+    except (TypeError, ValueError):
+        raise WeightsError(
+            f"The 'x' parameter of {func} must be a numeric (alternatives, criteria) matrix; "
+            f"got {type(x).__name__} instead."
+        ) from None
+    if arr.ndim != 2 or arr.shape[1] < 1:
+        raise WeightsError(
+            f"The 'x' parameter of {func} must be a 2-D matrix with at least 1 criterion; "
+            f"got shape {arr.shape} instead."
+        )
+    bad = np.isinf(arr) | (arr < 0)
+    if bad.any():
+        raise WeightsError(
+            f"The 'x' parameter of {func} must hold non-negative values or NaN; "
+            f"got {int(bad.sum())} invalid values instead."
+        )
+    return _entropy_na_kernel(arr)
+
+
+def combine_weights(subjective: Any, objective: Any) -> np.ndarray:
+    """Subjective and objective weights combined by multiplication: ``w_j = a_j e_j / Σ_k a_k e_k``.
+
+    Hwang & Yoon (1981), *Multiple Attribute Decision Making*, §4.1.2 (entropy method): when
+    the decision maker holds a priori weights ``λ_j``, the entropy weights ``w_j`` are adapted
+    to ``w°_j = λ_j w_j / Σ_k λ_k w_k``.  Here ``λ`` are the AHP weights of the experts.
+
+    Parameters
+    ----------
+    subjective, objective : array_like of shape (n,)
+        Non-negative weights (any scale).
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Weights summing to 1 (the normalised subjective weights when every product is 0).
+
+    Raises
+    ------
+    WeightsError
+        On shapes that differ, negative or non-finite values, or a subjective sum of 0.
+    """
+    func = "combine_weights"
+    a = np.asarray(subjective, dtype=float)
+    e = np.asarray(objective, dtype=float)
+    if a.ndim != 1 or a.shape != e.shape or a.size == 0:
+        raise WeightsError(
+            f"The 'objective' parameter of {func} must have the shape of 'subjective' {a.shape}; "
+            f"got {e.shape} instead."
+        )
+    for name, v in (("subjective", a), ("objective", e)):
+        if not np.all(np.isfinite(v)) or np.any(v < 0):
+            raise WeightsError(
+                f"The '{name}' parameter of {func} must hold finite non-negative weights; got {v.tolist()} instead."
+            )
+    if not a.sum() > 0:
+        raise WeightsError(f"The 'subjective' parameter of {func} must have a positive sum; got {a.tolist()} instead.")
+    prod = a * e
+    return prod / prod.sum() if prod.sum() > 0 else a / a.sum()
+
+
+# --------------------------------------------------------------------------------------------
+# Screening individual judgments by consistency
+# --------------------------------------------------------------------------------------------
+
+
+def individual_cr(individual: Any, *, ri: str | Sequence[float] = "saaty1980", rtol: float = 1e-6) -> np.ndarray:
+    """Consistency ratio of each expert's pairwise matrix.
+
+    Parameters
+    ----------
+    individual : array_like of shape (k, n, n)
+        One reciprocal matrix per expert, NaN where the expert gave no judgment (as in
+        :attr:`JudgmentMatrices.individual`).
+    ri, rtol
+        As for :func:`ahp`.
+
+    Returns
+    -------
+    ndarray of shape (k,)
+        CR per expert; NaN for an expert who left a pair out (the CR is not defined).
+    """
+    mats = np.asarray(individual, dtype=float)
+    if mats.ndim != 3 or mats.shape[1] != mats.shape[2]:
+        raise WeightsError(
+            f"The 'individual' parameter of individual_cr must have shape (experts, n, n); got {mats.shape} instead."
+        )
+    out = np.full(mats.shape[0], np.nan)
+    for e in range(mats.shape[0]):  # a handful of experts per level
+        if np.all(np.isfinite(mats[e])):
+            out[e] = ahp(mats[e], ri=ri, rtol=rtol).cr
+    return out
+
+
+@dataclass(frozen=True)
+class ScreenedJudgments:
+    """Result of :func:`screen_judgments` for one level.
+
+    Attributes
+    ----------
+    cr : ndarray (k,)
+        Each expert's CR (NaN: the expert left a pair out).
+    kept : ndarray of bool (k,)
+        Experts whose matrix is complete with ``CR ≤ max_cr``.
+    matrix : ndarray (n, n)
+        Geometric mean of the kept experts' matrices (NaN everywhere when none is kept).
+    max_cr : float
+        The acceptance threshold used.
+    """
+
+    cr: np.ndarray
+    kept: np.ndarray
+    matrix: np.ndarray
+    max_cr: float
+
+    @property
+    def complete(self) -> bool:
+        """Whether the kept experts judged every pair."""
+        return bool(np.all(np.isfinite(self.matrix)))
+
+
+def screen_judgments(
+    individual: Any, *, max_cr: float = 0.10, ri: str | Sequence[float] = "saaty1980", rtol: float = 1e-6
+) -> ScreenedJudgments:
+    """Exclude experts with an unacceptable consistency ratio, then combine the rest.
+
+    Saaty (1980, *The Analytic Hierarchy Process*, McGraw-Hill) accepts a matrix whose
+    consistency ratio is at most 0.10.  An expert whose matrix at a level exceeds it — or whose
+    matrix is incomplete, so that its CR is not defined — is excluded from that level; the
+    others are combined by element-wise geometric mean (aggregation of individual judgments,
+    Forman & Peniwati 1998, EJOR 108(1):165–169).  The geometric mean of acceptably consistent
+    matrices is itself acceptably consistent (Xu 2000, EJOR 126(3):683–687; examined
+    experimentally by Aull-Hyde, Erdoğan & Duke 2006, EJOR 171(1):290–295).
+
+    Parameters
+    ----------
+    individual : array_like of shape (k, n, n)
+        One matrix per expert (NaN where a pair was not judged).
+    max_cr : float, default 0.10
+        Largest acceptable CR.
+    ri, rtol
+        As for :func:`ahp`.
+
+    Returns
+    -------
+    ScreenedJudgments
+    """
+    if not (isinstance(max_cr, (int, float)) and 0 < max_cr < 1):
+        raise WeightsError(f"The 'max_cr' parameter of screen_judgments must be a number in (0, 1); got {max_cr!r} instead.")
+    mats = np.asarray(individual, dtype=float)
+    cr = individual_cr(mats, ri=ri, rtol=rtol)
+    kept = np.isfinite(cr) & (cr <= max_cr)
+    n = mats.shape[1]
+    if kept.any():
+        matrix = _geomean_kernel(mats[kept], np.ones(int(kept.sum())))
+        np.fill_diagonal(matrix, 1.0)
+    else:
+        matrix = np.full((n, n), np.nan)
+    return ScreenedJudgments(cr=cr, kept=kept, matrix=matrix, max_cr=float(max_cr))
 
 
 _unknown_name = choice_message

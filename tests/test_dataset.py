@@ -300,6 +300,37 @@ def test_deadlines_and_expiries_may_lie_ahead(tmp_path: Path) -> None:
     assert ds.violations["rectify_by"].iloc[0] == pd.Timestamp("2030-01-01")
 
 
+def test_v2_province_columns_are_optional_and_checked(tmp_path: Path) -> None:
+    # a v1 dataset (no province_code in waivers / ahp_judgments) loads with empty columns
+    v1 = load(broken(tmp_path / "v1", lambda t: None))
+    assert v1.waivers["province_code"].tolist() == [""] and set(v1.ahp_judgments["province_code"]) == {""}
+
+    def v2(t: dict) -> None:
+        t["waivers"]["province_code"] = ["44"]
+        t["ahp_judgments"]["province_code"] = ""
+    assert load(broken(tmp_path / "v2", v2)).waivers["province_code"].tolist() == ["44"]
+
+    def bad(t: dict) -> None:
+        t["waivers"]["province_code"] = ["99"]
+        t["ahp_judgments"]["province_code"] = "4"
+    lines = problems(broken(tmp_path / "bad", bad))
+    assert has(lines, "waivers.csv:1:province_code: ", "unknown province code '99'"), lines
+    assert has(lines, "ahp_judgments.csv:1:province_code: ", "unknown province code '4'"), lines
+
+
+def test_two_provinces_may_waive_the_same_check_on_one_day(tmp_path: Path) -> None:
+    def two(t: dict) -> None:
+        w = pd.concat([t["waivers"], t["waivers"]], ignore_index=True)
+        w["province_code"] = ["44", "21"]
+        t["waivers"] = w
+    assert len(load(broken(tmp_path / "ok", two)).waivers) == 2
+
+    def same(t: dict) -> None:  # the same province twice is a duplicate
+        t["waivers"] = pd.concat([t["waivers"], t["waivers"]], ignore_index=True).assign(province_code="44")
+    assert has(problems(broken(tmp_path / "dup", same)), "waivers.csv:2:province_code+app_id+criterion_id+approved_on: ",
+               "duplicate")
+
+
 def test_no_as_of_no_future_check(tmp_path: Path) -> None:
     folder = broken(tmp_path, _set("apps", 2, "filed_on", "2030-07-01"))
     assert load(folder, as_of=None).apps["filed_on"].iloc[2].year == 2030

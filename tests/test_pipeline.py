@@ -457,3 +457,115 @@ def test_credit_history_continues_across_published_cycles(tmp_path) -> None:
     third = _read(tmp_path / "2027-09-01" / "11" / "credit_history.csv")
     pd.testing.assert_frame_equal(third.loc[third["recorded_on"] < "2027-09-01"].reset_index(drop=True), second)
 
+
+
+# --- province scope of waivers and weights on the sample (issue 12 items 2 and 3) -----------
+
+GD_APP = "教APP备4400109号"  # Guangdong waived its F06 finding; it is also a candidate in 21 and 43
+DECISION_COLS = ["status", "rank", "total_score", "legality", "function", "security", "content", "p_listed",
+                 "reasons"]
+
+
+def _sample_copy(folder: Path, waivers: str) -> Path:
+    """data/sample with waivers.csv replaced by ``waivers`` (the CSV text)."""
+    import shutil
+
+    shutil.copytree(SAMPLE, folder)
+    (folder / "waivers.csv").write_text(waivers, encoding="utf-8")
+    return folder
+
+
+def _decision(res, app: str) -> dict:
+    return res.decisions.set_index("app_id").loc[app, DECISION_COLS].to_dict()
+
+
+def test_sample_guangdong_waiver_changes_nothing_in_other_provinces(tmp_path) -> None:
+    text = (SAMPLE / "waivers.csv").read_text(encoding="utf-8")
+    without = _sample_copy(tmp_path / "data", "".join(
+        line for line in text.splitlines(keepends=True) if not line.startswith(GD_APP)))
+    codes = ["21", "43", "44"]
+    runs = [pipeline.evaluate(load_dataset(folder, as_of=SAMPLE_AS_OF, provinces=codes), SAMPLE_AS_OF,
+                              provinces=codes) for folder in (SAMPLE, without)]
+    for code in ("21", "43"):  # Liaoning and Hunan: the same decision with and without the row
+        assert _decision(runs[0].province(code), GD_APP) == _decision(runs[1].province(code), GD_APP)
+        assert "waived" not in _decision(runs[0].province(code), GD_APP)["reasons"]
+    gd = [_decision(r.province("44"), GD_APP) for r in runs]
+    assert "waived:F06_accessibility" in gd[0]["reasons"].split(";") and "waived" not in gd[1]["reasons"]
+    assert gd[0]["function"] != gd[1]["function"]
+    msg = runs[0].scoring.vetoes.query("province_code == '44' and app_id == @GD_APP")
+    assert "广东省（44）" in msg["message_zh"].iloc[0] and "Guangdong (44)" in msg["message_en"].iloc[0]
+
+
+@pytest.fixture(scope="module")
+def weighted():
+    codes = ["11", "21", "44"]
+    ds = load_dataset(SAMPLE, as_of=SAMPLE_AS_OF, provinces=codes)
+    return pipeline.evaluate(ds, SAMPLE_AS_OF, provinces=codes)
+
+
+def test_sample_beijing_uses_its_experts_and_others_the_national_judgments(weighted) -> None:
+    from evalkit.recommend import rater_bootstrap
+
+    bj = weighted.province("11")
+    m = bj.method
+    assert m["panel_size"] == 7 and m["weights_method"] == "ahp"
+    for level in ("dimensions", "legality", "function", "security", "content"):
+        lv = m["ahp"][level]
+        assert lv["judgments"] == "province" and lv["fallback"] == "" and lv["n_experts"] == 6
+        crs = {e["expert_id"]: (e["cr"], e["excluded"]) for e in lv["experts"]}
+        assert len(crs) == 7 and crs["E11003"][0] > 0.10 and crs["E11003"][1]  # the random answerer
+        assert all(cr <= 0.10 and not out for e, (cr, out) in crs.items() if e != "E11003")
+        assert lv["cr"] <= 0.10
+    assert m["weights_source"]["dimensions"] == "ahp"
+    for code in ("21", "44"):
+        other = weighted.province(code).method
+        dims = other["ahp"]["dimensions"]
+        assert (dims["judgments"], dims["fallback"], dims["n_experts"]) == ("national", "no_judgments", 3)
+        assert [e["expert_id"] for e in dims["national_experts"]] == ["E1", "E2", "E3"]
+        assert other["ahp"]["legality"]["judgments"] == "stated"
+        assert other["dimension_weights"] != m["dimension_weights"]
+    # the list rules, the provenance and the rater bootstrap use the province's weights
+    assert bj.provenance["parameters"]["list_rules"]["weights"] == pytest.approx(m["dimension_weights"])
+    boot = rater_bootstrap(weighted.scoring, "11", weighted.raters)
+    rub = weighted.scoring.rubric_for("11")
+    assert boot.dim_weights.tolist() == [d.weight for d in rub.dimensions]
+    assert boot.weights.tolist() == [c.weight for c in rub.criteria]
+    assert bj.weights.set_index("criterion_id")["global_weight"].to_dict() == pytest.approx(
+        {c.id: c.global_weight for c in rub.criteria})
+
+
+def test_sample_waiver_of_a_non_waivable_veto_is_not_applied_and_reported(tmp_path) -> None:
+    app = "教APP备2200102号"  # fails L06 (privacy policy) in 22
+    row = f"{app},L06_privacy_policy,隐私政策已在官网公开,张三（吉林省教育厅）,2026-08-01,2027-08-01,22\n"
+    data = _sample_copy(tmp_path / "data", (SAMPLE / "waivers.csv").read_text(encoding="utf-8") + row)
+    # the whole dataset loaded, so that the warning's row is the file's row
+    nat = pipeline.evaluate(load_dataset(data, as_of=SAMPLE_AS_OF), SAMPLE_AS_OF, provinces=["22"])
+    res = nat.province("22")
+    dec = _decision(res, app)
+    assert dec["status"] == "excluded" and "veto:L06_privacy_policy" in dec["reasons"].split(";")
+    assert "waived:L06_privacy_policy" not in dec["reasons"]
+    assert res.method["waivers_refused"] == [{
+        "app_id": app, "criterion_id": "L06_privacy_policy", "waiver_province": "22",
+        "approved_by": "张三（吉林省教育厅）", "reason": "隐私政策已在官网公开", "expires_on": "2027-08-01"}]
+    (warn,) = nat.scoring.warnings
+    assert str(warn).startswith("waivers:6:criterion_id: warning: ") and "not applied in province 22" in str(warn)
+
+
+def test_sample_entropy_profile_changes_weights_and_the_method_says_so(tmp_path) -> None:
+    import shutil
+
+    rubrics = tmp_path / "rubrics"
+    shutil.copytree(ROOT / "rubrics", rubrics)
+    (rubrics / "profiles" / "21.yaml").write_text("code: '21'\nweights: {method: entropy}\n", encoding="utf-8")
+    ds = load_dataset(SAMPLE, as_of=SAMPLE_AS_OF, provinces=["21"])
+    base = pipeline.evaluate(ds, SAMPLE_AS_OF, provinces=["21"]).province("21")
+    ent = pipeline.evaluate(ds, SAMPLE_AS_OF, rubric_dir=rubrics, provinces=["21"]).province("21")
+    assert (base.method["weights_method"], ent.method["weights_method"]) == ("ahp", "entropy")
+    assert {ent.method["weights_source"][d] for d in ("legality", "function", "security", "content")} == {"entropy"}
+    within = ent.weights.set_index("criterion_id")["weight_within"]
+    assert not within.equals(base.weights.set_index("criterion_id")["weight_within"])
+    assert within.to_dict() == pytest.approx(ent.method["entropy_weights"], abs=1e-4)  # entropy alone: e_j (4 decimals)
+    assert ent.weights.groupby("dimension")["weight_within"].sum().to_dict() == pytest.approx(dict.fromkeys(
+        ("legality", "function", "security", "content"), 1.0))
+    assert ent.method["dimension_weights"] == base.method["dimension_weights"]  # dimensions: AHP
+    assert not ent.decisions["total_score"].equals(base.decisions["total_score"])

@@ -197,6 +197,31 @@ def test_profiles_merge_over_national() -> None:
     assert nat.credit.thresholds == {"A": 90, "B": 70, "C": 40}
 
 
+def test_waivable_marks_and_profile_weight_and_waiver_keys(rubric: R.Rubric, tmp_path: Path) -> None:
+    # unset: veto items are not waivable, other criteria are; S09 is marked waivable
+    assert rubric.criterion("S09_no_cleartext_personal_data").waivable is True
+    assert not rubric.criterion("L06_privacy_policy").waivable_where(True)
+    assert rubric.criterion("F06_accessibility").waivable_where(False)
+    assert not rubric.criterion("C11_eye_protection").waivable_where(True)  # where a profile makes it a veto
+    cov = R.coverage(rubric).set_index("id")["waivable"]
+    assert cov["S09_no_cleartext_personal_data"] and not cov["L06_privacy_policy"] and cov["F06_accessibility"]
+    nat = R.load_profile("national")
+    assert nat.weights.method == "ahp" and nat.waivers.national_apply is False
+    # a profile chooses entropy weights; a bad method names the file and key path
+    root = tmp_path / "rubrics"
+    (root / "profiles").mkdir(parents=True)
+    (root / "profiles" / "national.yaml").write_text(
+        (R.default_rubric_dir() / "profiles" / "national.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (root / "profiles" / "35.yaml").write_text("code: '35'\nweights: {method: entropy}\nwaivers: {national_apply: true}\n",
+                                              encoding="utf-8")
+    (root / "profiles" / "36.yaml").write_text("code: '36'\nweights: {method: entropie}\n", encoding="utf-8")
+    fj = R.load_profile("35", root, rubric=rubric)
+    assert fj.weights.method == "entropy" and fj.waivers.national_apply is True
+    with pytest.raises(RubricError) as exc:
+        R.load_profile("36", root, rubric=rubric)
+    assert any("profiles/36.yaml" in str(p) and "weights.method" in str(p) for p in exc.value.problems)
+
+
 def test_unknown_province_gets_national_with_code_and_bad_code_errors() -> None:
     fj = R.load_profile("35")
     assert fj.code == "35" and fj.ban_months == 6 and fj.extra_vetoes == ()

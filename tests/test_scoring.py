@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -184,36 +186,104 @@ def test_stale_assessment_depends_on_the_profile(rubric, profiles) -> None:
 
 
 def _waivers(rows: list[tuple]) -> pd.DataFrame:
-    cols = ["app_id", "criterion_id", "reason", "approved_by", "approved_on", "expires_on"]
-    df = pd.DataFrame(rows, columns=cols)
-    for c in cols[:4]:
+    """Waiver rows ``(app, criterion, reason, approver, approved_on, expires_on[, province])``."""
+    cols = ["app_id", "criterion_id", "reason", "approved_by", "approved_on", "expires_on", "province_code"]
+    df = pd.DataFrame([tuple(r) + ("",) * (7 - len(r)) for r in rows], columns=cols)
+    for c in cols[:4] + cols[6:]:
         df[c] = df[c].astype("str")
-    for c in cols[4:]:
+    for c in cols[4:6]:
         df[c] = pd.to_datetime(df[c]).astype("datetime64[us]")
     return df
 
 
+S09 = "S09_no_cleartext_personal_data"  # a veto item the rubric marks waivable (false positives)
+
+
 def test_waivers_need_reason_approver_and_unexpired_date(rubric, profiles) -> None:
-    base = set_assessment(make_ds(rubric, 3, ("35",)), APP0, "L06_privacy_policy", "false")
-    base = set_assessment(base, APP1, "L06_privacy_policy", "false")
-    base = set_assessment(base, "教APP备111002号", "L06_privacy_policy", "false")
+    base = make_ds(rubric, 3, ("35",))
+    for app in (APP0, APP1, "教APP备111002号"):
+        base = set_assessment(base, app, S09, "false")
     w = _waivers([
-        (APP0, "L06_privacy_policy", "误报：隐私政策在官网公开", "省教育厅", "2024-05-01", "2024-12-31"),  # valid
-        (APP1, "L06_privacy_policy", "误报", "省教育厅", "2024-01-01", "2024-06-29"),  # expired the day before
-        ("教APP备111002号", "L06_privacy_policy", "", "省教育厅", "2024-01-01", "2024-12-31"),  # no reason
+        (APP0, S09, "误报：测试数据已脱敏", "省教育厅", "2024-05-01", "2024-12-31", "35"),  # valid
+        (APP1, S09, "误报", "省教育厅", "2024-01-01", "2024-06-29", "35"),  # expired the day before
+        ("教APP备111002号", S09, "", "省教育厅", "2024-01-01", "2024-12-31", "35"),  # no reason
     ])
     ev = scoring.evaluate(with_(base, waivers=w), rubric, {"35": profiles["35"]}, AS_OF)
     r0 = _row(ev, "35")
-    assert not r0["vetoed"] and r0["reasons"] == "waived:L06_privacy_policy"
-    assert "省教育厅" in ev.vetoes.iloc[0]["message_zh"] and "2024-12-31" in ev.vetoes.iloc[0]["message_en"]
-    assert _crit(ev, "35", "L06_privacy_policy")["waived"]
-    assert np.isnan(_crit(ev, "35", "L06_privacy_policy")["score"])
-    assert _row(ev, "35", APP1)["reasons"] == "veto:L06_privacy_policy"
-    assert _row(ev, "35", "教APP备111002号")["reasons"] == "veto:L06_privacy_policy"
+    assert not r0["vetoed"] and r0["reasons"] == f"waived:{S09}"
+    msg = ev.vetoes.iloc[0]
+    assert "省教育厅" in msg["message_zh"] and "2024-12-31" in msg["message_en"]
+    # the message names the approving province
+    assert "福建省（35）" in msg["message_zh"] and "Fujian (35)" in msg["message_en"]
+    assert _crit(ev, "35", S09)["waived"]
+    assert np.isnan(_crit(ev, "35", S09)["score"])
+    assert _row(ev, "35", APP1)["reasons"] == f"veto:{S09}"
+    assert _row(ev, "35", "教APP备111002号")["reasons"] == f"veto:{S09}"
     # the same waiver expires: evaluated after expiry it no longer applies (national validity:
     # the 2024-03-01 assessments are still current on 2025-01-01)
     ev2 = scoring.evaluate(with_(base, waivers=w), rubric, {"35": profiles["35"]}, "2025-01-01")
-    assert "veto:L06_privacy_policy" in _row(ev2, "35")["reasons"].split(";")
+    assert f"veto:{S09}" in _row(ev2, "35")["reasons"].split(";")
+
+
+def test_a_waiver_applies_only_in_its_province(rubric, profiles) -> None:
+    # the app is a candidate in 35 and 44; Guangdong (44) waives its S09 finding
+    ds = set_assessment(make_ds(rubric, 1, ("35", "44")), APP0, S09, "false")
+    w = _waivers([(APP0, S09, "误报", "广东省教育厅", "2024-05-01", "2024-12-31", "44")])
+    ev = scoring.evaluate(with_(ds, waivers=w), rubric, {"35": profiles["35"], "44": profiles["44"]}, AS_OF)
+    assert _row(ev, "44")["reasons"] == f"waived:{S09}" and not _row(ev, "44")["vetoed"]
+    assert _row(ev, "35")["reasons"] == f"veto:{S09}" and _row(ev, "35")["vetoed"]
+    assert not _crit(ev, "35", S09)["waived"] and _crit(ev, "44", S09)["waived"]
+    # a non-veto criterion: the waived F06 is N/A in 44 only, so only 44's score changes
+    ds2 = set_assessment(make_ds(rubric, 1, ("35", "44")), APP0, "F06_accessibility", "fails")
+    w2 = _waivers([(APP0, "F06_accessibility", "仅校内使用", "广东省教育厅", "2024-05-01", "2024-12-31", "44")])
+    plain = scoring.evaluate(ds2, rubric, {"35": profiles["35"], "44": profiles["44"]}, AS_OF)
+    ev2 = scoring.evaluate(with_(ds2, waivers=w2), rubric, {"35": profiles["35"], "44": profiles["44"]}, AS_OF)
+    assert _row(ev2, "35")["total_score"] == _row(plain, "35")["total_score"]
+    assert _row(ev2, "44")["total_score"] > _row(plain, "44")["total_score"]
+
+
+def test_a_national_waiver_applies_only_where_the_profile_allows(rubric, profiles) -> None:
+    ds = set_assessment(make_ds(rubric, 1, ("35", "44")), APP0, S09, "false")
+    w = _waivers([(APP0, S09, "误报", "教育部", "2024-05-01", "2024-12-31")])  # no province: national
+    both = {"35": profiles["35"], "44": profiles["44"]}
+    ev = scoring.evaluate(with_(ds, waivers=w), rubric, both, AS_OF)  # national profile: national_apply false
+    assert _row(ev, "35")["vetoed"] and _row(ev, "44")["vetoed"]
+    fj = profiles["35"].model_copy(update={"waivers": R.ProfileWaiversSpec(national_apply=True)})
+    ev2 = scoring.evaluate(with_(ds, waivers=w), rubric, {"35": fj, "44": profiles["44"]}, AS_OF)
+    assert _row(ev2, "35")["reasons"] == f"waived:{S09}" and _row(ev2, "44")["vetoed"]
+    assert "全国" in ev2.vetoes.iloc[0]["message_zh"] and "national" in ev2.vetoes.iloc[0]["message_en"]
+    # the province's own waiver wins over a national one
+    w3 = pd.concat([w, _waivers([(APP0, S09, "本省复测", "福建省教育厅", "2024-05-01", "2024-09-30", "35")])])
+    ev3 = scoring.evaluate(with_(ds, waivers=w3.reset_index(drop=True)), rubric, {"35": fj}, AS_OF)
+    assert "本省复测" in ev3.vetoes.iloc[0]["message_zh"] and "福建省（35）" in ev3.vetoes.iloc[0]["message_zh"]
+
+
+def test_a_waiver_of_a_non_waivable_veto_is_refused_and_reported(rubric, profiles) -> None:
+    # L06 (privacy policy) is a veto item the rubric does not mark waivable
+    ds = set_assessment(make_ds(rubric, 1, ("35",)), APP0, "L06_privacy_policy", "false")
+    w = _waivers([(APP0, "L06_privacy_policy", "误报", "福建省教育厅", "2024-05-01", "2024-12-31", "35")])
+    ev = scoring.evaluate(with_(ds, waivers=w), rubric, {"35": profiles["35"]}, AS_OF)
+    assert _row(ev, "35")["reasons"] == "veto:L06_privacy_policy" and _row(ev, "35")["vetoed"]
+    assert not _crit(ev, "35", "L06_privacy_policy")["waived"]
+    ref = ev.refused_waivers
+    assert ref[["province_code", "app_id", "criterion_id", "waiver_province", "row"]].values.tolist() == [
+        ["35", APP0, "L06_privacy_policy", "35", 1]]
+    (warn,) = ev.warnings
+    assert warn.severity == "warning" and warn.file == "waivers" and warn.row == 1 and warn.column == "criterion_id"
+    assert "not applied in province 35" in warn.message and "waivable" in warn.message
+    assert len(ev.province("35").refused_waivers) == 1 and ev.province("35").warnings == (warn,)
+
+
+def test_a_profile_extra_veto_is_not_waivable_there(rubric, profiles) -> None:
+    # C11 eye protection: a veto in Guangdong (extra_vetoes), an ordinary criterion in Fujian
+    ds = make_ds(rubric, 1, ("35", "44"), stages="primary", users="students")
+    ds = set_assessment(ds, APP0, "C11_eye_protection", "false")
+    w = _waivers([(APP0, "C11_eye_protection", "已整改", "教育厅", "2024-05-01", "2024-12-31", "35"),
+                  (APP0, "C11_eye_protection", "已整改", "教育厅", "2024-05-01", "2024-12-31", "44")])
+    ev = scoring.evaluate(with_(ds, waivers=w), rubric, {"35": profiles["35"], "44": profiles["44"]}, AS_OF)
+    assert _row(ev, "35")["reasons"] == "waived:C11_eye_protection"
+    assert _row(ev, "44")["reasons"] == "veto:C11_eye_protection"
+    assert ev.refused_waivers["province_code"].tolist() == ["44"]
 
 
 def test_province_extra_vetoes(rubric, profiles) -> None:
@@ -445,3 +515,106 @@ def test_failed_registry_check_is_a_reason_and_a_profile_can_make_it_a_veto(rubr
     ev = scoring.evaluate(ds, rubric, {"35": strict}, AS_OF)
     row = _row(ev, "35", APP0)
     assert row["reasons"] == "veto:L05_filing_updated" and row["vetoed"]
+
+
+# ---------------------------------------------------------------- weights per province
+
+
+DIMS = ("legality", "function", "security", "content")
+
+
+def _dimension_judgments(expert: str, values: tuple[float, ...], province: str = "") -> list[tuple]:
+    """Six pairwise judgments of the dimensions (in DIMS order, a before b)."""
+    pairs = [(DIMS[i], DIMS[j]) for i in range(4) for j in range(i + 1, 4)]
+    return [(expert, "dimensions", a, b, v, province) for (a, b), v in zip(pairs, values)]
+
+
+def _judgments(rows: list[tuple]) -> pd.DataFrame:
+    df = pd.DataFrame(rows, columns=["expert_id", "level", "a", "b", "value", "province_code"])
+    return df.astype({"expert_id": "str", "level": "str", "a": "str", "b": "str", "province_code": "str",
+                      "value": "float64"})
+
+
+# consistent: weights (4, 2, 1, 1) and (2, 2, 1, 1); a cycle legality ≫ function ≫ security ≫ legality
+X0 = (2, 4, 4, 2, 2, 1)
+X1 = (1, 2, 2, 2, 2, 1)
+CYCLE = (9, 1 / 9, 1, 9, 1, 1)
+
+
+def test_each_province_is_weighted_by_its_own_experts(rubric, profiles) -> None:
+    ds = make_ds(rubric, 2, ("11", "35"))  # experts X0–X2 sit in 11
+    ds = set_assessment(ds, APP0, "S01_masvs_storage", "fails")  # security < 100: weights matter
+    j = _judgments(_dimension_judgments("X0", X0) + _dimension_judgments("X1", X1) + _dimension_judgments("X2", CYCLE))
+    ev = scoring.evaluate(with_(ds, ahp_judgments=j), rubric, {"11": profiles["11"], "35": profiles["35"]}, AS_OF,
+                          weights_from_dataset=True)
+    lv = ev.weighting["11"].levels["dimensions"]
+    assert lv.judgments == "province" and lv.fallback == "" and lv.n_experts == 2
+    assert [(e.expert_id, e.excluded, e.reason) for e in lv.experts] == [
+        ("X0", False, ""), ("X1", False, ""), ("X2", True, "inconsistent")]
+    assert lv.experts[2].cr > 0.10 and lv.cr <= 0.10
+    # the geometric mean of X0 and X1 is consistent with weights ∝ (√8, 2, 1, 1)
+    w = np.array([math.sqrt(8), 2, 1, 1]) / (math.sqrt(8) + 4)
+    got = np.array([d.weight for d in ev.rubric_for("11").dimensions])
+    np.testing.assert_allclose(got, w, rtol=1e-9)
+    # Fujian has no experts: the national (shipped) judgments, flagged as the fallback
+    fj = ev.weighting["35"].levels["dimensions"]
+    assert fj.judgments == "national" and fj.fallback == "no_judgments" and fj.n_experts == 3
+    assert ev.rubric_for("35") is rubric
+    # each province's totals use its own dimension weights
+    for code in ("11", "35"):
+        row = _row(ev, code)
+        dw = np.array([d.weight for d in ev.rubric_for(code).dimensions])
+        assert row["total_score"] == pytest.approx(float(np.dot(dw, row[list(DIMS)].to_numpy(float)) / dw.sum()))
+    assert _row(ev, "11")["total_score"] != pytest.approx(_row(ev, "35")["total_score"])
+
+
+def test_judgment_province_column_and_fallback_when_every_expert_is_excluded(rubric, profiles) -> None:
+    ds = make_ds(rubric, 1, ("11", "35"))
+    # X0 (of 11) judges for Fujian explicitly; 11's only own judge answers at random
+    j = _judgments(_dimension_judgments("X0", X0, "35") + _dimension_judgments("X2", CYCLE))
+    ev = scoring.evaluate(with_(ds, ahp_judgments=j), rubric, {"11": profiles["11"], "35": profiles["35"]}, AS_OF,
+                          weights_from_dataset=True)
+    assert ev.weighting["35"].levels["dimensions"].judgments == "province"
+    bj = ev.weighting["11"].levels["dimensions"]
+    assert bj.judgments == "national" and bj.fallback == "all_excluded" and bj.experts[0].excluded
+    assert ev.rubric_for("11") is rubric
+    # strict: a contradiction in a province's judgments is an error naming the file row
+    bad = _judgments(_dimension_judgments("X0", X0) + [("X0", "dimensions", "function", "legality", 2.0, "")])
+    with pytest.raises(R.RubricError, match="ahp_judgments:7:value: contradicts"):
+        scoring.evaluate(with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF,
+                         weights_from_dataset=True, strict=True)
+    lenient = scoring.evaluate(with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF,
+                               weights_from_dataset=True)
+    assert lenient.weighting["11"].levels["dimensions"].fallback == "invalid"
+    assert "contradicts" in lenient.weighting["11"].note
+
+
+def test_entropy_and_combined_weights_come_from_the_provinces_scores(rubric, profiles) -> None:
+    ds = make_ds(rubric, 3, ("35",))
+    ds = set_assessment(ds, APP0, "S01_masvs_storage", "fails")
+    ds = set_assessment(ds, APP1, "S02_masvs_crypto", "partial")
+    prof = {m: profiles["35"].model_copy(update={"weights": R.ProfileWeightsSpec(method=m)})
+            for m in ("entropy", "combined")}
+    ahp = scoring.evaluate(ds, rubric, {"35": profiles["35"]}, AS_OF)
+    ent = scoring.evaluate(ds, rubric, {"35": prof["entropy"]}, AS_OF)
+    com = scoring.evaluate(ds, rubric, {"35": prof["combined"]}, AS_OF)
+    sec = [c.id for c in rubric.dimension("security").criteria]
+    # security scores: S01 = (0, 100, 100), S02 = (100, 50, 100), every other criterion constant
+    e_s01 = 1 - (-2 * 0.5 * math.log(0.5)) / math.log(3)  # p = (0, ½, ½)
+    p = np.array([100, 50, 100]) / 250
+    e_s02 = 1 - float(-(p * np.log(p)).sum()) / math.log(3)
+    within = {c.id: c.weight for c in ent.rubric_for("35").dimension("security").criteria}
+    assert within["S01_masvs_storage"] == pytest.approx(e_s01 / (e_s01 + e_s02))
+    assert within["S02_masvs_crypto"] == pytest.approx(e_s02 / (e_s01 + e_s02))
+    assert sum(within[c] for c in sec) == pytest.approx(1.0)
+    assert ent.weighting["35"].method == "entropy" and ent.rubric_for("35").weights_source["security"] == "entropy"
+    # combined: a_j e_j / Σ a_k e_k with the AHP (here stated) weights a inside the dimension
+    a = {c.id: c.weight for c in rubric.dimension("security").criteria}
+    d01, d02 = a["S01_masvs_storage"] * e_s01, a["S02_masvs_crypto"] * e_s02
+    within_c = {c.id: c.weight for c in com.rubric_for("35").dimension("security").criteria}
+    assert within_c["S01_masvs_storage"] == pytest.approx(d01 / (d01 + d02))
+    # dimension weights stay the AHP ones; the scores move
+    assert [d.weight for d in ent.rubric_for("35").dimensions] == [d.weight for d in rubric.dimensions]
+    assert _row(ent, "35")["security"] != pytest.approx(_row(ahp, "35")["security"])
+    # a dimension where every candidate scored alike keeps a score (plain mean), never N/A
+    assert not ent.candidates[list(DIMS)].isna().any().any()

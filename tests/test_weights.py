@@ -25,8 +25,12 @@ from evalkit.weights import (
     _geomean_kernel,
     ahp,
     combine_judgments,
+    combine_weights,
     entropy,
+    entropy_with_na,
+    individual_cr,
     judgment_matrices,
+    screen_judgments,
 )
 
 # Saaty (1990), "How to make a decision: The Analytic Hierarchy Process", European Journal of
@@ -499,3 +503,70 @@ def test_no_warnings_on_clean_input() -> None:
         warnings.simplefilter("error")
         entropy([[1, 1, 0], [1, 3, 2]])
         ahp(HOUSE)
+
+
+# --------------------------------------------------------------------------------------------
+# Entropy weights over present values, combination with AHP weights, consistency screening
+# --------------------------------------------------------------------------------------------
+
+
+def test_entropy_with_na_hand_example() -> None:
+    """Entropy weights when a criterion does not apply to every alternative (NaN), by hand.
+
+    x = [[1, 3], [1, NaN], [2, 1]].
+    column 1: m = 3, p = (1/4, 1/4, 1/2), −Σ p ln p = 2·0.25·ln 4 + 0.5·ln 2 = 1.039721;
+              e = 1.039721 / ln 3 = 0.946395 → d = 0.053605.
+    column 2: m = 2 (row 2 absent), p = (3/4, 1/4), −Σ p ln p = 0.562335;
+              e = 0.562335 / ln 2 = 0.811278 → d = 0.188722.
+    w = (0.053605, 0.188722) / 0.242327 = (0.221211, 0.778789).
+    """
+    w = entropy_with_na([[1, 3], [1, np.nan], [2, 1]])
+    np.testing.assert_allclose(w, [0.221211, 0.778789], atol=1e-6)
+    # without NaN it is the entropy method itself
+    x = np.random.default_rng(5).random((12, 4))
+    np.testing.assert_allclose(entropy_with_na(x), entropy(x), rtol=1e-12)
+    # a criterion present once, or zero everywhere, carries no information; none at all: equal
+    np.testing.assert_allclose(entropy_with_na([[1, 5, 0], [3, np.nan, 0]]), [1, 0, 0], atol=1e-12)
+    np.testing.assert_allclose(entropy_with_na([[np.nan, 2], [np.nan, 2]]), [0.5, 0.5])
+    with pytest.raises(WeightsError, match="non-negative values or NaN"):
+        entropy_with_na([[1, -2], [1, 1]])
+
+
+def test_combine_weights_multiplicative_hand_example() -> None:
+    """Hwang & Yoon (1981) §4.1.2: a priori weights λ adapt the entropy weights w to
+    λ_j w_j / Σ λ_k w_k.  λ = (0.5, 0.3, 0.2), w = (0.2, 0.3, 0.5): products (0.10, 0.09,
+    0.10), sum 0.29 → (0.344828, 0.310345, 0.344828)."""
+    np.testing.assert_allclose(combine_weights([0.5, 0.3, 0.2], [0.2, 0.3, 0.5]),
+                               [0.10 / 0.29, 0.09 / 0.29, 0.10 / 0.29], rtol=1e-12)
+    # every product 0: the subjective weights, normalised
+    np.testing.assert_allclose(combine_weights([2, 2], [0, 0]), [0.5, 0.5])
+    with pytest.raises(WeightsError, match="shape"):
+        combine_weights([1, 2], [1, 2, 3])
+
+
+def test_screen_judgments_excludes_inconsistent_and_incomplete_experts() -> None:
+    """Saaty (1980): CR ≤ 0.10 is acceptable.  Four experts judge three items.
+
+    A: weights (4, 2, 1), perfectly consistent (CR 0).  B: weights (3, 2, 1), consistent.
+    C: a 9-cycle (a ≫ b ≫ c ≫ a), circulant: λmax = 1 + 9 + 1/9 = 10.1111,
+       CI = (10.1111 − 3)/2 = 3.5556, CR = 3.5556 / 0.58 = 6.1303 → excluded.
+    D: leaves the pair (b, c) out → no CR → excluded.
+    The group matrix is the geometric mean of A and B: m_ab = √(2·1.5) = 1.7321,
+    m_ac = √(4·3) = 3.4641, m_bc = √(2·2) = 2 (= m_ac / m_ab: consistent, CR 0).
+    """
+    A = [[1, 2, 4], [1 / 2, 1, 2], [1 / 4, 1 / 2, 1]]
+    B = [[1, 1.5, 3], [1 / 1.5, 1, 2], [1 / 3, 1 / 2, 1]]
+    C = [[1, 9, 1 / 9], [1 / 9, 1, 9], [9, 1 / 9, 1]]
+    D = [[1, 2, 4], [1 / 2, 1, np.nan], [1 / 4, np.nan, 1]]
+    crs = individual_cr(np.array([A, B, C, D]))
+    np.testing.assert_allclose(crs[:3], [0, 0, 6.130268], atol=1e-6)
+    assert np.isnan(crs[3])
+    sj = screen_judgments(np.array([A, B, C, D]))
+    assert sj.kept.tolist() == [True, True, False, False] and sj.complete
+    np.testing.assert_allclose(sj.matrix[0], [1, math.sqrt(3), math.sqrt(12)], rtol=1e-12)
+    assert sj.matrix[1, 2] == pytest.approx(2.0) and ahp(sj.matrix).cr == pytest.approx(0.0, abs=1e-9)
+    # nobody acceptable: an all-NaN matrix
+    none = screen_judgments(np.array([C]))
+    assert not none.kept.any() and not none.complete
+    with pytest.raises(WeightsError, match="max_cr"):
+        screen_judgments(np.array([A]), max_cr=0)
