@@ -107,13 +107,19 @@ def _by_key(keys: pd.Series, lookup: pd.DataFrame, key: str, everywhere: np.ndar
     return pd.concat([found, spread], ignore_index=True)
 
 
-def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def memberships(tables: Mapping[str, pd.DataFrame],
+                everywhere: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
     """The provinces that need each row of each table.
 
     Parameters
     ----------
     tables : ``{table name: frame}`` with at least the contract's id and ``province_code``
         columns (a :class:`~evalkit.Dataset`'s tables or the generator's).
+    everywhere : the provinces that a row which cannot be placed, and every ``ahp_judgments``
+        row, goes to; default: the provinces that occur in the data (a partitioned folder
+        needs no empty partitions).  Attributing problems to provinces passes every code
+        (:data:`evalkit.identifiers.PROVINCE_CODES`): a row that cannot be placed might be any
+        province's.
 
     Returns
     -------
@@ -122,10 +128,13 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         province then row, one line per (row, province) pair.
     """
     valid = set(identifiers.PROVINCE_CODES)
-    seen: set[str] = set()
-    for name in ("providers", *_OWN):
-        if name in tables and "province_code" in tables[name]:
-            seen |= set(_text(tables[name], "province_code").unique())
+    if everywhere is None:
+        seen: set[str] = set()
+        for name in ("providers", *_OWN):
+            if name in tables and "province_code" in tables[name]:
+                seen |= set(_text(tables[name], "province_code").unique())
+    else:
+        seen = {str(c) for c in everywhere}
     everywhere = np.array(sorted(seen & valid), dtype=object)
 
     def own(frame: pd.DataFrame) -> pd.DataFrame:
