@@ -116,11 +116,11 @@ def test_a_province_loads_despite_another_provinces_errors(yunnan_bad: Path) -> 
         pd.testing.assert_frame_equal(ds.tables[name], want.tables[name], obj=name)
     lines = [str(p) for p in ds.elsewhere]
     assert lines == [
-        f"providers.csv:{YN_PROVIDER_ROW}:icp_number: warning: malformed ICP number '{BAD_ICP}': "
-        "expected e.g. 京ICP备12345678号, 京ICP备12345678号-2A or 滇ICP备09010050-5号 "
-        "(province 53 only; not needed by 44)",
-        f"submissions.csv:{YN_SUBMISSION_ROW}:submitted_on: warning: not a date '{BAD_DATE}' "
-        "(expected ISO YYYY-MM-DD) (province 53 only; not needed by 44)",
+        (f"providers.csv:{YN_PROVIDER_ROW}:icp_number: warning: malformed ICP number '{BAD_ICP}': "
+         "expected e.g. 京ICP备12345678号, 京ICP备12345678号-2A or 滇ICP备09010050-5号 "
+         "(province 53 only; not needed by 44)"),
+        (f"submissions.csv:{YN_SUBMISSION_ROW}:submitted_on: warning: not a date '{BAD_DATE}' "
+         "(expected ISO YYYY-MM-DD) (province 53 only; not needed by 44)"),
     ]
     assert set(ds.elsewhere) <= set(ds.warnings)
     assert all(p.severity == "warning" for p in ds.warnings)
@@ -241,7 +241,8 @@ def _ragged_row(folder: Path, clean: evalkit.Dataset) -> None:
     (folder / "submissions.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
 
 
-ROW = lambda n: (lambda folder: n)  # noqa: E731
+def ROW(n: int) -> Callable[[Path], int]:  # a fixed data row, for CASES
+    return lambda folder: n
 
 CASES = {
     # a row's own problem: the provinces whose evaluation reads the row
@@ -283,21 +284,20 @@ def test_each_problem_blocks_the_provinces_that_need_its_row(tmp_path: Path, cle
     check = load_by_province(folder, as_of=AS_OF)
     assert check.errors, case
     assert set(check.blocked) == expected, (case, [str(p) for p in check.errors])
-    # every error is listed for every province it blocks, and nowhere else
-    for code, found in check.blocked.items():
-        assert {(p.file, p.row, p.column) for p in found} <= {(p.file, p.row, p.column)
-                                                               for p in check.errors}
+    # one corrupted row (or column): each blocked province is given exactly its errors
+    for found in check.blocked.values():
+        assert set(found) == set(check.errors), case
     if expected == ALL:
         assert check.dataset is None
         with pytest.raises(DataError):
             evalkit.load_dataset(folder, as_of=AS_OF, provinces=["44"])
     else:
         assert check.dataset is not None
-        outside = sorted(ALL - expected)[0]
+        outside = min(ALL - expected)
         ds = evalkit.load_dataset(folder, as_of=AS_OF, provinces=[outside])
         assert len(ds.elsewhere) == len(check.errors)
         with pytest.raises(DataError):
-            evalkit.load_dataset(folder, as_of=AS_OF, provinces=[sorted(expected)[0]])
+            evalkit.load_dataset(folder, as_of=AS_OF, provinces=[min(expected)])
 
 
 def test_the_row_cap_applies_within_each_province(tmp_path: Path) -> None:
@@ -316,7 +316,7 @@ def test_the_row_cap_applies_within_each_province(tmp_path: Path) -> None:
     others = [p for p in err.value.warnings if p.file == "panel_scores.csv"]
     assert len(others) == MAX_PER_KIND + 1
     assert all(p.message.endswith("(province 44 only; not needed by 53)") for p in others if p.row)
-    count = [p for p in others if p.row is None][0]
+    count = next(p for p in others if p.row is None)
     assert count.message.startswith("60 rows that only other provinces need have this kind of problem")
     assert count.message.endswith("(not needed by 53)")
     ds = evalkit.load_dataset(folder, as_of=AS_OF, provinces=["11"])  # neither: loads
@@ -420,7 +420,7 @@ def test_publish_publishes_the_clean_provinces_and_names_the_blocked(published) 
 def test_the_index_marks_the_blocked_province_and_links_only_published_ones(published) -> None:
     _, folder = published
     index = (folder / "index.html").read_text(encoding="utf-8")
-    row = re.search(r"<tr><td>53</td>.*?</tr>", index, re.S)
+    row = re.search(r"<tr><td>53</td>.*?</tr>", index, re.DOTALL)
     assert row is not None
     assert "not published: 2 error(s) in the data it needs" in row.group(0)
     assert "href" not in row.group(0)
@@ -437,3 +437,38 @@ def test_publish_of_only_blocked_provinces_publishes_nothing(tmp_path: Path, yun
     assert f"providers.csv:{YN_PROVIDER_ROW}:icp_number: malformed ICP number" in res.stderr
     assert "Traceback" not in res.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+
+
+def test_index_table_of_a_blocked_province_has_no_link_and_no_figures() -> None:
+    from evalkit import report
+
+    summary = pd.DataFrame({
+        "code": ["44", "53"], "name_zh": ["广东省", "云南省"], "name_en": ["Guangdong", "Yunnan"],
+        "ok": [True, False], "error": ["", "not published: 2 error(s) in the data it needs"],
+        "n_candidates": [20, 0], "n_recommended": [13, 0],
+        "published": [True, False], "n_data_errors": [0, 2],
+    })
+    for lang, words in (("en", "not published: 2 error(s) in the data it needs"),
+                        ("zh", "未发布：本省所需数据有 2 处错误")):
+        page = report.province_index(summary, lang)
+        row53 = re.search(r"<tr><td>53</td>.*?</tr>", page).group(0)
+        assert words in row53 and "href" not in row53
+        assert 'data-sort="0">–</td>' in row53
+        assert 'href="44/recommendation.html"' in page
+    del summary["published"]  # a summary without the column (older caches): every row linked
+    assert 'href="53/credit.html"' in report.province_index(summary, "en")
+
+
+@pytest.mark.slow
+def test_national_overview_on_its_own_marks_the_blocked_province(yunnan_bad: Path) -> None:
+    from evalkit.publish import national_overview
+
+    nat = national_overview(yunnan_bad, AS_OF, "en")
+    s = nat["summary"].set_index("code")
+    assert not s.loc["53", "published"] and not s.loc["53", "ok"]
+    assert s.loc["53", "error"] == "not published: 2 error(s) in the data it needs"
+    assert s.loc["44", "ok"] and s.loc["44", "published"] and s.loc["44", "n_candidates"] > 0
+    # the register comes from the rows the unblocked provinces need: not the invalid provider's
+    bad_provider = _read(yunnan_bad, "providers").loc[YN_PROVIDER_ROW - 1, "provider_id"]
+    assert bad_provider not in set(nat["register"]["provider_id"])
+    assert len(nat["register"]) > 0
