@@ -472,3 +472,32 @@ def test_national_overview_on_its_own_marks_the_blocked_province(yunnan_bad: Pat
     bad_provider = _read(yunnan_bad, "providers").loc[YN_PROVIDER_ROW - 1, "provider_id"]
     assert bad_provider not in set(nat["register"]["provider_id"])
     assert len(nat["register"]) > 0
+
+
+def test_partitioned_rows_read_for_a_province_are_that_provinces(tmp_path: Path, clean) -> None:
+    """A partitioned dataset: an error in a row stored in Guangdong's partition blocks
+    Guangdong; Yunnan never reads that partition; a whole read attributes it as a flat one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from evalkit import generate
+
+    generate.write_tables(generate.generate_tables("sample"), tmp_path, fmt="parquet",
+                          partitioned=True)
+    part = tmp_path / "providers" / "province=44" / "part-0.parquet"
+    table = pq.read_table(part)
+    rows = table.column(partition.ROW_COLUMN).to_pylist()
+    elsewhere = {r for p in (tmp_path / "providers").glob("province=*/*.parquet") if p != part
+                 for r in pq.read_table(p).column(partition.ROW_COLUMN).to_pylist()}
+    at = next(i for i, r in enumerate(rows) if r not in elsewhere)  # stored for 44 only
+    icp = table.column("icp_number").to_pylist()
+    icp[at] = "粤ICP备ABC号"
+    pq.write_table(table.set_column(table.schema.get_field_index("icp_number"), "icp_number",
+                                    pa.array(icp, pa.string())), part)
+    row = int(rows[at])
+    with pytest.raises(DataError) as err:
+        evalkit.load_dataset(tmp_path, as_of=AS_OF, provinces=["44"])
+    assert [(p.file, p.row, p.column) for p in err.value.errors] == [("providers", row, "icp_number")]
+    assert evalkit.load_dataset(tmp_path, as_of=AS_OF, provinces=["53"]).elsewhere == ()
+    check = load_by_province(tmp_path, as_of=AS_OF)
+    assert list(check.blocked) == ["44"] and check.dataset is not None
