@@ -1243,10 +1243,11 @@ class _Attribution:
     submitted to or scored in, an app, assessment, complaint or waiver the provinces of the
     app's provider, and so on (``evalkit/partition.py``); a duplicate key also the provinces of
     the row it repeats.  A problem concerns **every** province when it cannot be placed: it has
-    no row (a missing file or column, an unreadable file, a count of rows), its row could not
-    be read (a ragged row), its row cannot be placed (an unknown province code, a reference
-    that points nowhere), it lies in a column that places other rows (:data:`_PLACING`), or it
-    is in a partitioned table read for some provinces only (every row read there is theirs).
+    no row (a missing file or column, an unreadable file), its row could not be read (a ragged
+    row), its row cannot be placed (an unknown province code, a reference that points
+    nowhere), it lies in a column that places other rows (:data:`_PLACING`), or it is in a
+    partitioned table read for some provinces only (every row read there is theirs).  Rows are
+    attributed before they are listed, so the 50-row cap applies to each province's share.
     """
 
     def __init__(self, loaded: dict[str, _Loaded], out: _Problems,
