@@ -1217,10 +1217,18 @@ def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str]
 _BIT = {code: i for i, code in enumerate(identifiers.PROVINCE_CODES)}
 #: Every province: the mask of a problem that cannot be attributed.
 _ALL = np.uint64((1 << len(identifiers.PROVINCE_CODES)) - 1)
-#: Columns that decide which provinces need a row beyond the row itself: a provider's
-#: domicile and the provider an app belongs to.  A wrong value there could hide the row from
-#: the province that really needs it, so an error in them concerns every province.
-_PLACING = frozenset({("providers", "province_code"), ("apps", "provider_id")})
+#: Columns that place rows (evalkit.partition): an error there leaves its row unplaced (an
+#: unknown province code, a reference that points nowhere) or could hide a row from the
+#: province that really needs it (a provider's domicile, the provider an app belongs to), so it
+#: concerns every province.  Every row that cannot be placed has such an error.
+_PLACING = frozenset({
+    ("submissions", "province_code"), ("panel_scores", "province_code"),
+    ("experts", "province_code"), ("providers", "province_code"), ("apps", "provider_id"),
+    ("violations", "provider_id"), ("assessments", "app_id"), ("complaints", "app_id"),
+    ("waivers", "app_id"),
+})
+#: Tables every province needs as a whole (the national AHP weights).
+_NATIONAL = frozenset({"ahp_judgments"})
 
 
 def _mask(codes: Iterable[str]) -> np.uint64:
@@ -1244,10 +1252,15 @@ class _Attribution:
     app's provider, and so on (``evalkit/partition.py``); a duplicate key also the provinces of
     the row it repeats.  A problem concerns **every** province when it cannot be placed: it has
     no row (a missing file or column, an unreadable file), its row could not be read (a ragged
-    row), its row cannot be placed (an unknown province code, a reference that points
-    nowhere), it lies in a column that places other rows (:data:`_PLACING`), or it is in a
-    partitioned table read for some provinces only (every row read there is theirs).  Rows are
-    attributed before they are listed, so the 50-row cap applies to each province's share.
+    row), it lies in a column that places rows (:data:`_PLACING`: an unknown province code, a
+    reference that points nowhere, a provider's domicile, an app's provider), in the national
+    ``ahp_judgments``, or in a partitioned table read for some provinces only (every row read
+    there is theirs).  Rows are attributed before they are listed, so the 50-row cap applies
+    to each province's share.
+
+    Since every row that :func:`~evalkit.partition.memberships` cannot place holds an error in
+    a placing column, which blocks every province, the memberships computed here are those
+    :func:`~evalkit.partition.select` uses whenever a load goes on (:attr:`member`).
     """
 
     def __init__(self, loaded: dict[str, _Loaded], out: _Problems,
@@ -1260,14 +1273,15 @@ class _Attribution:
         frames = {name: item.frame if item.frame is not None else _absent_frame(item.table)
                   for name, item in loaded.items()}
         self.need: dict[str, np.ndarray] = {}
+        self.member: dict[str, pd.DataFrame] | None = None
         if any(g.severity == "error" for g in out.groups) or any(
                 p.severity == "error" and p.row is not None for p in out.items):
             from .partition import memberships
 
-            member = memberships(frames, everywhere=identifiers.PROVINCE_CODES)
-            for name, pairs in member.items():
-                weights = np.exp2(pairs["province"].map(_BIT).to_numpy(dtype=float))
-                bits = np.bincount(pairs["row"].to_numpy(), weights=weights,
+            self.member = memberships(frames)
+            for name, pairs in self.member.items():
+                bit = pd.Categorical(pairs["province"], categories=identifiers.PROVINCE_CODES).codes
+                bits = np.bincount(pairs["row"].to_numpy(), weights=np.exp2(bit.astype(float)),
                                    minlength=len(frames[name]))
                 self.need[name] = bits.astype(np.uint64)
 
@@ -1283,7 +1297,8 @@ class _Attribution:
         """One mask per failing row of a group (aligned with ``g.failing``)."""
         n = len(g.failing)
         table = self.table_of.get(g.file)
-        if table is None or table in self.whole or (table, g.column) in _PLACING:
+        if (table is None or table in self.whole or table in _NATIONAL
+                or (table, g.column) in _PLACING):
             return np.full(n, _ALL, dtype=np.uint64)
         bits = self._rows(table, g.failing.index)
         if g.related is not None:
@@ -1297,7 +1312,8 @@ class _Attribution:
 
     def single(self, p: Problem) -> np.uint64:
         table = self.table_of.get(p.file)
-        if p.row is None or table is None or table in self.whole:
+        if (p.row is None or table is None or table in self.whole or table in _NATIONAL
+                or (table, p.column) in _PLACING):
             return _ALL
         bits = self._rows(table, [p.row])[0]
         return bits if bits else _ALL  # e.g. a ragged row: skipped, so never placed
@@ -1411,8 +1427,10 @@ def _sorted(problems: Iterable[Problem]) -> tuple[Problem, ...]:
 
 def _dataset(folder: Path, loaded: dict[str, _Loaded], warnings: Iterable[Problem],
              as_of: pd.Timestamp | None, codes: tuple[str, ...] | None,
-             cut: tuple[str, ...] | None, elsewhere: Iterable[Problem] = ()) -> Dataset:
-    """The Dataset of validated tables, cut to the rows the provinces ``cut`` need."""
+             cut: tuple[str, ...] | None, elsewhere: Iterable[Problem] = (),
+             member: dict[str, pd.DataFrame] | None = None) -> Dataset:
+    """The Dataset of validated tables, cut to the rows the provinces ``cut`` need
+    (``member``: the tables' memberships when already computed)."""
     tables: dict[str, pd.DataFrame] = {}
     files: dict[str, Path] = {}
     for name, item in loaded.items():
@@ -1424,7 +1442,7 @@ def _dataset(folder: Path, loaded: dict[str, _Loaded], warnings: Iterable[Proble
     if cut is not None:
         from .partition import select
 
-        tables = select(tables, cut)
+        tables = select(tables, cut, member)
     return Dataset(folder, tables, _sorted(warnings), files, as_of, codes, _sorted(elsewhere))
 
 
@@ -1466,17 +1484,21 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     folder, as_of_ts, codes, loaded, out = _start(path, as_of, criteria, provinces,
                                                   "load_dataset")
     elsewhere: list[Problem] = []
+    member = None
     if codes is None or not out.has_errors:
         problems = out.problems()
     else:
         whole = [name for name, item in loaded.items()
                  if item.status == "ok" and (folder / item.file).is_dir()]
-        problems, elsewhere = _Attribution(loaded, out, whole).scoped(codes)
+        att = _Attribution(loaded, out, whole)
+        problems, elsewhere = att.scoped(codes)
+        member = att.member
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
     flat = codes is not None and any((folder / item.file).is_file() for item in loaded.values()
                                      if item.frame is not None)
-    return _dataset(folder, loaded, problems, as_of_ts, codes, codes if flat else None, elsewhere)
+    return _dataset(folder, loaded, problems, as_of_ts, codes, codes if flat else None, elsewhere,
+                    member)
 
 
 @dataclass(frozen=True)
@@ -1525,5 +1547,5 @@ def load_by_province(path: str | PathLike[str], *, as_of: object = None,
     ds = None
     if clean:
         found, elsewhere = att.scoped(clean, name_scope=False)
-        ds = _dataset(folder, loaded, found, as_of_ts, None, clean, elsewhere)
+        ds = _dataset(folder, loaded, found, as_of_ts, None, clean, elsewhere, att.member)
     return ProvinceLoad(ds, blocked, _sorted(problems))

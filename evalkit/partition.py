@@ -107,19 +107,13 @@ def _by_key(keys: pd.Series, lookup: pd.DataFrame, key: str, everywhere: np.ndar
     return pd.concat([found, spread], ignore_index=True)
 
 
-def memberships(tables: Mapping[str, pd.DataFrame],
-                everywhere: Iterable[str] | None = None) -> dict[str, pd.DataFrame]:
+def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """The provinces that need each row of each table.
 
     Parameters
     ----------
     tables : ``{table name: frame}`` with at least the contract's id and ``province_code``
         columns (a :class:`~evalkit.Dataset`'s tables or the generator's).
-    everywhere : the provinces that a row which cannot be placed, and every ``ahp_judgments``
-        row, goes to; default: the provinces that occur in the data (a partitioned folder
-        needs no empty partitions).  Attributing problems to provinces passes every code
-        (:data:`evalkit.identifiers.PROVINCE_CODES`): a row that cannot be placed might be any
-        province's.
 
     Returns
     -------
@@ -128,13 +122,10 @@ def memberships(tables: Mapping[str, pd.DataFrame],
         province then row, one line per (row, province) pair.
     """
     valid = set(identifiers.PROVINCE_CODES)
-    if everywhere is None:
-        seen: set[str] = set()
-        for name in ("providers", *_OWN):
-            if name in tables and "province_code" in tables[name]:
-                seen |= set(_text(tables[name], "province_code").unique())
-    else:
-        seen = {str(c) for c in everywhere}
+    seen: set[str] = set()
+    for name in ("providers", *_OWN):
+        if name in tables and "province_code" in tables[name]:
+            seen |= set(_text(tables[name], "province_code").unique())
     everywhere = np.array(sorted(seen & valid), dtype=object)
 
     def own(frame: pd.DataFrame) -> pd.DataFrame:
@@ -191,14 +182,17 @@ def memberships(tables: Mapping[str, pd.DataFrame],
     return out
 
 
-def select(tables: Mapping[str, pd.DataFrame], provinces: Iterable[str]) -> dict[str, pd.DataFrame]:
+def select(tables: Mapping[str, pd.DataFrame], provinces: Iterable[str],
+           member: Mapping[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """The rows of ``tables`` that the evaluation of ``provinces`` needs, in national order.
 
     The same rows, in the same order, as reading those partitions of a partitioned dataset
-    (:func:`evalkit.load_dataset` with ``provinces``).
+    (:func:`evalkit.load_dataset` with ``provinces``).  ``member``: :func:`memberships` of
+    ``tables`` when already computed.
     """
     codes = check_provinces(provinces, func="partition.select")
-    member = memberships(tables)
+    if member is None:
+        member = memberships(tables)
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
         m = member[name]
