@@ -501,3 +501,15 @@ def test_partitioned_rows_read_for_a_province_are_that_provinces(tmp_path: Path,
     assert evalkit.load_dataset(tmp_path, as_of=AS_OF, provinces=["53"]).elsewhere == ()
     check = load_by_province(tmp_path, as_of=AS_OF)
     assert list(check.blocked) == ["44"] and check.dataset is not None
+
+
+def test_publish_loads_the_requested_clean_provinces_and_notes_the_others(yunnan_bad: Path) -> None:
+    from evalkit import publish as pub
+
+    ds, blocked, others = pub._load(yunnan_bad, AS_OF, ["44"])
+    assert blocked == {} and list(others) == ["53"] and "53" not in set(ds.submissions["province_code"])
+    ds, blocked, others = pub._load(yunnan_bad, AS_OF, ["44", "53"])
+    assert list(blocked) == ["53"] and others == {}
+    with pytest.raises(DataError) as err:  # nothing left to publish: fails as before
+        pub._load(yunnan_bad, AS_OF, ["53"])
+    assert len(err.value.errors) == 2
