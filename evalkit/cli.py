@@ -8,12 +8,13 @@ every :class:`~evalkit.errors.EvalkitError` becomes a message and exit code 1.
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
 
 import typer
 
-from .errors import EvalkitError
+from .errors import EvalkitError, Problem
 
 app = typer.Typer(
     add_completion=False,
@@ -38,15 +39,21 @@ def validate_command(
         None, "--as-of", help="Evaluation date YYYY-MM-DD: event dates after it are errors."
     ),
     fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
+    by_province: bool = typer.Option(
+        False, "--by-province",
+        help="Also list, per province, the errors in the rows it needs: the provinces they "
+             "block (evalkit run/publish); the others can run.",
+    ),
 ) -> None:
     """Check a dataset folder; list every problem. Exit 0 if valid (warnings allowed), else 1.
 
     Problems go to stdout (text: one `file:row:column: message` per line; json: a list of
-    problem objects); the one-line summary goes to stderr.
+    problem objects); the one-line summary goes to stderr.  --by-province then lists the
+    blocked provinces with their errors (json: an object with "problems" and "blocked").
     """
     import json
 
-    from .dataset import load_dataset, parse_as_of
+    from .dataset import load_by_province, load_dataset, parse_as_of
 
     if fmt not in ("text", "json"):
         _fail(f"Error: --format must be 'text' or 'json'; got {fmt!r} instead.", 2)
@@ -54,9 +61,14 @@ def validate_command(
         as_of_date = parse_as_of(as_of, name="--as-of", func="evalkit validate")
     except ValueError as exc:
         _fail(f"Error: {exc}", 2)
+    blocked: dict[str, tuple[Problem, ...]] = {}
     try:
-        ds = load_dataset(data, as_of=as_of_date)
-        problems, n_err = list(ds.warnings), 0
+        if by_province:
+            check = load_by_province(data, as_of=as_of_date)
+            problems, n_err, blocked = list(check.problems), len(check.errors), check.blocked
+        else:
+            ds = load_dataset(data, as_of=as_of_date)
+            problems, n_err = list(ds.warnings), 0
     except EvalkitError as exc:
         problems = list(getattr(exc, "problems", []))
         n_err = len(getattr(exc, "errors", problems))
@@ -65,14 +77,42 @@ def validate_command(
     except Exception as exc:  # never a traceback for a user: say what broke, briefly
         _fail(f"internal error while validating {data}: {type(exc).__name__}: {exc}", 2)
     if fmt == "json":
-        typer.echo(json.dumps([p.to_dict() for p in problems], ensure_ascii=False, indent=1))
+        listed: object = [p.to_dict() for p in problems]
+        if by_province:
+            listed = {"problems": listed,
+                      "blocked": {c: [p.to_dict() for p in found] for c, found in blocked.items()}}
+        typer.echo(json.dumps(listed, ensure_ascii=False, indent=1))
     else:
         for p in problems:
             typer.echo(str(p))
+        if by_province:
+            _print_blocked(blocked)
     n_warn = len(problems) - n_err
     if n_err:
         _fail(f"{data}: invalid: {n_err} error(s), {n_warn} warning(s)", 1)
     typer.echo(f"{data}: valid ({n_warn} warning(s))", err=True)
+
+
+def _print_blocked(blocked: dict[str, tuple[Problem, ...]]) -> None:
+    """The provinces that errors block, each with the errors in the rows it needs (stdout)."""
+    from .identifiers import PROVINCE_CODES
+
+    if not blocked:
+        typer.echo("by province: no error blocks a province")
+        return
+    if len(blocked) == len(PROVINCE_CODES):
+        typer.echo("by province: every province is blocked (an error cannot be attributed to "
+                   "one province, or every province needs its row):")
+        everywhere = set.intersection(*(set(found) for found in blocked.values()))
+        for p in sorted(everywhere, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)):
+            typer.echo(f"  {p}")
+        return
+    typer.echo(f"by province: errors block {', '.join(blocked)}; every other province can run "
+               "and publish")
+    for code, found in blocked.items():
+        typer.echo(f"province {code}: {len(found)} error(s) in the rows it needs:")
+        for p in found:
+            typer.echo(f"  {p}")
 
 # --- generate (generator) -----------------------------------------------------------------
 
@@ -229,6 +269,17 @@ def _run_text(lang: str) -> str:
 _RUN_TEXT = {"zh": _run_text("zh"), "en": _run_text("en")}
 
 
+def _print_elsewhere(problems: Sequence[Problem], who: str) -> None:
+    """Print (stderr) the errors of rows that only other provinces need: they did not block."""
+    if not problems:
+        return
+    typer.echo(f"warning: {len(problems)} error(s) in rows that {who} does not need (other "
+               "provinces' data, left out): they do not block this run; `evalkit validate` "
+               "lists every problem.", err=True)
+    for p in problems:
+        typer.echo(str(p), err=True)
+
+
 @app.command("run")
 def run_command(
     province: str = typer.Option(..., "--province", help="Province code, e.g. 44 (11 … 66)."),
@@ -258,8 +309,10 @@ def run_command(
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
         if previous is not None and not previous.exists():
             _fail(f"Error: --previous {previous} does not exist.", 2)
-        # only the rows this province needs (a partitioned dataset: its partitions only)
+        # only the rows this province needs (a partitioned dataset: its partitions only); errors
+        # in rows only other provinces need do not block it: they are printed as warnings
         ds = load_dataset(data_dir, as_of=when, provinces=[province])
+        _print_elsewhere(ds.elsewhere, f"province {province}")
         nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
                                 previous={province: previous} if previous is not None else None)
         res = nat.province(province)
@@ -320,11 +373,25 @@ def publish_command(
     if not result.index_ok:
         typer.echo(f"index failed: {result.index_error}", err=True)
     for o in result.outcomes:
-        if not o.ok:
+        if o.blocked:  # its data: every error in the rows it needs, as `evalkit validate` prints it
+            typer.echo(f"province {o.code} not published: {len(o.problems)} error(s) in the data "
+                       "it needs:", err=True)
+            for p in o.problems:
+                typer.echo(f"  {p}", err=True)
+        elif not o.ok:
             typer.echo(f"province {o.code} failed: {o.error}", err=True)
+    if result.others_blocked:
+        typer.echo(f"warning: the data of province(s) {', '.join(result.others_blocked)} (not "
+                   "published by this run) has errors; `evalkit validate` lists them.", err=True)
     if not result.ok:
-        names = ", ".join(result.failed + ([] if result.index_ok else ["index"]))
-        _fail(f"publish incomplete: failed {names}")
+        parts = []
+        if result.blocked:
+            parts.append(f"not published (data errors) {', '.join(result.blocked)}")
+        rendered = [c for c in result.failed if c not in result.blocked]
+        rendered += [] if result.index_ok else ["index"]
+        if rendered:
+            parts.append(f"failed {', '.join(rendered)}")
+        _fail(f"publish incomplete: {'; '.join(parts)}")
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -46,7 +46,8 @@ from . import identifiers, schema
 from .errors import DataError, EvalkitError, Problem
 from .schema import Column, Table
 
-__all__ = ["MAX_PER_KIND", "Dataset", "flags", "load_dataset", "parse_as_of"]
+__all__ = ["MAX_PER_KIND", "Dataset", "ProvinceLoad", "flags", "load_by_province", "load_dataset",
+           "parse_as_of"]
 
 #: Most rows listed for one kind of problem in one column; the rest are counted.
 MAX_PER_KIND = 50
@@ -89,6 +90,9 @@ class Dataset:
     as_of : the date event dates were checked against, or ``None``.
     provinces : the province codes the dataset was loaded for (``load_dataset(provinces=...)``,
         sorted), or ``None`` for the whole country.
+    elsewhere : the errors found in rows that only other provinces need (a load for some
+        provinces, or :func:`load_by_province`): they did not stop this load and are also in
+        ``warnings``, as warnings marked ``(province 53 only; not needed by 44)``.
     """
 
     path: Path
@@ -97,6 +101,7 @@ class Dataset:
     files: dict[str, Path] = field(default_factory=dict)
     as_of: pd.Timestamp | None = None
     provinces: tuple[str, ...] | None = None
+    elsewhere: tuple[Problem, ...] = ()
 
     providers = property(lambda self: self.tables["providers"])
     apps = property(lambda self: self.tables["apps"])
@@ -189,34 +194,77 @@ def parse_as_of(value: object, *, name: str = "as_of", func: str = "load_dataset
 # Problem collection
 
 
+@dataclass(frozen=True)
+class _RowProblems:
+    """Rows with one kind of problem in one column, kept whole until they are listed.
+
+    ``failing``: the values to report, indexed by data row.  ``related``: for some failing
+    rows, another data row whose provinces also count when the problem is attributed (the first
+    row of a duplicate key), indexed like ``failing``.
+    """
+
+    file: str
+    column: str
+    failing: pd.Series
+    fmt: Callable[[Any], str]
+    severity: str
+    code: str
+    what: str | None = None
+    related: pd.Series | None = None
+
+    def listed(self, keep: np.ndarray | None = None, *, severity: str | None = None,
+               note: Callable[[int], str] | None = None, rest: str = "",
+               tail: str = "") -> list[Problem]:
+        """The problems of the rows ``keep`` selects (all by default): at most MAX_PER_KIND
+        rows, then one line counting them.  ``note(i)`` is appended to the message of the
+        i-th kept row; ``rest`` qualifies "rows" and ``tail`` ends the counting line."""
+        failing = self.failing if keep is None else self.failing[keep]
+        sev = severity or self.severity
+        n = len(failing)
+        head = failing.iloc[:MAX_PER_KIND]
+        found = [Problem(self.file, int(row), self.column,  # type: ignore[arg-type]
+                         self.fmt(value) + (note(i) if note else ""), sev, self.code)
+                 for i, (row, value) in enumerate(zip(head.index.tolist(), head.tolist()))]
+        if n > MAX_PER_KIND:
+            label = self.what or self.fmt(head.iloc[0])
+            found.append(Problem(self.file, None, self.column,  # type: ignore[arg-type]
+                                 f"{n} rows {rest}have this kind of problem ({self.code}: e.g. "
+                                 f"{label}); only the first {MAX_PER_KIND} are listed{tail}",
+                                 sev, self.code))
+        return found
+
+
 class _Problems:
-    """Collects problems; lists at most MAX_PER_KIND rows per (file, column, kind, severity)."""
+    """Collects problems; lists at most MAX_PER_KIND rows per (file, column, kind, severity).
+
+    Problems of single rows found by a vectorised check are kept as whole groups
+    (:class:`_RowProblems`) until :meth:`problems` lists them, so that the rows can first be
+    attributed to the provinces that need them (:class:`_Attribution`).
+    """
 
     def __init__(self) -> None:
         self.items: list[Problem] = []
+        self.groups: list[_RowProblems] = []
 
     def add(self, file: str, row: int | None, column: str | None, message: str,
             severity: str = "error", code: str = "invalid") -> None:
         self.items.append(Problem(file, row, column, message, severity, code))  # type: ignore[arg-type]
 
     def rows(self, file: str, column: str, failing: pd.Series, fmt: Callable[[Any], str],
-             *, severity: str = "error", code: str = "invalid", what: str | None = None) -> None:
+             *, severity: str = "error", code: str = "invalid", what: str | None = None,
+             related: pd.Series | None = None) -> None:
         """One problem per failing row (``failing``: values indexed by row number), capped."""
-        n = len(failing)
-        if n == 0:
-            return
-        head = failing.iloc[:MAX_PER_KIND]
-        for row, value in zip(head.index.tolist(), head.tolist()):
-            self.add(file, int(row), column, fmt(value), severity, code)
-        if n > MAX_PER_KIND:
-            label = what or fmt(head.iloc[0])
-            self.add(file, None, column,
-                     f"{n} rows have this kind of problem ({code}: e.g. {label}); "
-                     f"only the first {MAX_PER_KIND} are listed", severity, code)
+        if len(failing):
+            self.groups.append(_RowProblems(file, column, failing, fmt, severity, code, what, related))
+
+    def problems(self) -> list[Problem]:
+        """Every problem, rows listed (capped) as found."""
+        return [*self.items, *(p for g in self.groups for p in g.listed())]
 
     @property
     def has_errors(self) -> bool:
-        return any(p.severity == "error" for p in self.items)
+        return (any(p.severity == "error" for p in self.items)
+                or any(g.severity == "error" for g in self.groups))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -573,10 +621,12 @@ class _AtRows(_Problems):
 
     def __init__(self, out: _Problems, distinct: _Distinct) -> None:
         self.items = out.items
+        self.groups = out.groups
         self.distinct = distinct
 
     def rows(self, file: str, column: str, failing: pd.Series, fmt: Callable[[Any], str],
-             *, severity: str = "error", code: str = "invalid", what: str | None = None) -> None:
+             *, severity: str = "error", code: str = "invalid", what: str | None = None,
+             related: pd.Series | None = None) -> None:
         super().rows(file, column, self.distinct.spread(failing), fmt, severity=severity,
                      code=code, what=what)
 
@@ -909,7 +959,7 @@ def _check_keys(loaded: _Loaded, out: _Problems) -> None:
             names = ", ".join(key)
             msg = lambda x, k=names: f"duplicate ({k}) = ({x[0]}) (first in row {x[1]})"
         pairs = pd.Series(list(zip(labels.tolist(), first.tolist())), index=later.index, dtype=object)
-        out.rows(loaded.file, column, pairs, msg, code="duplicate")
+        out.rows(loaded.file, column, pairs, msg, code="duplicate", related=first)
 
 
 def _duplicated(codes: list[np.ndarray]) -> np.ndarray:
@@ -1050,7 +1100,7 @@ def _check_violation_apps(loaded: dict[str, _Loaded], out: _Problems) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The public loader
+# Reading and checking a dataset folder
 
 
 def _default_criteria(out: _Problems) -> frozenset[str] | None:
@@ -1163,6 +1213,242 @@ def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str]
     return loaded, out
 
 
+# ---------------------------------------------------------------------------------------------
+# Which provinces a problem concerns (docs/dataset.md, "Problems and provinces")
+
+#: Bit ``i`` of a province mask stands for ``identifiers.PROVINCE_CODES[i]``.
+_BIT = {code: i for i, code in enumerate(identifiers.PROVINCE_CODES)}
+#: Every province: the mask of a problem that cannot be attributed.
+_ALL = np.uint64((1 << len(identifiers.PROVINCE_CODES)) - 1)
+#: Columns that place rows (evalkit.partition): an error there leaves its row unplaced (an
+#: unknown province code, a reference that points nowhere) or could hide a row from the
+#: province that really needs it (a provider's domicile, the provider an app belongs to), so it
+#: concerns every province.  Every row that cannot be placed has such an error.
+_PLACING = frozenset({
+    ("submissions", "province_code"), ("panel_scores", "province_code"),
+    ("experts", "province_code"), ("providers", "province_code"), ("apps", "provider_id"),
+    ("violations", "provider_id"), ("assessments", "app_id"), ("complaints", "app_id"),
+    ("waivers", "app_id"),
+})
+#: Tables every province needs as a whole (the national AHP weights).
+_NATIONAL = frozenset({"ahp_judgments"})
+
+
+def _mask(codes: Iterable[str]) -> np.uint64:
+    bits = 0
+    for code in codes:
+        bits |= 1 << _BIT[code]
+    return np.uint64(bits)
+
+
+def _codes(mask: int | np.uint64) -> list[str]:
+    m = int(mask)
+    return [c for c, i in _BIT.items() if m >> i & 1]
+
+
+class _Attribution:
+    """The provinces that need the row of each error (``evalkit.partition.memberships``).
+
+    A problem concerns the provinces whose evaluation reads its row: a submission or panel
+    score its own province, a provider its domicile and every province one of its apps is
+    submitted to or scored in, an app, assessment, complaint or waiver the provinces of the
+    app's provider, and so on (``evalkit/partition.py``); a duplicate key also the provinces of
+    the row it repeats.  A problem concerns **every** province when it cannot be placed: it has
+    no row (a missing file or column, an unreadable file), its row could not be read (a ragged
+    row), it lies in a column that places rows (:data:`_PLACING`: an unknown province code, a
+    reference that points nowhere, a provider's domicile, an app's provider), in the national
+    ``ahp_judgments``, or in a partitioned table read for some provinces only (every row read
+    there is theirs).  Rows are attributed before they are listed, so the 50-row cap applies
+    to each province's share.
+
+    Since every row that :func:`~evalkit.partition.memberships` cannot place holds an error in
+    a placing column, which blocks every province, the memberships computed here are those
+    :func:`~evalkit.partition.select` uses whenever a load goes on (:attr:`member`).
+    """
+
+    def __init__(self, loaded: dict[str, _Loaded], out: _Problems,
+                 whole: Iterable[str] = ()) -> None:
+        self.out = out
+        self.table_of = {item.file: name for name, item in loaded.items()}
+        self.whole = set(whole)  # tables whose every row concerns the provinces read
+        self.index = {name: (item.frame.index if item.frame is not None else pd.RangeIndex(0))
+                      for name, item in loaded.items()}
+        frames = {name: item.frame if item.frame is not None else _absent_frame(item.table)
+                  for name, item in loaded.items()}
+        self.need: dict[str, np.ndarray] = {}
+        self.member: dict[str, pd.DataFrame] | None = None
+        if any(g.severity == "error" for g in out.groups) or any(
+                p.severity == "error" and p.row is not None for p in out.items):
+            from .partition import memberships
+
+            self.member = memberships(frames)
+            for name, pairs in self.member.items():
+                bit = pd.Categorical(pairs["province"], categories=identifiers.PROVINCE_CODES).codes
+                bits = np.bincount(pairs["row"].to_numpy(), weights=np.exp2(bit.astype(float)),
+                                   minlength=len(frames[name]))
+                self.need[name] = bits.astype(np.uint64)
+
+    def _rows(self, table: str, rows: pd.Index | pd.Series | list[int]) -> np.ndarray:
+        """Masks of data rows of a table (0 for a row not in it)."""
+        pos = self.index[table].get_indexer(pd.Index(rows))
+        bits = self.need.get(table)
+        if bits is None:
+            return np.zeros(len(pos), dtype=np.uint64)
+        return np.where(pos >= 0, bits[np.maximum(pos, 0)], np.uint64(0)).astype(np.uint64)
+
+    def group(self, g: _RowProblems) -> np.ndarray:
+        """One mask per failing row of a group (aligned with ``g.failing``)."""
+        n = len(g.failing)
+        table = self.table_of.get(g.file)
+        if (table is None or table in self.whole or table in _NATIONAL
+                or (table, g.column) in _PLACING):
+            return np.full(n, _ALL, dtype=np.uint64)
+        bits = self._rows(table, g.failing.index)
+        if g.related is not None:
+            rel = g.related.reindex(g.failing.index)
+            known = rel.notna().to_numpy(bool)
+            extra = np.zeros(n, dtype=np.uint64)
+            extra[known] = self._rows(table, rel[known].astype("int64"))
+            bits |= extra
+        bits[bits == 0] = _ALL  # needed by no province: cannot be placed
+        return bits
+
+    def single(self, p: Problem) -> np.uint64:
+        table = self.table_of.get(p.file)
+        if (p.row is None or table is None or table in self.whole or table in _NATIONAL
+                or (table, p.column) in _PLACING):
+            return _ALL
+        bits = self._rows(table, [p.row])[0]
+        return bits if bits else _ALL  # e.g. a ragged row: skipped, so never placed
+
+    def masks(self) -> list[tuple[Problem | _RowProblems, np.ndarray | np.uint64]]:
+        """Every error (single or group) with its mask(s)."""
+        found: list[tuple[Problem | _RowProblems, np.ndarray | np.uint64]] = []
+        found += [(p, self.single(p)) for p in self.out.items if p.severity == "error"]
+        found += [(g, self.group(g)) for g in self.out.groups if g.severity == "error"]
+        return found
+
+    def scoped(self, scope: Iterable[str], *, name_scope: bool = True
+               ) -> tuple[list[Problem], list[Problem]]:
+        """(every problem, the errors only other provinces need) for a load of ``scope``.
+
+        Errors whose row a province of ``scope`` needs stay errors; the others become warnings
+        marked ``(province 53 only; not needed by 44)`` (``name_scope=False``: without the second
+        part).  Warnings are listed as found.
+        """
+        codes = sorted(set(scope))
+        scope_mask = _mask(codes)
+        tail = f"; not needed by {', '.join(codes)}" if name_scope else ""
+        found = [p for p in self.out.items if p.severity != "error"]
+        found += [p for g in self.out.groups if g.severity != "error" for p in g.listed()]
+        elsewhere: list[Problem] = []
+        for item, mask in self.masks():
+            if isinstance(item, Problem):
+                if mask & scope_mask:
+                    found.append(item)
+                else:
+                    moved = Problem(item.file, item.row, item.column,
+                                    item.message + _note(mask, tail), "warning", item.code)
+                    elsewhere.append(moved)
+                continue
+            inside = (mask & scope_mask) != 0
+            found += item.listed(inside)
+            outside = mask[~inside]
+            elsewhere += item.listed(~inside, severity="warning",
+                                     note=lambda i, m=outside: _note(m[i], tail),
+                                     rest="that only other provinces need ",
+                                     tail=f" ({tail[2:]})" if tail else "")
+        return found + elsewhere, elsewhere
+
+    def blocked(self) -> dict[str, list[Problem]]:
+        """``{province: the errors in rows it needs}`` for every province with one."""
+        masks = self.masks()
+        union = np.uint64(0)
+        for _, mask in masks:
+            union |= np.bitwise_or.reduce(np.atleast_1d(mask))
+        out: dict[str, list[Problem]] = {}
+        for code in _codes(union):  # at most 32 provinces
+            bit = np.uint64(1 << _BIT[code])
+            found: list[Problem] = []
+            for item, mask in masks:
+                if isinstance(item, Problem):
+                    if mask & bit:
+                        found.append(item)
+                else:
+                    keep = (mask & bit) != 0
+                    if keep.any():
+                        found += item.listed(keep)
+            out[code] = found
+        return out
+
+
+def _note(mask: int | np.uint64, tail: str = "") -> str:
+    """`` (province 53 only; not needed by 44)``: the provinces a problem concerns."""
+    codes = _codes(mask)
+    which = f"province {codes[0]}" if len(codes) == 1 else f"provinces {', '.join(codes)}"
+    return f" ({which} only{tail})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The public loaders
+
+
+def _start(path: object, as_of: object, criteria: Iterable[str] | None, provinces: object,
+           func: str) -> tuple[Path, pd.Timestamp | None, tuple[str, ...] | None,
+                               dict[str, _Loaded], _Problems]:
+    """Check the arguments, read and validate: (folder, as_of, provinces, tables, problems)."""
+    if not isinstance(path, (str, PathLike)):
+        raise TypeError(
+            f"The 'path' parameter of {func} must be a str or path-like; "
+            f"got {type(path).__name__} instead."
+        )
+    as_of_ts = parse_as_of(as_of, func=func)
+    pre = _Problems()
+    if criteria is None:
+        known = _default_criteria(pre)
+    elif isinstance(criteria, str):
+        raise TypeError(
+            f"The 'criteria' parameter of {func} must be an iterable of criterion ids or "
+            f"None; got the string {criteria!r} instead."
+        )
+    else:
+        known = frozenset(str(c) for c in criteria)
+    codes = None
+    if provinces is not None:
+        from .partition import check_provinces
+
+        codes = check_provinces(provinces, func=func)
+    folder = Path(path)
+    loaded, out = _validate(folder, as_of_ts, known, codes)
+    out.items.extend(pre.items)
+    return folder, as_of_ts, codes, loaded, out
+
+
+def _sorted(problems: Iterable[Problem]) -> tuple[Problem, ...]:
+    return tuple(sorted(problems, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)))
+
+
+def _dataset(folder: Path, loaded: dict[str, _Loaded], warnings: Iterable[Problem],
+             as_of: pd.Timestamp | None, codes: tuple[str, ...] | None,
+             cut: tuple[str, ...] | None, elsewhere: Iterable[Problem] = (),
+             member: dict[str, pd.DataFrame] | None = None) -> Dataset:
+    """The Dataset of validated tables, cut to the rows the provinces ``cut`` need
+    (``member``: the tables' memberships when already computed)."""
+    tables: dict[str, pd.DataFrame] = {}
+    files: dict[str, Path] = {}
+    for name, item in loaded.items():
+        if item.frame is None:
+            tables[name] = _absent_frame(item.table)
+        else:
+            tables[name] = item.frame.reset_index(drop=True)
+            files[name] = folder / item.file
+    if cut is not None:
+        from .partition import select
+
+        tables = select(tables, cut, member)
+    return Dataset(folder, tables, _sorted(warnings), files, as_of, codes, _sorted(elsewhere))
+
+
 def load_dataset(path: str | PathLike[str], *, as_of: object = None,
                  criteria: Iterable[str] | None = None,
                  provinces: Iterable[str] | None = None) -> Dataset:
@@ -1181,8 +1467,11 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
         A partitioned dataset (one folder per table, ``apps/province=44/part-0.parquet``,
         written by ``evalkit generate --format parquet --partitioned``) is read only in those
         partitions; a flat one is read whole and then cut to the same rows
-        (:func:`evalkit.partition.select`).  Either way the frames are the same and are
-        validated the same way.
+        (:func:`evalkit.partition.select`).  Either way the frames are the same.  Every row
+        read is validated, but only the problems of rows these provinces need (and problems
+        that cannot be attributed to a province) are errors: the errors of rows only other
+        provinces need become warnings marked ``(province 53 only; not needed by 44)`` and are
+        also listed in :attr:`Dataset.elsewhere` (docs/dataset.md, "Problems and provinces").
 
     Returns
     -------
@@ -1195,43 +1484,71 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
         With every problem found (errors and warnings) when there is at least one error;
         each renders as ``file:row:column: message``.
     """
-    if not isinstance(path, (str, PathLike)):
-        raise TypeError(
-            f"The 'path' parameter of load_dataset must be a str or path-like; "
-            f"got {type(path).__name__} instead."
-        )
-    as_of_ts = parse_as_of(as_of)
-    pre = _Problems()
-    if criteria is None:
-        known = _default_criteria(pre)
-    elif isinstance(criteria, str):
-        raise TypeError(
-            "The 'criteria' parameter of load_dataset must be an iterable of criterion ids or "
-            f"None; got the string {criteria!r} instead."
-        )
+    folder, as_of_ts, codes, loaded, out = _start(path, as_of, criteria, provinces,
+                                                  "load_dataset")
+    elsewhere: list[Problem] = []
+    member = None
+    if codes is None or not out.has_errors:
+        problems = out.problems()
     else:
-        known = frozenset(str(c) for c in criteria)
-    codes = None
-    if provinces is not None:
-        from .partition import check_provinces
+        whole = [name for name, item in loaded.items()
+                 if item.status == "ok" and (folder / item.file).is_dir()]
+        att = _Attribution(loaded, out, whole)
+        problems, elsewhere = att.scoped(codes)
+        member = att.member
+    if any(p.severity == "error" for p in problems):
+        raise DataError(problems)
+    flat = codes is not None and any((folder / item.file).is_file() for item in loaded.values()
+                                     if item.frame is not None)
+    return _dataset(folder, loaded, problems, as_of_ts, codes, codes if flat else None, elsewhere,
+                    member)
 
-        codes = check_provinces(provinces)
-    folder = Path(path)
-    loaded, out = _validate(folder, as_of_ts, known, codes)
-    out.items.extend(pre.items)
-    if out.has_errors:
-        raise DataError(out.items)
-    tables: dict[str, pd.DataFrame] = {}
-    files: dict[str, Path] = {}
-    for name, item in loaded.items():
-        if item.frame is None:
-            tables[name] = _absent_frame(item.table)
-        else:
-            tables[name] = item.frame.reset_index(drop=True)
-            files[name] = folder / item.file
-    if codes is not None and any(p.is_file() for p in files.values()):
-        from .partition import select
 
-        tables = select(tables, codes)
-    warnings = tuple(sorted(out.items, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)))
-    return Dataset(folder, tables, warnings, files, as_of_ts, codes)
+@dataclass(frozen=True)
+class ProvinceLoad:
+    """A dataset checked province by province (:func:`load_by_province`).
+
+    Attributes
+    ----------
+    dataset : the rows every unblocked province needs (the whole dataset when nothing is
+        blocked), validated; ``None`` when every province is blocked.  Its ``warnings`` hold
+        the errors of the blocked provinces' rows, marked ``(province 53 only)``.
+    blocked : ``{province code: the errors in the rows it needs}`` for every province that
+        cannot be evaluated; an error that cannot be attributed blocks all 32.
+    problems : every problem, as :func:`load_dataset` (and ``evalkit validate``) reports it.
+    """
+
+    dataset: Dataset | None
+    blocked: dict[str, tuple[Problem, ...]]
+    problems: tuple[Problem, ...]
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+
+def load_by_province(path: str | PathLike[str], *, as_of: object = None,
+                     criteria: Iterable[str] | None = None) -> ProvinceLoad:
+    """Load a whole dataset and say which provinces its errors block.
+
+    One province's bad rows never block another province: an error blocks the provinces
+    whose evaluation needs its row (docs/dataset.md, "Problems and provinces"); an error that
+    cannot be attributed blocks every province.  The dataset returned holds the rows that the
+    unblocked provinces need, so it contains no invalid row.  Used by ``evalkit publish``;
+    never raises :class:`~evalkit.DataError` (``problems`` and ``blocked`` say what is wrong).
+
+    Parameters are those of :func:`load_dataset` (the whole dataset is read).
+    """
+    folder, as_of_ts, _, loaded, out = _start(path, as_of, criteria, None, "load_by_province")
+    problems = out.problems()
+    if not out.has_errors:
+        ds = _dataset(folder, loaded, problems, as_of_ts, None, None)
+        return ProvinceLoad(ds, {}, _sorted(problems))
+    att = _Attribution(loaded, out)
+    blocked = {code: _sorted(found) for code, found in att.blocked().items()}
+    clean = tuple(c for c in identifiers.PROVINCE_CODES if c not in blocked)
+    ds = None
+    if clean:
+        found, elsewhere = att.scoped(clean, name_scope=False)
+        ds = _dataset(folder, loaded, found, as_of_ts, None, clean, elsewhere, att.member)
+    return ProvinceLoad(ds, blocked, _sorted(problems))

@@ -70,6 +70,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "reason_counts": ("未列入原因统计", "Reasons for not being listed"),
     "no_rows": ("无", "None"),
     "report_failed": ("生成失败", "failed"),
+    "data_blocked": ("未发布：本省所需数据有 {n} 处错误，待更正后发布",
+                     "not published: {n} error(s) in the data it needs, to be corrected first"),
     "code": ("代码", "Code"),
     "n_provinces": ("省份", "Provinces"),
     "reports": ("报告", "Reports"),

@@ -182,14 +182,17 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
     return out
 
 
-def select(tables: Mapping[str, pd.DataFrame], provinces: Iterable[str]) -> dict[str, pd.DataFrame]:
+def select(tables: Mapping[str, pd.DataFrame], provinces: Iterable[str],
+           member: Mapping[str, pd.DataFrame] | None = None) -> dict[str, pd.DataFrame]:
     """The rows of ``tables`` that the evaluation of ``provinces`` needs, in national order.
 
     The same rows, in the same order, as reading those partitions of a partitioned dataset
-    (:func:`evalkit.load_dataset` with ``provinces``).
+    (:func:`evalkit.load_dataset` with ``provinces``).  ``member``: :func:`memberships` of
+    ``tables`` when already computed.
     """
     codes = check_provinces(provinces, func="partition.select")
-    member = memberships(tables)
+    if member is None:
+        member = memberships(tables)
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
         m = member[name]

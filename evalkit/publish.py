@@ -18,7 +18,13 @@
    date is renamed aside first, then deleted.
 
 A province whose render raises does not stop the others; it is listed in
-:attr:`PublishResult.failed` and the command line exits non-zero naming it.
+:attr:`PublishResult.failed` and the command line exits non-zero naming it.  The same holds for
+a province blocked by errors in the rows it needs (:func:`evalkit.dataset.load_by_province`):
+it is not evaluated and not published (no folder, no link from the index, which marks it as
+blocked); its errors are in :attr:`ProvinceOutcome.problems`.  The other provinces are
+evaluated on the rows they need, none of which is invalid.  Only when no requested province
+can be published (an error that cannot be attributed to a province blocks them all) does the
+publish fail with :class:`~evalkit.DataError`, as before.
 
 ``as_of``: required, except for the committed sample dataset (``data/sample``), whose
 evaluation date :data:`SAMPLE_AS_OF` is the default.  Today's date is never assumed: the
@@ -42,7 +48,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import PublishError
+from .errors import DataError, Problem, PublishError
 from .i18n import LANGS, t
 from .identifiers import PROVINCE_CODES, PROVINCES
 
@@ -82,12 +88,19 @@ __all__ = [
 
 @dataclass(frozen=True)
 class ProvinceOutcome:
-    """How one render job ended."""
+    """How one province ended: its render job, or its data (``problems``: the errors in the
+    rows it needs, when they blocked it; it was then neither evaluated nor published)."""
 
     code: str
     ok: bool
     error: str = ""
     seconds: float = 0.0
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def blocked(self) -> bool:
+        """Whether errors in its data kept the province from being published."""
+        return bool(self.problems)
 
 
 @dataclass
@@ -101,7 +114,7 @@ class PublishResult:
     as_of : str
         Evaluation date.
     outcomes : list of ProvinceOutcome
-        One per province, in code order.
+        One per requested province, in code order (blocked ones included).
     index_ok : bool
         Whether the national index rendered.
     seconds : float
@@ -114,11 +127,18 @@ class PublishResult:
     index_ok: bool = True
     index_error: str = ""
     seconds: float = 0.0
+    #: Provinces not requested whose data has errors: ``{code: errors}`` (for a warning).
+    others_blocked: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
 
     @property
     def failed(self) -> list[str]:
-        """Codes of the provinces whose reports failed."""
+        """Codes of the provinces whose reports failed or whose data blocked them."""
         return [o.code for o in self.outcomes if not o.ok]
+
+    @property
+    def blocked(self) -> list[str]:
+        """Codes of the provinces not published because of errors in the rows they need."""
+        return [o.code for o in self.outcomes if o.blocked]
 
     @property
     def ok(self) -> bool:
@@ -471,27 +491,54 @@ class _Runner:
 # preparation (main process): the national evaluation once
 
 
+def _load(data_dir: Path, as_of: str, codes: list[str]
+          ) -> tuple[Any, dict[str, tuple[Problem, ...]], dict[str, tuple[Problem, ...]]]:
+    """(dataset, blocked requested provinces, blocked other provinces) of a publish.
+
+    The dataset holds the rows every unblocked province needs (all of it when nothing is
+    blocked).  Raises :class:`DataError` (every problem) when no requested province is left.
+    """
+    from .dataset import load_by_province
+
+    check = load_by_province(data_dir, as_of=as_of)
+    blocked = {c: check.blocked[c] for c in codes if c in check.blocked}
+    if check.dataset is None or len(blocked) == len(codes):
+        raise DataError(check.problems)
+    others = {c: p for c, p in check.blocked.items() if c not in blocked}
+    return check.dataset, blocked, others
+
+
 def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: str,
-             previous_dir: Path | None = None) -> dict[str, Any]:
-    """Load, evaluate once, cache each province and write its exports; return national data."""
+             previous_dir: Path | None = None
+             ) -> tuple[dict[str, Any], dict[str, tuple[Problem, ...]], dict[str, tuple[Problem, ...]]]:
+    """Load, evaluate once, cache each province and write its exports.
+
+    Returns the national data, the requested provinces blocked by their data (not evaluated)
+    and the other provinces whose data has errors.
+    """
 
     from . import pipeline
-    from .dataset import load_dataset
 
-    ds = load_dataset(data_dir, as_of=as_of)
-    nat = pipeline.evaluate(ds, as_of, provinces=codes, previous_dir=previous_dir)
+    ds, blocked, others = _load(data_dir, as_of, codes)
+    clean = [c for c in codes if c not in blocked]
+    nat = pipeline.evaluate(ds, as_of, provinces=clean, previous_dir=previous_dir)
     cache = staging / ".cache"
 
     def keep(code: str, res: Any) -> None:
         res.save(cache / code)
         res.write_exports(staging / code)
 
-    return _overview(ds, nat, codes, lang, each=keep)
+    return _overview(ds, nat, clean, lang, each=keep, blocked=blocked), blocked, others
 
 
 def _overview(ds: Any, nat: Any, codes: list[str], lang: str,
-              each: Callable[[str, Any], None] | None = None) -> dict[str, Any]:
-    """Summary (one row per province: key figures) and public register of a national evaluation."""
+              each: Callable[[str, Any], None] | None = None,
+              blocked: dict[str, tuple[Problem, ...]] | None = None) -> dict[str, Any]:
+    """Summary (one row per province: key figures) and public register of a national evaluation.
+
+    ``blocked`` provinces (not evaluated: errors in their data) get a row with ``published``
+    false, ``n_data_errors`` and zero counts; the others ``published`` true.
+    """
     import pandas as pd
 
     rows, statuses = [], []
@@ -512,9 +559,18 @@ def _overview(ds: Any, nat: Any, codes: list[str], lang: str,
             "n_providers": len(credit),
             "n_negative": int(lists.get("grey", 0)),
             "n_blacklisted": int(lists.get("black", 0)),
+            "published": True, "n_data_errors": 0,
         })
         statuses.append(dec[["app_id", "status"]].assign(province_code=code))
+    for code, problems in (blocked or {}).items():  # not evaluated: no figures
+        p = PROVINCES[code]
+        rows.append({"code": code, "name_zh": p.name_zh, "name_en": p.name_en,
+                     **{c: 0 for c in ("n_candidates", "n_recommended", "n_not_recommended",
+                                       "n_excluded", "n_providers", "n_negative", "n_blacklisted")},
+                     "published": False, "n_data_errors": len(problems)})
     summary = pd.DataFrame(rows)
+    if len(summary):
+        summary = summary.sort_values("code", ignore_index=True)
     register = _register(ds, pd.concat(statuses, ignore_index=True) if statuses else None, lang)
     return {"summary": summary, "register": register}
 
@@ -546,7 +602,7 @@ def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
     import hashlib
 
     from . import __version__, pipeline
-    from .dataset import load_dataset
+    from .dataset import load_by_province
 
     date = resolve_as_of(as_of, Path(data_dir))
     if lang not in LANGS:
@@ -568,11 +624,16 @@ def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
                 return _read_national(folder)
             except (OSError, ValueError):
                 pass  # a broken cache is recomputed
-    ds = load_dataset(data_dir, as_of=date)
+    check = load_by_province(data_dir, as_of=date)
+    if check.dataset is None:
+        raise DataError(check.problems)
+    ds = check.dataset
     nat = pipeline.evaluate(ds, date)
     codes = [c for c in PROVINCE_CODES if c in set(nat.provinces)]
-    national = _overview(ds, nat, codes, lang)
-    summary = national["summary"].assign(ok=True, error="")
+    national = _overview(ds, nat, codes, lang, blocked=check.blocked)
+    summary = national["summary"]
+    summary = summary.assign(ok=summary["published"].astype(bool),
+                             error=_blocked_text(summary["n_data_errors"]).where(~summary["published"], ""))
     meta = {"as_of": date, "lang": lang, "provinces": codes}
     if folder is not None and key is not None:
         _write_national(folder, summary, national["register"], meta)
@@ -617,6 +678,13 @@ def _register(ds: Any, statuses: Any, lang: str) -> Any:
     reg["status"] = reg["status"].fillna(t("not_submitted", lang))
     return reg[["app_id", "app_name", "provider", "provider_id", "status"]].sort_values(
         "app_id", ignore_index=True)
+
+
+def _blocked_text(n: Any) -> Any:
+    """The ``error`` of a province blocked by ``n`` errors in its data (int or Series)."""
+    if isinstance(n, int):
+        return f"not published: {n} error(s) in the data it needs"
+    return "not published: " + n.astype(str) + " error(s) in the data it needs"
 
 
 def _write_national_cache(staging: Path, national: dict[str, Any], outcomes: list[ProvinceOutcome],
@@ -835,14 +903,16 @@ def publish(
 def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: list[str],
                   config: dict[str, Any], lang: str, workers: int, scheduler: Any,
                   progress: bool) -> PublishResult:
-    national = _prepare(staging, data, date, codes, lang, previous_dir=target.parent)
+    national, blocked, others = _prepare(staging, data, date, codes, lang, previous_dir=target.parent)
     _write_assets(staging)
-    jobs = _jobs(staging, config, codes, data, date, lang)
-    result = PublishResult(folder=target, as_of=date)
+    jobs = _jobs(staging, config, [c for c in codes if c not in blocked], data, date, lang)
+    result = PublishResult(folder=target, as_of=date, others_blocked=others)
+    stopped = [ProvinceOutcome(code, False, _blocked_text(len(found)), 0.0, found)
+               for code, found in blocked.items()]
     with _progress(progress, len(jobs) + len(config["national"])) as tick:
         runner = _Runner(max(1, min(workers, len(jobs))), scheduler, tick)
         with runner:
-            outcomes = sorted(runner.run(jobs), key=lambda o: o.code)
+            outcomes = sorted(runner.run(jobs) + stopped, key=lambda o: o.code)
             meta = {"as_of": date, "lang": lang, "provinces": codes}
             _write_national_cache(staging, national, outcomes, meta)
             nat_jobs = [{

@@ -653,23 +653,34 @@ def province_index(summary: pd.DataFrame, lang: str = "zh", table_id: str = "pro
     """The index's province table: code, name, links to its two reports, status, key figures.
 
     ``summary``: one row per province with ``code``, ``name_zh``, ``name_en``, ``ok``,
-    ``error`` and count columns ``n_*``.  The links read e.g. "推荐报告 · 信用报告".
+    ``error`` and count columns ``n_*``.  The links read e.g. "推荐报告 · 信用报告".  A row with
+    ``published`` false (a province blocked by errors in its data: nothing of it was published)
+    has no links and no figures; its status gives ``n_data_errors``.
     """
     counts = [c for c in ("n_candidates", "n_recommended", "n_not_recommended", "n_excluded",
                           "n_providers", "n_negative", "n_blacklisted") if c in summary.columns]
     name = summary["name_zh" if lang == "zh" else "name_en"].astype(str).map(html.escape)
     code = summary["code"].astype(str).map(html.escape)
     ok = summary["ok"].astype(bool)
+    shown = (summary["published"].astype(bool) if "published" in summary.columns
+             else pd.Series(True, index=summary.index))
     rec, cred = html.escape(t("recommendation_report", lang)), html.escape(t("credit_report", lang))
-    cells = ("<td>" + code + '</td><td class="ek-name">' + name + '</td><td class="ek-links"><a href="'
-             + code + '/recommendation.html">' + rec + '</a> · <a href="' + code + '/credit.html">'
-             + cred + "</a></td>")
+    links = ('<td class="ek-links"><a href="' + code + '/recommendation.html">' + rec
+             + '</a> · <a href="' + code + '/credit.html">' + cred + "</a></td>")
+    links = links.where(shown, '<td class="ek-links">–</td>')
+    cells = "<td>" + code + '</td><td class="ek-name">' + name + "</td>" + links
     failed = ('<td class="ek-status-failed">' + html.escape(t("report_failed", lang)) + ": "
               + summary["error"].astype(str).map(html.escape) + "</td>")
-    status = failed.where(~ok, "<td>✓</td>")
+    n_errors = (summary["n_data_errors"] if "n_data_errors" in summary.columns
+                else pd.Series(0, index=summary.index))
+    blocked = pd.Series([f'<td class="ek-status-failed ek-status-blocked">'
+                         f'{html.escape(t("data_blocked", lang, n=int(n)))}</td>'
+                         for n in n_errors.fillna(0).tolist()], index=summary.index, dtype="str")
+    status = failed.where(~ok, "<td>✓</td>").where(shown, blocked)
     cells = cells + status
     for c in counts:  # a handful of count columns
-        cells = cells + '<td data-sort="' + summary[c].astype(str) + '">' + summary[c].astype(str) + "</td>"
+        value = summary[c].astype(str).where(shown, "–")
+        cells = cells + '<td data-sort="' + summary[c].astype(str) + '">' + value + "</td>"
     rows = "".join("<tr>" + cells + "</tr>")
     heads = [t("code", lang), t("province", lang), t("reports", lang), t("status", lang)]
     heads += [t(c, lang) for c in counts]
