@@ -1228,10 +1228,8 @@ _PLACING = frozenset({
     ("submissions", "province_code"), ("panel_scores", "province_code"),
     ("experts", "province_code"), ("providers", "province_code"), ("apps", "provider_id"),
     ("violations", "provider_id"), ("assessments", "app_id"), ("complaints", "app_id"),
-    ("waivers", "app_id"),
+    ("waivers", "app_id"), ("ahp_judgments", "province_code"), ("ahp_judgments", "expert_id"),
 })
-#: Tables every province needs as a whole (the national AHP weights).
-_NATIONAL = frozenset({"ahp_judgments"})
 
 
 def _mask(codes: Iterable[str]) -> np.uint64:
@@ -1256,8 +1254,8 @@ class _Attribution:
     the row it repeats.  A problem concerns **every** province when it cannot be placed: it has
     no row (a missing file or column, an unreadable file), its row could not be read (a ragged
     row), it lies in a column that places rows (:data:`_PLACING`: an unknown province code, a
-    reference that points nowhere, a provider's domicile, an app's provider), in the national
-    ``ahp_judgments``, or in a partitioned table read for some provinces only (every row read
+    reference that points nowhere, a provider's domicile, an app's provider, the province or
+    expert of an AHP judgment), or in a partitioned table read for some provinces only (every row read
     there is theirs).  Rows are attributed before they are listed, so the 50-row cap applies
     to each province's share.
 
@@ -1300,7 +1298,7 @@ class _Attribution:
         """One mask per failing row of a group (aligned with ``g.failing``)."""
         n = len(g.failing)
         table = self.table_of.get(g.file)
-        if (table is None or table in self.whole or table in _NATIONAL
+        if (table is None or table in self.whole
                 or (table, g.column) in _PLACING):
             return np.full(n, _ALL, dtype=np.uint64)
         bits = self._rows(table, g.failing.index)
@@ -1315,7 +1313,7 @@ class _Attribution:
 
     def single(self, p: Problem) -> np.uint64:
         table = self.table_of.get(p.file)
-        if (p.row is None or table is None or table in self.whole or table in _NATIONAL
+        if (p.row is None or table is None or table in self.whole
                 or (table, p.column) in _PLACING):
             return _ALL
         bits = self._rows(table, [p.row])[0]

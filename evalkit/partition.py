@@ -15,13 +15,14 @@ table                               partition(s) of a row
 ==================================  ==========================================================
 ``submissions``, ``panel_scores``   its own ``province_code``
 ``experts``                         its own ``province_code``, the panels it scored in, and
-                                    every province if it gave AHP judgments
+                                    the provinces its AHP judgments count for
 ``providers``, ``violations``       the provider's domicile and every province one of its apps
                                     is submitted to or scored in (the credit evaluation of a
                                     province covers those providers, with all their apps)
 ``apps``, ``assessments``,          the partitions of the app's provider
 ``complaints``, ``waivers``
-``ahp_judgments``                   every province (the weights are national)
+``ahp_judgments``                   the judgment's ``province_code``, else its expert's province
+                                    (each province is weighted by its own experts)
 ==================================  ==========================================================
 
 A row needed by several provinces is stored in each of them (cross-submitted apps and their
@@ -153,14 +154,21 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
                             ignore_index=True).drop_duplicates()
     provider_of = provider_of.loc[provider_of["province"].isin(valid)]
     app_of = owner.merge(provider_of, on="provider_id")[["app_id", "province"]].drop_duplicates()
-    # experts: their own panel, the panels they scored in, and everywhere if they judged weights
-    expert_of = used("panel_scores", "expert_id")
+    # AHP judgments count for their province_code, else for their expert's province
+    experts = tables.get("experts")
+    expert_home = (pd.DataFrame({"expert_id": _text(experts, "expert_id"), "province": _text(experts, "province_code")})
+                   .drop_duplicates("expert_id") if experts is not None and len(experts) else
+                   pd.DataFrame({"expert_id": pd.Series([], dtype=object), "province": pd.Series([], dtype=object)}))
     ahp = tables.get("ahp_judgments")
+    judged = pd.DataFrame({"row": pd.Series([], dtype="int64"), "expert_id": pd.Series([], dtype=object),
+                           "province": pd.Series([], dtype=object)})
     if ahp is not None and len(ahp):
-        judges = _text(ahp, "expert_id").unique()
-        expert_of = pd.concat([expert_of, pd.DataFrame({
-            "expert_id": np.repeat(judges, len(everywhere)),
-            "province": np.tile(everywhere, len(judges))})])
+        stated = _text(ahp, "province_code") if "province_code" in ahp.columns else pd.Series("", index=ahp.index)
+        home = _text(ahp, "expert_id").map(expert_home.set_index("expert_id")["province"]).fillna("")
+        judged = pd.DataFrame({"row": np.arange(len(ahp)), "expert_id": _text(ahp, "expert_id").to_numpy(),
+                               "province": np.where(stated.ne("").to_numpy(), stated.to_numpy(), home.to_numpy())})
+    # experts: their own panel, the panels they scored in, the provinces their judgments count for
+    expert_of = pd.concat([used("panel_scores", "expert_id"), judged[["expert_id", "province"]]])
     expert_of = expert_of.loc[expert_of["province"].isin(valid)]
 
     out: dict[str, pd.DataFrame] = {}
@@ -174,7 +182,13 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             pairs = _by_key(_text(frame, "provider_id"), provider_of, "provider_id", everywhere)
         elif name in _BY_APP:
             pairs = _by_key(_text(frame, "app_id"), app_of, "app_id", everywhere)
-        else:  # ahp_judgments and anything else: every province
+        elif name == "ahp_judgments":
+            ok = judged["province"].isin(valid).to_numpy()
+            lost = judged["row"].to_numpy()[~ok]
+            pairs = pd.concat([_pairs(judged["row"].to_numpy()[ok], judged["province"][ok]),
+                               _pairs(np.repeat(lost, len(everywhere)), np.tile(everywhere, len(lost)))],
+                              ignore_index=True)
+        else:  # anything else: every province
             n = len(frame)
             pairs = _pairs(np.repeat(np.arange(n), len(everywhere)), np.tile(everywhere, n))
         out[name] = (pairs.drop_duplicates().sort_values(["province", "row"], kind="stable")

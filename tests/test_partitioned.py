@@ -80,7 +80,7 @@ def test_only_requested_partitions_are_read(tmp_path: Path, tables: dict[str, pd
         if path.parent.name != "province=44":
             path.write_bytes(b"not parquet at all")  # reading it would fail
             spoiled += 1
-    assert spoiled > 250  # every table but ahp_judgments has rows in most provinces
+    assert spoiled > 200  # every table but ahp_judgments (Beijing's experts only) has rows in most provinces
     assert_same(want, evalkit.load_dataset(tmp_path, as_of=AS_OF, provinces=["44"]))
     with pytest.raises(DataError) as err:
         evalkit.load_dataset(tmp_path, as_of=AS_OF)
@@ -103,9 +103,14 @@ def test_slice_holds_what_the_province_evaluation_needs(flat: evalkit.Dataset) -
     assert set(got.complaints["app_id"]) <= set(got.apps["app_id"])
     n_complaints = flat.complaints["app_id"].isin(got.apps["app_id"]).sum()
     assert len(got.complaints) == n_complaints
-    # the national AHP judgments, and their experts, are in every partition
-    assert len(got.ahp_judgments) == len(flat.ahp_judgments)
-    assert set(got.ahp_judgments["expert_id"]) <= set(got.experts["expert_id"])
+    # the AHP judgments counting for the province (its own experts' in the sample: Beijing's
+    # only), and their experts
+    experts = flat.experts.set_index("expert_id")["province_code"]
+    mine = flat.ahp_judgments["expert_id"].map(experts).eq(code)
+    assert len(got.ahp_judgments) == mine.sum() == 0
+    beijing = evalkit.load_dataset(SAMPLE, as_of=AS_OF, provinces=["11"])
+    assert len(beijing.ahp_judgments) == len(flat.ahp_judgments) > 0
+    assert set(beijing.ahp_judgments["expert_id"]) <= set(beijing.experts["expert_id"])
     # a province's slice is a small part of the country
     assert len(got.apps) < len(flat.apps) / 5
 
@@ -255,7 +260,9 @@ def test_provenance_hashes_every_part_file_read(parted: Path) -> None:
     assert own.provinces == ("44",)
     got = pipeline.evaluate(own, AS_OF, provinces=["44"]).province("44").provenance
     assert list(got["inputs"]) == [p for p in parts if "/province=44/" in p]
-    assert len(got["inputs"]) == len(evalkit.schema.TABLE_NAMES) - 1  # no waivers in the sample
+    tables = {name.split("/")[0] for name in got["inputs"]}
+    # no violation in Guangdong's sample; AHP judgments from Beijing's experts only
+    assert tables == set(evalkit.schema.TABLE_NAMES) - {"ahp_judgments", "violations"}
     assert partition.part_files(parted / "apps", ["44"]) == [parted / "apps/province=44/part-0.parquet"]
     # the same input gives the same bytes
     again = pipeline.evaluate(evalkit.load_dataset(parted, as_of=AS_OF, provinces=["44"]), AS_OF,

@@ -269,7 +269,10 @@ CASES = {
         _set_in("providers", "province_code", "5", ROW(YN_PROVIDER_ROW)), ALL),
     "an app's provider not filed (places the app)": (
         _set_in("apps", "provider_id", "91530100MA0000000X", _yn_app), ALL),
-    "an AHP judgment (national weights)": (_set_in("ahp_judgments", "value", "12", ROW(1)), ALL),
+    "an AHP judgment of a Beijing expert (each province has its own weights)": (
+        _set_in("ahp_judgments", "value", "12", ROW(1)), {"11"}),
+    "the expert of an AHP judgment (places the judgment)": (
+        _set_in("ahp_judgments", "expert_id", "E99999", ROW(1)), ALL),
     "a missing required column": (_missing_column, ALL),
     "a ragged row (skipped, so never placed)": (_ragged_row, ALL),
 }
