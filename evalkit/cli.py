@@ -14,6 +14,7 @@ from typing import Any, Optional
 
 import typer
 
+from . import resources
 from .errors import EvalkitError, Problem
 
 app = typer.Typer(
@@ -299,9 +300,8 @@ def run_command(
         _fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
     if province not in identifiers.PROVINCE_CODES:
         _fail(f"Error: --province must be one of {', '.join(identifiers.PROVINCE_CODES)}; got {province!r} instead.", 2)
-    root = Path(__file__).resolve().parent.parent
-    data_dir = data if data is not None else root / "data" / "sample"
-    out_dir = out if out is not None else root / "reports"
+    data_dir = data if data is not None else resources.sample_dir()
+    out_dir = out if out is not None else resources.reports_dir()
     try:
         from . import pipeline
         from .dataset import load_dataset, parse_as_of

@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .dates import parse_date
 from .errors import DataError, Problem
 
 __all__ = [
@@ -261,19 +262,6 @@ def params_from_profile(profile: Any, **overrides: Any) -> CreditParams:
 # --------------------------------------------------------------------------------------------
 # kernels: dates and working days
 # --------------------------------------------------------------------------------------------
-
-
-def _timestamp(value: Any, name: str = "as_of", func: str = "credit.evaluate") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if ts is pd.NaT or pd.isna(ts):
-        raise ValueError(
-            f"The '{name}' parameter of {func} must be a date (e.g. '2024-06-30'); "
-            f"got {value!r} instead."
-        )
-    return ts.normalize().as_unit("us")
 
 
 def _days(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -982,7 +970,7 @@ def evaluate(
     """
     if as_of is None and isinstance(profile, (str, pd.Timestamp, np.datetime64, date)):
         profile, as_of = None, profile  # evaluate(ds, as_of, ...) without a profile
-    when = _timestamp(as_of)
+    when = parse_date(as_of, func="credit.evaluate")
     p = params or params_from_profile(profile, thresholds=thresholds, ban_months=ban_months,
                                       mlps_validity_months=mlps_validity_months)
     if province is None and profile is not None:
@@ -1157,7 +1145,7 @@ def banned_providers(cr: CreditResult | pd.DataFrame, as_of: Any) -> list[str]:
     provider may submit again); a black entry without an end date is in force.  A banned
     provider's apps are vetoed in the recommendation (reason ``provider_blacklisted``).
     """
-    when = _timestamp(as_of, func="credit.banned_providers")
+    when = parse_date(as_of, func="credit.banned_providers")
     frame = cr.providers if isinstance(cr, CreditResult) else cr
     if not isinstance(frame, pd.DataFrame) or not {"provider_id", "list", "ban_until"} <= set(
             frame.columns):
@@ -1202,7 +1190,7 @@ def complaint_stats(ds: Any, as_of: Any, *, by: str = "domicile",
     if by not in ("domicile", "submissions"):
         raise ValueError("The 'by' parameter of credit.complaint_stats must be one of "
                          f"{{'domicile', 'submissions'}}; got {by!r} instead.")
-    when = _timestamp(as_of, func="credit.complaint_stats")
+    when = parse_date(as_of, func="credit.complaint_stats")
     p = CreditParams(holidays=tuple(holidays) if holidays is not None else DEFAULT_HOLIDAYS,
                      handling_days=handling_days)
     ctx = _prepare(ds, when, p, "credit.complaint_stats")

@@ -26,10 +26,8 @@ References and unique keys are checked on the distinct values too.
 from __future__ import annotations
 
 import csv
-import datetime as _dt
 import difflib
 import io
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from os import PathLike
@@ -43,6 +41,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from . import identifiers, schema
+from .dates import parse_date
 from .errors import DataError, EvalkitError, Problem
 from .schema import Column, Table
 
@@ -159,35 +158,8 @@ def _list_codes(column: str) -> tuple[str, ...] | None:
 
 
 def parse_as_of(value: object, *, name: str = "as_of", func: str = "load_dataset") -> pd.Timestamp | None:
-    """Turn an ``as_of`` argument (ISO string, date, datetime, Timestamp or None) into a date.
-
-    Raises
-    ------
-    ValueError
-        When the value is not a valid ISO ``YYYY-MM-DD`` date.
-    """
-    if value is None:
-        return None
-    if isinstance(value, str):
-        text = value.strip()
-        ts = None
-        if re.fullmatch(_ISO_DATE_RE, text):
-            ts = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
-        if ts is None or pd.isna(ts):
-            raise ValueError(
-                f"The '{name}' parameter of {func} must be an ISO date YYYY-MM-DD; "
-                f"got {value!r} instead."
-            )
-        return pd.Timestamp(ts).normalize()
-    if isinstance(value, (_dt.date, np.datetime64, pd.Timestamp)):
-        ts = pd.Timestamp(value)
-        if pd.isna(ts):
-            raise ValueError(f"The '{name}' parameter of {func} must be a date; got NaT instead.")
-        return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
-    raise TypeError(
-        f"The '{name}' parameter of {func} must be an ISO date string, a date or None; "
-        f"got {type(value).__name__} instead."
-    )
+    """An ``as_of`` argument as a date (:func:`evalkit.dates.parse_date`), or None."""
+    return None if value is None else parse_date(value, name, func)
 
 
 # ---------------------------------------------------------------------------------------------

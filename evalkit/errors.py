@@ -102,6 +102,12 @@ class PublishError(EvalkitError):
 # The one error template (STYLE.md item 5)
 
 
+def param_message(param: str, func: str, must: str, got: object) -> str:
+    """``The 'param' parameter of func must be <must>; got <got> instead.`` — the template of
+    every message about a parameter (``got`` as the reader should see it, e.g. ``repr``)."""
+    return f"The '{param}' parameter of {func} must be {must}; got {got} instead."
+
+
 def suggest(got: object, available: Iterable[object]) -> str:
     """``" Did you mean 'x'?"`` for the closest of ``available`` to ``got``, else ``""``."""
     close = difflib.get_close_matches(str(got), [str(a) for a in available], n=1, cutoff=0.5)

@@ -24,8 +24,9 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, exports
+from . import __version__, exports, resources
 from . import credit as _credit
+from .dates import parse_date
 from .errors import DataError, EvalkitError, Problem, PublishError
 from .recommend import (
     ListRules,
@@ -75,18 +76,6 @@ _FRAMES = (
     "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
     "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
 )  # fmt: skip
-
-
-def _date(value: Any, name: str = "as_of", func: str = "pipeline.evaluate") -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if ts is pd.NaT or pd.isna(ts):
-        raise DataError([Problem(name, None, None,
-                                 f"The '{name}' parameter of {func} must be a date (YYYY-MM-DD); "
-                                 f"got {value!r} instead.")])  # fmt: skip
-    return ts.normalize()
 
 
 # ==========================================================================================
@@ -271,7 +260,7 @@ def find_previous(out_dir: str | Path | None, code: str, as_of: Any) -> Path | N
     root = Path(out_dir)
     if not root.is_dir():
         return None
-    day = _date(as_of, func="find_previous").strftime("%Y-%m-%d")
+    day = parse_date(as_of, func="find_previous").strftime("%Y-%m-%d")
     dates = sorted(
         d.name for d in root.iterdir()
         if d.is_dir() and _DATE_DIR.match(d.name) and d.name < day and (d / code / "decisions.csv").is_file()
@@ -437,7 +426,7 @@ def evaluate(
     from . import overlap, risk, scoring
     from . import rubric as _rubric
 
-    when = _date(as_of)
+    when = parse_date(as_of, func="pipeline.evaluate")
     rub = _rubric.load_rubric(rubric_dir)
     root = _rubric._rubrics_root(rubric_dir)
     subs_codes = sorted(set(ds.submissions["province_code"].astype("str")))
@@ -758,7 +747,7 @@ def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: P
     for name, digest in (_hash_tree(root) if root.is_dir() else {}).items():
         h.update(f"rubric:{name}={digest}|".encode())
     # the code too: a result cached by an earlier evalkit (same version string) is not reused
-    for name, digest in _hash_tree(Path(__file__).resolve().parent, (".py",)).items():
+    for name, digest in _hash_tree(resources.package_dir(), (".py",)).items():
         h.update(f"code:{name}={digest}|".encode())
     return h.hexdigest()
 
@@ -787,7 +776,7 @@ def province_result(
     """
     from .dataset import load_dataset
 
-    when = _date(as_of, func="province_result")
+    when = parse_date(as_of, func="province_result")
     data_dir = Path(data_dir)
     key = None
     folder = None

@@ -48,20 +48,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import resources
+from .dates import parse_date
 from .errors import DataError, Problem, PublishError
 from .i18n import LANGS, t
 from .identifiers import PROVINCE_CODES, PROVINCES
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = ROOT / "notebooks"
-REPORTS_CONFIG = NOTEBOOKS / "reports.yaml"
-SAMPLE_DATA = ROOT / "data" / "sample"
+NOTEBOOKS = resources.notebooks_dir()
+REPORTS_CONFIG = resources.reports_config()
+SAMPLE_DATA = resources.sample_dir()
 SAMPLE_AS_OF = "2026-09-01"
 PLOTLY_ASSET = "assets/plotly.min.js"
 #: The partial plotly.js bundle a published set ships when its charts need nothing else (npm
 #: ``plotly.js-basic-dist-min``, MIT, the version plotly.py writes figures for): bar, scatter
 #: and pie in 1.2 MB instead of 4.8 MB, and quicker to start, so a page is interactive sooner.
-PLOTLY_BASIC = Path(__file__).resolve().parent / "assets" / "plotly-basic.min.js"
+PLOTLY_BASIC = resources.assets_dir() / "plotly-basic.min.js"
 #: Trace types the basic bundle draws.
 BASIC_TRACES = frozenset({"bar", "scatter", "pie"})
 _CHART_DIV = re.compile(r'<div\b[^>]*\bclass="plotly-graph-div"[^>]*>')
@@ -180,13 +181,7 @@ def resolve_as_of(as_of: str | _dt.date | None, data_dir: Path) -> str:
             "The 'as_of' parameter of publish is required for data other than the sample "
             f"({SAMPLE_DATA}); got none instead. Pass --as-of YYYY-MM-DD."
         )
-    text = as_of.isoformat() if isinstance(as_of, _dt.date) else str(as_of)
-    try:
-        return _dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        raise PublishError(
-            f"The 'as_of' parameter of publish must be a date YYYY-MM-DD; got {text!r} instead."
-        ) from None
+    return parse_date(as_of, func="publish").strftime("%Y-%m-%d")
 
 
 def load_reports_config(path: str | Path = REPORTS_CONFIG) -> dict[str, Any]:
@@ -878,7 +873,7 @@ def publish(
     if not data.is_dir():
         raise PublishError(f"The 'data_dir' parameter of publish must be a dataset folder; got {str(data)!r} instead.")
     config = load_reports_config(reports or REPORTS_CONFIG)
-    out = (Path(out_dir) if out_dir is not None else ROOT / "reports").resolve()
+    out = (Path(out_dir) if out_dir is not None else resources.reports_dir()).resolve()
     out.mkdir(parents=True, exist_ok=True)
     target = out / date
 

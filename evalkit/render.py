@@ -31,6 +31,7 @@ from typing import Any
 
 import nbformat
 
+from . import resources
 from .errors import PublishError
 
 #: The parameters every report notebook declares, in order, with their Python types.
@@ -42,7 +43,7 @@ REPORT_PARAMETERS: dict[str, type] = {
     "lang": str,
 }
 
-_ASSETS = Path(__file__).resolve().parent / "assets"
+_ASSETS = resources.assets_dir()
 _VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "papermill")
 _KERNEL_PRELUDE = "%reset -f\n"
 #: Run once per kernel: the imports every report needs and a first (slow) plotly call.

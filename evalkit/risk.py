@@ -32,7 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .credit import CreditParams, _bool, _Context, _prepare, _timestamp, working_days
+from .credit import CreditParams, _bool, _Context, _prepare, working_days
+from .dates import parse_date
 
 __all__ = ["FEATURES", "MODELS", "RiskResult", "early_warning", "snapshot_features"]
 
@@ -201,8 +202,8 @@ def snapshot_features(ds: Any, as_of: Any, cutoff: Any) -> pd.DataFrame:
 
     Only rows dated on or before ``cutoff`` (and ``as_of``) contribute.
     """
-    when = _timestamp(as_of, func="risk.snapshot_features")
-    t = _timestamp(cutoff, "cutoff", "risk.snapshot_features")
+    when = parse_date(as_of, func="risk.snapshot_features")
+    t = parse_date(cutoff, "cutoff", "risk.snapshot_features")
     if t > when:
         raise ValueError("The 'cutoff' parameter of risk.snapshot_features must be on or "
                          f"before as_of ({when.date()}); got {t.date()} instead.")
@@ -250,7 +251,7 @@ def early_warning(
     -------
     RiskResult
     """
-    when = _timestamp(as_of, func="risk.early_warning")
+    when = parse_date(as_of, func="risk.early_warning")
     for name, val, lo in (("horizon_days", horizon_days, 1), ("n_snapshots", n_snapshots, 2),
                           ("test_snapshots", test_snapshots, 1),
                           ("min_positives", min_positives, 1)):

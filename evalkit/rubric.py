@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import identifiers, rules
+from . import identifiers, resources, rules
 from .errors import Problem, RubricError, suggest, unknown_name
 
 __all__ = [
@@ -69,8 +69,8 @@ CRITERIA_TESTED_BY = "tests/test_scoring.py::test_perfect_app_scores_100_without
 
 
 def default_rubric_dir() -> Path:
-    """The ``rubrics/`` folder shipped beside the package (computed from the package path)."""
-    return Path(__file__).resolve().parent.parent / "rubrics"
+    """The shipped ``rubrics/`` folder (:mod:`evalkit.resources`)."""
+    return resources.rubrics_dir()
 
 
 def _display(path: Path) -> str:

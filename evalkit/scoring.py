@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from . import identifiers, rules, weighting
+from .dates import parse_date
 from .errors import Problem
 from .rubric import Criterion, Profile, Rubric, load_profiles
 
@@ -214,16 +215,6 @@ def evaluate_arrays(
 
 # ============================================================================================
 # helpers
-
-
-def _as_of(value: Any) -> pd.Timestamp:
-    try:
-        ts = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        ts = pd.NaT
-    if value is None or pd.isna(ts):
-        raise ValueError(f"The 'as_of' parameter of evaluate must be a date (e.g. '2024-06-30'); got {value!r} instead.")
-    return ts.tz_localize(None).normalize() if ts.tzinfo else ts.normalize()
 
 
 def _frame(ds: Any, name: str) -> pd.DataFrame:
@@ -486,7 +477,7 @@ def evaluate(
     if not isinstance(rubric, Rubric):
         raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.load_rubric); "
                         f"got {type(rubric).__name__} instead.")
-    ts = _as_of(as_of)
+    ts = parse_date(as_of, func="scoring.evaluate")
     if profiles is None:
         codes = sorted(set(_text(_frame(ds, "submissions").get("province_code", pd.Series([], dtype="str")))))
         profiles = load_profiles(codes, rubric=rubric)

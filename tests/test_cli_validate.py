@@ -69,7 +69,7 @@ def test_json_format_is_a_list_of_problem_dicts(dozen: tuple[Path, list[str]]) -
 def test_bad_as_of_is_a_clean_error(tmp_path: Path, as_of: str) -> None:
     res = run(_mini.write_tables(tmp_path), "--as-of", as_of)
     assert res.returncode == 2
-    assert "'--as-of' parameter of evalkit validate must be an ISO date YYYY-MM-DD" in res.stderr
+    assert "'--as-of' parameter of evalkit validate must be a date (YYYY-MM-DD)" in res.stderr
     assert "Traceback" not in res.stderr
 
 

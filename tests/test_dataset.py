@@ -565,7 +565,7 @@ def test_problems_are_capped_per_kind(tmp_path: Path) -> None:
 def test_input_checks_raise() -> None:
     with pytest.raises(TypeError, match="'path' parameter of load_dataset"):
         load_dataset(42)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="'as_of' parameter of load_dataset must be an ISO date"):
+    with pytest.raises(ValueError, match="'as_of' parameter of load_dataset must be a date \\(YYYY-MM-DD\\)"):
         load_dataset(".", as_of="2024-13-01")
     with pytest.raises(TypeError, match="'criteria' parameter of load_dataset"):
         load_dataset(".", criteria="L01_icp_filed")

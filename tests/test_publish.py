@@ -20,6 +20,8 @@ from hostile import planted
 from typer.testing import CliRunner
 
 from evalkit import publish as pub
+from evalkit import resources
+from evalkit.dates import DateError
 from evalkit.errors import PublishError
 
 AS_OF = planted.AS_OF
@@ -134,7 +136,7 @@ def test_as_of_required_except_for_sample(tmp_path):
     assert pub.resolve_as_of(None, pub.SAMPLE_DATA) == pub.SAMPLE_AS_OF
     with pytest.raises(PublishError, match="as_of"):
         pub.resolve_as_of(None, tmp_path)
-    with pytest.raises(PublishError, match="YYYY-MM-DD"):
+    with pytest.raises(DateError, match="YYYY-MM-DD"):
         pub.resolve_as_of("2026-13-01", tmp_path)
 
 
@@ -208,7 +210,7 @@ def test_recover_picks_the_newest_orphan_and_reports_what_it_did(tmp_path):
 
 
 def test_data_dir_parameter_has_no_server_path(tmp_path, monkeypatch):
-    monkeypatch.chdir(pub.ROOT)
+    monkeypatch.chdir(resources.package_dir().parent)
     assert pub.data_dir_parameter(pub.SAMPLE_DATA) == "data/sample"
     assert pub.data_dir_parameter(tmp_path / "prov44") == "prov44"
 
@@ -245,7 +247,7 @@ def test_two_publishes_give_byte_identical_notebooks_and_pages(dated_publishes):
     assert {"44/recommendation.ipynb", "44/credit.html", "national.ipynb", "index.html"} <= set(names)
     for name in names:
         text = after[name].decode("utf-8")
-        assert ".staging-" not in text and str(out) not in text and str(pub.ROOT) not in text, name
+        assert ".staging-" not in text and str(out) not in text and str(resources.package_dir().parent) not in text, name
     nb = json.loads(after["44/recommendation.ipynb"])
     injected = "".join(nb["cells"][2]["source"])
     assert 'out_dir = "44"' in injected

@@ -386,7 +386,7 @@ def test_row_order_does_not_change_results(rubric, profiles, rnd) -> None:
 
 
 def test_input_checks(rubric) -> None:
-    with pytest.raises(ValueError, match="'as_of' parameter of evaluate"):
+    with pytest.raises(ValueError, match="'as_of' parameter of scoring.evaluate"):
         scoring.evaluate(make_ds(rubric, 1), rubric, None, "not a date")
     with pytest.raises(TypeError, match="'rubric' parameter of evaluate"):
         scoring.evaluate(make_ds(rubric, 1), {"x": 1}, None, AS_OF)  # type: ignore[arg-type]
