@@ -1,12 +1,12 @@
-"""Benchmark evalkit.rank against peers and the naive route, side by side in one run.
+"""Benchmark evalkit.mcda.rank against peers and the naive route, side by side in one run.
 
     .venv/bin/python benchmarks/bench_rank.py            # full sizes (about a minute)
     .venv/bin/python benchmarks/bench_rank.py --quick    # small sizes, a smoke test
 
-1. TOPSIS on a 20,000 × 40 decision matrix (10 cost criteria): evalkit.rank.topsis vs
+1. TOPSIS on a 20,000 × 40 decision matrix (10 cost criteria): evalkit.mcda.rank.topsis vs
    pymcdm (vector normalisation passed explicitly), scikit-criteria (VectorScaler + TOPSIS)
    and a plain numpy transcription of Hwang & Yoon's steps.
-2. Robustness, 10,000 draws × 2,000 candidates × 4 criteria, k = 200: evalkit.rank.robustness
+2. Robustness, 10,000 draws × 2,000 candidates × 4 criteria, k = 200: evalkit.mcda.rank.robustness
    (weighted sum and TOPSIS) vs the naive route (all draws' scores kept, ranks by
    argsort-of-argsort, ``p_listed`` by full sort, ``np.quantile``).
 
@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from evalkit.rank import robustness, topsis
+from evalkit.mcda.rank import robustness, topsis
 
 
 def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -141,12 +141,12 @@ def main() -> None:
     benefit = np.ones(n_crit, dtype=bool)
     benefit[::4] = False  # every fourth criterion is a cost
     contenders: dict[str, Callable[[], np.ndarray]] = {
-        "evalkit.rank.topsis": lambda: topsis(x, w, benefit),
+        "evalkit.mcda.rank.topsis": lambda: topsis(x, w, benefit),
         "plain numpy (textbook steps)": lambda: numpy_topsis(x, w, benefit),
         "pymcdm TOPSIS(vector_normalization)": make_pymcdm(x, w, benefit),
         "scikit-criteria VectorScaler + TOPSIS": make_skcriteria(x, w, benefit),
     }
-    ref = contenders["evalkit.rank.topsis"]()
+    ref = contenders["evalkit.mcda.rank.topsis"]()
     times = {}
     for name, fn in contenders.items():
         diff = float(np.max(np.abs(fn() - ref)))
@@ -164,7 +164,7 @@ def main() -> None:
                 f"max abs diff {diff:.1e}",
             )
         )
-    ours = times["evalkit.rank.topsis"]
+    ours = times["evalkit.mcda.rank.topsis"]
     speed_sk = times["scikit-criteria VectorScaler + TOPSIS"] / ours
     ratio_np = ours / times["plain numpy (textbook steps)"]
 
@@ -181,10 +181,10 @@ def main() -> None:
     ):
         raise SystemExit("robustness disagrees with the naive route")
     rob = {
-        "evalkit.rank.robustness (weighted_sum)": lambda: robustness(
+        "evalkit.mcda.rank.robustness (weighted_sum)": lambda: robustness(
             xr, wr, k, draws=draws, concentration=kappa, seed=1
         ),
-        "evalkit.rank.robustness (topsis)": lambda: robustness(
+        "evalkit.mcda.rank.robustness (topsis)": lambda: robustness(
             xr, wr, k, draws=draws, concentration=kappa, seed=1, method="topsis"
         ),
         "naive numpy (all scores kept, argsort of argsort, np.quantile)": lambda: naive_robustness(
@@ -226,7 +226,7 @@ def main() -> None:
         f"TOPSIS: evalkit is {speed_sk:.1f}× faster than scikit-criteria (goal ≥ 2×) and "
         f"takes {ratio_np:.2f}× the time of plain numpy (goal ≤ 2×)."
     )
-    main_rob = rob_times["evalkit.rank.robustness (weighted_sum)"]
+    main_rob = rob_times["evalkit.mcda.rank.robustness (weighted_sum)"]
     print(f"Robustness {draws:,} × {n_cand:,}: {main_rob:.2f} s (goal < 3 s on 2 cores).")
 
 

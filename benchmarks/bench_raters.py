@@ -1,6 +1,6 @@
 """Benchmark: the rater bootstrap of the published robustness analysis, national scale.
 
-Generates the national dataset in memory (``evalkit.generate``, 50,000 apps, 7 experts × 12
+Generates the national dataset in memory (``evalkit.synth.generate``, 50,000 apps, 7 experts × 12
 panel criteria per app), scores it once, then for every province builds the list twice with the
 profile's 1,000 draws:
 
@@ -21,9 +21,15 @@ import resource
 import time
 from types import SimpleNamespace
 
-from evalkit import generate, panel, pipeline, scoring
-from evalkit import rubric as R
-from evalkit.recommend import ListRules, rater_bootstrap, recommend
+from evalkit.synth import generate
+
+from evalkit.evaluate import panel
+
+from evalkit.evaluate import pipeline
+
+from evalkit.evaluate import scoring
+from evalkit.rubric import model as R
+from evalkit.evaluate.recommend import ListRules, rater_bootstrap, recommend
 
 
 def main() -> None:

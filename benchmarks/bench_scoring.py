@@ -2,7 +2,7 @@
 
 Builds a synthetic national-size input in the benchmark itself (32 units, 50,000 apps,
 10,000 providers, 7 experts × 12 panel criteria per app ≈ 4.2 M panel rows, ≈ 1.7 M
-assessments), then times ``evalkit.scoring.evaluate``:
+assessments), then times ``evalkit.evaluate.scoring.evaluate``:
 
 * ``full``: panel aggregation (per profile setting) + scoring;
 * ``scoring only``: with the panel result precomputed; peak memory traced by tracemalloc
@@ -22,8 +22,10 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from evalkit import identifiers, scoring
-from evalkit import rubric as R
+from evalkit.data import identifiers
+
+from evalkit.evaluate import scoring
+from evalkit.rubric import model as R
 
 
 def synthetic(n_apps: int, seed: int = 0) -> SimpleNamespace:

@@ -1,4 +1,4 @@
-"""Benchmark evalkit.stats against pingouin, the krippendorff package and plain numpy.
+"""Benchmark evalkit.mcda.stats against pingouin, the krippendorff package and plain numpy.
 
 One command, one run, the same data for every contender::
 
@@ -7,7 +7,7 @@ One command, one run, the same data for every contender::
 
 Cases (DESIGN.md section 8 scale: 7 raters per item):
 
-* ICC on 20,000 targets x 7 raters: ``evalkit.stats.icc`` (one form with F, p, CI) and
+* ICC on 20,000 targets x 7 raters: ``evalkit.mcda.stats.icc`` (one form with F, p, CI) and
   ``icc_table`` (all six) vs ``pingouin.intraclass_corr`` (all six; timed once, it is slow)
   vs a plain-numpy implementation of the same ICC(2,1) formula with its F test and CI.
 * Krippendorff's alpha on 7 raters x 20,000 units (10% missing) with 10 and with 1,000
@@ -253,7 +253,7 @@ def main() -> None:
     rows = run(args.repeat)
     body = table(rows)
     section = (
-        "## evalkit.stats: ICC and Krippendorff's alpha\n\n"
+        "## evalkit.mcda.stats: ICC and Krippendorff's alpha\n\n"
         f"Reproduce: `{COMMAND}` (a few seconds).\n\n"
         f"Machine: {machine()}.\n\n"
         "Time = best of 7 runs (pingouin: one run); peak memory = `tracemalloc` peak of one "

@@ -82,7 +82,7 @@ def _load(data: str, provinces: list[str] | None = None) -> Any:
 
 def _rubric(ds: Any, codes: list[str]) -> tuple[Any, dict[str, Any]]:
     """The rubric (with the dataset's AHP weights, as the pipeline does) and the profiles."""
-    from evalkit import rubric
+    from evalkit.rubric import model as rubric
     from evalkit.errors import RubricError
 
     rub = rubric.load_rubric()
@@ -103,7 +103,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         out[label] = time.perf_counter() - t0
 
     if name in ("generate", "generate_partitioned"):
-        from evalkit.generate import generate
+        from evalkit.synth.generate import generate
 
         shutil.rmtree(data, ignore_errors=True)
         t0, c0 = time.perf_counter(), time.process_time()
@@ -113,7 +113,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         ds = _load(data)
         out["rows"] = {k: len(v) for k, v in ds.tables.items()}
     elif name == "evaluation":
-        from evalkit import pipeline
+        from evalkit.evaluate import pipeline
 
         # the goal row: validate → national pass → every province's list and credit
         out["base"] = _rss()
@@ -123,7 +123,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         nat = pipeline.evaluate(ds, AS_OF)
         mark("t_national")
         broken = {}
-        for code in nat.provinces:  # provinces (each checked against evalkit.invariants)
+        for code in nat.provinces:  # provinces (each checked against evalkit.evaluate.invariants)
             try:
                 nat.province(code)
             except pipeline.PublishError as exc:
@@ -139,16 +139,16 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         out["base"] = _rss()
         t0, c0 = time.perf_counter(), time.process_time()
         if name == "panel":
-            from evalkit import panel
+            from evalkit.evaluate import panel
 
             panel.aggregate(ds.panel_scores, ds.experts, ds.apps)
         elif name == "score":
-            from evalkit import scoring
+            from evalkit.evaluate import scoring
 
             rub, profiles = _rubric(ds, codes)
             scoring.evaluate(ds, rub, profiles, AS_OF)
         elif name == "credit":
-            from evalkit import credit
+            from evalkit.evaluate import credit
 
             _, profiles = _rubric(ds, codes)
             for code in codes:  # provinces
@@ -156,7 +156,9 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         elif name == "robustness":
             import dataclasses
 
-            from evalkit import pipeline, recommend
+            from evalkit.evaluate import pipeline
+
+            from evalkit.evaluate import recommend
 
             nat = pipeline.evaluate(ds, AS_OF)
             t0, c0 = time.perf_counter(), time.process_time()
@@ -437,7 +439,7 @@ def markdown(res: dict[str, Any], command: str) -> str:
         inv = ev.get("invariants", {})
         if inv:
             held = inv["provinces"] - len(inv["broken"])
-            lines.append(f"| published invariants (`evalkit.invariants`, checked for every province) | "
+            lines.append(f"| published invariants (`evalkit.evaluate.invariants`, checked for every province) | "
                          f"hold on {held} of {inv['provinces']} provinces | | | | all | "
                          + ("yes" if not inv["broken"] else f"**no: {', '.join(sorted(inv['broken']))}**")
                          + " |")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from .errors import DataError, EvalkitError, Problem, PublishError, RubricError
+from evalkit.errors import DataError, EvalkitError, Problem, PublishError, RubricError
 
 __version__ = "0.1.0"
 
@@ -26,11 +26,11 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_dataset": ("evalkit.dataset", "load_dataset"),
-    "load_rubric": ("evalkit.rubric", "load_rubric"),
-    "stats": ("evalkit.stats", None),
-    "weights": ("evalkit.weights", None),
-    "rank": ("evalkit.rank", None),
+    "load_dataset": ("evalkit.data.dataset", "load_dataset"),
+    "load_rubric": ("evalkit.rubric.model", "load_rubric"),
+    "stats": ("evalkit.mcda.stats", None),
+    "weights": ("evalkit.mcda.weights", None),
+    "rank": ("evalkit.mcda.rank", None),
 }
 
 

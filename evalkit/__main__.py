@@ -1,6 +1,6 @@
 """``python -m evalkit``: the command line (see :mod:`evalkit.cli`)."""
 
-from .cli import main
+from evalkit.cli import main
 
 if __name__ == "__main__":
     main()

@@ -14,8 +14,8 @@ from typing import Any, Optional
 
 import typer
 
-from . import resources
-from .errors import EvalkitError, Problem
+from evalkit import resources
+from evalkit.errors import EvalkitError, Problem
 
 app = typer.Typer(
     add_completion=False,
@@ -54,7 +54,7 @@ def validate_command(
     """
     import json
 
-    from .dataset import load_by_province, load_dataset, parse_as_of
+    from evalkit.data.dataset import load_by_province, load_dataset, parse_as_of
 
     if fmt not in ("text", "json"):
         _fail(f"Error: --format must be 'text' or 'json'; got {fmt!r} instead.", 2)
@@ -96,7 +96,7 @@ def validate_command(
 
 def _print_blocked(blocked: dict[str, tuple[Problem, ...]]) -> None:
     """The provinces that errors block, each with the errors in the rows it needs (stdout)."""
-    from .identifiers import PROVINCE_CODES
+    from evalkit.data.identifiers import PROVINCE_CODES
 
     if not blocked:
         typer.echo("by province: no error blocks a province")
@@ -130,7 +130,7 @@ def generate_command(
     n_apps: Optional[int] = typer.Option(None, "--apps", help="National scale only: number of apps (default 50,000)."),
 ) -> None:
     """Write a deterministic, realistic dataset (contract v1, all ten tables) with planted cases."""
-    from .generate import generate
+    from evalkit.synth.generate import generate
 
     try:
         paths = generate(out, scale=scale, seed=seed, as_of=as_of, fmt=fmt, province=province,  # type: ignore[arg-type]
@@ -164,7 +164,7 @@ def rubric_coverage(
     """Every criterion and list/credit rule with the policy sections it implements."""
     import json
 
-    from . import rubric as _rubric
+    from evalkit.rubric import model as _rubric
 
     if format not in ("table", "json"):
         _fail(f"The '--format' option of rubric coverage must be one of table, json; got {format!r} instead.")
@@ -236,7 +236,7 @@ def rubric_check(
     strict: bool = typer.Option(False, "--strict", help="AHP consistency ratio ≥ 0.10 is an error"),
 ) -> None:
     """Validate every rubric version and every province profile of a rubrics folder."""
-    from . import rubric as _rubric
+    from evalkit.rubric import model as _rubric
 
     try:
         rb, profiles, warnings = _rubric.check_dir(path, strict=strict)
@@ -254,7 +254,7 @@ def rubric_check(
 
 def _run_text(lang: str) -> str:
     """The summary line of ``evalkit run``; status and change words from :mod:`evalkit.i18n`."""
-    from .i18n import word
+    from evalkit.i18n import word
 
     w = {k: word("status", k, lang) for k in ("recommended", "not_recommended", "excluded")}
     c = {k: word("change", k, lang) for k in ("added", "kept", "opted_out")}
@@ -294,7 +294,7 @@ def run_command(
     lang: str = typer.Option("zh", "--lang", help="Language of the summary: zh or en."),
 ) -> None:
     """Evaluate one province and write its exports into OUT/<as_of>/<code>/ (staged, then moved)."""
-    from . import identifiers
+    from evalkit.data import identifiers
 
     if lang not in ("zh", "en"):
         _fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
@@ -303,8 +303,8 @@ def run_command(
     data_dir = data if data is not None else resources.sample_dir()
     out_dir = out if out is not None else resources.reports_dir()
     try:
-        from . import pipeline
-        from .dataset import load_dataset, parse_as_of
+        from evalkit.evaluate import pipeline
+        from evalkit.data.dataset import load_dataset, parse_as_of
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
         if previous is not None and not previous.exists():
@@ -359,7 +359,7 @@ def publish_command(
 
     Advanced (hidden option): --reports FILE replaces notebooks/reports.yaml, same format.
     """
-    from .publish import publish
+    from evalkit.publish.run import publish
 
     try:
         result = publish(data, as_of, provinces=provinces, workers=workers, scheduler=scheduler,

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import EvalkitError, param_message
+from evalkit.errors import EvalkitError, param_message
 
 __all__ = ["DateError", "parse_date"]
 

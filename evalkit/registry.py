@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any, Generic, TypeVar, overload
 
-from .errors import EvalkitError, choice_message
+from evalkit.errors import EvalkitError, choice_message
 
 __all__ = ["Registry", "RegistryError"]
 

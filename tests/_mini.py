@@ -1,6 +1,6 @@
 """A small, valid, hand-made dataset (contract v1) for the dataset tests.
 
-Identifiers are computed with :mod:`evalkit.identifiers` so that they are valid by
+Identifiers are computed with :mod:`evalkit.data.identifiers` so that they are valid by
 construction.  :func:`mini_tables` returns all-text frames (what a CSV holds); tests break a
 copy and write it with :func:`write_tables`.
 """
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit import identifiers
+from evalkit.data import identifiers
 
 #: Criterion ids the tests pass as ``criteria=`` (a subset of the rubric catalogue).
 CRITERIA = frozenset({

@@ -82,8 +82,8 @@ def test_helper_page_escapes_hostile_text_and_draws(browser, tmp_path):
     import pandas as pd
     from plotly.offline import get_plotlyjs
 
-    from evalkit import report as R
-    from evalkit.render import page
+    from evalkit.publish import report as R
+    from evalkit.publish.render import page
 
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
@@ -237,8 +237,8 @@ def test_paged_table_and_lazy_register(browser, tmp_path):
     import pandas as pd
     from plotly.offline import get_plotlyjs
 
-    from evalkit import report as R
-    from evalkit.render import page
+    from evalkit.publish import report as R
+    from evalkit.publish.render import page
 
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")

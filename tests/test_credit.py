@@ -1,4 +1,4 @@
-"""Tests of evalkit.credit: components, grades, the status machine, complaint statistics.
+"""Tests of evalkit.evaluate.credit: components, grades, the status machine, complaint statistics.
 
 Every dataset here is hand-made and tiny; the arithmetic is in the comments.
 """
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import credit
-from evalkit.dataset import Dataset
+from evalkit.evaluate import credit
+from evalkit.data.dataset import Dataset
 from evalkit.errors import DataError
 
 AS_OF = "2024-06-30"

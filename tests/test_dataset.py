@@ -1,4 +1,4 @@
-"""Tests of evalkit.dataset / evalkit.schema: the dataset contract v1 (DESIGN.md §2).
+"""Tests of evalkit.data.dataset / evalkit.data.schema: the dataset contract v1 (DESIGN.md §2).
 
 Each bad-input case breaks a copy of the small valid dataset of ``tests/_mini.py`` in one
 way and asserts the exact ``file:row:column:`` of the problem (row 1 = first record after the
@@ -21,9 +21,11 @@ from hypothesis import strategies as st
 sys.path.insert(0, str(Path(__file__).parent))
 import _mini
 
-from evalkit import DataError, schema
-from evalkit import dataset as _ds
-from evalkit.dataset import MAX_PER_KIND, Dataset, flags, load_dataset
+from evalkit import DataError
+
+from evalkit.data import schema
+from evalkit.data import dataset as _ds
+from evalkit.data.dataset import MAX_PER_KIND, Dataset, flags, load_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -254,7 +256,7 @@ CASES = [
      "not in experts.csv"),
     ("ahp_criterion", _set("ahp_judgments", 2, "a", "C99_x"), "ahp_judgments.csv:3:a: ",
      "unknown criterion_id"),
-    # identifiers (via evalkit.identifiers)
+    # identifiers (via evalkit.data.identifiers)
     ("uscc_check", _set("providers", 0, "provider_id", _mini.P1[:-1] + ("1" if _mini.P1[-1] != "1" else "2")),
      "providers.csv:1:provider_id: ", "check character should be"),
     ("uscc_length", _set("providers", 1, "provider_id", "91440100"), "providers.csv:2:provider_id: ",

@@ -68,7 +68,7 @@ def _shuffled_copy(src: Path, dst: Path, seed: int = 7) -> None:
 
 def _exports_of(data: Path, out: Path, codes: list[str]) -> dict[str, str]:
     import evalkit
-    from evalkit import pipeline
+    from evalkit.evaluate import pipeline
 
     ds = evalkit.load_dataset(data, as_of=AS_OF)
     nat = pipeline.evaluate(ds, AS_OF, provinces=codes)

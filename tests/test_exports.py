@@ -1,4 +1,4 @@
-"""Tests of evalkit.exports: deterministic bytes, formula neutralisation, no personal data."""
+"""Tests of evalkit.data.exports: deterministic bytes, formula neutralisation, no personal data."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import exports
+from evalkit.data import exports
 from evalkit.errors import PublishError
 
 HOSTILE = [

@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 from hostile import planted
 
-from evalkit import publish as pub
+from evalkit.publish import run as pub
 from evalkit.errors import PublishError
 
 AS_OF = planted.AS_OF

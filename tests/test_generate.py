@@ -1,4 +1,4 @@
-"""Tests of the realistic generator (evalkit.generate) and the committed sample (data/sample)."""
+"""Tests of the realistic generator (evalkit.synth.generate) and the committed sample (data/sample)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,11 @@ import pytest
 from typer.testing import CliRunner
 
 import evalkit
-from evalkit import generate as gen
-from evalkit import identifiers, overlap, schema, weights
+from evalkit.synth import generate as gen
+from evalkit import weights
+from evalkit.data import identifiers
+from evalkit.evaluate import overlap
+from evalkit.data import schema
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -28,7 +31,7 @@ def sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def sample(sample_dir: Path) -> evalkit.dataset.Dataset:
+def sample(sample_dir: Path) -> evalkit.data.dataset.Dataset:
     return evalkit.load_dataset(sample_dir, as_of="2026-09-01")
 
 
@@ -40,7 +43,7 @@ def province_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def province(province_dir: Path) -> evalkit.dataset.Dataset:
+def province(province_dir: Path) -> evalkit.data.dataset.Dataset:
     return evalkit.load_dataset(province_dir, as_of="2026-09-01")
 
 
@@ -102,7 +105,7 @@ def test_parquet_holds_the_same_data(tmp_path: Path, sample) -> None:
 # --- planted cases -------------------------------------------------------------------------------
 
 
-def _check_planted(ds: evalkit.dataset.Dataset, planted: dict[str, list[str]], panel_province: str,
+def _check_planted(ds: evalkit.data.dataset.Dataset, planted: dict[str, list[str]], panel_province: str,
                    ) -> None:
     apps = ds.apps.set_index("app_id")
     providers = ds.providers.set_index("provider_id")

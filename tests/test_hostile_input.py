@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 
 import _mini
 import evalkit
-from evalkit import identifiers
+from evalkit.data import identifiers
 from evalkit.errors import DataError
 
 HERE = Path(__file__).resolve().parent
@@ -351,14 +351,14 @@ def test_app_filing_numbers_round_trip(prov: str, serial: int, width: int) -> No
 
 @pytest.fixture(scope="module")
 def rubric():
-    from evalkit import rubric as R
+    from evalkit.rubric import model as R
 
     return R.load_rubric()
 
 
 @pytest.fixture(scope="module")
 def profiles():
-    from evalkit import rubric as R
+    from evalkit.rubric import model as R
 
     return {"11": R.load_profile("11"), "44": R.load_profile("44")}
 
@@ -388,7 +388,7 @@ def _value(c, level: int) -> str:
 @given(data=st.data())
 def test_raising_one_assessment_never_lowers_the_total(rubric, profiles, data) -> None:
     from _scoring_factory import AS_OF, make_ds
-    from evalkit import scoring
+    from evalkit.evaluate import scoring
 
     crits = [c for c in _assessed(rubric) if not c.veto]
     levels = {c.id: data.draw(st.integers(0, 2), label=c.id) for c in crits}
@@ -409,7 +409,7 @@ def test_raising_one_assessment_never_lowers_the_total(rubric, profiles, data) -
 @given(data=st.data())
 def test_a_failed_veto_dominates_any_profile(rubric, profiles, data) -> None:
     from _scoring_factory import AS_OF, make_ds
-    from evalkit import scoring
+    from evalkit.evaluate import scoring
 
     crits = _assessed(rubric)
     vetoes = [c for c in crits if c.veto and c.applies == (("all",),)]
@@ -427,7 +427,7 @@ def test_a_failed_veto_dominates_any_profile(rubric, profiles, data) -> None:
 @given(seed=st.integers(0, 2**31 - 1))
 def test_row_order_of_every_table_does_not_change_scores(rubric, profiles, seed: int) -> None:
     from _scoring_factory import AS_OF, make_ds, set_assessment, with_
-    from evalkit import scoring
+    from evalkit.evaluate import scoring
 
     ds = make_ds(rubric, 4, ("11", "44"), stages="primary", features="ugc")
     ds = set_assessment(ds, ds.apps["app_id"].iloc[1], "L08_no_default_consent", "partial")

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, strategies as st
 
-from evalkit import identifiers as ids
+from evalkit.data import identifiers as ids
 
 
 def _one(fn, value, *args):

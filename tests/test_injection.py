@@ -27,7 +27,7 @@ import pytest
 from hostile import planted
 from typer.testing import CliRunner
 
-from evalkit import exports
+from evalkit.data import exports
 from evalkit.errors import EvalkitError, PublishError, RubricError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -272,7 +272,7 @@ def _problems_text(exc: EvalkitError) -> str:
     "!!python/module:os",
 ])
 def test_python_tags_are_refused_in_rubric_and_profile(tmp_path: Path, tag: str) -> None:
-    from evalkit import rubric as R
+    from evalkit.rubric import model as R
 
     marker = tmp_path / "ran"
     root = _rubric_copy(tmp_path)
@@ -290,7 +290,7 @@ def test_python_tags_are_refused_in_rubric_and_profile(tmp_path: Path, tag: str)
 
 
 def test_alias_bomb_is_rejected_without_expanding(tmp_path: Path) -> None:
-    from evalkit import rubric as R
+    from evalkit.rubric import model as R
 
     root = _rubric_copy(tmp_path)
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
@@ -307,7 +307,7 @@ def test_alias_bomb_is_rejected_without_expanding(tmp_path: Path) -> None:
 
 
 def test_deep_nesting_and_oversized_files_are_rejected(tmp_path: Path) -> None:
-    from evalkit import rubric as R
+    from evalkit.rubric import model as R
 
     root = _rubric_copy(tmp_path)
     prof = root / "profiles" / "31.yaml"
@@ -324,14 +324,14 @@ def test_deep_nesting_and_oversized_files_are_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("code", ["../../etc/passwd", "/etc/passwd", "..", "44/../../x", "４４", "44\x00"])
 def test_profile_codes_cannot_reach_other_files(code: str) -> None:
-    from evalkit import rubric as R
+    from evalkit.rubric import model as R
 
     with pytest.raises((RubricError, ValueError, KeyError)):
         R.load_profile(code)
 
 
 def test_reports_config_is_loaded_safely(tmp_path: Path) -> None:
-    from evalkit import publish as pub
+    from evalkit.publish import run as pub
 
     marker = tmp_path / "ran"
     cfg = tmp_path / "reports.yaml"
@@ -346,7 +346,7 @@ def test_reports_config_is_loaded_safely(tmp_path: Path) -> None:
                                        "{code}/../../escaped.html"])
 def test_reports_config_output_names_cannot_escape_the_output_folder(tmp_path: Path, html_name: str) -> None:
     """Output names in reports.yaml are relative to reports/<as_of>/ and must stay inside it."""
-    from evalkit import publish as pub
+    from evalkit.publish import run as pub
 
     nb = tmp_path / "p.ipynb"
     shutil.copy(ROOT / "notebooks" / "recommendation.ipynb", nb)

@@ -1,4 +1,4 @@
-"""Published invariants (evalkit.invariants): on generated provinces, on all 32 provinces of the
+"""Published invariants (evalkit.evaluate.invariants): on generated provinces, on all 32 provinces of the
 sample, and against deliberately broken decisions (the checker must catch each violation).
 
 The national dataset's 32 provinces are checked by ``benchmarks/national.py`` (every run).
@@ -15,8 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit import invariants, load_dataset, pipeline
-from evalkit.recommend import DIMENSIONS, ListRules, recommend
+from evalkit import load_dataset
+
+from evalkit.evaluate import invariants
+
+from evalkit.evaluate import pipeline
+from evalkit.evaluate.recommend import DIMENSIONS, ListRules, recommend
 
 ROOT = Path(__file__).resolve().parent.parent
 CATEGORIES = ("teaching", "learning", "life", "home_school")

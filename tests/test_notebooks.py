@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalkit import render
-from evalkit.publish import NOTEBOOKS, load_reports_config
+from evalkit.publish import render
+from evalkit.publish.run import NOTEBOOKS, load_reports_config
 
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 FIVE = ["province", "as_of", "data_dir", "out_dir", "lang"]
@@ -73,7 +73,7 @@ def test_nbval_checks_a_summary_line_of_every_notebook(path):
 def test_pyproject_collects_the_notebooks_with_nbval():
     import tomllib
 
-    from evalkit.publish import ROOT
+    from evalkit.publish.run import ROOT
 
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     assert cfg["testpaths"] == ["tests", "notebooks"]
@@ -264,7 +264,7 @@ def test_cli_summary_uses_the_same_status_words():
 
 def test_notebook_on_its_own_computes_into_a_cache(tmp_path, monkeypatch, sample_data):
     """out_dir empty (papermill, JupyterLab, nbval): computed from data_dir, kept in the cache."""
-    from evalkit import report
+    from evalkit.publish import report
 
     data, as_of, _ = sample_data
     monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path))
@@ -294,7 +294,7 @@ def _decode(data: dict) -> list[list[str]]:
 
 
 def test_compact_rows_round_trip_through_lookup_tables():
-    from evalkit import report as R
+    from evalkit.publish import report as R
 
     n = 300
     reasons = pd.Series(["低于入选分数线", "否决项：思想性；评估结果已过有效期", "", "低于入选分数线；未按期申报"] * 75)
@@ -318,7 +318,7 @@ def test_compact_rows_round_trip_through_lookup_tables():
 
 
 def test_paged_table_page_is_small_and_keeps_every_row():
-    from evalkit import report as R
+    from evalkit.publish import report as R
 
     n = 5000
     frame = pd.DataFrame({"app_id": [f"A{i:05d}" for i in range(n)], "app_name": [f"应用{i}" for i in range(n)],
@@ -335,7 +335,7 @@ def test_paged_table_page_is_small_and_keeps_every_row():
 
 
 def test_near_cutoff_keeps_listed_close_calls_and_the_next():
-    from evalkit import report as R
+    from evalkit.publish import report as R
 
     ranked = pd.DataFrame({"rank": range(1, 101), "listed": [True] * 10 + [False] * 90,
                            "close": [False] * 8 + [True] * 4 + [False] * 80 + [True] + [False] * 7})

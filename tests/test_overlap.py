@@ -1,4 +1,4 @@
-"""Tests of evalkit.overlap: a planted near-duplicate is found, unrelated apps are not; the
+"""Tests of evalkit.evaluate.overlap: a planted near-duplicate is found, unrelated apps are not; the
 vectorised TF-IDF and pair search equal the scikit-learn implementation they replaced."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
-from evalkit.overlap import (
+from evalkit.evaluate.overlap import (
     OVERLAP_COLUMNS,
     _char_ngram_tfidf,
     _pairs_kernel,

@@ -1,4 +1,4 @@
-"""Tests for evalkit.panel: conflicts, reducers, Delphi rounds, insufficient panels, agreement."""
+"""Tests for evalkit.evaluate.panel: conflicts, reducers, Delphi rounds, insufficient panels, agreement."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit import panel, stats
+from evalkit import stats
+
+from evalkit.evaluate import panel
 from evalkit.errors import EvalkitError
 
 

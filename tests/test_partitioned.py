@@ -1,4 +1,4 @@
-"""Province-partitioned datasets (evalkit.partition, docs/scale.md).
+"""Province-partitioned datasets (evalkit.data.partition, docs/scale.md).
 
 The committed sample (flat CSV) is the reference: the generator writes the same tables as a
 Hive-partitioned Parquet folder, and ``load_dataset(folder, provinces=[...])`` must read only
@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit import generate, partition
+from evalkit.synth import generate
+from evalkit.data import partition
 from evalkit.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,7 +48,7 @@ def assert_same(a: evalkit.Dataset, b: evalkit.Dataset) -> None:
 
 
 def test_layout_is_hive_partitioned_by_province(parted: Path) -> None:
-    for name in evalkit.schema.TABLE_NAMES:
+    for name in evalkit.data.schema.TABLE_NAMES:
         assert not (parted / f"{name}.parquet").exists()
         parts = sorted(p.name for p in (parted / name).iterdir())
         assert parts and all(p.startswith("province=") for p in parts), name
@@ -169,7 +170,7 @@ def test_province_credit_equals_the_national_credit_cut_to_it(flat: evalkit.Data
     """credit.evaluate(province=...) reads only the province's providers (a partition's worth
     of rows): every component is per provider, so the result must equal the computation over
     all providers, filtered to the province."""
-    from evalkit import credit
+    from evalkit.evaluate import credit
 
     for code in ("44", "11", "65"):
         sub_apps = flat.submissions.loc[flat.submissions["province_code"].eq(code), "app_id"]
@@ -200,7 +201,7 @@ def test_publish_on_a_dask_cluster_is_byte_identical_to_local_workers(tmp_path: 
     """The real pipeline and the real report notebooks, on the committed sample: a publish whose
     province reports run on a Dask cluster writes the same bytes as one on local workers."""
     distributed = pytest.importorskip("distributed")
-    from evalkit import publish as pub
+    from evalkit.publish import run as pub
 
     local = pub.publish(SAMPLE, AS_OF, provinces="11,44", workers=1, out_dir=tmp_path / "local",
                         progress=False)
@@ -246,7 +247,7 @@ def test_provenance_hashes_every_part_file_read(parted: Path) -> None:
     import hashlib
     import json
 
-    from evalkit import pipeline
+    from evalkit.evaluate import pipeline
 
     whole = evalkit.load_dataset(parted, as_of=AS_OF)
     inputs = pipeline.evaluate(whole, AS_OF, provinces=["44"]).province("44").provenance["inputs"]
@@ -262,7 +263,7 @@ def test_provenance_hashes_every_part_file_read(parted: Path) -> None:
     assert list(got["inputs"]) == [p for p in parts if "/province=44/" in p]
     tables = {name.split("/")[0] for name in got["inputs"]}
     # no violation in Guangdong's sample; AHP judgments from Beijing's experts only
-    assert tables == set(evalkit.schema.TABLE_NAMES) - {"ahp_judgments", "violations"}
+    assert tables == set(evalkit.data.schema.TABLE_NAMES) - {"ahp_judgments", "violations"}
     assert partition.part_files(parted / "apps", ["44"]) == [parted / "apps/province=44/part-0.parquet"]
     # the same input gives the same bytes
     again = pipeline.evaluate(evalkit.load_dataset(parted, as_of=AS_OF, provinces=["44"]), AS_OF,
@@ -283,7 +284,7 @@ def spoiled(tmp_path: Path, tables: dict[str, pd.DataFrame]) -> Path:
 
 def test_province_result_reads_only_its_partitions_and_equals_the_flat_run(
         spoiled: Path, tmp_path: Path) -> None:
-    from evalkit import pipeline
+    from evalkit.evaluate import pipeline
 
     got = pipeline.province_result(spoiled, "44", AS_OF)  # other partitions would not load
     flat_run = pipeline.province_result(SAMPLE, "44", AS_OF)
@@ -305,7 +306,7 @@ def test_province_cache_key_covers_only_its_partitions(tmp_path: Path,
                                                        tables: dict[str, pd.DataFrame]) -> None:
     import pyarrow.parquet as pq
 
-    from evalkit import pipeline
+    from evalkit.evaluate import pipeline
 
     data, cache = tmp_path / "data", tmp_path / "cache"
     generate.write_tables(tables, data, fmt="parquet", partitioned=True)
@@ -322,7 +323,7 @@ def test_province_cache_key_covers_only_its_partitions(tmp_path: Path,
     rewrite(data / "apps" / "province=44" / "part-0.parquet")
     res = pipeline.province_result(data, "44", AS_OF, cache_dir=cache)
     assert key_file.read_text() != key  # its own data: recomputed
-    assert res.provenance["inputs"]["apps/province=44/part-0.parquet"] == evalkit.exports.file_sha256(
+    assert res.provenance["inputs"]["apps/province=44/part-0.parquet"] == evalkit.data.exports.file_sha256(
         data / "apps" / "province=44" / "part-0.parquet")
 
 
@@ -347,7 +348,7 @@ def test_publish_of_a_partitioned_dataset_on_dask_equals_the_flat_publish(
     import json
 
     distributed = pytest.importorskip("distributed")
-    from evalkit import publish as pub
+    from evalkit.publish import run as pub
 
     flat = pub.publish(SAMPLE, AS_OF, provinces="11,44", workers=1, out_dir=tmp_path / "flat",
                        progress=False)

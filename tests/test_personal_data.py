@@ -74,7 +74,7 @@ def scan_tree(root: Path, needles: list[str]) -> list[tuple[str, str]]:
 
 
 def test_scanner_finds_needles_in_xlsx_json_ipynb_and_html(tmp_path: Path) -> None:
-    from evalkit import exports
+    from evalkit.data import exports
 
     phone, email, phrase = planted.PHONES[0], planted.EMAILS[0], planted.PHRASES[0]
     exports.write_xlsx(pd.DataFrame({"a": [f"联系 {phone}"]}), tmp_path / "x.xlsx")
@@ -105,7 +105,7 @@ def test_planted_values_are_in_the_input(tmp_path_factory) -> None:
 @pytest.fixture(scope="module")
 def planted_nat(tmp_path_factory):
     import evalkit
-    from evalkit import pipeline
+    from evalkit.evaluate import pipeline
 
     data, _ = planted.planted_data(tmp_path_factory)
     ds = evalkit.load_dataset(data, as_of=planted.AS_OF)

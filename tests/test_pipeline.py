@@ -1,4 +1,4 @@
-"""Tests of evalkit.pipeline and `evalkit run`: a tiny hand-made dataset, then the sample.
+"""Tests of evalkit.evaluate.pipeline and `evalkit run`: a tiny hand-made dataset, then the sample.
 
 The sample part checks the issue's "Done when" on the committed ``data/sample`` (planted cases
 documented in docs/generator.md): the fee-charging mandated app is excluded, the fraudulent
@@ -19,7 +19,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from evalkit import exports, load_dataset, pipeline
+from evalkit import load_dataset
+
+from evalkit.data import exports
+
+from evalkit.evaluate import pipeline
 
 sys.path.insert(0, str(Path(__file__).parent))
 import _mini
@@ -301,7 +305,7 @@ def test_sample_no_live_formula_published(sample) -> None:
 
 
 def test_sample_provenance_hashes_match(sample) -> None:
-    from evalkit.rubric import _rubrics_root
+    from evalkit.rubric.model import _rubrics_root
 
     _, codes, _, folders, _ = sample
     for code in codes:
@@ -348,7 +352,7 @@ def test_sample_overlap_finds_exactly_the_planted_pair() -> None:
     apps = ds.apps.astype({"app_id": "str"})
     subs = ds.submissions.astype({"app_id": "str", "province_code": "str"})[["province_code", "app_id"]]
     cand = subs.drop_duplicates().merge(apps, on="app_id")
-    from evalkit.overlap import find_overlaps
+    from evalkit.evaluate.overlap import find_overlaps
 
     res = find_overlaps(cand)
     assert res[["province_code", "app_id_a", "app_id_b"]].values.tolist() == [
@@ -383,7 +387,7 @@ def _grade(score: Decimal, row: pd.Series) -> str:
 def test_every_credit_csv_recomputes_its_scores_and_grades(every_province) -> None:
     """From the file alone: score = clip(100 + sum of the c_ columns, 0, 100) exactly (decimal
     arithmetic on the published text), and the grade from score, thresholds and downgrade."""
-    from evalkit import credit
+    from evalkit.evaluate import credit
 
     rows = 0
     for code, folder in every_province.items():
@@ -504,7 +508,7 @@ def weighted():
 
 
 def test_sample_beijing_uses_its_experts_and_others_the_national_judgments(weighted) -> None:
-    from evalkit.recommend import rater_bootstrap
+    from evalkit.evaluate.recommend import rater_bootstrap
 
     bj = weighted.province("11")
     m = bj.method

@@ -25,8 +25,9 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit import identifiers, partition
-from evalkit.dataset import MAX_PER_KIND, load_by_province
+from evalkit.data import identifiers
+from evalkit.data import partition
+from evalkit.data.dataset import MAX_PER_KIND, load_by_province
 from evalkit.errors import DataError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -443,7 +444,7 @@ def test_publish_of_only_blocked_provinces_publishes_nothing(tmp_path: Path, yun
 
 
 def test_index_table_of_a_blocked_province_has_no_link_and_no_figures() -> None:
-    from evalkit import report
+    from evalkit.publish import report
 
     summary = pd.DataFrame({
         "code": ["44", "53"], "name_zh": ["广东省", "云南省"], "name_en": ["Guangdong", "Yunnan"],
@@ -464,7 +465,7 @@ def test_index_table_of_a_blocked_province_has_no_link_and_no_figures() -> None:
 
 @pytest.mark.slow
 def test_national_overview_on_its_own_marks_the_blocked_province(yunnan_bad: Path) -> None:
-    from evalkit.publish import national_overview
+    from evalkit.publish.run import national_overview
 
     nat = national_overview(yunnan_bad, AS_OF, "en")
     s = nat["summary"].set_index("code")
@@ -483,7 +484,7 @@ def test_partitioned_rows_read_for_a_province_are_that_provinces(tmp_path: Path,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from evalkit import generate
+    from evalkit.synth import generate
 
     generate.write_tables(generate.generate_tables("sample"), tmp_path, fmt="parquet",
                           partitioned=True)
@@ -507,7 +508,7 @@ def test_partitioned_rows_read_for_a_province_are_that_provinces(tmp_path: Path,
 
 
 def test_publish_loads_the_requested_clean_provinces_and_notes_the_others(yunnan_bad: Path) -> None:
-    from evalkit import publish as pub
+    from evalkit.publish import run as pub
 
     ds, blocked, others = pub._load(yunnan_bad, AS_OF, ["44"])
     assert blocked == {} and list(others) == ["53"] and "53" not in set(ds.submissions["province_code"])

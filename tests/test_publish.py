@@ -19,7 +19,7 @@ import pytest
 from hostile import planted
 from typer.testing import CliRunner
 
-from evalkit import publish as pub
+from evalkit.publish import run as pub
 from evalkit import resources
 from evalkit.dates import DateError
 from evalkit.errors import PublishError
@@ -273,8 +273,8 @@ def test_plotly_bundle_is_the_smallest_that_draws_every_chart(tmp_path):
     import pandas as pd
     from plotly.offline import get_plotlyjs
 
-    from evalkit import publish as pub
-    from evalkit import report as R
+    from evalkit.publish import run as pub
+    from evalkit.publish import report as R
 
     light = tmp_path / "light.html"
     light.write_text(R.bar(["甲"], [1.0], "b") + R.histogram([1.0, 2.0, 2.5], "h")

@@ -1,4 +1,4 @@
-"""Tests for evalkit.rank: weighted sum, TOPSIS, tie-break chain, robustness Monte Carlo.
+"""Tests for evalkit.mcda.rank: weighted sum, TOPSIS, tie-break chain, robustness Monte Carlo.
 
 Worked examples come from published sources (named in each docstring); the arithmetic is in
 the comments.  Peer libraries (pymcdm, scikit-criteria) are used as cross-checks.
@@ -14,7 +14,7 @@ import pytest
 from scipy.stats import rankdata
 
 from evalkit.errors import EvalkitError
-from evalkit.rank import (
+from evalkit.mcda.rank import (
     METHODS,
     NORMALISATIONS,
     RankError,

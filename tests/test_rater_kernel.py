@@ -13,8 +13,10 @@ import pandas as pd
 import pytest
 from _scoring_factory import AS_OF, make_ds, with_
 
-from evalkit import panel, scoring
-from evalkit.recommend import (
+from evalkit.evaluate import panel
+
+from evalkit.evaluate import scoring
+from evalkit.evaluate.recommend import (
     _CHUNK_CELLS,
     _RATER_STREAM,
     DIMENSIONS,
@@ -25,8 +27,8 @@ from evalkit.recommend import (
     _reduce_slots,
     rater_bootstrap,
 )
-from evalkit.rubric import load_profiles, load_rubric
-from evalkit.scoring import evaluate_arrays
+from evalkit.rubric.model import load_profiles, load_rubric
+from evalkit.evaluate.scoring import evaluate_arrays
 
 
 def _reference_rater_draws(
@@ -35,7 +37,7 @@ def _reference_rater_draws(
     """The implementation before the counted kernel (gathers a NaN-padded grid per chunk and
     reduces it with ``_PaddedGroups``), kept as the reference.  Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
     panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
-    and the dimension scores recomputed (:func:`evalkit.scoring.evaluate_arrays`, N/A
+    and the dimension scores recomputed (:func:`evalkit.evaluate.scoring.evaluate_arrays`, N/A
     redistribution included).  Rows without a resampled cell, and dimensions without a panel
     criterion, repeat ``x``; None when no candidate has a cell to resample.
 

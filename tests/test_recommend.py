@@ -1,4 +1,4 @@
-"""Tests of evalkit.recommend on small hand-made candidate frames."""
+"""Tests of evalkit.evaluate.recommend on small hand-made candidate frames."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from evalkit.recommend import (
+from evalkit.evaluate.recommend import (
     DIMENSIONS,
     ListRules,
     diff_with_previous,
@@ -264,7 +262,7 @@ def test_edge_cases_empty_list_and_no_candidates() -> None:
 
 def test_reasons_of_one_pattern_are_said_once():
     """Many stale assessments read as one sentence listing the criteria, in both languages."""
-    from evalkit.recommend import reasons_text
+    from evalkit.evaluate.recommend import reasons_text
 
     codes = pd.Series([
         "stale_assessment:F01;stale_assessment:F02;veto:L16;cap:total",

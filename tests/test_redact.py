@@ -1,4 +1,4 @@
-"""Tests of evalkit.redact: worked examples and a property: planted personal data is removed."""
+"""Tests of evalkit.data.redact: worked examples and a property: planted personal data is removed."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.redact import PATTERNS, redact, redact_series
+from evalkit.data.redact import PATTERNS, redact, redact_series
 
 
 @pytest.mark.parametrize(

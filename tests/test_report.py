@@ -1,10 +1,10 @@
-"""Display helpers of the report notebooks (evalkit.report)."""
+"""Display helpers of the report notebooks (evalkit.publish.report)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
-from evalkit.report import _display
+from evalkit.publish.report import _display
 
 
 def test_tiny_positive_values_are_not_shown_as_zero():
@@ -29,7 +29,7 @@ def _method(judgments: str, fallback: str = "", how: str = "ahp", refused: list 
 def test_weights_section_names_whose_judgments_and_marks_excluded_experts():
     import re
 
-    from evalkit.report import weights_section
+    from evalkit.publish.report import weights_section
 
     def text(page: str) -> str:
         return re.sub(r"<[^>]+>", " ", page)

@@ -1,4 +1,4 @@
-"""Tests of evalkit.risk: time split, no leakage, calibration, baseline and rules fallback."""
+"""Tests of evalkit.evaluate.risk: time split, no leakage, calibration, baseline and rules fallback."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import risk
-from evalkit.credit import CreditParams, _prepare
+from evalkit.evaluate import risk
+from evalkit.evaluate.credit import CreditParams, _prepare
 
 AS_OF = pd.Timestamp("2024-06-30")
 

@@ -1,7 +1,7 @@
 """The published robustness analysis resamples raters as well as weights.
 
 Hand-made datasets (tests/_scoring_factory.py) scored by the real engine, then the list and its
-robustness analysis with the rater bootstrap (evalkit.recommend.rater_bootstrap), plus the
+robustness analysis with the rater bootstrap (evalkit.evaluate.recommend.rater_bootstrap), plus the
 pipeline glue on the tiny contract dataset (tests/_mini.py).
 """
 
@@ -14,15 +14,17 @@ import pandas as pd
 import pytest
 from _scoring_factory import AS_OF, make_ds, set_assessment, with_
 
-from evalkit import panel, scoring
-from evalkit.recommend import (
+from evalkit.evaluate import panel
+
+from evalkit.evaluate import scoring
+from evalkit.evaluate.recommend import (
     ListRules,
     RaterBootstrap,
     _reduce_slots,
     rater_bootstrap,
     recommend,
 )
-from evalkit.rubric import load_profile, load_profiles, load_rubric
+from evalkit.rubric.model import load_profile, load_profiles, load_rubric
 
 C10 = "C10_educational_value"  # a panel criterion without a floor
 
@@ -194,7 +196,9 @@ def test_recommend_rejects_a_wrong_raters_argument(rubric) -> None:
 def test_pipeline_publishes_rater_bootstrap_independent_of_panel_row_order() -> None:
     from pathlib import Path
 
-    from evalkit import load_dataset, pipeline
+    from evalkit import load_dataset
+
+    from evalkit.evaluate import pipeline
 
     sample = Path(__file__).resolve().parent.parent / "data" / "sample"
     as_of = "2026-09-01"

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit import rubric as R
+from evalkit.rubric import model as R
 from evalkit.errors import RubricError
 
 BAD = Path(__file__).parent / "bad_rubrics"
@@ -161,10 +161,10 @@ def test_every_coverage_claim_names_its_module_and_an_existing_test(rubric: R.Ru
     assert {"implemented_in", "tested_by"} <= set(cov.columns)
     assert _claim_problems(cov) == []
     rules = cov[cov["kind"] == "rule"].set_index("id")
-    assert rules.loc["lifecycle_history", "implemented_in"] == "evalkit.credit"
+    assert rules.loc["lifecycle_history", "implemented_in"] == "evalkit.evaluate.credit"
     assert "credit_history" in rules.loc["lifecycle_history", "tested_by"]
     # the check itself catches a claim without a test, with a missing test or module
-    bad = cov.head(3).assign(implemented_in=["evalkit.nowhere", "evalkit.credit", "evalkit.credit"],
+    bad = cov.head(3).assign(implemented_in=["evalkit.nowhere", "evalkit.evaluate.credit", "evalkit.evaluate.credit"],
                              tested_by=[R.CRITERIA_TESTED_BY, "", "tests/test_credit.py::test_nothing"])
     assert len(_claim_problems(bad)) == 3
 
@@ -175,7 +175,7 @@ def test_rule_claims_are_checked_at_load(tmp_path: Path) -> None:
     for f in (ROOT / "rubrics" / "v1").iterdir():
         (tmp_path / "v1" / f.name).write_bytes(f.read_bytes())
     bad = text.replace("tested_by: tests/test_credit.py::", "tested_by: test_credit.py:", 1)
-    bad = bad.replace("implemented_in: evalkit.risk", "implemented_in: risk.py", 1)
+    bad = bad.replace("implemented_in: evalkit.evaluate.risk", "implemented_in: risk.py", 1)
     (tmp_path / "v1" / "rules.yaml").write_text(bad, encoding="utf-8")
     with pytest.raises(RubricError) as exc:
         R.load_rubric(tmp_path / "v1")
@@ -299,7 +299,7 @@ def test_check_dir_and_cli(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_rule_registry_contract() -> None:
-    from evalkit import rules
+    from evalkit.rubric import rules
 
     for name, rule in rules.SCORING_RULES.items():
         sample = {"pass_fail": {}, "mpf": {}, "likert": {}, "threshold": {"bands": [{"at": 1, "score": 100}]},

@@ -11,8 +11,14 @@ from _scoring_factory import AS_OF, make_ds, set_assessment, with_
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit import panel, pipeline, rules, scoring
-from evalkit import rubric as R
+from evalkit.evaluate import panel
+
+from evalkit.evaluate import pipeline
+
+from evalkit.rubric import rules
+
+from evalkit.evaluate import scoring
+from evalkit.rubric import model as R
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
 

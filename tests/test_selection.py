@@ -1,10 +1,10 @@
-"""The list procedure (evalkit.selection) against a plain, app-by-app reading of the rules.
+"""The list procedure (evalkit.evaluate.selection) against a plain, app-by-app reading of the rules.
 
 The reference below is written from the rules as a provincial office states them (docs/
 recommendation.md): rank the eligible apps by score, then security, then legality, then the
 earlier submission and the smaller app id; an app below a minimum is not listed; walking down
 the ranking, an app is listed unless its list, category, stage or provider share is already
-full.  :func:`evalkit.selection.select` must give the same list in every draw.
+full.  :func:`evalkit.evaluate.selection.select` must give the same list in every draw.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.selection import DIMENSIONS, Caps, Pool, select
+from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, select
 
 CATEGORIES = ("teaching", "learning", "life")
 STAGES = ("primary", "junior", "senior")

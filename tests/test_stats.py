@@ -1,4 +1,4 @@
-"""Tests for evalkit.stats: published worked examples, peer cross-checks, kernels and errors."""
+"""Tests for evalkit.mcda.stats: published worked examples, peer cross-checks, kernels and errors."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def _pingouin_table(x: np.ndarray) -> pd.DataFrame:
 
 
 # pingouin's row labels -> Shrout & Fleiss forms, written out from pingouin's own docs (not
-# from evalkit.stats.FORM_ALIASES): pingouin <= 0.6 labels ICC1 ICC2 ICC3 ICC1k ICC2k ICC3k
+# from evalkit.mcda.stats.FORM_ALIASES): pingouin <= 0.6 labels ICC1 ICC2 ICC3 ICC1k ICC2k ICC3k
 # ("Single raters absolute", "Single random raters", "Single fixed raters", ...); pingouin
 # 0.7 (PR #501) relabels the same rows ICC(1,1) ICC(A,1) ICC(C,1) ICC(1,k) ICC(A,k) ICC(C,k).
 PINGOUIN_TYPES = {
@@ -130,7 +130,7 @@ PINGOUIN_TYPES = {
 
 
 def _ci_reference(form: str, x: np.ndarray) -> tuple[float, float]:
-    """McGraw & Wong (1996) Table 7 CIs, written out independently of evalkit.stats."""
+    """McGraw & Wong (1996) Table 7 CIs, written out independently of evalkit.mcda.stats."""
     n, k = x.shape
     gm = x.mean()
     ssr = k * ((x.mean(1) - gm) ** 2).sum()
@@ -169,7 +169,7 @@ def test_icc_matches_pingouin(seed):
     pingouin rounds its CI95 column to 2 decimals, so CIs are compared with pingouin at
     0.005 and, at full precision (1e-12), with an independent re-implementation of the
     McGraw & Wong formulas (``_ci_reference``, which uses the a/b form of the Satterthwaite
-    df, not the form used in evalkit.stats).
+    df, not the form used in evalkit.mcda.stats).
     """
     x = _random_panel(seed, n=25, k=4)
     pg = _pingouin_table(x)
@@ -579,7 +579,7 @@ def test_robust_z_kernel():
 
 
 # ------------------------------------------------------------------------------------------
-# pooled block kernels (used by evalkit.panel)
+# pooled block kernels (used by evalkit.evaluate.panel)
 # ------------------------------------------------------------------------------------------
 
 

@@ -1,4 +1,4 @@
-"""Tests for evalkit.weights: AHP, group judgments, entropy weights.
+"""Tests for evalkit.mcda.weights: AHP, group judgments, entropy weights.
 
 Worked examples come from published sources (named in each docstring); the arithmetic is in
 the comments so that a reader can redo it by hand.
@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from evalkit.errors import EvalkitError
-from evalkit.weights import (
+from evalkit.mcda.weights import (
     RI_TABLES,
     SCALES,
     ReciprocityError,

@@ -17,7 +17,7 @@ a reader would and returns every violation of:
 * **waivers stay in their province**: a ``waived:<criterion>`` reason rests on a valid waiver
   approved by this province (or a national one where the profile applies national waivers).
 
-:mod:`evalkit.pipeline` checks every province it computes, so a run whose decisions break an
+:mod:`evalkit.evaluate.pipeline` checks every province it computes, so a run whose decisions break an
 invariant fails instead of publishing; the tests and the national benchmark check them too.
 """
 
@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .credit import banned_providers
-from .recommend import EXCLUDING_PREFIXES, STATUSES, ListRules
+from evalkit.evaluate.credit import banned_providers
+from evalkit.evaluate.recommend import EXCLUDING_PREFIXES, STATUSES, ListRules
 
 __all__ = ["check"]
 

@@ -39,8 +39,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from scipy.special import ndtri
 
-from . import _names as N
-from . import identifiers, schema
+from evalkit.synth import names as N
+from evalkit.data import identifiers
+from evalkit.data import schema
 
 __all__ = [
     "DEFAULT_AS_OF",
@@ -1454,7 +1455,7 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
     Returns
     -------
     dict[str, pandas.DataFrame]
-        One frame per table of :data:`evalkit.schema.TABLE_NAMES`, columns in contract order;
+        One frame per table of :data:`evalkit.data.schema.TABLE_NAMES`, columns in contract order;
         dates ``datetime64[us]``, booleans ``boolean``, integers ``Int64``.  The large id
         columns of ``panel_scores`` are categoricals.
     """
@@ -1464,10 +1465,10 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
 
 
 def _write_partitioned(tables: dict[str, pd.DataFrame], folder: Path) -> dict[str, Path]:
-    """Hive-partitioned Parquet: ``<table>/province=NN/part-0.parquet`` (see evalkit.partition)."""
+    """Hive-partitioned Parquet: ``<table>/province=NN/part-0.parquet`` (see evalkit.data.partition)."""
     import shutil
 
-    from . import partition
+    from evalkit.data import partition
 
     member = partition.memberships(tables)
     paths: dict[str, Path] = {}
@@ -1500,7 +1501,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out: str | PathLike[str], *,
 
     With ``partitioned=True`` (Parquet only) every table becomes a folder split by the
     province that needs its rows, ``<table>/province=NN/part-0.parquet``
-    (:mod:`evalkit.partition`).  Returns the path of every file (or folder) written, by table.
+    (:mod:`evalkit.data.partition`).  Returns the path of every file (or folder) written, by table.
     """
     if fmt not in FORMATS:
         raise ValueError(f"The 'fmt' parameter of write_tables must be one of {FORMATS}; "
@@ -1542,7 +1543,7 @@ def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0
     fmt : {"csv", "parquet"}, default "csv"
     partitioned : bool, default False
         Parquet only: one folder per table, Hive-partitioned by province
-        (``apps/province=44/part-0.parquet``; see :mod:`evalkit.partition`).
+        (``apps/province=44/part-0.parquet``; see :mod:`evalkit.data.partition`).
     n_apps : int, optional
         ``national`` scale only: the number of apps (default 50,000); providers, panels,
         assessments and complaints scale with it (for growth benchmarks).

@@ -29,7 +29,7 @@ Rules (documented in ``docs/rubric.md``):
   listed in :attr:`Evaluation.refused_waivers` and reported as a warning.  A waived criterion
   is not scored (N/A) and raises no veto; it is shown as the non-blocking reason
   ``waived:<id>``, naming the reason, approver, approving province and expiry.
-* **Weights per province** (:mod:`evalkit.weighting`): each province's criterion and
+* **Weights per province** (:mod:`evalkit.evaluate.weighting`): each province's criterion and
   dimension weights come from its own experts' AHP judgments (``weights_from_dataset``), the
   national rubric where it has none, and its profile's ``weights.method`` (``entropy`` or
   ``combined`` use the province's criterion scores).  Candidates are aggregated once per
@@ -46,10 +46,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import identifiers, rules, weighting
-from .dates import parse_date
-from .errors import Problem
-from .rubric import Criterion, Profile, Rubric, load_profiles
+from evalkit.data import identifiers
+
+from evalkit.rubric import rules
+
+from evalkit.evaluate import weighting
+from evalkit.dates import parse_date
+from evalkit.errors import Problem
+from evalkit.rubric.model import Criterion, Profile, Rubric, load_profiles
 
 __all__ = ["REASON_PREFIXES", "Evaluation", "evaluate", "evaluate_arrays"]
 
@@ -94,12 +98,12 @@ class Evaluation:
     vetoes
         Long: ``province_code, app_id, code, criterion_id, message_zh, message_en, blocking``.
     panel
-        The :class:`evalkit.panel.PanelResult` used (``None`` when there were no panel scores
+        The :class:`evalkit.evaluate.panel.PanelResult` used (``None`` when there were no panel scores
         and no panel module).
     rubric
         The national rubric (the weights' fallback); :meth:`rubric_for` gives a province's.
     weighting
-        Per province, its :class:`evalkit.weighting.ProvinceWeights` (weighted rubric, whose
+        Per province, its :class:`evalkit.evaluate.weighting.ProvinceWeights` (weighted rubric, whose
         judgments per level, entropy weights).
     refused_waivers
         Waivers in force that were not applied because their criterion is a veto item the
@@ -405,7 +409,7 @@ def _panel(ds: Any, cand: pd.DataFrame, profiles: Mapping[str, Profile], panel: 
         return panel
     scores = _frame(ds, "panel_scores")
     try:
-        from . import panel as _panel_mod
+        from evalkit.evaluate import panel as _panel_mod
     except ImportError:  # pragma: no cover - the panel module is part of the package
         return None
     if scores.empty:
@@ -422,7 +426,7 @@ def _panel(ds: Any, cand: pd.DataFrame, profiles: Mapping[str, Profile], panel: 
     for code, prof in profiles.items():  # a handful of distinct panel settings
         settings.setdefault((prof.panel.reducer, prof.panel.min_raters), []).append(code)
     # the scores are selected once for every setting; the result keeps them laid out per panel
-    # (``matrix``) for the rater bootstrap of evalkit.pipeline
+    # (``matrix``) for the rater bootstrap of evalkit.evaluate.pipeline
     return _panel_mod.aggregate_groups(scores, experts, apps, settings)
 
 
@@ -452,7 +456,7 @@ def evaluate(
         The loaded dataset (``evalkit.load_dataset``), or any object with the contract's
         frames as attributes (hand-made frames work: missing optional tables count as empty).
     rubric : Rubric
-        From :func:`evalkit.rubric.load_rubric`.
+        From :func:`evalkit.rubric.model.load_rubric`.
     profiles : mapping province_code -> Profile, optional
         Candidates of provinces not in the mapping are left out.  Default: the shipped profile
         of every province with submissions.
@@ -464,7 +468,7 @@ def evaluate(
     weights_from_dataset : bool
         Weight each province by its own experts' judgments in ``ds.ahp_judgments`` (experts
         with CR > 0.10 excluded per level; the rubric's weights where a province has none),
-        see :mod:`evalkit.weighting`.  Otherwise every province starts from ``rubric``.
+        see :mod:`evalkit.evaluate.weighting`.  Otherwise every province starts from ``rubric``.
         Either way a profile's ``weights.method`` (entropy, combined) applies on top.
     strict : bool
         With ``weights_from_dataset``: invalid judgments or a combined CR above 0.10 raise
@@ -475,7 +479,7 @@ def evaluate(
     Evaluation
     """
     if not isinstance(rubric, Rubric):
-        raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.load_rubric); "
+        raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.model.load_rubric); "
                         f"got {type(rubric).__name__} instead.")
     ts = parse_date(as_of, func="scoring.evaluate")
     if profiles is None:
@@ -720,7 +724,7 @@ def _aggregate(S: np.ndarray, pidx: np.ndarray, codes: list[str], pw: Mapping[st
 
 def profile_veto() -> Any:
     """The veto a profile's ``extra_vetoes`` adds to a criterion: the rule's worst outcome."""
-    from .rubric import Veto
+    from evalkit.rubric.model import Veto
 
     return Veto("fails", None, "profile")
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import nbformat
 
-from . import resources
-from .errors import PublishError
+from evalkit import resources
+from evalkit.errors import PublishError
 
 #: The parameters every report notebook declares, in order, with their Python types.
 REPORT_PARAMETERS: dict[str, type] = {
@@ -48,7 +48,7 @@ _VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "papermill")
 _KERNEL_PRELUDE = "%reset -f\n"
 #: Run once per kernel: the imports every report needs and a first (slow) plotly call.
 _WARM = (
-    "import evalkit.report, evalkit.pipeline, plotly.graph_objects as _go\n"
+    "import evalkit.publish.report, evalkit.evaluate.pipeline, plotly.graph_objects as _go\n"
     "_go.Figure(_go.Bar(x=[1], y=[1])).to_html(include_plotlyjs=False, full_html=False)\n"
     "del _go\n"
 )

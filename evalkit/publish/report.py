@@ -1,7 +1,7 @@
 """Display helpers the report notebooks call: headings, key figures, tables, plotly figures.
 
 Display only, no business rules: every helper takes frames already computed by
-:mod:`evalkit.pipeline` and returns an HTML string (``show`` displays it in the kernel).
+:mod:`evalkit.evaluate.pipeline` and returns an HTML string (``show`` displays it in the kernel).
 
 * Every string that comes from data is escaped (``html.escape`` / ``DataFrame.to_html``);
   figure labels are escaped too, so plotly.js shows ``<script>`` as text.
@@ -32,7 +32,7 @@ from typing import Any
 
 import pandas as pd
 
-from .i18n import t, word, words
+from evalkit.i18n import t, word, words
 
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, sans-serif"
 #: Minimum widths of columns holding names and identifiers, so that a table wider than the page
@@ -368,12 +368,12 @@ def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
 def reason_words(codes: pd.Series, lang: str = "zh") -> pd.Series:
     """``;``-joined reason codes in words, from the registries of the rules that produce them.
 
-    Recommendation codes (``evalkit.recommend.REASONS`` and its patterns such as
+    Recommendation codes (``evalkit.evaluate.recommend.REASONS`` and its patterns such as
     ``veto:<criterion>``, criteria named as in the rubric) and credit codes
-    (``evalkit.credit.REASONS``); an unknown code shows as itself.
+    (``evalkit.evaluate.credit.REASONS``); an unknown code shows as itself.
     """
-    from .credit import REASONS as CREDIT_REASONS
-    from .recommend import reasons_text
+    from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
+    from evalkit.evaluate.recommend import reasons_text
 
     return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS)
 
@@ -382,8 +382,8 @@ def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | N
     """Turn ``;``-joined reason codes into words (``messages`` first, then :func:`reason_words`)."""
     if not messages:
         return reason_words(codes, lang)
-    from .credit import REASONS as CREDIT_REASONS
-    from .recommend import reasons_text
+    from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
+    from evalkit.evaluate.recommend import reasons_text
 
     registry = {**CREDIT_REASONS, **{k: (v, v) for k, v in messages.items()}}
     return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry)
@@ -391,7 +391,7 @@ def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | N
 
 @functools.lru_cache(maxsize=4)
 def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
-    from .rubric import load_rubric
+    from evalkit.rubric.model import load_rubric
 
     rb = load_rubric(rubric_dir)
     return {c.id: (c.name_zh, c.name_en) for c in rb.criteria}
@@ -430,7 +430,7 @@ def figure(fig: Any, div_id: str) -> str:
 
     The chart's div says which trace types it draws (``data-traces="bar scatter"``), so that a
     publish can ship the smallest plotly.js bundle that draws every chart of the set
-    (:func:`evalkit.publish.plotly_bundle`).
+    (:func:`evalkit.publish.run.plotly_bundle`).
     """
     ident = f"fig-{_id(div_id)}"
     out = fig.to_html(full_html=False, include_plotlyjs=False, div_id=ident, config=_PLOTLY_CONFIG)
@@ -592,7 +592,7 @@ def _expert_crs(experts: Iterable[Mapping[str, Any]], lang: str) -> str:
 
 def _province_word(code: str, lang: str) -> str:
     """``广东省（44）`` / ``Guangdong (44)``; the national word for an empty code."""
-    from .identifiers import PROVINCES
+    from evalkit.data.identifiers import PROVINCES
 
     prov = PROVINCES.get(str(code))
     if prov is None:
@@ -796,14 +796,14 @@ def default_cache_dir() -> Path:
 
 
 def load_province(province: str, as_of: str, data_dir: str, out_dir: str) -> Any:
-    """The province's :class:`~evalkit.pipeline.ProvinceResult`.
+    """The province's :class:`~evalkit.evaluate.pipeline.ProvinceResult`.
 
     Inside a publish (``out_dir`` set, e.g. ``44`` relative to the set being written), the
     result the national evaluation computed once is read from the publish's private cache
     (``<set>/.cache/<code>``); run on its own (``out_dir`` empty: papermill, JupyterLab, nbval)
     it is computed from ``data_dir`` and kept in :func:`default_cache_dir`.
     """
-    from . import pipeline
+    from evalkit.evaluate import pipeline
 
     if out_dir:
         cached = cache_dir(out_dir) / str(province)
@@ -823,7 +823,7 @@ def load_national(out_dir: str | Path, *, data_dir: str | Path | None = None,
         runs on its own.
     data_dir, as_of, lang : optional
         Used when there is no publish cache: the overview is computed from the dataset
-        (:func:`evalkit.publish.national_overview`, cached in :func:`default_cache_dir`).
+        (:func:`evalkit.publish.run.national_overview`, cached in :func:`default_cache_dir`).
 
     Returns
     -------
@@ -836,7 +836,7 @@ def load_national(out_dir: str | Path, *, data_dir: str | Path | None = None,
         if data_dir is None or as_of is None:
             raise FileNotFoundError(
                 f"no publish cache in {out_dir!r}: pass data_dir and as_of to compute the overview")
-        from .publish import national_overview
+        from evalkit.publish.run import national_overview
 
         return national_overview(data_dir, as_of, lang, cache_dir=default_cache_dir())
     return {

@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import EvalkitError, Problem, choice_message
+from evalkit.errors import EvalkitError, Problem, choice_message
 
 __all__ = [
     "RI_TABLES",

@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .errors import PublishError
+from evalkit.errors import PublishError
 
 __all__ = [
     "FLOAT_DIGITS",

@@ -277,7 +277,7 @@ def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, eligible: np
     explain : bool
         Also return which caps were full at each unlisted app's turn.
     """
-    from . import rank as _rank
+    from evalkit.mcda import rank as _rank
 
     if eligible is None:
         eligible = np.ones((w.shape[0], pool.n), dtype=bool)

@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import identifiers
+from evalkit.data import identifiers
 
 __all__ = ["PARTITION_KEY", "ROW_COLUMN", "check_provinces", "memberships", "part_files",
            "partition_dataset", "select"]
@@ -230,7 +230,7 @@ def partition_dataset(src: str | PathLike[str], dst: str | PathLike[str], *,
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from .dataset import _Problems, _read_csv, load_dataset
+    from evalkit.data.dataset import _Problems, _read_csv, load_dataset
 
     ds = load_dataset(src, as_of=as_of)
     member = memberships(ds.tables)

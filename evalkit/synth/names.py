@@ -1,4 +1,4 @@
-"""Word and name pools of the realistic generator (:mod:`evalkit.generate`).
+"""Word and name pools of the realistic generator (:mod:`evalkit.synth.generate`).
 
 Everything here is plain data: tuples in a fixed order, so that the generator's draws, which
 index into them, give the same text for the same seed.  All names are invented; any likeness

@@ -32,8 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .credit import CreditParams, _bool, _Context, _prepare, working_days
-from .dates import parse_date
+from evalkit.evaluate.credit import CreditParams, _bool, _Context, _prepare, working_days
+from evalkit.dates import parse_date
 
 __all__ = ["FEATURES", "MODELS", "RiskResult", "early_warning", "snapshot_features"]
 

@@ -8,7 +8,7 @@ Every province is weighted by its own experts (docs/rubric.md "Weights"):
   dimension's criteria) are computed from its own rows only.
 * **Consistency screening.**  At each level, an expert whose consistency ratio exceeds 0.10 —
   Saaty's (1980) limit of acceptable consistency — or whose matrix is incomplete is excluded;
-  the others are combined by geometric mean (:func:`evalkit.weights.screen_judgments`, which
+  the others are combined by geometric mean (:func:`evalkit.mcda.weights.screen_judgments`, which
   cites the sources).
 * **National fallback.**  A level that the province's experts did not judge, or where no
   expert remains after screening, or whose remaining judgments leave a pair out, keeps the
@@ -16,8 +16,8 @@ Every province is weighted by its own experts (docs/rubric.md "Weights"):
   stated weights.  The fallback and its reason are recorded per level.
 * **Entropy.**  A profile with ``weights.method: entropy`` replaces the criterion weights
   inside each dimension by the Shannon entropy weights of the province's candidates'
-  criterion scores (:func:`evalkit.weights.entropy_with_na`); ``combined`` multiplies them
-  with the AHP weights and renormalises (:func:`evalkit.weights.combine_weights`).  The
+  criterion scores (:func:`evalkit.mcda.weights.entropy_with_na`); ``combined`` multiplies them
+  with the AHP weights and renormalises (:func:`evalkit.mcda.weights.combine_weights`).  The
   dimension weights stay the AHP ones in both cases.
 
 :func:`province_weights` returns one :class:`ProvinceWeights` per province;
@@ -33,9 +33,9 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import weights as _weights
-from .errors import Problem, RubricError
-from .rubric import AhpLevel, Rubric
+from evalkit.mcda import weights as _weights
+from evalkit.errors import Problem, RubricError
+from evalkit.rubric.model import AhpLevel, Rubric
 
 __all__ = [
     "MAX_CR",
@@ -269,7 +269,7 @@ def with_entropy(pw: ProvinceWeights, scores: np.ndarray, method: str) -> Provin
 
     ``scores``: the province's candidates × the rubric's criteria, 0–100, NaN where N/A.
     ``method``: ``entropy`` (Hwang & Yoon 1981, §4.1.2) or ``combined``
-    (``w_j = a_j e_j / Σ a_k e_k`` with the AHP weights ``a``, :func:`evalkit.weights.combine_weights`).
+    (``w_j = a_j e_j / Σ a_k e_k`` with the AHP weights ``a``, :func:`evalkit.mcda.weights.combine_weights`).
     """
     if method == "ahp":
         return pw

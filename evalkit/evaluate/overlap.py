@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from .errors import require_frame
+from evalkit.errors import require_frame
 
 __all__ = ["DEFAULT_TEXT_WEIGHT", "DEFAULT_THRESHOLD", "OVERLAP_COLUMNS", "find_overlaps"]
 

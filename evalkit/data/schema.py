@@ -1,7 +1,7 @@
 """The dataset contract (v1 and its v2 additions) as data: tables, columns, types, codes and cross-table rules.
 
 DESIGN.md §2 states the contract in prose; this module states it once as data so that the
-loader (:mod:`evalkit.dataset`), the generator and the documentation agree.  Nothing here
+loader (:mod:`evalkit.data.dataset`), the generator and the documentation agree.  Nothing here
 reads files.
 
 Column kinds
@@ -26,7 +26,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .identifiers import PROVINCE_CODES
+from evalkit.data.identifiers import PROVINCE_CODES
 
 Kind = Literal[
     "id", "text", "province", "date", "bool", "int", "float", "code", "list", "idlist",
@@ -85,7 +85,7 @@ class Column:
     low_open : the lower bound is exclusive (``daily_limit_min > 0``).
     event : for dates: an event date, which may not lie after ``as_of``.
     identifier : ``uscc``, ``icp``, ``telecom`` or ``app_filing``: format checked by
-        :mod:`evalkit.identifiers`.
+        :mod:`evalkit.data.identifiers`.
     optional : a contract v2 addition: a file without the column stays valid (the column is
         then empty); when present it is checked like any other.
     """

@@ -40,10 +40,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from . import identifiers, schema
-from .dates import parse_date
-from .errors import DataError, EvalkitError, Problem
-from .schema import Column, Table
+from evalkit.data import identifiers
+
+from evalkit.data import schema
+from evalkit.dates import parse_date
+from evalkit.errors import DataError, EvalkitError, Problem
+from evalkit.data.schema import Column, Table
 
 __all__ = ["MAX_PER_KIND", "Dataset", "ProvinceLoad", "flags", "load_by_province", "load_dataset",
            "parse_as_of"]
@@ -84,7 +86,7 @@ class Dataset:
     warnings : problems that did not stop the load (absent optional files, GB18030 encoding,
         dangling conflicts, ...).
     files : ``{table name: Path}`` of the files read (absent tables are not listed); the
-        table's folder for a partitioned table (:func:`evalkit.partition.part_files` lists the
+        table's folder for a partitioned table (:func:`evalkit.data.partition.part_files` lists the
         part files read).
     as_of : the date event dates were checked against, or ``None``.
     provinces : the province codes the dataset was loaded for (``load_dataset(provinces=...)``,
@@ -457,10 +459,10 @@ def _arrow_text(table: pa.Table, file: str, out: _Problems, index: pd.Index | No
 
 def _read_partitioned(path: Path, file: str, out: _Problems,
                       provinces: tuple[str, ...] | None) -> pd.DataFrame | None:
-    """The requested partitions of a Hive-partitioned table folder (evalkit.partition)."""
+    """The requested partitions of a Hive-partitioned table folder (evalkit.data.partition)."""
     import pyarrow.dataset as pads
 
-    from . import partition
+    from evalkit.data import partition
 
     key, row = partition.PARTITION_KEY, partition.ROW_COLUMN
     files = partition.part_files(path, provinces)
@@ -1078,7 +1080,7 @@ def _check_violation_apps(loaded: dict[str, _Loaded], out: _Problems) -> None:
 def _default_criteria(out: _Problems) -> frozenset[str] | None:
     """The default rubric's criterion ids, or None (check skipped) when it cannot be loaded."""
     try:
-        from .rubric import default_criterion_ids  # type: ignore[attr-defined]
+        from evalkit.rubric.model import default_criterion_ids  # type: ignore[attr-defined]
     except ImportError:
         return None  # rubric module not available: the criteria check is skipped
     try:
@@ -1098,7 +1100,7 @@ def _locate(folder: Path, out: _Problems) -> dict[str, _Loaded]:
     for name, table in schema.TABLES.items():
         csv_name, pq_name = f"{name}.csv", f"{name}.parquet"
         has_csv, has_pq = csv_name in entries, pq_name in entries
-        if name in dirs:  # a Hive-partitioned table (evalkit.partition)
+        if name in dirs:  # a Hive-partitioned table (evalkit.data.partition)
             if has_csv or has_pq:
                 out.add(name, None, None, f"both the folder {name}/ and "
                         f"{csv_name if has_csv else pq_name} exist: keep only one",
@@ -1192,7 +1194,7 @@ def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str]
 _BIT = {code: i for i, code in enumerate(identifiers.PROVINCE_CODES)}
 #: Every province: the mask of a problem that cannot be attributed.
 _ALL = np.uint64((1 << len(identifiers.PROVINCE_CODES)) - 1)
-#: Columns that place rows (evalkit.partition): an error there leaves its row unplaced (an
+#: Columns that place rows (evalkit.data.partition): an error there leaves its row unplaced (an
 #: unknown province code, a reference that points nowhere) or could hide a row from the
 #: province that really needs it (a provider's domicile, the provider an app belongs to), so it
 #: concerns every province.  Every row that cannot be placed has such an error.
@@ -1217,7 +1219,7 @@ def _codes(mask: int | np.uint64) -> list[str]:
 
 
 class _Attribution:
-    """The provinces that need the row of each error (``evalkit.partition.memberships``).
+    """The provinces that need the row of each error (``evalkit.data.partition.memberships``).
 
     A problem concerns the provinces whose evaluation reads its row: a submission or panel
     score its own province, a provider its domicile and every province one of its apps is
@@ -1231,9 +1233,9 @@ class _Attribution:
     there is theirs).  Rows are attributed before they are listed, so the 50-row cap applies
     to each province's share.
 
-    Since every row that :func:`~evalkit.partition.memberships` cannot place holds an error in
+    Since every row that :func:`~evalkit.data.partition.memberships` cannot place holds an error in
     a placing column, which blocks every province, the memberships computed here are those
-    :func:`~evalkit.partition.select` uses whenever a load goes on (:attr:`member`).
+    :func:`~evalkit.data.partition.select` uses whenever a load goes on (:attr:`member`).
     """
 
     def __init__(self, loaded: dict[str, _Loaded], out: _Problems,
@@ -1249,7 +1251,7 @@ class _Attribution:
         self.member: dict[str, pd.DataFrame] | None = None
         if any(g.severity == "error" for g in out.groups) or any(
                 p.severity == "error" and p.row is not None for p in out.items):
-            from .partition import memberships
+            from evalkit.data.partition import memberships
 
             self.member = memberships(frames)
             for name, pairs in self.member.items():
@@ -1385,7 +1387,7 @@ def _start(path: object, as_of: object, criteria: Iterable[str] | None, province
         known = frozenset(str(c) for c in criteria)
     codes = None
     if provinces is not None:
-        from .partition import check_provinces
+        from evalkit.data.partition import check_provinces
 
         codes = check_provinces(provinces, func=func)
     folder = Path(path)
@@ -1413,7 +1415,7 @@ def _dataset(folder: Path, loaded: dict[str, _Loaded], warnings: Iterable[Proble
             tables[name] = item.frame.reset_index(drop=True)
             files[name] = folder / item.file
     if cut is not None:
-        from .partition import select
+        from evalkit.data.partition import select
 
         tables = select(tables, cut, member)
     return Dataset(folder, tables, _sorted(warnings), files, as_of, codes, _sorted(elsewhere))
@@ -1437,7 +1439,7 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
         A partitioned dataset (one folder per table, ``apps/province=44/part-0.parquet``,
         written by ``evalkit generate --format parquet --partitioned``) is read only in those
         partitions; a flat one is read whole and then cut to the same rows
-        (:func:`evalkit.partition.select`).  Either way the frames are the same.  Every row
+        (:func:`evalkit.data.partition.select`).  Either way the frames are the same.  Every row
         read is validated, but only the problems of rows these provinces need (and problems
         that cannot be attributed to a province) are errors: the errors of rows only other
         provinces need become warnings marked ``(province 53 only; not needed by 44)`` and are

@@ -1,13 +1,13 @@
 """The pipeline: one national evaluation, sliced per province.
 
 :func:`evaluate` computes everything that does not depend on a province's profile **once** for
-the whole country — panel aggregation and scoring (one vectorised pass, :mod:`evalkit.scoring`),
-overlap detection (:mod:`evalkit.overlap`), the early-warning model (:mod:`evalkit.risk`) and
+the whole country — panel aggregation and scoring (one vectorised pass, :mod:`evalkit.evaluate.scoring`),
+overlap detection (:mod:`evalkit.evaluate.overlap`), the early-warning model (:mod:`evalkit.evaluate.risk`) and
 the hashes of every input — and :meth:`NationalEvaluation.province` then derives a province's
 credit evaluation, recommended list and changes from it (computed on first use, then kept).
 
 A :class:`ProvinceResult` holds no personal data: complaints appear only as statistics, and the
-exports it writes go through :mod:`evalkit.exports` (deterministic bytes, no live formulas).
+exports it writes go through :mod:`evalkit.data.exports` (deterministic bytes, no live formulas).
 """
 
 from __future__ import annotations
@@ -24,11 +24,15 @@ from typing import Any
 
 import pandas as pd
 
-from . import __version__, exports, resources
-from . import credit as _credit
-from .dates import parse_date
-from .errors import DataError, EvalkitError, Problem, PublishError
-from .recommend import (
+from evalkit import __version__
+
+from evalkit.data import exports
+
+from evalkit import resources
+from evalkit.evaluate import credit as _credit
+from evalkit.dates import parse_date
+from evalkit.errors import DataError, EvalkitError, Problem, PublishError
+from evalkit.evaluate.recommend import (
     ListRules,
     diff_with_previous,
     rater_bootstrap,
@@ -116,7 +120,7 @@ class ProvinceResult:
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (section (16))."""
-        from .credit import REASONS as CREDIT_REASONS
+        from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
         apps = self.blacklist_apps.sort_values(["provider_id", "app_id"], kind="stable")
         by_provider = {
             pid: exports.to_records(g[["app_id", "app_name"]], sort_by=["app_id"])
@@ -152,7 +156,7 @@ class ProvinceResult:
 
         Files: ``decisions.csv``, ``recommended_list.{csv,xlsx,json}``, ``credit.csv``,
         ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json`` and
-        ``provenance.json`` — all through :mod:`evalkit.exports` (same result → same bytes).
+        ``provenance.json`` — all through :mod:`evalkit.data.exports` (same result → same bytes).
         """
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
@@ -227,7 +231,7 @@ class ProvinceResult:
         frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _FRAMES}
         profile = meta["profile"]
         if meta.get("profile_typed"):
-            from .rubric import Profile
+            from evalkit.rubric.model import Profile
 
             profile = Profile.model_validate(profile)
         return cls(
@@ -284,7 +288,7 @@ def _input_hashes(ds: Any) -> dict[str, str]:
     """sha256 of every input file read, by name (``apps.csv``) or, for a partitioned table,
     by path relative to the dataset folder (``apps/province=44/part-0.parquet``): exactly the
     part files the load read (its ``provinces``), sorted."""
-    from .partition import part_files
+    from evalkit.data.partition import part_files
 
     provinces = getattr(ds, "provinces", None)
     out: dict[str, str] = {}
@@ -301,7 +305,7 @@ def _data_hashes(data_dir: Path, province: str) -> dict[str, str]:
     """sha256 of the data files a single-province run reads: every flat file, and only the
     ``province=<code>`` part files of a partitioned table (other provinces' changes do not
     touch its result)."""
-    from .partition import PARTITION_KEY
+    from evalkit.data.partition import PARTITION_KEY
 
     prefix, own = f"{PARTITION_KEY}=", f"{PARTITION_KEY}={province}"
     tree = {}
@@ -336,7 +340,7 @@ class NationalEvaluation:
     previous: dict[str, Path] = field(default_factory=dict)
     input_hashes: dict[str, str] = field(default_factory=dict)
     rubric_hashes: dict[str, str] = field(default_factory=dict)
-    #: Final-round rater scores per panel (:func:`evalkit.panel.rater_matrix`) for the rater
+    #: Final-round rater scores per panel (:func:`evalkit.evaluate.panel.rater_matrix`) for the rater
     #: bootstrap of the robustness analysis; None when no profile asks for it.
     raters: Any = None
     _cache: dict[str, ProvinceResult] = field(default_factory=dict, repr=False)
@@ -423,8 +427,10 @@ def evaluate(
     -------
     NationalEvaluation
     """
-    from . import overlap, risk, scoring
-    from . import rubric as _rubric
+    from evalkit.evaluate import overlap
+    from evalkit.evaluate import risk
+    from evalkit.evaluate import scoring
+    from evalkit.rubric import model as _rubric
 
     when = parse_date(as_of, func="pipeline.evaluate")
     rub = _rubric.load_rubric(rubric_dir)
@@ -454,10 +460,10 @@ def evaluate(
 def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> Any:
     """The rater matrix of the provinces whose profile bootstraps raters (None if none does).
 
-    ``panel`` is the scoring's :class:`evalkit.panel.PanelResult`: its ``matrix`` (the scores
+    ``panel`` is the scoring's :class:`evalkit.evaluate.panel.PanelResult`: its ``matrix`` (the scores
     it aggregated, laid out per panel) is reused; without one the scores are selected here.
     """
-    from . import panel as _panel
+    from evalkit.evaluate import panel as _panel
 
     codes = [c for c, p in profiles.items() if _profile_value(p, "ranking", "bootstrap_raters") is not False]
     scores = getattr(ds, "panel_scores", None)
@@ -499,7 +505,7 @@ def _previous_folder(nat: NationalEvaluation, code: str) -> tuple[pd.DataFrame |
 
 
 def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
-    from . import identifiers
+    from evalkit.data import identifiers
 
     ds, profile, ev = nat.ds, nat.profiles[code], nat.scoring
     prev_dec, prev_credit, prev_rec, prev_history, prev_hashes = _previous_folder(nat, code)
@@ -572,7 +578,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     weights = rub.weights_table()
     experts = ds.experts
     panel_size = int((experts["province_code"].astype(str) == code).sum()) if "province_code" in experts.columns else 0
-    from .overlap import DEFAULT_TEXT_WEIGHT, DEFAULT_THRESHOLD
+    from evalkit.evaluate.overlap import DEFAULT_TEXT_WEIGHT, DEFAULT_THRESHOLD
 
     method = {
         "rubric_version": str(nat.rubric.version),
@@ -622,8 +628,8 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
 
 def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rules: ListRules,
                       credit: pd.DataFrame, cand: pd.DataFrame) -> None:
-    """Refuse a province whose decisions break a published invariant (:mod:`evalkit.invariants`)."""
-    from . import invariants
+    """Refuse a province whose decisions break a published invariant (:mod:`evalkit.evaluate.invariants`)."""
+    from evalkit.evaluate import invariants
 
     problems = invariants.check(
         dec, rules, as_of=nat.as_of, credit=credit, candidates=cand["app_id"], province=code,
@@ -644,7 +650,7 @@ def _credit_texts(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _credit_history(cr: Any, previous: pd.DataFrame | None, credit: pd.DataFrame) -> pd.DataFrame:
-    """The province's status history (:func:`evalkit.credit.continue_history`) with provider
+    """The province's status history (:func:`evalkit.evaluate.credit.continue_history`) with provider
     names (today's; for a provider no longer evaluated here, the previous file's) and texts."""
     hist = _credit_texts(_credit.continue_history(cr, previous))
     names = credit.set_index("provider_id")["provider_name"].astype("str")
@@ -658,7 +664,7 @@ def _credit_history(cr: Any, previous: pd.DataFrame | None, credit: pd.DataFrame
 
 def _weights_method(ev: Any, code: str) -> dict[str, Any]:
     """``weights_method``, ``ahp`` (per level: whose judgments, experts and their CR, combined
-    CR), ``entropy_weights`` and ``weights_note`` of one province (:mod:`evalkit.weighting`)."""
+    CR), ``entropy_weights`` and ``weights_note`` of one province (:mod:`evalkit.evaluate.weighting`)."""
     pw = ev.weighting.get(code)
     return pw.method_dict() if pw is not None else {"weights_method": "ahp", "ahp": {}, "entropy_weights": {},
                                                     "weights_note": ""}
@@ -678,7 +684,7 @@ def _risk_scope(ds: Any) -> str:
 
 
 def _profile_value(profile: Any, *path: str) -> Any:
-    from .recommend import _get
+    from evalkit.evaluate.recommend import _get
 
     return _get(profile, *path)
 
@@ -737,7 +743,7 @@ def write_province(result: ProvinceResult, out_dir: str | Path) -> Path:
 
 
 def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: Path | None) -> str:
-    from .rubric import _rubrics_root
+    from evalkit.rubric.model import _rubrics_root
 
     h = hashlib.sha256()
     h.update(f"{CACHE_FORMAT}|{__version__}|{province}|{as_of:%Y-%m-%d}|".encode())
@@ -774,7 +780,7 @@ def province_result(
     The cache is valid while the data files read, the rubric files, the province, ``as_of``
     and the evalkit code are unchanged (a sha256 key over all of them).
     """
-    from .dataset import load_dataset
+    from evalkit.data.dataset import load_dataset
 
     when = parse_date(as_of, func="province_result")
     data_dir = Path(data_dir)

@@ -33,8 +33,12 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import identifiers, resources, rules
-from .errors import Problem, RubricError, suggest, unknown_name
+from evalkit.data import identifiers
+
+from evalkit import resources
+
+from evalkit.rubric import rules
+from evalkit.errors import Problem, RubricError, suggest, unknown_name
 
 __all__ = [
     "Criterion",
@@ -62,9 +66,9 @@ MAX_FILES = 200
 #: Sections of the 2019 Opinions the workbench acts on (coverage must reach all of them).
 ACTIONABLE_SECTIONS: tuple[int, ...] = (4, 5, 6, 7, 9, 10, 11, 12, 13, 15, 16)
 CR_LIMIT = 0.10
-#: The coverage claim of every criterion: scored by ``evalkit.scoring``, exercised (each
+#: The coverage claim of every criterion: scored by ``evalkit.evaluate.scoring``, exercised (each
 #: criterion of the shipped rubric scored end to end) by this test.
-CRITERIA_IMPLEMENTED_IN = "evalkit.scoring"
+CRITERIA_IMPLEMENTED_IN = "evalkit.evaluate.scoring"
 CRITERIA_TESTED_BY = "tests/test_scoring.py::test_perfect_app_scores_100_without_reasons"
 
 
@@ -762,7 +766,7 @@ class Rubric:
 
     def with_ahp_levels(self, levels: Mapping[str, AhpLevel]) -> Rubric:
         """A copy whose weights at the given levels come from already computed AHP results
-        (e.g. one province's screened judgments, :mod:`evalkit.weighting`); see :meth:`with_ahp`."""
+        (e.g. one province's screened judgments, :mod:`evalkit.evaluate.weighting`); see :meth:`with_ahp`."""
         return _apply_ahp(self, levels, ())
 
     def with_within_weights(self, within: Mapping[str, float], source: str) -> Rubric:
@@ -877,8 +881,8 @@ def _rule_params(c: CriterionSpec, at: tuple, loc: _Locator, problems: list[Prob
 
 
 def _ahp_levels(rubric: Rubric, judgments: pd.DataFrame, file: str, problems: list[Problem]) -> dict[str, AhpLevel]:
-    """AHP per level present in ``judgments`` (via :mod:`evalkit.weights`; never re-implemented)."""
-    from . import weights as _weights  # built by another module; imported lazily
+    """AHP per level present in ``judgments`` (via :mod:`evalkit.mcda.weights`; never re-implemented)."""
+    from evalkit.mcda import weights as _weights  # built by another module; imported lazily
 
     need = ["expert_id", "level", "a", "b", "value"]
     missing = [c for c in need if c not in judgments.columns]
@@ -1132,7 +1136,7 @@ def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rub
     Parameters
     ----------
     code : str
-        ``"national"`` or a provincial code of :data:`evalkit.identifiers.PROVINCE_CODES`
+        ``"national"`` or a provincial code of :data:`evalkit.data.identifiers.PROVINCE_CODES`
         (a province without its own file gets the national profile with ``code`` set).
     rubric_dir : str or Path, optional
         The rubrics folder (holding ``profiles/`` and ``v<version>/``); default: shipped.

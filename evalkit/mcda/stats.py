@@ -37,7 +37,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy import stats as _sps
 
-from .errors import EvalkitError, choice_message
+from evalkit.errors import EvalkitError, choice_message
 
 __all__ = [
     "FORMS",
@@ -90,7 +90,7 @@ _MAD_Z = 0.6744897501960817
 
 
 class StatsError(EvalkitError, ValueError):
-    """Invalid input to an :mod:`evalkit.stats` function (also a :class:`ValueError`)."""
+    """Invalid input to an :mod:`evalkit.mcda.stats` function (also a :class:`ValueError`)."""
 
 
 # ------------------------------------------------------------------------------------------
@@ -905,7 +905,7 @@ def rater_diagnostics(x: npt.ArrayLike, threshold: float = 3.5) -> RaterDiagnost
 
 
 # ------------------------------------------------------------------------------------------
-# pooled statistics over complete blocks (used by evalkit.panel)
+# pooled statistics over complete blocks (used by evalkit.evaluate.panel)
 # ------------------------------------------------------------------------------------------
 
 

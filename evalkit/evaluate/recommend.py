@@ -9,10 +9,10 @@ For one province (see :func:`recommend`):
 
 1. **Eligibility** (gates before scores).  A candidate is ``excluded`` when it failed a veto
    item or a panel floor, lacks evidence, has a stale assessment or an insufficient panel (all
-   reason codes from :mod:`evalkit.scoring`), is not filed (``not_filed``), or its provider's
+   reason codes from :mod:`evalkit.evaluate.scoring`), is not filed (``not_filed``), or its provider's
    ban is in force (``provider_blacklisted``).  Excluded apps are never ranked.
 2. **Ranking** of the eligible apps by the profile's method (weighted sum or TOPSIS over the
-   four dimension scores, :mod:`evalkit.rank`) with the tie-break chain: score, security,
+   four dimension scores, :mod:`evalkit.mcda.rank`) with the tie-break chain: score, security,
    legality, earlier submission, app id.  Robustness gives ``p_listed`` — the probability of
    ranking within the list's size — and a 5–95 % rank interval; ``0.2 ≤ p_listed ≤ 0.8`` is a
    *close call*.  Each seeded draw perturbs the rubric's dimension weights (Dirichlet) and,
@@ -32,7 +32,7 @@ For one province (see :func:`recommend`):
 Every candidate ends with exactly one status and, unless recommended, at least one reason
 code.  Flags do not change the status: ``flag:third_party_admissions`` (an app with the
 ``admissions_exams`` feature, section (11)), ``flag:close_call``, ``flag:overlap`` (an
-integration candidate, :mod:`evalkit.overlap`).
+integration candidate, :mod:`evalkit.evaluate.overlap`).
 
 :func:`diff_with_previous` compares a list with the previous published one: every app is
 ``added``, ``kept`` or ``opted_out`` with a reason (``failed_reevaluation``, ``blacklisted``,
@@ -51,11 +51,11 @@ import numpy as np
 import pandas as pd
 from threadpoolctl import threadpool_limits
 
-from .errors import require_frame
-from .i18n import VOCABULARIES
-from .rank import ROBUSTNESS_QUANTILES, batch_scores, rank_quantiles, weight_draws
-from .rank import close_call as _near_even
-from .selection import DIMENSIONS, Pool, Selection, as_caps, select
+from evalkit.errors import require_frame
+from evalkit.i18n import VOCABULARIES
+from evalkit.mcda.rank import ROBUSTNESS_QUANTILES, batch_scores, rank_quantiles, weight_draws
+from evalkit.mcda.rank import close_call as _near_even
+from evalkit.evaluate.selection import DIMENSIONS, Pool, Selection, as_caps, select
 
 __all__ = [
     "CHANGE_REASONS",
@@ -434,7 +434,7 @@ class RaterBootstrap:
     scores : ndarray, shape (n, k)
         Criterion scores 0–100 (NaN = N/A) as scored, rubric criterion order.
     weights, dim_of, dim_weights, dimensions
-        The arguments of :func:`evalkit.scoring.evaluate_arrays` and the dimension ids of its
+        The arguments of :func:`evalkit.evaluate.scoring.evaluate_arrays` and the dimension ids of its
         columns.
     panel_of : ndarray of int, shape (n,)
         Row of ``values`` holding the candidate's panel (−1: no panel).
@@ -450,7 +450,7 @@ class RaterBootstrap:
     to_score : tuple of callables, length J
         The criterion's scoring rule (panel rating → 0–100, the rubric's ``likert`` rule).
     reducer : str
-        The profile's panel reducer (a name in :data:`evalkit.panel.REDUCERS`).
+        The profile's panel reducer (a name in :data:`evalkit.evaluate.panel.REDUCERS`).
     criterion_ids : tuple of str, length J
         The panel criteria.
     gates : tuple, length J
@@ -511,13 +511,13 @@ def rater_bootstrap(
 
     Parameters
     ----------
-    evaluation : evalkit.scoring.Evaluation
+    evaluation : evalkit.evaluate.scoring.Evaluation
         The scored candidates (``criteria`` long table, ``candidates``, and the province's
         weights ``rubric_for(code)``).
     code : str
         Province code.
-    raters : evalkit.panel.RaterMatrix
-        Final-round rater scores per panel (:func:`evalkit.panel.rater_matrix`), of this
+    raters : evalkit.evaluate.panel.RaterMatrix
+        Final-round rater scores per panel (:func:`evalkit.evaluate.panel.rater_matrix`), of this
         province or of all of them.
     reducer : str, default "trimmed_mean"
         The province profile's ``panel.reducer``.
@@ -526,7 +526,7 @@ def rater_bootstrap(
     -------
     RaterBootstrap
     """
-    from . import panel as _panel
+    from evalkit.evaluate import panel as _panel
 
     _panel.get_reducer(reducer, func="rater_bootstrap")
     for name, attr in (("evaluation", "criteria"), ("raters", "values")):
@@ -603,7 +603,7 @@ def rater_bootstrap(
 
 def _gate(c: Any, evaluation: Any, code: str) -> Callable[[np.ndarray], np.ndarray] | None:
     """The province's veto on panel criterion ``c`` as a mask function of 0–100 scores."""
-    from .scoring import profile_veto
+    from evalkit.evaluate.scoring import profile_veto
 
     profile = getattr(evaluation, "profiles", {}).get(code)
     extra = c.id in tuple(getattr(profile, "extra_vetoes", ()) or ())
@@ -654,7 +654,7 @@ class _PaddedGroups:
 
 def _reduce_slots(a: np.ndarray, reducer: str) -> np.ndarray:
     """Reduce each column of a NaN-padded (R, G) array with the panel reducer ``reducer``."""
-    from . import panel as _panel
+    from evalkit.evaluate import panel as _panel
 
     fn = _panel.get_reducer(reducer, func="rater_bootstrap")
     try:
@@ -723,7 +723,7 @@ class _CountedPanels:
         The registry's own reducers (mean, median, trimmed mean) run as the same formulas on
         arrays; any other registered reducer runs on :class:`_CountedGroups`.
         """
-        from . import panel as _panel
+        from evalkit.evaluate import panel as _panel
 
         fn = _panel.get_reducer(reducer, func="rater_bootstrap")
         g = _CountedGroups(self, counts)
@@ -876,7 +876,7 @@ def _rater_draws(
     """Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
     panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
     and the dimension scores recomputed (weighted means with N/A redistribution, as
-    :func:`evalkit.scoring.evaluate_arrays`).  Rows without a resampled cell, and dimensions
+    :func:`evalkit.evaluate.scoring.evaluate_arrays`).  Rows without a resampled cell, and dimensions
     without a panel criterion, repeat ``x``; None when no candidate has a cell to resample.
     Each draw also re-decides the panel gates from the resampled scores; rows without a
     resampled cell keep ``point_fail`` (default: none fails).
@@ -889,7 +889,7 @@ def _rater_draws(
     panel criteria change between draws: each candidate's weighted sums over its other
     criteria are computed once, and a draw adds the panel criteria's share.
     """
-    from .scoring import dimension_sums, weighted_means
+    from evalkit.evaluate.scoring import dimension_sums, weighted_means
 
     rows = pd.Index(bs.app_ids).get_indexer(pd.Index(np.asarray(app_ids, dtype=str)))
     has = rows >= 0

@@ -28,8 +28,10 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from . import identifiers, schema
-from .errors import unknown_name
+from evalkit.data import identifiers
+
+from evalkit.data import schema
+from evalkit.errors import unknown_name
 
 __all__ = [
     "CONDITIONS",

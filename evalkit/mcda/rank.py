@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial.distance import cdist
 
-from .errors import EvalkitError, choice_message
+from evalkit.errors import EvalkitError, choice_message
 
 __all__ = [
     "METHODS",

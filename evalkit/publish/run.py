@@ -6,7 +6,7 @@
    pid of the first), recovers from killed publishes (an orphaned ``.old-<date>-*`` is put
    back when ``<date>`` is missing; every ``.staging-*``/``.old-*`` of a dead run is deleted)
    and refuses to overwrite ``<out>/<as_of>`` without ``force``;
-2. loads the dataset and computes the national evaluation ONCE (:mod:`evalkit.pipeline`),
+2. loads the dataset and computes the national evaluation ONCE (:mod:`evalkit.evaluate.pipeline`),
    caches each province's result in the staging folder and writes its exports there;
 3. renders every province's notebooks (``notebooks/reports.yaml``, output names confined to
    the set) with stable parameters (``out_dir`` relative to the set, the kernel working in the
@@ -19,7 +19,7 @@
 
 A province whose render raises does not stop the others; it is listed in
 :attr:`PublishResult.failed` and the command line exits non-zero naming it.  The same holds for
-a province blocked by errors in the rows it needs (:func:`evalkit.dataset.load_by_province`):
+a province blocked by errors in the rows it needs (:func:`evalkit.data.dataset.load_by_province`):
 it is not evaluated and not published (no folder, no link from the index, which marks it as
 blocked); its errors are in :attr:`ProvinceOutcome.problems`.  The other provinces are
 evaluated on the rows they need, none of which is invalid.  Only when no requested province
@@ -48,11 +48,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import resources
-from .dates import parse_date
-from .errors import DataError, Problem, PublishError
-from .i18n import LANGS, t
-from .identifiers import PROVINCE_CODES, PROVINCES
+from evalkit import resources
+from evalkit.dates import parse_date
+from evalkit.errors import DataError, Problem, PublishError
+from evalkit.i18n import LANGS, t
+from evalkit.data.identifiers import PROVINCE_CODES, PROVINCES
 
 NOTEBOOKS = resources.notebooks_dir()
 REPORTS_CONFIG = resources.reports_config()
@@ -363,7 +363,7 @@ def _renderer() -> Any:
     global _RENDERER
     with _RENDERER_LOCK:
         if _RENDERER is None:
-            from .render import NotebookRenderer
+            from evalkit.publish.render import NotebookRenderer
 
             _RENDERER = NotebookRenderer()
         return _RENDERER
@@ -493,7 +493,7 @@ def _load(data_dir: Path, as_of: str, codes: list[str]
     The dataset holds the rows every unblocked province needs (all of it when nothing is
     blocked).  Raises :class:`DataError` (every problem) when no requested province is left.
     """
-    from .dataset import load_by_province
+    from evalkit.data.dataset import load_by_province
 
     check = load_by_province(data_dir, as_of=as_of)
     blocked = {c: check.blocked[c] for c in codes if c in check.blocked}
@@ -512,7 +512,7 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
     and the other provinces whose data has errors.
     """
 
-    from . import pipeline
+    from evalkit.evaluate import pipeline
 
     ds, blocked, others = _load(data_dir, as_of, codes)
     clean = [c for c in codes if c not in blocked]
@@ -592,12 +592,14 @@ def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
     Returns
     -------
     dict
-        ``summary``, ``register`` and ``meta`` as :func:`evalkit.report.load_national` gives them.
+        ``summary``, ``register`` and ``meta`` as :func:`evalkit.publish.report.load_national` gives them.
     """
     import hashlib
 
-    from . import __version__, pipeline
-    from .dataset import load_by_province
+    from evalkit import __version__
+
+    from evalkit.evaluate import pipeline
+    from evalkit.data.dataset import load_by_province
 
     date = resolve_as_of(as_of, Path(data_dir))
     if lang not in LANGS:
@@ -605,7 +607,7 @@ def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
             f"The 'lang' parameter of national_overview must be one of {LANGS}; got {lang!r} instead.")
     folder = key = None
     if cache_dir is not None:
-        from .rubric import default_rubric_dir
+        from evalkit.rubric.model import default_rubric_dir
 
         h = hashlib.sha256(f"{__version__}|{date}|{lang}|".encode())
         for root in (Path(data_dir), default_rubric_dir()):  # data files, rubrics and profiles
@@ -706,7 +708,7 @@ def _plotly_version(text: str) -> str | None:
 def chart_traces(pages: Iterable[str | Path]) -> set[str] | None:
     """Trace types the charts of these HTML pages draw; ``None`` when a chart does not say.
 
-    Charts made by :func:`evalkit.report.figure` carry ``data-traces="bar scatter"``; a chart
+    Charts made by :func:`evalkit.publish.report.figure` carry ``data-traces="bar scatter"``; a chart
     made otherwise (e.g. ``fig.show()`` in a custom notebook) is unknown.
     """
     kinds: set[str] = set()

@@ -23,7 +23,7 @@ for rater diagnostics):
    and Kendall's W pooled over complete blocks (apps scored by the same set of experts),
    Krippendorff's alpha (interval) on everything (missing cells allowed);
 7. **rater diagnostics** per (province, expert) on the aggregated round, across criteria
-   (see :func:`evalkit.stats.rater_diagnostics`).
+   (see :func:`evalkit.mcda.stats.rater_diagnostics`).
 
 The result does not depend on the row order of the inputs: rows are put into a canonical
 order (sorted integer codes) before any floating-point sum.
@@ -46,8 +46,8 @@ import numpy as np
 import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
-from . import stats
-from .errors import EvalkitError, choice_message, require_frame
+from evalkit.mcda import stats
+from evalkit.errors import EvalkitError, choice_message, require_frame
 
 __all__ = [
     "REDUCERS",
@@ -66,7 +66,7 @@ TRIM_MIN_RATERS = 5
 """Trimmed mean drops the highest and the lowest score only from this many raters up."""
 
 OUTLIER_THRESHOLD = 3.5
-"""Default robust-z cut-off for outlier raters (:func:`evalkit.stats.rater_diagnostics`)."""
+"""Default robust-z cut-off for outlier raters (:func:`evalkit.mcda.stats.rater_diagnostics`)."""
 
 _KEYS = ["province_code", "app_id", "criterion_id"]
 _SCORE_COLS = ["province_code", "round", "app_id", "expert_id", "criterion_id", "score"]
@@ -361,7 +361,7 @@ def aggregate(
     final_round : "last" or int, default "last"
         Delphi round to aggregate: the latest one per item, or a fixed round number.
     outlier_threshold : float, default 3.5
-        Robust-z cut-off for outlier raters (see :func:`evalkit.stats.rater_diagnostics`).
+        Robust-z cut-off for outlier raters (see :func:`evalkit.mcda.stats.rater_diagnostics`).
 
     Returns
     -------

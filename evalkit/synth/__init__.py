@@ -1,0 +1,2 @@
+"""The deterministic generator of realistic datasets (``sample``, ``province``, ``national``).
+Imports the base, data and rubric layers."""
