@@ -28,7 +28,7 @@ from evalkit.evaluate import panel
 from evalkit.evaluate import pipeline
 
 from evalkit.evaluate import scoring
-from evalkit.rubric import model as R
+from evalkit import rubric as R
 from evalkit.evaluate.recommend import ListRules, rater_bootstrap, recommend
 
 

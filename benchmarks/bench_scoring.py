@@ -25,7 +25,7 @@ import pandas as pd
 from evalkit.data import identifiers
 
 from evalkit.evaluate import scoring
-from evalkit.rubric import model as R
+from evalkit import rubric as R
 
 
 def synthetic(n_apps: int, seed: int = 0) -> SimpleNamespace:

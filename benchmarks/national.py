@@ -82,7 +82,7 @@ def _load(data: str, provinces: list[str] | None = None) -> Any:
 
 def _rubric(ds: Any, codes: list[str]) -> tuple[Any, dict[str, Any]]:
     """The rubric (with the dataset's AHP weights, as the pipeline does) and the profiles."""
-    from evalkit.rubric import model as rubric
+    from evalkit import rubric
     from evalkit.errors import RubricError
 
     rub = rubric.load_rubric()

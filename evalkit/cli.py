@@ -164,13 +164,13 @@ def rubric_coverage(
     """Every criterion and list/credit rule with the policy sections it implements."""
     import json
 
-    from evalkit.rubric import model as _rubric
+    from evalkit import rubric as _rubric
 
     if format not in ("table", "json"):
         _fail(f"The '--format' option of rubric coverage must be one of table, json; got {format!r} instead.")
     try:
         rb = _rubric.load_rubric(rubric_dir, strict=strict)
-        root = _rubric._rubrics_root(rubric_dir)
+        root = _rubric.rubrics_root(rubric_dir)
         profiles = _rubric.check_dir(root, strict=strict)[1] if (root / "profiles").is_dir() else {}
     except EvalkitError as exc:
         _rubric_problems(exc)
@@ -236,7 +236,7 @@ def rubric_check(
     strict: bool = typer.Option(False, "--strict", help="AHP consistency ratio ≥ 0.10 is an error"),
 ) -> None:
     """Validate every rubric version and every province profile of a rubrics folder."""
-    from evalkit.rubric import model as _rubric
+    from evalkit import rubric as _rubric
 
     try:
         rb, profiles, warnings = _rubric.check_dir(path, strict=strict)

@@ -351,14 +351,14 @@ def test_app_filing_numbers_round_trip(prov: str, serial: int, width: int) -> No
 
 @pytest.fixture(scope="module")
 def rubric():
-    from evalkit.rubric import model as R
+    from evalkit import rubric as R
 
     return R.load_rubric()
 
 
 @pytest.fixture(scope="module")
 def profiles():
-    from evalkit.rubric import model as R
+    from evalkit import rubric as R
 
     return {"11": R.load_profile("11"), "44": R.load_profile("44")}
 

@@ -272,7 +272,7 @@ def _problems_text(exc: EvalkitError) -> str:
     "!!python/module:os",
 ])
 def test_python_tags_are_refused_in_rubric_and_profile(tmp_path: Path, tag: str) -> None:
-    from evalkit.rubric import model as R
+    from evalkit import rubric as R
 
     marker = tmp_path / "ran"
     root = _rubric_copy(tmp_path)
@@ -290,7 +290,7 @@ def test_python_tags_are_refused_in_rubric_and_profile(tmp_path: Path, tag: str)
 
 
 def test_alias_bomb_is_rejected_without_expanding(tmp_path: Path) -> None:
-    from evalkit.rubric import model as R
+    from evalkit import rubric as R
 
     root = _rubric_copy(tmp_path)
     lines = ['a0: &a0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
@@ -307,7 +307,8 @@ def test_alias_bomb_is_rejected_without_expanding(tmp_path: Path) -> None:
 
 
 def test_deep_nesting_and_oversized_files_are_rejected(tmp_path: Path) -> None:
-    from evalkit.rubric import model as R
+    from evalkit import rubric as R
+    from evalkit.rubric.loader import MAX_BYTES
 
     root = _rubric_copy(tmp_path)
     prof = root / "profiles" / "31.yaml"
@@ -316,7 +317,7 @@ def test_deep_nesting_and_oversized_files_are_rejected(tmp_path: Path) -> None:
     with pytest.raises(RubricError) as err:
         R.load_profile("31", root, rubric=R.load_rubric())
     assert "31.yaml" in _problems_text(err.value) and re.search(r"nest", _problems_text(err.value), re.I)
-    prof.write_text(original + "\n# " + "x" * (R.MAX_BYTES + 10) + "\n", encoding="utf-8")
+    prof.write_text(original + "\n# " + "x" * (MAX_BYTES + 10) + "\n", encoding="utf-8")
     with pytest.raises(RubricError) as err:
         R.load_profile("31", root, rubric=R.load_rubric())
     assert "31.yaml" in _problems_text(err.value) and "larger than" in _problems_text(err.value)
@@ -324,7 +325,7 @@ def test_deep_nesting_and_oversized_files_are_rejected(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("code", ["../../etc/passwd", "/etc/passwd", "..", "44/../../x", "４４", "44\x00"])
 def test_profile_codes_cannot_reach_other_files(code: str) -> None:
-    from evalkit.rubric import model as R
+    from evalkit import rubric as R
 
     with pytest.raises((RubricError, ValueError, KeyError)):
         R.load_profile(code)

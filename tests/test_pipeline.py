@@ -305,7 +305,7 @@ def test_sample_no_live_formula_published(sample) -> None:
 
 
 def test_sample_provenance_hashes_match(sample) -> None:
-    from evalkit.rubric.model import _rubrics_root
+    from evalkit.rubric import rubrics_root
 
     _, codes, _, folders, _ = sample
     for code in codes:
@@ -315,7 +315,7 @@ def test_sample_provenance_hashes_match(sample) -> None:
         assert set(prov["inputs"]) == files
         for name, digest in prov["inputs"].items():
             assert exports.file_sha256(SAMPLE / name) == digest
-        root = _rubrics_root(None)
+        root = rubrics_root(None)
         assert prov["rubric_files"]
         for rel, digest in prov["rubric_files"].items():
             assert exports.file_sha256(root / rel) == digest

@@ -27,7 +27,7 @@ from evalkit.evaluate.recommend import (
     _reduce_slots,
     rater_bootstrap,
 )
-from evalkit.rubric.model import load_profiles, load_rubric
+from evalkit.rubric import load_profiles, load_rubric
 from evalkit.evaluate.scoring import evaluate_arrays
 
 

@@ -24,7 +24,7 @@ from evalkit.evaluate.recommend import (
     rater_bootstrap,
     recommend,
 )
-from evalkit.rubric.model import load_profile, load_profiles, load_rubric
+from evalkit.rubric import load_profile, load_profiles, load_rubric
 
 C10 = "C10_educational_value"  # a panel criterion without a floor
 

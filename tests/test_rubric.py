@@ -11,8 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.rubric import model as R
+from evalkit import rubric as R
 from evalkit.errors import RubricError
+from evalkit.registry import RegistryError
+from evalkit.rubric.policy import CRITERIA_TESTED_BY
 
 BAD = Path(__file__).parent / "bad_rubrics"
 ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +167,7 @@ def test_every_coverage_claim_names_its_module_and_an_existing_test(rubric: R.Ru
     assert "credit_history" in rules.loc["lifecycle_history", "tested_by"]
     # the check itself catches a claim without a test, with a missing test or module
     bad = cov.head(3).assign(implemented_in=["evalkit.nowhere", "evalkit.evaluate.credit", "evalkit.evaluate.credit"],
-                             tested_by=[R.CRITERIA_TESTED_BY, "", "tests/test_credit.py::test_nothing"])
+                             tested_by=[CRITERIA_TESTED_BY, "", "tests/test_credit.py::test_nothing"])
     assert len(_claim_problems(bad)) == 3
 
 
@@ -307,7 +309,7 @@ def test_rule_registry_contract() -> None:
         params = rule.parse({"type": name, **sample})
         out = rule.kernel(np.array([0.0, 0.5, 1.0, np.nan]), params)
         assert out.shape == (4,) and np.isnan(out[3]) and np.all((out[:3] >= 0) & (out[:3] <= 100))
-    with pytest.raises(KeyError, match="Did you mean 'mpf'"):
+    with pytest.raises(RegistryError, match="Did you mean 'mpf'"):
         rules.get_rule("mfp")
 
 

@@ -18,7 +18,9 @@ from evalkit.evaluate import pipeline
 from evalkit.rubric import rules
 
 from evalkit.evaluate import scoring
-from evalkit.rubric import model as R
+from evalkit import rubric as R
+from evalkit.errors import RubricError
+from evalkit.rubric.spec import ProfileWaiversSpec, ProfileWeightsSpec
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
 
@@ -254,7 +256,7 @@ def test_a_national_waiver_applies_only_where_the_profile_allows(rubric, profile
     both = {"35": profiles["35"], "44": profiles["44"]}
     ev = scoring.evaluate(with_(ds, waivers=w), rubric, both, AS_OF)  # national profile: national_apply false
     assert _row(ev, "35")["vetoed"] and _row(ev, "44")["vetoed"]
-    fj = profiles["35"].model_copy(update={"waivers": R.ProfileWaiversSpec(national_apply=True)})
+    fj = profiles["35"].model_copy(update={"waivers": ProfileWaiversSpec(national_apply=True)})
     ev2 = scoring.evaluate(with_(ds, waivers=w), rubric, {"35": fj, "44": profiles["44"]}, AS_OF)
     assert _row(ev2, "35")["reasons"] == f"waived:{S09}" and _row(ev2, "44")["vetoed"]
     assert "全国" in ev2.vetoes.iloc[0]["message_zh"] and "national" in ev2.vetoes.iloc[0]["message_en"]
@@ -586,7 +588,7 @@ def test_judgment_province_column_and_fallback_when_every_expert_is_excluded(rub
     assert ev.rubric_for("11") is rubric
     # strict: a contradiction in a province's judgments is an error naming the file row
     bad = _judgments(_dimension_judgments("X0", X0) + [("X0", "dimensions", "function", "legality", 2.0, "")])
-    with pytest.raises(R.RubricError, match="ahp_judgments:7:value: contradicts"):
+    with pytest.raises(RubricError, match="ahp_judgments:7:value: contradicts"):
         scoring.evaluate(with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF,
                          weights_from_dataset=True, strict=True)
     lenient = scoring.evaluate(with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF,
@@ -599,7 +601,7 @@ def test_entropy_and_combined_weights_come_from_the_provinces_scores(rubric, pro
     ds = make_ds(rubric, 3, ("35",))
     ds = set_assessment(ds, APP0, "S01_masvs_storage", "fails")
     ds = set_assessment(ds, APP1, "S02_masvs_crypto", "partial")
-    prof = {m: profiles["35"].model_copy(update={"weights": R.ProfileWeightsSpec(method=m)})
+    prof = {m: profiles["35"].model_copy(update={"weights": ProfileWeightsSpec(method=m)})
             for m in ("entropy", "combined")}
     ahp = scoring.evaluate(ds, rubric, {"35": profiles["35"]}, AS_OF)
     ent = scoring.evaluate(ds, rubric, {"35": prof["entropy"]}, AS_OF)

@@ -235,7 +235,7 @@ def _get(obj: Any, path: str) -> Any:
 
 
 def params_from_profile(profile: Any, **overrides: Any) -> CreditParams:
-    """Credit parameters from a province profile (``evalkit.rubric.model.load_profile``).
+    """Credit parameters from a province profile (``evalkit.rubric.load_profile``).
 
     Reads ``credit.thresholds`` (a mapping ``{A: 90, B: 70, C: 40}`` or a sequence),
     ``ban_months`` and ``mlps.validity_months``; anything absent keeps the national default.
@@ -940,7 +940,7 @@ def evaluate(
         ``providers``, ``apps``, ``complaints``, ``violations`` and ``assessments`` frames
         (docs/architecture.md, "Dataset in memory").
     profile : Profile or None
-        The province profile (``evalkit.rubric.model.load_profile``); ``None`` = national defaults.
+        The province profile (``evalkit.rubric.load_profile``); ``None`` = national defaults.
         Read: ``credit.thresholds``, ``ban_months``, ``mlps.validity_months``, ``code``.
         ``evaluate(ds, as_of, thresholds=..., ...)`` (a date in second place, no profile)
         is accepted too.

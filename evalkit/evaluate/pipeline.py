@@ -231,7 +231,7 @@ class ProvinceResult:
         frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _FRAMES}
         profile = meta["profile"]
         if meta.get("profile_typed"):
-            from evalkit.rubric.model import Profile
+            from evalkit.rubric import Profile
 
             profile = Profile.model_validate(profile)
         return cls(
@@ -430,11 +430,11 @@ def evaluate(
     from evalkit.evaluate import overlap
     from evalkit.evaluate import risk
     from evalkit.evaluate import scoring
-    from evalkit.rubric import model as _rubric
+    from evalkit import rubric as _rubric
 
     when = parse_date(as_of, func="pipeline.evaluate")
     rub = _rubric.load_rubric(rubric_dir)
-    root = _rubric._rubrics_root(rubric_dir)
+    root = _rubric.rubrics_root(rubric_dir)
     subs_codes = sorted(set(ds.submissions["province_code"].astype("str")))
     codes = subs_codes if provinces is None else sorted({str(c) for c in provinces})
     profiles = _rubric.load_profiles(codes, rubric_dir, rubric=rub)
@@ -743,13 +743,13 @@ def write_province(result: ProvinceResult, out_dir: str | Path) -> Path:
 
 
 def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: Path | None) -> str:
-    from evalkit.rubric.model import _rubrics_root
+    from evalkit.rubric import rubrics_root
 
     h = hashlib.sha256()
     h.update(f"{CACHE_FORMAT}|{__version__}|{province}|{as_of:%Y-%m-%d}|".encode())
     for name, digest in _data_hashes(data_dir, province).items():
         h.update(f"data:{name}={digest}|".encode())
-    root = _rubrics_root(rubric_dir)
+    root = rubrics_root(rubric_dir)
     for name, digest in (_hash_tree(root) if root.is_dir() else {}).items():
         h.update(f"rubric:{name}={digest}|".encode())
     # the code too: a result cached by an earlier evalkit (same version string) is not reused

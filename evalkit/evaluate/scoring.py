@@ -53,7 +53,7 @@ from evalkit.rubric import rules
 from evalkit.evaluate import weighting
 from evalkit.dates import parse_date
 from evalkit.errors import Problem
-from evalkit.rubric.model import Criterion, Profile, Rubric, load_profiles
+from evalkit.rubric import Criterion, Profile, Rubric, load_profiles
 
 __all__ = ["REASON_PREFIXES", "Evaluation", "evaluate", "evaluate_arrays"]
 
@@ -456,7 +456,7 @@ def evaluate(
         The loaded dataset (``evalkit.load_dataset``), or any object with the contract's
         frames as attributes (hand-made frames work: missing optional tables count as empty).
     rubric : Rubric
-        From :func:`evalkit.rubric.model.load_rubric`.
+        From :func:`evalkit.rubric.load_rubric`.
     profiles : mapping province_code -> Profile, optional
         Candidates of provinces not in the mapping are left out.  Default: the shipped profile
         of every province with submissions.
@@ -479,7 +479,7 @@ def evaluate(
     Evaluation
     """
     if not isinstance(rubric, Rubric):
-        raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.model.load_rubric); "
+        raise TypeError(f"The 'rubric' parameter of evaluate must be a Rubric (evalkit.rubric.load_rubric); "
                         f"got {type(rubric).__name__} instead.")
     ts = parse_date(as_of, func="scoring.evaluate")
     if profiles is None:

@@ -35,7 +35,7 @@ import pandas as pd
 
 from evalkit.mcda import weights as _weights
 from evalkit.errors import Problem, RubricError
-from evalkit.rubric.model import AhpLevel, Rubric
+from evalkit.rubric import AhpLevel, Rubric
 
 __all__ = [
     "MAX_CR",

@@ -1,7 +1,8 @@
 """Named registries of the rubric's pluggable parts.
 
 Three registries, each a small function registered by name (never a lookup that quietly
-returns ``None``):
+returns ``None``), each an :class:`evalkit.registry.Registry` (an unknown name raises
+:class:`evalkit.registry.RegistryError`, an :class:`~evalkit.errors.EvalkitError`):
 
 * **scoring rules** (:data:`SCORING_RULES`) turn a criterion's evidence value into a score
   0–100: ``pass_fail``, ``mpf``, ``likert``, ``threshold``, ``linear``.  Each rule has a
@@ -28,16 +29,17 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from evalkit.data import identifiers
-
-from evalkit.data import schema
-from evalkit.errors import unknown_name
+from evalkit.data import identifiers, schema
+from evalkit.errors import EvalkitError, unknown_name
+from evalkit.registry import Registry
 
 __all__ = [
     "CONDITIONS",
     "REGISTRY_CHECKS",
     "SCORING_RULES",
+    "CheckContext",
     "Condition",
+    "ConditionError",
     "RegistryCheck",
     "ScoringRule",
     "condition_mask",
@@ -55,11 +57,8 @@ Score = float
 _unknown = unknown_name
 
 
-class RegistryError(KeyError):
-    """A name that is not in a registry (message says "Did you mean …? Available: …")."""
-
-    def __str__(self) -> str:  # KeyError quotes its argument; show the message as is
-        return str(self.args[0])
+class ConditionError(EvalkitError, ValueError):
+    """An applicability condition that names no registered condition or a wrong parameter."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -140,27 +139,24 @@ class ScoringRule:
         return scores <= _worst_score(self.name, params) + 1e-9
 
 
-SCORING_RULES: dict[str, ScoringRule] = {}
+SCORING_RULES: Registry[ScoringRule] = Registry("scoring rule")
 
 
 def register_rule(name: str, params: type[_Params]) -> Callable:
-    """Decorator registering ``kernel(values, params) -> scores`` under ``name``."""
+    """Decorator registering ``kernel(values, params) -> scores`` under ``name`` (a name
+    registered twice raises :class:`evalkit.registry.RegistryError`)."""
 
     def deco(kernel: Callable[[np.ndarray, Any], np.ndarray]) -> Callable:
-        if name in SCORING_RULES:
-            raise ValueError(f"scoring rule {name!r} is already registered")
-        SCORING_RULES[name] = ScoringRule(name, params, kernel, (params.__doc__ or "").strip())
+        SCORING_RULES.register(name, ScoringRule(name, params, kernel, (params.__doc__ or "").strip()))
         return kernel
 
     return deco
 
 
 def get_rule(name: str) -> ScoringRule:
-    """The scoring rule registered as ``name``; raises :class:`RegistryError` otherwise."""
-    try:
-        return SCORING_RULES[name]
-    except KeyError:
-        raise RegistryError(_unknown("scoring rule", name, list(SCORING_RULES))) from None
+    """The scoring rule registered as ``name``; raises :class:`evalkit.registry.RegistryError`
+    (accepted names, the closest one) otherwise."""
+    return SCORING_RULES.lookup(name, param="rule", func="get_rule")
 
 
 def _worst_score(name: str, p: Any) -> float:
@@ -242,51 +238,47 @@ def _has_code(frame: pd.DataFrame, col: str, code: str) -> np.ndarray:
     return (";" + text + ";").str.contains(f";{code};", regex=False).to_numpy(dtype=bool)
 
 
-CONDITIONS: dict[str, Condition] = {
-    "all": Condition("all", lambda f: np.ones(len(f), dtype=bool), doc="every candidate"),
-    "minors_primary": Condition("minors_primary", lambda f: _bool(f, "minors_primary"),
-                                doc="apps whose main users are minors"),
-    "mandated_use": Condition("mandated_use", lambda f: _bool(f, "mandated_use"),
-                              doc="the province intends unified (mandated) use"),
-    "charges_fees": Condition("charges_fees", lambda f: _bool(f, "charges_fees"),
-                              doc="the app charges fees"),
-    "has_ads": Condition("has_ads", lambda f: _bool(f, "has_ads"), doc="the app shows ads"),
-    "has_games": Condition("has_games", lambda f: _bool(f, "has_games"), doc="the app has games"),
-    "k12": Condition(
-        "k12",
-        lambda f: np.logical_or.reduce([_has_code(f, "stages", s) for s in schema.K12_STAGES]),
-        doc="apps for a K-12 stage (primary, junior, senior)",
-    ),
-    "feature": Condition("feature", lambda f, c: _has_code(f, "features", c), schema.FEATURES,
-                         "apps with the feature (feature:ugc, feature:training, ...)"),
-    "stage": Condition("stage", lambda f, c: _has_code(f, "stages", c), schema.STAGES,
-                       "apps for the stage (stage:primary, ...)"),
-    "user": Condition("user", lambda f, c: _has_code(f, "primary_users", c), schema.USERS,
-                      "apps whose primary users include (user:students, ...)"),
-    "category": Condition(
-        "category",
-        lambda f, c: (f["category"].astype("str") == c).fillna(False).to_numpy(dtype=bool)
-        if "category" in f else np.zeros(len(f), dtype=bool),
-        schema.CATEGORIES,
-        "apps of the category (category:teaching, ...)",
-    ),
-}
+CONDITIONS: Registry[Condition] = Registry("applicability condition")
+for _condition in (
+    Condition("all", lambda f: np.ones(len(f), dtype=bool), doc="every candidate"),
+    Condition("minors_primary", lambda f: _bool(f, "minors_primary"), doc="apps whose main users are minors"),
+    Condition("mandated_use", lambda f: _bool(f, "mandated_use"),
+              doc="the province intends unified (mandated) use"),
+    Condition("charges_fees", lambda f: _bool(f, "charges_fees"), doc="the app charges fees"),
+    Condition("has_ads", lambda f: _bool(f, "has_ads"), doc="the app shows ads"),
+    Condition("has_games", lambda f: _bool(f, "has_games"), doc="the app has games"),
+    Condition("k12", lambda f: np.logical_or.reduce([_has_code(f, "stages", s) for s in schema.K12_STAGES]),
+              doc="apps for a K-12 stage (primary, junior, senior)"),
+    Condition("feature", lambda f, c: _has_code(f, "features", c), schema.FEATURES,
+              "apps with the feature (feature:ugc, feature:training, ...)"),
+    Condition("stage", lambda f, c: _has_code(f, "stages", c), schema.STAGES,
+              "apps for the stage (stage:primary, ...)"),
+    Condition("user", lambda f, c: _has_code(f, "primary_users", c), schema.USERS,
+              "apps whose primary users include (user:students, ...)"),
+    Condition("category",
+              lambda f, c: (f["category"].astype("str") == c).fillna(False).to_numpy(dtype=bool)
+              if "category" in f else np.zeros(len(f), dtype=bool),
+              schema.CATEGORIES, "apps of the category (category:teaching, ...)"),
+):
+    CONDITIONS.register(_condition.name, _condition)
+del _condition
 
 
 def parse_condition(text: str) -> tuple[str, ...]:
-    """Split ``"a | b"`` into its alternatives and check every name; raises ``ValueError``."""
+    """Split ``"a | b"`` into its alternatives and check every name; raises
+    :class:`ConditionError` (a ``ValueError``)."""
     alts = tuple(a.strip() for a in str(text).split("|"))
     for alt in alts:
         name, _, code = alt.partition(":")
         if name not in CONDITIONS:
-            raise ValueError(_unknown("applicability condition", alt, _condition_names()))
+            raise ConditionError(_unknown("applicability condition", alt, _condition_names()))
         cond = CONDITIONS[name]
         if cond.codes and code not in cond.codes:
-            raise ValueError(
+            raise ConditionError(
                 f"condition {name!r} needs one of {', '.join(cond.codes)} after ':', got {alt!r}"
             )
         if not cond.codes and code:
-            raise ValueError(f"condition {name!r} takes no ':' parameter, got {alt!r}")
+            raise ConditionError(f"condition {name!r} takes no ':' parameter, got {alt!r}")
     return alts
 
 
@@ -332,27 +324,24 @@ class RegistryCheck:
     doc: str
 
 
-REGISTRY_CHECKS: dict[str, RegistryCheck] = {}
+REGISTRY_CHECKS: Registry[RegistryCheck] = Registry("registry check")
 
 
 def register_check(name: str, doc: str) -> Callable:
-    """Decorator registering ``fn(frame, ctx) -> float64 values`` (NaN: no evidence)."""
+    """Decorator registering ``fn(frame, ctx) -> float64 values`` (NaN: no evidence) under
+    ``name`` (a name registered twice raises :class:`evalkit.registry.RegistryError`)."""
 
     def deco(fn: Callable[[pd.DataFrame, CheckContext], np.ndarray]) -> Callable:
-        if name in REGISTRY_CHECKS:
-            raise ValueError(f"registry check {name!r} is already registered")
-        REGISTRY_CHECKS[name] = RegistryCheck(name, fn, doc)
+        REGISTRY_CHECKS.register(name, RegistryCheck(name, fn, doc))
         return fn
 
     return deco
 
 
 def get_check(name: str) -> RegistryCheck:
-    """The registry check registered as ``name``; raises :class:`RegistryError` otherwise."""
-    try:
-        return REGISTRY_CHECKS[name]
-    except KeyError:
-        raise RegistryError(_unknown("registry check", name, list(REGISTRY_CHECKS))) from None
+    """The registry check registered as ``name``; raises :class:`evalkit.registry.RegistryError`
+    (accepted names, the closest one) otherwise."""
+    return REGISTRY_CHECKS.lookup(name, param="check", func="get_check")
 
 
 def _text(frame: pd.DataFrame, col: str) -> pd.Series:
