@@ -257,6 +257,26 @@ def test_broken_profile_names_file_and_key_path(code: str) -> None:
     assert all(p.file.endswith(f"profiles/{code}.yaml") for p in exc.value.problems)
 
 
+def test_profile_names_are_checked_against_the_registries(tmp_path: Path) -> None:
+    from evalkit.mcda import rank
+
+    pdir = tmp_path / "profiles"
+    pdir.mkdir()
+    national = R.default_rubric_dir() / "profiles" / "national.yaml"
+    (pdir / "national.yaml").write_text(national.read_text(encoding="utf-8"), encoding="utf-8")
+    (pdir / "44.yaml").write_text("code: '44'\nranking: {method: topsys}\n", encoding="utf-8")
+    with pytest.raises(RubricError) as exc:
+        R.load_profile("44", tmp_path, rubric=R.load_rubric())
+    [problem] = exc.value.problems
+    assert problem.file.endswith("profiles/44.yaml") and (problem.row, problem.column) == (2, "ranking.method")
+    assert problem.message == ("unknown ranking method 'topsys'. Did you mean 'topsis'? "
+                               f"Available: {', '.join(sorted(rank.METHODS))}")
+    # every registered method is accepted (the registry itself is read, not a copy of its names)
+    for method in rank.METHODS:
+        (pdir / "44.yaml").write_text(f"code: '44'\nranking: {{method: {method}}}\n", encoding="utf-8")
+        assert R.load_profile("44", tmp_path, rubric=R.load_rubric()).ranking.method == method
+
+
 def test_oversized_file_is_refused(tmp_path: Path) -> None:
     (tmp_path / "rubric.yaml").write_text("# " + "x" * 1_000_001 + "\nversion: 1\n", encoding="utf-8")
     with pytest.raises(RubricError, match="larger than the 1000000 allowed"):

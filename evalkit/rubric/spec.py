@@ -3,7 +3,9 @@
 :class:`RubricSpec` is what a ``rubric.yaml`` (its includes resolved) must hold, built into the
 typed :class:`~evalkit.rubric.model.Rubric` by :func:`~evalkit.rubric.model.load_rubric`;
 :class:`Profile` is a province profile merged over ``national.yaml``
-(:func:`~evalkit.rubric.profiles.load_profile`), used as is.
+(:func:`~evalkit.rubric.profiles.load_profile`), used as is.  Names of pluggable parts are
+checked against their registries, never against a copy of their names (the ranking method
+against :data:`evalkit.mcda.rank.METHODS`).
 
 :func:`validate` turns every pydantic error into a :class:`~evalkit.errors.Problem` naming the
 file, the line and the key path (:class:`~evalkit.rubric.loader.Locator`).
@@ -15,9 +17,11 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from evalkit.data import schema
 from evalkit.errors import Problem, suggest, unknown_name
+from evalkit.mcda import rank
 
 __all__ = [
     "CreditSpec",
@@ -221,12 +225,26 @@ class CreditSpec(_Strict):
         return v
 
 
+def _registered(name: str, registry: Any, what: str) -> str:
+    """``name`` when ``registry`` (a :class:`~evalkit.registry.Registry` or a mapping) holds it;
+    else the error naming the accepted names and the closest one (shown without "got …")."""
+    if name not in registry:
+        raise PydanticCustomError("unknown_name", "{message}", {"message": _unknown(what, name, registry)})
+    return name
+
+
 class RankingSpec(_Strict):
-    method: Literal["weighted_sum", "topsis"]
+    #: A ranking method of :data:`evalkit.mcda.rank.METHODS`.
+    method: str
     concentration: float = Field(gt=0)
     draws: int = Field(ge=1)
     #: Robustness also resamples each app's panel raters (bootstrap) in every draw.
     bootstrap_raters: bool = True
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _registered(v, rank.METHODS, "ranking method")
 
 
 class PanelSpec(_Strict):
@@ -304,6 +322,8 @@ def problem_message(err: Mapping[str, Any]) -> str:
         return f"missing translation: a non-empty {last!r} name is required"
     if typ == "missing":
         return "required key is missing"
+    if typ == "unknown_name":
+        return str(err["msg"])
     if last == "weight":
         return f"must be a number ≥ 0, got {got!r}"
     msg = err["msg"]
