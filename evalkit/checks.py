@@ -50,6 +50,16 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
+def _at_least(min_shape: tuple[int, ...]) -> str:
+    """``at least 2 rows and 1 column`` (an axis of minimum 0 is not named)."""
+    if len(min_shape) == 1:
+        return f"at least {_count(min_shape[0], 'value')}"
+    if len(min_shape) == 2:
+        axes = [_count(n, noun) for n, noun in zip(min_shape, ("row", "column")) if n > 0]
+        return "at least " + " and ".join(axes)
+    return f"at least the shape {min_shape}"
+
+
 def _shown(value: Any) -> str:
     """``value`` as a reader should see it in a message (a list for an array)."""
     try:
@@ -118,11 +128,7 @@ def numeric_array(
     if (ndim is not None and arr.ndim != ndim) or (square and (arr.ndim < 2 or arr.shape[-1] != arr.shape[-2])):
         raise error(param_message(param, func, f"a {kind}", f"an array of shape {arr.shape}"))
     if min_shape and any(have < need for have, need in zip(arr.shape, min_shape)):
-        if len(min_shape) == 2:
-            least = f"at least {_count(min_shape[0], 'row')} and {_count(min_shape[1], 'column')}"
-        else:
-            least = f"at least the shape {min_shape}"
-        raise error(param_message(param, func, f"a {kind} with {least}", f"shape {arr.shape}"))
+        raise error(param_message(param, func, f"a {kind} with {_at_least(min_shape)}", f"shape {arr.shape}"))
     if not allow_inf and np.isinf(arr).any():
         n_inf = int(np.isinf(arr).sum())
         raise error(param_message(param, func, "free of infinite values", f"{n_inf} infinite value(s)"))

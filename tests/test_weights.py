@@ -14,15 +14,14 @@ import pandas as pd
 import pytest
 
 from evalkit.errors import EvalkitError
+from evalkit.mcda.ahp import _ahp_kernel, geomean_kernel
 from evalkit.mcda.weights import (
     RI_TABLES,
     SCALES,
     ReciprocityError,
     ScaleError,
     WeightsError,
-    _ahp_kernel,
     _entropy_kernel,
-    _geomean_kernel,
     ahp,
     combine_judgments,
     combine_weights,
@@ -252,7 +251,7 @@ def test_judgment_off_the_saaty_scale_is_refused_and_named() -> None:
         ahp(m)
     msg = str(err.value)
     assert msg == (
-        "The 'm' parameter of ahp must hold judgments on Saaty's 1/9…9 scale "
+        "The 'm' parameter of ahp must be a matrix of judgments on Saaty's 1/9…9 scale "
         "(scale='free' allows any positive ratio); got m[0, 1] = 12, m[1, 2] = 0.1 instead."
     )
     assert isinstance(err.value, WeightsError) and isinstance(err.value, EvalkitError)
@@ -352,7 +351,7 @@ def test_combine_judgments_errors() -> None:
 
 def test_geomean_kernel_ignores_nan() -> None:
     stack = np.array([[[1, 2], [0.5, 1]], [[1, np.nan], [np.nan, 1]]])
-    out = _geomean_kernel(stack, np.ones(2))
+    out = geomean_kernel(stack, np.ones(2))
     np.testing.assert_allclose(out, [[1, 2], [0.5, 1]])
 
 
@@ -487,10 +486,10 @@ def test_entropy_properties() -> None:
 @pytest.mark.parametrize(
     ("x", "needle"),
     [
-        ([[1, 2, 3]], "at least 2 alternatives"),
+        ([[1, 2, 3]], "at least 2 rows"),
         ([[1, -1], [2, 2]], "non-negative"),
         ([[0, 1], [0, 2]], "column\\(s\\) \\[0\\]"),
-        ([[np.nan, 1], [1, 1]], "finite"),
+        ([[np.nan, 1], [1, 1]], "no missing values"),
     ],
 )
 def test_entropy_errors(x: list, needle: str) -> None:
@@ -528,7 +527,7 @@ def test_entropy_with_na_hand_example() -> None:
     # a criterion present once, or zero everywhere, carries no information; none at all: equal
     np.testing.assert_allclose(entropy_with_na([[1, 5, 0], [3, np.nan, 0]]), [1, 0, 0], atol=1e-12)
     np.testing.assert_allclose(entropy_with_na([[np.nan, 2], [np.nan, 2]]), [0.5, 0.5])
-    with pytest.raises(WeightsError, match="non-negative values or NaN"):
+    with pytest.raises(WeightsError, match="must be non-negative; got 1 negative"):
         entropy_with_na([[1, -2], [1, 1]])
 
 

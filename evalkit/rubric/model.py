@@ -881,8 +881,8 @@ def _rule_params(c: CriterionSpec, at: tuple, loc: _Locator, problems: list[Prob
 
 
 def _ahp_levels(rubric: Rubric, judgments: pd.DataFrame, file: str, problems: list[Problem]) -> dict[str, AhpLevel]:
-    """AHP per level present in ``judgments`` (via :mod:`evalkit.mcda.weights`; never re-implemented)."""
-    from evalkit.mcda import weights as _weights  # built by another module; imported lazily
+    """AHP per level present in ``judgments`` (via :mod:`evalkit.mcda.judgments`; never re-implemented)."""
+    from evalkit.mcda import judgments as _judgments  # built by another module; imported lazily
 
     need = ["expert_id", "level", "a", "b", "value"]
     missing = [c for c in need if c not in judgments.columns]
@@ -901,8 +901,8 @@ def _ahp_levels(rubric: Rubric, judgments: pd.DataFrame, file: str, problems: li
         rows = judgments[(present == lv).to_numpy()]
         seen[lv] = set(rows["a"].astype("str")) | set(rows["b"].astype("str"))
     items = {lv: tuple(e for e in levels[lv] if e in seen[lv]) for lv in used}
-    jm = _weights.judgment_matrices(judgments[present.isin(levels).to_numpy()].reset_index(drop=True),
-                                    items=items, rtol=1e-2, file=file)
+    jm = _judgments.judgment_matrices(judgments[present.isin(levels).to_numpy()].reset_index(drop=True),
+                                      items=items, rtol=1e-2, file=file)
     # judgment_matrices numbers rows within the filtered frame: map back to file rows
     kept_rows = np.flatnonzero(present.isin(levels).to_numpy()) + 1
     for p in jm.problems:
@@ -919,7 +919,7 @@ def _ahp_levels(rubric: Rubric, judgments: pd.DataFrame, file: str, problems: li
             problems.append(Problem(file, None, "level", f"AHP level {lv!r}: no expert judged the pairs {jm.missing_pairs(lv)}"))
             continue
         res = jm.ahp(lv, rtol=1e-2)
-        crs = _weights.individual_cr(jm.individual[lv], rtol=1e-2)
+        crs = _judgments.individual_cr(jm.individual[lv], rtol=1e-2)
         level = AhpLevel(lv, tuple(jm.items[lv]), tuple(float(x) for x in res.weights), float(res.lambda_max),
                          float(res.ci), float(res.cr), len(jm.experts[lv]),
                          tuple((e, None if np.isnan(c) else float(c)) for e, c in zip(jm.experts[lv], crs)))
