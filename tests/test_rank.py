@@ -14,23 +14,20 @@ import pytest
 from scipy.stats import rankdata
 
 from evalkit.errors import EvalkitError
+from evalkit.mcda.methods import _minmax_normalise, _topsis_batch, _vector_normalise, _ws_batch
 from evalkit.mcda.rank import (
     METHODS,
     NORMALISATIONS,
     RankError,
     RobustnessResult,
     TieWarning,
-    _competition_ranks,
-    _minmax_normalise,
-    _topsis_batch,
-    _vector_normalise,
-    _ws_batch,
     close_call,
     rank_with_ties,
     robustness,
     topsis,
     weighted_sum,
 )
+from evalkit.mcda.robustness import _competition_ranks
 
 # Hwang & Yoon (1981), *Multiple Attribute Decision Making: Methods and Applications*,
 # Springer LNEMS 186, fighter-aircraft example (pp. 133–134 for TOPSIS).  Columns: maximum
@@ -262,7 +259,7 @@ def test_batch_kernels_agree_with_single_calls() -> None:
 @pytest.mark.parametrize(
     ("call", "needle"),
     [
-        (lambda: topsis([[1, np.nan]], [1, 1]), "finite"),
+        (lambda: topsis([[1, np.nan]], [1, 1]), "no missing values"),
         (lambda: topsis([[1, 2]], [1, -1]), "'w' parameter of topsis"),
         (lambda: topsis([[1, 2]], [1, 2, 3]), "2 non-negative numbers"),
         (lambda: topsis([[1, 2]], [1, 1], ["yes", "no"]), "'benefit' parameter"),
@@ -326,7 +323,7 @@ def test_tie_break_missing_key_sorts_last() -> None:
 def test_tie_break_errors() -> None:
     with pytest.raises(RankError, match="one entry per tie-break key"):
         rank_with_ties([1, 2], [1, 2], ascending=[True, False])
-    with pytest.raises(RankError, match="no NaN"):
+    with pytest.raises(RankError, match="no missing values"):
         rank_with_ties([1, np.nan])
     with pytest.raises(RankError, match="2 values"):
         rank_with_ties([1, 2], [1, 2, 3])
