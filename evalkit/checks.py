@@ -55,7 +55,7 @@ def _at_least(min_shape: tuple[int, ...]) -> str:
     if len(min_shape) == 1:
         return f"at least {_count(min_shape[0], 'value')}"
     if len(min_shape) == 2:
-        axes = [_count(n, noun) for n, noun in zip(min_shape, ("row", "column")) if n > 0]
+        axes = [_count(n, noun) for n, noun in zip(min_shape, ("row", "column"), strict=True) if n > 0]
         return "at least " + " and ".join(axes)
     return f"at least the shape {min_shape}"
 
@@ -127,7 +127,7 @@ def numeric_array(
     kind = f"square {what}" if square and ndim == 2 else f"{dims}{what}"
     if (ndim is not None and arr.ndim != ndim) or (square and (arr.ndim < 2 or arr.shape[-1] != arr.shape[-2])):
         raise error(param_message(param, func, f"a {kind}", f"an array of shape {arr.shape}"))
-    if min_shape and any(have < need for have, need in zip(arr.shape, min_shape)):
+    if min_shape and any(have < need for have, need in zip(arr.shape, min_shape, strict=False)):
         raise error(param_message(param, func, f"a {kind} with {_at_least(min_shape)}", f"shape {arr.shape}"))
     if not allow_inf and np.isinf(arr).any():
         n_inf = int(np.isinf(arr).sum())

@@ -28,6 +28,7 @@ from evalkit.mcda.rank import (
     weighted_sum,
 )
 from evalkit.mcda.robustness import _competition_ranks
+from evalkit.registry import Registry
 
 # Hwang & Yoon (1981), *Multiple Attribute Decision Making: Methods and Applications*,
 # Springer LNEMS 186, fighter-aircraft example (pp. 133–134 for TOPSIS).  Columns: maximum
@@ -254,6 +255,31 @@ def test_batch_kernels_agree_with_single_calls() -> None:
     np.testing.assert_allclose(_topsis_batch(xs, wd, b), batch, rtol=1e-12)
     np.testing.assert_allclose(_ws_batch(xs, wd, b), _ws_batch(x, wd, b), rtol=1e-12)
     assert set(METHODS) == {"weighted_sum", "topsis"}
+
+
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_ranking_method_honours_the_kernel_contract(method: str) -> None:
+    """Contract of a :data:`METHODS` entry: ``(x, W, benefit, mask=None) -> (draws, n)``, one
+    draw is the method's single call, per-draw matrices equal a shared one, higher is better,
+    and a mask leaves the masked candidates' scores out of the others'."""
+    assert isinstance(METHODS, Registry) and method in METHODS
+    kernel = METHODS[method]
+    rng = np.random.default_rng(11)
+    x = rng.random((25, 3)) + 0.1
+    wd = rng.dirichlet([2, 3, 4], size=5)
+    b = np.ones(3, dtype=bool)
+    scores = kernel(x, wd, b)
+    assert scores.shape == (5, 25)
+    single = {"weighted_sum": weighted_sum, "topsis": topsis}[method]
+    np.testing.assert_allclose(scores[0], single(x, wd[0]), rtol=1e-12)
+    np.testing.assert_allclose(kernel(np.broadcast_to(x, (5, 25, 3)), wd, b), scores, rtol=1e-12)
+    best = np.argmax(x.sum(axis=1))
+    x_up = x.copy()
+    x_up[best] += 1.0  # better on every criterion: the top of every draw
+    assert (np.argmax(kernel(x_up, wd, b), axis=1) == best).all()
+    mask = np.ones((5, 25), dtype=bool)
+    mask[:, 0] = False
+    np.testing.assert_allclose(kernel(x, wd, b, mask=mask)[:, 1:], kernel(x[1:], wd, b), rtol=1e-12)
 
 
 @pytest.mark.parametrize(

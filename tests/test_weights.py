@@ -15,11 +15,13 @@ import pytest
 
 from evalkit.errors import EvalkitError
 from evalkit.mcda.ahp import _ahp_kernel, geomean_kernel
+from evalkit.registry import Registry
 from evalkit.mcda.weights import (
     RI_TABLES,
     SCALES,
     ReciprocityError,
     ScaleError,
+    WEIGHT_METHODS,
     WeightsError,
     _entropy_kernel,
     ahp,
@@ -569,3 +571,33 @@ def test_screen_judgments_excludes_inconsistent_and_incomplete_experts() -> None
     assert not none.kept.any() and not none.complete
     with pytest.raises(WeightsError, match="max_cr"):
         screen_judgments(np.array([A]), max_cr=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Weight methods (a profile's weights.method)
+# --------------------------------------------------------------------------------------------
+
+
+def test_weight_methods_are_the_profile_names() -> None:
+    assert isinstance(WEIGHT_METHODS, Registry)
+    assert list(WEIGHT_METHODS) == ["ahp", "entropy", "combined"]
+    assert [m.uses_scores for m in WEIGHT_METHODS.values()] == [False, True, True]
+    with pytest.raises(EvalkitError, match="Did you mean 'entropy'"):
+        WEIGHT_METHODS.lookup("entropie", param="method", func="profile")
+
+
+@pytest.mark.parametrize("name", list(WEIGHT_METHODS))
+def test_every_weight_method_gives_weights(name: str) -> None:
+    """Contract of a :data:`WEIGHT_METHODS` entry: from the stated weights and (when it uses
+    them) the criterion scores, non-negative weights summing to 1; ``ahp`` keeps the stated
+    ones, ``entropy`` the entropy weights, ``combined`` their renormalised product."""
+    method = WEIGHT_METHODS[name]
+    assert method.name == name
+    stated = [0.5, 0.3, 0.2]
+    scores = np.array([[90, 50, np.nan], [80, 95, 60], [85, 40, 70], [70, 90, 65]], dtype=float)
+    objective = method.objective(scores) if method.uses_scores else None
+    w = method.combine(stated, objective)
+    assert w.shape == (3,) and np.all(w >= 0) and w.sum() == pytest.approx(1.0)
+    expected = {"ahp": np.array(stated), "entropy": entropy_with_na(scores),
+                "combined": combine_weights(stated, entropy_with_na(scores))}[name]
+    np.testing.assert_allclose(w, expected, rtol=1e-12)

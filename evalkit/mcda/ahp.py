@@ -160,7 +160,7 @@ class AHPResult:
         labels = self.labels or tuple(str(i + 1) for i in range(self.n))
         rows = "".join(
             f"<tr><td>{html.escape(str(lab))}</td><td>{w:.4f}</td></tr>"
-            for lab, w in zip(labels, self.weights)
+            for lab, w in zip(labels, self.weights, strict=True)
         )
         verdict = "consistent" if self.consistent else "NOT consistent"
         return (

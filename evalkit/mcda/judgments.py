@@ -92,7 +92,7 @@ class JudgmentMatrices:
         """Pairs of ``level`` that no expert judged."""
         items = self.items[level]
         ii, jj = np.nonzero(np.triu(~np.isfinite(self.matrices[level]), 1))
-        return [(items[i], items[j]) for i, j in zip(ii.tolist(), jj.tolist())]
+        return [(items[i], items[j]) for i, j in zip(ii.tolist(), jj.tolist(), strict=True)]
 
 
 def judgment_matrices(
@@ -244,7 +244,7 @@ def _level_matrices(
         message = f"is not an item of level {level!r} (items: {', '.join(names)})"
         problems.extend(
             Problem(file=file, row=int(r), column=str(c), message=message, code=_CODE)
-            for r, c in zip(sub.loc[unknown, "row"].tolist(), col.tolist())
+            for r, c in zip(sub.loc[unknown, "row"].tolist(), col.tolist(), strict=True)
         )
     sub = sub.loc[~unknown]
     ia, ib = ia[~unknown], ib[~unknown]

@@ -144,7 +144,7 @@ def rank_with_ties(
     codes = [_key_codes(s, False, n, func, "score")]
     codes += [
         _key_codes(key, a, n, func, f"tiebreak_keys[{i}]")
-        for i, (key, a) in enumerate(zip(tiebreak_keys, asc))
+        for i, (key, a) in enumerate(zip(tiebreak_keys, asc, strict=True))
     ]
     mat = np.vstack(codes)
     order = np.lexsort(mat[::-1])  # lexsort: last row is the primary key

@@ -167,7 +167,7 @@ class RobustnessResult:
             f"<td>{r.rank_lo}–{r.rank_hi}</td><td>{r.rank_median}</td>"
             f"<td>{'⚠' if r.close_call else ''}</td>"
             "</tr>"
-            for name, r in zip(lab, head.itertuples(index=False))
+            for name, r in zip(lab, head.itertuples(index=False), strict=True)
         )
         more = len(frame) - len(head)
         tail = f"<p>… {more} more candidates</p>" if more > 0 else ""
