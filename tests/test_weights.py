@@ -15,13 +15,12 @@ import pytest
 
 from evalkit.errors import EvalkitError
 from evalkit.mcda.ahp import _ahp_kernel, geomean_kernel
-from evalkit.registry import Registry
 from evalkit.mcda.weights import (
     RI_TABLES,
     SCALES,
+    WEIGHT_METHODS,
     ReciprocityError,
     ScaleError,
-    WEIGHT_METHODS,
     WeightsError,
     _entropy_kernel,
     ahp,
@@ -33,6 +32,7 @@ from evalkit.mcda.weights import (
     judgment_matrices,
     screen_judgments,
 )
+from evalkit.registry import Registry
 
 # Saaty (1990), "How to make a decision: The Analytic Hierarchy Process", European Journal of
 # Operational Research 48, 9–26: the house-buying example, pairwise comparison of the eight

@@ -193,7 +193,11 @@ def _resolve_ri(ri: str | Sequence[float], n: int, func: str) -> tuple[float, st
         name = checks.one_of(ri, RI_TABLES, "ri", func, WeightsError)
         table = RI_TABLES[name]
     else:
-        table = tuple(float(v) for v in ri)
+        try:
+            table = tuple(float(v) for v in ri)
+        except (TypeError, ValueError):
+            must = f"a name of {list(RI_TABLES)} or a sequence of numbers"
+            raise WeightsError(param_message("ri", func, must, repr(ri))) from None
         name = "custom"
     if n > len(table):
         must = f"a matrix of at most {len(table)} rows for the {name!r} RI table"

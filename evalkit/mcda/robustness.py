@@ -389,7 +389,10 @@ def _check_settings(
     if not kappa > 0:
         must = "a positive number or None"
         raise RankError(param_message("concentration", func, must, repr(concentration)))
-    q_lo, q_hi = (float(q) for q in quantiles)
+    try:
+        q_lo, q_hi = (float(q) for q in quantiles)
+    except (TypeError, ValueError):
+        q_lo = q_hi = math.nan
     if not 0.0 < q_lo <= 0.5 <= q_hi < 1.0:
         must = "(lo, hi) with 0 < lo ≤ 0.5 ≤ hi < 1"
         raise RankError(param_message("quantiles", func, must, repr(quantiles)))

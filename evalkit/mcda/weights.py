@@ -40,6 +40,9 @@ from evalkit import checks
 from evalkit.errors import param_message
 from evalkit.mcda.ahp import (
     RI_TABLES,
+    SCALE_MAX,
+    SCALE_MIN,
+    SCALE_RTOL,
     SCALES,
     AHPResult,
     ReciprocityError,
@@ -59,6 +62,9 @@ from evalkit.registry import Registry
 
 __all__ = [
     "RI_TABLES",
+    "SCALE_MAX",
+    "SCALE_MIN",
+    "SCALE_RTOL",
     "SCALES",
     "WEIGHT_METHODS",
     "AHPResult",
