@@ -14,23 +14,21 @@ import pytest
 from scipy.stats import rankdata
 
 from evalkit.errors import EvalkitError
+from evalkit.mcda.methods import _minmax_normalise, _topsis_batch, _vector_normalise, _ws_batch
 from evalkit.mcda.rank import (
     METHODS,
     NORMALISATIONS,
     RankError,
     RobustnessResult,
     TieWarning,
-    _competition_ranks,
-    _minmax_normalise,
-    _topsis_batch,
-    _vector_normalise,
-    _ws_batch,
     close_call,
     rank_with_ties,
     robustness,
     topsis,
     weighted_sum,
 )
+from evalkit.mcda.robustness import _competition_ranks
+from evalkit.registry import Registry
 
 # Hwang & Yoon (1981), *Multiple Attribute Decision Making: Methods and Applications*,
 # Springer LNEMS 186, fighter-aircraft example (pp. 133–134 for TOPSIS).  Columns: maximum
@@ -259,10 +257,35 @@ def test_batch_kernels_agree_with_single_calls() -> None:
     assert set(METHODS) == {"weighted_sum", "topsis"}
 
 
+@pytest.mark.parametrize("method", list(METHODS))
+def test_every_ranking_method_honours_the_kernel_contract(method: str) -> None:
+    """Contract of a :data:`METHODS` entry: ``(x, W, benefit, mask=None) -> (draws, n)``, one
+    draw is the method's single call, per-draw matrices equal a shared one, higher is better,
+    and a mask leaves the masked candidates' scores out of the others'."""
+    assert isinstance(METHODS, Registry) and method in METHODS
+    kernel = METHODS[method]
+    rng = np.random.default_rng(11)
+    x = rng.random((25, 3)) + 0.1
+    wd = rng.dirichlet([2, 3, 4], size=5)
+    b = np.ones(3, dtype=bool)
+    scores = kernel(x, wd, b)
+    assert scores.shape == (5, 25)
+    single = {"weighted_sum": weighted_sum, "topsis": topsis}[method]
+    np.testing.assert_allclose(scores[0], single(x, wd[0]), rtol=1e-12)
+    np.testing.assert_allclose(kernel(np.broadcast_to(x, (5, 25, 3)), wd, b), scores, rtol=1e-12)
+    best = np.argmax(x.sum(axis=1))
+    x_up = x.copy()
+    x_up[best] += 1.0  # better on every criterion: the top of every draw
+    assert (np.argmax(kernel(x_up, wd, b), axis=1) == best).all()
+    mask = np.ones((5, 25), dtype=bool)
+    mask[:, 0] = False
+    np.testing.assert_allclose(kernel(x, wd, b, mask=mask)[:, 1:], kernel(x[1:], wd, b), rtol=1e-12)
+
+
 @pytest.mark.parametrize(
     ("call", "needle"),
     [
-        (lambda: topsis([[1, np.nan]], [1, 1]), "finite"),
+        (lambda: topsis([[1, np.nan]], [1, 1]), "no missing values"),
         (lambda: topsis([[1, 2]], [1, -1]), "'w' parameter of topsis"),
         (lambda: topsis([[1, 2]], [1, 2, 3]), "2 non-negative numbers"),
         (lambda: topsis([[1, 2]], [1, 1], ["yes", "no"]), "'benefit' parameter"),
@@ -326,7 +349,7 @@ def test_tie_break_missing_key_sorts_last() -> None:
 def test_tie_break_errors() -> None:
     with pytest.raises(RankError, match="one entry per tie-break key"):
         rank_with_ties([1, 2], [1, 2], ascending=[True, False])
-    with pytest.raises(RankError, match="no NaN"):
+    with pytest.raises(RankError, match="no missing values"):
         rank_with_ties([1, np.nan])
     with pytest.raises(RankError, match="2 values"):
         rank_with_ties([1, 2], [1, 2, 3])

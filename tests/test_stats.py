@@ -12,6 +12,8 @@ from scipy import stats as sps
 
 from evalkit import stats
 from evalkit.errors import EvalkitError
+from evalkit.mcda import agreement
+from evalkit.mcda import alpha as alpha_kernels
 
 # Shrout & Fleiss (1979), Table 1: 6 targets (rows) x 4 judges (columns).
 SF_TABLE1 = np.array(
@@ -487,7 +489,7 @@ def test_ratio_quadrature_vs_brute_force():
         / np.where(v[:, None] + v[None, :] == 0, 1, v[:, None] + v[None, :])
     ) ** 2
     same = unit[:, None] == unit[None, :]
-    p_u, p_tot = stats._ratio_pair_sums(unit, v, 16)
+    p_u, p_tot = alpha_kernels._ratio_pair_sums(unit, v, 16)
     assert p_tot == pytest.approx(d.sum(), rel=1e-12)
     assert p_u == pytest.approx(np.bincount(unit, weights=(d * same).sum(1)), rel=1e-10)
 
@@ -495,9 +497,9 @@ def test_ratio_quadrature_vs_brute_force():
 def test_alpha_kernel_equals_wrapper_and_ordinal_transform():
     # ordinal = interval on mid-cumulative ranks: counts 1 -> 2, 2 -> 1, 5 -> 1
     # r(1) = 0 + 2/2 = 1, r(2) = 2 + 1/2 = 2.5, r(5) = 3 + 1/2 = 3.5
-    assert stats._ordinal_ranks(np.array([1.0, 2.0, 1.0, 5.0])).tolist() == [1, 2.5, 1, 3.5]
+    assert alpha_kernels._ordinal_ranks(np.array([1.0, 2.0, 1.0, 5.0])).tolist() == [1, 2.5, 1, 3.5]
     unit, rater = np.nonzero(~np.isnan(K2011.T))
-    a = stats._alpha_long(unit.astype(np.int64), K2011[rater, unit], "interval", 12)[0]
+    a = alpha_kernels.alpha_long(unit.astype(np.int64), K2011[rater, unit], "interval", 12)[0]
     assert a == stats.krippendorff_alpha(K2011).alpha
 
 
@@ -569,10 +571,10 @@ def test_rater_diagnostics_flags_lenient_and_erratic_raters():
 
 def test_robust_z_kernel():
     # median 2, |dev| = 1 1 0 1 98 -> MAD 1; z = 0.6745 * dev
-    z = stats._robust_z(np.array([1.0, 3.0, 2.0, 1.0, 100.0]))
+    z = agreement._robust_z(np.array([1.0, 3.0, 2.0, 1.0, 100.0]))
     assert z == pytest.approx(0.6744897501960817 * np.array([-1, 1, 0, -1, 98]))
     # MAD 0: mean absolute deviation (x 1.2533) stands in
-    z0 = stats._robust_z(np.array([0.0, 0.0, 0.0, 4.0]))
+    z0 = agreement._robust_z(np.array([0.0, 0.0, 0.0, 4.0]))
     assert z0[3] == pytest.approx(4.0 / (1.2533141373155001 * 1.0))
     with pytest.raises(stats.StatsError, match="The 'threshold' parameter of rater_diagnostics"):
         stats.rater_diagnostics(SF_TABLE1, threshold=-1)
@@ -586,11 +588,11 @@ def test_robust_z_kernel():
 def test_pooled_kernels_reduce_to_single_block_statistics():
     x = _random_panel(3, n=15, k=5).round()
     t, r = np.nonzero(np.ones(x.shape, dtype=bool))
-    icc21, icc2k, n_used = stats._icc2_pooled(t, r, x[t, r], 15, 5)
+    icc21, icc2k, n_used = agreement.icc2_pooled(t, r, x[t, r], 15, 5)
     assert icc21 == pytest.approx(stats.icc(x, "ICC(2,1)").icc, abs=1e-12)
     assert icc2k == pytest.approx(stats.icc(x, "ICC(2,k)").icc, abs=1e-12)
     assert n_used == 15
-    w, chi2, df, p = stats._kendall_w_pooled(t, r, x[t, r], 15, 5)
+    w, chi2, df, p = agreement.kendall_w_pooled(t, r, x[t, r], 15, 5)
     ref = stats.kendall_w(x)
     assert (w, chi2, df, p) == pytest.approx((ref.w, ref.chi2, ref.df, ref.p), abs=1e-12)
 
@@ -606,13 +608,13 @@ def test_kendall_pooled_adds_chi_squares_over_blocks():
     t = np.concatenate([ta, tb + 6])
     r = np.concatenate([ra, rb + 3])
     v = np.concatenate([a[ta, ra], b[tb, rb]])
-    w, chi2, df, p = stats._kendall_w_pooled(t, r, v, 11, 7)
+    w, chi2, df, p = agreement.kendall_w_pooled(t, r, v, 11, 7)
     wa, wb = stats.kendall_w(a), stats.kendall_w(b)
     assert chi2 == pytest.approx(wa.chi2 + wb.chi2, abs=1e-12)
     assert df == 5 + 4
     assert w == pytest.approx((wa.chi2 + wb.chi2) / (3 * 5 + 4 * 4), abs=1e-12)
     assert p == pytest.approx(sps.chi2.sf(chi2, 9), abs=1e-12)
-    ranks, tie_col, tie = stats._grouped_ranks(
+    ranks, tie_col, tie = agreement._grouped_ranks(
         np.array([0, 0, 0, 1, 1]), np.array([2.0, 1.0, 2.0, 5.0, 5.0])
     )
     assert ranks.tolist() == [2.5, 1.0, 2.5, 1.5, 1.5]

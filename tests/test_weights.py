@@ -14,15 +14,15 @@ import pandas as pd
 import pytest
 
 from evalkit.errors import EvalkitError
+from evalkit.mcda.ahp import _ahp_kernel, geomean_kernel
 from evalkit.mcda.weights import (
     RI_TABLES,
     SCALES,
+    WEIGHT_METHODS,
     ReciprocityError,
     ScaleError,
     WeightsError,
-    _ahp_kernel,
     _entropy_kernel,
-    _geomean_kernel,
     ahp,
     combine_judgments,
     combine_weights,
@@ -32,6 +32,7 @@ from evalkit.mcda.weights import (
     judgment_matrices,
     screen_judgments,
 )
+from evalkit.registry import Registry
 
 # Saaty (1990), "How to make a decision: The Analytic Hierarchy Process", European Journal of
 # Operational Research 48, 9–26: the house-buying example, pairwise comparison of the eight
@@ -252,7 +253,7 @@ def test_judgment_off_the_saaty_scale_is_refused_and_named() -> None:
         ahp(m)
     msg = str(err.value)
     assert msg == (
-        "The 'm' parameter of ahp must hold judgments on Saaty's 1/9…9 scale "
+        "The 'm' parameter of ahp must be a matrix of judgments on Saaty's 1/9…9 scale "
         "(scale='free' allows any positive ratio); got m[0, 1] = 12, m[1, 2] = 0.1 instead."
     )
     assert isinstance(err.value, WeightsError) and isinstance(err.value, EvalkitError)
@@ -352,7 +353,7 @@ def test_combine_judgments_errors() -> None:
 
 def test_geomean_kernel_ignores_nan() -> None:
     stack = np.array([[[1, 2], [0.5, 1]], [[1, np.nan], [np.nan, 1]]])
-    out = _geomean_kernel(stack, np.ones(2))
+    out = geomean_kernel(stack, np.ones(2))
     np.testing.assert_allclose(out, [[1, 2], [0.5, 1]])
 
 
@@ -487,10 +488,10 @@ def test_entropy_properties() -> None:
 @pytest.mark.parametrize(
     ("x", "needle"),
     [
-        ([[1, 2, 3]], "at least 2 alternatives"),
+        ([[1, 2, 3]], "at least 2 rows"),
         ([[1, -1], [2, 2]], "non-negative"),
         ([[0, 1], [0, 2]], "column\\(s\\) \\[0\\]"),
-        ([[np.nan, 1], [1, 1]], "finite"),
+        ([[np.nan, 1], [1, 1]], "no missing values"),
     ],
 )
 def test_entropy_errors(x: list, needle: str) -> None:
@@ -528,7 +529,7 @@ def test_entropy_with_na_hand_example() -> None:
     # a criterion present once, or zero everywhere, carries no information; none at all: equal
     np.testing.assert_allclose(entropy_with_na([[1, 5, 0], [3, np.nan, 0]]), [1, 0, 0], atol=1e-12)
     np.testing.assert_allclose(entropy_with_na([[np.nan, 2], [np.nan, 2]]), [0.5, 0.5])
-    with pytest.raises(WeightsError, match="non-negative values or NaN"):
+    with pytest.raises(WeightsError, match="must be non-negative; got 1 negative"):
         entropy_with_na([[1, -2], [1, 1]])
 
 
@@ -570,3 +571,33 @@ def test_screen_judgments_excludes_inconsistent_and_incomplete_experts() -> None
     assert not none.kept.any() and not none.complete
     with pytest.raises(WeightsError, match="max_cr"):
         screen_judgments(np.array([A]), max_cr=0)
+
+
+# --------------------------------------------------------------------------------------------
+# Weight methods (a profile's weights.method)
+# --------------------------------------------------------------------------------------------
+
+
+def test_weight_methods_are_the_profile_names() -> None:
+    assert isinstance(WEIGHT_METHODS, Registry)
+    assert list(WEIGHT_METHODS) == ["ahp", "entropy", "combined"]
+    assert [m.uses_scores for m in WEIGHT_METHODS.values()] == [False, True, True]
+    with pytest.raises(EvalkitError, match="Did you mean 'entropy'"):
+        WEIGHT_METHODS.lookup("entropie", param="method", func="profile")
+
+
+@pytest.mark.parametrize("name", list(WEIGHT_METHODS))
+def test_every_weight_method_gives_weights(name: str) -> None:
+    """Contract of a :data:`WEIGHT_METHODS` entry: from the stated weights and (when it uses
+    them) the criterion scores, non-negative weights summing to 1; ``ahp`` keeps the stated
+    ones, ``entropy`` the entropy weights, ``combined`` their renormalised product."""
+    method = WEIGHT_METHODS[name]
+    assert method.name == name
+    stated = [0.5, 0.3, 0.2]
+    scores = np.array([[90, 50, np.nan], [80, 95, 60], [85, 40, 70], [70, 90, 65]], dtype=float)
+    objective = method.objective(scores) if method.uses_scores else None
+    w = method.combine(stated, objective)
+    assert w.shape == (3,) and np.all(w >= 0) and w.sum() == pytest.approx(1.0)
+    expected = {"ahp": np.array(stated), "entropy": entropy_with_na(scores),
+                "combined": combine_weights(stated, entropy_with_na(scores))}[name]
+    np.testing.assert_allclose(w, expected, rtol=1e-12)

@@ -46,7 +46,13 @@ import numpy as np
 import pandas as pd
 from pandas.core.groupby import SeriesGroupBy
 
-from evalkit.mcda import stats
+from evalkit.mcda.agreement import (
+    complete_blocks,
+    icc2_pooled,
+    kendall_w_pooled,
+    rater_diagnostics_long,
+)
+from evalkit.mcda.alpha import alpha_long
 from evalkit.errors import EvalkitError, choice_message, require_frame
 
 __all__ = [
@@ -572,10 +578,10 @@ def _agreement(
         a_u, t = _unique_inverse(app[a:b])
         e_u, r = _unique_inverse(exp[a:b])
         v = score[a:b]
-        alpha = stats._alpha_long(t, v, "interval", a_u.size)[0]
-        blocks = stats._blocks_long(t, r, a_u.size, e_u.size)
-        icc21, icc2k, n_used = stats._icc2_pooled(t, r, v, a_u.size, e_u.size, blocks)
-        w, chi2, df, p = stats._kendall_w_pooled(t, r, v, a_u.size, e_u.size, blocks)
+        alpha = alpha_long(t, v, "interval", a_u.size)[0]
+        blocks = complete_blocks(t, r, a_u.size, e_u.size)
+        icc21, icc2k, n_used = icc2_pooled(t, r, v, a_u.size, e_u.size, blocks)
+        w, chi2, df, p = kendall_w_pooled(t, r, v, a_u.size, e_u.size, blocks)
         rows.append(
             (
                 prov_u[prov[a]],
@@ -626,7 +632,7 @@ def _raters(
             continue
         i_u, i_c = _unique_inverse(app[a:b].astype(np.int64) * n_crit + crit[a:b])
         e_u, e_c = _unique_inverse(exp[a:b])
-        d = stats._rater_diagnostics_long(i_c, e_c, score[a:b], i_u.size, e_u.size, threshold)
+        d = rater_diagnostics_long(i_c, e_c, score[a:b], i_u.size, e_u.size, threshold)
         parts.append(
             pd.DataFrame(
                 {

@@ -53,8 +53,9 @@ from threadpoolctl import threadpool_limits
 
 from evalkit.errors import require_frame
 from evalkit.i18n import VOCABULARIES
-from evalkit.mcda.rank import ROBUSTNESS_QUANTILES, batch_scores, rank_quantiles, weight_draws
-from evalkit.mcda.rank import close_call as _near_even
+from evalkit.mcda.methods import batch_scores
+from evalkit.mcda.robustness import ROBUSTNESS_QUANTILES, rank_quantiles, weight_draws
+from evalkit.mcda.robustness import close_call as _near_even
 from evalkit.evaluate.selection import DIMENSIONS, Pool, Selection, as_caps, select
 
 __all__ = [

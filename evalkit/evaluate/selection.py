@@ -277,12 +277,12 @@ def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, eligible: np
     explain : bool
         Also return which caps were full at each unlisted app's turn.
     """
-    from evalkit.mcda import rank as _rank
+    from evalkit.mcda import methods as _methods
 
     if eligible is None:
         eligible = np.ones((w.shape[0], pool.n), dtype=bool)
     if score is None:
-        score = _rank.batch_scores(x, w, caps.method, mask=None if eligible.all() else eligible)
+        score = _methods.batch_scores(x, w, caps.method, mask=None if eligible.all() else eligible)
     if total is None:
         total = _totals(x, w, pool.dim_na) if caps.min_total_score is not None else np.zeros(eligible.shape)
     qualified, below_total, below_dim = _qualified(x, total, pool, caps)

@@ -8,7 +8,7 @@ Every province is weighted by its own experts (docs/rubric.md "Weights"):
   dimension's criteria) are computed from its own rows only.
 * **Consistency screening.**  At each level, an expert whose consistency ratio exceeds 0.10 —
   Saaty's (1980) limit of acceptable consistency — or whose matrix is incomplete is excluded;
-  the others are combined by geometric mean (:func:`evalkit.mcda.weights.screen_judgments`, which
+  the others are combined by geometric mean (:func:`evalkit.mcda.judgments.screen_judgments`, which
   cites the sources).
 * **National fallback.**  A level that the province's experts did not judge, or where no
   expert remains after screening, or whose remaining judgments leave a pair out, keeps the
@@ -33,6 +33,8 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evalkit.mcda import ahp as _ahp
+from evalkit.mcda import judgments as _judgments
 from evalkit.mcda import weights as _weights
 from evalkit.errors import Problem, RubricError
 from evalkit.rubric import AhpLevel, Rubric
@@ -166,7 +168,7 @@ def national_weights(national: Rubric, code: str, *, fallback: str = "no_judgmen
     return ProvinceWeights(str(code), national, levels, note=note)
 
 
-def _experts_at(screened: _weights.ScreenedJudgments, ids: tuple[str, ...]) -> tuple[ExpertConsistency, ...]:
+def _experts_at(screened: _judgments.ScreenedJudgments, ids: tuple[str, ...]) -> tuple[ExpertConsistency, ...]:
     out = []
     for eid, cr, kept in zip(ids, screened.cr.tolist(), screened.kept.tolist()):
         reason = "" if kept else ("incomplete" if np.isnan(cr) else "inconsistent")
@@ -177,13 +179,13 @@ def _experts_at(screened: _weights.ScreenedJudgments, ids: tuple[str, ...]) -> t
 def _own_level(level: str, items: tuple[str, ...], individual: np.ndarray, ids: tuple[str, ...],
                max_cr: float) -> tuple[AhpLevel | None, str, tuple[ExpertConsistency, ...]]:
     """The province's AHP result at one level (None and the reason when it falls back)."""
-    screened = _weights.screen_judgments(individual, max_cr=max_cr, rtol=1e-2)
+    screened = _judgments.screen_judgments(individual, max_cr=max_cr, rtol=1e-2)
     experts = _experts_at(screened, ids)
     if not screened.kept.any():
         return None, "all_excluded", experts
     if len(items) < 2 or not screened.complete:
         return None, "incomplete", experts
-    res = _weights.ahp(screened.matrix, rtol=1e-2)
+    res = _ahp.ahp(screened.matrix, rtol=1e-2)
     level_ahp = AhpLevel(level, items, tuple(float(x) for x in res.weights), float(res.lambda_max),
                          float(res.ci), float(res.cr), int(screened.kept.sum()))
     return level_ahp, "", experts
@@ -198,7 +200,7 @@ def _own_weights(national: Rubric, code: str, rows: pd.DataFrame, positions: np.
     positions = positions[level_col.isin(known).to_numpy()]
     seen = {lv: set(_text(g["a"])) | set(_text(g["b"])) for lv, g in rows.groupby(_text(rows["level"]), sort=True)}
     items = {lv: tuple(e for e in known[lv] if e in seen[lv]) for lv in seen}
-    jm = _weights.judgment_matrices(rows.reset_index(drop=True), items=items, rtol=1e-2, file="ahp_judgments")
+    jm = _judgments.judgment_matrices(rows.reset_index(drop=True), items=items, rtol=1e-2, file="ahp_judgments")
     errors = [replace(p, row=int(positions[p.row - 1]) if p.row else None) for p in jm.problems if p.severity == "error"]
     if errors:
         if strict:
@@ -271,7 +273,8 @@ def with_entropy(pw: ProvinceWeights, scores: np.ndarray, method: str) -> Provin
     ``method``: ``entropy`` (Hwang & Yoon 1981, §4.1.2) or ``combined``
     (``w_j = a_j e_j / Σ a_k e_k`` with the AHP weights ``a``, :func:`evalkit.mcda.weights.combine_weights`).
     """
-    if method == "ahp":
+    spec = _weights.WEIGHT_METHODS.lookup(method, param="method", func="with_entropy")
+    if not spec.uses_scores:
         return pw
     rub = pw.rubric
     position = {c.id: j for j, c in enumerate(rub.criteria)}
@@ -279,8 +282,8 @@ def with_entropy(pw: ProvinceWeights, scores: np.ndarray, method: str) -> Provin
     within: dict[str, float] = {}
     for d in rub.dimensions:  # four dimensions
         cols = [position[c.id] for c in d.criteria]
-        e = _weights.entropy_with_na(scores[:, cols].reshape(-1, len(cols)))
-        w = e if method == "entropy" else _weights.combine_weights([c.weight for c in d.criteria], e)
+        e = spec.objective(scores[:, cols].reshape(-1, len(cols)))
+        w = spec.combine([c.weight for c in d.criteria], e)
         entropy.update({c.id: float(x) for c, x in zip(d.criteria, e)})
         within.update({c.id: float(x) for c, x in zip(d.criteria, w)})
     return replace(pw, rubric=rub.with_within_weights(within, method), method=method, entropy=entropy)  # type: ignore[arg-type]
