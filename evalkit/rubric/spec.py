@@ -5,7 +5,9 @@ typed :class:`~evalkit.rubric.model.Rubric` by :func:`~evalkit.rubric.model.load
 :class:`Profile` is a province profile merged over ``national.yaml``
 (:func:`~evalkit.rubric.profiles.load_profile`), used as is.  Names of pluggable parts are
 checked against their registries, never against a copy of their names (the ranking method
-against :data:`evalkit.mcda.rank.METHODS`).
+against :data:`evalkit.mcda.rank.METHODS`, the weight method against
+:data:`evalkit.mcda.weights.WEIGHT_METHODS`, the panel reducer against
+:data:`evalkit.mcda.reducers.REDUCERS`).
 
 :func:`validate` turns every pydantic error into a :class:`~evalkit.errors.Problem` naming the
 file, the line and the key path (:class:`~evalkit.rubric.loader.Locator`).
@@ -21,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from evalkit.data import schema
 from evalkit.errors import Problem, suggest, unknown_name
-from evalkit.mcda import rank
+from evalkit.mcda import rank, weights
 
 __all__ = [
     "CreditSpec",
@@ -256,7 +258,12 @@ class ProfileWeightsSpec(_Strict):
     #: ``ahp``: AHP judgments (the province's experts, national fallback); ``entropy``: Shannon
     #: entropy weights of the province's criterion scores inside each dimension; ``combined``:
     #: both, multiplied and renormalised (docs/rubric.md "Weights").
-    method: Literal["ahp", "entropy", "combined"] = "ahp"
+    method: str = "ahp"
+
+    @field_validator("method")
+    @classmethod
+    def _method(cls, v: str) -> str:
+        return _registered(v, weights.WEIGHT_METHODS, "weight method")
 
 
 class ProfileWaiversSpec(_Strict):
