@@ -703,7 +703,7 @@ def _name_pairs(ov: pd.DataFrame, dec: pd.DataFrame) -> pd.DataFrame:
 
 def _plain(obj: Any) -> Any:
     """JSON-safe plain values (numpy scalars, dates, NaN → None)."""
-    return json.loads(json.dumps(exports._jsonable(obj), sort_keys=True, ensure_ascii=False))
+    return json.loads(json.dumps(exports.jsonable(obj), sort_keys=True, ensure_ascii=False))
 
 
 # ==========================================================================================
