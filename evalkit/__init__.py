@@ -4,10 +4,15 @@ Education require (教技函〔2019〕55号)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from importlib import import_module
-from typing import Any
+from os import PathLike
+from typing import TYPE_CHECKING, Any
 
 from evalkit.errors import DataError, EvalkitError, Problem, PublishError, RubricError
+
+if TYPE_CHECKING:
+    from evalkit.data.dataset import Dataset
 
 __version__ = "0.1.0"
 
@@ -26,7 +31,6 @@ __all__ = [
 ]
 
 _LAZY = {
-    "load_dataset": ("evalkit.data.dataset", "load_dataset"),
     "load_rubric": ("evalkit.rubric.model", "load_rubric"),
     "stats": ("evalkit.mcda.stats", None),
     "weights": ("evalkit.mcda.weights", None),
@@ -41,3 +45,20 @@ def __getattr__(name: str) -> Any:  # lazy: keep `import evalkit` cheap for the 
         raise AttributeError(f"module 'evalkit' has no attribute {name!r}") from None
     mod = import_module(module)
     return mod if attr is None else getattr(mod, attr)
+
+
+def load_dataset(path: str | PathLike[str], *, as_of: object = None,
+                 criteria: Iterable[str] | Callable[[], Iterable[str]] | None = None,
+                 provinces: Iterable[str] | None = None) -> Dataset:
+    """Load a dataset folder (contract v1) and check all of it, criterion ids included.
+
+    :func:`evalkit.data.dataset.load_dataset` with the criterion ids of the default rubric
+    when ``criteria`` is None (when the default rubric cannot be loaded they are not checked,
+    with a ``criteria_unchecked`` warning).  Parameters, result and errors are those of
+    :func:`evalkit.data.dataset.load_dataset`.
+    """
+    from evalkit.data.dataset import load_dataset as load  # lazy: keep `import evalkit` cheap
+    from evalkit.rubric.model import default_criterion_ids
+
+    return load(path, as_of=as_of, provinces=provinces,
+                criteria=default_criterion_ids if criteria is None else criteria)

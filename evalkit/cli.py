@@ -55,6 +55,7 @@ def validate_command(
     import json
 
     from evalkit.data.dataset import load_by_province, load_dataset, parse_as_of
+    from evalkit.rubric.model import default_criterion_ids
 
     if fmt not in ("text", "json"):
         _fail(f"Error: --format must be 'text' or 'json'; got {fmt!r} instead.", 2)
@@ -65,10 +66,10 @@ def validate_command(
     blocked: dict[str, tuple[Problem, ...]] = {}
     try:
         if by_province:
-            check = load_by_province(data, as_of=as_of_date)
+            check = load_by_province(data, as_of=as_of_date, criteria=default_criterion_ids)
             problems, n_err, blocked = list(check.problems), len(check.errors), check.blocked
         else:
-            ds = load_dataset(data, as_of=as_of_date)
+            ds = load_dataset(data, as_of=as_of_date, criteria=default_criterion_ids)
             problems, n_err = list(ds.warnings), 0
     except EvalkitError as exc:
         problems = list(getattr(exc, "problems", []))
@@ -305,13 +306,15 @@ def run_command(
     try:
         from evalkit.evaluate import pipeline
         from evalkit.data.dataset import load_dataset, parse_as_of
+        from evalkit.rubric.model import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
         if previous is not None and not previous.exists():
             _fail(f"Error: --previous {previous} does not exist.", 2)
         # only the rows this province needs (a partitioned dataset: its partitions only); errors
         # in rows only other provinces need do not block it: they are printed as warnings
-        ds = load_dataset(data_dir, as_of=when, provinces=[province])
+        ds = load_dataset(data_dir, as_of=when, provinces=[province],
+                          criteria=default_criterion_ids)
         _print_elsewhere(ds.elsewhere, f"province {province}")
         nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
                                 previous={province: previous} if previous is not None else None)

@@ -23,9 +23,9 @@ import _mini
 
 from evalkit import DataError
 
-from evalkit.data import schema
-from evalkit.data import dataset as _ds
+from evalkit.data import checks, convert, read, schema
 from evalkit.data.dataset import MAX_PER_KIND, Dataset, flags, load_dataset
+from evalkit.data.problems import ProblemLog
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -659,7 +659,7 @@ KIND_CASES: list[tuple[str, str, list[str]]] = [
 ]
 
 
-def _problem_list(out: _ds._Problems) -> list[tuple[object, ...]]:
+def _problem_list(out: ProblemLog) -> list[tuple[object, ...]]:
     return [(p.file, p.row, p.column, p.message, p.severity, p.code) for p in out.items]
 
 
@@ -672,16 +672,16 @@ def test_columns_convert_per_distinct_value_as_row_by_row(table: str, column: st
     """The kernel run on every row (the code before the distinct-value path) and run once per
     distinct text, spread back to the rows, give the same typed columns and problems, from
     CSV text (``str``) and from Parquet's dictionary form (categorical)."""
-    texts = data.draw(st.lists(st.sampled_from(pool), max_size=2 * _ds.MAX_PER_KIND + 10))
+    texts = data.draw(st.lists(st.sampled_from(pool), max_size=2 * MAX_PER_KIND + 10))
     gaps = data.draw(st.lists(st.integers(1, 3), min_size=len(texts), max_size=len(texts)))
     index = pd.Index(np.cumsum(gaps, dtype="int64"))  # data rows, with gaps (skipped rows)
     col = schema.TABLES[table].column(column)
     raw = pd.Series(texts, index=index, dtype="str")
-    ref_out = _ds._Problems()
-    expected = _ds._convert_values(col, raw, "t.csv", ref_out)
+    ref_out = ProblemLog()
+    expected = convert._convert_values(col, raw, "t.csv", ref_out)
     for given_raw in (raw, raw.astype("category")):
-        out = _ds._Problems()
-        converted = _ds._convert_column(col, given_raw, "t.csv", out)
+        out = ProblemLog()
+        converted = convert._convert_column(col, given_raw, "t.csv", out)
         got = {name: d.expand() for name, d in converted.items()}
         assert list(got) == list(expected)
         for name in expected:
@@ -718,8 +718,8 @@ def test_arrow_columns_read_as_distinct_texts(kind: str, data: st.DataObject) ->
     else:
         arr = pa.chunked_array([pa.array(c, typ) for c in chunks], typ)
     index = pd.RangeIndex(1, len(arr) + 1)
-    got = _ds._column_series(arr, index)
-    expected = _ds._str_series(_ds._column_text(arr), index)
+    got = read._column_series(arr, index)
+    expected = read._str_series(read._column_text(arr), index)
     assert isinstance(got.dtype, pd.CategoricalDtype) or len(arr) == 0
     pd.testing.assert_series_equal(got.astype("str"), expected)
 
@@ -730,14 +730,14 @@ def test_duplicated_rows_as_pandas_finds_them(rows: list[tuple[int, int]], order
         rows = sorted(rows)
     codes = [np.array([r[i] for r in rows], dtype=np.intp) for i in range(2)]
     expected = pd.DataFrame({"a": codes[0], "b": codes[1]}).duplicated(keep=False).to_numpy()
-    assert _ds._duplicated(codes).tolist() == expected.tolist()
+    assert checks._duplicated(codes).tolist() == expected.tolist()
 
 
 @given(st.lists(st.sampled_from(["a", "b", "", " a", "教APP"]), max_size=20),
        st.lists(st.sampled_from(["a", "", "c", "教APP"]), max_size=5))
 def test_isin_as_pandas(values: list[str], known: list[str]) -> None:
     s, k = pd.Series(values, dtype="str"), pd.Series(known, dtype="str")
-    pd.testing.assert_series_equal(_ds._isin(s, k), s.isin(k))
+    pd.testing.assert_series_equal(checks._isin(s, k), s.isin(k))
 
 
 def test_parquet_reports_the_problems_csv_does(tmp_path: Path) -> None:

@@ -34,14 +34,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.errors import PublishError
+from evalkit.errors import EvalkitError, PublishError, param_message, require_frame
 
 __all__ = [
     "FLOAT_DIGITS",
     "FORBIDDEN_COLUMNS",
+    "ExportArgumentError",
     "file_sha256",
     "format_frame",
     "is_formula",
+    "jsonable",
     "neutralise",
     "neutralise_series",
     "to_records",
@@ -60,6 +62,12 @@ _PLAIN_NUMBER = re.compile(r"^-?\d+(\.\d+)?$")  # e.g. "-3.5": a number, not a f
 # Fixed dates written into docProps/core.xml of every workbook.
 _XLSX_DATE = "2000-01-01T00:00:00Z"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+
+
+class ExportArgumentError(EvalkitError, TypeError, ValueError):
+    """An argument of an export writer of the wrong type or value (a frame that is no frame,
+    an unknown column); also a :class:`TypeError` and a :class:`ValueError`, what these
+    arguments raised before.  Personal data refused is a :class:`~evalkit.PublishError`."""
 
 
 # --- formula neutralisation ---------------------------------------------------------------
@@ -110,20 +118,14 @@ def _selected(
     if columns is not None:
         missing = [c for c in columns if c not in frame.columns]
         if missing:
-            raise ValueError(
-                f"The 'columns' parameter of {func} must name columns of the frame; "
-                f"got unknown {missing} instead."
-            )
+            raise ExportArgumentError(param_message(
+                "columns", func, "columns of the frame", f"unknown {missing}"))
         frame = frame[list(columns)]
-    return _sorted(frame, sort_by).reset_index(drop=True)
+    return _sorted(frame, sort_by, func).reset_index(drop=True)
 
 
 def _check_frame(frame: pd.DataFrame, func: str) -> None:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(
-            f"The 'frame' parameter of {func} must be a pandas DataFrame; "
-            f"got {type(frame).__name__} instead."
-        )
+    require_frame(frame, "frame", func, error=ExportArgumentError)
     bad = sorted(FORBIDDEN_COLUMNS.intersection(map(str, frame.columns)))
     if bad:
         raise PublishError(
@@ -152,15 +154,14 @@ def _format_column(s: pd.Series) -> pd.Series:
     return neutralise_series(s.astype("str").fillna("")).fillna("")
 
 
-def _sorted(frame: pd.DataFrame, sort_by: Sequence[str] | None) -> pd.DataFrame:
+def _sorted(frame: pd.DataFrame, sort_by: Sequence[str] | None, func: str) -> pd.DataFrame:
     if frame.empty:
         return frame
     keys = list(sort_by) if sort_by else [frame.columns[0]]
     missing = [k for k in keys if k not in frame.columns]
     if missing:
-        raise ValueError(
-            f"The 'sort_by' parameter must name columns of the frame; got {missing} instead."
-        )
+        raise ExportArgumentError(param_message("sort_by", func, "columns of the frame",
+                                                f"unknown {missing}"))
     # Remaining columns break any tie so that the output never depends on input order.
     rest = [c for c in frame.columns if c not in keys]
     tie = _format_column_frame(frame[rest]) if rest else None
@@ -303,8 +304,8 @@ def write_xlsx(
     ws = wb.create_sheet(sheet_name)
     ws.append([neutralise(str(c)) for c in frame.columns])
     cols = [frame[c].astype(object).to_numpy() for c in frame.columns]
-    for row in zip(*cols):  # the XLSX format is written row by row
-        ws.append([_xlsx_cell(v, k) for v, k in zip(row, kinds)])
+    for row in zip(*cols, strict=True):  # the XLSX format is written row by row
+        ws.append([_xlsx_cell(v, k) for v, k in zip(row, kinds, strict=True)])
     fixed = datetime(2000, 1, 1)
     wb.properties.created = fixed
     wb.properties.modified = fixed
@@ -341,11 +342,15 @@ def _deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as JSON-ready plain values, as every export writes them: mappings (keys as
+    text) and sequences walked, frames as :func:`to_records`, numpy scalars as Python ones,
+    floats rounded to :data:`FLOAT_DIGITS` (NaN and infinities → None), dates as ISO days,
+    paths as POSIX text, anything else as ``str``."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, pd.DataFrame):
         return to_records(value)
     if value is None or value is pd.NA or value is pd.NaT:
@@ -367,10 +372,10 @@ def _jsonable(value: Any) -> Any:
 def to_records(frame: pd.DataFrame, sort_by: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """A frame as JSON-ready records (rows sorted, native types, floats rounded, NaN → None)."""
     _check_frame(frame, "to_records")
-    frame = _sorted(frame, sort_by).reset_index(drop=True)
+    frame = _sorted(frame, sort_by, "to_records").reset_index(drop=True)
     cols = {c: frame[c].astype(object).to_numpy() for c in frame.columns}
     n = len(frame)
-    return [{str(c): _jsonable(cols[c][i]) for c in frame.columns} for i in range(n)]
+    return [{str(c): jsonable(cols[c][i]) for c in frame.columns} for i in range(n)]
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
@@ -395,7 +400,7 @@ def write_json(obj: Any, path: str | Path) -> Path:
                 _walk(x)
 
     _walk(obj)
-    text = json.dumps(_jsonable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
+    text = json.dumps(jsonable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
     path = Path(path)
     path.write_bytes((text + "\n").encode("utf-8"))
     return path

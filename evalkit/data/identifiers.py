@@ -28,8 +28,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from evalkit.errors import EvalkitError, param_message
+
 Severity = Literal["error", "warning"]
 Finding = tuple[Severity, str] | None
+
+
+class IdentifierError(EvalkitError, ValueError):
+    """An argument that is not the part of an identifier it must be (also a ValueError)."""
 
 
 @dataclass(frozen=True)
@@ -138,10 +144,8 @@ def uscc_check_char(first17: str) -> str:
     '3'
     """
     if len(first17) != 17 or any(c not in USCC_CHARSET for c in first17):
-        raise ValueError(
-            "The 'first17' parameter of uscc_check_char must be 17 characters from "
-            f"{USCC_CHARSET!r}; got {first17!r} instead."
-        )
+        raise IdentifierError(param_message(
+            "first17", "uscc_check_char", f"17 characters from {USCC_CHARSET!r}", repr(first17)))
     return USCC_CHARSET[int(_uscc_check_values(_char_matrix(np.array([first17]), 17))[0])]
 
 
@@ -152,10 +156,8 @@ def org_code_check_char(first8: str) -> str:
     '4'
     """
     if len(first8) != 8 or not first8.isascii() or not first8.isalnum() or first8 != first8.upper():
-        raise ValueError(
-            "The 'first8' parameter of org_code_check_char must be 8 digits or upper-case "
-            f"letters; got {first8!r} instead."
-        )
+        raise IdentifierError(param_message(
+            "first8", "org_code_check_char", "8 digits or upper-case letters", repr(first8)))
     return str(_org_check_chars(_org_check_values(_char_matrix(np.array([first8]), 8)))[0])
 
 

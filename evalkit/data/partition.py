@@ -30,6 +30,10 @@ providers: a few percent of the rows).  Every file keeps the contract's columns 
 ``_row``, the 1-based row number in the national table, so that reading several partitions
 drops the copies and restores the national order.  A row that cannot be placed (a dangling
 reference, an empty code) goes to every partition, so that validation still sees it.
+
+Such folders are written by ``evalkit generate --partitioned`` and by
+:func:`evalkit.data.partitioned.partition_dataset` (from a flat folder); read by
+:func:`evalkit.data.read.read_partitioned`.
 """
 
 from __future__ import annotations
@@ -42,30 +46,40 @@ import numpy as np
 import pandas as pd
 
 from evalkit.data import identifiers
+from evalkit.data.problems import DatasetArgumentError
+from evalkit.errors import param_message
 
-__all__ = ["PARTITION_KEY", "ROW_COLUMN", "check_provinces", "memberships", "part_files",
-           "partition_dataset", "select"]
+__all__ = ["PARTITION_KEY", "ROW_COLUMN", "check_provinces", "memberships", "part_files", "select"]
 
 #: Name of the Hive partition key (the folder ``<table>/province=NN/``).
 PARTITION_KEY = "province"
 #: Column holding the 1-based row number of the national table in every partition file.
 ROW_COLUMN = "_row"
 
+_VALID = frozenset(identifiers.PROVINCE_CODES)
 _OWN = ("submissions", "experts", "panel_scores")
 _BY_APP = ("apps", "assessments", "complaints", "waivers")
 
 
 def check_provinces(provinces: object, func: str = "load_dataset") -> tuple[str, ...]:
-    """Province codes as a sorted tuple; raises ValueError/TypeError on anything else."""
+    """Province codes as a sorted tuple.
+
+    Raises
+    ------
+    DatasetArgumentError
+        When ``provinces`` is a string or not iterable, or names no or an unknown province
+        code (also a TypeError and a ValueError).
+    """
     if isinstance(provinces, str) or not isinstance(provinces, Iterable):
-        raise TypeError(f"The 'provinces' parameter of {func} must be an iterable of province "
-                        f"codes or None; got {provinces!r} instead.")
+        raise DatasetArgumentError(param_message(
+            "provinces", func, "an iterable of province codes or None", repr(provinces)))
     codes = tuple(sorted({str(p) for p in provinces}))
     bad = [c for c in codes if c not in identifiers.PROVINCE_CODES]
     if bad or not codes:
-        raise ValueError(f"The 'provinces' parameter of {func} must list provincial codes "
-                         f"({', '.join(identifiers.PROVINCE_CODES)}); got {list(provinces)!r} "
-                         "instead.")
+        raise DatasetArgumentError(param_message(
+            "provinces", func,
+            f"a list of provincial codes ({', '.join(identifiers.PROVINCE_CODES)})",
+            repr(list(provinces))))
     return codes
 
 
@@ -99,13 +113,18 @@ def _pairs(rows: np.ndarray, codes: pd.Series | np.ndarray) -> pd.DataFrame:
     return pd.DataFrame({"row": rows, "province": np.asarray(codes, dtype=object)})
 
 
-def _by_key(keys: pd.Series, lookup: pd.DataFrame, key: str, everywhere: np.ndarray) -> pd.DataFrame:
+def _spread(rows: np.ndarray, everywhere: np.ndarray) -> pd.DataFrame:
+    """(row, province) for each of ``rows`` and each of ``everywhere`` (rows not placed)."""
+    return _pairs(np.repeat(rows, len(everywhere)), np.tile(everywhere, len(rows)))
+
+
+def _by_key(keys: pd.Series, lookup: pd.DataFrame, key: str,
+            everywhere: np.ndarray) -> pd.DataFrame:
     """(row, province) for every row of ``keys`` via ``lookup`` (key, province); unplaced → all."""
     left = pd.DataFrame({key: keys.to_numpy(dtype=object), "row": np.arange(len(keys))})
     found = left.merge(lookup, on=key, how="inner")[["row", "province"]]
     lost = np.setdiff1d(np.arange(len(keys)), found["row"].to_numpy())
-    spread = _pairs(np.repeat(lost, len(everywhere)), np.tile(everywhere, len(lost)))
-    return pd.concat([found, spread], ignore_index=True)
+    return pd.concat([found, _spread(lost, everywhere)], ignore_index=True)
 
 
 def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -122,78 +141,106 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
         For every table given, a long frame ``row`` (0-based position), ``province``, sorted by
         province then row, one line per (row, province) pair.
     """
-    valid = set(identifiers.PROVINCE_CODES)
-    seen: set[str] = set()
-    for name in ("providers", *_OWN):
-        if name in tables and "province_code" in tables[name]:
-            seen |= set(_text(tables[name], "province_code").unique())
-    everywhere = np.array(sorted(seen & valid), dtype=object)
-
-    def own(frame: pd.DataFrame) -> pd.DataFrame:
-        codes = _text(frame, "province_code")
-        ok = codes.isin(valid).to_numpy()
-        rows = np.arange(len(frame))
-        placed = _pairs(rows[ok], codes[ok])
-        lost = rows[~ok]
-        return pd.concat([placed, _pairs(np.repeat(lost, len(everywhere)),
-                                          np.tile(everywhere, len(lost)))], ignore_index=True)
-
-    def used(name: str, key: str) -> pd.DataFrame:  # distinct (key, province) of a table
-        frame = tables.get(name)
-        if frame is None or not len(frame):
-            return pd.DataFrame({key: pd.Series([], dtype=object), "province": pd.Series([], dtype=object)})
-        return pd.DataFrame({key: _text(frame, key), "province": _text(frame, "province_code")}
-                            ).drop_duplicates()
-
-    providers, apps = tables["providers"], tables["apps"]
-    owner = pd.DataFrame({"app_id": _text(apps, "app_id"), "provider_id": _text(apps, "provider_id")})
-    home = pd.DataFrame({"provider_id": _text(providers, "provider_id"),
-                         "province": _text(providers, "province_code")})
-    app_use = pd.concat([used("submissions", "app_id"), used("panel_scores", "app_id")])
-    provider_of = pd.concat([home, app_use.merge(owner, on="app_id")[["provider_id", "province"]]],
-                            ignore_index=True).drop_duplicates()
-    provider_of = provider_of.loc[provider_of["province"].isin(valid)]
-    app_of = owner.merge(provider_of, on="provider_id")[["app_id", "province"]].drop_duplicates()
-    # AHP judgments count for their province_code, else for their expert's province
-    experts = tables.get("experts")
-    expert_home = (pd.DataFrame({"expert_id": _text(experts, "expert_id"), "province": _text(experts, "province_code")})
-                   .drop_duplicates("expert_id") if experts is not None and len(experts) else
-                   pd.DataFrame({"expert_id": pd.Series([], dtype=object), "province": pd.Series([], dtype=object)}))
-    ahp = tables.get("ahp_judgments")
-    judged = pd.DataFrame({"row": pd.Series([], dtype="int64"), "expert_id": pd.Series([], dtype=object),
-                           "province": pd.Series([], dtype=object)})
-    if ahp is not None and len(ahp):
-        stated = _text(ahp, "province_code") if "province_code" in ahp.columns else pd.Series("", index=ahp.index)
-        home = _text(ahp, "expert_id").map(expert_home.set_index("expert_id")["province"]).fillna("")
-        judged = pd.DataFrame({"row": np.arange(len(ahp)), "expert_id": _text(ahp, "expert_id").to_numpy(),
-                               "province": np.where(stated.ne("").to_numpy(), stated.to_numpy(), home.to_numpy())})
+    everywhere = _provinces_seen(tables)
+    provider_of, app_of = _provider_and_app_provinces(tables)
+    judged = _judged_for(tables)
     # experts: their own panel, the panels they scored in, the provinces their judgments count for
-    expert_of = pd.concat([used("panel_scores", "expert_id"), judged[["expert_id", "province"]]])
-    expert_of = expert_of.loc[expert_of["province"].isin(valid)]
+    expert_of = pd.concat([_used(tables, "panel_scores", "expert_id"),
+                           judged[["expert_id", "province"]]])
+    expert_of = expert_of.loc[expert_of["province"].isin(_VALID)]
 
     out: dict[str, pd.DataFrame] = {}
     for name, frame in tables.items():
         if name == "experts":
             extra = _by_key(_text(frame, "expert_id"), expert_of, "expert_id", everywhere[:0])
-            pairs = pd.concat([own(frame), extra], ignore_index=True)
+            pairs = pd.concat([_own(frame, everywhere), extra], ignore_index=True)
         elif name in _OWN:
-            pairs = own(frame)
+            pairs = _own(frame, everywhere)
         elif name in ("providers", "violations"):
             pairs = _by_key(_text(frame, "provider_id"), provider_of, "provider_id", everywhere)
         elif name in _BY_APP:
             pairs = _by_key(_text(frame, "app_id"), app_of, "app_id", everywhere)
         elif name == "ahp_judgments":
-            ok = judged["province"].isin(valid).to_numpy()
-            lost = judged["row"].to_numpy()[~ok]
-            pairs = pd.concat([_pairs(judged["row"].to_numpy()[ok], judged["province"][ok]),
-                               _pairs(np.repeat(lost, len(everywhere)), np.tile(everywhere, len(lost)))],
-                              ignore_index=True)
+            ok = judged["province"].isin(_VALID).to_numpy()
+            rows = judged["row"].to_numpy()
+            pairs = pd.concat([_pairs(rows[ok], judged["province"][ok]),
+                               _spread(rows[~ok], everywhere)], ignore_index=True)
         else:  # anything else: every province
-            n = len(frame)
-            pairs = _pairs(np.repeat(np.arange(n), len(everywhere)), np.tile(everywhere, n))
+            pairs = _spread(np.arange(len(frame)), everywhere)
         out[name] = (pairs.drop_duplicates().sort_values(["province", "row"], kind="stable")
                      .reset_index(drop=True).astype({"row": "int64", "province": "str"}))
     return out
+
+
+def _provinces_seen(tables: Mapping[str, pd.DataFrame]) -> np.ndarray:
+    """The valid province codes the dataset names (where a row that cannot be placed goes)."""
+    seen: set[str] = set()
+    for name in ("providers", *_OWN):
+        if name in tables and "province_code" in tables[name]:
+            seen |= set(_text(tables[name], "province_code").unique())
+    return np.array(sorted(seen & _VALID), dtype=object)
+
+
+def _own(frame: pd.DataFrame, everywhere: np.ndarray) -> pd.DataFrame:
+    """(row, province) by the rows' own ``province_code``; an invalid code → everywhere."""
+    codes = _text(frame, "province_code")
+    ok = codes.isin(_VALID).to_numpy()
+    rows = np.arange(len(frame))
+    return pd.concat([_pairs(rows[ok], codes[ok]), _spread(rows[~ok], everywhere)],
+                     ignore_index=True)
+
+
+def _used(tables: Mapping[str, pd.DataFrame], name: str, key: str) -> pd.DataFrame:
+    """The distinct (key, province) pairs of a table (none when it is absent or empty)."""
+    frame = tables.get(name)
+    if frame is None or not len(frame):
+        return _none(key, "province")
+    return pd.DataFrame({key: _text(frame, key), "province": _text(frame, "province_code")}
+                        ).drop_duplicates()
+
+
+def _provider_and_app_provinces(tables: Mapping[str, pd.DataFrame]
+                                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(provider_id, province) and (app_id, province): a provider's domicile and every province
+    one of its apps is submitted to or scored in; an app, those of its provider."""
+    providers, apps = tables["providers"], tables["apps"]
+    owner = pd.DataFrame({"app_id": _text(apps, "app_id"),
+                          "provider_id": _text(apps, "provider_id")})
+    home = pd.DataFrame({"provider_id": _text(providers, "provider_id"),
+                         "province": _text(providers, "province_code")})
+    app_use = pd.concat([_used(tables, "submissions", "app_id"),
+                         _used(tables, "panel_scores", "app_id")])
+    provider_of = pd.concat([home, app_use.merge(owner, on="app_id")[["provider_id", "province"]]],
+                            ignore_index=True).drop_duplicates()
+    provider_of = provider_of.loc[provider_of["province"].isin(_VALID)]
+    app_of = owner.merge(provider_of, on="provider_id")[["app_id", "province"]].drop_duplicates()
+    return provider_of, app_of
+
+
+def _judged_for(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """(row, expert_id, province) of every AHP judgment: the province it counts for, its
+    ``province_code``, else its expert's province (possibly empty or invalid)."""
+    ahp = tables.get("ahp_judgments")
+    if ahp is None or not len(ahp):
+        return pd.DataFrame({"row": pd.Series([], dtype="int64"),
+                             "expert_id": pd.Series([], dtype=object),
+                             "province": pd.Series([], dtype=object)})
+    experts = tables.get("experts")
+    expert_home = (pd.DataFrame({"expert_id": _text(experts, "expert_id"),
+                                 "province": _text(experts, "province_code")})
+                   .drop_duplicates("expert_id") if experts is not None and len(experts) else
+                   _none("expert_id", "province"))
+    stated = (_text(ahp, "province_code") if "province_code" in ahp.columns
+              else pd.Series("", index=ahp.index))
+    home = _text(ahp, "expert_id").map(expert_home.set_index("expert_id")["province"]).fillna("")
+    province = np.where(stated.ne("").to_numpy(), stated.to_numpy(), home.to_numpy())
+    return pd.DataFrame({"row": np.arange(len(ahp)),
+                         "expert_id": _text(ahp, "expert_id").to_numpy(), "province": province})
+
+
+def _none(*columns: str) -> pd.DataFrame:
+    """A frame without rows of the given object columns."""
+    return pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
 
 
 def select(tables: Mapping[str, pd.DataFrame], provinces: Iterable[str],
@@ -213,43 +260,3 @@ def select(tables: Mapping[str, pd.DataFrame], provinces: Iterable[str],
         rows = np.unique(m.loc[m["province"].isin(codes), "row"].to_numpy())
         out[name] = frame.iloc[rows].reset_index(drop=True)
     return out
-
-
-
-def partition_dataset(src: str | PathLike[str], dst: str | PathLike[str], *,
-                      as_of: object = None) -> dict[str, Path]:
-    """Write a flat dataset folder (CSV or Parquet) as a province-partitioned Parquet folder.
-
-    The source is validated first (:func:`evalkit.load_dataset`: a dataset with errors is never
-    partitioned); every file's rows are then copied **as read** (CSV cells as text, Parquet
-    columns as stored) into ``dst/<table>/province=NN/part-0.parquet`` with ``_row``.  Loading
-    ``dst`` gives the same frames as loading ``src``, whole or for some provinces.
-
-    Returns the folder written for every table present in ``src``.
-    """
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from evalkit.data.dataset import _Problems, _read_csv, load_dataset
-
-    ds = load_dataset(src, as_of=as_of)
-    member = memberships(ds.tables)
-    out = Path(dst)
-    paths: dict[str, Path] = {}
-    for name, path in ds.files.items():
-        if path.suffix == ".parquet":
-            table = pq.read_table(path)
-        else:  # every CSV cell as text, exactly as the loader reads it (BOM, GB18030, ...)
-            raw = _read_csv(path, path.name, _Problems())
-            table = pa.Table.from_pandas(raw, preserve_index=False)
-        m = member[name]
-        root = out / name
-        root.mkdir(parents=True, exist_ok=True)
-        for code, part in m.groupby("province", sort=True):  # provinces
-            rows = part["row"].to_numpy()
-            piece = table.take(pa.array(rows)).append_column(ROW_COLUMN, pa.array(rows + 1))
-            folder = root / f"{PARTITION_KEY}={code}"
-            folder.mkdir(exist_ok=True)
-            pq.write_table(piece, folder / "part-0.parquet", compression="zstd")
-        paths[name] = root
-    return paths

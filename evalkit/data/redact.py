@@ -28,7 +28,14 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["PATTERNS", "redact", "redact_series"]
+from evalkit.errors import EvalkitError, param_message
+
+__all__ = ["PATTERNS", "RedactError", "redact", "redact_series"]
+
+
+class RedactError(EvalkitError, TypeError):
+    """An argument of :func:`redact` or :func:`redact_series` of the wrong type (also a
+    TypeError)."""
 
 _D = "[0-9０-９]"  # ASCII and full-width digits
 _SEP = "[ \u3000\t\\-－—.·]"  # separators people put between digits
@@ -85,8 +92,7 @@ def redact(text: str) -> str:
     '我叫[姓名]，电话 [手机号]，邮箱 [邮箱]'
     """
     if not isinstance(text, str):
-        raise TypeError(f"The 'text' parameter of redact must be a str; got "
-                        f"{type(text).__name__} instead.")
+        raise RedactError(param_message("text", "redact", "a str", type(text).__name__))
     for _, pattern, repl in PATTERNS:
         text = pattern.sub(repl, text)
     return text
@@ -95,8 +101,8 @@ def redact(text: str) -> str:
 def redact_series(s: pd.Series) -> pd.Series:
     """:func:`redact` over a text column (missing values stay missing)."""
     if not isinstance(s, pd.Series):
-        raise TypeError(f"The 's' parameter of redact_series must be a pandas Series; got "
-                        f"{type(s).__name__} instead.")
+        raise RedactError(param_message("s", "redact_series", "a pandas Series",
+                                        type(s).__name__))
     out: Any = s.astype("str")
     for _, pattern, repl in PATTERNS:
         out = out.str.replace(pattern, repl, regex=True)

@@ -703,7 +703,7 @@ def _name_pairs(ov: pd.DataFrame, dec: pd.DataFrame) -> pd.DataFrame:
 
 def _plain(obj: Any) -> Any:
     """JSON-safe plain values (numpy scalars, dates, NaN → None)."""
-    return json.loads(json.dumps(exports._jsonable(obj), sort_keys=True, ensure_ascii=False))
+    return json.loads(json.dumps(exports.jsonable(obj), sort_keys=True, ensure_ascii=False))
 
 
 # ==========================================================================================
@@ -781,6 +781,7 @@ def province_result(
     and the evalkit code are unchanged (a sha256 key over all of them).
     """
     from evalkit.data.dataset import load_dataset
+    from evalkit.rubric.model import default_criterion_ids
 
     when = parse_date(as_of, func="province_result")
     data_dir = Path(data_dir)
@@ -795,7 +796,8 @@ def province_result(
                 return ProvinceResult.load(folder)
             except (EvalkitError, OSError, ValueError):
                 pass  # a broken cache is recomputed
-    ds = load_dataset(data_dir, as_of=when, provinces=[str(province)])
+    ds = load_dataset(data_dir, as_of=when, provinces=[str(province)],
+                      criteria=default_criterion_ids)
     nat = evaluate(ds, when, rubric_dir=rubric_dir, provinces=[str(province)], previous_dir=previous_dir)
     res = nat.province(str(province))
     if folder is not None and key is not None:

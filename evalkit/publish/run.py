@@ -494,8 +494,9 @@ def _load(data_dir: Path, as_of: str, codes: list[str]
     blocked).  Raises :class:`DataError` (every problem) when no requested province is left.
     """
     from evalkit.data.dataset import load_by_province
+    from evalkit.rubric.model import default_criterion_ids
 
-    check = load_by_province(data_dir, as_of=as_of)
+    check = load_by_province(data_dir, as_of=as_of, criteria=default_criterion_ids)
     blocked = {c: check.blocked[c] for c in codes if c in check.blocked}
     if check.dataset is None or len(blocked) == len(codes):
         raise DataError(check.problems)
@@ -600,6 +601,7 @@ def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
 
     from evalkit.evaluate import pipeline
     from evalkit.data.dataset import load_by_province
+    from evalkit.rubric.model import default_criterion_ids
 
     date = resolve_as_of(as_of, Path(data_dir))
     if lang not in LANGS:
@@ -621,7 +623,7 @@ def national_overview(data_dir: str | Path, as_of: str, lang: str = "zh", *,
                 return _read_national(folder)
             except (OSError, ValueError):
                 pass  # a broken cache is recomputed
-    check = load_by_province(data_dir, as_of=date)
+    check = load_by_province(data_dir, as_of=date, criteria=default_criterion_ids)
     if check.dataset is None:
         raise DataError(check.problems)
     ds = check.dataset

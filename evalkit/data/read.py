@@ -1,0 +1,329 @@
+"""Reading a table's file as a frame of text columns (index = 1-based data row).
+
+Reading rules (see ``docs/dataset.md``):
+
+* CSV is read as text (UTF-8 with or without BOM).  A file that is not valid UTF-8 but is valid
+  GB18030 (a superset of GBK, what Excel writes on Chinese Windows) is read as GB18030 with a
+  warning; any other encoding is an error.  Binary files (NUL bytes, images, ZIP/XLSX, UTF-16)
+  are reported, never parsed.  Rows with too many or too few fields are reported by row.
+* Parquet columns are turned into the same text form and then go through the same checks.
+  Parquet text columns that repeat are read dictionary-encoded (Parquet's own distinct values);
+  typed Parquet columns (dates, numbers, booleans) are turned into text once per distinct
+  value: such columns come as categorical text, which the conversion
+  (:mod:`evalkit.data.convert`) checks once per category.
+* A partitioned table (a folder of ``province=NN`` parts, :mod:`evalkit.data.partition`) is read
+  in the requested partitions only, each row once, in national row order.
+* Rows are numbered from 1 for the first record after the header.
+
+What cannot be read is reported to a :class:`~evalkit.data.problems.ProblemLog` and the reader
+returns ``None``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+
+from evalkit.data import partition, schema
+from evalkit.data.problems import MAX_PER_KIND, ProblemLog
+from evalkit.data.schema import Table
+
+__all__ = ["read_csv", "read_parquet", "read_partitioned", "read_table"]
+
+_SNIFF_BYTES = 1 << 16
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (an Excel .xlsx workbook is one)"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old Excel .xls (OLE2) file"),
+    (b"PAR1", "a Parquet file"),
+    (b"\x1f\x8b", "a gzip archive"),
+)
+
+
+def read_table(path: Path, file: str, table: Table, out: ProblemLog,
+               provinces: tuple[str, ...] | None = None) -> pd.DataFrame | None:
+    """A table's file (CSV or Parquet) or partitioned folder as text columns, or None.
+
+    Parameters
+    ----------
+    path : the file, or the folder of a partitioned table.
+    file : its name in problems (``apps.csv``).
+    table : the contract table it holds.
+    out : where problems go.
+    provinces : the partitions of a partitioned table to read; ``None`` = all.
+
+    Returns
+    -------
+    DataFrame or None
+        All-text columns (``str`` or categorical), index = 1-based data row (for a
+        partitioned table: the row in the national table); ``None`` when the file cannot be
+        read (the reason is in ``out``).
+    """
+    try:
+        if path.is_dir():
+            return read_partitioned(path, file, out, provinces)
+        if file.endswith(".csv"):
+            return read_csv(path, file, out)
+        return read_parquet(path, file, out, table)
+    except (OSError, pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
+        out.add(file, None, None, f"cannot be read: {exc}", code="unreadable")
+        return None
+
+
+def _sniff_binary(head: bytes) -> str | None:
+    """Describe a file that is not a text CSV, or None."""
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"is not a CSV text file: it looks like {what}"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ("is UTF-16 encoded (Excel's 'Unicode Text'); save it as 'CSV UTF-8 "
+                "(comma delimited)'")
+    if b"\x00" in head:
+        return "is not a CSV text file: it contains NUL bytes (a binary file?)"
+    return None
+
+
+def _dedupe_names(names: list[str], file: str, out: ProblemLog) -> list[str]:
+    seen: dict[str, int] = {}
+    result = []
+    for i, raw in enumerate(names):
+        name = raw.strip().lstrip("\ufeff").strip()
+        if name == "":
+            name = f"unnamed_{i + 1}"
+        if name in seen:
+            out.add(file, None, name, f"column {name!r} appears more than once in the header "
+                    "(the later ones are ignored)", code="duplicate_column")
+            seen[name] += 1
+            name = f"{name}.{seen[name]}"
+        else:
+            seen[name] = 0
+        result.append(name)
+    return result
+
+
+def read_csv(path: Path, file: str, out: ProblemLog) -> pd.DataFrame | None:
+    """Read a CSV as all-text columns; None (with a problem) when it cannot be read."""
+    with open(path, "rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
+        out.add(file, None, None, "is empty: expected a header row naming the columns",
+                code="empty_file")
+        return None
+    binary = _sniff_binary(head)
+    if binary:
+        out.add(file, None, None, binary, code="not_csv")
+        return None
+    encoding = "utf8"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # not merely a character cut by the sniff window
+            encoding = ""
+    if encoding == "utf8":
+        try:
+            return _parse_csv(path, file, head, "utf8", out)
+        except pa.ArrowInvalid as exc:
+            if "UTF8" not in str(exc) and "utf" not in str(exc).lower():
+                out.add(file, None, None, f"cannot be parsed as CSV: {exc}", code="not_csv")
+                return None
+    # Not UTF-8: accept GB18030 (GBK's superset, Excel on Chinese Windows), with a warning.
+    raw = path.read_bytes()
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    else:  # pragma: no cover - pyarrow rejected valid UTF-8: report its words
+        out.add(file, None, None, "cannot be parsed as CSV", code="not_csv")
+        return None
+    try:
+        raw.decode("gb18030")
+    except UnicodeDecodeError:
+        line = raw.count(b"\n", 0, utf8_error.start) + 1
+        out.add(file, None, None,
+                f"is not valid UTF-8 (invalid byte 0x{raw[utf8_error.start]:02x} on line {line}) "
+                "nor GB18030/GBK: save it as 'CSV UTF-8'", code="encoding")
+        return None
+    out.add(file, None, None,
+            "is not UTF-8 but GB18030/GBK (as Excel saves CSV on Chinese Windows): read as "
+            "GB18030; prefer 'CSV UTF-8' when saving", severity="warning", code="encoding")
+    try:
+        return _parse_csv(path, file, raw[:_SNIFF_BYTES], "gb18030", out)
+    except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
+        out.add(file, None, None, f"cannot be parsed as CSV: {exc}", code="not_csv")
+        return None
+
+
+def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: ProblemLog) -> pd.DataFrame:
+    text = head.decode("gb18030" if encoding == "gb18030" else "utf-8", errors="ignore")
+    text = text.lstrip("\ufeff")
+    header = next(csv.reader(io.StringIO(text)), [])
+    names = _dedupe_names(header, file, out)
+    ragged: list[tuple[int | None, int, int]] = []
+
+    def on_bad_row(row: Any) -> str:
+        ragged.append((row.number, row.expected_columns, row.actual_columns))
+        return "skip"
+
+    def read(threads: bool) -> pa.Table:
+        ragged.clear()
+        return pacsv.read_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                column_names=names, skip_rows=1, use_threads=threads, encoding=encoding,
+                block_size=1 << 24,
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
+            convert_options=pacsv.ConvertOptions(
+                column_types={n: pa.string() for n in names},
+                strings_can_be_null=False, quoted_strings_can_be_null=False,
+            ),
+        )
+
+    table = read(True)
+    if ragged:  # row numbers are only known to a single-threaded read
+        table = read(False)
+    frame = table.to_pandas()
+    if ragged:
+        bad_rows = np.array([(n or 0) - 1 for n, _, _ in ragged])
+        total = len(frame) + len(ragged)
+        frame.index = pd.Index(np.setdiff1d(np.arange(1, total + 1), bad_rows))
+        for (number, expected, actual) in ragged[:MAX_PER_KIND]:
+            kind = "too many" if actual > expected else "too few"
+            out.add(file, (number or 0) - 1 if number else None, None,
+                    f"{kind} fields: {actual} instead of {expected} (row skipped)", code="ragged")
+        if len(ragged) > MAX_PER_KIND:
+            out.add(file, None, None, f"{len(ragged)} rows have too many or too few fields; only "
+                    f"the first {MAX_PER_KIND} are listed", code="ragged")
+    else:
+        frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return frame
+
+
+def read_parquet(path: Path, file: str, out: ProblemLog, table: Table) -> pd.DataFrame | None:
+    """Read a Parquet file as text columns; None (with a problem) when it cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:  # repeating text columns come as Parquet stores them: distinct values + indices
+        data = pq.read_table(path, read_dictionary=_repeating_columns(table))
+    except (pa.ArrowException, OSError) as exc:
+        out.add(file, None, None, f"is not a readable Parquet file ({exc})", code="not_parquet")
+        return None
+    return _arrow_text(data, file, out)
+
+
+def _repeating_columns(table: Table) -> list[str]:
+    """Columns whose values repeat (all but free text and a one-column key, unique by contract)."""
+    key = table.key if len(table.key) == 1 else ()
+    return [c.name for c in table.columns if c.kind != "text" and c.name not in key]
+
+
+def _column_text(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    """One Parquet column as the text a CSV would hold (null → empty), computed in Arrow."""
+    typ = arr.type
+    if pa.types.is_dictionary(typ):
+        arr = arr.cast(typ.value_type)
+        typ = arr.type
+    if pa.types.is_list(typ) or pa.types.is_large_list(typ):
+        arr = pc.binary_join(arr.cast(pa.list_(pa.string())), ";")
+        typ = arr.type
+    if pa.types.is_timestamp(typ) or pa.types.is_date(typ):  # ISO day (a cast, not strftime)
+        text = arr.cast(pa.date32(), safe=False).cast(pa.string())
+    elif pa.types.is_boolean(typ):
+        text = pc.if_else(arr, "true", "false")
+    elif pa.types.is_floating(typ):
+        num = arr.cast(pa.float64())
+        integral = pc.and_(pc.and_(pc.is_finite(num), pc.equal(num, pc.round(num))),
+                           pc.less(pc.abs(num), 2.0**53))
+        as_int = pc.if_else(integral, num, 0.0).cast(pa.int64()).cast(pa.string())
+        text = pc.if_else(integral, as_int, num.cast(pa.string()))
+        text = pc.if_else(pc.is_nan(num), pa.scalar(None, pa.string()), text)  # NaN = empty
+    else:
+        text = arr.cast(pa.string())
+    return pc.fill_null(text, "")
+
+
+def _repeats(typ: pa.DataType) -> bool:
+    """Whether a column of this Arrow type is turned into text once per distinct value."""
+    return (pa.types.is_dictionary(typ) or pa.types.is_boolean(typ) or pa.types.is_integer(typ)
+            or pa.types.is_floating(typ) or pa.types.is_date(typ) or pa.types.is_timestamp(typ))
+
+
+def _column_series(arr: pa.ChunkedArray, index: pd.Index) -> pd.Series:
+    """One Arrow column as a text Series: ``str``, or categorical (its distinct texts as
+    categories) for dictionary-encoded and fixed-width columns, whose values repeat."""
+    if not (len(arr) and _repeats(arr.type)):
+        return _str_series(_column_text(arr), index)
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    arr = arr.unify_dictionaries()
+    dictionary = arr.chunk(0).dictionary
+    texts = _column_text(pa.chunked_array([dictionary]))
+    indices = pa.chunked_array([c.indices for c in arr.chunks], type=arr.type.index_type)
+    if indices.null_count:  # null → empty text
+        texts = pa.chunked_array([*texts.chunks, pa.array([""], texts.type)])
+        indices = pc.fill_null(indices, len(dictionary))
+    pos, distinct = pd.factorize(_str_series(texts))  # two values may read the same (1.0, 1)
+    codes = indices.to_numpy()
+    if len(distinct) < len(texts):
+        codes = pos[codes]
+    return pd.Series(pd.Categorical.from_codes(codes, categories=distinct, validate=False),
+                     index=index)
+
+
+def _str_series(text: pa.ChunkedArray, index: pd.Index | None = None) -> pd.Series:
+    return pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype).array, index=index).astype("str")
+
+
+def _arrow_text(table: pa.Table, file: str, out: ProblemLog,
+                index: pd.Index | None = None) -> pd.DataFrame:
+    """A Parquet/Arrow table as a text frame (index = 1-based data row unless given)."""
+    names = _dedupe_names([str(n) for n in table.column_names], file, out)
+    if index is None:
+        index = pd.RangeIndex(1, table.num_rows + 1)
+    columns = {name: _column_series(arr, index)
+               for name, arr in zip(names, table.columns, strict=True)}
+    return pd.DataFrame(columns, index=index)
+
+
+def read_partitioned(path: Path, file: str, out: ProblemLog,
+                     provinces: tuple[str, ...] | None) -> pd.DataFrame | None:
+    """The requested partitions of a Hive-partitioned table folder (evalkit.data.partition)."""
+    import pyarrow.dataset as pads
+
+    key, row = partition.PARTITION_KEY, partition.ROW_COLUMN
+    files = partition.part_files(path, provinces)
+    if not files:  # no rows for these provinces: an empty table with the contract's columns
+        index = pd.RangeIndex(1, 1)
+        return pd.DataFrame({c: pd.Series([], index=index, dtype="str")
+                             for c in schema.TABLES[path.name].column_names}, index=index)
+    try:
+        import pyarrow.parquet as pq
+
+        schema_ = pq.read_schema(files[0]).append(pa.field(key, pa.string()))
+        data = pads.dataset(path, format="parquet", schema=schema_,
+                            partitioning=pads.partitioning(pa.schema([(key, pa.string())]),
+                                                           flavor="hive"))
+        where = None if provinces is None else pads.field(key).isin(list(provinces))
+        table = data.to_table(filter=where).drop_columns([key])
+    except (pa.ArrowException, OSError) as exc:
+        out.add(file, None, None, f"is not a readable partitioned Parquet table ({exc})",
+                code="not_parquet")
+        return None
+    if row in table.column_names:  # copies of a row needed by several provinces: keep one
+        rows = table.column(row).to_numpy()
+        order = np.argsort(rows, kind="stable")
+        keep = order[np.r_[True, rows[order][1:] != rows[order][:-1]]] if len(rows) else order
+        table = table.take(pa.array(keep)).drop_columns([row])
+        return _arrow_text(table, file, out, pd.Index(rows[keep].astype("int64")))
+    return _arrow_text(table, file, out)
