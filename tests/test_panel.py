@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import stats
-
-from evalkit.evaluate import panel
 from evalkit.errors import EvalkitError
+from evalkit.evaluate import panel
+from evalkit.mcda import reducers
 
 
 def _scores(rows: list[tuple]) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def test_trimmed_mean_switches_at_five_raters():
     # 6 raters with tied extremes: drop ONE 1 and ONE 9 -> (1 + 5 + 5 + 9) / 4 = 5.0
     six = panel.aggregate(_scores(_one_item([1, 1, 5, 5, 9, 9])), EXPERTS, APPS)
     assert six.scores["score"].iloc[0] == 5.0
-    assert panel.TRIM_MIN_RATERS == 5
+    assert reducers.TRIM_MIN_RATERS == 5
 
 
 @pytest.mark.parametrize("name", sorted(panel.REDUCERS))

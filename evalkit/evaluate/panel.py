@@ -16,7 +16,8 @@ for rater diagnostics):
    turned into (expert, app) integer keys, so the rows are matched without strings;
 3. **Delphi rounds**: with ``final_round="last"`` the latest round in which an item
    (province, app, criterion) still has scores is the one aggregated; an int picks that round;
-4. **reducer** from the :data:`REDUCERS` registry (``mean``, ``median``, ``trimmed_mean``);
+4. **reducer** from the :data:`evalkit.mcda.reducers.REDUCERS` registry (``mean``, ``median``,
+   ``trimmed_mean``; re-exported here as :data:`REDUCERS`);
 5. fewer than ``min_raters`` scores after conflict removal -> ``score`` NaN and
    ``insufficient_panel=True`` (an item whose every score was conflicted appears with 0);
 6. **agreement** per (province, round, criterion) over *all* rounds: ICC(2,1) and ICC(2,k)
@@ -38,16 +39,17 @@ alone: the national scoring selects once and aggregates each panel setting's pro
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pandas.core.groupby import SeriesGroupBy
 
+from evalkit.errors import EvalkitError, require_frame
 from evalkit.mcda import stats
-from evalkit.errors import EvalkitError, choice_message, require_frame
+from evalkit.mcda.reducers import REDUCERS, Reducer
+from evalkit.registry import RegistryError
 
 __all__ = [
     "REDUCERS",
@@ -59,11 +61,6 @@ __all__ = [
     "get_reducer",
     "rater_matrix",
 ]
-
-Reducer = Callable[[SeriesGroupBy], pd.Series]
-
-TRIM_MIN_RATERS = 5
-"""Trimmed mean drops the highest and the lowest score only from this many raters up."""
 
 OUTLIER_THRESHOLD = 3.5
 """Default robust-z cut-off for outlier raters (:func:`evalkit.mcda.stats.rater_diagnostics`)."""
@@ -77,47 +74,17 @@ class PanelError(EvalkitError, ValueError):
 
 
 # ------------------------------------------------------------------------------------------
-# reducers: a named registry
+# reducers: the registry of evalkit.mcda.reducers
 # ------------------------------------------------------------------------------------------
 
 
-def _mean(g: SeriesGroupBy) -> pd.Series:
-    """Arithmetic mean of the panel's scores."""
-    return g.mean()
-
-
-def _median(g: SeriesGroupBy) -> pd.Series:
-    """Median of the panel's scores."""
-    return g.median()
-
-
-def _trimmed_mean(g: SeriesGroupBy) -> pd.Series:
-    """Mean after dropping the highest and the lowest score (one each) when there are at
-    least :data:`TRIM_MIN_RATERS` scores; the plain mean otherwise.
-
-    Vectorised: ``(sum - min - max) / (count - 2)`` from groupby built-ins, no per-group
-    Python function.
-    """
-    s, c, lo, hi = g.sum(), g.count(), g.min(), g.max()
-    trimmed = (s - lo - hi) / (c - 2)
-    return trimmed.where(c >= TRIM_MIN_RATERS, s / c)
-
-
-REDUCERS: dict[str, Reducer] = {
-    "mean": _mean,
-    "median": _median,
-    "trimmed_mean": _trimmed_mean,
-}
-"""Panel reducers by name: each takes the scores grouped by item (a ``SeriesGroupBy``) and
-returns one value per group using groupby built-ins only."""
-
-
 def get_reducer(name: str, *, func: str = "get_reducer") -> Reducer:
-    """Return the reducer registered as ``name``; unknown names raise :class:`PanelError`
-    with a "Did you mean …? Available: …" hint."""
-    if isinstance(name, str) and name in REDUCERS:
-        return REDUCERS[name]
-    raise PanelError(choice_message("reducer", func, name, REDUCERS))
+    """Return the reducer registered as ``name`` in :data:`REDUCERS`; unknown names raise
+    :class:`PanelError` with a "Did you mean …? Available: …" hint."""
+    try:
+        return REDUCERS.lookup(name, param="reducer", func=func)
+    except RegistryError as exc:
+        raise PanelError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------
