@@ -29,7 +29,8 @@ from evalkit.evaluate import pipeline
 
 from evalkit.evaluate import scoring
 from evalkit import rubric as R
-from evalkit.evaluate.recommend import ListRules, rater_bootstrap, recommend
+from evalkit.evaluate.raters import rater_bootstrap
+from evalkit.evaluate.recommend import ListRules, recommend
 
 
 def main() -> None:

@@ -158,7 +158,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
 
             from evalkit.evaluate import pipeline
 
-            from evalkit.evaluate import recommend
+            from evalkit.evaluate import raters, recommend
 
             nat = pipeline.evaluate(ds, AS_OF)
             t0, c0 = time.perf_counter(), time.process_time()
@@ -174,8 +174,8 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
                     if rules.bootstrap_raters and nat.raters is not None:
                         reducer = str(pipeline._profile_value(profile, "panel", "reducer")
                                       or "trimmed_mean")
-                        boot = recommend.rater_bootstrap(nat.scoring, code, nat.raters,
-                                                         reducer=reducer)
+                        boot = raters.rater_bootstrap(nat.scoring, code, nat.raters,
+                                                      reducer=reducer)
                     cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)]
                     recommend.recommend(cand.reset_index(drop=True), rules, raters=boot)
                 timings[draws] = time.perf_counter() - start

@@ -5,7 +5,7 @@ of words for codes shown to readers (statuses, changes, categories, stages, prim
 features, credit lists and grades, complaint categories and channels, weight sources, ...):
 the command line, the index, the reports and the public register all take them from here, so
 a status reads the same everywhere.  Reason codes are not here: their words live with the
-rules that produce them (``evalkit.evaluate.recommend.REASONS``, ``evalkit.evaluate.credit.REASONS``).
+rules that produce them (``evalkit.evaluate.reasons.REASONS``, ``evalkit.evaluate.credit.REASONS``).
 
 * :func:`t` - a label, heading or code (flat keys; unknown keys fall back to the key itself,
   so a new code still shows, as its code).
@@ -226,7 +226,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "kept": ("保留", "kept"),
         "opted_out": ("退出", "opted out"),
     },
-    # the same words as the reason texts of evalkit.evaluate.recommend (cap:category:..., below_min:...)
+    # the same words as the reason texts of evalkit.evaluate.reasons (cap:category:..., below_min:...)
     "dimension": {
         "legality": ("合法合规", "Legality"),
         "function": ("功能性能", "Function"),

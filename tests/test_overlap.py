@@ -15,8 +15,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.neighbors import NearestNeighbors
 from sklearn.preprocessing import normalize
 
+from evalkit.errors import EvalkitError
 from evalkit.evaluate.overlap import (
     OVERLAP_COLUMNS,
+    OverlapError,
     _char_ngram_tfidf,
     _pairs_kernel,
     find_overlaps,
@@ -78,6 +80,10 @@ def test_threshold_lower_finds_more_and_validation() -> None:
         find_overlaps(_apps(), threshold=0.0)
     with pytest.raises(ValueError, match="missing"):
         find_overlaps(_apps().drop(columns="description"))
+    with pytest.raises(OverlapError, match="The 'text_weight' parameter of find_overlaps must be a number in "
+                       r"\[0, 1\]; got 1.5 instead."):
+        find_overlaps(_apps(), text_weight=1.5)
+    assert issubclass(OverlapError, EvalkitError)
 
 
 def test_empty_and_single() -> None:

@@ -9,9 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import stats
-
-from evalkit.evaluate import panel
 from evalkit.errors import EvalkitError
+from evalkit.evaluate import panel, panel_selection
+from evalkit.mcda import reducers
 
 
 def _scores(rows: list[tuple]) -> pd.DataFrame:
@@ -95,7 +95,7 @@ def test_trimmed_mean_switches_at_five_raters():
     # 6 raters with tied extremes: drop ONE 1 and ONE 9 -> (1 + 5 + 5 + 9) / 4 = 5.0
     six = panel.aggregate(_scores(_one_item([1, 1, 5, 5, 9, 9])), EXPERTS, APPS)
     assert six.scores["score"].iloc[0] == 5.0
-    assert panel.TRIM_MIN_RATERS == 5
+    assert reducers.TRIM_MIN_RATERS == 5
 
 
 @pytest.mark.parametrize("name", sorted(panel.REDUCERS))
@@ -387,7 +387,7 @@ def _messy_panel(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 @given(st.integers(0, 2**32 - 1), st.sampled_from(["last", 1, 2]))
 def test_selection_matches_the_string_based_reference(seed, final_round):
     ps, experts, apps = _messy_panel(seed)
-    got = panel._select(ps, experts, apps, final_round, "aggregate")
+    got = panel_selection.select_scores(ps, experts, apps, final_round, "aggregate")
     ref = _ref_select(ps, experts, apps, final_round)
     for name, want in ref.items():
         have = getattr(got, name)
@@ -421,7 +421,7 @@ def test_province_share_of_one_selection_equals_a_selection_of_their_rows(seed, 
     selecting those provinces' rows alone."""
     ps, experts, apps = _messy_panel(seed)
     mine = ps[ps["province_code"].isin(codes)]
-    sel = panel._select(ps, experts, apps, "last", "aggregate")
+    sel = panel_selection.select_scores(ps, experts, apps, "last", "aggregate")
     got = panel._aggregate(sel.provinces(codes), panel.get_reducer("median"), "median", 3)
     _assert_result_equal(got, panel.aggregate(mine, experts, apps, reducer="median"))
     full = panel.aggregate(ps, experts, apps)
@@ -447,7 +447,7 @@ def test_each_province_is_aggregated_on_its_own(seed):
 def test_lexorder_is_lexsort(rows, huge):
     a, b, c = (np.array([r[i] for r in rows], dtype=np.int64) for i in range(3))
     sizes = (2**40, 2**20, 2**10) if huge else (5, 3, 7)  # huge: the key space needs lexsort
-    got = panel._lexorder((a, sizes[0]), (b, sizes[1]), (c, sizes[2]))
+    got = panel_selection._lexorder((a, sizes[0]), (b, sizes[1]), (c, sizes[2]))
     np.testing.assert_array_equal(got, np.lexsort((c, b, a)))
 
 

@@ -508,7 +508,7 @@ def weighted():
 
 
 def test_sample_beijing_uses_its_experts_and_others_the_national_judgments(weighted) -> None:
-    from evalkit.evaluate.recommend import rater_bootstrap
+    from evalkit.evaluate.raters import rater_bootstrap
 
     bj = weighted.province("11")
     m = bj.method

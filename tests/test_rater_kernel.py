@@ -1,9 +1,10 @@
 """The counted rater-bootstrap kernel equals the gathered reference implementation.
 
-``recommend._rater_draws`` reduces each resample from multinomial rater counts
-(``recommend._CountedPanels``).  The reference below is the implementation it replaced: it
-gathers every draw's picked scores into a NaN-padded grid and runs the registered reducer on
-``_PaddedGroups``.  Same seeds, same random stream: the results must be identical.
+``evalkit.evaluate.raters.rater_draws`` reduces each resample from multinomial rater counts
+(``evalkit.mcda.rater_resample.CountedPanels``: a reducer's fast path, or its definition on the
+counted built-ins).  The reference below is the implementation it replaced: it gathers every
+draw's picked scores into a NaN-padded grid and runs the registered reducer on
+``PaddedGroups``.  Same seeds, same random stream: the results must be identical.
 """
 
 from __future__ import annotations
@@ -13,25 +14,22 @@ import pandas as pd
 import pytest
 from _scoring_factory import AS_OF, make_ds, with_
 
-from evalkit.evaluate import panel
-
-from evalkit.evaluate import scoring
-from evalkit.evaluate.recommend import (
+from evalkit.evaluate import panel, scoring
+from evalkit.evaluate.raters import (
     _CHUNK_CELLS,
     _RATER_STREAM,
-    DIMENSIONS,
     RaterBootstrap,
-    _CountedPanels,
-    _pick_counts,
-    _rater_draws,
-    _reduce_slots,
     rater_bootstrap,
+    rater_draws,
 )
 from evalkit.rubric import load_profiles, load_rubric
 from evalkit.evaluate.scoring import evaluate_arrays
+from evalkit.evaluate.selection import DIMENSIONS
+from evalkit.mcda.rater_resample import CountedGroups, CountedPanels, pick_counts, reduce_slots
+from evalkit.mcda.reducers import REDUCERS, Reducer
 
 
-def _reference_rater_draws(
+def _referencerater_draws(
     bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int
 ) -> np.ndarray | None:
     """The implementation before the counted kernel (gathers a NaN-padded grid per chunk and
@@ -77,7 +75,7 @@ def _reference_rater_draws(
         pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
         pick = np.where(slot_used[None], pick, r).transpose(2, 0, 1)  # (r, cc, m)
         grid = np.take(padded, pick + base, axis=0)  # (r, cc, m, J): whole rows of J scores
-        rating = _reduce_slots(grid.reshape(r, -1), bs.reducer).reshape(cc, m, j_n)
+        rating = reduce_slots(grid.reshape(r, -1), REDUCERS[bs.reducer]).reshape(cc, m, j_n)
         s_rep = np.repeat(point[None], cc, axis=0)
         for j in range(j_n):  # loop over panel criteria
             col = sub_col[j]
@@ -102,7 +100,7 @@ def _random_panels(seed: int, m: int = 300, r: int = 7, j: int = 5, halves: bool
     return vals, nr
 
 
-@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+@pytest.mark.parametrize("name", sorted(REDUCERS))
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_counted_reduction_equals_the_gathered_grid(name: str, seed: int) -> None:
     vals, nr = _random_panels(seed)
@@ -111,18 +109,18 @@ def test_counted_reduction_equals_the_gathered_grid(name: str, seed: int) -> Non
     rng = np.random.default_rng(seed + 100)
     pick = (rng.random((cc, m, r)) * nr[None, :, None]).astype(np.intp)
     slot_used = np.arange(r)[None, :] < nr[:, None]
-    counts = _pick_counts(pick.transpose(1, 0, 2), slot_used, r)
+    counts = pick_counts(pick.transpose(1, 0, 2), slot_used, r)
     assert counts.sum(axis=2).tolist() == np.broadcast_to(nr[:, None], (m, cc)).tolist()
-    got = _CountedPanels(vals).reduce(counts, name).transpose(1, 0, 2)
+    got = CountedPanels(vals).reduce(counts, REDUCERS[name]).transpose(1, 0, 2)
     padded = np.concatenate([vals, np.full((m, 1, j), np.nan)], axis=1).reshape(m * (r + 1), j)
     p = np.where(slot_used[None], pick, r).transpose(2, 0, 1)
     grid = np.take(padded, p + (np.arange(m) * (r + 1))[None, None, :], axis=0)
-    want = _reduce_slots(grid.reshape(r, -1), name).reshape(cc, m, j)
+    want = reduce_slots(grid.reshape(r, -1), REDUCERS[name]).reshape(cc, m, j)
     assert np.isnan(want).any() and not np.isnan(want).all()
     np.testing.assert_array_equal(got, want)
 
 
-@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+@pytest.mark.parametrize("name", sorted(REDUCERS))
 def test_counted_reduction_on_arbitrary_floats(name: str) -> None:
     """Not float32-exact scores: min, max and median stay exact, sums agree to rounding."""
     vals, nr = _random_panels(7, halves=False)
@@ -134,14 +132,41 @@ def test_counted_reduction_on_arbitrary_floats(name: str) -> None:
     padded = np.concatenate([vals, np.full((m, 1, j), np.nan)], axis=1).reshape(m * (r + 1), j)
     p = np.where(slot_used[None], pick, r).transpose(2, 0, 1)
     grid = np.take(padded, p + (np.arange(m) * (r + 1))[None, None, :], axis=0)
-    want = _reduce_slots(grid.reshape(r, -1), name).reshape(20, m, j)
+    want = reduce_slots(grid.reshape(r, -1), REDUCERS[name]).reshape(20, m, j)
     np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12, equal_nan=True)
 
 
 def _counted(vals, pick, slot_used, name, panels=None):
     """The counted kernel on picks (cc, m, r), in the reference's (cc, m, J) layout."""
-    counts = _pick_counts(pick.transpose(1, 0, 2), slot_used, vals.shape[1])
-    return (panels or _CountedPanels(vals)).reduce(counts, name).transpose(1, 0, 2)
+    counts = pick_counts(pick.transpose(1, 0, 2), slot_used, vals.shape[1])
+    return (panels or CountedPanels(vals)).reduce(counts, REDUCERS[name]).transpose(1, 0, 2)
+
+
+def _register(monkeypatch, name: str, reducer: Reducer) -> None:
+    """Register ``reducer`` as ``name`` for one test (the registry refuses a second name)."""
+    monkeypatch.setitem(REDUCERS._entries, name, reducer)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+def test_a_reducer_without_a_fast_path_takes_the_generic_path(name: str, monkeypatch) -> None:
+    """The same definition registered without its fast path: the counted kernel runs the
+    definition on the counted groups' built-ins (and not the fast path), with the same values."""
+    seen = []
+
+    def definition(g):
+        seen.append(type(g))
+        return REDUCERS[name].reduce(g)
+
+    _register(monkeypatch, "plain", Reducer(definition))
+    assert REDUCERS["plain"].counted is None and REDUCERS[name].counted is not None
+    vals, nr = _random_panels(6, m=120, r=6)
+    pick = (np.random.default_rng(2).random((25, 120, 6)) * nr[None, :, None]).astype(np.intp)
+    slot_used = np.arange(6)[None, :] < nr[:, None]
+    got = _counted(vals, pick, slot_used, "plain")
+    assert seen == [CountedGroups]
+    np.testing.assert_allclose(got, _counted(vals, pick, slot_used, name), rtol=1e-13, atol=1e-12,
+                               equal_nan=True)
+    np.testing.assert_allclose(got, _gathered(vals, nr, pick, name), rtol=1e-13, atol=1e-12, equal_nan=True)
 
 
 @pytest.fixture(scope="module")
@@ -149,7 +174,7 @@ def rubric():
     return load_rubric()
 
 
-@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+@pytest.mark.parametrize("name", sorted(REDUCERS))
 def test_rater_draws_equal_the_reference(rubric, name: str) -> None:
     ds = make_ds(rubric, n_apps=30, raters=7)
     rng = np.random.default_rng(3)
@@ -162,8 +187,8 @@ def test_rater_draws_equal_the_reference(rubric, name: str) -> None:
     cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
     ids = cand["app_id"].astype("str").to_numpy()
     x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
-    got = _rater_draws(boot, ids, x, 250, 11).x
-    want = _reference_rater_draws(boot, ids, x, 250, 11)
+    got = rater_draws(boot, ids, x, 250, 11).x
+    want = _referencerater_draws(boot, ids, x, 250, 11)
     assert got is not None and boot.n_panels > 0
     assert not np.array_equal(got[0], got[1])  # the draws do move
     # the reduced panel scores are identical (tests above); the dimension scores add the
@@ -177,29 +202,29 @@ def _gathered(vals, nr, pick, name):
     padded = np.concatenate([vals, np.full((m, 1, j), np.nan)], axis=1).reshape(m * (r + 1), j)
     p = np.where(slot_used[None], pick, r).transpose(2, 0, 1)
     grid = np.take(padded, p + (np.arange(m) * (r + 1))[None, None, :], axis=0)
-    return _reduce_slots(grid.reshape(r, -1), name).reshape(pick.shape[0], m, j)
+    return reduce_slots(grid.reshape(r, -1), REDUCERS[name]).reshape(pick.shape[0], m, j)
 
 
 @pytest.mark.parametrize("r", [3, 12])  # 12 slots: min and max without the subset tables
 def test_other_registered_reducers_and_many_raters(r: int, monkeypatch) -> None:
-    monkeypatch.setitem(panel.REDUCERS, "range", lambda g: g.max() - g.min())
-    monkeypatch.setitem(panel.REDUCERS, "half_sum", lambda g: g.sum() / 2 + g.count() * 0)
+    _register(monkeypatch, "range", Reducer(lambda g: g.max() - g.min()))
+    _register(monkeypatch, "half_sum", Reducer(lambda g: g.sum() / 2 + g.count() * 0))
     vals, nr = _random_panels(4, m=200, r=r)
     rng = np.random.default_rng(9)
     pick = (rng.random((30, 200, r)) * nr[None, :, None]).astype(np.intp)
-    panels = _CountedPanels(vals)
-    assert (panels._tables() is None) == (r > 10)
-    for name in ["range", "half_sum", *sorted(set(panel.REDUCERS) - {"range", "half_sum"})]:
+    panels = CountedPanels(vals)
+    assert (panels.tables() is None) == (r > 10)
+    for name in ["range", "half_sum", *sorted(set(REDUCERS) - {"range", "half_sum"})]:
         got = _counted(vals, pick, np.arange(r)[None, :] < nr[:, None], name, panels)
         np.testing.assert_array_equal(got, _gathered(vals, nr, pick, name))
 
 
 def test_a_reducer_needing_another_builtin_falls_back_to_the_gathered_grid(rubric, monkeypatch) -> None:
-    monkeypatch.setitem(panel.REDUCERS, "std", lambda g: g.std())
+    _register(monkeypatch, "std", Reducer(lambda g: g.std()))
     vals, nr = _random_panels(5, m=50, r=4)
-    counts = _pick_counts(np.zeros((50, 2, 4), dtype=np.intp), np.arange(4)[None, :] < nr[:, None], 4)
+    counts = pick_counts(np.zeros((50, 2, 4), dtype=np.intp), np.arange(4)[None, :] < nr[:, None], 4)
     with pytest.raises(AttributeError):
-        _CountedPanels(vals).reduce(counts, "std")
+        CountedPanels(vals).reduce(counts, REDUCERS["std"])
     ds = make_ds(rubric, n_apps=8, raters=5)
     ps = ds.panel_scores.copy()
     ps["score"] = np.random.default_rng(1).integers(0, 11, len(ps)).astype(float)
@@ -209,7 +234,7 @@ def test_a_reducer_needing_another_builtin_falls_back_to_the_gathered_grid(rubri
     cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
     ids = cand["app_id"].astype("str").to_numpy()
     x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
-    np.testing.assert_allclose(_rater_draws(boot, ids, x, 50, 2).x, _reference_rater_draws(boot, ids, x, 50, 2),
+    np.testing.assert_allclose(rater_draws(boot, ids, x, 50, 2).x, _referencerater_draws(boot, ids, x, 50, 2),
                                rtol=1e-13, atol=1e-12)
 
 
@@ -231,7 +256,7 @@ def test_each_draw_re_decides_the_panel_floor(rubric) -> None:
     assert cand["reasons"].eq("").all()  # both pass at the point
     ids = cand["app_id"].astype("str").to_numpy()
     x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
-    fail = _rater_draws(boot, ids, x, 4000, 5).gate_fail
+    fail = rater_draws(boot, ids, x, 4000, 5).gate_fail
     share = fail.mean(axis=0)
     assert abs(share[list(ids).index(app0)] - 7 / 27) < 0.02
     assert share[1 - list(ids).index(app0)] == 0.0

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit.errors import EvalkitError
+from evalkit.evaluate.changes import diff_with_previous
 from evalkit.evaluate.recommend import (
     DIMENSIONS,
     ListRules,
-    diff_with_previous,
-    reason_text,
-    reasons_text,
+    ListRulesError,
+    RecommendError,
+    RecommendTypeError,
+    profile_value,
     recommend,
 )
 
@@ -201,7 +202,35 @@ def test_rules_validation() -> None:
     assert r.weights == {"legality": 0.5, "function": 0.25, "security": 0.25, "content": 0.0}
 
 
+def test_errors_are_evalkit_errors_and_keep_their_builtin() -> None:
+    with pytest.raises(ListRulesError, match="The 'draws' parameter of ListRules must be ≥ 1; got 0 instead."):
+        ListRules(draws=0)
+    assert issubclass(ListRulesError, EvalkitError) and issubclass(ListRulesError, ValueError)
+    with pytest.raises(RecommendTypeError, match="'bootstrap_raters' parameter of ListRules must be a bool"):
+        ListRules(bootstrap_raters="yes")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="The 'rules' parameter of recommend must be a ListRules; got dict"):
+        recommend(_cands(), {})  # type: ignore[arg-type]
+    dup = pd.concat([_cands(n=2), _cands(n=1)], ignore_index=True)
+    with pytest.raises(RecommendError, match="got app_id 'A00' twice instead"):
+        recommend(dup, _rules())
+    with pytest.raises(EvalkitError, match="'candidates' parameter of recommend must be a pandas DataFrame"):
+        recommend([], _rules())  # type: ignore[arg-type]
+
+
+def test_profile_value_reads_objects_and_mappings() -> None:
+    class Ranking:
+        method = "topsis"
+        draws = None
+
+    profile = {"ranking": Ranking(), "list": {"max_total": 5}}
+    assert profile_value(profile, "ranking", "method") == "topsis"
+    assert profile_value(profile, "ranking", "draws", default=1000) == 1000  # None: the default
+    assert profile_value(profile, "list", "max_total") == 5
+    assert profile_value(profile, "list", "nothing", "deeper") is None
+
+
 # --- changes since the previous list ---------------------------------------------------------
+# (evalkit.evaluate.changes; the test named by the opt_out claim of rubrics/v1/rules.yaml)
 
 
 def test_diff_each_change_and_reason() -> None:
@@ -232,24 +261,6 @@ def test_diff_each_change_and_reason() -> None:
     assert set(d.loc[d["change"] != "opted_out", "reason"]) == {""}
 
 
-def test_diff_without_previous_everything_added() -> None:
-    dec = recommend(_cands(n=3), _rules(max_total=2))
-    d = diff_with_previous(dec, None)
-    assert d["change"].tolist() == ["added", "added"]
-
-
-def test_reason_texts() -> None:
-    assert reason_text("cap:stage:primary", "zh") == "该学段推荐数已满：小学"
-    assert reason_text("cap:category:teaching", "en") == "category cap reached: teaching"
-    assert "L16" in reason_text("veto:L16_mandated_no_fees", "en")
-    names = {"L16_mandated_no_fees": ("统一使用不收费", "no fees in mandated apps")}
-    assert reason_text("veto:L16_mandated_no_fees", "en", names) == "veto item failed: no fees in mandated apps"
-    assert reason_text("something_new") == "something_new"
-    s = reasons_text(pd.Series(["cap:total;below_min_total", ""]), "en")
-    assert s.tolist() == ["the list's total size cap was reached; total score below the minimum for the list", ""]
-    assert not math.isnan(len(s))
-
-
 def test_edge_cases_empty_list_and_no_candidates() -> None:
     dec = recommend(_cands(n=3), _rules(min_total_score=99))
     assert (dec["status"] == "not_recommended").all() and (dec["p_listed"] == 0).all()
@@ -258,25 +269,3 @@ def test_edge_cases_empty_list_and_no_candidates() -> None:
     assert empty.empty and {"status", "reasons", "p_listed"} <= set(empty.columns)
     one = recommend(_cands(n=1), _rules(method="topsis", max_total=0))
     assert one.loc[0, "reasons"] == "cap:total"
-
-
-def test_reasons_of_one_pattern_are_said_once():
-    """Many stale assessments read as one sentence listing the criteria, in both languages."""
-    from evalkit.evaluate.recommend import reasons_text
-
-    codes = pd.Series([
-        "stale_assessment:F01;stale_assessment:F02;veto:L16;cap:total",
-        "cap:stage:primary;cap:stage:junior",
-        "",
-    ])
-    names = {"F01": ("崩溃率", "crash rate"), "F02": ("启动时间", "start-up time"),
-             "L16": ("统一使用的应用不得收费", "no fees for mandated apps")}
-    assert reasons_text(codes, "zh", names).tolist() == [
-        "评估结果已过有效期：崩溃率、启动时间；否决项未通过：统一使用的应用不得收费；推荐名单总数已满",
-        "该学段推荐数已满：小学、初中",
-        "",
-    ]
-    assert reasons_text(codes, "en", names).iloc[0] == (
-        "assessment out of date: crash rate, start-up time; veto item failed: no fees for "
-        "mandated apps; the list's total size cap was reached"
-    )

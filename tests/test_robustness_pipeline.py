@@ -1,7 +1,7 @@
 """The published robustness analysis resamples raters as well as weights.
 
 Hand-made datasets (tests/_scoring_factory.py) scored by the real engine, then the list and its
-robustness analysis with the rater bootstrap (evalkit.evaluate.recommend.rater_bootstrap), plus the
+robustness analysis with the rater bootstrap (evalkit.evaluate.raters.rater_bootstrap), plus the
 pipeline glue on the tiny contract dataset (tests/_mini.py).
 """
 
@@ -14,16 +14,12 @@ import pandas as pd
 import pytest
 from _scoring_factory import AS_OF, make_ds, set_assessment, with_
 
-from evalkit.evaluate import panel
-
-from evalkit.evaluate import scoring
-from evalkit.evaluate.recommend import (
-    ListRules,
-    RaterBootstrap,
-    _reduce_slots,
-    rater_bootstrap,
-    recommend,
-)
+from evalkit.errors import EvalkitError
+from evalkit.evaluate import panel, scoring
+from evalkit.evaluate.raters import RaterBootstrap, RaterBootstrapTypeError, rater_bootstrap
+from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.mcda.rater_resample import reduce_slots
+from evalkit.mcda.reducers import REDUCERS
 from evalkit.rubric import load_profile, load_profiles, load_rubric
 
 C10 = "C10_educational_value"  # a panel criterion without a floor
@@ -145,7 +141,7 @@ def test_median_reducer_and_conflicted_rater_left_out(rubric) -> None:
     assert 0.0 < dec.loc[apps[3], "p_listed"] < 1.0
 
 
-@pytest.mark.parametrize("name", sorted(panel.REDUCERS))
+@pytest.mark.parametrize("name", sorted(REDUCERS))
 def test_array_reduction_matches_the_panel_registry(name: str) -> None:
     rng = np.random.default_rng(5)
     g, r = 400, 9
@@ -153,9 +149,9 @@ def test_array_reduction_matches_the_panel_registry(name: str) -> None:
     n = rng.integers(0, r + 1, g)
     a[np.arange(r)[None, :] >= n[:, None]] = np.nan
     a[rng.random((g, r)) < 0.1] = np.nan  # gaps inside a row too
-    got = _reduce_slots(np.ascontiguousarray(a.T), name)
+    got = reduce_slots(np.ascontiguousarray(a.T), REDUCERS[name])
     flat = pd.Series(a.reshape(-1))
-    want = panel.REDUCERS[name](flat.groupby(np.repeat(np.arange(g), r))).reindex(range(g)).to_numpy(float)
+    want = REDUCERS[name](flat.groupby(np.repeat(np.arange(g), r))).reindex(range(g)).to_numpy(float)
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-12, equal_nan=True)
 
 
@@ -193,11 +189,22 @@ def test_recommend_rejects_a_wrong_raters_argument(rubric) -> None:
         recommend(_candidates(ds, _evaluate(rubric, ds)), _rules(), raters=object())
 
 
+def test_rater_bootstrap_rejects_wrong_arguments(rubric) -> None:
+    ds, _ = _dataset(rubric)
+    ev = _evaluate(rubric, ds)
+    rm = panel.rater_matrix(ds.panel_scores, ds.experts, ds.apps)
+    with pytest.raises(RaterBootstrapTypeError, match="The 'raters' parameter of rater_bootstrap must be a "
+                       "RaterMatrix"):
+        rater_bootstrap(ev, "11", object())
+    assert issubclass(RaterBootstrapTypeError, TypeError) and issubclass(RaterBootstrapTypeError, EvalkitError)
+    with pytest.raises(panel.PanelError, match="The 'reducer' parameter of rater_bootstrap"):
+        rater_bootstrap(ev, "11", rm, reducer="trimmed")
+
+
 def test_pipeline_publishes_rater_bootstrap_independent_of_panel_row_order() -> None:
     from pathlib import Path
 
     from evalkit import load_dataset
-
     from evalkit.evaluate import pipeline
 
     sample = Path(__file__).resolve().parent.parent / "data" / "sample"

@@ -168,6 +168,6 @@ def _waivers(dec: pd.DataFrame, waivers: pd.DataFrame, province: str, national: 
         w = w[prov.eq(province) | (prov.eq("") & national)]
     elif not national:
         w = w.iloc[0:0]
-    allowed = set(zip(w["app_id"], "waived:" + w["criterion_id"]))
-    crossing = [f"{a} ({c[len('waived:'):]})" for a, c in zip(used["app_id"], used["code"]) if (a, c) not in allowed]
+    allowed = set(zip(w["app_id"], "waived:" + w["criterion_id"], strict=True))
+    crossing = [f"{a} ({c[len('waived:'):]})" for a, c in zip(used["app_id"], used["code"], strict=True) if (a, c) not in allowed]
     return [f"waivers applied without a waiver of this province: {', '.join(crossing[:5])}"] if crossing else []

@@ -54,9 +54,9 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from evalkit.errors import require_frame
+from evalkit.errors import EvalkitError, param_message, require_frame
 
-__all__ = ["DEFAULT_TEXT_WEIGHT", "DEFAULT_THRESHOLD", "OVERLAP_COLUMNS", "find_overlaps"]
+__all__ = ["DEFAULT_TEXT_WEIGHT", "DEFAULT_THRESHOLD", "OVERLAP_COLUMNS", "OverlapError", "find_overlaps"]
 
 DEFAULT_THRESHOLD = 0.75
 DEFAULT_TEXT_WEIGHT = 0.6
@@ -67,6 +67,10 @@ _WHITE_SPACE_RUNS = re.compile(r"\s\s+")  # scikit-learn's char analyser: a sing
 _RARE_SHARE = 1 / 20  # text n-grams in at most this share of the documents are multiplied
 _MARGIN = 1e-9  # slack of the pruning bound against rounding (similarities are ≤ 1)
 _CELLS = 1 << 22  # cells of one block of the dense work arrays (bounded memory)
+
+
+class OverlapError(EvalkitError, ValueError):
+    """An invalid argument of :func:`find_overlaps` (also a :class:`ValueError`)."""
 
 
 def _char_ngram_tfidf(docs: pd.Series) -> sparse.csr_matrix:
@@ -282,18 +286,18 @@ def find_overlaps(
     DataFrame
         ``province_code, app_id_a, app_id_b, similarity, text_similarity`` with
         ``app_id_a < app_id_b``, sorted by province, descending similarity, then ids.
+
+    Raises
+    ------
+    OverlapError
+        ``apps`` not a frame with the columns above, or a parameter out of its range (also a
+        :class:`ValueError`).
     """
-    require_frame(apps, "apps", "find_overlaps", _REQUIRED)
+    require_frame(apps, "apps", "find_overlaps", _REQUIRED, error=OverlapError)
     if not (isinstance(threshold, (int, float)) and 0.0 < threshold <= 1.0):
-        raise ValueError(
-            "The 'threshold' parameter of find_overlaps must be a number in (0, 1]; "
-            f"got {threshold!r} instead."
-        )
+        raise OverlapError(param_message("threshold", "find_overlaps", "a number in (0, 1]", repr(threshold)))
     if not (isinstance(text_weight, (int, float)) and 0.0 <= text_weight <= 1.0):
-        raise ValueError(
-            "The 'text_weight' parameter of find_overlaps must be a number in [0, 1]; "
-            f"got {text_weight!r} instead."
-        )
+        raise OverlapError(param_message("text_weight", "find_overlaps", "a number in [0, 1]", repr(text_weight)))
     frame = apps.copy()
     if "province_code" not in frame.columns:
         frame["province_code"] = ""

@@ -16,7 +16,8 @@ for rater diagnostics):
    turned into (expert, app) integer keys, so the rows are matched without strings;
 3. **Delphi rounds**: with ``final_round="last"`` the latest round in which an item
    (province, app, criterion) still has scores is the one aggregated; an int picks that round;
-4. **reducer** from the :data:`REDUCERS` registry (``mean``, ``median``, ``trimmed_mean``);
+4. **reducer** from the :data:`evalkit.mcda.reducers.REDUCERS` registry (``mean``, ``median``,
+   ``trimmed_mean``; re-exported here as :data:`REDUCERS`);
 5. fewer than ``min_raters`` scores after conflict removal -> ``score`` NaN and
    ``insufficient_panel=True`` (an item whose every score was conflicted appears with 0);
 6. **agreement** per (province, round, criterion) over *all* rounds: ICC(2,1) and ICC(2,k)
@@ -28,24 +29,25 @@ for rater diagnostics):
 The result does not depend on the row order of the inputs: rows are put into a canonical
 order (sorted integer codes) before any floating-point sum.
 
-Steps 1-3 are one *selection* shared by :func:`aggregate` and :func:`rater_matrix`; an
-aggregate keeps the selected scores laid out per panel in ``res.matrix`` (what
-:func:`rater_matrix` returns), so the rater bootstrap does not select them again.  A
-selection restricted to some provinces gives exactly the results of selecting their rows
-alone: the national scoring selects once and aggregates each panel setting's provinces.
+Steps 1-3 are one *selection* (:mod:`evalkit.evaluate.panel_selection`) shared by
+:func:`aggregate` and :func:`rater_matrix`; an aggregate keeps the selected scores laid out per
+panel in ``res.matrix`` (what :func:`rater_matrix` returns), so the rater bootstrap does not
+select them again.  A selection restricted to some provinces gives exactly the results of
+selecting their rows alone: the national scoring selects once and aggregates each panel
+setting's provinces.
 """
 
 from __future__ import annotations
 
 import html
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pandas.core.groupby import SeriesGroupBy
 
+from evalkit.evaluate.panel_selection import PanelError, ScoreSelection, select_scores
 from evalkit.mcda.agreement import (
     complete_blocks,
     icc2_pooled,
@@ -53,7 +55,8 @@ from evalkit.mcda.agreement import (
     rater_diagnostics_long,
 )
 from evalkit.mcda.alpha import alpha_long
-from evalkit.errors import EvalkitError, choice_message, require_frame
+from evalkit.mcda.reducers import REDUCERS, Reducer
+from evalkit.registry import RegistryError
 
 __all__ = [
     "REDUCERS",
@@ -66,64 +69,24 @@ __all__ = [
     "rater_matrix",
 ]
 
-Reducer = Callable[[SeriesGroupBy], pd.Series]
-
-TRIM_MIN_RATERS = 5
-"""Trimmed mean drops the highest and the lowest score only from this many raters up."""
-
 OUTLIER_THRESHOLD = 3.5
 """Default robust-z cut-off for outlier raters (:func:`evalkit.mcda.stats.rater_diagnostics`)."""
 
 _KEYS = ["province_code", "app_id", "criterion_id"]
-_SCORE_COLS = ["province_code", "round", "app_id", "expert_id", "criterion_id", "score"]
-
-
-class PanelError(EvalkitError, ValueError):
-    """Invalid input or parameter to :func:`aggregate` (also a :class:`ValueError`)."""
 
 
 # ------------------------------------------------------------------------------------------
-# reducers: a named registry
+# reducers: the registry of evalkit.mcda.reducers
 # ------------------------------------------------------------------------------------------
-
-
-def _mean(g: SeriesGroupBy) -> pd.Series:
-    """Arithmetic mean of the panel's scores."""
-    return g.mean()
-
-
-def _median(g: SeriesGroupBy) -> pd.Series:
-    """Median of the panel's scores."""
-    return g.median()
-
-
-def _trimmed_mean(g: SeriesGroupBy) -> pd.Series:
-    """Mean after dropping the highest and the lowest score (one each) when there are at
-    least :data:`TRIM_MIN_RATERS` scores; the plain mean otherwise.
-
-    Vectorised: ``(sum - min - max) / (count - 2)`` from groupby built-ins, no per-group
-    Python function.
-    """
-    s, c, lo, hi = g.sum(), g.count(), g.min(), g.max()
-    trimmed = (s - lo - hi) / (c - 2)
-    return trimmed.where(c >= TRIM_MIN_RATERS, s / c)
-
-
-REDUCERS: dict[str, Reducer] = {
-    "mean": _mean,
-    "median": _median,
-    "trimmed_mean": _trimmed_mean,
-}
-"""Panel reducers by name: each takes the scores grouped by item (a ``SeriesGroupBy``) and
-returns one value per group using groupby built-ins only."""
 
 
 def get_reducer(name: str, *, func: str = "get_reducer") -> Reducer:
-    """Return the reducer registered as ``name``; unknown names raise :class:`PanelError`
-    with a "Did you mean …? Available: …" hint."""
-    if isinstance(name, str) and name in REDUCERS:
-        return REDUCERS[name]
-    raise PanelError(choice_message("reducer", func, name, REDUCERS))
+    """Return the reducer registered as ``name`` in :data:`REDUCERS`; unknown names raise
+    :class:`PanelError` with a "Did you mean …? Available: …" hint."""
+    try:
+        return REDUCERS.lookup(name, param="reducer", func=func)
+    except RegistryError as exc:
+        raise PanelError(str(exc)) from None
 
 
 # ------------------------------------------------------------------------------------------
@@ -181,165 +144,6 @@ class PanelResult:
 # ------------------------------------------------------------------------------------------
 
 
-def _conflict_mask(
-    exp: np.ndarray, app: np.ndarray, exp_u: np.ndarray, provider: np.ndarray, experts: pd.DataFrame
-) -> np.ndarray:
-    """True where the row's expert declared a conflict with the provider of the row's app.
-
-    ``exp`` and ``app`` are row codes into ``exp_u`` (expert ids) and ``provider`` (the
-    provider id of each app code, missing where unknown).  The declared (expert, provider)
-    pairs are few: they are turned once into sorted (expert code, app code) keys, and the
-    rows are matched on integers (no per-row strings).
-    """
-    ex = experts[["expert_id", "conflicts"]].copy()
-    ex["conflicts"] = ex["conflicts"].fillna("").astype(str).str.split(";")
-    pairs = ex.explode("conflicts")
-    pairs["conflicts"] = pairs["conflicts"].str.strip()
-    pairs = pairs[pairs["conflicts"].fillna("") != ""]
-    if pairs.empty or exp.size == 0:
-        return np.zeros(exp.size, dtype=bool)
-    known = pd.notna(provider)
-    app_of = pd.DataFrame(
-        {
-            "provider_id": pd.Series(provider[known], dtype=object).astype(str),
-            "app": np.flatnonzero(known),
-        }
-    )
-    declared = pd.DataFrame(
-        {
-            "expert_id": pairs["expert_id"].astype(str).to_numpy(dtype=object),
-            "provider_id": pairs["conflicts"].astype(str).to_numpy(dtype=object),
-        }
-    ).merge(app_of, on="provider_id")
-    e = pd.Index(exp_u).get_indexer(declared["expert_id"].to_numpy(dtype=object))
-    n_apps = provider.size
-    keys = np.unique(e[e >= 0].astype(np.int64) * n_apps + declared["app"].to_numpy()[e >= 0])
-    if keys.size == 0:
-        return np.zeros(exp.size, dtype=bool)
-    declares = np.zeros(exp_u.size, dtype=bool)
-    declares[keys // n_apps] = True
-    rows = np.flatnonzero(declares[exp])  # only rows of experts who declared a conflict
-    row_key = exp[rows] * n_apps + app[rows]
-    pos = np.minimum(np.searchsorted(keys, row_key), keys.size - 1)
-    mask = np.zeros(exp.size, dtype=bool)
-    mask[rows[keys[pos] == row_key]] = True
-    return mask
-
-
-@dataclass(frozen=True)
-class _Selection:
-    """``panel_scores`` as canonical integer codes (sorted, so no result depends on row order),
-    conflicts of interest removed, the Delphi round to aggregate marked in ``final``."""
-
-    prov: np.ndarray
-    rnd: np.ndarray
-    app: np.ndarray
-    exp: np.ndarray
-    crit: np.ndarray
-    score: np.ndarray
-    item: np.ndarray  # canonical (province, app, criterion) code of each kept row
-    item_all: np.ndarray  # the same for every scored row, conflicted ones included
-    final: np.ndarray  # bool: the row belongs to the round aggregated
-    prov_u: np.ndarray
-    app_u: np.ndarray
-    exp_u: np.ndarray
-    crit_u: np.ndarray
-    conflicts: pd.DataFrame  # the rows removed for a conflict of interest
-
-    def provinces(self, codes: Collection[str]) -> _Selection:
-        """The rows of the provinces ``codes`` only (same codes and uniques, so every result
-        equals the one of a selection made on those provinces' rows alone)."""
-        wanted = np.isin(self.prov_u.astype(str), np.asarray(list(codes), dtype=str))
-        if wanted.all():
-            return self
-        keep = wanted[self.prov]
-        keep_all = wanted[self.item_all // (self.app_u.size * self.crit_u.size)]
-        rows = self.conflicts["province_code"].astype(str).isin(self.prov_u[wanted].astype(str))
-        return replace(
-            self,
-            **{f: getattr(self, f)[keep] for f in ("prov", "rnd", "app", "exp", "crit", "score",
-                                                    "item", "final")},
-            item_all=self.item_all[keep_all],
-            conflicts=self.conflicts[rows.to_numpy(dtype=bool)].reset_index(drop=True),
-        )
-
-
-def _select(
-    panel_scores: pd.DataFrame,
-    experts: pd.DataFrame,
-    apps: pd.DataFrame,
-    final_round: Literal["last"] | int,
-    func: str,
-) -> _Selection:
-    """The scores :func:`aggregate` and :func:`rater_matrix` work on (one selection rule)."""
-    if not (
-        final_round == "last"
-        or (isinstance(final_round, (int, np.integer)) and not isinstance(final_round, bool))
-    ):
-        raise PanelError(
-            f"The 'final_round' parameter of {func} must be 'last' or an int; got {final_round!r} instead."
-        )
-    require_frame(panel_scores, "panel_scores", func, _SCORE_COLS, error=PanelError)
-    require_frame(experts, "experts", func, ["expert_id", "conflicts"], error=PanelError)
-    require_frame(apps, "apps", func, ["app_id", "provider_id"], error=PanelError)
-
-    s = panel_scores[_SCORE_COLS]
-    s = s[s["score"].notna()]
-    rnd_col = s["round"]
-    if not pd.api.types.is_integer_dtype(rnd_col.dtype):
-        rnd_col = pd.to_numeric(rnd_col)
-    rnd = rnd_col.to_numpy(dtype=np.int64)
-    prov_u, prov = _codes(s["province_code"])
-    app_u, app = _codes(s["app_id"])
-    exp_u, exp = _codes(s["expert_id"])
-    crit_u, crit = _codes(s["criterion_id"])
-    score = s["score"].to_numpy(dtype=np.float64)
-    rnd_c, rnd_u = pd.factorize(rnd, sort=True)
-    order = _lexorder(
-        (prov, prov_u.size), (rnd_c.astype(np.int64), rnd_u.size), (crit, crit_u.size),
-        (app, app_u.size), (exp, exp_u.size),
-    )
-    prov, rnd, app, exp, crit, score = (a[order] for a in (prov, rnd, app, exp, crit, score))
-
-    dup = _duplicated(prov, rnd, app, exp, crit)
-    if dup.any():
-        i = int(np.flatnonzero(dup)[0])
-        raise PanelError(
-            f"The 'panel_scores' parameter of {func} must hold one score per (province_code, "
-            f"round, app_id, expert_id, criterion_id); got {int(dup.sum())} duplicate row(s) "
-            f"instead, e.g. ({prov_u[prov[i]]}, {rnd[i]}, {app_u[app[i]]}, {exp_u[exp[i]]}, "
-            f"{crit_u[crit[i]]})."
-        )
-
-    # 1. conflicts of interest (matched on integer codes; provider ids only for removed rows)
-    provider_of_app = apps.drop_duplicates("app_id").set_index("app_id")["provider_id"]
-    provider = pd.Series(app_u, dtype=object).map(provider_of_app).to_numpy(dtype=object)
-    conflict = _conflict_mask(exp, app, exp_u, provider, experts)
-    conflicts = pd.DataFrame(
-        {
-            "province_code": prov_u[prov[conflict]],
-            "round": pd.array(rnd[conflict], dtype="Int64"),
-            "app_id": app_u[app[conflict]],
-            "expert_id": exp_u[exp[conflict]],
-            "criterion_id": crit_u[crit[conflict]],
-            "provider_id": provider[app[conflict]].astype(str),
-        }
-    )
-    n_apps, n_crit = app_u.size, crit_u.size
-    item_all = (prov.astype(np.int64) * n_apps + app) * n_crit + crit
-    keep = ~conflict
-    prov, rnd, app, exp, crit, score = (a[keep] for a in (prov, rnd, app, exp, crit, score))
-    item = item_all[keep]
-
-    # 2. Delphi: which round is aggregated (the latest one per item, or a fixed one)
-    if final_round == "last":
-        final = rnd == pd.Series(rnd).groupby(item, sort=False).transform("max").to_numpy()
-    else:
-        final = rnd == int(final_round)
-    return _Selection(prov, rnd, app, exp, crit, score, item, item_all, final,
-                      prov_u, app_u, exp_u, crit_u, conflicts)
-
-
 def aggregate(
     panel_scores: pd.DataFrame,
     experts: pd.DataFrame,
@@ -380,7 +184,7 @@ def aggregate(
         expert scoring the same item twice in one round.
     """
     fn = _settings(reducer, min_raters, "aggregate")
-    sel = _select(panel_scores, experts, apps, final_round, "aggregate")
+    sel = select_scores(panel_scores, experts, apps, final_round, "aggregate")
     return _aggregate(sel, fn, reducer, min_raters, outlier_threshold, _rater_matrix(sel))
 
 
@@ -414,7 +218,7 @@ def aggregate_groups(
     wanted = {str(c).strip() for codes in groups.values() for c in codes}
     pcode, puniq = pd.factorize(panel_scores["province_code"])
     inside = np.isin(pd.Index(puniq).astype("str").str.strip(), list(wanted))[pcode] & (pcode >= 0)
-    sel = _select(panel_scores if inside.all() else panel_scores.iloc[np.flatnonzero(inside)],
+    sel = select_scores(panel_scores if inside.all() else panel_scores.iloc[np.flatnonzero(inside)],
                   experts, apps, "last", "aggregate_groups")
     parts = [_aggregate(sel.provinces([str(c).strip() for c in codes]), fns[key], *key)
              for key, codes in sorted(groups.items())]  # a loop over a handful of settings
@@ -445,7 +249,7 @@ def _settings(reducer: str, min_raters: int, func: str) -> Reducer:
 
 
 def _aggregate(
-    sel: _Selection,
+    sel: ScoreSelection,
     fn: Reducer,
     reducer: str,
     min_raters: int,
@@ -501,41 +305,11 @@ def _aggregate(
     return PanelResult(scores, conflicts, agreement, raters, reducer, int(min_raters), matrix)
 
 
-def _codes(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Sorted uniques (as object array of str) and int64 codes of a key column."""
-    codes, uniques = pd.factorize(col.astype(str), sort=True)
-    return np.asarray(uniques, dtype=object), codes.astype(np.int64, copy=False)
-
-
 def _unique_inverse(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``np.unique(x, return_inverse=True)`` for an int array, by hashing (no sort of ``x``:
     only the uniques are sorted); the inverse is int64."""
     inverse, uniques = pd.factorize(x, sort=True)
     return np.asarray(uniques), inverse.astype(np.int64)
-
-
-def _duplicated(*cols: np.ndarray) -> np.ndarray:
-    """Rows equal to the previous row on every column (input is lexsorted on these)."""
-    same = np.ones(cols[0].size, dtype=bool)
-    same[0:1] = False
-    for c in cols:
-        same[1:] &= c[1:] == c[:-1]
-    return same
-
-
-def _lexorder(*keys: tuple[np.ndarray, int]) -> np.ndarray:
-    """Stable order of the rows sorted on ``keys`` (``(codes, size)`` pairs, codes in
-    ``range(size)``, most significant first): the permutation ``np.lexsort`` gives, computed
-    as one int64 argsort of the combined key when the key space fits in 63 bits."""
-    space = 1
-    for _, size in keys:
-        space *= max(int(size), 1)
-    if space >= 2**63:
-        return np.lexsort([codes for codes, _ in reversed(keys)])
-    combined = np.zeros(keys[0][0].size, dtype=np.int64)
-    for codes, size in keys:
-        combined = combined * max(int(size), 1) + codes
-    return np.argsort(combined, kind="stable")
 
 
 def _agreement(
@@ -574,7 +348,7 @@ def _agreement(
     starts = np.concatenate(([0], brk))
     ends = np.concatenate((brk, [score.size]))
     rows = []
-    for a, b in zip(starts, ends):
+    for a, b in zip(starts, ends, strict=True):
         a_u, t = _unique_inverse(app[a:b])
         e_u, r = _unique_inverse(exp[a:b])
         v = score[a:b]
@@ -627,7 +401,7 @@ def _raters(
     parts = []
     # rows arrive sorted by province: each province is one contiguous run
     brk = np.flatnonzero(prov[1:] != prov[:-1]) + 1
-    for a, b in zip(np.concatenate(([0], brk)), np.concatenate((brk, [prov.size]))):
+    for a, b in zip(np.concatenate(([0], brk)), np.concatenate((brk, [prov.size])), strict=True):
         if a == b:
             continue
         i_u, i_c = _unique_inverse(app[a:b].astype(np.int64) * n_crit + crit[a:b])
@@ -708,7 +482,7 @@ class RaterMatrix:
         scored = ~np.isnan(values).all(axis=(0, 1))
         return RaterMatrix(
             panels=self.panels.iloc[rows].reset_index(drop=True),
-            criteria=tuple(c for c, s in zip(self.criteria, scored) if s),
+            criteria=tuple(c for c, s in zip(self.criteria, scored, strict=True) if s),
             experts=self.experts[rows, :width],
             values=values[:, :, scored],
             n_raters=n_raters,
@@ -746,10 +520,10 @@ def rater_matrix(
         Missing columns, a bad ``final_round``, or the same expert scoring the same item twice
         in one round.
     """
-    return _rater_matrix(_select(panel_scores, experts, apps, final_round, "rater_matrix"))
+    return _rater_matrix(select_scores(panel_scores, experts, apps, final_round, "rater_matrix"))
 
 
-def _rater_matrix(sel: _Selection) -> RaterMatrix:
+def _rater_matrix(sel: ScoreSelection) -> RaterMatrix:
     """Kernel of :func:`rater_matrix` on a selection."""
     prov, app, exp, crit, score = (
         a[sel.final] for a in (sel.prov, sel.app, sel.exp, sel.crit, sel.score)

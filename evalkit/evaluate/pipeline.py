@@ -32,14 +32,10 @@ from evalkit import resources
 from evalkit.evaluate import credit as _credit
 from evalkit.dates import parse_date
 from evalkit.errors import DataError, EvalkitError, Problem, PublishError
-from evalkit.evaluate.recommend import (
-    ListRules,
-    diff_with_previous,
-    rater_bootstrap,
-    reason_text,
-    reasons_text,
-    recommend,
-)
+from evalkit.evaluate.changes import diff_with_previous
+from evalkit.evaluate.raters import rater_bootstrap
+from evalkit.evaluate.reasons import reason_text, reasons_text
+from evalkit.evaluate.recommend import ListRules, recommend
 
 __all__ = [
     "CACHE_FORMAT",
@@ -684,9 +680,9 @@ def _risk_scope(ds: Any) -> str:
 
 
 def _profile_value(profile: Any, *path: str) -> Any:
-    from evalkit.evaluate.recommend import _get
+    from evalkit.evaluate.recommend import profile_value
 
-    return _get(profile, *path)
+    return profile_value(profile, *path)
 
 
 def _rules_dict(rules: ListRules) -> dict[str, Any]:

@@ -368,12 +368,12 @@ def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
 def reason_words(codes: pd.Series, lang: str = "zh") -> pd.Series:
     """``;``-joined reason codes in words, from the registries of the rules that produce them.
 
-    Recommendation codes (``evalkit.evaluate.recommend.REASONS`` and its patterns such as
+    Recommendation codes (``evalkit.evaluate.reasons.REASONS`` and its patterns such as
     ``veto:<criterion>``, criteria named as in the rubric) and credit codes
     (``evalkit.evaluate.credit.REASONS``); an unknown code shows as itself.
     """
     from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
-    from evalkit.evaluate.recommend import reasons_text
+    from evalkit.evaluate.reasons import reasons_text
 
     return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS)
 
@@ -383,7 +383,7 @@ def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | N
     if not messages:
         return reason_words(codes, lang)
     from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
-    from evalkit.evaluate.recommend import reasons_text
+    from evalkit.evaluate.reasons import reasons_text
 
     registry = {**CREDIT_REASONS, **{k: (v, v) for k, v in messages.items()}}
     return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry)

@@ -1,0 +1,205 @@
+"""Reason codes and their words: every status and change of the list says why, in Chinese and English.
+
+A decision's ``reasons`` (and a change's ``reason``) are ``;``-joined machine-readable codes;
+:func:`reason_text` and :func:`reasons_text` give them in words.  Three kinds of code:
+
+* **fixed** codes of :data:`REASONS` (``cap:total``, ``not_filed``, ``flag:close_call``,
+  ``withdrawn`` …);
+* **patterns** ``<prefix>:<x>`` naming a criterion, category, stage or dimension
+  (``veto:L16_mandated_no_fees``, ``cap:stage:primary``, ``below_min:security`` …), said
+  with the criterion's name (``names``) or the code list's word (:data:`evalkit.i18n.VOCABULARIES`);
+* **figures** of a recommended app (``ranked:3/40``, ``margin:min_total:4.5``,
+  ``place:total:3/20``, ``place:category:<c>:2/5``).
+
+Other registries of fixed codes (``evalkit.evaluate.credit.REASONS``) are passed as
+``registry`` and looked up first; an unknown code shows as itself.
+
+:func:`join_codes` and :func:`has_code_prefix` build and read ``;``-joined code columns.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+
+import pandas as pd
+
+from evalkit.errors import EvalkitError, param_message
+from evalkit.i18n import VOCABULARIES
+
+__all__ = ["REASONS", "ReasonError", "has_code_prefix", "join_codes", "reason_text", "reasons_text"]
+
+
+class ReasonError(EvalkitError, ValueError):
+    """An invalid argument of :func:`reason_text` (also a :class:`ValueError`)."""
+
+
+#: Fixed reason codes with their Chinese and English text.
+REASONS: dict[str, tuple[str, str]] = {
+    "cap:total": ("推荐名单总数已满", "the list's total size cap was reached"),
+    "cap:provider_share": (
+        "同一提供者在该类业务中的推荐数已达上限（防止单一应用垄断业务）",
+        "the provider already holds its maximum share of this category (no single-app monopoly)",
+    ),
+    "below_min_total": ("总分低于最低推荐分", "total score below the minimum for the list"),
+    "provider_blacklisted": (
+        "提供者列入黑名单，禁入期未满",
+        "the provider is blacklisted and its ban is in force",
+    ),
+    "not_filed": ("应用未完成教育移动应用备案", "the app is not filed"),
+    "insufficient_panel": ("专家评审人数不足", "too few expert panel scores"),
+    "flag:third_party_admissions": (
+        "第三方招生、考试、成绩类应用（原则上应由教育部门或学校主办）",
+        ("third-party admissions/exam/score app (such apps are run by education departments in "
+        "principle)"),
+    ),
+    "flag:close_call": ("排名稳健性分析显示入选与否接近临界", "close call in the robustness analysis"),
+    "flag:overlap": ("与其他候选应用功能重叠，建议整合", "overlaps another candidate: integration candidate"),
+    "failed_reevaluation": ("重新评估未通过", "failed re-evaluation"),
+    "blacklisted": ("提供者列入黑名单", "provider blacklisted"),
+    "assessment_expired": ("评估结果过期", "assessment expired"),
+    "withdrawn": ("未再申报", "withdrawn (not submitted any more)"),
+    "added": ("新增", "added"),
+    "kept": ("保留", "kept"),
+    "opted_out": ("退出", "opted out"),
+}
+_PATTERNS: dict[str, tuple[str, str]] = {
+    "veto": ("否决项未通过：{x}", "veto item failed: {x}"),
+    "panel_floor": ("专家评分低于底线：{x}", "expert score below the floor: {x}"),
+    "missing_evidence": ("缺少评估证据：{x}", "missing evidence: {x}"),
+    "stale_assessment": ("评估结果已过有效期：{x}", "assessment out of date: {x}"),
+    "waived": ("已豁免：{x}", "waived: {x}"),
+    "failed_check": ("未通过登记核查（已扣分，非否决项）：{x}", "registry check failed (points deducted, not a veto): {x}"),
+    "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
+    "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
+    "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
+}
+#: Codes carrying figures (a recommended app's rank, margin and places): ``prefix:a/b`` read
+#: with ``{a}`` and ``{b}``, ``place:category:<c>:a/b`` with the category's word as ``{c}``.
+_FIGURES: dict[str, tuple[str, str]] = {
+    "ranked": ("在{b}个合格候选应用中排名第{a}", "ranked {a} of {b} eligible candidates"),
+    "margin:min_total": ("总分高于最低推荐分{a}分", "total score {a} points above the minimum for the list"),
+    "place:total": ("占推荐名单第{a}个名额（共{b}个）", "place {a} of {b} on the list"),
+    "place:category": ("占{c}类第{a}个名额（共{b}个）", "place {a} of {b} in the category {c}"),
+}
+#: The pattern prefixes, longest first (``cap:category`` before a shorter one it starts with).
+_PREFIXES = sorted(_PATTERNS, key=len, reverse=True)
+_LABELS = {
+    "cap:category": VOCABULARIES["category"],
+    "cap:stage": VOCABULARIES["stage"],
+    "below_min": VOCABULARIES["dimension"],
+}
+
+
+def reason_text(
+    code: str,
+    lang: str = "zh",
+    names: Mapping[str, tuple[str, str]] | None = None,
+    registry: Mapping[str, tuple[str, str]] | None = None,
+) -> str:
+    """The words for one reason code.
+
+    Parameters
+    ----------
+    code : str
+        A reason code such as ``cap:stage:primary`` or ``veto:L16_mandated_no_fees``.
+    lang : {"zh", "en"}
+        Language.
+    names : mapping, optional
+        ``criterion_id -> (name_zh, name_en)`` used for codes naming a criterion.
+    registry : mapping, optional
+        Extra fixed codes ``code -> (zh, en)`` looked up first (e.g. ``credit.REASONS``).
+
+    Returns
+    -------
+    str
+        The text; an unknown code is returned as is (so a new code still shows).
+    """
+    if lang not in ("zh", "en"):
+        raise ReasonError(param_message("lang", "reason_text", "'zh' or 'en'", repr(lang)))
+    i = 0 if lang == "zh" else 1
+    if registry and code in registry:
+        return registry[code][i]
+    if code in REASONS:
+        return REASONS[code][i]
+    figures = _figure_text(code, i)
+    if figures is not None:
+        return figures
+    for prefix in _PREFIXES:
+        if code.startswith(prefix + ":"):
+            x = code[len(prefix) + 1 :]
+            label = _LABELS.get(prefix, names or {}).get(x)
+            return _PATTERNS[prefix][i].format(x=label[i] if label else x)
+    return code
+
+
+def _figure_text(code: str, i: int) -> str | None:
+    """The words for a code of :data:`_FIGURES` (None for any other code)."""
+    prefix, _, rest = code.rpartition(":")
+    c = ""
+    if prefix.startswith("place:category:"):
+        prefix, c = "place:category", prefix[len("place:category:"):]
+        c = VOCABULARIES["category"].get(c, (c, c))[i]
+    if prefix not in _FIGURES:
+        return None
+    a, _, b = rest.partition("/")
+    return _FIGURES[prefix][i].format(a=a, b=b, c=c)
+
+
+def reasons_text(
+    codes: pd.Series,
+    lang: str = "zh",
+    names: Mapping[str, tuple[str, str]] | None = None,
+    registry: Mapping[str, tuple[str, str]] | None = None,
+) -> pd.Series:
+    """:func:`reason_text` over ``;``-joined codes, each distinct combination translated once.
+
+    Codes of one pattern are said once: ``stale_assessment:A;stale_assessment:B`` reads
+    "评估结果已过有效期：A、B".
+    """
+    s = codes.astype("str").fillna("")
+    text = {combo: _combo_text(combo, lang, names, registry) for combo in s.unique()}  # distinct combinations
+    return s.map(text).astype("str")
+
+
+def _combo_text(
+    combo: str, lang: str, names: Mapping[str, tuple[str, str]] | None,
+    registry: Mapping[str, tuple[str, str]] | None,
+) -> str:
+    """The words for one ``;``-joined combination of reason codes (see :func:`reasons_text`)."""
+    i = 0 if lang == "zh" else 1
+    groups: dict[str, tuple[bool, list[str]]] = {}  # key -> (fixed, words), in order of appearance
+    for code in combo.split(";"):  # the codes of one combination
+        if not code:
+            continue
+        prefix = next((p for p in _PREFIXES if code.startswith(p + ":")), None)
+        if prefix is None or (registry and code in registry) or code in REASONS or _figure_text(code, i):
+            groups.setdefault(code, (True, []))[1].append(reason_text(code, lang, names, registry))
+        else:
+            x = code[len(prefix) + 1 :]
+            label = _LABELS.get(prefix, names or {}).get(x) or (x, x)
+            groups.setdefault(prefix, (False, []))[1].append(label[i])
+    join, sep = ("、", "；") if lang == "zh" else (", ", "; ")
+    return sep.join(
+        join.join(words) if fixed else _PATTERNS[key][i].format(x=join.join(words))
+        for key, (fixed, words) in groups.items()
+    )
+
+
+# --- ;-joined code columns ----------------------------------------------------------------
+
+
+def join_codes(parts: list[pd.Series], index: pd.Index) -> pd.Series:
+    """Join code Series (``""`` = none) with ``;`` skipping empties, vectorised."""
+    if not parts:
+        return pd.Series("", index=index, dtype="str")
+    out = parts[0].astype("str").fillna("")
+    for p in parts[1:]:
+        out = out + ";" + p.astype("str").fillna("")
+    return out.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+
+
+def has_code_prefix(reasons: pd.Series, prefixes: Collection[str]) -> pd.Series:
+    """Rows holding a code that is one of ``prefixes`` or starts with one and ``:``."""
+    alt = "|".join(re.escape(p) for p in sorted(prefixes))
+    return reasons.astype("str").fillna("").str.contains(rf"(?:^|;)(?:{alt})(?::|;|$)", regex=True)

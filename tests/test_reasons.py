@@ -1,0 +1,69 @@
+"""Tests of evalkit.evaluate.reasons: reason codes in words, and ;-joined code columns."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+
+from evalkit.errors import EvalkitError
+from evalkit.evaluate.reasons import (
+    ReasonError,
+    has_code_prefix,
+    join_codes,
+    reason_text,
+    reasons_text,
+)
+
+
+def test_reason_texts() -> None:
+    assert reason_text("cap:stage:primary", "zh") == "该学段推荐数已满：小学"
+    assert reason_text("cap:category:teaching", "en") == "category cap reached: teaching"
+    assert "L16" in reason_text("veto:L16_mandated_no_fees", "en")
+    names = {"L16_mandated_no_fees": ("统一使用不收费", "no fees in mandated apps")}
+    assert reason_text("veto:L16_mandated_no_fees", "en", names) == "veto item failed: no fees in mandated apps"
+    assert reason_text("something_new") == "something_new"
+    s = reasons_text(pd.Series(["cap:total;below_min_total", ""]), "en")
+    assert s.tolist() == ["the list's total size cap was reached; total score below the minimum for the list", ""]
+    assert not math.isnan(len(s))
+
+
+def test_reasons_of_one_pattern_are_said_once():
+    """Many stale assessments read as one sentence listing the criteria, in both languages."""
+    codes = pd.Series([
+        "stale_assessment:F01;stale_assessment:F02;veto:L16;cap:total",
+        "cap:stage:primary;cap:stage:junior",
+        "",
+    ])
+    names = {"F01": ("崩溃率", "crash rate"), "F02": ("启动时间", "start-up time"),
+             "L16": ("统一使用的应用不得收费", "no fees for mandated apps")}
+    assert reasons_text(codes, "zh", names).tolist() == [
+        "评估结果已过有效期：崩溃率、启动时间；否决项未通过：统一使用的应用不得收费；推荐名单总数已满",
+        "该学段推荐数已满：小学、初中",
+        "",
+    ]
+    assert reasons_text(codes, "en", names).iloc[0] == (
+        "assessment out of date: crash rate, start-up time; veto item failed: no fees for "
+        "mandated apps; the list's total size cap was reached"
+    )
+
+
+def test_figures_of_a_recommended_app() -> None:
+    assert reason_text("ranked:3/40", "en") == "ranked 3 of 40 eligible candidates"
+    assert reason_text("place:total:3/20", "zh") == "占推荐名单第3个名额（共20个）"
+    assert reason_text("margin:min_total:4.5", "en") == "total score 4.5 points above the minimum for the list"
+
+
+def test_an_unknown_language_is_refused() -> None:
+    with pytest.raises(ReasonError, match="The 'lang' parameter of reason_text must be 'zh' or 'en'; got 'fr' instead."):
+        reason_text("cap:total", "fr")
+    assert issubclass(ReasonError, EvalkitError) and issubclass(ReasonError, ValueError)
+
+
+def test_code_columns_join_and_match_prefixes() -> None:
+    idx = pd.RangeIndex(3)
+    joined = join_codes([pd.Series(["a", "", "b"]), pd.Series(["", "", "veto:X"])], idx)
+    assert joined.tolist() == ["a", "", "b;veto:X"]
+    assert has_code_prefix(joined, {"veto"}).tolist() == [False, False, True]
+    assert has_code_prefix(pd.Series(["vetoed", "veto", "x;veto:Y"]), {"veto"}).tolist() == [False, True, True]
