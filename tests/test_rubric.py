@@ -341,3 +341,23 @@ def test_ahp_on_a_subset_shares_out_the_subsets_stated_weight(rubric: R.Rubric) 
     assert w["S01"] == pytest.approx(1.5 / 18) and w["S02"] == pytest.approx(1.5 / 18)
     assert w["S03"] == pytest.approx(2 / 18) and sum(w.values()) == pytest.approx(1.0)
     assert r2.weights_source["security"] == "ahp+stated" and r2.weights_source["legality"] == "stated"
+
+
+def test_profile_names_are_checked_against_the_registries_themselves(monkeypatch) -> None:
+    """A newly registered reducer, ranking or weight method is accepted by the profile model at
+    once; an unknown one is refused naming the accepted names (no copy of the names to update)."""
+    import pydantic
+
+    from evalkit.mcda import rank, reducers, weights
+    from evalkit.rubric.spec import PanelSpec, ProfileWeightsSpec, RankingSpec
+
+    with pytest.raises(pydantic.ValidationError, match="unknown panel reducer 'harmonic'.*Available: mean"):
+        PanelSpec(reducer="harmonic", min_raters=3)
+    monkeypatch.setitem(reducers.REDUCERS._entries, "harmonic", reducers.REDUCERS.lookup("mean"))
+    assert PanelSpec(reducer="harmonic", min_raters=3).reducer == "harmonic"
+    with pytest.raises(pydantic.ValidationError, match="unknown weight method 'delphi'"):
+        ProfileWeightsSpec(method="delphi")
+    for name in weights.WEIGHT_METHODS:
+        assert ProfileWeightsSpec(method=name).method == name
+    for name in rank.METHODS:
+        assert RankingSpec(method=name, concentration=100, draws=10).method == name

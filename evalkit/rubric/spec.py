@@ -23,7 +23,7 @@ from pydantic_core import PydanticCustomError
 
 from evalkit.data import schema
 from evalkit.errors import Problem, suggest, unknown_name
-from evalkit.mcda import rank, weights
+from evalkit.mcda import rank, reducers, weights
 
 __all__ = [
     "CreditSpec",
@@ -250,8 +250,13 @@ class RankingSpec(_Strict):
 
 
 class PanelSpec(_Strict):
-    reducer: Literal["mean", "median", "trimmed_mean"]
+    reducer: str
     min_raters: int = Field(ge=1)
+
+    @field_validator("reducer")
+    @classmethod
+    def _reducer(cls, v: str) -> str:
+        return _registered(v, reducers.REDUCERS, "panel reducer")
 
 
 class ProfileWeightsSpec(_Strict):
