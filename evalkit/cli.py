@@ -362,7 +362,7 @@ def publish_command(
 
     Advanced (hidden option): --reports FILE replaces notebooks/reports.yaml, same format.
     """
-    from evalkit.publish.run import publish
+    from evalkit.publish import publish
 
     try:
         result = publish(data, as_of, provinces=provinces, workers=workers, scheduler=scheduler,

@@ -74,7 +74,7 @@ def planted_data(tmp_path_factory) -> tuple[Path, dict[str, Any]]:
 @pytest.fixture(scope="session")
 def published_sample(tmp_path_factory, sample_data):
     """(folder, PublishResult, data_dir) of the real notebooks on the sample (a few provinces)."""
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     data, as_of, provinces = sample_data
     out = tmp_path_factory.mktemp("samplepub")
@@ -95,7 +95,7 @@ def boom_reports(tmp_path_factory) -> Path:
     Listed last, boom runs after the real recommendation and credit notebooks of 44 in the
     same kernel and raises "planted render failure for 44; carried over: [...]".
     """
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     cfg = yaml.safe_load(pub.REPORTS_CONFIG.read_text(encoding="utf-8"))
     for level in ("province", "national"):
@@ -154,7 +154,7 @@ class DaskRepublish:
 def failing_dask_republished(tmp_path_factory, failing_published, boom_reports) -> DaskRepublish:
     import distributed
 
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     out = tmp_path_factory.mktemp("daskpub")
     shutil.copytree(failing_published.folder, out / planted.AS_OF)

@@ -25,7 +25,8 @@ from pathlib import Path
 import pytest
 from hostile import planted
 
-from evalkit.publish import run as pub
+from evalkit import publish as pub
+from evalkit.publish import staging
 from evalkit.errors import PublishError
 
 AS_OF = planted.AS_OF
@@ -172,15 +173,15 @@ def test_running_again_cleans_up_stale_staging(killed_publish) -> None:
 
 def test_stale_lock_file_of_a_dead_process_does_not_block(tmp_path: Path) -> None:
     (tmp_path / ".lock").write_text("999999999\n", encoding="ascii")  # pid of a killed publish
-    with pub._Lock(tmp_path) as lock:
+    with staging.OutputLock(tmp_path) as lock:
         assert (tmp_path / ".lock").read_text(encoding="ascii").strip() == str(os.getpid())
         assert lock.fd is not None
 
 
 def test_lock_held_by_another_process_refuses_with_its_pid(tmp_path: Path) -> None:
     """A real second process holds the lock: publish refuses naming it, touching nothing."""
-    code = ("import sys, time; from pathlib import Path; from evalkit import publish as p\n"
-            "with p._Lock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(3600)\n")
+    code = ("import sys, time; from pathlib import Path; from evalkit.publish.staging import OutputLock\n"
+            "with OutputLock(Path(sys.argv[1])):\n    print('locked', flush=True); time.sleep(3600)\n")
     holder = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE,
                               text=True, start_new_session=True)
     try:
@@ -196,7 +197,7 @@ def test_lock_held_by_another_process_refuses_with_its_pid(tmp_path: Path) -> No
         os.killpg(holder.pid, signal.SIGKILL)
         holder.wait()
         holder.stdout.close()
-    with pub._Lock(tmp_path):  # the OS released the dead holder's lock
+    with staging.OutputLock(tmp_path):  # the OS released the dead holder's lock
         pass
 
 

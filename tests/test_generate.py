@@ -307,8 +307,10 @@ def test_province_scale_row_counts(province) -> None:
 
 def test_per_app_panels_draw_distinct_experts(monkeypatch: pytest.MonkeyPatch) -> None:
     """The national mode (7 experts per app from a provincial pool), on a small world."""
-    small = gen._Size(400, 1500, 7, True, 0.05, 0, 2.0, 0.3, ("63",), ("11",), 0.05, 0.002)
-    monkeypatch.setitem(gen._SIZES, "national", small)
+    from evalkit.synth.catalogue import SIZES, Size
+
+    small = Size(400, 1500, 7, True, 0.05, 0, 2.0, 0.3, ("63",), ("11",), 0.05, 0.002)
+    monkeypatch.setitem(SIZES, "national", small)
     t = gen.generate_tables("national")
     ps = t["panel_scores"]
     r1 = ps[ps["round"] == 1].astype({"app_id": "str", "expert_id": "str", "province_code": "str"})

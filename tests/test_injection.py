@@ -332,7 +332,7 @@ def test_profile_codes_cannot_reach_other_files(code: str) -> None:
 
 
 def test_reports_config_is_loaded_safely(tmp_path: Path) -> None:
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     marker = tmp_path / "ran"
     cfg = tmp_path / "reports.yaml"
@@ -347,7 +347,7 @@ def test_reports_config_is_loaded_safely(tmp_path: Path) -> None:
                                        "{code}/../../escaped.html"])
 def test_reports_config_output_names_cannot_escape_the_output_folder(tmp_path: Path, html_name: str) -> None:
     """Output names in reports.yaml are relative to reports/<as_of>/ and must stay inside it."""
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     nb = tmp_path / "p.ipynb"
     shutil.copy(ROOT / "notebooks" / "recommendation.ipynb", nb)

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from evalkit.publish import render
-from evalkit.publish.run import NOTEBOOKS, load_reports_config
+from evalkit.publish.config import NOTEBOOKS, load_reports_config
 
 ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 FIVE = ["province", "as_of", "data_dir", "out_dir", "lang"]
@@ -73,8 +73,7 @@ def test_nbval_checks_a_summary_line_of_every_notebook(path):
 def test_pyproject_collects_the_notebooks_with_nbval():
     import tomllib
 
-    from evalkit.publish.run import ROOT
-
+    ROOT = Path(__file__).resolve().parent.parent
     cfg = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["pytest"]["ini_options"]
     assert cfg["testpaths"] == ["tests", "notebooks"]
     assert "nbval_lax = True" in (ROOT / "conftest.py").read_text(encoding="utf-8")
@@ -264,14 +263,14 @@ def test_cli_summary_uses_the_same_status_words():
 
 def test_notebook_on_its_own_computes_into_a_cache(tmp_path, monkeypatch, sample_data):
     """out_dir empty (papermill, JupyterLab, nbval): computed from data_dir, kept in the cache."""
-    from evalkit.publish import report
+    from evalkit.publish.cache import load_province
 
     data, as_of, _ = sample_data
     monkeypatch.setenv("EVALKIT_CACHE_DIR", str(tmp_path))
-    res = report.load_province("44", as_of, str(data), "")
+    res = load_province("44", as_of, str(data), "")
     assert res.code == "44" and len(res.decisions)
     assert (tmp_path / as_of / "44" / "cache_key.txt").is_file()
-    again = report.load_province("44", as_of, str(data), "")
+    again = load_province("44", as_of, str(data), "")
     pd.testing.assert_frame_equal(again.decisions, res.decisions)
 
 

@@ -201,7 +201,7 @@ def test_publish_on_a_dask_cluster_is_byte_identical_to_local_workers(tmp_path: 
     """The real pipeline and the real report notebooks, on the committed sample: a publish whose
     province reports run on a Dask cluster writes the same bytes as one on local workers."""
     distributed = pytest.importorskip("distributed")
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     local = pub.publish(SAMPLE, AS_OF, provinces="11,44", workers=1, out_dir=tmp_path / "local",
                         progress=False)
@@ -348,7 +348,7 @@ def test_publish_of_a_partitioned_dataset_on_dask_equals_the_flat_publish(
     import json
 
     distributed = pytest.importorskip("distributed")
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     flat = pub.publish(SAMPLE, AS_OF, provinces="11,44", workers=1, out_dir=tmp_path / "flat",
                        progress=False)

@@ -465,7 +465,7 @@ def test_index_table_of_a_blocked_province_has_no_link_and_no_figures() -> None:
 
 @pytest.mark.slow
 def test_national_overview_on_its_own_marks_the_blocked_province(yunnan_bad: Path) -> None:
-    from evalkit.publish.run import national_overview
+    from evalkit.publish.national import national_overview
 
     nat = national_overview(yunnan_bad, AS_OF, "en")
     s = nat["summary"].set_index("code")

@@ -19,8 +19,9 @@ import pytest
 from hostile import planted
 from typer.testing import CliRunner
 
-from evalkit.publish import run as pub
+from evalkit import publish as pub
 from evalkit import resources
+from evalkit.publish import staging
 from evalkit.dates import DateError
 from evalkit.errors import PublishError
 
@@ -109,10 +110,10 @@ def test_republish_needs_force(planted_published, planted_data):
 
 
 def test_lock_refuses_concurrent_publish(tmp_path):
-    with pub._Lock(tmp_path):
+    with staging.OutputLock(tmp_path):
         with pytest.raises(PublishError, match=rf"another publish is running \(pid {os.getpid()}\)"):
             pub.publish(tmp_path, "2026-01-01", provinces="11", out_dir=tmp_path, progress=False)
-    with pub._Lock(tmp_path):  # released: can be taken again
+    with staging.OutputLock(tmp_path):  # released: can be taken again
         pass
 
 
@@ -141,12 +142,12 @@ def test_as_of_required_except_for_sample(tmp_path):
 
 
 def test_move_into_place_replaces_atomically(tmp_path):
-    target, staging = tmp_path / "2026-09-01", tmp_path / ".staging"
+    target, staging_dir = tmp_path / "2026-09-01", tmp_path / ".staging"
     target.mkdir()
     (target / "old.txt").write_text("old")
-    staging.mkdir()
-    (staging / "new.txt").write_text("new")
-    pub._move_into_place(staging, target)
+    staging_dir.mkdir()
+    (staging_dir / "new.txt").write_text("new")
+    staging.move_into_place(staging_dir, target)
     assert sorted(p.name for p in target.iterdir()) == ["new.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["2026-09-01"]
 
@@ -203,10 +204,10 @@ def test_recover_picks_the_newest_orphan_and_reports_what_it_did(tmp_path):
     b.mkdir()
     (b / "new.txt").write_text("b", encoding="utf-8")
     os.utime(a, ns=(1_000_000_000, 1_000_000_000))
-    done = pub._recover(tmp_path)
+    done = staging.recover_leftovers(tmp_path)
     assert done == [f"restored {AS_OF} from .old-{AS_OF}-2", f"removed .old-{AS_OF}-1"]
     assert sorted(p.name for p in (tmp_path / AS_OF).iterdir()) == ["new.txt"]
-    assert pub._recover(tmp_path) == []
+    assert staging.recover_leftovers(tmp_path) == []
 
 
 def test_data_dir_parameter_has_no_server_path(tmp_path, monkeypatch):
@@ -273,7 +274,7 @@ def test_plotly_bundle_is_the_smallest_that_draws_every_chart(tmp_path):
     import pandas as pd
     from plotly.offline import get_plotlyjs
 
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
     from evalkit.publish import report as R
 
     light = tmp_path / "light.html"

@@ -48,7 +48,8 @@ _VOLATILE_CELL_METADATA = ("execution", "collapsed", "scrolled", "papermill")
 _KERNEL_PRELUDE = "%reset -f\n"
 #: Run once per kernel: the imports every report needs and a first (slow) plotly call.
 _WARM = (
-    "import evalkit.publish.report, evalkit.evaluate.pipeline, plotly.graph_objects as _go\n"
+    "import evalkit.publish.report, evalkit.publish.cache, evalkit.evaluate.pipeline\n"
+    "import plotly.graph_objects as _go\n"
     "_go.Figure(_go.Bar(x=[1], y=[1])).to_html(include_plotlyjs=False, full_html=False)\n"
     "del _go\n"
 )

@@ -172,7 +172,7 @@ def planted_data(tmp_path_factory: Any) -> tuple[Path, dict[str, Any]]:
 def planted_publish(tmp_path_factory: Any, *, workers: int = 2, scheduler: Any = None,
                     tag: str = "w2") -> tuple[Path, Any]:
     """(published folder ``<out>/<as_of>``, PublishResult) of the planted data; once per tag."""
-    from evalkit.publish import run as pub
+    from evalkit import publish as pub
 
     key = ("publish", tag)
     if key not in _CACHE:

@@ -1,0 +1,150 @@
+"""Where a publish writes: the output lock, the staging folder, recovery after killed publishes
+and the atomic move of a complete set into place.
+
+* :class:`OutputLock`: ``<out>/.lock`` held with ``fcntl.flock`` (non-blocking: a second
+  publish is refused with the pid of the first; the OS releases it if the holder dies).
+* :func:`recover_leftovers`: an orphaned ``.old-<date>-*`` is put back when ``<date>`` is
+  missing; every ``.staging-*``/``.old-*`` of a dead run is deleted.
+* :func:`staging_folder`: the fresh ``.staging-<date>-<pid>`` a publish writes into.
+* :func:`move_into_place`: ``os.replace`` of the folder; an existing set is renamed aside
+  first, then deleted.
+* :func:`inside`: a path checked to stay inside the output folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import re
+import shutil
+from pathlib import Path
+
+from evalkit.errors import PublishError
+
+__all__ = ["OutputLock", "inside", "move_into_place", "recover_leftovers", "staging_folder"]
+
+#: The folders a publish leaves behind when it is killed: ``.staging-<date>-<pid>`` and
+#: ``.old-<date>-<pid>``.
+LEFTOVER = re.compile(r"^\.(staging|old)-(\d{4}-\d{2}-\d{2})-(\d+)$")
+
+
+class OutputLock:
+    """``<out>/.lock`` held with ``fcntl.flock`` (released by the OS if the process dies).
+
+    Raises
+    ------
+    PublishError
+        On entry, if another process holds the lock (the message gives its pid).
+    """
+
+    def __init__(self, out: Path) -> None:
+        self.path = out / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> OutputLock:
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                os.close(fd)
+                raise
+            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "unknown"
+            os.close(fd)
+            raise PublishError(
+                f"another publish is running (pid {holder}) on {self.path.parent}; "
+                "wait for it to finish."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import fcntl
+
+        if self.fd is not None:
+            os.ftruncate(self.fd, 0)
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def recover_leftovers(out: Path) -> list[str]:
+    """Clean up after killed publishes; call only while holding ``<out>/.lock``.
+
+    Holding the lock means no other publish is running, so every ``.staging-<date>-<pid>`` and
+    ``.old-<date>-<pid>`` folder was left by a dead run.  First, a date whose folder is missing
+    but which has an ``.old-<date>-*`` (a publish killed between moving the old set aside and
+    moving the new one in) gets its previous set back (the newest such folder); then every
+    leftover folder is deleted.
+
+    Returns
+    -------
+    list of str
+        What was done, one line per folder (``restored ...`` / ``removed ...``).
+    """
+    done = []
+    leftovers = sorted((p for p in out.iterdir() if p.is_dir() and LEFTOVER.match(p.name)),
+                       key=lambda p: p.name)
+    olds: dict[str, list[Path]] = {}
+    for p in leftovers:  # a handful of folders at most
+        kind, date, _ = LEFTOVER.match(p.name).groups()  # type: ignore[union-attr]
+        if kind == "old":
+            olds.setdefault(date, []).append(p)
+    for date, paths in sorted(olds.items()):
+        target = out / date
+        if not target.exists():
+            newest = max(paths, key=lambda p: (p.stat().st_mtime_ns, p.name))
+            os.replace(newest, target)
+            done.append(f"restored {target.name} from {newest.name}")
+    for p in leftovers:
+        if p.exists():
+            shutil.rmtree(p, ignore_errors=True)
+            done.append(f"removed {p.name}")
+    return done
+
+
+def staging_folder(out: Path, date: str) -> Path:
+    """A fresh, empty ``<out>/.staging-<date>-<pid>``; call only while holding the lock."""
+    staging = out / f".staging-{date}-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir(parents=True)
+    return staging
+
+
+def move_into_place(staging: Path, target: Path) -> None:
+    """Rename ``staging`` to ``target``; an existing ``target`` is renamed aside, then deleted."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".old-{target.name}-{os.getpid()}")
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(target, old)
+    try:
+        os.replace(staging, target)
+    except OSError:
+        if old is not None:
+            os.replace(old, target)  # put the previous set back
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def inside(root: Path, path: Path, where: str) -> Path:
+    """``path`` resolved, checked to stay strictly inside ``root``.
+
+    Raises
+    ------
+    PublishError
+        If ``path`` is ``root`` itself or outside it (``where`` names the setting).
+    """
+    resolved = Path(os.path.normpath(path)) if not path.exists() else path.resolve()
+    base = Path(os.path.normpath(root)) if not root.exists() else root.resolve()
+    if base not in resolved.parents:
+        raise PublishError(f"{where}: {path} is outside the output folder {root}.")
+    return resolved
