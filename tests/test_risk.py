@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from evalkit.evaluate import risk
-from evalkit.evaluate.credit import CreditParams, _prepare
+from evalkit.evaluate.credit import CreditParams
+from evalkit.evaluate.credit_context import prepare
 
 AS_OF = pd.Timestamp("2024-06-30")
 
@@ -105,7 +106,7 @@ def test_calibration_sanity(data):
     at = AS_OF - pd.Timedelta(days=90)
     res = risk.early_warning(data, at, seed=0)
     assert res.quality["basis"] == "model"
-    ctx = _prepare(data, AS_OF, CreditParams(), "test")
+    ctx = prepare(data, AS_OF, CreditParams(), "test")
     y = risk._labels(ctx, at, 90)
     p = res.providers["risk"].to_numpy()
     # Mean predicted risk close to the observed rate; better than the base rate for everyone.
