@@ -17,7 +17,7 @@ from evalkit.evaluate import pipeline
 
 from evalkit.rubric import rules
 
-from evalkit.evaluate import scoring
+from evalkit.evaluate import evidence, scoring
 from evalkit.rubric import model as R
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
@@ -411,10 +411,10 @@ def test_default_profiles_and_province_slice(rubric) -> None:
 def _ref_latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """The per-row string version used before (reference): clean every id, sort, keep last."""
     a = assessments
-    num, na = scoring._assessment_values(a)
+    num, na = evidence.assessment_values(a)
     on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
-    out = pd.DataFrame({"app_id": scoring._text(a["app_id"]).to_numpy(),
-                        "criterion_id": scoring._text(a["criterion_id"]).to_numpy(),
+    out = pd.DataFrame({"app_id": evidence.clean_text(a["app_id"]).to_numpy(),
+                        "criterion_id": evidence.clean_text(a["criterion_id"]).to_numpy(),
                         "value_num": num, "value_na": na, "assessed_on": on.to_numpy()})
     out = out[~(out["assessed_on"] > as_of)]
     out = out.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable", na_position="first")
@@ -437,7 +437,7 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
     })
     if loaded:  # the loader's parsed columns (value_num is the row number: shows which row won)
         a["value_num"], a["value_na"] = np.arange(len(a), dtype=float), a["value"].eq("na").to_numpy(dtype=bool)
-    got = scoring._latest_assessments(a, AS_OF)
+    got = evidence.latest_assessments(a, AS_OF)
     if not len(a):
         assert got.empty
         return
@@ -454,7 +454,7 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
 def test_positions_is_get_indexer(values, categorical) -> None:
     index = pd.Index(["b", "c", "d"])
     s = pd.Series(values, dtype="category" if categorical else "str")
-    np.testing.assert_array_equal(scoring._positions(index, s),
+    np.testing.assert_array_equal(evidence.positions(index, s),
                                   index.get_indexer(pd.Series(values, dtype="str")))
 
 
