@@ -42,6 +42,7 @@ __all__ = [
     "file_sha256",
     "format_frame",
     "is_formula",
+    "jsonable",
     "neutralise",
     "neutralise_series",
     "to_records",
@@ -341,11 +342,14 @@ def _deterministic_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """``value`` as plain JSON values: mappings and sequences recursively, frames as records,
+    numpy scalars as Python numbers, floats rounded to :data:`FLOAT_DIGITS` (NaN → ``None``),
+    dates as ``YYYY-MM-DD``, paths as POSIX text, anything else as ``str``."""
     if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, pd.DataFrame):
         return to_records(value)
     if value is None or value is pd.NA or value is pd.NaT:
@@ -370,7 +374,7 @@ def to_records(frame: pd.DataFrame, sort_by: Sequence[str] | None = None) -> lis
     frame = _sorted(frame, sort_by).reset_index(drop=True)
     cols = {c: frame[c].astype(object).to_numpy() for c in frame.columns}
     n = len(frame)
-    return [{str(c): _jsonable(cols[c][i]) for c in frame.columns} for i in range(n)]
+    return [{str(c): jsonable(cols[c][i]) for c in frame.columns} for i in range(n)]
 
 
 def write_json(obj: Any, path: str | Path) -> Path:
@@ -395,7 +399,7 @@ def write_json(obj: Any, path: str | Path) -> Path:
                 _walk(x)
 
     _walk(obj)
-    text = json.dumps(_jsonable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
+    text = json.dumps(jsonable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
     path = Path(path)
     path.write_bytes((text + "\n").encode("utf-8"))
     return path
