@@ -26,7 +26,7 @@ import pandas as pd
 from evalkit import __version__, resources
 from evalkit.data import exports
 from evalkit.dates import parse_date
-from evalkit.errors import EvalkitError, PublishError
+from evalkit.errors import EvalkitError, PublishError, param_message
 from evalkit.evaluate import credit as _credit
 from evalkit.evaluate import provenance
 from evalkit.evaluate.credit_params import profile_value
@@ -108,10 +108,8 @@ class NationalEvaluation:
         """The result of province ``code`` (computed on first use)."""
         code = str(code)
         if code not in self.profiles:
-            raise PublishError(
-                f"The 'code' parameter of NationalEvaluation.province must be one of the evaluated "
-                f"provinces {list(self.provinces)}; got {code!r} instead."
-            )
+            raise PublishError(param_message("code", "NationalEvaluation.province",
+                                             f"one of the evaluated provinces {list(self.provinces)}", repr(code)))
         if code not in self._cache:
             self._cache[code] = _province(self, code)
         return self._cache[code]
