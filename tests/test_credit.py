@@ -16,7 +16,8 @@ import pytest
 
 from evalkit.evaluate import credit, credit_complaints, credit_components, credit_context
 from evalkit.data.dataset import Dataset
-from evalkit.errors import DataError
+from evalkit.errors import DataError, EvalkitError
+from evalkit.registry import Registry, RegistryError
 
 AS_OF = "2024-06-30"
 
@@ -186,9 +187,21 @@ def test_worked_example_of_the_score():
 
 
 def test_component_registry_is_complete_and_documented():
+    assert isinstance(credit.COMPONENTS, Registry)
     assert set(credit.COMPONENTS) == set(credit.CreditParams().points)
+    assert credit.COMPONENT_COLUMNS == tuple(f"c_{name}" for name in credit.COMPONENTS)
     for comp in credit.COMPONENTS.values():
         assert comp.kind in ("deduction", "bonus") and comp.name_zh and comp.name_en
+    with pytest.raises(RegistryError, match="registered twice"):
+        credit.COMPONENTS.register("violations", credit.COMPONENTS["violations"])
+
+
+def test_points_of_an_unregistered_component_are_refused():
+    ds = make_ds([provider("P1")], [app("A1", "P1")])
+    points = {**credit.CreditParams().points, "violatoins": 5.0}
+    with pytest.raises(credit.CreditError, match="'points' parameter of credit.evaluate") as exc:
+        credit.evaluate(ds, None, AS_OF, params=credit.CreditParams(points=points))
+    assert "violatoins" in str(exc.value)
 
 
 @pytest.mark.parametrize(
@@ -620,6 +633,13 @@ def test_parameter_and_input_errors():
         credit.evaluate(ds, None, AS_OF, bad_prev)
     with pytest.raises(TypeError, match="'cr' parameter"):
         credit.banned_providers(["P1"], AS_OF)
+    # every one of them is an EvalkitError (the command line prints it without a traceback)
+    with pytest.raises(EvalkitError):
+        credit.evaluate(ds, None, AS_OF, ban_months=0)
+    with pytest.raises(EvalkitError):
+        credit.banned_providers(["P1"], AS_OF)
+    with pytest.raises(EvalkitError, match="Did you mean 'domicile'"):
+        credit.complaint_stats(ds, AS_OF, by="domicil")
 
 
 # --------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit.errors import EvalkitError
 from evalkit.evaluate import risk
 from evalkit.evaluate.credit import CreditParams
 from evalkit.evaluate.credit_context import prepare
@@ -220,3 +221,6 @@ def test_parameter_errors(data):
         risk.early_warning(data, "yesterday-ish")
     with pytest.raises(ValueError, match="'cutoff' parameter"):
         risk.snapshot_features(data, AS_OF, "2024-07-01")
+    with pytest.raises(risk.RiskError, match="Did you mean 'logistic'"):  # an EvalkitError too
+        risk.early_warning(data, AS_OF, model="logistc")
+    assert issubclass(risk.RiskError, EvalkitError) and list(risk.MODELS) == ["logistic", "prior"]

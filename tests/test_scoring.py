@@ -19,6 +19,7 @@ from evalkit.rubric import rules
 
 from evalkit.evaluate import evidence, scoring
 from evalkit.rubric import model as R
+from evalkit.errors import EvalkitError
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
 
@@ -396,6 +397,9 @@ def test_input_checks(rubric) -> None:
         scoring.evaluate(make_ds(rubric, 1), rubric, None, "not a date")
     with pytest.raises(TypeError, match="'rubric' parameter of evaluate"):
         scoring.evaluate(make_ds(rubric, 1), {"x": 1}, None, AS_OF)  # type: ignore[arg-type]
+    with pytest.raises(scoring.ScoringError, match="'profiles' parameter of evaluate"):  # an EvalkitError
+        scoring.evaluate(make_ds(rubric, 1), rubric, {"11": "not a profile"}, AS_OF)  # type: ignore[dict-item]
+    assert issubclass(scoring.ScoringError, EvalkitError)
 
 
 def test_default_profiles_and_province_slice(rubric) -> None:
