@@ -15,8 +15,8 @@ provincial offices and the public in ``docs/credit.md``; the numbers below are t
 * **Status machine**: white → grey (negative list) → black (ban until a date), reproducible
   from the inputs and the previous published table; a ban that has ended returns the provider
   to grey, never straight to white.
-* **Complaint statistics**: aggregates only; complaint contact data and text never leave this
-  module.
+* **Complaint statistics**: aggregates only; complaint contact data and text never leave the
+  credit modules (the prepared rows keep no complainant field).
 
 The evaluation is cut along these seams, one module each (this module re-exports their
 public names, so ``credit.<name>`` keeps working):
