@@ -159,11 +159,12 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
             from evalkit.evaluate import pipeline
 
             from evalkit.evaluate import raters, recommend
+            from evalkit.evaluate.credit_params import profile_value
 
             nat = pipeline.evaluate(ds, AS_OF)
             t0, c0 = time.perf_counter(), time.process_time()
             timings = {}
-            for draws in (1, 1000):  # as pipeline._province does, rater bootstrap included
+            for draws in (1, 1000):  # as pipeline._province_list does, rater bootstrap included
                 start = time.perf_counter()
                 for code in nat.provinces:  # provinces
                     profile = nat.profiles[code]
@@ -172,7 +173,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
                     rules = dataclasses.replace(rules, draws=draws)
                     boot = None
                     if rules.bootstrap_raters and nat.raters is not None:
-                        reducer = str(pipeline._profile_value(profile, "panel", "reducer")
+                        reducer = str(profile_value(profile, "panel", "reducer")
                                       or "trimmed_mean")
                         boot = raters.rater_bootstrap(nat.scoring, code, nat.raters,
                                                       reducer=reducer)

@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.evaluate import credit
+from evalkit.evaluate import credit, credit_complaints, credit_components, credit_context
 from evalkit.data.dataset import Dataset
-from evalkit.errors import DataError
+from evalkit.errors import DataError, EvalkitError
+from evalkit.registry import Registry, RegistryError
 
 AS_OF = "2024-06-30"
 
@@ -186,9 +187,21 @@ def test_worked_example_of_the_score():
 
 
 def test_component_registry_is_complete_and_documented():
+    assert isinstance(credit.COMPONENTS, Registry)
     assert set(credit.COMPONENTS) == set(credit.CreditParams().points)
+    assert credit.COMPONENT_COLUMNS == tuple(f"c_{name}" for name in credit.COMPONENTS)
     for comp in credit.COMPONENTS.values():
         assert comp.kind in ("deduction", "bonus") and comp.name_zh and comp.name_en
+    with pytest.raises(RegistryError, match="registered twice"):
+        credit.COMPONENTS.register("violations", credit.COMPONENTS["violations"])
+
+
+def test_points_of_an_unregistered_component_are_refused():
+    ds = make_ds([provider("P1")], [app("A1", "P1")])
+    points = {**credit.CreditParams().points, "violatoins": 5.0}
+    with pytest.raises(credit.CreditError, match="'points' parameter of credit.evaluate") as exc:
+        credit.evaluate(ds, None, AS_OF, params=credit.CreditParams(points=points))
+    assert "violatoins" in str(exc.value)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +210,7 @@ def test_component_registry_is_complete_and_documented():
      (0, "D")],
 )
 def test_grade_thresholds(score, grade):
-    assert credit._grade_kernel(np.array([score]), (90, 70, 40))[0] == grade
+    assert credit_components.grade_kernel(np.array([score]), (90, 70, 40))[0] == grade
 
 
 def test_profile_thresholds_change_the_grade():
@@ -620,6 +633,13 @@ def test_parameter_and_input_errors():
         credit.evaluate(ds, None, AS_OF, bad_prev)
     with pytest.raises(TypeError, match="'cr' parameter"):
         credit.banned_providers(["P1"], AS_OF)
+    # every one of them is an EvalkitError (the command line prints it without a traceback)
+    with pytest.raises(EvalkitError):
+        credit.evaluate(ds, None, AS_OF, ban_months=0)
+    with pytest.raises(EvalkitError):
+        credit.banned_providers(["P1"], AS_OF)
+    with pytest.raises(EvalkitError, match="Did you mean 'domicile'"):
+        credit.complaint_stats(ds, AS_OF, by="domicil")
 
 
 # --------------------------------------------------------------------------------------------
@@ -732,12 +752,12 @@ def test_province_view_equals_the_former_slicing(seed):
 def _former_stats(ctx, by: str, subs: pd.DataFrame) -> pd.DataFrame:
     """The former complaint statistics: one pandas groupby-aggregate per dimension."""
     c = ctx.complaints
-    due, late = credit._late(ctx)
+    due, late = ctx.due_and_late()
     base = pd.DataFrame({
         "app_id": c["app_id"].astype(str).to_numpy(),
         "category": c["category"].astype(object).to_numpy(),
         "channel": c["channel"].astype(object).fillna("").replace("", "unknown").to_numpy(),
-        "subst": credit._bool(c["substantiated"]), "resolved": c["resolved_on"].notna().to_numpy(),
+        "subst": credit_context.as_bool(c["substantiated"]), "resolved": c["resolved_on"].notna().to_numpy(),
         "wd": c["wd"].to_numpy(), "due": due, "in_time": due & ~late,
         "overdue": ~c["resolved_on"].notna().to_numpy() & late,
     })
@@ -765,7 +785,7 @@ def _former_stats(ctx, by: str, subs: pd.DataFrame) -> pd.DataFrame:
     out["mean_working_days"] = out["mean_working_days"].round(2)
     for col in ("n_complaints", "n_substantiated", "n_resolved", "n_open", "n_overdue"):
         out[col] = out[col].astype("int64")
-    return out[credit._STATS_COLUMNS].sort_values(["province_code", "dimension", "value"],
+    return out[credit_complaints.STATS_COLUMNS].sort_values(["province_code", "dimension", "value"],
                                                   kind="stable").reset_index(drop=True)
 
 
@@ -773,8 +793,8 @@ def _former_stats(ctx, by: str, subs: pd.DataFrame) -> pd.DataFrame:
 @pytest.mark.parametrize("by", ["domicile", "submissions"])
 def test_complaint_stats_equal_the_former_groupby(seed, by):
     ds, _ = random_ds(seed)
-    ctx = credit._prepare(ds, pd.Timestamp(AS_OF), credit.CreditParams(), "test")
-    got = credit._complaint_stats(ctx, by=by, subs=ds.submissions)
+    ctx = credit_context.prepare(ds, pd.Timestamp(AS_OF), credit.CreditParams(), "test")
+    got = credit_complaints.province_stats(ctx, by=by, subs=ds.submissions)
     ref = _former_stats(ctx, by, ds.submissions)
     pd.testing.assert_frame_equal(got, ref, check_exact=True, check_dtype=False)
     assert list(got.dtypes.astype(str)) == list(ref.dtypes.astype(str))
@@ -785,12 +805,12 @@ def test_group_mean_median_kernel():
     rng = np.random.default_rng(0)
     g = rng.integers(0, 7, 500)
     x = np.where(rng.random(500) < 0.2, np.nan, rng.integers(-3, 30, 500).astype(float))
-    mean, median = credit._group_mean_median(g, x, 9)  # groups 7, 8 empty
+    mean, median = credit_complaints.group_mean_median(g, x, 9)  # groups 7, 8 empty
     ref = pd.Series(x).groupby(g).agg(["mean", "median"]).reindex(range(9))
     np.testing.assert_array_equal(mean, ref["mean"].to_numpy())
     np.testing.assert_array_equal(median, ref["median"].to_numpy())
     # Worked example: [1, 4, 2, NaN] -> mean 7/3, median (1, 2, 4) = 2; [5, 9] -> 7.
-    mean, median = credit._group_mean_median(np.array([0, 0, 0, 0, 1, 1]),
+    mean, median = credit_complaints.group_mean_median(np.array([0, 0, 0, 0, 1, 1]),
                                              np.array([1.0, 4.0, 2.0, np.nan, 5.0, 9.0]), 2)
     assert mean.tolist() == [7 / 3, 7.0] and median.tolist() == [2.0, 7.0]
 
@@ -798,16 +818,16 @@ def test_group_mean_median_kernel():
 def test_prepared_context_is_cached_per_dataset_and_never_shared():
     ds, _ = random_ds(0)
     when, p = pd.Timestamp(AS_OF), credit.CreditParams()
-    a = credit._prepare(ds, when, p, "test")
-    assert credit._prepare(ds, when, p, "test").complaints is a.complaints  # cached
-    assert credit._prepare(ds, when + pd.Timedelta(days=1), p, "test").complaints is not (
+    a = credit_context.prepare(ds, when, p, "test")
+    assert credit_context.prepare(ds, when, p, "test").complaints is a.complaints  # cached
+    assert credit_context.prepare(ds, when + pd.Timedelta(days=1), p, "test").complaints is not (
         a.complaints)
     # Another dataset, or a table of this one replaced, never reads the cached rows.
     other, _ = random_ds(1)
-    b = credit._prepare(other, when, p, "test")
+    b = credit_context.prepare(other, when, p, "test")
     assert b.complaints is not a.complaints and len(b.ids) == len(other.providers)
     ds.tables["complaints"] = ds.complaints.iloc[:10]
-    c = credit._prepare(ds, when, p, "test")
+    c = credit_context.prepare(ds, when, p, "test")
     assert c.complaints is not a.complaints and len(c.complaints) <= 10
     # The province results do not depend on what was evaluated before.
     fresh, _ = random_ds(1)
@@ -820,5 +840,5 @@ def test_prepared_context_is_cached_per_dataset_and_never_shared():
     del other, b
     gc.collect()
     assert ref() is None
-    credit._prepare(fresh, when - pd.Timedelta(days=1), p, "test")  # a miss prunes dead entries
-    assert all(r() is not None for refs, _, _ in credit._PREPARED.values() for r in refs)
+    credit_context.prepare(fresh, when - pd.Timedelta(days=1), p, "test")  # a miss prunes dead entries
+    assert all(r() is not None for refs, _, _ in credit_context._PREPARED.values() for r in refs)

@@ -8,8 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from evalkit.errors import EvalkitError
 from evalkit.evaluate import risk
-from evalkit.evaluate.credit import CreditParams, _prepare
+from evalkit.evaluate.credit import CreditParams
+from evalkit.evaluate.credit_context import prepare
 
 AS_OF = pd.Timestamp("2024-06-30")
 
@@ -105,7 +107,7 @@ def test_calibration_sanity(data):
     at = AS_OF - pd.Timedelta(days=90)
     res = risk.early_warning(data, at, seed=0)
     assert res.quality["basis"] == "model"
-    ctx = _prepare(data, AS_OF, CreditParams(), "test")
+    ctx = prepare(data, AS_OF, CreditParams(), "test")
     y = risk._labels(ctx, at, 90)
     p = res.providers["risk"].to_numpy()
     # Mean predicted risk close to the observed rate; better than the base rate for everyone.
@@ -219,3 +221,6 @@ def test_parameter_errors(data):
         risk.early_warning(data, "yesterday-ish")
     with pytest.raises(ValueError, match="'cutoff' parameter"):
         risk.snapshot_features(data, AS_OF, "2024-07-01")
+    with pytest.raises(risk.RiskError, match="Did you mean 'logistic'"):  # an EvalkitError too
+        risk.early_warning(data, AS_OF, model="logistc")
+    assert issubclass(risk.RiskError, EvalkitError) and list(risk.MODELS) == ["logistic", "prior"]

@@ -17,9 +17,9 @@ from evalkit.evaluate import pipeline
 
 from evalkit.rubric import rules
 
-from evalkit.evaluate import scoring
 from evalkit import rubric as R
-from evalkit.errors import RubricError
+from evalkit.errors import EvalkitError, RubricError
+from evalkit.evaluate import evidence, scoring
 from evalkit.rubric.spec import ProfileWaiversSpec, ProfileWeightsSpec
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
@@ -398,6 +398,9 @@ def test_input_checks(rubric) -> None:
         scoring.evaluate(make_ds(rubric, 1), rubric, None, "not a date")
     with pytest.raises(TypeError, match="'rubric' parameter of evaluate"):
         scoring.evaluate(make_ds(rubric, 1), {"x": 1}, None, AS_OF)  # type: ignore[arg-type]
+    with pytest.raises(scoring.ScoringError, match="'profiles' parameter of evaluate"):  # an EvalkitError
+        scoring.evaluate(make_ds(rubric, 1), rubric, {"11": "not a profile"}, AS_OF)  # type: ignore[dict-item]
+    assert issubclass(scoring.ScoringError, EvalkitError)
 
 
 def test_default_profiles_and_province_slice(rubric) -> None:
@@ -413,10 +416,10 @@ def test_default_profiles_and_province_slice(rubric) -> None:
 def _ref_latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """The per-row string version used before (reference): clean every id, sort, keep last."""
     a = assessments
-    num, na = scoring._assessment_values(a)
+    num, na = evidence.assessment_values(a)
     on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
-    out = pd.DataFrame({"app_id": scoring._text(a["app_id"]).to_numpy(),
-                        "criterion_id": scoring._text(a["criterion_id"]).to_numpy(),
+    out = pd.DataFrame({"app_id": evidence.clean_text(a["app_id"]).to_numpy(),
+                        "criterion_id": evidence.clean_text(a["criterion_id"]).to_numpy(),
                         "value_num": num, "value_na": na, "assessed_on": on.to_numpy()})
     out = out[~(out["assessed_on"] > as_of)]
     out = out.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable", na_position="first")
@@ -439,7 +442,7 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
     })
     if loaded:  # the loader's parsed columns (value_num is the row number: shows which row won)
         a["value_num"], a["value_na"] = np.arange(len(a), dtype=float), a["value"].eq("na").to_numpy(dtype=bool)
-    got = scoring._latest_assessments(a, AS_OF)
+    got = evidence.latest_assessments(a, AS_OF)
     if not len(a):
         assert got.empty
         return
@@ -456,7 +459,7 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
 def test_positions_is_get_indexer(values, categorical) -> None:
     index = pd.Index(["b", "c", "d"])
     s = pd.Series(values, dtype="category" if categorical else "str")
-    np.testing.assert_array_equal(scoring._positions(index, s),
+    np.testing.assert_array_equal(evidence.positions(index, s),
                                   index.get_indexer(pd.Series(values, dtype="str")))
 
 

@@ -6,17 +6,16 @@ overlap detection (:mod:`evalkit.evaluate.overlap`), the early-warning model (:m
 the hashes of every input — and :meth:`NationalEvaluation.province` then derives a province's
 credit evaluation, recommended list and changes from it (computed on first use, then kept).
 
-A :class:`ProvinceResult` holds no personal data: complaints appear only as statistics, and the
-exports it writes go through :mod:`evalkit.data.exports` (deterministic bytes, no live formulas).
+The :class:`~evalkit.evaluate.province.ProvinceResult` holds no personal data: complaints appear
+only as statistics, and the exports it writes go through :mod:`evalkit.data.exports`
+(deterministic bytes, no live formulas); its files are written and cached by
+:mod:`evalkit.evaluate.province` (re-exported here).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import re
-import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -24,22 +23,40 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit import __version__
-
+from evalkit import __version__, resources
 from evalkit.data import exports
-
-from evalkit import resources
-from evalkit.evaluate import credit as _credit
 from evalkit.dates import parse_date
-from evalkit.errors import DataError, EvalkitError, Problem, PublishError
+from evalkit.errors import EvalkitError, PublishError, param_message
+from evalkit.evaluate import credit as _credit
+from evalkit.evaluate import provenance
 from evalkit.evaluate.changes import diff_with_previous
+from evalkit.evaluate.credit_params import profile_value
+from evalkit.evaluate.provenance import find_previous
+from evalkit.evaluate.province import (
+    CACHE_FORMAT,
+    CHANGES_EXPORT,
+    CREDIT_EXPORT,
+    CREDIT_HISTORY_EXPORT,
+    DECISIONS_EXPORT,
+    NEGATIVE_EXPORT,
+    OVERLAPS_EXPORT,
+    RECOMMENDED_EXPORT,
+    ProvinceResult,
+    write_province,
+)
 from evalkit.evaluate.raters import rater_bootstrap
-from evalkit.evaluate.reasons import reason_text, reasons_text
+from evalkit.evaluate.reasons import reasons_text
 from evalkit.evaluate.recommend import ListRules, recommend
 
 __all__ = [
     "CACHE_FORMAT",
+    "CHANGES_EXPORT",
+    "CREDIT_EXPORT",
+    "CREDIT_HISTORY_EXPORT",
     "DECISIONS_EXPORT",
+    "NEGATIVE_EXPORT",
+    "OVERLAPS_EXPORT",
+    "RECOMMENDED_EXPORT",
     "NationalEvaluation",
     "ProvinceResult",
     "evaluate",
@@ -48,271 +65,9 @@ __all__ = [
     "write_province",
 ]
 
-#: Bump when the cache layout changes (old caches are then recomputed).
-CACHE_FORMAT = 2
-#: Column order of decisions.csv.
-DECISIONS_EXPORT = [
-    "app_id", "app_name", "provider_id", "provider_name", "category", "stages", "status",
-    "rank", "total_score", "legality", "function", "security", "content", "p_listed",
-    "rank_lo", "rank_hi", "close_call", "flags", "change", "reasons", "reasons_zh", "reasons_en",
-]  # fmt: skip
-RECOMMENDED_EXPORT = [
-    "rank", "app_id", "app_name", "provider_id", "provider_name", "legal_rep", "category",
-    "stages", "total_score", "legality", "function", "security", "content", "listed_on", "flags",
-]  # fmt: skip
-CREDIT_EXPORT = [
-    "provider_id", "provider_name", "score", *_credit.COMPONENT_COLUMNS, "grade", "downgrade",
-    *_credit.THRESHOLD_COLUMNS, "list", "ban_until", "decided_on", "reasons", "reasons_zh", "reasons_en",
-]  # fmt: skip
-#: Column order of credit_history.csv (sorted by provider_id, on, recorded_on).
-CREDIT_HISTORY_EXPORT = ["provider_id", "provider_name", "on", "from", "to", "reasons", "reasons_zh",
-                         "reasons_en", "recorded_on"]  # fmt: skip
-NEGATIVE_EXPORT = ["provider_id", "provider_name", "grade", "score", "decided_on", "reasons",
-                   "reasons_zh", "reasons_en"]  # fmt: skip
-CHANGES_EXPORT = ["app_id", "app_name", "change", "reason"]
-OVERLAPS_EXPORT = ["app_id_a", "app_name_a", "app_id_b", "app_name_b", "similarity", "text_similarity"]
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_FRAMES = (
-    "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
-    "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
-)  # fmt: skip
-
-
-# ==========================================================================================
-# ProvinceResult
-# ==========================================================================================
-
-
-@dataclass
-class ProvinceResult:
-    """Everything one province's reports and exports show (see docs/architecture.md)."""
-
-    code: str
-    name_zh: str
-    name_en: str
-    as_of: pd.Timestamp
-    profile: Any
-    rubric_version: str
-    decisions: pd.DataFrame
-    recommended: pd.DataFrame
-    changes: pd.DataFrame
-    overlaps: pd.DataFrame
-    credit: pd.DataFrame
-    credit_history: pd.DataFrame
-    negative_list: pd.DataFrame
-    blacklist: pd.DataFrame
-    blacklist_apps: pd.DataFrame
-    complaint_stats: pd.DataFrame
-    risk: pd.DataFrame
-    risk_quality: dict[str, Any]
-    agreement: pd.DataFrame
-    raters: pd.DataFrame
-    conflicts: pd.DataFrame
-    weights: pd.DataFrame
-    method: dict[str, Any]
-    provenance: dict[str, Any] = field(default_factory=dict)
-
-    # --- exports --------------------------------------------------------------------------
-
-    def blacklist_records(self) -> dict[str, Any]:
-        """The blacklist for the national credit information sharing platform (section (16))."""
-        from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
-        apps = self.blacklist_apps.sort_values(["provider_id", "app_id"], kind="stable")
-        by_provider = {
-            pid: exports.to_records(g[["app_id", "app_name"]], sort_by=["app_id"])
-            for pid, g in apps.groupby("provider_id", sort=True)  # loop over blacklisted providers
-        }
-        entries = []
-        for row in exports.to_records(self.blacklist, sort_by=["provider_id"]):
-            codes = [c for c in str(row.get("reasons") or "").split(";") if c]
-            entries.append(
-                {
-                    "uscc": row["provider_id"],
-                    "name": row["provider_name"],
-                    "legal_representative": row["legal_rep"],
-                    "reason_codes": codes,
-                    "reasons_zh": [reason_text(c, "zh", registry=CREDIT_REASONS) for c in codes],
-                    "reasons_en": [reason_text(c, "en", registry=CREDIT_REASONS) for c in codes],
-                    "decided_on": row["decided_on"],
-                    "ban_until": row["ban_until"],
-                    "apps": by_provider.get(row["provider_id"], []),
-                }
-            )
-        return {
-            "format": "evalkit-blacklist/1",
-            "province_code": self.code,
-            "province_name_zh": self.name_zh,
-            "province_name_en": self.name_en,
-            "as_of": self.as_of.strftime("%Y-%m-%d"),
-            "entries": entries,
-        }
-
-    def write_exports(self, folder: str | Path) -> list[Path]:
-        """Write the province's published exports into ``folder`` (created if needed).
-
-        Files: ``decisions.csv``, ``recommended_list.{csv,xlsx,json}``, ``credit.csv``,
-        ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json`` and
-        ``provenance.json`` — all through :mod:`evalkit.data.exports` (same result → same bytes).
-        """
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        w: list[Path] = []
-        dec_key = ["rank", "app_id"]
-        w.append(exports.write_csv(self.decisions, folder / "decisions.csv", columns=DECISIONS_EXPORT, sort_by=dec_key))
-        rec = self.recommended[RECOMMENDED_EXPORT]
-        w.append(exports.write_csv(rec, folder / "recommended_list.csv", sort_by=dec_key))
-        w.append(exports.write_xlsx(rec, folder / "recommended_list.xlsx", sort_by=dec_key, sheet_name="推荐名单"))
-        w.append(
-            exports.write_json(
-                {
-                    "format": "evalkit-recommended-list/1",
-                    "province_code": self.code,
-                    "province_name_zh": self.name_zh,
-                    "province_name_en": self.name_en,
-                    "as_of": self.as_of.strftime("%Y-%m-%d"),
-                    "rubric_version": self.rubric_version,
-                    "apps": exports.to_records(rec, sort_by=dec_key),
-                },
-                folder / "recommended_list.json",
-            )
-        )
-        w.append(exports.write_csv(self.credit, folder / "credit.csv", columns=CREDIT_EXPORT, sort_by=["provider_id"]))
-        w.append(exports.write_csv(self.credit_history, folder / "credit_history.csv", columns=CREDIT_HISTORY_EXPORT,
-                                   sort_by=["provider_id", "on", "recorded_on"]))  # fmt: skip
-        w.append(exports.write_csv(self.negative_list, folder / "negative_list.csv", columns=NEGATIVE_EXPORT,
-                                   sort_by=["provider_id"]))  # fmt: skip
-        w.append(exports.write_csv(self.changes, folder / "changes.csv", columns=CHANGES_EXPORT,
-                                   sort_by=["change", "app_id"]))  # fmt: skip
-        w.append(exports.write_csv(self.overlaps, folder / "overlaps.csv", columns=OVERLAPS_EXPORT,
-                                   sort_by=["app_id_a", "app_id_b"]))  # fmt: skip
-        w.append(exports.write_json(self.blacklist_records(), folder / "blacklist.json"))
-        w.append(exports.write_json(self.provenance, folder / "provenance.json"))
-        return w
-
-    # --- cache ----------------------------------------------------------------------------
-
-    def save(self, folder: str | Path) -> Path:
-        """Save to a private cache folder (parquet per frame + ``meta.json``)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        for name in _FRAMES:
-            getattr(self, name).to_parquet(folder / f"{name}.parquet", index=False)
-        profile = self.profile.model_dump(mode="json") if hasattr(self.profile, "model_dump") else self.profile
-        meta = {
-            "cache_format": CACHE_FORMAT,
-            "code": self.code,
-            "name_zh": self.name_zh,
-            "name_en": self.name_en,
-            "as_of": self.as_of.strftime("%Y-%m-%d"),
-            "profile": profile,
-            "profile_typed": hasattr(self.profile, "model_dump"),
-            "rubric_version": self.rubric_version,
-            "risk_quality": self.risk_quality,
-            "method": self.method,
-            "provenance": self.provenance,
-        }
-        exports.write_json(meta, folder / "meta.json")
-        return folder
-
-    @classmethod
-    def load(cls, folder: str | Path) -> ProvinceResult:
-        """Load a result saved with :meth:`save`."""
-        folder = Path(folder)
-        meta_path = folder / "meta.json"
-        if not meta_path.is_file():
-            raise PublishError(f"No saved province result in {folder} (meta.json is missing).")
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        if meta.get("cache_format") != CACHE_FORMAT:
-            raise PublishError(f"The saved result in {folder} has an old cache format; recompute it.")
-        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _FRAMES}
-        profile = meta["profile"]
-        if meta.get("profile_typed"):
-            from evalkit.rubric import Profile
-
-            profile = Profile.model_validate(profile)
-        return cls(
-            code=meta["code"], name_zh=meta["name_zh"], name_en=meta["name_en"],
-            as_of=pd.Timestamp(meta["as_of"]), profile=profile, rubric_version=meta["rubric_version"],
-            risk_quality=meta["risk_quality"], method=meta["method"], provenance=meta["provenance"],
-            **frames,
-        )  # fmt: skip
-
-    def _repr_html_(self) -> str:  # pragma: no cover - display only
-        counts = self.decisions["status"].value_counts()
-        head = (
-            f"<p><b>{self.name_zh} ({self.code})</b> as of {self.as_of.date()}: "
-            + ", ".join(f"{k} {int(v)}" for k, v in counts.items())
-            + "</p>"
-        )
-        cols = ["rank", "app_id", "app_name", "provider_name", "total_score", "p_listed"]
-        return head + self.recommended[cols].head(30).to_html(index=False, escape=True)
-
-
 # ==========================================================================================
 # NationalEvaluation
 # ==========================================================================================
-
-
-def find_previous(out_dir: str | Path | None, code: str, as_of: Any) -> Path | None:
-    """The latest earlier published province folder ``<out>/<date>/<code>/`` (date < as_of)."""
-    if out_dir is None:
-        return None
-    root = Path(out_dir)
-    if not root.is_dir():
-        return None
-    day = parse_date(as_of, func="find_previous").strftime("%Y-%m-%d")
-    dates = sorted(
-        d.name for d in root.iterdir()
-        if d.is_dir() and _DATE_DIR.match(d.name) and d.name < day and (d / code / "decisions.csv").is_file()
-    )  # fmt: skip
-    return root / dates[-1] / code if dates else None
-
-
-def _read_export(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-
-
-def _hash_tree(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml", ".csv", ".json")) -> dict[str, str]:
-    return {
-        p.relative_to(root).as_posix(): exports.file_sha256(p)
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix.lower() in suffixes and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    }  # fmt: skip
-
-
-def _input_hashes(ds: Any) -> dict[str, str]:
-    """sha256 of every input file read, by name (``apps.csv``) or, for a partitioned table,
-    by path relative to the dataset folder (``apps/province=44/part-0.parquet``): exactly the
-    part files the load read (its ``provinces``), sorted."""
-    from evalkit.data.partition import part_files
-
-    provinces = getattr(ds, "provinces", None)
-    out: dict[str, str] = {}
-    for path in map(Path, (getattr(ds, "files", {}) or {}).values()):  # tables
-        if path.is_dir():
-            for part in part_files(path, provinces):
-                out[part.relative_to(path.parent).as_posix()] = exports.file_sha256(part)
-        else:
-            out[path.name] = exports.file_sha256(path)
-    return dict(sorted(out.items()))
-
-
-def _data_hashes(data_dir: Path, province: str) -> dict[str, str]:
-    """sha256 of the data files a single-province run reads: every flat file, and only the
-    ``province=<code>`` part files of a partitioned table (other provinces' changes do not
-    touch its result)."""
-    from evalkit.data.partition import PARTITION_KEY
-
-    prefix, own = f"{PARTITION_KEY}=", f"{PARTITION_KEY}={province}"
-    tree = {}
-    for p in sorted(data_dir.rglob("*")):
-        rel = p.relative_to(data_dir).parts
-        if (not p.is_file() or p.suffix.lower() not in (".csv", ".parquet")
-                or any(part.startswith(".") for part in rel)
-                or any(part.startswith(prefix) and part != own for part in rel)):
-            continue
-        tree[p.relative_to(data_dir).as_posix()] = exports.file_sha256(p)
-    return tree
 
 
 def _profile_params(profile: Any) -> Any:
@@ -350,10 +105,8 @@ class NationalEvaluation:
         """The result of province ``code`` (computed on first use)."""
         code = str(code)
         if code not in self.profiles:
-            raise PublishError(
-                f"The 'code' parameter of NationalEvaluation.province must be one of the evaluated "
-                f"provinces {list(self.provinces)}; got {code!r} instead."
-            )
+            raise PublishError(param_message("code", "NationalEvaluation.province",
+                                             f"one of the evaluated provinces {list(self.provinces)}", repr(code)))
         if code not in self._cache:
             self._cache[code] = _province(self, code)
         return self._cache[code]
@@ -423,10 +176,8 @@ def evaluate(
     -------
     NationalEvaluation
     """
-    from evalkit.evaluate import overlap
-    from evalkit.evaluate import risk
-    from evalkit.evaluate import scoring
     from evalkit import rubric as _rubric
+    from evalkit.evaluate import overlap, risk, scoring
 
     when = parse_date(as_of, func="pipeline.evaluate")
     rub = _rubric.load_rubric(rubric_dir)
@@ -444,11 +195,11 @@ def evaluate(
     rk = risk.early_warning(ds, when)
     raters = _rater_matrix(ds, profiles, ev.panel)
     prev_map = {str(k): Path(v) for k, v in (previous or {}).items()}
-    input_hashes = _input_hashes(ds)
+    input_hashes = provenance.input_hashes(ds)
     return NationalEvaluation(
         ds=ds, as_of=when, rubric=rub, profiles=profiles, scoring=ev, candidates=cand, overlaps=ov, risk=rk,
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
-        previous=prev_map, input_hashes=input_hashes, rubric_hashes=_hash_tree(root) if root.is_dir() else {},
+        previous=prev_map, input_hashes=input_hashes, rubric_hashes=provenance.hash_tree(root) if root.is_dir() else {},
         raters=raters,
     )  # fmt: skip
 
@@ -461,7 +212,7 @@ def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> An
     """
     from evalkit.evaluate import panel as _panel
 
-    codes = [c for c, p in profiles.items() if _profile_value(p, "ranking", "bootstrap_raters") is not False]
+    codes = [c for c, p in profiles.items() if profile_value(p, "ranking", "bootstrap_raters") is not False]
     scores = getattr(ds, "panel_scores", None)
     if not codes or not isinstance(scores, pd.DataFrame) or scores.empty:
         return None
@@ -474,46 +225,60 @@ def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> An
     return _panel.rater_matrix(scores, ds.experts, ds.apps)
 
 
-def _previous_folder(nat: NationalEvaluation, code: str) -> tuple[pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, pd.DataFrame | None, dict[str, str]]:
-    """Previous decisions, credit, recommended list and credit history for a province, plus their hashes."""
-    path = nat.previous.get(code)
-    if path is None:
-        path = find_previous(nat.previous_dir, code, nat.as_of)
-    if path is None:
-        return None, None, None, None, {}
-    path = Path(path)
-    folder = path.parent if path.is_file() else path
-    dec_path = path if path.is_file() else folder / "decisions.csv"
-    if not dec_path.is_file():
-        raise DataError([Problem(str(dec_path), None, None, "the previous decisions.csv was not found")])
-    dec = _read_export(dec_path)
-    hashes = {"decisions.csv": exports.file_sha256(dec_path)}
-    credit = rec = history = None
-    if (folder / "credit.csv").is_file():
-        credit = _read_export(folder / "credit.csv")
-        hashes["credit.csv"] = exports.file_sha256(folder / "credit.csv")
-    if (folder / "credit_history.csv").is_file():
-        history = _read_export(folder / "credit_history.csv")
-        hashes["credit_history.csv"] = exports.file_sha256(folder / "credit_history.csv")
-    if (folder / "recommended_list.csv").is_file():
-        rec = _read_export(folder / "recommended_list.csv")
-    return dec, credit, rec, history, hashes
+# ==========================================================================================
+# One province
+# ==========================================================================================
 
 
 def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
-    from evalkit.data import identifiers
+    """Province ``code``'s result: its credit, its list, the credit tables, method and
+    provenance (:meth:`NationalEvaluation.province`)."""
+    profile = nat.profiles[code]
+    prev = provenance.previous_cycle(nat.previous.get(code), nat.previous_dir, code, nat.as_of)
+    cr = _province_credit(nat, code, prev)
+    listing = _province_list(nat, code, _credit.banned_providers(cr, nat.as_of), prev)
+    tables = _credit_tables(nat.ds, cr, prev.history)
+    method = _method(nat, code, listing, prev)
+    _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
+    name_zh, name_en = _province_names(code, profile)
+    record = _provenance(nat, code, listing.rules, method, prev.hashes)
+    return ProvinceResult(
+        code=code, name_zh=name_zh, name_en=name_en, as_of=nat.as_of, profile=profile,
+        rubric_version=str(nat.rubric.version), decisions=listing.decisions, recommended=listing.recommended,
+        changes=listing.changes, overlaps=_name_pairs(listing.overlaps, listing.decisions), **tables,
+        complaint_stats=cr.complaints.reset_index(drop=True), risk=_province_risk(nat, tables["credit"]),
+        risk_quality=_plain({**nat.risk.quality, "scope": _risk_scope(nat.ds)}), **_panel_tables(nat.scoring, code),
+        weights=listing.rubric.weights_table(), method=_plain(method), provenance=_plain(record),
+    )  # fmt: skip
 
-    ds, profile, ev = nat.ds, nat.profiles[code], nat.scoring
-    prev_dec, prev_credit, prev_rec, prev_history, prev_hashes = _previous_folder(nat, code)
 
-    # credit (the previous list, if any, is the list complaints are checked against)
+def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle) -> Any:
+    """The province's credit evaluation; the previous list, if any, is the list complaints are
+    checked against."""
     listed = None
-    if prev_dec is not None:
-        listed = prev_dec.loc[prev_dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
-    cr = _credit.evaluate(ds, profile, nat.as_of, prev_credit, listed_apps=listed, province=code)
-    banned = _credit.banned_providers(cr, nat.as_of)
+    if prev.decisions is not None:
+        dec = prev.decisions
+        listed = dec.loc[dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
+    return _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
 
-    # the list
+
+@dataclass(frozen=True)
+class _Listing:
+    """A province's list and what it was made with."""
+
+    decisions: pd.DataFrame
+    recommended: pd.DataFrame
+    changes: pd.DataFrame
+    overlaps: pd.DataFrame
+    candidates: pd.DataFrame
+    rules: ListRules
+    rubric: Any  # the province's weighted rubric
+    bootstrap: Any  # the rater bootstrap used, or None
+
+
+def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: provenance.PreviousCycle) -> _Listing:
+    """The province's decisions (with their changes and reason texts) and recommended list."""
+    profile, ev = nat.profiles[code], nat.scoring
     cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
     ov = nat.overlaps.loc[nat.overlaps["province_code"].eq(code)].reset_index(drop=True)
     overlapping = set(ov["app_id_a"]) | set(ov["app_id_b"])
@@ -521,10 +286,10 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     rules = ListRules.from_profile(profile, _dimension_weights(rub), seed=0)
     boot = None
     if rules.bootstrap_raters and nat.raters is not None:
-        reducer = str(_profile_value(profile, "panel", "reducer") or "trimmed_mean")
+        reducer = str(profile_value(profile, "panel", "reducer") or "trimmed_mean")
         boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
     dec = recommend(cand, rules, banned=banned, overlapping=overlapping, raters=boot)
-    changes = diff_with_previous(dec, prev_dec)
+    changes = diff_with_previous(dec, prev.decisions)
     change_of = changes.set_index("app_id")["change"]
     mapped = dec["app_id"].map(change_of)
     dec["change"] = mapped.astype(object).where(mapped.notna(), "").astype("str")
@@ -532,17 +297,25 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     dec["reasons_zh"] = reasons_text(dec["reasons"], "zh", names)
     dec["reasons_en"] = reasons_text(dec["reasons"], "en", names)
     dec["flags"] = dec["flags"].astype("str")
+    rec = _recommended(dec, nat.as_of, prev.recommended)
+    return _Listing(dec, rec, changes, ov, cand, rules, rub, boot)
 
+
+def _recommended(dec: pd.DataFrame, as_of: pd.Timestamp, prev_rec: pd.DataFrame | None) -> pd.DataFrame:
+    """The recommended apps, each listed since ``as_of`` or, if kept, since it was first listed."""
     rec = dec.loc[dec["status"].eq("recommended")].copy()
-    listed_on = pd.Series(nat.as_of, index=rec.index, dtype="datetime64[us]")
+    listed_on = pd.Series(as_of, index=rec.index, dtype="datetime64[us]")
     if prev_rec is not None and {"app_id", "listed_on"} <= set(prev_rec.columns):
         before = pd.to_datetime(prev_rec.set_index("app_id")["listed_on"].replace("", None), errors="coerce")
         kept = pd.Series(before.reindex(rec["app_id"]).to_numpy(), index=rec.index)  # .map fails on an empty list
         listed_on = kept.where(kept.notna() & rec["change"].eq("kept"), listed_on).astype("datetime64[us]")
     rec["listed_on"] = listed_on
-    rec = rec.sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
+    return rec.sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
 
-    # credit tables (no complaint contact or text: aggregates and provider fields only)
+
+def _credit_tables(ds: Any, cr: Any, prev_history: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+    """credit, credit_history, negative_list, blacklist and blacklist_apps of a province (no
+    complaint contact or text: aggregates and provider fields only)."""
     credit = _credit_texts(cr.providers)
     credit = credit.drop(columns=[c for c in exports.FORBIDDEN_COLUMNS if c in credit.columns])
     credit_history = _credit_history(cr, prev_history, credit)
@@ -554,37 +327,46 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     apps = ds.apps[["app_id", "provider_id", "name"]].rename(columns={"name": "app_name"}).astype("str")
     blacklist_apps = apps.loc[apps["provider_id"].isin(set(blacklist["provider_id"]))].sort_values(
         ["provider_id", "app_id"], kind="stable").reset_index(drop=True)  # fmt: skip
+    return {"credit": credit, "credit_history": credit_history, "negative_list": negative, "blacklist": blacklist,
+            "blacklist_apps": blacklist_apps}
 
-    # risk, panel and method
-    rk = nat.risk
-    risk = rk.providers.loc[rk.providers["provider_id"].astype(str).isin(set(credit["provider_id"]))]
-    risk = risk.reset_index(drop=True)
+
+def _province_risk(nat: NationalEvaluation, credit: pd.DataFrame) -> pd.DataFrame:
+    """The early warning of the province's providers."""
+    rk = nat.risk.providers
+    return rk.loc[rk["provider_id"].astype(str).isin(set(credit["provider_id"]))].reset_index(drop=True)
+
+
+def _panel_tables(ev: Any, code: str) -> dict[str, pd.DataFrame]:
+    """The panel's agreement, raters and conflicts in the province."""
     panel = getattr(ev, "panel", None)
 
-    def _slice(frame: Any) -> pd.DataFrame:
+    def province_rows(frame: Any) -> pd.DataFrame:
         if not isinstance(frame, pd.DataFrame):
             return pd.DataFrame()
         if "province_code" not in frame.columns:
             return frame.reset_index(drop=True)
         return frame.loc[frame["province_code"].astype(str).eq(code)].reset_index(drop=True)
 
-    agreement = _slice(getattr(panel, "agreement", None))
-    raters = _slice(getattr(panel, "raters", None))
-    conflicts = _slice(getattr(panel, "conflicts", None))
-    weights = rub.weights_table()
-    experts = ds.experts
-    panel_size = int((experts["province_code"].astype(str) == code).sum()) if "province_code" in experts.columns else 0
+    return {name: province_rows(getattr(panel, name, None)) for name in ("agreement", "raters", "conflicts")}
+
+
+def _method(nat: NationalEvaluation, code: str, listing: _Listing, prev: provenance.PreviousCycle) -> dict[str, Any]:
+    """How the province's list was made (``ProvinceResult.method``)."""
     from evalkit.evaluate.overlap import DEFAULT_TEXT_WEIGHT, DEFAULT_THRESHOLD
 
-    method = {
+    profile, rub, rules, boot = nat.profiles[code], listing.rubric, listing.rules, listing.bootstrap
+    experts = nat.ds.experts
+    panel_size = int((experts["province_code"].astype(str) == code).sum()) if "province_code" in experts.columns else 0
+    return {
         "rubric_version": str(nat.rubric.version),
         "weights_source": dict(rub.weights_source),
         "dimension_weights": _dimension_weights(rub),
-        **_weights_method(ev, code),
-        "waivers_refused": _refused_waivers(ev, code),
+        **_weights_method(nat.scoring, code),
+        "waivers_refused": _refused_waivers(nat.scoring, code),
         "panel_size": panel_size,
-        "panel_reducer": str(_profile_value(profile, "panel", "reducer")),
-        "panel_min_raters": _profile_value(profile, "panel", "min_raters"),
+        "panel_reducer": str(profile_value(profile, "panel", "reducer")),
+        "panel_min_raters": profile_value(profile, "panel", "min_raters"),
         "ranking_method": rules.method,
         "robustness_draws": rules.draws,
         "robustness_concentration": rules.concentration,
@@ -593,15 +375,26 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         "robustness_rater_panels": 0 if boot is None else boot.n_panels,
         "overlap_threshold": DEFAULT_THRESHOLD,
         "overlap_text_weight": DEFAULT_TEXT_WEIGHT,
-        "n_candidates": len(dec),
-        "n_recommended": len(rec),
-        "previous": bool(prev_hashes),
+        "n_candidates": len(listing.decisions),
+        "n_recommended": len(listing.recommended),
+        "previous": bool(prev.hashes),
     }  # fmt: skip
-    _check_invariants(nat, code, dec, rules, credit, cand)
+
+
+def _province_names(code: str, profile: Any) -> tuple[str, str]:
+    """The province's Chinese and English names (the profile's for an unknown code)."""
+    from evalkit.data import identifiers
+
     prov = identifiers.PROVINCES.get(code)
-    name_zh = prov.name_zh if prov else _profile_value(profile, "name", "zh") or code
-    name_en = prov.name_en if prov else _profile_value(profile, "name", "en") or code
-    provenance = {
+    name_zh = prov.name_zh if prov else profile_value(profile, "name", "zh") or code
+    name_en = prov.name_en if prov else profile_value(profile, "name", "en") or code
+    return name_zh, name_en
+
+
+def _provenance(nat: NationalEvaluation, code: str, rules: ListRules, method: Mapping[str, Any],
+                prev_hashes: dict[str, str]) -> dict[str, Any]:
+    """Every input, rubric file, previous file and parameter the province's result depends on."""
+    return {
         "format": "evalkit-provenance/1",
         "evalkit_version": __version__,
         "province_code": code,
@@ -609,17 +402,9 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         "inputs": dict(nat.input_hashes),
         "rubric_files": dict(nat.rubric_hashes),
         "previous_files": prev_hashes,
-        "parameters": {"profile": _profile_params(profile), "list_rules": _rules_dict(rules), **{
+        "parameters": {"profile": _profile_params(nat.profiles[code]), "list_rules": _rules_dict(rules), **{
             k: method[k] for k in ("overlap_threshold", "overlap_text_weight", "weights_source", "dimension_weights")}},
     }  # fmt: skip
-    return ProvinceResult(
-        code=code, name_zh=name_zh, name_en=name_en, as_of=nat.as_of, profile=profile,
-        rubric_version=str(nat.rubric.version), decisions=dec, recommended=rec, changes=changes,
-        overlaps=_name_pairs(ov, dec), credit=credit, credit_history=credit_history, negative_list=negative,
-        blacklist=blacklist, blacklist_apps=blacklist_apps, complaint_stats=cr.complaints.reset_index(drop=True), risk=risk,
-        risk_quality=_plain({**rk.quality, "scope": _risk_scope(ds)}), agreement=agreement, raters=raters, conflicts=conflicts,
-        weights=weights, method=_plain(method), provenance=_plain(provenance),
-    )  # fmt: skip
 
 
 def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rules: ListRules,
@@ -630,7 +415,7 @@ def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rul
     problems = invariants.check(
         dec, rules, as_of=nat.as_of, credit=credit, candidates=cand["app_id"], province=code,
         waivers=getattr(nat.ds, "waivers", None),
-        national_waivers=bool(_profile_value(nat.profiles[code], "waivers", "national_apply")),
+        national_waivers=bool(profile_value(nat.profiles[code], "waivers", "national_apply")),
     )
     if problems:
         raise PublishError(f"province {code}: the decisions break published invariants: " + "; ".join(problems))
@@ -679,12 +464,6 @@ def _risk_scope(ds: Any) -> str:
     return "national" if getattr(ds, "provinces", None) is None else "province"
 
 
-def _profile_value(profile: Any, *path: str) -> Any:
-    from evalkit.evaluate.recommend import profile_value
-
-    return profile_value(profile, *path)
-
-
 def _rules_dict(rules: ListRules) -> dict[str, Any]:
     return {f.name: (dict(v) if isinstance(v := getattr(rules, f.name), Mapping) else v) for f in fields(rules)}
 
@@ -703,39 +482,8 @@ def _plain(obj: Any) -> Any:
 
 
 # ==========================================================================================
-# Writing a province folder and the cached entry point
+# The cached entry point
 # ==========================================================================================
-
-
-def write_province(result: ProvinceResult, out_dir: str | Path) -> Path:
-    """Write a province's exports into ``<out>/<as_of>/<code>/`` via staging + atomic rename.
-
-    The files are written into ``<out>/<as_of>/.staging-<code>-<pid>/`` and the folder is
-    renamed into place only when complete; an existing province folder is first renamed
-    aside and removed afterwards, so readers never see a half-written folder.
-    """
-    day = Path(out_dir) / result.as_of.strftime("%Y-%m-%d")
-    day.mkdir(parents=True, exist_ok=True)
-    final = day / result.code
-    staging = day / f".staging-{result.code}-{os.getpid()}"
-    old = day / f".old-{result.code}-{os.getpid()}"
-    for leftover in (staging, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    try:
-        result.write_exports(staging)
-        if final.exists():
-            os.replace(final, old)
-        os.replace(staging, final)
-    except BaseException:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
-        if old.exists() and not final.exists():
-            os.replace(old, final)
-        raise
-    if old.exists():
-        shutil.rmtree(old)
-    return final
 
 
 def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: Path | None) -> str:
@@ -743,13 +491,13 @@ def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: P
 
     h = hashlib.sha256()
     h.update(f"{CACHE_FORMAT}|{__version__}|{province}|{as_of:%Y-%m-%d}|".encode())
-    for name, digest in _data_hashes(data_dir, province).items():
+    for name, digest in provenance.data_hashes(data_dir, province).items():
         h.update(f"data:{name}={digest}|".encode())
     root = rubrics_root(rubric_dir)
-    for name, digest in (_hash_tree(root) if root.is_dir() else {}).items():
+    for name, digest in (provenance.hash_tree(root) if root.is_dir() else {}).items():
         h.update(f"rubric:{name}={digest}|".encode())
     # the code too: a result cached by an earlier evalkit (same version string) is not reused
-    for name, digest in _hash_tree(resources.package_dir(), (".py",)).items():
+    for name, digest in provenance.hash_tree(resources.package_dir(), (".py",)).items():
         h.update(f"code:{name}={digest}|".encode())
     return h.hexdigest()
 

@@ -32,12 +32,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.evaluate.credit import CreditParams, _bool, _Context, _prepare, working_days
 from evalkit.dates import parse_date
+from evalkit.errors import EvalkitError, choice_message, param_message
+from evalkit.evaluate.credit_context import CreditContext, as_bool, prepare, working_days
+from evalkit.evaluate.credit_params import CreditParams
+from evalkit.registry import Registry
 
-__all__ = ["FEATURES", "MODELS", "RiskResult", "early_warning", "snapshot_features"]
+__all__ = ["FEATURES", "MODELS", "RiskError", "RiskResult", "early_warning", "snapshot_features"]
 
 PRIORITIES = ("A", "B", "C", "D")
+
+
+class RiskError(EvalkitError, ValueError):
+    """A wrong argument to the early warning."""
 
 #: Feature columns, all computed from rows dated on or before the snapshot's cut-off.
 FEATURES = (
@@ -68,7 +75,9 @@ def _prior(seed: int, n_pos: int) -> Any:
 
 #: Named model factories ``(seed, n_train_positives) -> estimator``.  ``prior`` (the base
 #: rate for everyone) exists as a reference: it can never beat the baseline's AUC.
-MODELS: dict[str, Callable[[int, int], Any]] = {"logistic": _logistic, "prior": _prior}
+MODELS: Registry[Callable[[int, int], Any]] = Registry("early-warning model")
+MODELS.register("logistic", _logistic)
+MODELS.register("prior", _prior)
 
 
 @dataclass(frozen=True)
@@ -105,12 +114,12 @@ def _in(dates: np.ndarray, lo: np.datetime64, hi: np.datetime64) -> np.ndarray:
     return (dates > lo) & (dates <= hi)
 
 
-def _features(ctx: _Context, t: pd.Timestamp) -> pd.DataFrame:
+def _features(ctx: CreditContext, t: pd.Timestamp) -> pd.DataFrame:
     """Features of every provider at cut-off ``t`` from rows dated on or before ``t``."""
     T = t.to_datetime64()
     y1 = (t - pd.Timedelta(days=365)).to_datetime64()
     d90 = (t - pd.Timedelta(days=90)).to_datetime64()
-    lim = ctx.p.handling_days
+    lim = ctx.params.handling_days
 
     a = ctx.apps
     filed = pd.to_datetime(a["filed_on"]).to_numpy("datetime64[us]") if "filed_on" in a else None
@@ -124,8 +133,8 @@ def _features(ctx: _Context, t: pd.Timestamp) -> pd.DataFrame:
     res = c["resolved_on"].to_numpy("datetime64[us]")
     resolved_by_t = ~np.isnat(res) & (res <= T)
     c365 = _in(rec, y1, T)
-    subst = _bool(c["substantiated"]) & resolved_by_t
-    wd_t = working_days(c["received_on"], t, ctx.p.holidays)
+    subst = as_bool(c["substantiated"]) & resolved_by_t
+    wd_t = working_days(c["received_on"], t, ctx.params.holidays)
     late = np.where(resolved_by_t, c["wd"].to_numpy() > lim, wd_t > lim)
     open_overdue = (rec <= T) & ~resolved_by_t & (wd_t > lim)
 
@@ -165,7 +174,7 @@ def _features(ctx: _Context, t: pd.Timestamp) -> pd.DataFrame:
     }, index=pd.Index(ctx.ids, name="provider_id"))
 
 
-def _labels(ctx: _Context, t: pd.Timestamp, horizon: int) -> np.ndarray:
+def _labels(ctx: CreditContext, t: pd.Timestamp, horizon: int) -> np.ndarray:
     """1 if a serious violation is found or a substantiated complaint received in (t, t+h]."""
     T, E = t.to_datetime64(), (t + pd.Timedelta(days=horizon)).to_datetime64()
     v, c = ctx.violations, ctx.complaints
@@ -173,7 +182,7 @@ def _labels(ctx: _Context, t: pd.Timestamp, horizon: int) -> np.ndarray:
     serious = (v["severity"].astype(str) == "serious").to_numpy()
     rec = pd.to_datetime(c["received_on"]).to_numpy("datetime64[us]")
     hit_v = ctx.count(v["code"].to_numpy()[_in(found, T, E) & serious])
-    hit_c = ctx.count(c["code"].to_numpy()[_in(rec, T, E) & _bool(c["substantiated"])])
+    hit_c = ctx.count(c["code"].to_numpy()[_in(rec, T, E) & as_bool(c["substantiated"])])
     return ((hit_v + hit_c) > 0).astype(int)
 
 
@@ -205,9 +214,9 @@ def snapshot_features(ds: Any, as_of: Any, cutoff: Any) -> pd.DataFrame:
     when = parse_date(as_of, func="risk.snapshot_features")
     t = parse_date(cutoff, "cutoff", "risk.snapshot_features")
     if t > when:
-        raise ValueError("The 'cutoff' parameter of risk.snapshot_features must be on or "
-                         f"before as_of ({when.date()}); got {t.date()} instead.")
-    return _features(_prepare(ds, when, CreditParams(), "risk.snapshot_features"), t)
+        raise RiskError(param_message("cutoff", "risk.snapshot_features",
+                                      f"on or before as_of ({when.date()})", t.date()))
+    return _features(prepare(ds, when, CreditParams(), "risk.snapshot_features"), t)
 
 
 # --------------------------------------------------------------------------------------------
@@ -252,97 +261,30 @@ def early_warning(
     RiskResult
     """
     when = parse_date(as_of, func="risk.early_warning")
-    for name, val, lo in (("horizon_days", horizon_days, 1), ("n_snapshots", n_snapshots, 2),
-                          ("test_snapshots", test_snapshots, 1),
-                          ("min_positives", min_positives, 1)):
-        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
-            raise ValueError(f"The '{name}' parameter of risk.early_warning must be an integer "
-                             f">= {lo}; got {val!r} instead.")
-    if model not in MODELS:
-        raise ValueError(f"The 'model' parameter of risk.early_warning must be one of "
-                         f"{sorted(MODELS)}; got {model!r} instead.")
-    cuts = tuple(float(c) for c in priority_cuts)
-    if len(cuts) != 3 or not (0 < cuts[0] <= cuts[1] <= cuts[2] < 1):
-        raise ValueError("The 'priority_cuts' parameter of risk.early_warning must be three "
-                         f"ascending probabilities in (0, 1); got {priority_cuts!r} instead.")
-
-    ctx = _prepare(ds, when, CreditParams(), "risk.early_warning")
-    t0 = when - pd.Timedelta(days=horizon_days)
-    cutoffs = [t0 - pd.DateOffset(months=k) for k in range(n_snapshots)]  # newest first
-    test_cut = cutoffs[:test_snapshots]
-    first_test = min(test_cut)
-    train_cut = [t for t in cutoffs[test_snapshots:]
-                 if t + pd.Timedelta(days=horizon_days) <= first_test]
-
-    def stack(cuts_: list[pd.Timestamp]) -> tuple[pd.DataFrame, np.ndarray]:
-        frames, ys = [], []
-        for t in sorted(cuts_):  # a handful of cut-offs, not providers
-            X = _features(ctx, t)
-            act = (X["n_apps"] > 0).to_numpy()  # providers with a filed app at t
-            frames.append(X.loc[act].assign(cutoff=t))
-            ys.append(_labels(ctx, t, horizon_days)[act])
-        if not frames:
-            return pd.DataFrame(columns=[*FEATURES, "cutoff"]), np.zeros(0, int)
-        return pd.concat(frames), np.concatenate(ys)
-
-    Xtr, ytr = stack(train_cut)
-    Xte, yte = stack(test_cut)
+    cuts = _check_arguments(horizon_days, n_snapshots, test_snapshots, min_positives,
+                            priority_cuts, model)
+    ctx = prepare(ds, when, CreditParams(), "risk.early_warning")
+    train_cut, test_cut = _cutoffs(when, horizon_days, n_snapshots, test_snapshots)
+    Xtr, ytr = _stack(ctx, train_cut, horizon_days)
+    Xte, yte = _stack(ctx, test_cut, horizon_days)
     Xnow = _features(ctx, when)
     rules_now = _rules(Xnow)
+    q = _quality(when, horizon_days, seed, model, ytr, yte, train_cut, test_cut)
 
-    q: dict[str, Any] = {
-        "as_of": str(when.date()), "horizon_days": int(horizon_days), "seed": int(seed),
-        "model": model, "features": list(FEATURES),
-        "n_train": len(ytr), "n_test": len(yte),
-        "n_train_positive": int(ytr.sum()), "n_test_positive": int(yte.sum()),
-        "train_from": str(min(train_cut).date()) if train_cut else None,
-        "train_to": str(max(train_cut).date()) if train_cut else None,
-        "test_cutoffs": [str(t.date()) for t in sorted(test_cut)],
-        "auc": None, "brier": None, "baseline_auc": None, "baseline_brier": None,
-        "beats_baseline": False, "basis": "rules", "reason": "", "reason_zh": "",
-    }
-
-    # Baseline: P(event | flag) from the training snapshots (Laplace-smoothed).
-    base_p = None
-    if len(ytr):
-        f = _flag(Xtr)
-        base_p = np.array([(ytr[~f].sum() + 1) / ((~f).sum() + 2),
-                           (ytr[f].sum() + 1) / (f.sum() + 2)])
+    base_p = _baseline(Xtr, ytr)
     risk_now = base_p[_flag(Xnow).astype(int)] if base_p is not None else np.full(len(Xnow),
                                                                                     np.nan)
-    reason, reason_zh = "", ""
-    n_pos, n_neg = int(ytr.sum()), int(len(ytr) - ytr.sum())
-    if min(n_pos, n_neg) < min_positives:
-        reason = (f"too few training events to fit a model: {n_pos} positive and {n_neg} "
-                  f"negative rows (at least {min_positives} of each needed)")
-        reason_zh = (f"训练期事件过少，无法建立模型：正例 {n_pos} 条、反例 {n_neg} 条"
-                     f"（各至少需要 {min_positives} 条）")
-    elif yte.sum() == 0 or yte.sum() == len(yte):
-        reason = ("the held-out period has a single class "
-                  f"({int(yte.sum())} of {len(yte)} positive): AUC undefined")
-        reason_zh = (f"检验期只有一类结果（{len(yte)} 条中正例 {int(yte.sum())} 条），"
-                     "无法计算 AUC")
-
+    reason, reason_zh = _too_little_to_learn(ytr, yte, min_positives)
     if not reason:
-        from sklearn.metrics import brier_score_loss, roc_auc_score
-
-        est = MODELS[model](int(seed), n_pos)
-        est.fit(_design(Xtr), ytr)
-        p_te = est.predict_proba(_design(Xte))[:, 1]
-        b_te = base_p[_flag(Xte).astype(int)]
-        auc, brier = float(roc_auc_score(yte, p_te)), float(brier_score_loss(yte, p_te))
-        b_auc, b_brier = float(roc_auc_score(yte, b_te)), float(brier_score_loss(yte, b_te))
-        beats = auc > b_auc and brier < b_brier
-        q.update(auc=round(auc, 6), brier=round(brier, 6), baseline_auc=round(b_auc, 6),
-                 baseline_brier=round(b_brier, 6), beats_baseline=bool(beats))
+        est, test = _fit_and_test(MODELS[model](int(seed), int(ytr.sum())), Xtr, ytr, Xte, yte,
+                                  base_p)
+        beats = test["auc"] > test["baseline_auc"] and test["brier"] < test["baseline_brier"]
+        q.update({k: round(v, 6) for k, v in test.items()}, beats_baseline=bool(beats))
         if beats:
             q["basis"] = "model"
             risk_now = est.predict_proba(_design(Xnow))[:, 1]
         else:
-            reason = (f"the model does not beat the baseline on the held-out period (AUC "
-                      f"{auc:.3f} vs {b_auc:.3f}, Brier {brier:.4f} vs {b_brier:.4f})")
-            reason_zh = (f"检验期内模型未优于基准规则（AUC {auc:.3f} 对 {b_auc:.3f}，"
-                         f"Brier {brier:.4f} 对 {b_brier:.4f}），改用规则确定检查优先级")
+            reason, reason_zh = _no_better_than_baseline(test)
     q["reason"] = reason or "the model beats the baseline on AUC and Brier score"
     q["reason_zh"] = reason_zh or "模型在 AUC 和 Brier 评分上均优于基准规则"
 
@@ -355,3 +297,116 @@ def early_warning(
         "rule_priority": rules_now.astype(str),
     })
     return RiskResult(out, q)
+
+
+def _check_arguments(horizon_days: Any, n_snapshots: Any, test_snapshots: Any, min_positives: Any,
+                     priority_cuts: Any, model: Any) -> tuple[float, float, float]:
+    """The arguments of :func:`early_warning` checked; the priority cuts as floats."""
+    for name, val, lo in (("horizon_days", horizon_days, 1), ("n_snapshots", n_snapshots, 2),
+                          ("test_snapshots", test_snapshots, 1),
+                          ("min_positives", min_positives, 1)):
+        if isinstance(val, bool) or not isinstance(val, (int, np.integer)) or val < lo:
+            raise RiskError(param_message(name, "risk.early_warning", f"an integer >= {lo}",
+                                          repr(val)))
+    if model not in MODELS:
+        raise RiskError(choice_message("model", "risk.early_warning", model, MODELS))
+    cuts = tuple(float(c) for c in priority_cuts)
+    if len(cuts) != 3 or not (0 < cuts[0] <= cuts[1] <= cuts[2] < 1):
+        raise RiskError(param_message("priority_cuts", "risk.early_warning",
+                                      "three ascending probabilities in (0, 1)",
+                                      repr(priority_cuts)))
+    return cuts  # type: ignore[return-value]
+
+
+def _cutoffs(when: pd.Timestamp, horizon_days: int, n_snapshots: int,
+             test_snapshots: int) -> tuple[list[pd.Timestamp], list[pd.Timestamp]]:
+    """The training and the held-out cut-offs: monthly from ``t0 = as_of − horizon`` back; the
+    latest ``test_snapshots`` are held out, and a training snapshot's label window ends before
+    the first held-out cut-off."""
+    t0 = when - pd.Timedelta(days=horizon_days)
+    cutoffs = [t0 - pd.DateOffset(months=k) for k in range(n_snapshots)]  # newest first
+    test_cut = cutoffs[:test_snapshots]
+    first_test = min(test_cut)
+    train_cut = [t for t in cutoffs[test_snapshots:]
+                 if t + pd.Timedelta(days=horizon_days) <= first_test]
+    return train_cut, test_cut
+
+
+def _stack(ctx: CreditContext, cutoffs: list[pd.Timestamp],
+           horizon: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Features and labels of the providers with a filed app at each cut-off, stacked."""
+    frames, ys = [], []
+    for t in sorted(cutoffs):  # a handful of cut-offs, not providers
+        X = _features(ctx, t)
+        act = (X["n_apps"] > 0).to_numpy()  # providers with a filed app at t
+        frames.append(X.loc[act].assign(cutoff=t))
+        ys.append(_labels(ctx, t, horizon)[act])
+    if not frames:
+        return pd.DataFrame(columns=[*FEATURES, "cutoff"]), np.zeros(0, int)
+    return pd.concat(frames), np.concatenate(ys)
+
+
+def _quality(when: pd.Timestamp, horizon_days: int, seed: int, model: str, ytr: np.ndarray,
+             yte: np.ndarray, train_cut: list[pd.Timestamp],
+             test_cut: list[pd.Timestamp]) -> dict[str, Any]:
+    """:attr:`RiskResult.quality` before any model is fitted (basis ``rules``)."""
+    return {
+        "as_of": str(when.date()), "horizon_days": int(horizon_days), "seed": int(seed),
+        "model": model, "features": list(FEATURES),
+        "n_train": len(ytr), "n_test": len(yte),
+        "n_train_positive": int(ytr.sum()), "n_test_positive": int(yte.sum()),
+        "train_from": str(min(train_cut).date()) if train_cut else None,
+        "train_to": str(max(train_cut).date()) if train_cut else None,
+        "test_cutoffs": [str(t.date()) for t in sorted(test_cut)],
+        "auc": None, "brier": None, "baseline_auc": None, "baseline_brier": None,
+        "beats_baseline": False, "basis": "rules", "reason": "", "reason_zh": "",
+    }
+
+
+def _baseline(Xtr: pd.DataFrame, ytr: np.ndarray) -> np.ndarray | None:
+    """Baseline: P(event | flag) from the training snapshots (Laplace-smoothed), indexed by
+    the flag; ``None`` without training rows."""
+    if not len(ytr):
+        return None
+    f = _flag(Xtr)
+    return np.array([(ytr[~f].sum() + 1) / ((~f).sum() + 2),
+                     (ytr[f].sum() + 1) / (f.sum() + 2)])
+
+
+def _too_little_to_learn(ytr: np.ndarray, yte: np.ndarray, min_positives: int) -> tuple[str, str]:
+    """Why no model can be fitted or tested (English, Chinese), or ``("", "")``."""
+    n_pos, n_neg = int(ytr.sum()), int(len(ytr) - ytr.sum())
+    if min(n_pos, n_neg) < min_positives:
+        return ((f"too few training events to fit a model: {n_pos} positive and {n_neg} "
+                 f"negative rows (at least {min_positives} of each needed)"),
+                (f"训练期事件过少，无法建立模型：正例 {n_pos} 条、反例 {n_neg} 条"
+                 f"（各至少需要 {min_positives} 条）"))
+    if yte.sum() == 0 or yte.sum() == len(yte):
+        return (("the held-out period has a single class "
+                 f"({int(yte.sum())} of {len(yte)} positive): AUC undefined"),
+                (f"检验期只有一类结果（{len(yte)} 条中正例 {int(yte.sum())} 条），"
+                 "无法计算 AUC"))
+    return "", ""
+
+
+def _fit_and_test(est: Any, Xtr: pd.DataFrame, ytr: np.ndarray, Xte: pd.DataFrame,
+                  yte: np.ndarray, base_p: np.ndarray) -> tuple[Any, dict[str, float]]:
+    """Fit ``est`` on the training snapshots; its and the baseline's AUC and Brier score on
+    the held-out ones."""
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
+    est.fit(_design(Xtr), ytr)
+    p_te = est.predict_proba(_design(Xte))[:, 1]
+    b_te = base_p[_flag(Xte).astype(int)]
+    auc, brier = float(roc_auc_score(yte, p_te)), float(brier_score_loss(yte, p_te))
+    b_auc, b_brier = float(roc_auc_score(yte, b_te)), float(brier_score_loss(yte, b_te))
+    return est, {"auc": auc, "brier": brier, "baseline_auc": b_auc, "baseline_brier": b_brier}
+
+
+def _no_better_than_baseline(test: dict[str, float]) -> tuple[str, str]:
+    """Why the rules decide though a model was fitted (English, Chinese)."""
+    auc, b_auc, brier, b_brier = (test[k] for k in ("auc", "baseline_auc", "brier", "baseline_brier"))
+    return ((f"the model does not beat the baseline on the held-out period (AUC "
+             f"{auc:.3f} vs {b_auc:.3f}, Brier {brier:.4f} vs {b_brier:.4f})"),
+            (f"检验期内模型未优于基准规则（AUC {auc:.3f} 对 {b_auc:.3f}，"
+             f"Brier {brier:.4f} 对 {b_brier:.4f}），改用规则确定检查优先级"))

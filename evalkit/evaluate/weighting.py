@@ -33,10 +33,11 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from evalkit.errors import Problem, RubricError
+from evalkit.evaluate.evidence import clean_text, dataset_table
 from evalkit.mcda import ahp as _ahp
 from evalkit.mcda import judgments as _judgments
 from evalkit.mcda import weights as _weights
-from evalkit.errors import Problem, RubricError
 from evalkit.rubric import AhpLevel, Rubric
 
 __all__ = [
@@ -128,21 +129,12 @@ class ProvinceWeights:
         }
 
 
-def _frame(ds: Any, name: str) -> pd.DataFrame:
-    got = getattr(ds, name, None)
-    return got if isinstance(got, pd.DataFrame) else pd.DataFrame()
-
-
-def _text(s: pd.Series) -> pd.Series:
-    return s.astype("str").fillna("").str.strip()
-
-
 def judgment_provinces(judgments: pd.DataFrame, experts: pd.DataFrame) -> pd.Series:
     """The province each judgment row informs: its ``province_code``, else its expert's."""
-    own = _text(judgments["province_code"]) if "province_code" in judgments else pd.Series("", index=judgments.index)
+    own = clean_text(judgments["province_code"]) if "province_code" in judgments else pd.Series("", index=judgments.index)
     if {"expert_id", "province_code"} <= set(experts.columns):
-        home = experts.assign(expert_id=_text(experts["expert_id"])).drop_duplicates("expert_id")
-        of_expert = _text(judgments["expert_id"]).map(home.set_index("expert_id")["province_code"].astype("str"))
+        home = experts.assign(expert_id=clean_text(experts["expert_id"])).drop_duplicates("expert_id")
+        of_expert = clean_text(judgments["expert_id"]).map(home.set_index("expert_id")["province_code"].astype("str"))
     else:
         of_expert = pd.Series("", index=judgments.index)
     return own.where(own != "", of_expert.fillna("").astype("str")).astype("str")
@@ -170,7 +162,7 @@ def national_weights(national: Rubric, code: str, *, fallback: str = "no_judgmen
 
 def _experts_at(screened: _judgments.ScreenedJudgments, ids: tuple[str, ...]) -> tuple[ExpertConsistency, ...]:
     out = []
-    for eid, cr, kept in zip(ids, screened.cr.tolist(), screened.kept.tolist()):
+    for eid, cr, kept in zip(ids, screened.cr.tolist(), screened.kept.tolist(), strict=True):
         reason = "" if kept else ("incomplete" if np.isnan(cr) else "inconsistent")
         out.append(ExpertConsistency(str(eid), None if np.isnan(cr) else float(cr), not kept, reason))
     return tuple(out)
@@ -195,10 +187,10 @@ def _own_weights(national: Rubric, code: str, rows: pd.DataFrame, positions: np.
                  max_cr: float, strict: bool) -> ProvinceWeights:
     """One province's weights from its own judgment rows (``positions``: their file rows)."""
     known = _levels(national)
-    level_col = _text(rows["level"])
+    level_col = clean_text(rows["level"])
     rows = rows[level_col.isin(known).to_numpy()]
     positions = positions[level_col.isin(known).to_numpy()]
-    seen = {lv: set(_text(g["a"])) | set(_text(g["b"])) for lv, g in rows.groupby(_text(rows["level"]), sort=True)}
+    seen = {lv: set(clean_text(g["a"])) | set(clean_text(g["b"])) for lv, g in rows.groupby(clean_text(rows["level"]), sort=True)}
     items = {lv: tuple(e for e in known[lv] if e in seen[lv]) for lv in seen}
     jm = _judgments.judgment_matrices(rows.reset_index(drop=True), items=items, rtol=1e-2, file="ahp_judgments")
     errors = [replace(p, row=int(positions[p.row - 1]) if p.row else None) for p in jm.problems if p.severity == "error"]
@@ -250,12 +242,12 @@ def province_weights(national: Rubric, ds: Any, codes: Iterable[str], *, max_cr:
     -------
     dict province_code -> ProvinceWeights
     """
-    judgments = _frame(ds, "ahp_judgments")
+    judgments = dataset_table(ds, "ahp_judgments")
     codes = sorted({str(c) for c in codes})
     need = {"expert_id", "level", "a", "b", "value"}
     if judgments.empty or not need <= set(judgments.columns):
         return {c: national_weights(national, c) for c in codes}
-    of_row = judgment_provinces(judgments, _frame(ds, "experts")).to_numpy()
+    of_row = judgment_provinces(judgments, dataset_table(ds, "experts")).to_numpy()
     out = {}
     for code in codes:  # loop over provinces (each has a handful of experts)
         mine = np.flatnonzero(of_row == code)
@@ -284,6 +276,6 @@ def with_entropy(pw: ProvinceWeights, scores: np.ndarray, method: str) -> Provin
         cols = [position[c.id] for c in d.criteria]
         e = spec.objective(scores[:, cols].reshape(-1, len(cols)))
         w = spec.combine([c.weight for c in d.criteria], e)
-        entropy.update({c.id: float(x) for c, x in zip(d.criteria, e)})
-        within.update({c.id: float(x) for c, x in zip(d.criteria, w)})
+        entropy.update({c.id: float(x) for c, x in zip(d.criteria, e, strict=True)})
+        within.update({c.id: float(x) for c, x in zip(d.criteria, w, strict=True)})
     return replace(pw, rubric=rub.with_within_weights(within, method), method=method, entropy=entropy)  # type: ignore[arg-type]
