@@ -58,7 +58,7 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     :func:`evalkit.data.dataset.load_dataset`.
     """
     from evalkit.data.dataset import load_dataset as load  # lazy: keep `import evalkit` cheap
-    from evalkit.rubric.model import default_criterion_ids
+    from evalkit.rubric import default_criterion_ids
 
     return load(path, as_of=as_of, provinces=provinces,
                 criteria=default_criterion_ids if criteria is None else criteria)

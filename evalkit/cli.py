@@ -55,7 +55,7 @@ def validate_command(
     import json
 
     from evalkit.data.dataset import load_by_province, load_dataset, parse_as_of
-    from evalkit.rubric.model import default_criterion_ids
+    from evalkit.rubric import default_criterion_ids
 
     if fmt not in ("text", "json"):
         _fail(f"Error: --format must be 'text' or 'json'; got {fmt!r} instead.", 2)
@@ -306,7 +306,7 @@ def run_command(
     try:
         from evalkit.evaluate import pipeline
         from evalkit.data.dataset import load_dataset, parse_as_of
-        from evalkit.rubric.model import default_criterion_ids
+        from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
         if previous is not None and not previous.exists():

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 
-from evalkit.rubric.model import Rubric
+from evalkit.rubric import Rubric
 
 AS_OF = pd.Timestamp("2024-06-30")
 

@@ -54,7 +54,7 @@ def test_every_entry_point_reads_as_of_by_the_one_rule(tmp_path) -> None:
     from evalkit.data import dataset
     from evalkit.evaluate import pipeline
     from evalkit.evaluate import scoring
-    from evalkit.rubric.model import load_rubric
+    from evalkit.rubric import load_rubric
 
     no_credit = pd.DataFrame({"provider_id": [], "list": [], "ban_until": []})
     for call in (lambda: dataset.parse_as_of("2026"), lambda: credit.banned_providers(no_credit, "2026"),

@@ -151,7 +151,7 @@ def evaluate(
         ``providers``, ``apps``, ``complaints``, ``violations`` and ``assessments`` frames
         (docs/architecture.md, "Dataset in memory").
     profile : Profile or None
-        The province profile (``evalkit.rubric.model.load_profile``); ``None`` = national defaults.
+        The province profile (``evalkit.rubric.load_profile``); ``None`` = national defaults.
         Read: ``credit.thresholds``, ``ban_months``, ``mlps.validity_months``, ``code``.
         ``evaluate(ds, as_of, thresholds=..., ...)`` (a date in second place, no profile)
         is accepted too.

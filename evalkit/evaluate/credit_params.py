@@ -210,7 +210,7 @@ def profile_value(profile: Any, *path: str) -> Any:
 
 
 def params_from_profile(profile: Any, **overrides: Any) -> CreditParams:
-    """Credit parameters from a province profile (``evalkit.rubric.model.load_profile``).
+    """Credit parameters from a province profile (``evalkit.rubric.load_profile``).
 
     Reads ``credit.thresholds`` (a mapping ``{A: 90, B: 70, C: 40}`` or a sequence),
     ``ban_months`` and ``mlps.validity_months``; anything absent keeps the national default.

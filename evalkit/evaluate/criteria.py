@@ -20,7 +20,7 @@ from evalkit.data import identifiers
 from evalkit.errors import Problem
 from evalkit.evaluate.evidence import Evidence, Reports
 from evalkit.rubric import rules
-from evalkit.rubric.model import Criterion, Profile, Veto
+from evalkit.rubric import Criterion, Profile, Veto
 
 __all__ = [
     "EVIDENCE",

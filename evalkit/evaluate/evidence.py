@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.rubric.model import Criterion, Profile
+from evalkit.rubric import Criterion, Profile
 
 __all__ = [
     "AssessmentEvidence",

@@ -525,7 +525,7 @@ def province_result(
     and the evalkit code are unchanged (a sha256 key over all of them).
     """
     from evalkit.data.dataset import load_dataset
-    from evalkit.rubric.model import default_criterion_ids
+    from evalkit.rubric import default_criterion_ids
 
     when = parse_date(as_of, func="province_result")
     data_dir = Path(data_dir)

@@ -281,7 +281,7 @@ def load(folder: str | Path) -> ProvinceResult:
     frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in _FRAMES}
     profile = meta["profile"]
     if meta.get("profile_typed"):
-        from evalkit.rubric.model import Profile
+        from evalkit.rubric import Profile
 
         profile = Profile.model_validate(profile)
     return ProvinceResult(

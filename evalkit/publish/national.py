@@ -184,7 +184,7 @@ def _cache_key(data_dir: Path, date: str, lang: str) -> str:
     import hashlib
 
     from evalkit import __version__
-    from evalkit.rubric.model import default_rubric_dir
+    from evalkit.rubric import default_rubric_dir
 
     h = hashlib.sha256(f"{__version__}|{date}|{lang}|".encode())
     for root in (data_dir, default_rubric_dir()):  # data files, rubrics and profiles

@@ -167,7 +167,7 @@ def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | N
 
 @functools.lru_cache(maxsize=4)
 def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
-    from evalkit.rubric.model import load_rubric
+    from evalkit.rubric import load_rubric
 
     rb = load_rubric(rubric_dir)
     return {c.id: (c.name_zh, c.name_en) for c in rb.criteria}
