@@ -1,7 +1,7 @@
 """Parameter checks: one checker per recurring kind of input, one message template.
 
 A public function checks its input once and hands plain values to a kernel that checks
-nothing (STYLE.md item 3).  The checks that recur — an array of numbers of a given shape, a
+nothing.  The checks that recur — an array of numbers of a given shape, a
 weight vector, a name among names, a positive integer, a number in an interval, a list of
 labels — live here, so that every function refuses the same mistake with the same sentence:
 :func:`evalkit.errors.param_message` (``The 'x' parameter of f must be …; got … instead.``)

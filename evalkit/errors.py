@@ -83,7 +83,7 @@ def _sort_key(p: Problem) -> tuple:
 
 
 class DataError(ProblemsError):
-    """The input dataset breaks contract v1 (see DESIGN.md §2)."""
+    """The input dataset breaks contract v1 (docs/dataset.md)."""
 
     kind = "dataset"
 
@@ -99,7 +99,7 @@ class PublishError(EvalkitError):
 
 
 # --------------------------------------------------------------------------------------------
-# The one error template (STYLE.md item 5)
+# The one error template
 
 
 def param_message(param: str, func: str, must: str, got: object) -> str:

@@ -1,4 +1,4 @@
-"""Load and validate a dataset folder (contract v1, DESIGN.md §2; in memory: docs/architecture.md).
+"""Load and validate a dataset folder (contract v1, docs/dataset.md; in memory: docs/architecture.md).
 
 :func:`load_dataset` reads every table (:mod:`evalkit.data.read`), converts its columns to the
 contract's types (:mod:`evalkit.data.convert`) and checks the whole dataset

@@ -1,6 +1,6 @@
 """Identifiers of the filing system: provincial units, USCC, ICP numbers, licences, filings.
 
-Formats are those of DOMAIN.md §6:
+Formats (docs/dataset.md, "Columns"):
 
 * **Unified Social Credit Code** (统一社会信用代码, GB 32100-2015): 18 characters from
   ``0123456789ABCDEFGHJKLMNPQRTUWXY``; positions 9–17 are the organisation code of
@@ -254,7 +254,7 @@ APP_FILING_RE = r"教APP备(?P<prov>[0-9]{2})(?P<serial>[0-9]{4,5})号"
 
 
 def icp_problems(s: pd.Series) -> pd.Series:
-    """Check ICP filing numbers in every form of DOMAIN.md §6 (province character included)."""
+    """Check ICP filing numbers in every form in use (province character included)."""
     out = _empty_findings(s)
     text, present = _present(s)
     ok = text.str.fullmatch(ICP_RE).fillna(False).astype(bool)

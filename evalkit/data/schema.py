@@ -1,6 +1,6 @@
 """The dataset contract (v1 and its v2 additions) as data: tables, columns, types, codes and cross-table rules.
 
-DESIGN.md §2 states the contract in prose; this module states it once as data so that the
+docs/dataset.md states the contract in prose; this module states it once as data so that the
 loader (:mod:`evalkit.data.dataset`), the generator and the documentation agree.  Nothing here
 reads files.
 

@@ -1,4 +1,4 @@
-"""The evidence of the scoring engine, laid out as wide arrays (DESIGN.md §8).
+"""The evidence of the scoring engine, laid out as wide arrays (docs/scale.md).
 
 :func:`gather` reads the dataset once and returns the :class:`Evidence` that
 :func:`evalkit.evaluate.scoring.evaluate` scores:

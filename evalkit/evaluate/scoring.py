@@ -1,6 +1,6 @@
 """The scoring engine: criterion scores → dimension scores → total, with vetoes apart.
 
-One vectorised pass over every candidate of every province (DESIGN.md §8): candidates are the
+One vectorised pass over every candidate of every province (docs/scale.md): candidates are the
 ``(province_code, app_id)`` rows of ``submissions``; evidence is laid out as wide arrays
 *candidates × criteria*; the only Python loops are over criteria and provinces.
 

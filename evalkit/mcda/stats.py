@@ -4,7 +4,7 @@ Every statistic is a *pure kernel* (a private function on plain arrays, no valid
 *public wrapper* that checks its input once, calls the kernel and returns a frozen result
 object with a readable ``_repr_html_`` for JupyterLab.
 
-Public API (DESIGN.md section 7)::
+Public API (docs/architecture.md, "Public API")::
 
     icc(x, form="ICC(2,1)")                 # x: (targets, raters), no missing values;
                                             # form: a Shrout & Fleiss name or an alias

@@ -2,8 +2,8 @@
 
 A :class:`NotebookRenderer` owns ONE Jupyter kernel (IPC transport, so parallel workers never
 race for TCP ports) and executes notebook after notebook in it: the kernel's imports and the
-first plotly call are paid once per worker, not once per report (see ../shared/TECH-NOTES.md,
-"Where the time goes").  Between notebooks the kernel's namespace is cleared (``%reset -f``);
+first plotly call are paid once per worker, not once per report (measured in
+benchmarks/README.md).  Between notebooks the kernel's namespace is cleared (``%reset -f``);
 imported modules stay loaded, which is the point of the reuse.
 
 Parameters are checked before execution: every report notebook declares exactly the five

@@ -1,6 +1,6 @@
 """Deterministic, realistic generator of contract-v1 datasets (``evalkit generate``).
 
-Three scales (DESIGN.md §8):
+Three scales (docs/scale.md):
 
 ``sample``
     all 32 provincial units, 20–40 candidates each, a 7-expert panel per province scoring every
@@ -110,7 +110,7 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
     Parameters
     ----------
     scale : {"sample", "province", "national"}
-        Size of the dataset (DESIGN.md §8).
+        Size of the dataset (docs/scale.md).
     seed : int, default 0
         Seed of every random stream; the same seed gives the same tables.
     as_of : date-like, default 2026-09-01
