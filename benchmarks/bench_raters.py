@@ -21,16 +21,11 @@ import resource
 import time
 from types import SimpleNamespace
 
-from evalkit.synth import generate
-
-from evalkit.evaluate import panel
-
-from evalkit.evaluate import pipeline
-
-from evalkit.evaluate import scoring
 from evalkit import rubric as R
+from evalkit.evaluate import panel, pipeline, scoring
 from evalkit.evaluate.raters import rater_bootstrap
 from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.synth import generate
 
 
 def main() -> None:

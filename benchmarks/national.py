@@ -156,9 +156,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         elif name == "robustness":
             import dataclasses
 
-            from evalkit.evaluate import pipeline
-
-            from evalkit.evaluate import raters, recommend
+            from evalkit.evaluate import pipeline, raters, recommend
             from evalkit.evaluate.credit_params import profile_value
 
             nat = pipeline.evaluate(ds, AS_OF)

@@ -127,15 +127,25 @@ def generate_command(
     as_of: str = typer.Option("2026-09-01", "--as-of", help="The date the data describes (YYYY-MM-DD)."),
     fmt: str = typer.Option("csv", "--format", help="csv or parquet."),
     province: str = typer.Option("44", "--province", help="The province of the 'province' scale."),
-    partitioned: bool = typer.Option(False, "--partitioned", help="Parquet only: one folder per table, Hive-partitioned by province (docs/scale.md)."),
+    partitioned: bool = typer.Option(
+        False, "--partitioned", help="Parquet only: one folder per table, Hive-partitioned by province (docs/scale.md)."
+    ),
     n_apps: Optional[int] = typer.Option(None, "--apps", help="National scale only: number of apps (default 50,000)."),
 ) -> None:
     """Write a deterministic, realistic dataset (contract v1, all ten tables) with planted cases."""
     from evalkit.synth.generate import generate
 
     try:
-        paths = generate(out, scale=scale, seed=seed, as_of=as_of, fmt=fmt, province=province,  # type: ignore[arg-type]
-                         partitioned=partitioned, n_apps=n_apps)
+        paths = generate(
+            out,
+            scale=scale,
+            seed=seed,
+            as_of=as_of,
+            fmt=fmt,
+            province=province,  # type: ignore[arg-type]
+            partitioned=partitioned,
+            n_apps=n_apps,
+        )
     except ValueError as exc:
         _fail(f"Error: {exc}", 2)
         return
@@ -144,6 +154,7 @@ def generate_command(
         return
     total = sum(f.stat().st_size for p in paths.values() for f in ([p] if p.is_file() else p.rglob("*.parquet")))
     typer.echo(f"{out}: {len(paths)} tables, {total / 1e6:.1f} MB ({scale}, seed {seed}, as of {as_of})")
+
 
 # --- rubric (rubric) ----------------------------------------------------------------------
 rubric_app = typer.Typer(no_args_is_help=True, help="Inspect and check rubrics and province profiles.")
@@ -204,15 +215,23 @@ def rubric_coverage(
     for col in ("section", "covered", "criteria", "rules"):
         s.add_column(col)
     for r in sec.itertuples():
-        s.add_row(f"({r.section})", "[green]yes[/green]" if r.covered else "[red]NO[/red]",
-                  str(len(r.criteria)), ", ".join(r.rules))
+        s.add_row(
+            f"({r.section})",
+            "[green]yes[/green]" if r.covered else "[red]NO[/red]",
+            str(len(r.criteria)),
+            ", ".join(r.rules),
+        )
     console.print(s)
     crit = cov[cov["kind"] == "criterion"]
     console.print(
         f"{len(rb.dimensions)} dimensions, {len(crit)} criteria, {int(crit['veto'].sum())} veto items, "
         f"{int((cov['kind'] == 'rule').sum())} rules; actionable sections covered: "
         f"{int(sec['covered'].sum())}/{len(sec)}"
-        + ("" if sec["covered"].all() else f" (missing: {', '.join(f'({x})' for x in sec.loc[~sec['covered'], 'section'])})")
+        + (
+            ""
+            if sec["covered"].all()
+            else f" (missing: {', '.join(f'({x})' for x in sec.loc[~sec['covered'], 'section'])})"
+        )
     )
 
 
@@ -247,8 +266,11 @@ def rubric_check(
     for w in warnings:
         typer.echo(str(w), err=True)
     ahp = "; ".join(f"AHP {lv}: CR = {a.cr:.3f}" for lv, a in rb.ahp.items())
-    typer.echo(f"ok: rubric v{rb.version} ({len(rb.criteria)} criteria), {len(profiles)} profile(s): "
-               f"{', '.join(sorted(profiles))}" + (f"; {ahp}" if ahp else ""))
+    typer.echo(
+        f"ok: rubric v{rb.version} ({len(rb.criteria)} criteria), {len(profiles)} profile(s): "
+        f"{', '.join(sorted(profiles))}" + (f"; {ahp}" if ahp else "")
+    )
+
 
 # --- run (recommend + credit) -------------------------------------------------------------
 
@@ -260,12 +282,16 @@ def _run_text(lang: str) -> str:
     w = {k: word("status", k, lang) for k in ("recommended", "not_recommended", "excluded")}
     c = {k: word("change", k, lang) for k in ("added", "kept", "opted_out")}
     if lang == "zh":
-        return (f"{{name}}（{{code}}）{{as_of}}：候选 {{n}} 个，{w['recommended']} {{rec}} 个，"
-                f"{w['not_recommended']} {{nr}} 个，{w['excluded']} {{ex}} 个；名单变化：{c['added']} {{added}}，"
-                f"{c['kept']} {{kept}}，{c['opted_out']} {{out}}。导出文件：{{folder}}")
-    return (f"{{name}} ({{code}}) {{as_of}}: {{n}} candidates, {{rec}} {w['recommended']}, "
-            f"{{nr}} {w['not_recommended']}, {{ex}} {w['excluded']}; changes: {{added}} {c['added']}, "
-            f"{{kept}} {c['kept']}, {{out}} {c['opted_out']}. Exports: {{folder}}")
+        return (
+            f"{{name}}（{{code}}）{{as_of}}：候选 {{n}} 个，{w['recommended']} {{rec}} 个，"
+            f"{w['not_recommended']} {{nr}} 个，{w['excluded']} {{ex}} 个；名单变化：{c['added']} {{added}}，"
+            f"{c['kept']} {{kept}}，{c['opted_out']} {{out}}。导出文件：{{folder}}"
+        )
+    return (
+        f"{{name}} ({{code}}) {{as_of}}: {{n}} candidates, {{rec}} {w['recommended']}, "
+        f"{{nr}} {w['not_recommended']}, {{ex}} {w['excluded']}; changes: {{added}} {c['added']}, "
+        f"{{kept}} {c['kept']}, {{out}} {c['opted_out']}. Exports: {{folder}}"
+    )
 
 
 _RUN_TEXT = {"zh": _run_text("zh"), "en": _run_text("en")}
@@ -275,9 +301,12 @@ def _print_elsewhere(problems: Sequence[Problem], who: str) -> None:
     """Print (stderr) the errors of rows that only other provinces need: they did not block."""
     if not problems:
         return
-    typer.echo(f"warning: {len(problems)} error(s) in rows that {who} does not need (other "
-               "provinces' data, left out): they do not block this run; `evalkit validate` "
-               "lists every problem.", err=True)
+    typer.echo(
+        f"warning: {len(problems)} error(s) in rows that {who} does not need (other "
+        "provinces' data, left out): they do not block this run; `evalkit validate` "
+        "lists every problem.",
+        err=True,
+    )
     for p in problems:
         typer.echo(str(p), err=True)
 
@@ -304,8 +333,8 @@ def run_command(
     data_dir = data if data is not None else resources.sample_dir()
     out_dir = out if out is not None else resources.reports_dir()
     try:
-        from evalkit.evaluate import pipeline
         from evalkit.data.dataset import load_dataset, parse_as_of
+        from evalkit.evaluate import pipeline
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
@@ -313,11 +342,16 @@ def run_command(
             _fail(f"Error: --previous {previous} does not exist.", 2)
         # only the rows this province needs (a partitioned dataset: its partitions only); errors
         # in rows only other provinces need do not block it: they are printed as warnings
-        ds = load_dataset(data_dir, as_of=when, provinces=[province],
-                          criteria=default_criterion_ids)
+        ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
         _print_elsewhere(ds.elsewhere, f"province {province}")
-        nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
-                                previous={province: previous} if previous is not None else None)
+        nat = pipeline.evaluate(
+            ds,
+            when,
+            rubric_dir=rubric,
+            provinces=[province],
+            previous_dir=out_dir,
+            previous={province: previous} if previous is not None else None,
+        )
         res = nat.province(province)
         folder = pipeline.write_province(res, out_dir)
     except ValueError as exc:
@@ -353,9 +387,11 @@ def publish_command(
     force: bool = typer.Option(False, "--force", help="Replace an already published date."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     reports: Optional[Path] = typer.Option(
-        None, "--reports", hidden=True,
+        None,
+        "--reports",
+        hidden=True,
         help="Advanced: a reports configuration YAML (which notebook runs for which province and "
-             "what it publishes) instead of notebooks/reports.yaml; same format.",
+        "what it publishes) instead of notebooks/reports.yaml; same format.",
     ),
 ) -> None:
     """Publish every province's reports for one date into OUT/<as_of> (staged, then moved).
@@ -365,27 +401,38 @@ def publish_command(
     from evalkit.publish import publish
 
     try:
-        result = publish(data, as_of, provinces=provinces, workers=workers, scheduler=scheduler,
-                         out_dir=out, lang=lang, force=force, progress=not quiet, reports=reports)
+        result = publish(
+            data,
+            as_of,
+            provinces=provinces,
+            workers=workers,
+            scheduler=scheduler,
+            out_dir=out,
+            lang=lang,
+            force=force,
+            progress=not quiet,
+            reports=reports,
+        )
     except EvalkitError as exc:
         _fail(str(exc))
         return
     n_ok = sum(o.ok for o in result.outcomes)
-    typer.echo(f"published {result.folder} ({n_ok}/{len(result.outcomes)} provinces, "
-               f"{result.seconds:.1f} s)")
+    typer.echo(f"published {result.folder} ({n_ok}/{len(result.outcomes)} provinces, {result.seconds:.1f} s)")
     if not result.index_ok:
         typer.echo(f"index failed: {result.index_error}", err=True)
     for o in result.outcomes:
         if o.blocked:  # its data: every error in the rows it needs, as `evalkit validate` prints it
-            typer.echo(f"province {o.code} not published: {len(o.problems)} error(s) in the data "
-                       "it needs:", err=True)
+            typer.echo(f"province {o.code} not published: {len(o.problems)} error(s) in the data it needs:", err=True)
             for p in o.problems:
                 typer.echo(f"  {p}", err=True)
         elif not o.ok:
             typer.echo(f"province {o.code} failed: {o.error}", err=True)
     if result.others_blocked:
-        typer.echo(f"warning: the data of province(s) {', '.join(result.others_blocked)} (not "
-                   "published by this run) has errors; `evalkit validate` lists them.", err=True)
+        typer.echo(
+            f"warning: the data of province(s) {', '.join(result.others_blocked)} (not "
+            "published by this run) has errors; `evalkit validate` lists them.",
+            err=True,
+        )
     if not result.ok:
         parts = []
         if result.blocked:

@@ -54,34 +54,49 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "previous_page": ("上一页", "Previous page"),
     "next_page": ("下一页", "Next page"),
     "loading": ("加载中…", "loading…"),
-    "register_hint": ("共 {n} 个备案应用：在搜索框中输入应用名称、备案号或提供者即可查询。",
-                      "{n} filed apps: type an app name, filing number or provider in the search box."),
-    "p_listed_note": ("入选概率：在 {draws} 次重新抽样中（每次按 Dirichlet 分布扰动维度权重{raters}），按与正式决定完全相同的规则"
-                      "（资格与否决项、最低总分和维度分、排名及并列处理规则、总数、类别、学段和同一提供者份额上限）重新生成推荐目录，"
-                      "该应用入选的次数占比。入选概率在 0.2 至 0.8 之间，或与决定相反（推荐应用低于 0.5、未推荐应用高于 0.5）的，标记为临界。",
-                      "P(listed): in {draws} resamples ({raters}the dimension weights perturbed by a Dirichlet draw), the share "
-                      "in which the app makes the list under exactly the rules of the decision (eligibility and vetoes, minimum "
-                      "total and dimension scores, the ranking and its tie-break chain, the total, category, stage and "
-                      "provider-share caps). Apps between 0.2 and 0.8, or against their decision (recommended below 0.5, not "
-                      "recommended above 0.5), are flagged as close calls."),
-    "p_listed_raters": ("，并对每个应用的评审专家有放回重抽样", "each app's panel raters resampled with replacement and "),
-    "near_cutoff_note": ("图中为推荐应用、临界应用及其后 {after} 名，共 {shown} 个（全部 {total} 个候选应用的名次见上表及 decisions.csv）。",
-                         "Shown: the listed apps, the close calls and the next {after}, {shown} of {total} candidates (every rank is in the table above and in decisions.csv)."),
+    "register_hint": (
+        "共 {n} 个备案应用：在搜索框中输入应用名称、备案号或提供者即可查询。",
+        "{n} filed apps: type an app name, filing number or provider in the search box.",
+    ),
+    "p_listed_note": (
+        "入选概率：在 {draws} 次重新抽样中（每次按 Dirichlet 分布扰动维度权重{raters}），按与正式决定完全相同的规则"
+        "（资格与否决项、最低总分和维度分、排名及并列处理规则、总数、类别、学段和同一提供者份额上限）重新生成推荐目录，"
+        "该应用入选的次数占比。入选概率在 0.2 至 0.8 之间，"
+        "或与决定相反（推荐应用低于 0.5、未推荐应用高于 0.5）的，标记为临界。",
+        "P(listed): in {draws} resamples ({raters}the dimension weights perturbed by a Dirichlet draw), the share "
+        "in which the app makes the list under exactly the rules of the decision (eligibility and vetoes, minimum "
+        "total and dimension scores, the ranking and its tie-break chain, the total, category, stage and "
+        "provider-share caps). Apps between 0.2 and 0.8, or against their decision (recommended below 0.5, not "
+        "recommended above 0.5), are flagged as close calls.",
+    ),
+    "p_listed_raters": (
+        "，并对每个应用的评审专家有放回重抽样",
+        "each app's panel raters resampled with replacement and ",
+    ),
+    "near_cutoff_note": (
+        "图中为推荐应用、临界应用及其后 {after} 名，共 {shown} 个"
+        "（全部 {total} 个候选应用的名次见上表及 decisions.csv）。",
+        "Shown: the listed apps, the close calls and the next {after}, {shown} of {total} candidates "
+        "(every rank is in the table above and in decisions.csv).",
+    ),
     "reason_counts": ("未列入原因统计", "Reasons for not being listed"),
     "no_rows": ("无", "None"),
     "report_failed": ("生成失败", "failed"),
-    "data_blocked": ("未发布：本省所需数据有 {n} 处错误，待更正后发布",
-                     "not published: {n} error(s) in the data it needs, to be corrected first"),
+    "data_blocked": (
+        "未发布：本省所需数据有 {n} 处错误，待更正后发布",
+        "not published: {n} error(s) in the data it needs, to be corrected first",
+    ),
     "code": ("代码", "Code"),
     "n_provinces": ("省份", "Provinces"),
     "reports": ("报告", "Reports"),
     "recommendation_report": ("推荐报告", "Recommendation report"),
     "credit_report": ("信用报告", "Credit report"),
     "status_legend": (
-        ("推荐：列入推荐目录；未入选：符合条件，但因名额上限或分数要求未列入；"
-         "排除：否决项未通过或不符合推荐条件。"),
-        ("Recommended: on the list; not selected: eligible but left out by a cap or a score "
-         "requirement; excluded: a veto item failed or the app is not eligible."),
+        ("推荐：列入推荐目录；未入选：符合条件，但因名额上限或分数要求未列入；排除：否决项未通过或不符合推荐条件。"),
+        (
+            "Recommended: on the list; not selected: eligible but left out by a cap or a score "
+            "requirement; excluded: a veto item failed or the app is not eligible."
+        ),
     ),
     "yes": ("是", "yes"),
     "no": ("否", "no"),
@@ -304,8 +319,10 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "weights_source": {
         "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
         "stated": ("指标体系规定的权重", "the rubric's stated weights"),
-        "ahp+stated": ("层次分析法（专家判断）结合指标体系规定的权重",
-                       "AHP (expert judgments) combined with the rubric's stated weights"),
+        "ahp+stated": (
+            "层次分析法（专家判断）结合指标体系规定的权重",
+            "AHP (expert judgments) combined with the rubric's stated weights",
+        ),
         "entropy": ("熵权法", "entropy weights"),
         "combined": ("层次分析法与熵权法组合赋权", "AHP combined with entropy weights"),
         "equal": ("等权重", "equal weights"),
@@ -313,8 +330,10 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "weights_method": {
         "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
         "entropy": ("熵权法（维度内指标）", "entropy weights (criteria inside each dimension)"),
-        "combined": ("层次分析法与熵权法组合赋权（维度内指标）",
-                     "AHP combined with entropy weights (criteria inside each dimension)"),
+        "combined": (
+            "层次分析法与熵权法组合赋权（维度内指标）",
+            "AHP combined with entropy weights (criteria inside each dimension)",
+        ),
     },
     # whose judgments set a level's weights (evalkit.evaluate.weighting)
     "ahp_judgments": {
@@ -324,8 +343,10 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     },
     "weights_fallback": {
         "no_judgments": ("本省专家未对该层次作出判断", "the province's experts did not judge this level"),
-        "all_excluded": ("本省专家判断的一致性比率均超过 0.10，全部剔除",
-                         "every expert of the province exceeded CR 0.10 and was excluded"),
+        "all_excluded": (
+            "本省专家判断的一致性比率均超过 0.10，全部剔除",
+            "every expert of the province exceeded CR 0.10 and was excluded",
+        ),
         "incomplete": ("剔除后本省专家判断不完整", "the province's remaining judgments leave a pair out"),
         "invalid": ("本省专家判断数据有误", "the province's judgments have errors"),
     },
@@ -348,8 +369,19 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 #: Flat keys ``t()`` also knows: the words of these vocabularies (codes never clash).
-_FLAT_VOCABULARIES = ("status", "change", "dimension", "category", "stage", "list",
-                      "risk_basis", "weights_source", "ranking_method", "panel_reducer", "model")
+_FLAT_VOCABULARIES = (
+    "status",
+    "change",
+    "dimension",
+    "category",
+    "stage",
+    "list",
+    "risk_basis",
+    "weights_source",
+    "ranking_method",
+    "panel_reducer",
+    "model",
+)
 
 
 def _check_lang(lang: str, func: str) -> int:
@@ -378,8 +410,7 @@ def word(vocabulary: str, code: object, lang: str = "zh") -> str:
     i = _check_lang(lang, "word")
     if vocabulary not in VOCABULARIES:
         raise ValueError(
-            f"The 'vocabulary' parameter of word must be one of {sorted(VOCABULARIES)}; "
-            f"got {vocabulary!r} instead."
+            f"The 'vocabulary' parameter of word must be one of {sorted(VOCABULARIES)}; got {vocabulary!r} instead."
         )
     key = str(code).lower() if isinstance(code, bool) else str(code)
     pair = VOCABULARIES[vocabulary].get(key)
@@ -400,8 +431,7 @@ def words(codes: pd.Series, vocabulary: str, lang: str = "zh", *, sep: str | Non
     joiner = "、" if lang == "zh" else ", "
     uniq = pd.unique(text.to_numpy())
     table = {
-        v: joiner.join(word(vocabulary, part.strip(), lang) for part in (v.split(sep) if sep else [v])
-                       if part.strip())
+        v: joiner.join(word(vocabulary, part.strip(), lang) for part in (v.split(sep) if sep else [v]) if part.strip())
         for v in uniq  # distinct values (a handful), not rows
     }
     return text.map(table).astype("str")

@@ -134,6 +134,7 @@ def set_assessment(ds: SimpleNamespace, app_id: str, criterion_id: str, value: s
         if assessed_on is not None:
             row["assessed_on"] = pd.Timestamp(assessed_on)
         else:
-            row["assessed_on"] = ds.assessments.loc[hit, "assessed_on"].iloc[0] if hit.any() else pd.Timestamp("2024-03-01")
+            earlier = ds.assessments.loc[hit, "assessed_on"]
+            row["assessed_on"] = earlier.iloc[0] if hit.any() else pd.Timestamp("2024-03-01")
         a = pd.concat([a, row], ignore_index=True)
     return with_(ds, assessments=a.reset_index(drop=True))

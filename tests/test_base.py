@@ -50,10 +50,8 @@ def test_partial_or_unreadable_dates_are_refused_never_guessed(value) -> None:
 
 def test_every_entry_point_reads_as_of_by_the_one_rule(tmp_path) -> None:
     """`credit.evaluate(..., "2026")` used to run as of 1 January while load_dataset refused it."""
-    from evalkit.evaluate import credit
     from evalkit.data import dataset
-    from evalkit.evaluate import pipeline
-    from evalkit.evaluate import scoring
+    from evalkit.evaluate import credit, pipeline, scoring
     from evalkit.rubric import load_rubric
 
     no_credit = pd.DataFrame({"provider_id": [], "list": [], "ban_until": []})

@@ -4,7 +4,8 @@ The browser is the session fixture ``browser`` of tests/conftest.py (skipped whe
 playwright or the CJK font is missing; under CI a failure).  Every chart is drawn (each plotly
 div holds an ``svg.main-svg``), no request leaves the machine (every non-``file://`` request is
 recorded and aborted), no script error, Chinese text renders with a CJK font, the register
-search filters rows, hostile provider text shows as text and runs nothing.  Screenshots go to tests/artifacts/ (git-ignored).
+search filters rows, hostile provider text shows as text and runs nothing.  Screenshots go to
+tests/artifacts/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
-HOSTILE = "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+HOSTILE = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 FAILING = "44"  # tests/hostile/boom.ipynb fails for this province only
 
 
@@ -50,7 +51,9 @@ class Page:
         if n:
             self.page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('div.plotly-graph-div'))"
-                ".every(d => d.querySelector('svg.main-svg'))", timeout=60_000)
+                ".every(d => d.querySelector('svg.main-svg'))",
+                timeout=60_000,
+            )
         return n
 
     def screenshot(self, name: str) -> Path:
@@ -74,7 +77,8 @@ def _cjk_width(p: Page, text: str) -> float:
         """(text) => { const s = document.createElement('span'); s.textContent = text;
         s.style.fontFamily = '"Noto Sans CJK SC"'; s.style.fontSize = '20px';
         document.body.appendChild(s); const w = s.getBoundingClientRect().width; s.remove(); return w; }""",
-        text)
+        text,
+    )
 
 
 def test_helper_page_escapes_hostile_text_and_draws(browser, tmp_path):
@@ -88,11 +92,21 @@ def test_helper_page_escapes_hostile_text_and_draws(browser, tmp_path):
     (tmp_path / "assets").mkdir()
     (tmp_path / "assets" / "plotly.min.js").write_text(get_plotlyjs(), encoding="utf-8")
     frame = pd.DataFrame({"app_name": ["学习乐园", HOSTILE], "total_score": [88.5, 61.0]})
-    reg = pd.DataFrame({"app_id": ["X1", "X2", "X3"], "app_name": ["数学天天练", HOSTILE, "英语角"],
-                        "provider": ["</script><b>bold</b>", "乙", "丙"], "status": ["推荐", "未入选", "未申报"]})
-    body = (R.heading("测试页面 " + HOSTILE, 1) + R.table(frame, "t1")
-            + R.bar(frame["app_name"], frame["total_score"], "hostile-bar", title=HOSTILE)
-            + R.heading("公开查询", 2, anchor="reg") + R.register(reg, "reg"))
+    reg = pd.DataFrame(
+        {
+            "app_id": ["X1", "X2", "X3"],
+            "app_name": ["数学天天练", HOSTILE, "英语角"],
+            "provider": ["</script><b>bold</b>", "乙", "丙"],
+            "status": ["推荐", "未入选", "未申报"],
+        }
+    )
+    body = (
+        R.heading("测试页面 " + HOSTILE, 1)
+        + R.table(frame, "t1")
+        + R.bar(frame["app_name"], frame["total_score"], "hostile-bar", title=HOSTILE)
+        + R.heading("公开查询", 2, anchor="reg")
+        + R.register(reg, "reg")
+    )
     path = tmp_path / "page.html"
     path.write_text(page(body, title="测试", lang="zh", plotly_src="assets/plotly.min.js"), encoding="utf-8")
     p = Page(browser, path)
@@ -161,8 +175,7 @@ def test_failing_index_register_search_and_failed_province(browser, failing_publ
 
 
 def _sample_pages(folder: Path) -> list[Path]:
-    return [folder / "index.html", *sorted(folder.glob("*/recommendation.html")),
-            *sorted(folder.glob("*/credit.html"))]
+    return [folder / "index.html", *sorted(folder.glob("*/recommendation.html")), *sorted(folder.glob("*/credit.html"))]
 
 
 def test_sample_reports_render_offline(browser, published_sample):
@@ -216,11 +229,13 @@ def test_name_columns_are_not_squeezed(browser, published_sample):
         try:
             widths = p.page.evaluate(
                 """() => Array.from(document.querySelectorAll('#not-listed thead th')).map(
-                    th => [th.textContent.trim(), th.getBoundingClientRect().width])""")
+                    th => [th.textContent.trim(), th.getBoundingClientRect().width])"""
+            )
             by_name = dict(widths)
             assert by_name["提供者"] >= 150 and by_name["应用名称"] >= 100, widths
             wrap = p.page.evaluate(
-                "() => getComputedStyle(document.querySelector('#not-listed').parentElement).overflowX")
+                "() => getComputedStyle(document.querySelector('#not-listed').parentElement).overflowX"
+            )
             assert wrap == "auto"
         finally:
             p.close()
@@ -245,19 +260,34 @@ def test_paged_table_and_lazy_register(browser, tmp_path):
     n = 130
     ids = pd.Series(range(n)).map("A{:04d}".format)
     hidden = 121  # on page 3 of 50-row pages
-    names = ("应用" + pd.Series(range(n)).astype(str)).where(pd.Series(range(n)) != hidden,
-                                                           "隐藏应用</script><script>window.__pwned=3</script>")
+    names = ("应用" + pd.Series(range(n)).astype(str)).where(
+        pd.Series(range(n)) != hidden, "隐藏应用</script><script>window.__pwned=3</script>"
+    )
     reasons = pd.Series(["低于入选分数线", "否决项：思想性；评估结果已过有效期", "低于入选分数线；未按期申报"] * 44)[:n]
-    frame = pd.DataFrame({
-        "app_id": ids, "app_name": names, "provider_name": "某某教育科技有限公司",
-        "status": pd.Series(["未入选", "排除"] * 65), "total_score": pd.Series(range(n), dtype=float) / 2,
-        "reasons": reasons,
-    })
-    reg = pd.DataFrame({"app_id": pd.Series(range(2000)).map("R{:05d}".format),
-                        "app_name": "备案应用", "provider": "乙公司", "status": "未申报"})
-    reg.loc[1777, "app_name"] = "寻找我</script><img src=x onerror=\"window.__pwned=4\">"
-    body = (R.bar(["甲", "乙"], [1.0, 2.0], "b") + R.paged_table(frame, "nl", lists={"reasons": "；"})
-            + R.register(reg, "reg", script_dir=tmp_path))
+    frame = pd.DataFrame(
+        {
+            "app_id": ids,
+            "app_name": names,
+            "provider_name": "某某教育科技有限公司",
+            "status": pd.Series(["未入选", "排除"] * 65),
+            "total_score": pd.Series(range(n), dtype=float) / 2,
+            "reasons": reasons,
+        }
+    )
+    reg = pd.DataFrame(
+        {
+            "app_id": pd.Series(range(2000)).map("R{:05d}".format),
+            "app_name": "备案应用",
+            "provider": "乙公司",
+            "status": "未申报",
+        }
+    )
+    reg.loc[1777, "app_name"] = '寻找我</script><img src=x onerror="window.__pwned=4">'
+    body = (
+        R.bar(["甲", "乙"], [1.0, 2.0], "b")
+        + R.paged_table(frame, "nl", lists={"reasons": "；"})
+        + R.register(reg, "reg", script_dir=tmp_path)
+    )
     html_text = page(body, title="分页", lang="zh", plotly_src="assets/plotly.min.js")
     assert "</script><script>window.__pwned" not in html_text  # escaped JSON, not a new script
     assert html_text.count("低于入选分数线") <= 50 + 2  # page 1 as HTML; the JSON says it once

@@ -14,9 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from evalkit.evaluate import credit, credit_complaints, credit_components, credit_context
 from evalkit.data.dataset import Dataset
 from evalkit.errors import DataError, EvalkitError
+from evalkit.evaluate import credit, credit_complaints, credit_components, credit_context
 from evalkit.registry import Registry, RegistryError
 
 AS_OF = "2024-06-30"
@@ -597,7 +597,7 @@ def test_complaint_stats_aggregates_only():
     bj = st[(st["province_code"] == "11") & (st["dimension"] == "all")].iloc[0]
     assert bj["n_overdue"] == 1 and bj["share_within_limit"] == 0.0
     cats = st[(st["province_code"] == "44") & (st["dimension"] == "category")]
-    assert dict(zip(cats["value"], cats["n_complaints"])) == {"ads": 1, "fees": 2}
+    assert dict(zip(cats["value"], cats["n_complaints"], strict=False)) == {"ads": 1, "fees": 2}
     by_sub = credit.complaint_stats(ds, AS_OF, by="submissions")
     assert set(by_sub["province_code"]) == {"31", "44"}
     # No contact data or text anywhere in any output.
@@ -658,7 +658,10 @@ def random_ds(seed: int) -> tuple[Dataset, pd.DataFrame]:
     rng = np.random.default_rng(seed)
     provs = ["11", "31", "44"]
     pids = [f"P{i:02d}" for i in range(14)]
-    maybe = lambda p, v: v if rng.random() < p else None
+
+    def maybe(p: float, v):
+        return v if rng.random() < p else None
+
     providers = [provider(p, province_code=str(rng.choice(provs)),
                           mlps_level=maybe(0.9, int(rng.integers(1, 5))),
                           mlps_evaluated_on=maybe(0.8, _day(rng, "2021-01-01", "2024-06-30")))

@@ -22,7 +22,6 @@ sys.path.insert(0, str(Path(__file__).parent))
 import _mini
 
 from evalkit import DataError
-
 from evalkit.data import checks, convert, read, schema
 from evalkit.data.dataset import MAX_PER_KIND, Dataset, flags, load_dataset
 from evalkit.data.problems import ProblemLog
@@ -329,8 +328,11 @@ def test_two_provinces_may_waive_the_same_check_on_one_day(tmp_path: Path) -> No
 
     def same(t: dict) -> None:  # the same province twice is a duplicate
         t["waivers"] = pd.concat([t["waivers"], t["waivers"]], ignore_index=True).assign(province_code="44")
-    assert has(problems(broken(tmp_path / "dup", same)), "waivers.csv:2:province_code+app_id+criterion_id+approved_on: ",
-               "duplicate")
+    assert has(
+        problems(broken(tmp_path / "dup", same)),
+        "waivers.csv:2:province_code+app_id+criterion_id+approved_on: ",
+        "duplicate",
+    )
 
 
 def test_no_as_of_no_future_check(tmp_path: Path) -> None:
@@ -340,9 +342,10 @@ def test_no_as_of_no_future_check(tmp_path: Path) -> None:
 
 def test_warnings_are_not_errors(tmp_path: Path) -> None:
     def change(t: dict) -> None:
-        t["apps"].loc[0, "info_updated_on"] = "2022-01-01"   # before filed_on: warning
+        t["apps"].loc[0, "info_updated_on"] = "2022-01-01"  # before filed_on: warning
         t["experts"].loc[0, "conflicts"] = "91110108MA0000000X"  # unknown provider: warning
-        rename_app(t, _mini.A2, "APP-0002")                      # unverified format: warning
+        rename_app(t, _mini.A2, "APP-0002")  # unverified format: warning
+
     ds = load(broken(tmp_path, change))
     lines = [str(w) for w in ds.warnings]
     assert has(lines, "apps.csv:1:info_updated_on: warning: ", "before filed_on 2022-03-01"), lines
@@ -353,7 +356,8 @@ def test_warnings_are_not_errors(tmp_path: Path) -> None:
 
 def test_app_filing_province_must_match_domicile(tmp_path: Path) -> None:
     def change(t: dict) -> None:
-        rename_app(t, _mini.A1, "教APP备4400001号")   # provider P1 is in Beijing (11)
+        rename_app(t, _mini.A1, "教APP备4400001号")  # provider P1 is in Beijing (11)
+
     lines = [str(w) for w in load(broken(tmp_path, change)).warnings]
     assert has(lines, "apps.csv:1:app_id: warning: ", "domicile is 11"), lines
 
@@ -375,6 +379,7 @@ def test_missing_required_column_reported_once_and_dependent_checks_skipped(tmp_
     def change(t: dict) -> None:
         t["apps"] = t["apps"].drop(columns=["provider_id", "filed_on"])
         t["providers"] = t["providers"].rename(columns={"icp_number": "icp_no"})
+
     lines = problems(broken(tmp_path, change))
     assert lines.count("apps.csv:provider_id: required column 'provider_id' is missing") == 1
     assert lines.count("apps.csv:filed_on: required column 'filed_on' is missing") == 1
@@ -439,8 +444,12 @@ def test_gbk_csv_is_read_with_a_warning(tmp_path: Path, mini: Dataset) -> None:
     assert ds.apps["name"].tolist() == ["口算练习", "作业帮手", "云课堂", "家校通"]
     pd.testing.assert_frame_equal(ds.apps, mini.apps)
     lines = [str(w) for w in ds.warnings]
-    assert lines == [("apps.csv: warning: is not UTF-8 but GB18030/GBK (as Excel saves CSV on "
-                      "Chinese Windows): read as GB18030; prefer 'CSV UTF-8' when saving")]
+    assert lines == [
+        (
+            "apps.csv: warning: is not UTF-8 but GB18030/GBK (as Excel saves CSV on "
+            "Chinese Windows): read as GB18030; prefer 'CSV UTF-8' when saving"
+        )
+    ]
 
 
 def test_gbk_csv_with_errors_still_reports_rows(tmp_path: Path) -> None:
@@ -454,17 +463,21 @@ def test_gbk_csv_with_errors_still_reports_rows(tmp_path: Path) -> None:
 def test_undecodable_file_is_reported(tmp_path: Path) -> None:
     folder = _mini.write_tables(tmp_path)
     (folder / "complaints.csv").write_bytes(
-        (folder / "complaints.csv").read_bytes().replace("收费".encode(), b"\xff\xfe\xfd"))
+        (folder / "complaints.csv").read_bytes().replace("收费".encode(), b"\xff\xfe\xfd")
+    )
     lines = problems(folder)
     assert has(lines, "complaints.csv: ", "is not valid UTF-8 (invalid byte 0xff on line 2)"), lines
 
 
-@pytest.mark.parametrize("content,fragment", [
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "looks like a PNG image"),
-    (b"PK\x03\x04\x14\x00\x06\x00" + bytes(100), "ZIP archive (an Excel .xlsx workbook is one)"),
-    (b"provider_id,name\n\x00\x01\x02garbage\x00", "contains NUL bytes"),
-    ("provider_id\tname\n".encode("utf-16"), "UTF-16"),
-])
+@pytest.mark.parametrize(
+    "content,fragment",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)), "looks like a PNG image"),
+        (b"PK\x03\x04\x14\x00\x06\x00" + bytes(100), "ZIP archive (an Excel .xlsx workbook is one)"),
+        (b"provider_id,name\n\x00\x01\x02garbage\x00", "contains NUL bytes"),
+        ("provider_id\tname\n".encode("utf-16"), "UTF-16"),
+    ],
+)
 def test_binary_file_gets_a_clean_message(tmp_path: Path, content: bytes, fragment: str) -> None:
     folder = _mini.write_tables(tmp_path)
     (folder / "providers.csv").write_bytes(content)
@@ -505,7 +518,7 @@ def test_header_only_files(tmp_path: Path) -> None:
 def test_ragged_rows_are_reported_by_row_and_later_rows_keep_their_numbers(tmp_path: Path) -> None:
     folder = _mini.write_tables(tmp_path)
     lines = (folder / "experts.csv").read_text().splitlines()
-    lines[2] += ",extra"                     # data row 2: too many fields
+    lines[2] += ",extra"  # data row 2: too many fields
     lines[3] = ",".join(lines[3].split(",")[:3])  # data row 3: too few fields
     lines[4] = lines[4].replace("parent", "farmer", 1).replace("Parent", "farmer")  # row 4
     (folder / "experts.csv").write_text("\n".join(lines) + "\n")
@@ -536,8 +549,7 @@ def test_unknown_files_are_warned_about(tmp_path: Path) -> None:
     folder = _mini.write_tables(tmp_path)
     (folder / "provider.csv").write_text("x\n1\n")
     ds = load(folder)
-    assert [str(w) for w in ds.warnings] == [
-        "provider.csv: warning: is not a file of the dataset contract: ignored"]
+    assert [str(w) for w in ds.warnings] == ["provider.csv: warning: is not a file of the dataset contract: ignored"]
 
 
 def test_absent_target_table_is_one_problem(tmp_path: Path) -> None:
@@ -551,9 +563,9 @@ def test_absent_target_table_is_one_problem(tmp_path: Path) -> None:
 def test_problems_are_capped_per_kind(tmp_path: Path) -> None:
     tables = _mini.mini_tables()
     ps = tables["panel_scores"]
-    big = pd.concat([ps] * 20, ignore_index=True)        # 240 rows
+    big = pd.concat([ps] * 20, ignore_index=True)  # 240 rows
     big["round"] = (np.arange(len(big)) // len(ps) + 1).astype(str)
-    big.loc[:119, "score"] = "11"                         # 120 out-of-range scores
+    big.loc[:119, "score"] = "11"  # 120 out-of-range scores
     tables["panel_scores"] = big
     with pytest.raises(DataError) as info:
         load(_mini.write_tables(tmp_path, tables))
@@ -588,27 +600,34 @@ def break_a_dozen(folder: Path) -> list[str]:
     t = _mini.mini_tables()
     p = t["providers"]
     p.loc[0, "provider_id"] = _mini.P1[:-1] + ("1" if _mini.P1[-1] != "1" else "2")  # USCC check
-    p.loc[1, "mlps_level"] = "6"                                    # MLPS out of range
-    p.loc[2, "icp_number"] = "沪ICP-2020"                            # malformed ICP
+    p.loc[1, "mlps_level"] = "6"  # MLPS out of range
+    p.loc[2, "icp_number"] = "沪ICP-2020"  # malformed ICP
     a = t["apps"]
     a.loc[1, "provider_id"] = _mini.P2  # keeps app 2 valid (a domicile warning only)
-    a.loc[2, "category"] = "games"                                   # unknown category
-    a.loc[3, "filed_on"] = "2023-02-30"                              # impossible date
-    a.loc[3, "provider_id"] = "91310115MA1K00000X"                   # dangling provider
-    t["complaints"].loc[1, "complaint_id"] = "K1"                    # duplicate id
-    t["panel_scores"].loc[6, "score"] = "-2"                         # negative score
+    a.loc[2, "category"] = "games"  # unknown category
+    a.loc[3, "filed_on"] = "2023-02-30"  # impossible date
+    a.loc[3, "provider_id"] = "91310115MA1K00000X"  # dangling provider
+    t["complaints"].loc[1, "complaint_id"] = "K1"  # duplicate id
+    t["panel_scores"].loc[6, "score"] = "-2"  # negative score
     t["submissions"] = t["submissions"].drop(columns=["mandated_use"])  # missing column
-    t["violations"].loc[0, "severity"] = "catastrophic"              # unknown severity
-    t["waivers"].loc[0, "approved_on"] = "2024-09-01"                # after as_of
+    t["violations"].loc[0, "severity"] = "catastrophic"  # unknown severity
+    t["waivers"].loc[0, "approved_on"] = "2024-09-01"  # after as_of
     _mini.write_tables(folder, t)
     (folder / "experts.csv").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(64))  # binary file
     # app 1 of P1 now dangles too (P1's id changed): apps.csv row 1
     return [
-        "providers.csv:1:provider_id: ", "providers.csv:2:mlps_level: ",
-        "providers.csv:3:icp_number: ", "apps.csv:3:category: ", "apps.csv:4:filed_on: ",
-        "apps.csv:4:provider_id: ", "complaints.csv:2:complaint_id: ", "panel_scores.csv:7:score: ",
-        "submissions.csv:mandated_use: ", "violations.csv:1:severity: ",
-        "waivers.csv:1:approved_on: ", "experts.csv: ",
+        "providers.csv:1:provider_id: ",
+        "providers.csv:2:mlps_level: ",
+        "providers.csv:3:icp_number: ",
+        "apps.csv:3:category: ",
+        "apps.csv:4:filed_on: ",
+        "apps.csv:4:provider_id: ",
+        "complaints.csv:2:complaint_id: ",
+        "panel_scores.csv:7:score: ",
+        "submissions.csv:mandated_use: ",
+        "violations.csv:1:severity: ",
+        "waivers.csv:1:approved_on: ",
+        "experts.csv: ",
     ]
 
 
@@ -645,8 +664,7 @@ KIND_CASES: list[tuple[str, str, list[str]]] = [
     ("apps", "name", ["x", " ", "", "y z", " x"]),
     ("providers", "province_code", ["11", "44", " 44", "99", "", "4 4"]),
     ("apps", "category", ["teaching", "Teaching ", "games", "", "learnin"]),
-    ("apps", "stages", ["primary;junior", "junior；primary", "Primary", "kinder", "", ";",
-                        "primary;;x"]),
+    ("apps", "stages", ["primary;junior", "junior；primary", "Primary", "kinder", "", ";", "primary;;x"]),
     ("experts", "conflicts", ["b;a", "a ; b;a", "", ";", "c"]),
     ("apps", "filed_on", ["2024-01-31", "2024-02-30", "31/01/2024", "", " 2024-01-31", "2024-1-1"]),
     ("apps", "minors_primary", ["yes", "No", "是", "maybe", "", "1"]),
@@ -663,12 +681,12 @@ def _problem_list(out: ProblemLog) -> list[tuple[object, ...]]:
     return [(p.file, p.row, p.column, p.message, p.severity, p.code) for p in out.items]
 
 
-@pytest.mark.parametrize("table,column,pool", KIND_CASES,
-                         ids=[f"{t}.{c}" for t, c, _ in KIND_CASES])
+@pytest.mark.parametrize("table,column,pool", KIND_CASES, ids=[f"{t}.{c}" for t, c, _ in KIND_CASES])
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_columns_convert_per_distinct_value_as_row_by_row(table: str, column: str, pool: list[str],
-                                                          data: st.DataObject) -> None:
+def test_columns_convert_per_distinct_value_as_row_by_row(
+    table: str, column: str, pool: list[str], data: st.DataObject
+) -> None:
     """The kernel run on every row (the code before the distinct-value path) and run once per
     distinct text, spread back to the rows, give the same typed columns and problems, from
     CSV text (``str``) and from Parquet's dictionary form (categorical)."""
@@ -691,14 +709,16 @@ def test_columns_convert_per_distinct_value_as_row_by_row(table: str, column: st
 
 _ARROW_VALUES = {
     "int": (pa.int64(), st.one_of(st.none(), st.integers(-3, 3), st.just(2**62))),
-    "float": (pa.float64(), st.one_of(st.none(), st.sampled_from(
-        [0.0, -0.0, 1.0, 2.5, float("nan"), float("inf"), 1e20, 0.1, 2.0**53 + 2]))),
+    "float": (
+        pa.float64(),
+        st.one_of(
+            st.none(), st.sampled_from([0.0, -0.0, 1.0, 2.5, float("nan"), float("inf"), 1e20, 0.1, 2.0**53 + 2])
+        ),
+    ),
     "bool": (pa.bool_(), st.one_of(st.none(), st.booleans())),
     "date": (pa.date32(), st.one_of(st.none(), st.integers(19000, 19003))),
-    "timestamp": (pa.timestamp("ms"), st.one_of(st.none(), st.sampled_from(
-        [0, 1, 86_400_000, 86_400_001]))),
-    "dictionary": (pa.dictionary(pa.int32(), pa.string()),
-                   st.one_of(st.none(), st.sampled_from(["a", " a", "", "b"]))),
+    "timestamp": (pa.timestamp("ms"), st.one_of(st.none(), st.sampled_from([0, 1, 86_400_000, 86_400_001]))),
+    "dictionary": (pa.dictionary(pa.int32(), pa.string()), st.one_of(st.none(), st.sampled_from(["a", " a", "", "b"]))),
 }
 
 
@@ -712,9 +732,16 @@ def test_arrow_columns_read_as_distinct_texts(kind: str, data: st.DataObject) ->
     typ, values = _ARROW_VALUES[kind]
     chunks = data.draw(st.lists(st.lists(values, max_size=8), min_size=1, max_size=3))
     if kind == "dictionary":
-        arr = pa.chunked_array([pa.DictionaryArray.from_arrays(
-            pa.array([None if v is None else ["a", " a", "", "b", "unused"].index(v) for v in c],
-                     pa.int32()), pa.array(["a", " a", "", "b", "unused"])) for c in chunks], typ)
+        arr = pa.chunked_array(
+            [
+                pa.DictionaryArray.from_arrays(
+                    pa.array([None if v is None else ["a", " a", "", "b", "unused"].index(v) for v in c], pa.int32()),
+                    pa.array(["a", " a", "", "b", "unused"]),
+                )
+                for c in chunks
+            ],
+            typ,
+        )
     else:
         arr = pa.chunked_array([pa.array(c, typ) for c in chunks], typ)
     index = pd.RangeIndex(1, len(arr) + 1)
@@ -733,8 +760,10 @@ def test_duplicated_rows_as_pandas_finds_them(rows: list[tuple[int, int]], order
     assert checks._duplicated(codes).tolist() == expected.tolist()
 
 
-@given(st.lists(st.sampled_from(["a", "b", "", " a", "教APP"]), max_size=20),
-       st.lists(st.sampled_from(["a", "", "c", "教APP"]), max_size=5))
+@given(
+    st.lists(st.sampled_from(["a", "b", "", " a", "教APP"]), max_size=20),
+    st.lists(st.sampled_from(["a", "", "c", "教APP"]), max_size=5),
+)
 def test_isin_as_pandas(values: list[str], known: list[str]) -> None:
     s, k = pd.Series(values, dtype="str"), pd.Series(known, dtype="str")
     pd.testing.assert_series_equal(checks._isin(s, k), s.isin(k))
@@ -750,8 +779,10 @@ def test_parquet_reports_the_problems_csv_does(tmp_path: Path) -> None:
     ps.loc[3, "expert_id"] = " " + ps.loc[3, "expert_id"] + " "  # padded: the same expert
     ps.loc[len(ps)] = ps.loc[0]  # a duplicate key after other rows
     t["complaints"].loc[[0, 1], "received_on"] = "2024-02-30"
-    lines = {fmt: [line.replace(f".{fmt}", ".X") for line in problems(
-        _mini.write_tables(tmp_path / fmt, t, fmt=fmt))] for fmt in ("csv", "parquet")}
+    lines = {
+        fmt: [line.replace(f".{fmt}", ".X") for line in problems(_mini.write_tables(tmp_path / fmt, t, fmt=fmt))]
+        for fmt in ("csv", "parquet")
+    }
     assert lines["csv"] == lines["parquet"]
     assert has(lines["csv"], "panel_scores.X:2:criterion_id: ", "'X99_unknown'")
     assert has(lines["csv"], "panel_scores.X:5:criterion_id: ")

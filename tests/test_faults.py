@@ -26,8 +26,8 @@ import pytest
 from hostile import planted
 
 from evalkit import publish as pub
-from evalkit.publish import staging
 from evalkit.errors import PublishError
+from evalkit.publish import staging
 
 AS_OF = planted.AS_OF
 FAILING = "44"  # tests/hostile/boom.ipynb fails for this province only

@@ -11,11 +11,10 @@ import pytest
 from typer.testing import CliRunner
 
 import evalkit
-from evalkit.synth import generate as gen
 from evalkit import weights
-from evalkit.data import identifiers
+from evalkit.data import identifiers, schema
 from evalkit.evaluate import overlap
-from evalkit.data import schema
+from evalkit.synth import generate as gen
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"
@@ -193,7 +192,7 @@ def test_planted_cases_at_province_scale(province) -> None:
 def test_overlap_detector_finds_the_planted_pair(sample) -> None:
     cand = sample.submissions.merge(sample.apps, on="app_id")
     pairs = overlap.find_overlaps(cand)
-    found = set(zip(pairs["app_id_a"], pairs["app_id_b"]))
+    found = set(zip(pairs["app_id_a"], pairs["app_id_b"], strict=False))
     a, b = _planted()["overlap"]
     assert (a, b) in found or (b, a) in found
     assert len(pairs) <= 5  # random descriptions rarely read alike
@@ -221,7 +220,7 @@ def test_identifiers_are_valid(sample) -> None:
     assert icp.str.contains(r"号-\d+A$").any() and icp.str.contains(r"\d-\d+号$").any()
     # the ICP character is the domicile's
     chars = identifiers.icp_province_codes(icp)
-    assert all(code in codes for code, codes in zip(prov["province_code"], chars))
+    assert all(code in codes for code, codes in zip(prov["province_code"], chars, strict=False))
     lic = prov.loc[prov["telecom_licence"] != "", "telecom_licence"]
     assert lic.str.fullmatch(identifiers.TELECOM_RE).all()
     assert lic.str.match(r"B[12]-").any() and lic.str.match(r"[^B]B[12]-").any()

@@ -13,13 +13,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import _mini
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-import _mini
 import evalkit
 from evalkit.data import identifiers
 from evalkit.errors import DataError
@@ -50,7 +50,7 @@ def _touched(change) -> set[tuple[str, int, str]] | None:
         if t not in probe or list(probe[t].columns) != list(base[t].columns) or len(probe[t]) != len(base[t]):
             return None
         diff = probe[t].ne(base[t]).to_numpy()
-        cells |= {(t, int(i), str(base[t].columns[j])) for i, j in zip(*np.nonzero(diff))}
+        cells |= {(t, int(i), str(base[t].columns[j])) for i, j in zip(*np.nonzero(diff), strict=False)}
     return cells
 
 
@@ -388,6 +388,7 @@ def _value(c, level: int) -> str:
 @given(data=st.data())
 def test_raising_one_assessment_never_lowers_the_total(rubric, profiles, data) -> None:
     from _scoring_factory import AS_OF, make_ds
+
     from evalkit.evaluate import scoring
 
     crits = [c for c in _assessed(rubric) if not c.veto]
@@ -409,6 +410,7 @@ def test_raising_one_assessment_never_lowers_the_total(rubric, profiles, data) -
 @given(data=st.data())
 def test_a_failed_veto_dominates_any_profile(rubric, profiles, data) -> None:
     from _scoring_factory import AS_OF, make_ds
+
     from evalkit.evaluate import scoring
 
     crits = _assessed(rubric)
@@ -427,6 +429,7 @@ def test_a_failed_veto_dominates_any_profile(rubric, profiles, data) -> None:
 @given(seed=st.integers(0, 2**31 - 1))
 def test_row_order_of_every_table_does_not_change_scores(rubric, profiles, seed: int) -> None:
     from _scoring_factory import AS_OF, make_ds, set_assessment, with_
+
     from evalkit.evaluate import scoring
 
     ds = make_ds(rubric, 4, ("11", "44"), stages="primary", features="ugc")

@@ -229,7 +229,7 @@ def test_exports_neutralise_every_planted_payload(tmp_path: Path) -> None:
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     back = json.loads((tmp_path / "x.json").read_text(encoding="utf-8"))
     assert [r["app_name"] for r in back["apps"]] == [
-        v for _, v in sorted(zip(frame["app_id"], values))]
+        v for _, v in sorted(zip(frame["app_id"], values, strict=False))]
 
 
 @pytest.mark.slow
@@ -382,7 +382,7 @@ def test_cli_publish_names_cannot_escape(tmp_path: Path, args: list[str]) -> Non
 
     out = tmp_path / "out"
     base = {"--provinces": "11", "--as-of": planted.AS_OF, "--lang": "zh"}
-    base.update(dict(zip(args[::2], args[1::2])))
+    base.update(dict(zip(args[::2], args[1::2], strict=False)))
     argv = ["publish", "--out", str(out), "--quiet"] + [x for kv in base.items() for x in kv]
     res = CliRunner().invoke(app, argv)
     assert res.exit_code == 1, res.output

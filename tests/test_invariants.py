@@ -16,10 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from evalkit import load_dataset
-
-from evalkit.evaluate import invariants
-
-from evalkit.evaluate import pipeline
+from evalkit.evaluate import invariants, pipeline
 from evalkit.evaluate.recommend import DIMENSIONS, ListRules, recommend
 
 ROOT = Path(__file__).resolve().parent.parent

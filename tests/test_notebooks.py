@@ -235,8 +235,11 @@ def test_published_pages_show_words_not_codes(published_sample):
         assert (f'<a href="{o.code}/recommendation.html">推荐报告</a> · '
                 f'<a href="{o.code}/credit.html">信用报告</a>') in index
     script = (folder / "register.js").read_text(encoding="utf-8")
-    register = json.loads(re.fullmatch(r'window\.__ekData=window\.__ekData\|\|\{\};window\.__ekData\["register"\]=(.*);\n',
-                                       script, flags=re.DOTALL).group(1))
+    register = json.loads(
+        re.fullmatch(
+            r'window\.__ekData=window\.__ekData\|\|\{\};window\.__ekData\["register"\]=(.*);\n', script, flags=re.DOTALL
+        ).group(1)
+    )
     status = register["columns"][-1]  # the status column: looked up through a table of texts
     texts = status["dict"] if "dict" in status else status["values"]
     shown = {part.split("：")[1] for text in texts for part in text.split("；") if "：" in part}
@@ -284,12 +287,12 @@ def _decode(data: dict) -> list[list[str]]:
     for c in data["columns"]:
         if "offsets" in c:
             o = c["offsets"]
-            cols.append([c["sep"].join(c["dict"][k] for k in c["codes"][o[i]:o[i + 1]]) for i in range(data["n"])])
+            cols.append([c["sep"].join(c["dict"][k] for k in c["codes"][o[i] : o[i + 1]]) for i in range(data["n"])])
         elif "dict" in c:
             cols.append([c["dict"][k] for k in c["codes"]])
         else:
             cols.append(list(c["values"]))
-    return [list(r) for r in zip(*cols)]
+    return [list(r) for r in zip(*cols, strict=False)]
 
 
 def test_compact_rows_round_trip_through_lookup_tables():
@@ -297,8 +300,14 @@ def test_compact_rows_round_trip_through_lookup_tables():
 
     n = 300
     reasons = pd.Series(["低于入选分数线", "否决项：思想性；评估结果已过有效期", "", "低于入选分数线；未按期申报"] * 75)
-    frame = pd.DataFrame({"app_id": [f"A{i:04d}" for i in range(n)], "status": ["未入选", "排除", "排除"] * 100,
-                          "reasons": reasons, "name": ["</script><b>x</b>\u2028"] + ["乙"] * (n - 1)})
+    frame = pd.DataFrame(
+        {
+            "app_id": [f"A{i:04d}" for i in range(n)],
+            "status": ["未入选", "排除", "排除"] * 100,
+            "reasons": reasons,
+            "name": ["</script><b>x</b>\u2028"] + ["乙"] * (n - 1),
+        }
+    )
     data = R.compact_rows(frame, lists={"reasons": "；"})
     assert _decode(data) == frame.to_numpy().tolist()
     shuffled = frame.sample(frac=1.0, random_state=3)  # a sorted or filtered slice: any index
@@ -320,9 +329,15 @@ def test_paged_table_page_is_small_and_keeps_every_row():
     from evalkit.publish import report as R
 
     n = 5000
-    frame = pd.DataFrame({"app_id": [f"A{i:05d}" for i in range(n)], "app_name": [f"应用{i}" for i in range(n)],
-                          "status": "未入选", "total_score": [i / 7 for i in range(n)],
-                          "reasons": "低于入选分数线；某个相当长的原因说明文字，在每一行都重复出现"})
+    frame = pd.DataFrame(
+        {
+            "app_id": [f"A{i:05d}" for i in range(n)],
+            "app_name": [f"应用{i}" for i in range(n)],
+            "status": "未入选",
+            "total_score": [i / 7 for i in range(n)],
+            "reasons": "低于入选分数线；某个相当长的原因说明文字，在每一行都重复出现",
+        }
+    )
     fragment = R.paged_table(frame, "not-listed", lists={"reasons": "；"}, page_size=50)
     plain = R.table(frame, "not-listed")
     assert len(fragment) < len(plain) / 3
@@ -336,8 +351,13 @@ def test_paged_table_page_is_small_and_keeps_every_row():
 def test_near_cutoff_keeps_listed_close_calls_and_the_next():
     from evalkit.publish import report as R
 
-    ranked = pd.DataFrame({"rank": range(1, 101), "listed": [True] * 10 + [False] * 90,
-                           "close": [False] * 8 + [True] * 4 + [False] * 80 + [True] + [False] * 7})
+    ranked = pd.DataFrame(
+        {
+            "rank": range(1, 101),
+            "listed": [True] * 10 + [False] * 90,
+            "close": [False] * 8 + [True] * 4 + [False] * 80 + [True] + [False] * 7,
+        }
+    )
     near = R.near_cutoff(ranked, listed=ranked["listed"], close_call=ranked["close"], after=20)
     # ranks 1-10 listed, 11-12 close calls, the 20 below the last listed (11-30) and the far close call 93
     assert near["rank"].tolist() == [*range(1, 31), 93]

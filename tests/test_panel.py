@@ -179,10 +179,10 @@ def test_missing_scores_are_not_raters():
 
 def test_delphi_final_round_is_aggregated():
     r1 = [
-        ("11", 1, "A3", f"E{i}", "F04_usability", s) for i, s in zip(range(1, 6), [1, 9, 2, 8, 5])
+        ("11", 1, "A3", f"E{i}", "F04_usability", s) for i, s in zip(range(1, 6), [1, 9, 2, 8, 5], strict=False)
     ]
     r2 = [
-        ("11", 2, "A3", f"E{i}", "F04_usability", s) for i, s in zip(range(1, 6), [6, 7, 6, 7, 6])
+        ("11", 2, "A3", f"E{i}", "F04_usability", s) for i, s in zip(range(1, 6), [6, 7, 6, 7, 6], strict=False)
     ]
     df = _scores(r1 + r2)
     last = panel.aggregate(df, EXPERTS, APPS, reducer="mean")

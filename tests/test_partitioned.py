@@ -15,9 +15,9 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit.synth import generate
 from evalkit.data import partition
 from evalkit.errors import DataError
+from evalkit.synth import generate
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample"

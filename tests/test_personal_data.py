@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from hostile import planted
 
 _UNICODE_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")

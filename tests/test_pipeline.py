@@ -20,9 +20,7 @@ import pandas as pd
 import pytest
 
 from evalkit import load_dataset
-
 from evalkit.data import exports
-
 from evalkit.evaluate import pipeline
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -380,7 +378,7 @@ def _grade(score: Decimal, row: pd.Series) -> str:
     """docs/credit.md §2: D on a direct downgrade, else the first threshold the score reaches."""
     if row["downgrade"]:
         return "D"
-    floors = zip("ABC", (Decimal(row[c]) for c in ("threshold_a", "threshold_b", "threshold_c")))
+    floors = zip("ABC", (Decimal(row[c]) for c in ("threshold_a", "threshold_b", "threshold_c")), strict=False)
     return next((g for g, floor in floors if score >= floor), "D")
 
 

@@ -25,8 +25,7 @@ import pandas as pd
 import pytest
 
 import evalkit
-from evalkit.data import identifiers
-from evalkit.data import partition
+from evalkit.data import identifiers, partition
 from evalkit.data.dataset import MAX_PER_KIND, load_by_province
 from evalkit.errors import DataError
 

@@ -21,9 +21,9 @@ from typer.testing import CliRunner
 
 from evalkit import publish as pub
 from evalkit import resources
-from evalkit.publish import staging
 from evalkit.dates import DateError
 from evalkit.errors import PublishError
+from evalkit.publish import staging
 
 AS_OF = planted.AS_OF
 FAILING = "44"  # tests/hostile/boom.ipynb fails for this province only
@@ -248,7 +248,8 @@ def test_two_publishes_give_byte_identical_notebooks_and_pages(dated_publishes):
     assert {"44/recommendation.ipynb", "44/credit.html", "national.ipynb", "index.html"} <= set(names)
     for name in names:
         text = after[name].decode("utf-8")
-        assert ".staging-" not in text and str(out) not in text and str(resources.package_dir().parent) not in text, name
+        checkout = str(resources.package_dir().parent)
+        assert ".staging-" not in text and str(out) not in text and checkout not in text, name
     nb = json.loads(after["44/recommendation.ipynb"])
     injected = "".join(nb["cells"][2]["source"])
     assert 'out_dir = "44"' in injected
@@ -278,9 +279,14 @@ def test_plotly_bundle_is_the_smallest_that_draws_every_chart(tmp_path):
     from evalkit.publish import report as R
 
     light = tmp_path / "light.html"
-    light.write_text(R.bar(["甲"], [1.0], "b") + R.histogram([1.0, 2.0, 2.5], "h")
-                     + R.scatter_interval(pd.DataFrame({"n": ["甲"], "m": [2.0], "lo": [1.0], "hi": [3.0]}),
-                                          "n", "m", "lo", "hi", "s"), encoding="utf-8")
+    light.write_text(
+        R.bar(["甲"], [1.0], "b")
+        + R.histogram([1.0, 2.0, 2.5], "h")
+        + R.scatter_interval(
+            pd.DataFrame({"n": ["甲"], "m": [2.0], "lo": [1.0], "hi": [3.0]}), "n", "m", "lo", "hi", "s"
+        ),
+        encoding="utf-8",
+    )
     heavy = tmp_path / "heavy.html"
     heavy.write_text(R.heatmap(pd.DataFrame([[1.0, 2.0]]), "hm"), encoding="utf-8")
     unknown = tmp_path / "unknown.html"

@@ -22,18 +22,19 @@ from evalkit.evaluate.raters import (
     rater_bootstrap,
     rater_draws,
 )
-from evalkit.rubric import load_profiles, load_rubric
 from evalkit.evaluate.scoring import evaluate_arrays
 from evalkit.evaluate.selection import DIMENSIONS
 from evalkit.mcda.rater_resample import CountedGroups, CountedPanels, pick_counts, reduce_slots
 from evalkit.mcda.reducers import REDUCERS, Reducer
+from evalkit.rubric import load_profiles, load_rubric
 
 
 def _referencerater_draws(
     bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int
 ) -> np.ndarray | None:
     """The implementation before the counted kernel (gathers a NaN-padded grid per chunk and
-    reduces it with ``_PaddedGroups``), kept as the reference.  Replicate dimension matrices (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
+    reduces it with ``_PaddedGroups``), kept as the reference.  Replicate dimension matrices
+    (draws, n, 4) in ``DIMENSIONS`` order: in each draw every
     panel's raters are resampled with replacement, the panel scores re-reduced and rescored,
     and the dimension scores recomputed (:func:`evalkit.evaluate.scoring.evaluate_arrays`, N/A
     redistribution included).  Rows without a resampled cell, and dimensions without a panel
@@ -82,9 +83,7 @@ def _referencerater_draws(
             new = bs.to_score[j](rating[:, :, j])
             use = live[None, :, j] & ~np.isnan(new)
             s_rep[:, :, col] = np.where(use, new, s_rep[:, :, col])
-        dims, _ = evaluate_arrays(
-            s_rep.reshape(cc * m, k), bs.weights[sub], bs.dim_of[sub], bs.dim_weights
-        )
+        dims, _ = evaluate_arrays(s_rep.reshape(cc * m, k), bs.weights[sub], bs.dim_of[sub], bs.dim_weights)
         d = dims[:, out_pos].reshape(cc, m, len(out_pos))
         reps[start:stop, tgt[:, None], np.array(out_dims)[None, :]] = np.where(np.isnan(d), 0.0, d)
     return reps
@@ -164,8 +163,7 @@ def test_a_reducer_without_a_fast_path_takes_the_generic_path(name: str, monkeyp
     slot_used = np.arange(6)[None, :] < nr[:, None]
     got = _counted(vals, pick, slot_used, "plain")
     assert seen == [CountedGroups]
-    np.testing.assert_allclose(got, _counted(vals, pick, slot_used, name), rtol=1e-13, atol=1e-12,
-                               equal_nan=True)
+    np.testing.assert_allclose(got, _counted(vals, pick, slot_used, name), rtol=1e-13, atol=1e-12, equal_nan=True)
     np.testing.assert_allclose(got, _gathered(vals, nr, pick, name), rtol=1e-13, atol=1e-12, equal_nan=True)
 
 
@@ -234,8 +232,9 @@ def test_a_reducer_needing_another_builtin_falls_back_to_the_gathered_grid(rubri
     cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
     ids = cand["app_id"].astype("str").to_numpy()
     x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
-    np.testing.assert_allclose(rater_draws(boot, ids, x, 50, 2).x, _referencerater_draws(boot, ids, x, 50, 2),
-                               rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(
+        rater_draws(boot, ids, x, 50, 2).x, _referencerater_draws(boot, ids, x, 50, 2), rtol=1e-13, atol=1e-12
+    )
 
 
 def test_each_draw_re_decides_the_panel_floor(rubric) -> None:

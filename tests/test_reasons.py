@@ -56,7 +56,9 @@ def test_figures_of_a_recommended_app() -> None:
 
 
 def test_an_unknown_language_is_refused() -> None:
-    with pytest.raises(ReasonError, match="The 'lang' parameter of reason_text must be 'zh' or 'en'; got 'fr' instead."):
+    with pytest.raises(
+        ReasonError, match="The 'lang' parameter of reason_text must be 'zh' or 'en'; got 'fr' instead."
+    ):
         reason_text("cap:total", "fr")
     assert issubclass(ReasonError, EvalkitError) and issubclass(ReasonError, ValueError)
 

@@ -135,7 +135,14 @@ def test_ties_broken_by_security_then_legality_then_submission_then_id() -> None
 def test_ban_veto_stale_and_unfiled_are_excluded_and_not_ranked() -> None:
     c = _cands(
         vetoed=[False, True, False, False, False, False],
-        reasons=["", "veto:L16_mandated_no_fees", "stale_assessment:S01_masvs_storage", "", "waived:L22_biometric_review", ""],
+        reasons=[
+            "",
+            "veto:L16_mandated_no_fees",
+            "stale_assessment:S01_masvs_storage",
+            "",
+            "waived:L22_biometric_review",
+            "",
+        ],
         provider_id=["P0", "P1", "P2", "PBAD", "P4", "P5"],
         filed_on=pd.to_datetime(["2025-01-01"] * 5 + [None]),
     )

@@ -41,7 +41,7 @@ def _dataset(rubric, *, disagree: bool = True, n_raters: int = 6):
     apps = sorted(ds.apps["app_id"])
     ps = ds.panel_scores.copy()
     c10 = ps["criterion_id"].eq(C10)
-    for a, v in zip(apps, (9.0, 8.0, 7.0, 5.0, 5.0, 3.0, 2.0)):
+    for a, v in zip(apps, (9.0, 8.0, 7.0, 5.0, 5.0, 3.0, 2.0), strict=False):
         ps.loc[c10 & ps["app_id"].eq(a), "score"] = v
     if disagree:
         d = c10 & ps["app_id"].eq(apps[3])

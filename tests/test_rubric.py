@@ -60,7 +60,8 @@ def test_weights_are_dimension_times_within(rubric: R.Rubric) -> None:
         assert sum(c.weight for c in d.criteria) == pytest.approx(1.0)
         for c in d.criteria:
             assert c.global_weight == pytest.approx(d.weight * c.weight)
-    # legality stated weights: L01 has 3 of the 39 weight units (3+2+3+2+1+2+2+1+2+1+2+2+3+1+1+2+2+2+2+1+1+1) of its dimension
+    # legality stated weights: L01 has 3 of the 39 weight units of its dimension
+    # (3+2+3+2+1+2+2+1+2+1+2+2+3+1+1+2+2+2+2+1+1+1)
     l01 = rubric.criterion("L01_icp_filed")
     assert l01.weight == pytest.approx(3 / 39)
 
@@ -69,7 +70,7 @@ def test_shipped_ahp_replaces_dimension_weights_and_shows_cr(rubric: R.Rubric) -
     assert rubric.weights_source["dimensions"] == "ahp"
     lv = rubric.ahp["dimensions"]
     assert lv.n_experts == 3 and lv.consistent and 0 <= lv.cr < 0.1
-    w = dict(zip(lv.elements, lv.weights))
+    w = dict(zip(lv.elements, lv.weights, strict=False))
     assert w["legality"] > w["content"] > w["function"]
     assert rubric.dimension("legality").weight == pytest.approx(w["legality"])
 
@@ -83,25 +84,38 @@ def test_with_ahp_geometric_mean_and_cr_warning_or_strict_error(rubric: R.Rubric
     # the dimension level: legality 4, function 1, security 2, content 2 (consistent ratios)
     w = {"legality": 4, "function": 1, "security": 2, "content": 2}
     dims = list(w)
-    rows = [("E1", "dimensions", a, b, w[a] / w[b]) for i, a in enumerate(dims) for b in dims[i + 1:]]
+    rows = [("E1", "dimensions", a, b, w[a] / w[b]) for i, a in enumerate(dims) for b in dims[i + 1 :]]
     r2 = rubric.with_ahp(_judgments(rows))
     assert [round(d.weight, 6) for d in r2.dimensions] == [round(w[d] / 9, 6) for d in dims]
     assert r2.ahp["dimensions"].cr == pytest.approx(0.0, abs=1e-9)
     # two experts 4 and 1/4 on one pair → geometric mean √(4·¼) = 1 (equal weights there)
-    two = _judgments([("E1", "security", "S01_masvs_storage", "S02_masvs_crypto", 4)] +
-                     [("E2", "security", "S01_masvs_storage", "S02_masvs_crypto", 0.25)])
+    two = _judgments(
+        [("E1", "security", "S01_masvs_storage", "S02_masvs_crypto", 4)]
+        + [("E2", "security", "S01_masvs_storage", "S02_masvs_crypto", 0.25)]
+    )
     r_two = rubric.with_ahp(two)
     sec = {c.id[:3]: c.weight for c in r_two.dimension("security").criteria}
     assert sec["S01"] == pytest.approx(sec["S02"]) and r_two.ahp["security"].n_experts == 2
     # three elements judged but one pair left out by everyone: an error naming the pair
-    gap = _judgments([("E1", "security", "S01_masvs_storage", "S02_masvs_crypto", 2),
-                      ("E1", "security", "S02_masvs_crypto", "S03_masvs_auth", 2)])
+    gap = _judgments(
+        [
+            ("E1", "security", "S01_masvs_storage", "S02_masvs_crypto", 2),
+            ("E1", "security", "S02_masvs_crypto", "S03_masvs_auth", 2),
+        ]
+    )
     with pytest.raises(RubricError, match="no expert judged"):
         rubric.with_ahp(gap)
     # an inconsistent matrix: a>b 9, b>c 9, c>a 9
-    bad = _judgments([("E1", "dimensions", "legality", "function", 9), ("E1", "dimensions", "function", "security", 9),
-                      ("E1", "dimensions", "security", "legality", 9), ("E1", "dimensions", "legality", "content", 1),
-                      ("E1", "dimensions", "function", "content", 1), ("E1", "dimensions", "security", "content", 1)])
+    bad = _judgments(
+        [
+            ("E1", "dimensions", "legality", "function", 9),
+            ("E1", "dimensions", "function", "security", 9),
+            ("E1", "dimensions", "security", "legality", 9),
+            ("E1", "dimensions", "legality", "content", 1),
+            ("E1", "dimensions", "function", "content", 1),
+            ("E1", "dimensions", "security", "content", 1),
+        ]
+    )
     r3 = rubric.with_ahp(bad)
     assert r3.ahp["dimensions"].cr >= 0.1
     assert any("CR =" in str(p) and p.severity == "warning" for p in r3.warnings)
@@ -166,8 +180,10 @@ def test_every_coverage_claim_names_its_module_and_an_existing_test(rubric: R.Ru
     assert rules.loc["lifecycle_history", "implemented_in"] == "evalkit.evaluate.credit"
     assert "credit_history" in rules.loc["lifecycle_history", "tested_by"]
     # the check itself catches a claim without a test, with a missing test or module
-    bad = cov.head(3).assign(implemented_in=["evalkit.nowhere", "evalkit.evaluate.credit", "evalkit.evaluate.credit"],
-                             tested_by=[CRITERIA_TESTED_BY, "", "tests/test_credit.py::test_nothing"])
+    bad = cov.head(3).assign(
+        implemented_in=["evalkit.nowhere", "evalkit.evaluate.credit", "evalkit.evaluate.credit"],
+        tested_by=[CRITERIA_TESTED_BY, "", "tests/test_credit.py::test_nothing"],
+    )
     assert len(_claim_problems(bad)) == 3
 
 
@@ -213,9 +229,11 @@ def test_waivable_marks_and_profile_weight_and_waiver_keys(rubric: R.Rubric, tmp
     root = tmp_path / "rubrics"
     (root / "profiles").mkdir(parents=True)
     (root / "profiles" / "national.yaml").write_text(
-        (R.default_rubric_dir() / "profiles" / "national.yaml").read_text(encoding="utf-8"), encoding="utf-8")
-    (root / "profiles" / "35.yaml").write_text("code: '35'\nweights: {method: entropy}\nwaivers: {national_apply: true}\n",
-                                              encoding="utf-8")
+        (R.default_rubric_dir() / "profiles" / "national.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    (root / "profiles" / "35.yaml").write_text(
+        "code: '35'\nweights: {method: entropy}\nwaivers: {national_apply: true}\n", encoding="utf-8"
+    )
     (root / "profiles" / "36.yaml").write_text("code: '36'\nweights: {method: entropie}\n", encoding="utf-8")
     fj = R.load_profile("35", root, rubric=rubric)
     assert fj.weights.method == "entropy" and fj.waivers.national_apply is True
@@ -269,8 +287,9 @@ def test_profile_names_are_checked_against_the_registries(tmp_path: Path) -> Non
         R.load_profile("44", tmp_path, rubric=R.load_rubric())
     [problem] = exc.value.problems
     assert problem.file.endswith("profiles/44.yaml") and (problem.row, problem.column) == (2, "ranking.method")
-    assert problem.message == ("unknown ranking method 'topsys'. Did you mean 'topsis'? "
-                               f"Available: {', '.join(sorted(rank.METHODS))}")
+    assert problem.message == (
+        f"unknown ranking method 'topsys'. Did you mean 'topsis'? Available: {', '.join(sorted(rank.METHODS))}"
+    )
     # every registered method is accepted (the registry itself is read, not a copy of its names)
     for method in rank.METHODS:
         (pdir / "44.yaml").write_text(f"code: '44'\nranking: {{method: {method}}}\n", encoding="utf-8")
@@ -287,7 +306,9 @@ def test_all_problems_at_once(tmp_path: Path) -> None:
     text = (BAD / "negative_weight" / "security.yaml").read_text(encoding="utf-8")
     text = text.replace("weight: 1\n", "weight: one\n", 1).replace("name: {zh: 项目, en: Item}", "name: {zh: 项目}", 1)
     (tmp_path / "security.yaml").write_text(text, encoding="utf-8")
-    (tmp_path / "rubric.yaml").write_text((BAD / "negative_weight" / "rubric.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "rubric.yaml").write_text(
+        (BAD / "negative_weight" / "rubric.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     with pytest.raises(RubricError) as exc:
         R.load_rubric(tmp_path)
     cols = sorted(p.column for p in exc.value.problems)
@@ -308,8 +329,17 @@ def test_check_dir_and_cli(capsys: pytest.CaptureFixture[str]) -> None:
     assert ids["L16_mandated_no_fees"]["sections"] == [11] and ids["L16_mandated_no_fees"]["veto"] is True
     assert {r["kind"] for r in rows} == {"criterion", "rule"}
     for r in rows:
-        assert {"id", "kind", "dimension", "veto", "sections", "name_zh", "name_en", "implemented_in",
-                "tested_by"} <= set(r)
+        assert {
+            "id",
+            "kind",
+            "dimension",
+            "veto",
+            "sections",
+            "name_zh",
+            "name_en",
+            "implemented_in",
+            "tested_by",
+        } <= set(r)
         assert r["implemented_in"].startswith("evalkit.") and r["tested_by"].startswith("tests/")
     res = CliRunner().invoke(app, ["rubric", "coverage"])
     assert res.exit_code == 0 and "actionable sections covered: 11/11" in res.output.replace("\n", " ")
@@ -324,8 +354,13 @@ def test_rule_registry_contract() -> None:
     from evalkit.rubric import rules
 
     for name, rule in rules.SCORING_RULES.items():
-        sample = {"pass_fail": {}, "mpf": {}, "likert": {}, "threshold": {"bands": [{"at": 1, "score": 100}]},
-                  "linear": {"lo": 0, "hi": 1}}[name]
+        sample = {
+            "pass_fail": {},
+            "mpf": {},
+            "likert": {},
+            "threshold": {"bands": [{"at": 1, "score": 100}]},
+            "linear": {"lo": 0, "hi": 1},
+        }[name]
         params = rule.parse({"type": name, **sample})
         out = rule.kernel(np.array([0.0, 0.5, 1.0, np.nan]), params)
         assert out.shape == (4,) and np.isnan(out[3]) and np.all((out[:3] >= 0) & (out[:3] <= 100))

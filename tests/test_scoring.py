@@ -11,15 +11,10 @@ from _scoring_factory import AS_OF, make_ds, set_assessment, with_
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from evalkit.evaluate import panel
-
-from evalkit.evaluate import pipeline
-
-from evalkit.rubric import rules
-
 from evalkit import rubric as R
 from evalkit.errors import EvalkitError, RubricError
-from evalkit.evaluate import evidence, scoring
+from evalkit.evaluate import evidence, panel, pipeline, scoring
+from evalkit.rubric import rules
 from evalkit.rubric.spec import ProfileWaiversSpec, ProfileWeightsSpec
 
 APP0, APP1 = "教APP备111000号", "教APP备111001号"
@@ -329,7 +324,8 @@ def test_minors_apps_need_time_limit_and_age_range(rubric, profiles) -> None:
     ds = make_ds(rubric, 1, minors=True)
     apps = ds.apps.copy()
     apps["daily_limit_min"] = pd.array([None], dtype="Int64")
-    apps["age_range"], apps["age_min"], apps["age_max"] = "", pd.array([None], dtype="Int64"), pd.array([None], dtype="Int64")
+    none = pd.array([None], dtype="Int64")
+    apps["age_range"], apps["age_min"], apps["age_max"] = "", none, none
     ds = with_(ds, apps=apps)
     ev = scoring.evaluate(ds, rubric, {"11": profiles["11"]}, AS_OF)
     # L11 guardian consent applies (minors) and has a "true" assessment in the factory
@@ -352,13 +348,22 @@ def test_raising_one_criterion_never_lowers_the_total(scores, j, bump) -> None:
 
 
 @settings(max_examples=15, deadline=None)
-@given(st.sampled_from(["L01_icp_filed", "L13_no_disclosure_or_sale", "S09_no_cleartext_personal_data",
-                        "C01_no_harmful_content", "L09_no_forced_authorisation"]),
-       st.lists(st.sampled_from(["meets", "partial", "fails"]), min_size=8, max_size=8))
+@given(
+    st.sampled_from(
+        [
+            "L01_icp_filed",
+            "L13_no_disclosure_or_sale",
+            "S09_no_cleartext_personal_data",
+            "C01_no_harmful_content",
+            "L09_no_forced_authorisation",
+        ]
+    ),
+    st.lists(st.sampled_from(["meets", "partial", "fails"]), min_size=8, max_size=8),
+)
 def test_a_veto_dominates_any_score(rubric, profiles, veto_id, others) -> None:
     ds = make_ds(rubric, 1)
     mpf = [c.id for c in rubric.criteria if c.rule == "mpf" and c.veto is None][:8]
-    for cid, v in zip(mpf, others):
+    for cid, v in zip(mpf, others, strict=False):
         ds = set_assessment(ds, APP0, cid, v)
     if veto_id == "L01_icp_filed":
         prov = ds.providers.copy()
@@ -385,8 +390,13 @@ def test_row_order_does_not_change_results(rubric, profiles, rnd) -> None:
         rnd.shuffle(idx)
         return df.iloc[idx].reset_index(drop=True)
 
-    ds2 = with_(ds, **{k: shuffle(getattr(ds, k)) for k in ("providers", "apps", "submissions", "assessments",
-                                                            "panel_scores", "experts")})
+    ds2 = with_(
+        ds,
+        **{
+            k: shuffle(getattr(ds, k))
+            for k in ("providers", "apps", "submissions", "assessments", "panel_scores", "experts")
+        },
+    )
     got = scoring.evaluate(ds2, rubric, {"11": profiles["11"], "44": profiles["44"]}, AS_OF)
     pd.testing.assert_frame_equal(got.candidates, ref.candidates)
     pd.testing.assert_frame_equal(got.vetoes, ref.vetoes)
@@ -418,28 +428,42 @@ def _ref_latest_assessments(assessments: pd.DataFrame, as_of: pd.Timestamp) -> p
     a = assessments
     num, na = evidence.assessment_values(a)
     on = pd.to_datetime(a["assessed_on"]) if "assessed_on" in a else pd.Series(pd.NaT, index=a.index)
-    out = pd.DataFrame({"app_id": evidence.clean_text(a["app_id"]).to_numpy(),
-                        "criterion_id": evidence.clean_text(a["criterion_id"]).to_numpy(),
-                        "value_num": num, "value_na": na, "assessed_on": on.to_numpy()})
+    out = pd.DataFrame(
+        {
+            "app_id": evidence.clean_text(a["app_id"]).to_numpy(),
+            "criterion_id": evidence.clean_text(a["criterion_id"]).to_numpy(),
+            "value_num": num,
+            "value_na": na,
+            "assessed_on": on.to_numpy(),
+        }
+    )
     out = out[~(out["assessed_on"] > as_of)]
     out = out.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable", na_position="first")
     return out.drop_duplicates(["app_id", "criterion_id"], keep="last")
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["A1", " A1", "A2", "A3 ", None]),
-                          st.sampled_from(["L06_privacy_policy", "S03_masvs_auth ", "F01_crash_rate", None]),
-                          st.sampled_from(["meets", "partial", "true", "na", "3.5", "??"]),
-                          st.sampled_from(["2024-01-01", "2024-03-01", "2024-06-30", "2024-07-01", None])),
-                max_size=30),
-       st.booleans())
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A1", " A1", "A2", "A3 ", None]),
+            st.sampled_from(["L06_privacy_policy", "S03_masvs_auth ", "F01_crash_rate", None]),
+            st.sampled_from(["meets", "partial", "true", "na", "3.5", "??"]),
+            st.sampled_from(["2024-01-01", "2024-03-01", "2024-06-30", "2024-07-01", None]),
+        ),
+        max_size=30,
+    ),
+    st.booleans(),
+)
 def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
-    a = pd.DataFrame({
-        "app_id": pd.Series([r[0] for r in rows], dtype="str"),
-        "criterion_id": pd.Series([r[1] for r in rows], dtype="str"),
-        "value": pd.Series([r[2] for r in rows], dtype="str"),
-        "assessed_on": pd.Series([pd.Timestamp(r[3]) if r[3] else pd.NaT for r in rows], dtype="datetime64[us]"),
-    })
+    a = pd.DataFrame(
+        {
+            "app_id": pd.Series([r[0] for r in rows], dtype="str"),
+            "criterion_id": pd.Series([r[1] for r in rows], dtype="str"),
+            "value": pd.Series([r[2] for r in rows], dtype="str"),
+            "assessed_on": pd.Series([pd.Timestamp(r[3]) if r[3] else pd.NaT for r in rows], dtype="datetime64[us]"),
+        }
+    )
     if loaded:  # the loader's parsed columns (value_num is the row number: shows which row won)
         a["value_num"], a["value_na"] = np.arange(len(a), dtype=float), a["value"].eq("na").to_numpy(dtype=bool)
     got = evidence.latest_assessments(a, AS_OF)
@@ -450,8 +474,9 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
     got = got.drop(columns="row").astype({"app_id": "str", "criterion_id": "str"})
     keys = ["app_id", "criterion_id"]
     want = _ref_latest_assessments(a, AS_OF)
-    pd.testing.assert_frame_equal(got.sort_values(keys).reset_index(drop=True),
-                                  want.sort_values(keys).reset_index(drop=True))
+    pd.testing.assert_frame_equal(
+        got.sort_values(keys).reset_index(drop=True), want.sort_values(keys).reset_index(drop=True)
+    )
 
 
 @settings(max_examples=30, deadline=None)
@@ -459,8 +484,7 @@ def test_latest_assessment_matches_the_sorting_reference(rows, loaded) -> None:
 def test_positions_is_get_indexer(values, categorical) -> None:
     index = pd.Index(["b", "c", "d"])
     s = pd.Series(values, dtype="category" if categorical else "str")
-    np.testing.assert_array_equal(evidence.positions(index, s),
-                                  index.get_indexer(pd.Series(values, dtype="str")))
+    np.testing.assert_array_equal(evidence.positions(index, s), index.get_indexer(pd.Series(values, dtype="str")))
 
 
 def _panel_ds(rubric, seed: int):
@@ -476,8 +500,7 @@ def _panel_ds(rubric, seed: int):
     ps = pd.concat([ps, again.sample(frac=0.8, random_state=seed)], ignore_index=True)
     experts = ds.experts.copy()
     experts.loc[experts["expert_id"].eq("X2"), "conflicts"] = ds.apps.loc[0, "provider_id"]
-    return with_(ds, panel_scores=ps.sample(frac=1.0, random_state=seed).reset_index(drop=True),
-                 experts=experts)
+    return with_(ds, panel_scores=ps.sample(frac=1.0, random_state=seed).reset_index(drop=True), experts=experts)
 
 
 @pytest.mark.parametrize("codes", [("11", "31"), ("11",)])
@@ -488,15 +511,18 @@ def test_panel_is_selected_once_with_the_same_results(rubric, codes, seed) -> No
     pipeline hands it to the rater bootstrap unchanged."""
     ds = _panel_ds(rubric, seed)
     profs = R.load_profiles(list(codes), rubric=rubric)
-    assert {profs[c].panel.reducer for c in codes} == ({"trimmed_mean", "median"} if len(codes) == 2
-                                                       else {"trimmed_mean"})
+    assert {profs[c].panel.reducer for c in codes} == (
+        {"trimmed_mean", "median"} if len(codes) == 2 else {"trimmed_mean"}
+    )
     ev = scoring.evaluate(ds, rubric, profs, AS_OF)
     ps = ds.panel_scores
     settings_: dict[tuple[str, int], list[str]] = {}
     for c in codes:
         settings_.setdefault((profs[c].panel.reducer, profs[c].panel.min_raters), []).append(c)
-    parts = [panel.aggregate(ps[ps["province_code"].isin(cs)], ds.experts, ds.apps, reducer=r, min_raters=m)
-             for (r, m), cs in sorted(settings_.items())]
+    parts = [
+        panel.aggregate(ps[ps["province_code"].isin(cs)], ds.experts, ds.apps, reducer=r, min_raters=m)
+        for (r, m), cs in sorted(settings_.items())
+    ]
     for f in ("scores", "conflicts", "agreement", "raters"):
         want = pd.concat([getattr(p, f) for p in parts], ignore_index=True) if len(parts) > 1 else getattr(parts[0], f)
         pd.testing.assert_frame_equal(getattr(ev.panel, f), want, check_exact=True)
@@ -537,13 +563,14 @@ DIMS = ("legality", "function", "security", "content")
 def _dimension_judgments(expert: str, values: tuple[float, ...], province: str = "") -> list[tuple]:
     """Six pairwise judgments of the dimensions (in DIMS order, a before b)."""
     pairs = [(DIMS[i], DIMS[j]) for i in range(4) for j in range(i + 1, 4)]
-    return [(expert, "dimensions", a, b, v, province) for (a, b), v in zip(pairs, values)]
+    return [(expert, "dimensions", a, b, v, province) for (a, b), v in zip(pairs, values, strict=False)]
 
 
 def _judgments(rows: list[tuple]) -> pd.DataFrame:
     df = pd.DataFrame(rows, columns=["expert_id", "level", "a", "b", "value", "province_code"])
-    return df.astype({"expert_id": "str", "level": "str", "a": "str", "b": "str", "province_code": "str",
-                      "value": "float64"})
+    return df.astype(
+        {"expert_id": "str", "level": "str", "a": "str", "b": "str", "province_code": "str", "value": "float64"}
+    )
 
 
 # consistent: weights (4, 2, 1, 1) and (2, 2, 1, 1); a cycle legality ≫ function ≫ security ≫ legality
@@ -556,12 +583,20 @@ def test_each_province_is_weighted_by_its_own_experts(rubric, profiles) -> None:
     ds = make_ds(rubric, 2, ("11", "35"))  # experts X0–X2 sit in 11
     ds = set_assessment(ds, APP0, "S01_masvs_storage", "fails")  # security < 100: weights matter
     j = _judgments(_dimension_judgments("X0", X0) + _dimension_judgments("X1", X1) + _dimension_judgments("X2", CYCLE))
-    ev = scoring.evaluate(with_(ds, ahp_judgments=j), rubric, {"11": profiles["11"], "35": profiles["35"]}, AS_OF,
-                          weights_from_dataset=True)
+    ev = scoring.evaluate(
+        with_(ds, ahp_judgments=j),
+        rubric,
+        {"11": profiles["11"], "35": profiles["35"]},
+        AS_OF,
+        weights_from_dataset=True,
+    )
     lv = ev.weighting["11"].levels["dimensions"]
     assert lv.judgments == "province" and lv.fallback == "" and lv.n_experts == 2
     assert [(e.expert_id, e.excluded, e.reason) for e in lv.experts] == [
-        ("X0", False, ""), ("X1", False, ""), ("X2", True, "inconsistent")]
+        ("X0", False, ""),
+        ("X1", False, ""),
+        ("X2", True, "inconsistent"),
+    ]
     assert lv.experts[2].cr > 0.10 and lv.cr <= 0.10
     # the geometric mean of X0 and X1 is consistent with weights ∝ (√8, 2, 1, 1)
     w = np.array([math.sqrt(8), 2, 1, 1]) / (math.sqrt(8) + 4)
@@ -583,8 +618,13 @@ def test_judgment_province_column_and_fallback_when_every_expert_is_excluded(rub
     ds = make_ds(rubric, 1, ("11", "35"))
     # X0 (of 11) judges for Fujian explicitly; 11's only own judge answers at random
     j = _judgments(_dimension_judgments("X0", X0, "35") + _dimension_judgments("X2", CYCLE))
-    ev = scoring.evaluate(with_(ds, ahp_judgments=j), rubric, {"11": profiles["11"], "35": profiles["35"]}, AS_OF,
-                          weights_from_dataset=True)
+    ev = scoring.evaluate(
+        with_(ds, ahp_judgments=j),
+        rubric,
+        {"11": profiles["11"], "35": profiles["35"]},
+        AS_OF,
+        weights_from_dataset=True,
+    )
     assert ev.weighting["35"].levels["dimensions"].judgments == "province"
     bj = ev.weighting["11"].levels["dimensions"]
     assert bj.judgments == "national" and bj.fallback == "all_excluded" and bj.experts[0].excluded
@@ -592,10 +632,12 @@ def test_judgment_province_column_and_fallback_when_every_expert_is_excluded(rub
     # strict: a contradiction in a province's judgments is an error naming the file row
     bad = _judgments(_dimension_judgments("X0", X0) + [("X0", "dimensions", "function", "legality", 2.0, "")])
     with pytest.raises(RubricError, match="ahp_judgments:7:value: contradicts"):
-        scoring.evaluate(with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF,
-                         weights_from_dataset=True, strict=True)
-    lenient = scoring.evaluate(with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF,
-                               weights_from_dataset=True)
+        scoring.evaluate(
+            with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF, weights_from_dataset=True, strict=True
+        )
+    lenient = scoring.evaluate(
+        with_(ds, ahp_judgments=bad), rubric, {"11": profiles["11"]}, AS_OF, weights_from_dataset=True
+    )
     assert lenient.weighting["11"].levels["dimensions"].fallback == "invalid"
     assert "contradicts" in lenient.weighting["11"].note
 
@@ -604,8 +646,9 @@ def test_entropy_and_combined_weights_come_from_the_provinces_scores(rubric, pro
     ds = make_ds(rubric, 3, ("35",))
     ds = set_assessment(ds, APP0, "S01_masvs_storage", "fails")
     ds = set_assessment(ds, APP1, "S02_masvs_crypto", "partial")
-    prof = {m: profiles["35"].model_copy(update={"weights": ProfileWeightsSpec(method=m)})
-            for m in ("entropy", "combined")}
+    prof = {
+        m: profiles["35"].model_copy(update={"weights": ProfileWeightsSpec(method=m)}) for m in ("entropy", "combined")
+    }
     ahp = scoring.evaluate(ds, rubric, {"35": profiles["35"]}, AS_OF)
     ent = scoring.evaluate(ds, rubric, {"35": prof["entropy"]}, AS_OF)
     com = scoring.evaluate(ds, rubric, {"35": prof["combined"]}, AS_OF)

@@ -27,12 +27,15 @@ def _reference(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, caps: Caps) ->
     rows = []
     for i, r in enumerate(frame.itertuples(index=False)):
         present = [not math.isnan(getattr(r, d)) for d in DIMENSIONS]
-        total_w = sum(wj for wj, p in zip(w, present) if p)
-        total = sum(wj * xj for wj, xj, p in zip(w, x[i], present) if p) / total_w if total_w else math.nan
+        total_w = sum(wj for wj, p in zip(w, present, strict=False) if p)
+        total = (
+            sum(wj * xj for wj, xj, p in zip(w, x[i], present, strict=False) if p) / total_w if total_w else math.nan
+        )
         score = float(np.dot(w, x[i]))
         ok = caps.min_total_score is None or not total < caps.min_total_score
-        ok &= all(not (present[j] and x[i, j] < caps.min_dimension_score.get(d, -math.inf))
-                  for j, d in enumerate(DIMENSIONS))
+        ok &= all(
+            not (present[j] and x[i, j] < caps.min_dimension_score.get(d, -math.inf)) for j, d in enumerate(DIMENSIONS)
+        )
         rows.append((-round(score, 9), -round(x[i, 2], 9), -round(x[i, 0], 9), r.submitted_on, r.app_id, ok, r))
     rows.sort(key=lambda t: t[:5])
     qualified = [t[6] for t in rows if t[5]]
@@ -48,8 +51,10 @@ def _reference(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, caps: Caps) ->
         same_cat = [a for a in listed if a.category == q.category]
         if len(same_cat) >= caps.max_per_category.get(q.category, math.inf):
             continue
-        if any(s in q.stages.split(";") and sum(s in a.stages.split(";") for a in listed) >= cap
-               for s, cap in caps.max_per_stage.items()):
+        if any(
+            s in q.stages.split(";") and sum(s in a.stages.split(";") for a in listed) >= cap
+            for s, cap in caps.max_per_stage.items()
+        ):
             continue
         if caps.provider_share_cap is not None:
             share = max(math.ceil(caps.provider_share_cap * places[q.category] - 1e-9), 1)
@@ -63,15 +68,19 @@ def _reference(frame: pd.DataFrame, x: np.ndarray, w: np.ndarray, caps: Caps) ->
 def _province(draw):
     n = draw(st.integers(0, 25))
     score = st.sampled_from([40.0, 55.0, 60.0, 70.0, 75.0, 80.0, 90.0, 100.0])  # ties on purpose
-    frame = pd.DataFrame({
-        "app_id": [f"A{i:02d}" for i in range(n)],
-        "provider_id": [f"P{draw(st.integers(0, 4))}" for _ in range(n)],
-        "category": [draw(st.sampled_from(CATEGORIES)) for _ in range(n)],
-        "stages": [";".join(draw(st.sets(st.sampled_from(STAGES), min_size=1))) for _ in range(n)],
-        "submitted_on": pd.to_datetime([f"2026-0{draw(st.integers(1, 3))}-01" for _ in range(n)]),
-        **{d: [draw(st.one_of(score, st.just(math.nan))) if d == "function" else draw(score)
-               for _ in range(n)] for d in DIMENSIONS},
-    })
+    frame = pd.DataFrame(
+        {
+            "app_id": [f"A{i:02d}" for i in range(n)],
+            "provider_id": [f"P{draw(st.integers(0, 4))}" for _ in range(n)],
+            "category": [draw(st.sampled_from(CATEGORIES)) for _ in range(n)],
+            "stages": [";".join(draw(st.sets(st.sampled_from(STAGES), min_size=1))) for _ in range(n)],
+            "submitted_on": pd.to_datetime([f"2026-0{draw(st.integers(1, 3))}-01" for _ in range(n)]),
+            **{
+                d: [draw(st.one_of(score, st.just(math.nan))) if d == "function" else draw(score) for _ in range(n)]
+                for d in DIMENSIONS
+            },
+        }
+    )
     caps = Caps(
         max_total=draw(st.one_of(st.none(), st.integers(0, 12))),
         max_per_category={c: draw(st.integers(0, 6)) for c in CATEGORIES if draw(st.booleans())},

@@ -94,11 +94,14 @@ def _check_keys(loaded: LoadedTable, out: ProblemLog) -> None:
         column = "+".join(key)
         if len(key) == 1:
             labels = later[key[0]].astype("str")
-            msg = lambda x, k=key[0]: f"duplicate {k} {x[0]!r} (first in row {x[1]})"
+
+            def msg(x: tuple, k: str = key[0]) -> str:
+                return f"duplicate {k} {x[0]!r} (first in row {x[1]})"
         else:
             labels = later.astype("str").agg(", ".join, axis=1)
-            names = ", ".join(key)
-            msg = lambda x, k=names: f"duplicate ({k}) = ({x[0]}) (first in row {x[1]})"
+
+            def msg(x: tuple, k: str = ", ".join(key)) -> str:
+                return f"duplicate ({k}) = ({x[0]}) (first in row {x[1]})"
         pairs = pd.Series(list(zip(labels.tolist(), first.tolist(), strict=True)),
                           index=later.index, dtype=object)
         out.rows(loaded.file, column, pairs, msg, code="duplicate", related=first)

@@ -19,8 +19,7 @@ import pandas as pd
 from evalkit.data import identifiers
 from evalkit.errors import Problem
 from evalkit.evaluate.evidence import Evidence, Reports
-from evalkit.rubric import rules
-from evalkit.rubric import Criterion, Profile, Veto
+from evalkit.rubric import Criterion, Profile, Veto, rules
 
 __all__ = [
     "EVIDENCE",
@@ -48,7 +47,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "insufficient_panel": ("有效专家评分人数不足：{zh}", "Too few panel scores after conflicts removed: {en}"),
     "stale_assessment": ("评估结果已超过有效期：{zh}", "Assessment older than the profile's validity: {en}"),
     "waived": ("已豁免：{zh}", "Waived: {en}"),
-    "failed_check": ("未通过登记核查（已扣分，非否决项）：{zh}", "Registry check failed (points deducted, not a veto): {en}"),
+    "failed_check": (
+        "未通过登记核查（已扣分，非否决项）：{zh}",
+        "Registry check failed (points deducted, not a veto): {en}",
+    ),
 }
 
 #: Evidence status of a (candidate, criterion) cell.
@@ -57,8 +59,16 @@ _EV = {e: i for i, e in enumerate(EVIDENCE)}
 
 VETO_COLUMNS = ("province_code", "app_id", "code", "criterion_id", "message_zh", "message_en", "blocking")
 #: A waiver set aside because the rubric does not let its (veto) criterion be waived.
-REFUSED_COLUMNS = ("province_code", "app_id", "criterion_id", "waiver_province", "reason", "approved_by",
-                   "expires_on", "row")
+REFUSED_COLUMNS = (
+    "province_code",
+    "app_id",
+    "criterion_id",
+    "waiver_province",
+    "reason",
+    "approved_by",
+    "expires_on",
+    "row",
+)
 
 
 def profile_veto() -> Veto:
@@ -95,14 +105,17 @@ class ProvinceSettings:
     extra_veto: np.ndarray
 
 
-def province_settings(cand: pd.DataFrame, profiles: Mapping[str, Profile], crits: tuple[Criterion, ...],
-                      as_of: pd.Timestamp) -> ProvinceSettings:
+def province_settings(
+    cand: pd.DataFrame, profiles: Mapping[str, Profile], crits: tuple[Criterion, ...], as_of: pd.Timestamp
+) -> ProvinceSettings:
     """Each candidate's profile parameters (loop over provinces)."""
     codes = sorted(profiles)
     province = pd.Categorical(cand["province_code"], categories=codes).codes.astype(np.int64)
     n_provinces, k = len(codes), len(crits)
-    stale_before = np.array([_months_before(as_of, profiles[c].validity_months) for c in codes]
-                            or [np.datetime64("NaT")], dtype="datetime64[D]")
+    stale_before = np.array(
+        [_months_before(as_of, profiles[c].validity_months) for c in codes] or [np.datetime64("NaT")],
+        dtype="datetime64[D]",
+    )
     mlps_min = np.array([profiles[c].mlps.min_level for c in codes] or [0], dtype=np.int64)
     mlps_cut = np.full((max(n_provinces, 1), 6), np.datetime64("NaT"), dtype="datetime64[D]")
     for i, c in enumerate(codes):
@@ -163,8 +176,9 @@ def _evidence_status(c: Criterion, found: _Found, applicable: np.ndarray, waived
     return status
 
 
-def _veto_codes(c: Criterion, found: _Found, raw: np.ndarray, veto_here: np.ndarray, live: np.ndarray,
-                waived: np.ndarray) -> list[tuple[str, np.ndarray]]:
+def _veto_codes(
+    c: Criterion, found: _Found, raw: np.ndarray, veto_here: np.ndarray, live: np.ndarray, waived: np.ndarray
+) -> list[tuple[str, np.ndarray]]:
     """The reason-code prefixes of criterion ``c`` and the candidates each applies to."""
     veto = c.veto or profile_veto()
     scored = live & ~found.missing & ~found.stale
@@ -201,13 +215,21 @@ class CriterionTable:
 
     @classmethod
     def empty(cls, n: int, k: int) -> CriterionTable:
-        return cls(np.full((n, k), np.nan), np.full((n, k), np.nan), np.zeros((n, k), dtype=bool),
-                   np.zeros((n, k), dtype=bool), np.zeros((n, k), dtype=bool),
-                   np.zeros((n, k), dtype=np.int8), [], [])
+        return cls(
+            np.full((n, k), np.nan),
+            np.full((n, k), np.nan),
+            np.zeros((n, k), dtype=bool),
+            np.zeros((n, k), dtype=bool),
+            np.zeros((n, k), dtype=bool),
+            np.zeros((n, k), dtype=np.int8),
+            [],
+            [],
+        )
 
 
-def _score_criterion(table: CriterionTable, j: int, c: Criterion, cand: pd.DataFrame, evidence: Evidence,
-                     settings: ProvinceSettings) -> None:
+def _score_criterion(
+    table: CriterionTable, j: int, c: Criterion, cand: pd.DataFrame, evidence: Evidence, settings: ProvinceSettings
+) -> None:
     """Fill column ``j`` of ``table`` and its reason rows: criterion ``c`` for every candidate."""
     applicable = rules.condition_mask(cand, c.applies)
     veto_here = np.full(len(cand), c.veto is not None) | settings.extra_veto[:, j]
@@ -231,15 +253,24 @@ def _score_criterion(table: CriterionTable, j: int, c: Criterion, cand: pd.DataF
             continue
         if prefix == "stale_assessment":
             a = evidence.assessed
-            table.reasons.append(_stale_rows(cand, rows, c, evidence.reports, a.row[a.app_of[rows], j],
-                                             settings.validity_months[settings.province[rows]]))
+            table.reasons.append(
+                _stale_rows(
+                    cand,
+                    rows,
+                    c,
+                    evidence.reports,
+                    a.row[a.app_of[rows], j],
+                    settings.validity_months[settings.province[rows]],
+                )
+            )
         else:
             info = evidence.waivers_at(rows, j) if prefix == "waived" else None
             table.reasons.append(_reason_rows(cand, rows, prefix, c, info))
 
 
-def score_criteria(cand: pd.DataFrame, crits: tuple[Criterion, ...], evidence: Evidence,
-                   settings: ProvinceSettings) -> CriterionTable:
+def score_criteria(
+    cand: pd.DataFrame, crits: tuple[Criterion, ...], evidence: Evidence, settings: ProvinceSettings
+) -> CriterionTable:
     """Every criterion's score, evidence status and reason rows (loop over criteria)."""
     table = CriterionTable.empty(len(cand), len(crits))
     for j, c in enumerate(crits):
@@ -253,6 +284,7 @@ def score_criteria(cand: pd.DataFrame, crits: tuple[Criterion, ...], evidence: E
 
 def _province_label(codes: pd.Series, lang: str) -> pd.Series:
     """``广东省（44）`` / ``Guangdong (44)``; ``全国`` / ``national`` for an empty code."""
+
     def one(code: str) -> str:
         if not code:
             return "全国" if lang == "zh" else "national"
@@ -267,14 +299,20 @@ def _province_label(codes: pd.Series, lang: str) -> pd.Series:
 def refused_warning(r: pd.Series) -> Problem:
     """The warning about one refused waiver (a row of the refused-waivers table)."""
     return Problem(
-        "waivers", int(r["row"]), "criterion_id",
+        "waivers",
+        int(r["row"]),
+        "criterion_id",
         f"the waiver of {r['criterion_id']} for {r['app_id']} (approved by {r['approved_by']}) is not "
         f"applied in province {r['province_code']}: {r['criterion_id']} is a veto item there and the rubric "
-        "does not mark it waivable", "warning", "waiver_not_applied")
+        "does not mark it waivable",
+        "warning",
+        "waiver_not_applied",
+    )
 
 
-def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion,
-                 waivers: pd.DataFrame | None) -> pd.DataFrame:
+def _reason_rows(
+    cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion, waivers: pd.DataFrame | None
+) -> pd.DataFrame:
     zh, en = _MESSAGES[prefix]
     code = "insufficient_panel" if prefix == "insufficient_panel" else f"{prefix}:{c.id}"
     m_zh = pd.Series([zh.format(zh=c.name_zh)] * rows.size, dtype="str")
@@ -284,23 +322,29 @@ def _reason_rows(cand: pd.DataFrame, rows: np.ndarray, prefix: str, c: Criterion
         m_en = m_en + f" (floor {c.veto.score / 10:g}/10)"
     app_ids = cand["app_id"].iloc[rows].astype("str").reset_index(drop=True)  # only these rows' ids
     if waivers is not None and len(waivers):  # aligned with rows
-        info, by, exp = (waivers[col].astype("str").reset_index(drop=True) for col in ("reason", "approved_by", "expires_on"))
+        info, by, exp = (
+            waivers[col].astype("str").reset_index(drop=True) for col in ("reason", "approved_by", "expires_on")
+        )
         where = waivers["province_code"].astype("str").reset_index(drop=True)
         zh_where, en_where = _province_label(where, "zh"), _province_label(where, "en")
         m_zh = m_zh + "（理由：" + info + "；批准：" + by + "，" + zh_where + "；有效期至 " + exp + "）"
         m_en = m_en + " (reason: " + info + "; approved by " + by + ", " + en_where + "; expires " + exp + ")"
-    return pd.DataFrame({
-        "province_code": cand["province_code"].iloc[rows].astype("str").reset_index(drop=True),
-        "app_id": app_ids,
-        "code": pd.Series([code] * rows.size, dtype="str"),
-        "criterion_id": pd.Series([c.id] * rows.size, dtype="str"),
-        "message_zh": m_zh, "message_en": m_en,
-        "blocking": np.full(rows.size, prefix not in NON_BLOCKING),
-    })
+    return pd.DataFrame(
+        {
+            "province_code": cand["province_code"].iloc[rows].astype("str").reset_index(drop=True),
+            "app_id": app_ids,
+            "code": pd.Series([code] * rows.size, dtype="str"),
+            "criterion_id": pd.Series([c.id] * rows.size, dtype="str"),
+            "message_zh": m_zh,
+            "message_en": m_en,
+            "blocking": np.full(rows.size, prefix not in NON_BLOCKING),
+        }
+    )
 
 
-def _stale_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, reports: Reports,
-                found: np.ndarray, months: np.ndarray) -> pd.DataFrame:
+def _stale_rows(
+    cand: pd.DataFrame, rows: np.ndarray, c: Criterion, reports: Reports, found: np.ndarray, months: np.ndarray
+) -> pd.DataFrame:
     """Veto-table rows of stale findings, one code per expired assessment report:
     ``stale_assessment:<report_ref>`` (the assessment date when the report has no reference),
     with the date the report was issued and the date it expired in the message."""
@@ -314,22 +358,25 @@ def _stale_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, reports: Rep
     ref_s = pd.Series(reports.ref[found], dtype="str")
     key = ref_s.str.replace(r"[;\s]+", "_", regex=True).where(ref_s.ne(""), issued)
     out["code"] = "stale_assessment:" + key
-    out["message_zh"] = (out["message_zh"] + "（评估报告 " + ref_s + "，" + issued + " 出具，" + expired + " 到期）")
-    out["message_en"] = (out["message_en"] + " (assessment report " + ref_s + ", issued " + issued + ", expired "
-                         + expired + ")")
+    out["message_zh"] = out["message_zh"] + "（评估报告 " + ref_s + "，" + issued + " 出具，" + expired + " 到期）"
+    out["message_en"] = (
+        out["message_en"] + " (assessment report " + ref_s + ", issued " + issued + ", expired " + expired + ")"
+    )
     out["report_ref"], out["assessed_on"], out["expired_on"] = ref_s, issued, expired
     return out
 
 
 def _refused_rows(cand: pd.DataFrame, rows: np.ndarray, c: Criterion, waivers: pd.DataFrame) -> pd.DataFrame:
     """Refused waivers of criterion ``c`` at candidate ``rows`` (``waivers`` aligned with them)."""
-    return pd.DataFrame({
-        "province_code": cand["province_code"].iloc[rows].astype("str").to_numpy(),
-        "app_id": cand["app_id"].iloc[rows].astype("str").to_numpy(),
-        "criterion_id": pd.Series([c.id] * rows.size, dtype="str").to_numpy(),
-        "waiver_province": waivers["province_code"].astype("str").to_numpy(),
-        "reason": waivers["reason"].astype("str").to_numpy(),
-        "approved_by": waivers["approved_by"].astype("str").to_numpy(),
-        "expires_on": waivers["expires_on"].astype("str").to_numpy(),
-        "row": waivers["row"].to_numpy(dtype=np.int64),
-    }).astype({k: "str" for k in REFUSED_COLUMNS if k != "row"})
+    return pd.DataFrame(
+        {
+            "province_code": cand["province_code"].iloc[rows].astype("str").to_numpy(),
+            "app_id": cand["app_id"].iloc[rows].astype("str").to_numpy(),
+            "criterion_id": pd.Series([c.id] * rows.size, dtype="str").to_numpy(),
+            "waiver_province": waivers["province_code"].astype("str").to_numpy(),
+            "reason": waivers["reason"].astype("str").to_numpy(),
+            "approved_by": waivers["approved_by"].astype("str").to_numpy(),
+            "expires_on": waivers["expires_on"].astype("str").to_numpy(),
+            "row": waivers["row"].to_numpy(dtype=np.int64),
+        }
+    ).astype({k: "str" for k in REFUSED_COLUMNS if k != "row"})

@@ -169,5 +169,6 @@ def _waivers(dec: pd.DataFrame, waivers: pd.DataFrame, province: str, national: 
     elif not national:
         w = w.iloc[0:0]
     allowed = set(zip(w["app_id"], "waived:" + w["criterion_id"], strict=True))
-    crossing = [f"{a} ({c[len('waived:'):]})" for a, c in zip(used["app_id"], used["code"], strict=True) if (a, c) not in allowed]
+    pairs = zip(used["app_id"], used["code"], strict=True)
+    crossing = [f"{a} ({c[len('waived:'):]})" for a, c in pairs if (a, c) not in allowed]
     return [f"waivers applied without a waiver of this province: {', '.join(crossing[:5])}"] if crossing else []

@@ -140,7 +140,9 @@ def _candidate_frame(ds: Any, ev: Any) -> pd.DataFrame:
         cand["app_name"] = cand["_app_name"]
     cand["app_name"] = cand["app_name"].fillna(cand["_app_name"]).astype("str")
     cand = cand.drop(columns="_app_name")
-    for col in ("reasons", "stages", "features", "primary_users", "description", "category", "provider_name", "legal_rep"):
+    text_columns = ("reasons", "stages", "features", "primary_users", "description", "category", "provider_name",
+                    "legal_rep")
+    for col in text_columns:
         cand[col] = cand[col].astype("str").fillna("") if col in cand.columns else ""
     return cand
 
@@ -327,8 +329,13 @@ def _credit_tables(ds: Any, cr: Any, prev_history: pd.DataFrame | None) -> dict[
     apps = ds.apps[["app_id", "provider_id", "name"]].rename(columns={"name": "app_name"}).astype("str")
     blacklist_apps = apps.loc[apps["provider_id"].isin(set(blacklist["provider_id"]))].sort_values(
         ["provider_id", "app_id"], kind="stable").reset_index(drop=True)  # fmt: skip
-    return {"credit": credit, "credit_history": credit_history, "negative_list": negative, "blacklist": blacklist,
-            "blacklist_apps": blacklist_apps}
+    return {
+        "credit": credit,
+        "credit_history": credit_history,
+        "negative_list": negative,
+        "blacklist": blacklist,
+        "blacklist_apps": blacklist_apps,
+    }
 
 
 def _province_risk(nat: NationalEvaluation, credit: pd.DataFrame) -> pd.DataFrame:
@@ -391,8 +398,9 @@ def _province_names(code: str, profile: Any) -> tuple[str, str]:
     return name_zh, name_en
 
 
-def _provenance(nat: NationalEvaluation, code: str, rules: ListRules, method: Mapping[str, Any],
-                prev_hashes: dict[str, str]) -> dict[str, Any]:
+def _provenance(
+    nat: NationalEvaluation, code: str, rules: ListRules, method: Mapping[str, Any], prev_hashes: dict[str, str]
+) -> dict[str, Any]:
     """Every input, rubric file, previous file and parameter the province's result depends on."""
     return {
         "format": "evalkit-provenance/1",
@@ -407,13 +415,19 @@ def _provenance(nat: NationalEvaluation, code: str, rules: ListRules, method: Ma
     }  # fmt: skip
 
 
-def _check_invariants(nat: NationalEvaluation, code: str, dec: pd.DataFrame, rules: ListRules,
-                      credit: pd.DataFrame, cand: pd.DataFrame) -> None:
+def _check_invariants(
+    nat: NationalEvaluation, code: str, dec: pd.DataFrame, rules: ListRules, credit: pd.DataFrame, cand: pd.DataFrame
+) -> None:
     """Refuse a province whose decisions break a published invariant (:mod:`evalkit.evaluate.invariants`)."""
     from evalkit.evaluate import invariants
 
     problems = invariants.check(
-        dec, rules, as_of=nat.as_of, credit=credit, candidates=cand["app_id"], province=code,
+        dec,
+        rules,
+        as_of=nat.as_of,
+        credit=credit,
+        candidates=cand["app_id"],
+        province=code,
         waivers=getattr(nat.ds, "waivers", None),
         national_waivers=bool(profile_value(nat.profiles[code], "waivers", "national_apply")),
     )
@@ -447,8 +461,11 @@ def _weights_method(ev: Any, code: str) -> dict[str, Any]:
     """``weights_method``, ``ahp`` (per level: whose judgments, experts and their CR, combined
     CR), ``entropy_weights`` and ``weights_note`` of one province (:mod:`evalkit.evaluate.weighting`)."""
     pw = ev.weighting.get(code)
-    return pw.method_dict() if pw is not None else {"weights_method": "ahp", "ahp": {}, "entropy_weights": {},
-                                                    "weights_note": ""}
+    return (
+        pw.method_dict()
+        if pw is not None
+        else {"weights_method": "ahp", "ahp": {}, "entropy_weights": {}, "weights_note": ""}
+    )
 
 
 def _refused_waivers(ev: Any, code: str) -> list[dict[str, Any]]:
@@ -540,13 +557,10 @@ def province_result(
                 return ProvinceResult.load(folder)
             except (EvalkitError, OSError, ValueError):
                 pass  # a broken cache is recomputed
-    ds = load_dataset(data_dir, as_of=when, provinces=[str(province)],
-                      criteria=default_criterion_ids)
+    ds = load_dataset(data_dir, as_of=when, provinces=[str(province)], criteria=default_criterion_ids)
     nat = evaluate(ds, when, rubric_dir=rubric_dir, provinces=[str(province)], previous_dir=previous_dir)
     res = nat.province(str(province))
     if folder is not None and key is not None:
         res.save(folder)
         (folder / "cache_key.txt").write_text(key + "\n", encoding="utf-8")
     return res
-
-

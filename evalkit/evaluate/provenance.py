@@ -51,7 +51,8 @@ def hash_tree(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml", ".csv", 
     return {
         p.relative_to(root).as_posix(): exports.file_sha256(p)
         for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix.lower() in suffixes and not any(part.startswith(".") for part in p.relative_to(root).parts)
+        if p.is_file() and p.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in p.relative_to(root).parts)
     }  # fmt: skip
 
 
@@ -82,9 +83,12 @@ def data_hashes(data_dir: Path, province: str) -> dict[str, str]:
     tree = {}
     for p in sorted(data_dir.rglob("*")):
         rel = p.relative_to(data_dir).parts
-        if (not p.is_file() or p.suffix.lower() not in (".csv", ".parquet")
-                or any(part.startswith(".") for part in rel)
-                or any(part.startswith(prefix) and part != own for part in rel)):
+        if (
+            not p.is_file()
+            or p.suffix.lower() not in (".csv", ".parquet")
+            or any(part.startswith(".") for part in rel)
+            or any(part.startswith(prefix) and part != own for part in rel)
+        ):
             continue
         tree[p.relative_to(data_dir).as_posix()] = exports.file_sha256(p)
     return tree
@@ -101,8 +105,9 @@ class PreviousCycle:
     hashes: dict[str, str] = field(default_factory=dict)
 
 
-def previous_cycle(path: str | Path | None, previous_dir: str | Path | None, code: str,
-                   as_of: pd.Timestamp) -> PreviousCycle:
+def previous_cycle(
+    path: str | Path | None, previous_dir: str | Path | None, code: str, as_of: pd.Timestamp
+) -> PreviousCycle:
     """Previous decisions, credit, recommended list and credit history for province ``code``,
     plus their hashes: from ``path`` (a folder or its ``decisions.csv``) if given, else from the
     latest earlier run in ``previous_dir`` (:func:`find_previous`); empty when there is none."""
@@ -123,7 +128,4 @@ def previous_cycle(path: str | Path | None, previous_dir: str | Path | None, cod
         found[name] = read_export(file) if file.is_file() else None
         if file.is_file() and name != "recommended_list":
             hashes[file.name] = exports.file_sha256(file)
-    return PreviousCycle(decisions, found["credit"], found["recommended_list"], found["credit_history"],
-                     hashes)
-
-
+    return PreviousCycle(decisions, found["credit"], found["recommended_list"], found["credit_history"], hashes)

@@ -69,7 +69,10 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "missing_evidence": ("缺少评估证据：{x}", "missing evidence: {x}"),
     "stale_assessment": ("评估结果已过有效期：{x}", "assessment out of date: {x}"),
     "waived": ("已豁免：{x}", "waived: {x}"),
-    "failed_check": ("未通过登记核查（已扣分，非否决项）：{x}", "registry check failed (points deducted, not a veto): {x}"),
+    "failed_check": (
+        "未通过登记核查（已扣分，非否决项）：{x}",
+        "registry check failed (points deducted, not a veto): {x}",
+    ),
     "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
@@ -138,7 +141,7 @@ def _figure_text(code: str, i: int) -> str | None:
     prefix, _, rest = code.rpartition(":")
     c = ""
     if prefix.startswith("place:category:"):
-        prefix, c = "place:category", prefix[len("place:category:"):]
+        prefix, c = "place:category", prefix[len("place:category:") :]
         c = VOCABULARIES["category"].get(c, (c, c))[i]
     if prefix not in _FIGURES:
         return None
@@ -163,7 +166,9 @@ def reasons_text(
 
 
 def _combo_text(
-    combo: str, lang: str, names: Mapping[str, tuple[str, str]] | None,
+    combo: str,
+    lang: str,
+    names: Mapping[str, tuple[str, str]] | None,
     registry: Mapping[str, tuple[str, str]] | None,
 ) -> str:
     """The words for one ``;``-joined combination of reason codes (see :func:`reasons_text`)."""

@@ -427,7 +427,8 @@ def _robustness(
 def _flags(df: pd.DataFrame, close: np.ndarray, overlapping: Collection[str]) -> pd.Series:
     """``flag:third_party_admissions``, ``flag:close_call`` and ``flag:overlap`` codes."""
     idx = df.index
-    features = df["features"].astype("str").fillna("") if "features" in df.columns else pd.Series("", index=idx, dtype="str")
+    features = (df["features"].astype("str").fillna("") if "features" in df.columns
+                else pd.Series("", index=idx, dtype="str"))
     return join_codes(
         [
             pd.Series(np.where(features.str.contains(r"(?:^|;)admissions_exams(?:;|$)", regex=True),
@@ -450,8 +451,7 @@ def _codes(mask: np.ndarray, code: Any, n: int) -> pd.Series:
     return pd.Series(np.where(mask, code, ""), index=pd.RangeIndex(n), dtype="str")
 
 
-def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFrame,
-                  elig: np.ndarray) -> pd.Series:
+def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFrame, elig: np.ndarray) -> pd.Series:
     """The list's reason codes of every eligible app of the point decision, in report order.
 
     Not recommended: ``below_min_total``, ``below_min:<dimension>``, then every cap full at
@@ -466,8 +466,10 @@ def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFra
     cat = pool.categories[pool.category]
     parts = [_codes(point.below_total[0], "below_min_total", n)]
     parts += [_codes(point.below_dimension[0][:, i], f"below_min:{d}", n) for i, d in enumerate(DIMENSIONS)]
-    parts += [_codes(point.full_total[0], "cap:total", n),
-              _codes(point.full_category[0], "cap:category:" + cat.astype(object), n)]
+    parts += [
+        _codes(point.full_total[0], "cap:total", n),
+        _codes(point.full_category[0], "cap:category:" + cat.astype(object), n),
+    ]
     parts += [_codes(point.full_stage[0][:, j], f"cap:stage:{s}", n) for j, s in enumerate(pool.stage_names)]
     parts.append(_codes(point.full_share[0], "cap:provider_share", n))
     # recommended: rank, score margin, places taken (counted in rank order)
@@ -485,8 +487,13 @@ def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFra
     ordered_cat = pool.category[point.order[0]]
     cat_place[point.order[0]] = _running_count(ordered_cat, in_order)
     capped = np.array([c in rules.max_per_category for c in cat], dtype=bool)
-    parts.append(_codes(listed & capped, [
-        f"place:category:{c}:{k}/{rules.max_per_category.get(c, 0)}" for c, k in zip(cat, cat_place, strict=True)], n))
+    parts.append(
+        _codes(
+            listed & capped,
+            [f"place:category:{c}:{k}/{rules.max_per_category.get(c, 0)}" for c, k in zip(cat, cat_place, strict=True)],
+            n,
+        )
+    )
     out = pd.Series("", index=df.index, dtype="str")
     out.iloc[elig] = join_codes(parts, pd.RangeIndex(n)).to_numpy()
     return out

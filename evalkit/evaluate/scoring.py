@@ -169,14 +169,17 @@ class Evaluation:
         for key, ref, on, end in zip(v["code"].str.slice(len("stale_assessment:")), v["report_ref"],
                                      v["assessed_on"], v["expired_on"], strict=True):  # loop over expired reports
             zh = f"评估报告 {ref}（{on} 出具，{end} 到期）" if ref else f"{on} 出具的评估（{end} 到期）"
-            en = f"assessment report {ref} (issued {on}, expired {end})" if ref else f"the assessment of {on} (expired {end})"
+            en = (f"assessment report {ref} (issued {on}, expired {end})" if ref
+                  else f"the assessment of {on} (expired {end})")
             labels[key] = (zh, en)
         return labels
 
     def _repr_html_(self) -> str:  # pragma: no cover - display only
         n, v = len(self.candidates), int(self.candidates["vetoed"].sum())
-        head = (f"<p><b>Evaluation</b> as of {self.as_of.date()} — rubric v{html.escape(self.rubric.version)}: "
-                f"{n} candidates, {v} excluded by a gate.</p>")
+        head = (
+            f"<p><b>Evaluation</b> as of {self.as_of.date()} — rubric v{html.escape(self.rubric.version)}: "
+            f"{n} candidates, {v} excluded by a gate.</p>"
+        )
         return head + self.candidates.head(20).to_html(index=False, float_format=lambda x: f"{x:.1f}")
 
 
@@ -205,7 +208,10 @@ def weighted_means(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 def evaluate_arrays(
-    scores: np.ndarray, weights: np.ndarray, dim_of: np.ndarray, dim_weights: np.ndarray,
+    scores: np.ndarray,
+    weights: np.ndarray,
+    dim_of: np.ndarray,
+    dim_weights: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Dimension scores and total from a candidates × criteria score matrix (NaN = N/A).
 
@@ -226,7 +232,6 @@ def evaluate_arrays(
     dpresent = ~np.isnan(dims)
     total = weighted_means(np.where(dpresent, dims, 0.0) @ dim_weights, dpresent.astype(float) @ dim_weights)
     return dims.reshape(n, d), total
-
 
 
 # ============================================================================================
@@ -274,8 +279,9 @@ def evaluate(
     Evaluation
     """
     if not isinstance(rubric, Rubric):
-        raise ScoringError(param_message("rubric", "evaluate", "a Rubric (evalkit.rubric.load_rubric)",
-                                         type(rubric).__name__))
+        raise ScoringError(
+            param_message("rubric", "evaluate", "a Rubric (evalkit.rubric.load_rubric)", type(rubric).__name__)
+        )
     when = parse_date(as_of, func="scoring.evaluate")
     profiles = _checked_profiles(ds, rubric, profiles)
     cand = _candidates(ds, sorted(profiles))
@@ -285,16 +291,26 @@ def evaluate(
     table = score_criteria(cand, crits, evidence, settings)
 
     # weights per province, aggregation per group of provinces sharing a weight set
-    weights = _province_weights(ds, rubric, profiles, table.scores, settings.province, settings.codes,
-                                weights_from_dataset, strict)
-    dim_scores, total = _aggregate(table.scores, settings.province, settings.codes, weights,
-                                   len(rubric.dimensions))
+    weights = _province_weights(
+        ds, rubric, profiles, table.scores, settings.province, settings.codes, weights_from_dataset, strict
+    )
+    dim_scores, total = _aggregate(table.scores, settings.province, settings.codes, weights, len(rubric.dimensions))
     vetoes = _veto_table(table.reasons)
     candidates = _candidate_table(cand, rubric.dimensions, dim_scores, total, vetoes)
     refused = _refused_table(table.refused)
     warnings = tuple(refused_warning(r) for _, r in refused.iterrows())  # refused waivers: a few rows
-    return Evaluation(_long(cand, crits, table), candidates, vetoes, evidence.panel, when, rubric, dict(profiles),
-                      weights, refused, warnings)
+    return Evaluation(
+        _long(cand, crits, table),
+        candidates,
+        vetoes,
+        evidence.panel,
+        when,
+        rubric,
+        dict(profiles),
+        weights,
+        refused,
+        warnings,
+    )
 
 
 def _checked_profiles(ds: Any, rubric: Rubric, profiles: Mapping[str, Profile] | None) -> dict[str, Profile]:
@@ -305,8 +321,9 @@ def _checked_profiles(ds: Any, rubric: Rubric, profiles: Mapping[str, Profile] |
         codes = sorted(set(clean_text(subs.get("province_code", pd.Series([], dtype="str")))))
         return load_profiles(codes, rubric=rubric)
     if not isinstance(profiles, Mapping) or not all(isinstance(p, Profile) for p in profiles.values()):
-        raise ScoringError(param_message("profiles", "evaluate", "a mapping province_code -> Profile",
-                                         type(profiles).__name__))
+        raise ScoringError(
+            param_message("profiles", "evaluate", "a mapping province_code -> Profile", type(profiles).__name__)
+        )
     return {str(k): v for k, v in profiles.items()}
 
 
@@ -323,8 +340,14 @@ def _candidates(ds: Any, codes: list[str] | None) -> pd.DataFrame:
     apps = dataset_table(ds, "apps")
     provs = dataset_table(ds, "providers")
     if not {"app_id", "province_code"} <= set(subs.columns):
-        raise ScoringError(param_message("ds", "evaluate", "a dataset with a submissions table with app_id and "
-                                         "province_code", f"columns {list(subs.columns)}"))
+        raise ScoringError(
+            param_message(
+                "ds",
+                "evaluate",
+                "a dataset with a submissions table with app_id and province_code",
+                f"columns {list(subs.columns)}",
+            )
+        )
     s = subs.copy()
     s["province_code"] = clean_text(s["province_code"])
     s["app_id"] = clean_text(s["app_id"])
@@ -340,8 +363,11 @@ def _candidates(ds: Any, codes: list[str] | None) -> pd.DataFrame:
         a["app_id"] = clean_text(a["app_id"])
         a = a.drop_duplicates("app_id")
     cand = s.merge(a, on="app_id", how="left")
-    pcols = [c for c in ("provider_id", "icp_number", "telecom_licence", "mlps_level", "mlps_filing_no",
-                         "mlps_evaluated_on") if c in provs]
+    pcols = [
+        c
+        for c in ("provider_id", "icp_number", "telecom_licence", "mlps_level", "mlps_filing_no", "mlps_evaluated_on")
+        if c in provs
+    ]
     if "provider_id" in cand and "provider_id" in provs:
         p = provs[pcols].drop_duplicates("provider_id")
         cand = cand.merge(p, on="provider_id", how="left")
@@ -355,9 +381,16 @@ def _candidates(ds: Any, codes: list[str] | None) -> pd.DataFrame:
 # weights and aggregation
 
 
-def _province_weights(ds: Any, rubric: Rubric, profiles: Mapping[str, Profile], scores: np.ndarray,
-                      province: np.ndarray, codes: list[str], from_dataset: bool,
-                      strict: bool) -> dict[str, weighting.ProvinceWeights]:
+def _province_weights(
+    ds: Any,
+    rubric: Rubric,
+    profiles: Mapping[str, Profile],
+    scores: np.ndarray,
+    province: np.ndarray,
+    codes: list[str],
+    from_dataset: bool,
+    strict: bool,
+) -> dict[str, weighting.ProvinceWeights]:
     """Each province's weights: its experts' AHP (or the national rubric), then its profile's
     entropy or combined method on its candidates' scores (loop over provinces)."""
     if from_dataset:
@@ -375,9 +408,11 @@ def _weight_arrays(rub: Rubric) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``weights, dim_of, dim_weights`` of :func:`evaluate_arrays` for a rubric."""
     dim_index = {d.id: i for i, d in enumerate(rub.dimensions)}
     crits = rub.criteria
-    return (np.array([c.weight for c in crits], dtype=float),
-            np.array([dim_index[c.dimension] for c in crits], dtype=np.int64),
-            np.array([d.weight for d in rub.dimensions], dtype=float))
+    return (
+        np.array([c.weight for c in crits], dtype=float),
+        np.array([dim_index[c.dimension] for c in crits], dtype=np.int64),
+        np.array([d.weight for d in rub.dimensions], dtype=float),
+    )
 
 
 def _scores_with(scores: np.ndarray, rub: Rubric) -> tuple[np.ndarray, np.ndarray]:
@@ -396,8 +431,13 @@ def _scores_with(scores: np.ndarray, rub: Rubric) -> tuple[np.ndarray, np.ndarra
     return dim_scores, total
 
 
-def _aggregate(scores: np.ndarray, province: np.ndarray, codes: list[str],
-               weights: Mapping[str, weighting.ProvinceWeights], n_dims: int) -> tuple[np.ndarray, np.ndarray]:
+def _aggregate(
+    scores: np.ndarray,
+    province: np.ndarray,
+    codes: list[str],
+    weights: Mapping[str, weighting.ProvinceWeights],
+    n_dims: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """Dimension scores and totals, one pass per group of provinces sharing a weight set."""
     groups: dict[tuple, list[int]] = {}
     for i, code in enumerate(codes):  # loop over provinces
@@ -418,26 +458,35 @@ def _aggregate(scores: np.ndarray, province: np.ndarray, codes: list[str],
 
 def _veto_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
     """The reason rows of every criterion, sorted by candidate and code."""
-    vetoes = (pd.concat(parts, ignore_index=True) if parts else
-              pd.DataFrame({c: pd.Series([], dtype="bool" if c == "blocking" else "str") for c in VETO_COLUMNS}))
+    vetoes = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame({c: pd.Series([], dtype="bool" if c == "blocking" else "str") for c in VETO_COLUMNS})
+    )
     return vetoes.sort_values(["province_code", "app_id", "code"], kind="stable").reset_index(drop=True)
 
 
-def _candidate_table(cand: pd.DataFrame, dims: tuple[Dimension, ...], dim_scores: np.ndarray, total: np.ndarray,
-                     vetoes: pd.DataFrame) -> pd.DataFrame:
+def _candidate_table(
+    cand: pd.DataFrame, dims: tuple[Dimension, ...], dim_scores: np.ndarray, total: np.ndarray, vetoes: pd.DataFrame
+) -> pd.DataFrame:
     """One row per candidate: ids, dimension scores, total, vetoed and its reason codes."""
-    reasons = vetoes.drop_duplicates(["province_code", "app_id", "code"]).groupby(
-        ["province_code", "app_id"], sort=False)["code"].agg(";".join)
+    reasons = (
+        vetoes.drop_duplicates(["province_code", "app_id", "code"])
+        .groupby(["province_code", "app_id"], sort=False)["code"]
+        .agg(";".join)
+    )
     blocked = vetoes[vetoes["blocking"]].drop_duplicates(["province_code", "app_id"])
     key = pd.MultiIndex.from_arrays([cand["province_code"], cand["app_id"]])
     vetoed = key.isin(pd.MultiIndex.from_arrays([blocked["province_code"], blocked["app_id"]]))
 
-    candidates = pd.DataFrame({
-        "province_code": cand["province_code"].astype("str").to_numpy(),
-        "app_id": cand["app_id"].astype("str").to_numpy(),
-        "provider_id": clean_text(cand["provider_id"]).to_numpy(),
-        "app_name": clean_text(cand["app_name"]).to_numpy(),
-    })
+    candidates = pd.DataFrame(
+        {
+            "province_code": cand["province_code"].astype("str").to_numpy(),
+            "app_id": cand["app_id"].astype("str").to_numpy(),
+            "provider_id": clean_text(cand["provider_id"]).to_numpy(),
+            "app_name": clean_text(cand["app_name"]).to_numpy(),
+        }
+    )
     for i, d in enumerate(dims):
         candidates[d.id] = dim_scores[:, i]
     candidates["total_score"] = total
@@ -449,9 +498,13 @@ def _candidate_table(cand: pd.DataFrame, dims: tuple[Dimension, ...], dim_scores
 
 
 def _refused_table(parts: list[pd.DataFrame]) -> pd.DataFrame:
-    return (pd.concat(parts, ignore_index=True).sort_values(
-        ["province_code", "app_id", "criterion_id"], kind="stable").reset_index(drop=True)
-        if parts else _empty(REFUSED_COLUMNS))
+    return (
+        pd.concat(parts, ignore_index=True)
+        .sort_values(["province_code", "app_id", "criterion_id"], kind="stable")
+        .reset_index(drop=True)
+        if parts
+        else _empty(REFUSED_COLUMNS)
+    )
 
 
 def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], table: CriterionTable) -> pd.DataFrame:
@@ -463,16 +516,18 @@ def _long(cand: pd.DataFrame, crits: tuple[Criterion, ...], table: CriterionTabl
     dims = [c.dimension for c in crits]
     dim_cat = pd.Categorical(dims, categories=list(dict.fromkeys(dims)))
     src_cat = pd.Categorical([c.source for c in crits], categories=["registry", "assessment", "panel"])
-    return pd.DataFrame({
-        "province_code": pd.Categorical.from_codes(np.repeat(prov_cat.codes, k), prov_cat.categories),
-        "app_id": pd.Categorical.from_codes(np.repeat(app_cat.codes, k), app_cat.categories),
-        "criterion_id": pd.Categorical.from_codes(np.tile(crit_cat.codes, n), crit_cat.categories),
-        "dimension": pd.Categorical.from_codes(np.tile(dim_cat.codes, n), dim_cat.categories),
-        "source": pd.Categorical.from_codes(np.tile(src_cat.codes, n), src_cat.categories),
-        "value": table.values.reshape(-1),
-        "score": table.scores.reshape(-1),
-        "applicable": table.applicable.reshape(-1),
-        "waived": table.waived.reshape(-1),
-        "stale": table.stale.reshape(-1),
-        "evidence": pd.Categorical.from_codes(table.evidence.reshape(-1), categories=list(EVIDENCE)),
-    })
+    return pd.DataFrame(
+        {
+            "province_code": pd.Categorical.from_codes(np.repeat(prov_cat.codes, k), prov_cat.categories),
+            "app_id": pd.Categorical.from_codes(np.repeat(app_cat.codes, k), app_cat.categories),
+            "criterion_id": pd.Categorical.from_codes(np.tile(crit_cat.codes, n), crit_cat.categories),
+            "dimension": pd.Categorical.from_codes(np.tile(dim_cat.codes, n), dim_cat.categories),
+            "source": pd.Categorical.from_codes(np.tile(src_cat.codes, n), src_cat.categories),
+            "value": table.values.reshape(-1),
+            "score": table.scores.reshape(-1),
+            "applicable": table.applicable.reshape(-1),
+            "waived": table.waived.reshape(-1),
+            "stale": table.stale.reshape(-1),
+            "evidence": pd.Categorical.from_codes(table.evidence.reshape(-1), categories=list(EVIDENCE)),
+        }
+    )

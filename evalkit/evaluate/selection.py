@@ -112,7 +112,8 @@ class Selection:
     """Result of :func:`select`: one row per draw, one column per pool app.
 
     ``order[d]`` lists the pool's apps in draw d's rank order (rank = position + 1; the apps
-    not eligible in the draw come last); ``eligible``, ``listed``, ``qualified`` are masks.  With ``explain=True`` the caps that were full at
+    not eligible in the draw come last); ``eligible``, ``listed``, ``qualified`` are masks.
+    With ``explain=True`` the caps that were full at
     each qualified, unlisted app's turn: ``full_total``, ``full_category``, ``full_share``
     (draws, n) and ``full_stage`` (draws, n, s).
     """
@@ -197,8 +198,7 @@ def _share_caps(qualified: np.ndarray, pool: Pool, caps: Caps, cat_cap: np.ndarr
     return np.maximum(np.ceil(caps.provider_share_cap * places - 1e-9), 1.0)
 
 
-def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps,
-            explain: bool) -> dict[str, np.ndarray]:
+def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps, explain: bool) -> dict[str, np.ndarray]:
     """Greedy construction in each draw's rank order: a qualified app is listed unless, at its
     turn, a cap it falls under is full (the accepted apps ranked before it counted)."""
     draws, n = order.shape
@@ -242,21 +242,32 @@ def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps,
             # every draw's list is full: nobody ranked later is listed, and the counts stay
             # as they are, so the caps full at the later turns are read off at once
             if explain and pos + 1 < n:
-                later = order[:, pos + 1:]
+                later = order[:, pos + 1 :]
                 ok = qualified[rows[:, None], later]
                 cat, pair = pool.category[later], pool.pair[later]
                 out["full_total"][rows[:, None], later] = ok
                 out["full_category"][rows[:, None], later] = ok & (in_cat[rows[:, None], cat] >= cat_cap[cat])
-                out["full_share"][rows[:, None], later] = ok & (in_pair[rows[:, None], pair]
-                                                                >= share_cap[rows[:, None], cat])
-                out["full_stage"][rows[:, None], later] = (ok[:, :, None] & pool.stages[later]
-                                                           & (in_stage >= stage_cap[None, :])[:, None, :])
+                out["full_share"][rows[:, None], later] = ok & (
+                    in_pair[rows[:, None], pair] >= share_cap[rows[:, None], cat]
+                )
+                out["full_stage"][rows[:, None], later] = (
+                    ok[:, :, None] & pool.stages[later] & (in_stage >= stage_cap[None, :])[:, None, :]
+                )
             break
     return out
 
 
-def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, eligible: np.ndarray | None = None,
-           total: np.ndarray | None = None, score: np.ndarray | None = None, explain: bool = False) -> Selection:
+def select(
+    x: np.ndarray,
+    w: np.ndarray,
+    pool: Pool,
+    caps: Caps,
+    *,
+    eligible: np.ndarray | None = None,
+    total: np.ndarray | None = None,
+    score: np.ndarray | None = None,
+    explain: bool = False,
+) -> Selection:
     """Run the list procedure in every draw.
 
     Parameters
@@ -288,12 +299,24 @@ def select(x: np.ndarray, w: np.ndarray, pool: Pool, caps: Caps, *, eligible: np
     qualified, below_total, below_dim = _qualified(x, total, pool, caps)
     qualified &= eligible
     order = ranking_order(np.where(eligible, score, -np.inf), x, pool.tiebreak)
-    return Selection(order=order, eligible=eligible, qualified=qualified, below_total=below_total & eligible,
-                     below_dimension=below_dim & eligible[:, :, None],
-                     **_greedy(order, qualified, pool, caps, explain))
+    return Selection(
+        order=order,
+        eligible=eligible,
+        qualified=qualified,
+        below_total=below_total & eligible,
+        below_dimension=below_dim & eligible[:, :, None],
+        **_greedy(order, qualified, pool, caps, explain),
+    )
 
 
 def as_caps(rules: Any) -> Caps:
     """The :class:`Caps` of a ``recommend.ListRules``."""
-    return Caps(rules.max_total, dict(rules.max_per_category), dict(rules.max_per_stage), rules.min_total_score,
-                dict(rules.min_dimension_score), rules.provider_share_cap, rules.method)
+    return Caps(
+        rules.max_total,
+        dict(rules.max_per_category),
+        dict(rules.max_per_stage),
+        rules.min_total_score,
+        dict(rules.min_dimension_score),
+        rules.provider_share_cap,
+        rules.method,
+    )

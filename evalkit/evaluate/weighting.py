@@ -131,7 +131,8 @@ class ProvinceWeights:
 
 def judgment_provinces(judgments: pd.DataFrame, experts: pd.DataFrame) -> pd.Series:
     """The province each judgment row informs: its ``province_code``, else its expert's."""
-    own = clean_text(judgments["province_code"]) if "province_code" in judgments else pd.Series("", index=judgments.index)
+    own = (clean_text(judgments["province_code"]) if "province_code" in judgments
+           else pd.Series("", index=judgments.index))
     if {"expert_id", "province_code"} <= set(experts.columns):
         home = experts.assign(expert_id=clean_text(experts["expert_id"])).drop_duplicates("expert_id")
         of_expert = clean_text(judgments["expert_id"]).map(home.set_index("expert_id")["province_code"].astype("str"))
@@ -144,14 +145,16 @@ def _levels(rubric: Rubric) -> dict[str, tuple[str, ...]]:
     return {"dimensions": rubric.dimension_ids} | {d.id: tuple(c.id for c in d.criteria) for d in rubric.dimensions}
 
 
-def _national_level(national: Rubric, level: str, fallback: str,
-                    experts: tuple[ExpertConsistency, ...] = ()) -> LevelWeights:
+def _national_level(
+    national: Rubric, level: str, fallback: str, experts: tuple[ExpertConsistency, ...] = ()
+) -> LevelWeights:
     ahp = national.ahp.get(level)
     if ahp is None:
         return LevelWeights(level, "stated", fallback, None, 0, experts)
     shipped = tuple(ExpertConsistency(e, cr, False) for e, cr in ahp.expert_crs)  # the rubric's, as combined
-    return LevelWeights(level, "national", fallback, float(ahp.cr), int(ahp.n_experts), experts,
-                        float(ahp.lambda_max), shipped)
+    return LevelWeights(
+        level, "national", fallback, float(ahp.cr), int(ahp.n_experts), experts, float(ahp.lambda_max), shipped
+    )
 
 
 def national_weights(national: Rubric, code: str, *, fallback: str = "no_judgments", note: str = "") -> ProvinceWeights:
@@ -168,8 +171,9 @@ def _experts_at(screened: _judgments.ScreenedJudgments, ids: tuple[str, ...]) ->
     return tuple(out)
 
 
-def _own_level(level: str, items: tuple[str, ...], individual: np.ndarray, ids: tuple[str, ...],
-               max_cr: float) -> tuple[AhpLevel | None, str, tuple[ExpertConsistency, ...]]:
+def _own_level(
+    level: str, items: tuple[str, ...], individual: np.ndarray, ids: tuple[str, ...], max_cr: float
+) -> tuple[AhpLevel | None, str, tuple[ExpertConsistency, ...]]:
     """The province's AHP result at one level (None and the reason when it falls back)."""
     screened = _judgments.screen_judgments(individual, max_cr=max_cr, rtol=1e-2)
     experts = _experts_at(screened, ids)
@@ -178,22 +182,35 @@ def _own_level(level: str, items: tuple[str, ...], individual: np.ndarray, ids: 
     if len(items) < 2 or not screened.complete:
         return None, "incomplete", experts
     res = _ahp.ahp(screened.matrix, rtol=1e-2)
-    level_ahp = AhpLevel(level, items, tuple(float(x) for x in res.weights), float(res.lambda_max),
-                         float(res.ci), float(res.cr), int(screened.kept.sum()))
+    level_ahp = AhpLevel(
+        level,
+        items,
+        tuple(float(x) for x in res.weights),
+        float(res.lambda_max),
+        float(res.ci),
+        float(res.cr),
+        int(screened.kept.sum()),
+    )
     return level_ahp, "", experts
 
 
-def _own_weights(national: Rubric, code: str, rows: pd.DataFrame, positions: np.ndarray,
-                 max_cr: float, strict: bool) -> ProvinceWeights:
+def _own_weights(
+    national: Rubric, code: str, rows: pd.DataFrame, positions: np.ndarray, max_cr: float, strict: bool
+) -> ProvinceWeights:
     """One province's weights from its own judgment rows (``positions``: their file rows)."""
     known = _levels(national)
     level_col = clean_text(rows["level"])
     rows = rows[level_col.isin(known).to_numpy()]
     positions = positions[level_col.isin(known).to_numpy()]
-    seen = {lv: set(clean_text(g["a"])) | set(clean_text(g["b"])) for lv, g in rows.groupby(clean_text(rows["level"]), sort=True)}
+    seen = {
+        lv: set(clean_text(g["a"])) | set(clean_text(g["b"]))
+        for lv, g in rows.groupby(clean_text(rows["level"]), sort=True)
+    }
     items = {lv: tuple(e for e in known[lv] if e in seen[lv]) for lv in seen}
     jm = _judgments.judgment_matrices(rows.reset_index(drop=True), items=items, rtol=1e-2, file="ahp_judgments")
-    errors = [replace(p, row=int(positions[p.row - 1]) if p.row else None) for p in jm.problems if p.severity == "error"]
+    errors = [
+        replace(p, row=int(positions[p.row - 1]) if p.row else None) for p in jm.problems if p.severity == "error"
+    ]
     if errors:
         if strict:
             raise RubricError(errors)
@@ -210,17 +227,27 @@ def _own_weights(national: Rubric, code: str, rows: pd.DataFrame, positions: np.
             levels[lv] = _national_level(national, lv, why, experts)
             continue
         if strict and level_ahp.cr > max_cr:
-            raise RubricError([Problem("ahp_judgments", None, "level",
-                                       f"province {code}, AHP level {lv!r}: combined CR = {level_ahp.cr:.3f} > {max_cr}",
-                                       "error", "ahp_inconsistent")])
+            raise RubricError(
+                [
+                    Problem(
+                        "ahp_judgments",
+                        None,
+                        "level",
+                        f"province {code}, AHP level {lv!r}: combined CR = {level_ahp.cr:.3f} > {max_cr}",
+                        "error",
+                        "ahp_inconsistent",
+                    )
+                ]
+            )
         used[lv] = level_ahp
         levels[lv] = LevelWeights(lv, "province", "", level_ahp.cr, level_ahp.n_experts, experts, level_ahp.lambda_max)
     rubric = national.with_ahp_levels(used) if used else national
     return ProvinceWeights(str(code), rubric, levels)
 
 
-def province_weights(national: Rubric, ds: Any, codes: Iterable[str], *, max_cr: float = MAX_CR,
-                     strict: bool = False) -> dict[str, ProvinceWeights]:
+def province_weights(
+    national: Rubric, ds: Any, codes: Iterable[str], *, max_cr: float = MAX_CR, strict: bool = False
+) -> dict[str, ProvinceWeights]:
     """Each province's AHP weights from its own experts' judgments (national fallback).
 
     Parameters

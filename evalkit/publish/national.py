@@ -248,8 +248,8 @@ def _compute_overview(data_dir: str | Path, date: str, lang: str
                       ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(summary, register, meta) of the whole dataset, every evaluated province ``ok``."""
     from evalkit.data.dataset import load_by_province
-    from evalkit.rubric import default_criterion_ids
     from evalkit.evaluate import pipeline
+    from evalkit.rubric import default_criterion_ids
 
     check = load_by_province(data_dir, as_of=date, criteria=default_criterion_ids)
     if check.dataset is None:

@@ -111,18 +111,34 @@ def _level(jm: weights.JudgmentMatrices, lv: str, items: tuple[str, ...], file: 
         problems.append(Problem(file, None, "level", f"AHP level {lv!r}: fewer than two known elements judged"))
         return None
     if not jm.complete(lv):
-        problems.append(Problem(file, None, "level", f"AHP level {lv!r}: no expert judged the pairs {jm.missing_pairs(lv)}"))
+        problems.append(
+            Problem(file, None, "level", f"AHP level {lv!r}: no expert judged the pairs {jm.missing_pairs(lv)}")
+        )
         return None
     res = jm.ahp(lv, rtol=1e-2)
     crs = weights.individual_cr(jm.individual[lv], rtol=1e-2)
-    level = AhpLevel(lv, tuple(jm.items[lv]), tuple(float(x) for x in res.weights), float(res.lambda_max),
-                     float(res.ci), float(res.cr), len(jm.experts[lv]),
-                     tuple((e, None if np.isnan(c) else float(c)) for e, c in zip(jm.experts[lv], crs, strict=True)))
+    level = AhpLevel(
+        lv,
+        tuple(jm.items[lv]),
+        tuple(float(x) for x in res.weights),
+        float(res.lambda_max),
+        float(res.ci),
+        float(res.cr),
+        len(jm.experts[lv]),
+        tuple((e, None if np.isnan(c) else float(c)) for e, c in zip(jm.experts[lv], crs, strict=True)),
+    )
     if not level.consistent:
-        problems.append(Problem(
-            file, None, "level",
-            f"AHP level {lv!r}: consistency ratio CR = {level.cr:.3f} ≥ {CR_LIMIT} "
-            f"({level.n_experts} experts combined by geometric mean)", "warning", "ahp_inconsistent"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                "level",
+                f"AHP level {lv!r}: consistency ratio CR = {level.cr:.3f} ≥ {CR_LIMIT} "
+                f"({level.n_experts} experts combined by geometric mean)",
+                "warning",
+                "ahp_inconsistent",
+            )
+        )
     return level
 
 
@@ -155,8 +171,9 @@ def read_judgments(path: Path, problems: list[Problem], shown: str) -> pd.DataFr
             problems.extend(probs)
             rows = data.get("judgments") if isinstance(data, dict) else None
             if not isinstance(rows, list):
-                problems.append(Problem(display_path(path), None, "judgments",
-                                        "must be a list of {expert_id, level, a, b, value}"))
+                problems.append(
+                    Problem(display_path(path), None, "judgments", "must be a list of {expert_id, level, a, b, value}")
+                )
                 return None
             return pd.DataFrame(rows)
         return pd.read_csv(path, dtype=str, encoding="utf-8-sig", comment="#")

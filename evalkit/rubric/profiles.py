@@ -67,7 +67,13 @@ class _MergedLocator:
     def _has(self, data: Any, loc: Iterable[Any]) -> bool:
         node = data
         for k in loc:
-            if isinstance(node, dict) and k in node or isinstance(node, list) and isinstance(k, int) and 0 <= k < len(node):
+            if (
+                isinstance(node, dict)
+                and k in node
+                or isinstance(node, list)
+                and isinstance(k, int)
+                and 0 <= k < len(node)
+            ):
                 node = node[k]
             else:
                 return False
@@ -104,17 +110,26 @@ def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rub
     pdir = root / "profiles"
     if code != "national" and code not in identifiers.PROVINCE_CODES:
         hint = suggest(code, identifiers.PROVINCE_CODES)
-        raise RubricError([Problem(display_path(pdir), None, "code",
-                                   f"The 'code' parameter of load_profile must be 'national' or a province code "
-                                   f"(11 … 66); got {code!r} instead.{hint}")])
+        raise RubricError(
+            [
+                Problem(
+                    display_path(pdir),
+                    None,
+                    "code",
+                    f"The 'code' parameter of load_profile must be 'national' or a province code "
+                    f"(11 … 66); got {code!r} instead.{hint}",
+                )
+            ]
+        )
     merged, mloc, problems = _merged_profile(code, pdir)
     prof = validate(Profile, merged, mloc, problems)
     if prof is not None:
         _check_against_rubric(prof, rubric, root, mloc, problems)
         missing_levels = [lv for lv in range(prof.mlps.min_level, 6) if lv not in prof.mlps.validity_months]
         if missing_levels:
-            problems.append(mloc.problem(("mlps", "validity_months"),
-                                         f"validity months missing for MLPS levels {missing_levels}"))
+            problems.append(
+                mloc.problem(("mlps", "validity_months"), f"validity months missing for MLPS levels {missing_levels}")
+            )
     if problems:
         raise RubricError(problems)
     if prof is None:  # pragma: no cover - no problems means a profile was built
@@ -144,43 +159,56 @@ def _merged_profile(code: str, pdir: Path) -> tuple[dict, _MergedLocator, list[P
     if over_data is None or "code" not in over_data:
         merged["code"] = code
     if over_data is not None and str(over_data.get("code", code)) != code:
-        problems.append(over_loc.problem(("code",),
-                                         f"code {over_data.get('code')!r} does not match the file name {own.name!r}"))
+        problems.append(
+            over_loc.problem(("code",), f"code {over_data.get('code')!r} does not match the file name {own.name!r}")
+        )
     return merged, _MergedLocator(over_loc, nat_loc), problems
 
 
-def _check_against_rubric(prof: Profile, rubric: Rubric | None, root: Path, mloc: _MergedLocator,
-                          problems: list[Problem]) -> None:
+def _check_against_rubric(
+    prof: Profile, rubric: Rubric | None, root: Path, mloc: _MergedLocator, problems: list[Problem]
+) -> None:
     """The profile's rubric version exists (in ``root`` unless ``rubric`` is given) and its
     ``extra_vetoes`` and ``list.min_dimension_score`` name that rubric's criteria and dimensions."""
     if rubric is None:
         vdir = root / f"v{prof.rubric_version}"
         if not (vdir / "rubric.yaml").is_file():
-            problems.append(mloc.problem(("rubric_version",), f"no rubric version {prof.rubric_version!r} "
-                                                              f"(expected {display_path(vdir)}/rubric.yaml)"))
+            problems.append(
+                mloc.problem(
+                    ("rubric_version",),
+                    f"no rubric version {prof.rubric_version!r} (expected {display_path(vdir)}/rubric.yaml)",
+                )
+            )
             return
         rubric = cached_rubric(str(vdir / "rubric.yaml"))
     if rubric.version != prof.rubric_version:
-        problems.append(mloc.problem(("rubric_version",), f"profile wants rubric version {prof.rubric_version!r}, "
-                                                          f"the rubric is {rubric.version!r}"))
+        problems.append(
+            mloc.problem(
+                ("rubric_version",),
+                f"profile wants rubric version {prof.rubric_version!r}, the rubric is {rubric.version!r}",
+            )
+        )
     for i, cid in enumerate(prof.extra_vetoes):
         if cid not in rubric.criterion_ids:
             problems.append(mloc.problem(("extra_vetoes", i), _unknown("criterion", cid, rubric.criterion_ids)))
     for k in prof.list.min_dimension_score:
         if k not in rubric.dimension_ids:
-            problems.append(mloc.problem(("list", "min_dimension_score", k),
-                                         _unknown("dimension", k, rubric.dimension_ids)))
+            problems.append(
+                mloc.problem(("list", "min_dimension_score", k), _unknown("dimension", k, rubric.dimension_ids))
+            )
 
 
-def load_profiles(codes: Iterable[str] | None = None, rubric_dir: str | Path | None = None,
-                  *, rubric: Rubric | None = None) -> dict[str, Profile]:
+def load_profiles(
+    codes: Iterable[str] | None = None, rubric_dir: str | Path | None = None, *, rubric: Rubric | None = None
+) -> dict[str, Profile]:
     """Profiles for ``codes`` (default: all 32 provincial units), keyed by code."""
     codes = identifiers.PROVINCE_CODES if codes is None else tuple(codes)
     return {c: load_profile(c, rubric_dir, rubric=rubric) for c in codes}
 
 
-def check_dir(rubric_dir: str | Path | None = None, *,
-              strict: bool = False) -> tuple[Rubric, dict[str, Profile], list[Problem]]:
+def check_dir(
+    rubric_dir: str | Path | None = None, *, strict: bool = False
+) -> tuple[Rubric, dict[str, Profile], list[Problem]]:
     """Validate a rubrics folder: every rubric version and every profile in ``profiles/``.
 
     Returns the default rubric, the profiles found, and the warnings; raises
@@ -217,8 +245,11 @@ def _check_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
     for f in sorted(pdir.glob("*.yaml")):
         code = f.stem
         if code != "national" and code not in identifiers.PROVINCE_CODES:
-            problems.append(Problem(display_path(f), None, None,
-                                    _unknown("province code (file name)", code, identifiers.PROVINCE_CODES)))
+            problems.append(
+                Problem(
+                    display_path(f), None, None, _unknown("province code (file name)", code, identifiers.PROVINCE_CODES)
+                )
+            )
             continue
         try:
             profiles[code] = load_profile(code, root)
