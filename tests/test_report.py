@@ -36,7 +36,7 @@ def test_weights_section_names_whose_judgments_and_marks_excluded_experts():
 
     own = text(weights_section(_method("province"), "zh"))
     assert "本省专家判断" in own and "E11003 0.482 ×" in own and "E11001 0.012" in own
-    assert "E11001 0.012 ×" not in own and "0.10" in own and "层次分析法（专家判断）" in own
+    assert "E11001 0.012 ×" not in own and "0.10" in own  # the method itself is named in the method list
     assert "指标体系规定的权重（替代）：本省专家未对该层次作出判断" in own
     fallback = text(weights_section(_method("national", "no_judgments"), "en"))
     assert "the national judgments (fallback): the province's experts did not judge this level" in fallback
@@ -45,7 +45,7 @@ def test_weights_section_names_whose_judgments_and_marks_excluded_experts():
                 "approved_by": "张三", "reason": "<b>误报</b>", "expires_on": "2027-08-01"}]
     page = weights_section(_method("province", how="entropy", refused=refused), "en")
     assert "Waivers not applied" in page and "Jilin (22)" in page and "&lt;b&gt;" in page and "<b>" not in page
-    assert "entropy weights (criteria inside each dimension)" in page and "Hwang &amp; Yoon 1981" in page
+    assert "entropy weights of the province&#x27;s candidates" in page and "Hwang &amp; Yoon 1981" in page
     assert "L06_privacy_policy" not in text(page)  # the criterion's name, not its id
     # levels in the rubric's order whatever the order of the (JSON-sorted) method
     m = _method("province")

@@ -228,11 +228,11 @@ def _level_rows(ahp: Mapping[str, Mapping[str, Any]], lang: str) -> pd.DataFrame
 
 
 def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
-    """The weights part of a province's method: the weighting method, whose AHP judgments each
+    """The weights part of a province's method: the weighting method's rule, whose AHP judgments each
     level uses (the province's experts or the national fallback), every expert's CR with the
     excluded ones marked, the combined CR, and the waivers not applied (non-waivable vetoes)."""
-    how = method.get("weights_method", "ahp")
-    parts = [definition_list([(t("weights_method", lang), word("weights_method", how, lang))])]
+    how = method.get("weights_method", "ahp")  # named in the method's list (the notebook)
+    parts = []
     if how in ("entropy", "combined"):
         parts.append(paragraph(t(f"{how}_rule", lang), css="ek-note"))
     parts += [heading(t("ahp_levels", lang), 3), paragraph(t("ahp_rule", lang), css="ek-note"),
