@@ -15,7 +15,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 #: A name, pip extras (``psycopg[binary]``: conda-forge's ``psycopg`` ships libpq itself), bounds.
-SPEC = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[A-Za-z0-9_,-]+\])?\s*(?P<ver>(?:[<>=!~]=?\s*[0-9][0-9A-Za-z.*]*\s*,?\s*)*)$")
+SPEC = re.compile(r"^(?P<name>[A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[A-Za-z0-9_,-]+\])?\s*"
+                  r"(?P<ver>(?:[<>=!~]=?\s*[0-9][0-9A-Za-z.*]*\s*,?\s*)*)$")
 
 
 def _parse(specs):
