@@ -3,7 +3,8 @@
 Debian's ``postgresql`` package (installed by ``.ci/run``) gives the binaries under
 ``/usr/lib/postgresql/<version>/bin``; ``initdb`` refuses root, so as root the cluster is
 made and run as the ``postgres`` user (TECH-NOTES "PostgreSQL").  Where no server can be
-started the test is skipped with the reason, or fails under CI (``_ci.require``).
+started the test is skipped with the reason, or fails under CI (``_ci.require``) and under
+``.ci/run`` (which sets ``EVALKIT_REQUIRE_POSTGRES=1``).
 
     with postgres_server() as server:      # ServerInfo(url=..., ...)
         url = server.new_database("t1")    # postgresql+psycopg://evalkit@127.0.0.1:PORT/t1
@@ -23,7 +24,15 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from _ci import require
+import pytest
+from _ci import require as _ci_require
+
+
+def require(ok: bool, reason: str) -> None:
+    """Nothing if ``ok``; else skip, or fail under CI or ``EVALKIT_REQUIRE_POSTGRES=1``."""
+    if not ok and os.environ.get("EVALKIT_REQUIRE_POSTGRES", "").strip() not in ("", "0"):
+        pytest.fail(f"{reason} (required: EVALKIT_REQUIRE_POSTGRES is set)", pytrace=False)
+    _ci_require(ok, reason)
 
 
 @dataclass
