@@ -14,14 +14,14 @@ Where it lives.  An output folder ``OUT`` has its register in ``OUT/register.sql
 one shared PostgreSQL with a URL (``postgresql://…``, run through psycopg 3).  Both through
 SQLAlchemy Core, the same tables and statements.
 
-Why SQLite and not DuckDB (docs/register.md has the measurement).  The register's work is
+Why SQLite and not DuckDB (measured: docs/register.md, benchmarks/bench_register.py).  The register's work is
 small transactional row writes from several processes at once (two provinces publishing
 into one output folder) and point reads; a national cycle is a few thousand rows.  SQLite
 is in the standard library, needs no server, has been crash-safe for decades (WAL, fsync on
 commit) and lets two processes write one file in turn (``BEGIN IMMEDIATE`` with a 30 s busy
 timeout: the second writer waits instead of failing).  DuckDB is an analytical engine: it
 allows one writing *process* per file (a second process cannot even open it while the
-first holds it), which is exactly the concurrent-publish case, and it would be a new
+first holds it: "Could not set lock on file", DuckDB 2.0.1), the concurrent-publish case, and it would be a new
 compiled dependency for no gain at this size.
 
 Concurrency.  SQLite: WAL journal, every write transaction ``BEGIN IMMEDIATE`` (TECH-NOTES
