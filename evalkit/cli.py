@@ -488,6 +488,8 @@ def register_import(
 ) -> None:
     """Build the register from OUT/<date>/<code>/ folders (every file checked first; nothing is
     recorded if one is damaged). Cycles already recorded are skipped."""
+    if not out.is_dir():
+        _fail(f"Error: {out}: not a folder of published sets.")
     try:
         with _open_register(out, url, create=True) as reg:
             recorded = reg.import_published(out)

@@ -298,6 +298,25 @@ def test_import_of_a_real_publish_gives_the_files_decisions_and_credit(published
     trail = CliRunner().invoke(app, ["register", "history", "--province", "11", str(out), "--provider",
                                      banned["provider_id"].iloc[0]])  # fmt: skip
     assert trail.exit_code == 0 and "black" in trail.output and "transition" in trail.output, trail.output
+    app_id = pd.read_csv(out / "2026-09-01" / "11" / "recommended_list.csv", dtype=str,
+                         encoding="utf-8-sig")["app_id"].iloc[0]  # fmt: skip
+    url = f"sqlite:///{out / 'register.sqlite'}"
+    trail = CliRunner().invoke(app, ["register", "history", "--province", "11", "--app", app_id, "--register", url,
+                                     "--format", "csv"])  # fmt: skip
+    assert trail.exit_code == 0, trail.output
+    assert trail.output.splitlines()[0].startswith("as_of,what,id,") and "recommended" in trail.output
+
+
+def test_the_commands_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> None:
+    runner = CliRunner()
+    for args in (["register", "verify", str(tmp_path / "none")],
+                 ["register", "history", "--province", "44", str(tmp_path / "none")],
+                 ["register", "import", str(tmp_path / "none")],
+                 ["register", "verify", "--register", "postgresql://nobody@127.0.0.1:1/none"]):  # fmt: skip
+        done = runner.invoke(app, args)
+        assert done.exit_code == 1 and done.output.startswith("Error: ") and done.exception is not None
+        assert isinstance(done.exception, SystemExit), (args, done.output)
+    assert "no register at" in runner.invoke(app, ["register", "verify", str(tmp_path / "none")]).output
 
 
 @pytest.mark.parametrize("damage", ["truncated", "binary", "header_only", "empty", "bad_date"])
@@ -316,7 +335,7 @@ def test_import_names_a_damaged_file_and_records_nothing(published: Path, tmp_pa
     with Register.open(tmp_path / "reg") as r:
         with pytest.raises(RegisterError, match=str(file)):
             r.import_published(out)
-        assert r.cycles() == []  # nothing recorded, not even the good first date
+        assert r.cycles() == [] and r.verify() == []  # nothing recorded, not even the good first date
     done = CliRunner().invoke(app, ["register", "import", str(out)])
     assert done.exit_code == 1 and "credit.csv" in done.output and "Traceback" not in done.output
 

@@ -119,6 +119,10 @@ def read_folder(folder: Path, code: str, day: str) -> Cycle:
     if unknown:
         raise RegisterError(f"{folder / 'credit.csv'}: no row for provider {unknown[0]} of decisions.csv "
                             f"({len(unknown)} provider(s) missing): a damaged or truncated file")  # fmt: skip
+    bad = hist.index[~hist["recorded_on"].str.fullmatch(r"\d{4}-\d{2}-\d{2}")]
+    if len(bad):
+        raise RegisterError(f"{folder / 'credit_history.csv'}:{int(bad[0]) + 1}:recorded_on: "
+                            f"{hist['recorded_on'].iloc[int(bad[0])]!r} is not a date YYYY-MM-DD")  # fmt: skip
     hist = hist.loc[hist["recorded_on"] <= day].drop(columns=["recorded_on"]).reset_index(drop=True)
     for name, frame, file in (("decisions", dec, "decisions.csv"), ("credit", credit, "credit.csv"),
                               ("transitions", hist, "credit_history.csv")):  # fmt: skip
