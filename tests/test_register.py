@@ -348,9 +348,10 @@ DATES = ("2026-09-01", "2027-03-01", "2027-09-01", "2028-03-01")
 
 
 def _write_cycles(target: str, province: str, go: object) -> None:
-    """(Child process) record four cycles of ``province``, as soon as ``go`` is set."""
-    r = Register.open(target)
+    """(Child process) as soon as ``go`` is set, open (both create it at once) and record four
+    cycles of ``province``."""
     go.wait(60)
+    r = Register.open(target)
     for i, day in enumerate(DATES):
         r.record(make_cycle(province, day, n=400, seed=i))
     r.close()
@@ -376,8 +377,7 @@ def _two_writers(target: str) -> None:
 
 
 def test_two_processes_recording_at_once_into_one_sqlite_register_both_land(tmp_path: Path) -> None:
-    Register.open(tmp_path).close()
-    _two_writers(str(tmp_path))
+    _two_writers(str(tmp_path))  # a fresh folder: both processes create the register at once
 
 
 def _record_and_hang(target: str, marker: str) -> None:

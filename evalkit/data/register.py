@@ -35,6 +35,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -85,14 +87,29 @@ def _is_url(target: str | Path) -> bool:
     return isinstance(target, str) and re.match(r"^[a-z][a-z0-9+]*://", target) is not None
 
 
+def _wal(dbapi_conn: Any) -> None:
+    """Switch a new file to WAL.  Two processes creating one register at once: the switch is
+    refused at once ("database is locked", the busy timeout does not apply to it), so retry."""
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            mode = dbapi_conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() == "wal" or time.monotonic() > deadline:
+                return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.05)
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
 
     @event.listens_for(engine, "connect")
     def _connect(dbapi_conn: Any, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # SQLAlchemy's begin event below issues BEGIN itself
+        _wal(dbapi_conn)
         cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.close()
@@ -199,7 +216,7 @@ class Register:
         except sa.exc.OperationalError as exc:
             text = str(exc.orig) if exc.orig is not None else str(exc)
             if "locked" in text or "busy" in text:
-                text = f"busy: another process held it for over {BUSY_TIMEOUT} s ({text})"
+                text = f"busy: another process holds it (waited up to {BUSY_TIMEOUT} s: {text})"
             raise RegisterError(f"register {self.name}: cannot {what}: {text}") from None
         except (sa.exc.SQLAlchemyError, OSError) as exc:
             text = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
