@@ -166,6 +166,10 @@ def test_a_backdate_is_refused_then_warns_and_marks_the_later_cycles(reg: Regist
     marks = {x.id: x.needs_regeneration for x in reg.cycles("44")}
     assert marks == {a.id: False, b.id: True, c.id: False}
     assert reg.latest("44", "2027-01-01") == reg.cycles("44")[2]
+    assert reg.verify() == []
+    _sql(Path(reg.name), f"UPDATE cycles SET needs_regeneration = 0 WHERE id = {b.id}")  # a mark removed
+    assert any("not marked as needing regeneration" in p for p in reg.verify())
+    _sql(Path(reg.name), f"UPDATE cycles SET needs_regeneration = 1 WHERE id = {b.id}")
     regenerated, warnings = reg.record(make_cycle("44", "2027-03-01"), force=True)  # the later one, again
     assert warnings == [] and not regenerated.needs_regeneration
     reg.record(make_cycle("11", "2025-01-01"))  # other provinces have their own latest date

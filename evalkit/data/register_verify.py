@@ -71,6 +71,11 @@ def _chain(chain: list[Any], rows: dict[str, dict[int, list[Any]]], by_id: dict[
                 out.append(f"{label}: superseded by cycle {h.superseded_by}, which is not a later cycle of "
                            "the same province and date")  # fmt: skip
         prev_hash = h.hash
+    for i, h in enumerate(chain):  # a later-recorded earlier date (a backdate) makes a current cycle stale
+        if h.superseded_by is None and not h.needs_regeneration \
+                and any(b.as_of < h.as_of for b in chain[i + 1:]):
+            out.append(f"cycle {h.id} ({h.province} {h.as_of}): an earlier date was recorded after it, but it "
+                       "is not marked as needing regeneration")  # fmt: skip
     current: dict[str, list[int]] = defaultdict(list)
     for h in chain:
         if h.superseded_by is None:
