@@ -97,11 +97,12 @@ def test_a_folder_gets_register_sqlite_and_a_cycle_round_trips(tmp_path: Path, r
     assert dec["rank"].dtype == "Int64" and dec["rank"].isna().tolist() == cycle.decisions["rank"].isna().tolist()
     assert np.array_equal(dec["total_score"].to_numpy(), cycle.decisions["total_score"].to_numpy())
     assert dec["listed_on"].tolist() == ["2026-09-01" if s == "recommended" else "" for s in cycle.decisions["status"]]
-    assert np.allclose(dec["p_listed"].astype(float), cycle.decisions["p_listed"])  # extra columns kept
+    assert dec["p_listed"].dtype == "float64" and dec["change"].dtype == "str"  # extra columns kept, typed
+    assert np.array_equal(dec["p_listed"].to_numpy(), cycle.decisions["p_listed"].to_numpy())
     cr = reg.credit(rec)
     assert cr["ban_until"].tolist() == ["2027-09-01" if x == "black" else "" for x in cycle.credit["list"]]
     assert cr["provider_name"].tolist() == cycle.credit["provider_name"].tolist()
-    assert cr["downgrade"].tolist() == cycle.credit["downgrade"].tolist()
+    assert cr["downgrade"].dtype == "bool" and cr["downgrade"].tolist() == cycle.credit["downgrade"].tolist()
     tr = reg.transitions("44", "2026-09-01")
     assert tr[["provider_id", "on", "from", "to", "reasons", "recorded_on"]].values.tolist() == [
         ["P002", "2026-09-01", "white", "black", "fraud", "2026-09-01"]]

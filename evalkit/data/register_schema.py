@@ -266,10 +266,29 @@ def rows_frame(name: str, rows: list[Any]) -> pd.DataFrame:
     for extra in names:
         out[extra] = pd.Series([e.get(extra) for e in extras], dtype=object)
     frame = pd.DataFrame(out)
-    for extra in names:  # a column of text only becomes the str dtype, like every other text
-        if frame[extra].map(lambda v: isinstance(v, str)).all():
-            frame[extra] = frame[extra].astype("str")
+    for extra in names:
+        frame[extra] = _typed(frame[extra])
     return frame
+
+
+def _typed(col: pd.Series) -> pd.Series:
+    """An extra column back in a plain dtype where its JSON values allow: text → ``str``,
+    booleans → ``bool`` (``boolean`` with missing), whole numbers → ``int64`` (``Int64`` with
+    missing), numbers → ``float64``; anything mixed stays ``object``."""
+    values = [v for v in col if v is not None]
+    if not values:
+        return col
+    kinds = {type(v) for v in values}
+    missing = len(values) < len(col)
+    if kinds == {str}:
+        return col.astype("str")
+    if kinds == {bool}:
+        return col.astype("boolean" if missing else "bool")
+    if kinds == {int}:
+        return col.astype("Int64" if missing else "int64")
+    if kinds <= {int, float}:
+        return col.astype("float64")
+    return col
 
 
 # ------------------------------------------------------------------------------------------
