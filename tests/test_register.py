@@ -453,6 +453,14 @@ def test_postgresql_round_trip_rules_and_verify(pg: object) -> None:
     done = CliRunner().invoke(app, ["register", "history", "--province", "44", "--provider", "P002",
                                     "--register", url])  # fmt: skip
     assert done.exit_code == 0 and "[superseded]" in done.output
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # a changed row, as someone with database access could make it
+        conn.execute(sa.text("UPDATE credit SET ban_until = '' WHERE list = 'black' AND cycle_id = 2"))
+    engine.dispose()
+    done = CliRunner().invoke(app, ["register", "verify", "--register", url])
+    assert done.exit_code == 1 and "cycle 2 (44 2026-09-01): its rows or fields changed" in done.output, done.output
 
 
 def test_two_processes_recording_at_once_into_one_postgresql_register_both_land(pg: object) -> None:
