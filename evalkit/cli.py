@@ -486,8 +486,10 @@ def register_import(
     out: Path = typer.Argument(..., help="Output folder of sets published before the register existed."),
     url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP),
 ) -> None:
-    """Build the register from OUT/<date>/<code>/ folders (every file checked first; nothing is
-    recorded if one is damaged). Cycles already recorded are skipped."""
+    """Build the register from OUT/<date>/<code>/ folders; cycles already recorded are skipped.
+
+    Every file is checked first: if one is damaged, it is named and nothing is recorded.
+    """
     if not out.is_dir():
         _fail(f"Error: {out}: not a folder of published sets.")
     try:
