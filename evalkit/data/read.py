@@ -177,6 +177,10 @@ def _parse_csv(path: Path, file: str, encoding: str, out: ProblemLog) -> pd.Data
         out.add(file, None, None, f"the header holds a value longer than {_mib(MAX_CELL_BYTES)} "
                 "(the limit for a cell): the file is not read", code="too_large")
         return None
+    if not any(h.strip() for h in header):
+        out.add(file, None, None, "the first line is empty: it must be the header row naming "
+                "the columns", code="empty_file")
+        return None
     names = _dedupe_names(header, file, out)
     ragged: list[tuple[int | None, int, int]] = []
 
@@ -304,7 +308,7 @@ def _oversized_cell(path: Path, encoding: str) -> tuple[int, int | None, int] | 
 def _check_cell_sizes(table: pa.Table, index: pd.Index, file: str, out: ProblemLog) -> None:
     """Report (by row and column) every value longer than :data:`MAX_CELL_BYTES`."""
     for name, column in zip(table.column_names, table.columns, strict=True):
-        if not len(column):
+        if not len(column) or not pa.types.is_string(column.type):
             continue
         sizes = pc.binary_length(column)
         if (pc.max(sizes).as_py() or 0) <= MAX_CELL_BYTES:
@@ -409,6 +413,11 @@ def read_partitioned(path: Path, file: str, out: ProblemLog,
 
     key, row = partition.PARTITION_KEY, partition.ROW_COLUMN
     files = partition.part_files(path, provinces)
+    odd = [f for f in files if not f.is_file()]  # a FIFO would block the read forever
+    if odd:
+        out.add(file, None, None, f"{odd[0].relative_to(path.parent)} is not a regular file: "
+                "save each partition as a Parquet file", code="not_a_file")
+        return None
     if not files:  # no rows for these provinces: an empty table with the contract's columns
         index = pd.RangeIndex(1, 1)
         return pd.DataFrame({c: pd.Series([], index=index, dtype="str")
