@@ -43,8 +43,9 @@ from evalkit.data.schema import Table
 __all__ = ["MAX_CELL_BYTES", "read_csv", "read_parquet", "read_partitioned", "read_table"]
 
 _SNIFF_BYTES = 1 << 16
-#: The longest value a CSV cell may hold (bytes, UTF-8); longer is an error naming the cell.
-MAX_CELL_BYTES = 1 << 20
+#: The longest value a CSV cell may hold (64 MiB of UTF-8; a 20 MB description is still read
+#: whole); longer is an error naming its row and column.
+MAX_CELL_BYTES = 1 << 26
 _BLOCK_BYTES = 1 << 24  # pyarrow's parse block: a record longer than this needs a larger one
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
