@@ -284,8 +284,9 @@ def _oversized_cell(path: Path, encoding: str) -> tuple[int, int | None, int] | 
             try:
                 for _ in reader:  # the header is record 0: the failing record is its data row
                     record, start = record + 1, reader.line_num
-            except csv.Error:
-                pass
+            except csv.Error as exc:
+                if "field limit" not in str(exc):
+                    raise
             else:
                 return None
     finally:
