@@ -11,6 +11,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,63 @@ def test_a_reports_configuration_that_is_not_text_is_an_error_naming_it(tmp_path
                   "--quiet", "--reports", reports)
     assert res.returncode == 1
     assert f"{reports}: cannot read the reports configuration" in res.stderr
+
+
+# ----------------------------------------------------------------------------------------
+# permissions: root reads everything, so these run as the unprivileged user 'nobody'
+
+
+def _as_nobody(tmp: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp),
+           "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))}
+    res = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                          sys.executable, "-m", "evalkit", *map(str, args)], check=False,
+                         capture_output=True, text=True, encoding="utf-8", errors="replace",
+                         timeout=300, env=env, cwd=tmp)
+    assert "Traceback" not in res.stdout + res.stderr, res.stderr[-3000:]
+    return res
+
+
+@pytest.fixture
+def nobody_dir() -> Iterator[Path]:
+    """A folder 'nobody' can enter, holding a copy of the sample; skips where the test cannot
+    switch to that user (not root, no setpriv, or the interpreter not readable by it)."""
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv to run the command as an unprivileged user")
+    probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                            sys.executable, "-c", "import evalkit"], check=False,
+                           capture_output=True, env={"PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT))},
+                           cwd="/")
+    if probe.returncode != 0:
+        pytest.skip("the interpreter or the package is not readable by 'nobody'")
+    tmp = Path(tempfile.mkdtemp(prefix="evalkit-perm-"))
+    tmp.chmod(0o755)
+    shutil.copytree(SAMPLE, tmp / "data")
+    for p in [tmp / "data", *(tmp / "data").iterdir()]:
+        p.chmod(0o755 if p.is_dir() else 0o644)
+    yield tmp
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_permission_denied_on_an_input_is_an_error_naming_it(nobody_dir: Path) -> None:
+    (nobody_dir / "data" / "violations.csv").chmod(0o000)
+    res = _as_nobody(nobody_dir, "validate", nobody_dir / "data")
+    assert res.returncode == 1
+    assert "violations.csv: cannot be read: Permission denied" in res.stdout
+
+
+def test_a_read_only_output_folder_is_an_error_naming_it(nobody_dir: Path) -> None:
+    out = nobody_dir / "read-only"
+    out.mkdir(mode=0o555)
+    out.chmod(0o555)
+    res = _as_nobody(nobody_dir, "run", "--province", "11", "--as-of", AS_OF,
+                     "--data", nobody_dir / "data", "--out", out)
+    assert res.returncode == 1
+    assert res.stderr.startswith(f"Error: {out}") and "Permission denied" in res.stderr
+    res = _as_nobody(nobody_dir, "publish", "--provinces", "11", "--as-of", AS_OF, "--quiet",
+                     "--data", nobody_dir / "data", "--out", out)
+    assert res.returncode == 1
+    assert res.stderr.startswith(f"Error: {out}") and "Permission denied" in res.stderr
+    assert list(out.iterdir()) == []

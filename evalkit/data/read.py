@@ -84,7 +84,10 @@ def read_table(path: Path, file: str, table: Table, out: ProblemLog,
         if file.endswith(".csv"):
             return read_csv(path, file, out)
         return read_parquet(path, file, out, table)
-    except (OSError, pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
+    except OSError as exc:  # permission denied, an I/O error, a file gone meanwhile
+        out.add(file, None, None, f"cannot be read: {exc.strerror or exc}", code="unreadable")
+        return None
+    except (pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
         out.add(file, None, None, f"cannot be read: {exc}", code="unreadable")
         return None
 
