@@ -88,7 +88,8 @@ def read_table(path: Path, file: str, table: Table, out: ProblemLog,
         out.add(file, None, None, f"cannot be read: {exc.strerror or exc}", code="unreadable")
         return None
     except (pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
-        out.add(file, None, None, f"cannot be read: {exc}", code="unreadable")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        out.add(file, None, None, f"cannot be read: {reason}", code="unreadable")
         return None
 
 
@@ -332,7 +333,8 @@ def read_parquet(path: Path, file: str, out: ProblemLog, table: Table) -> pd.Dat
     try:  # repeating text columns come as Parquet stores them: distinct values + indices
         data = pq.read_table(path, read_dictionary=_repeating_columns(table))
     except (pa.ArrowException, OSError) as exc:
-        out.add(file, None, None, f"is not a readable Parquet file ({exc})", code="not_parquet")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        out.add(file, None, None, f"is not a readable Parquet file ({reason})", code="not_parquet")
         return None
     return _arrow_text(data, file, out)
 
