@@ -344,6 +344,7 @@ def run_command(
         # in rows only other provinces need do not block it: they are printed as warnings
         ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
         _print_elsewhere(ds.elsewhere, f"province {province}")
+        _warn_absent(data_dir)
         nat = pipeline.evaluate(
             ds,
             when,
@@ -400,6 +401,7 @@ def publish_command(
     """
     from evalkit.publish import publish
 
+    _warn_absent(data)
     try:
         result = publish(
             data,
@@ -544,10 +546,45 @@ def register_history(
                    + (f" ({r.detail})" if r.detail else "") + (f"  reasons: {r.reasons}" if r.reasons else ""))
 
 
+def _warn_absent(data: Optional[Path]) -> None:
+    """Warn (stderr) about absent optional tables the evaluation depends on (violations.csv,
+    the source of sanctions): run and publish do not list the dataset's other warnings."""
+    from evalkit.data.dataset import absence_warnings
+
+    for p in absence_warnings(data if data is not None else resources.sample_dir()):
+        typer.echo(str(p), err=True)
+
+
+def _os_message(exc: OSError) -> str:
+    """An operating-system error as one line naming its path(s)."""
+    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return f"Error: {paths}: {what}" if paths else f"Error: {what}"
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point: run the app, turning any evalkit error into a clean message."""
+    """Entry point: run the app, turning any error into a clean message (no traceback).
+
+    Commands turn evalkit errors into messages themselves; this is the last resort for what
+    slips through: an operating-system error (a full disk, a read-only or missing folder)
+    becomes ``Error: <path>: <reason>``, anything else an internal-error line.  Set
+    ``EVALKIT_DEBUG=1`` to get the traceback instead.
+    """
+    import os
+
     try:
         app(args=argv, standalone_mode=True)
     except EvalkitError as exc:  # pragma: no cover - commands handle their own errors
         typer.echo(str(exc), err=True)
         sys.exit(1)
+    except OSError as exc:
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        typer.echo(_os_message(exc), err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        typer.echo(f"Error: internal error: {type(exc).__name__}: {exc} (please report it, with "
+                   "the command; EVALKIT_DEBUG=1 shows where it happened)", err=True)
+        sys.exit(2)
