@@ -319,11 +319,20 @@ def run_command(
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
     previous: Optional[Path] = typer.Option(
-        None, "--previous", help="Previous decisions.csv (or its folder); default: latest earlier run under --out."
+        None, "--previous",
+        help="Only a check: the previous cycle is read from the register; if given, it must be "
+             "OUT/<earlier date>/<same code> (or its decisions.csv) and that province's latest recorded cycle.",
     ),
     lang: str = typer.Option("zh", "--lang", help="Language of the summary: zh or en."),
+    force: bool = typer.Option(False, "--force", help="Replace the province's folder of an already published date "
+                               "(recorded as a cycle superseding the earlier one)."),
+    backdate: bool = typer.Option(False, "--backdate", help="Accept a date earlier than the province's latest "
+                                  "recorded cycle (later cycles are marked as needing regeneration)."),
+    register: Optional[str] = typer.Option(None, "--register", help="The register: a folder, an SQLite file or a "
+                                           "URL (postgresql+psycopg://…); default OUT/register.sqlite."),
 ) -> None:
-    """Evaluate one province and write its exports into OUT/<as_of>/<code>/ (staged, then moved)."""
+    """Evaluate one province, record its cycle in the register and write its exports into
+    OUT/<as_of>/<code>/ (staged, then moved)."""
     from evalkit.data import identifiers
 
     if lang not in ("zh", "en"):
@@ -338,8 +347,7 @@ def run_command(
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
-        if previous is not None and not previous.exists():
-            _fail(f"Error: --previous {previous} does not exist.", 2)
+        reg = _run_register(register, out_dir, province, when, force, backdate, previous)
         # only the rows this province needs (a partitioned dataset: its partitions only); errors
         # in rows only other provinces need do not block it: they are printed as warnings
         ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
@@ -350,10 +358,10 @@ def run_command(
             rubric_dir=rubric,
             provinces=[province],
             previous_dir=out_dir,
-            previous={province: previous} if previous is not None else None,
+            register=reg,
         )
         res = nat.province(province)
-        folder = pipeline.write_province(res, out_dir)
+        folder = _record_and_write(reg, res, out_dir, force, backdate)
     except ValueError as exc:
         _fail(f"Error: {exc}", 2)
         return
@@ -370,6 +378,67 @@ def run_command(
     ))  # fmt: skip
 
 
+def _run_register(register: Optional[str], out_dir: Path, province: str, when: Any, force: bool,
+                  backdate: bool, previous: Optional[Path]) -> Any:
+    """The register of ``evalkit run``, after the checks it makes before computing anything: the
+    folder exists only with --force, the register accepts the date, --previous is valid."""
+    from evalkit.data.register import Register
+    from evalkit.errors import PublishError
+    from evalkit.evaluate.record import check_recordable
+    from evalkit.publish.staging import os_errors
+
+    day = f"{when:%Y-%m-%d}"
+    folder = Path(out_dir) / day / province
+    if folder.exists() and not force:
+        raise PublishError(f"{folder} already exists; pass --force to replace it.")
+    with os_errors(Path(out_dir)):
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        reg = Register.open(register if register is not None else out_dir)
+    check_recordable(reg, province, day, force=force, backdate=backdate)
+    if previous is not None:
+        _check_previous(previous, reg, province, day)
+    return reg
+
+
+def _check_previous(previous: Path, reg: Any, province: str, day: str) -> None:
+    """``--previous``: OUT/<date>/<code> (or its decisions.csv) of the same province, an earlier
+    date, and the province's latest cycle before ``day`` in the register."""
+    import re
+
+    from evalkit.errors import PublishError
+
+    folder = previous.parent if previous.name == "decisions.csv" else previous
+    if not previous.exists():
+        raise PublishError(f"--previous {previous} does not exist.")
+    date = folder.parent.name
+    if folder.name != province or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        raise PublishError(f"--previous {previous} is not a published folder of province {province} "
+                           f"(<out>/<date>/{province}); the previous cycle must be the same province's.")
+    if date >= day:
+        raise PublishError(f"--previous {previous} is dated {date}, not earlier than --as-of {day}.")
+    last = reg.latest(province, day)
+    if last is None or last.as_of != date:
+        found = "none" if last is None else last.as_of
+        raise PublishError(f"--previous {previous}: the register's latest cycle of province {province} before "
+                           f"{day} is {found}, not {date}; the previous cycle is read from the register.")
+
+
+def _record_and_write(reg: Any, res: Any, out_dir: Path, force: bool, backdate: bool) -> Path:
+    """Write the province's files into a staging folder, record its cycle (one transaction), then
+    swap the folder in (an OSError before the swap replaces and records nothing)."""
+    from evalkit.evaluate import pipeline
+    from evalkit.evaluate.record import record
+    from evalkit.publish.staging import os_errors
+
+    def record_cycle() -> None:
+        _, warnings = record(reg, res, force=force, backdate=backdate)
+        for w in warnings:
+            typer.echo(f"warning: {w}", err=True)
+
+    with os_errors(Path(out_dir)):
+        return pipeline.write_province(res, out_dir, before_swap=record_cycle)
+
+
 # --- publish (publish) --------------------------------------------------------------------
 
 
@@ -384,7 +453,12 @@ def publish_command(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published sets (default: reports/)."),
     lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
-    force: bool = typer.Option(False, "--force", help="Replace an already published date."),
+    force: bool = typer.Option(False, "--force", help="Replace the named provinces of an already published date "
+                               "(the others are kept; each is recorded as a cycle superseding the earlier one)."),
+    backdate: bool = typer.Option(False, "--backdate", help="Accept a date earlier than a province's latest recorded "
+                                  "cycle (later cycles are marked as needing regeneration)."),
+    register: Optional[str] = typer.Option(None, "--register", help="The register: a folder, an SQLite file or a "
+                                           "URL (postgresql+psycopg://…); default OUT/register.sqlite."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     reports: Optional[Path] = typer.Option(
         None,
@@ -412,10 +486,14 @@ def publish_command(
             force=force,
             progress=not quiet,
             reports=reports,
+            register=register,
+            backdate=backdate,
         )
     except EvalkitError as exc:
         _fail(str(exc))
         return
+    for w in result.warnings:
+        typer.echo(f"warning: {w}", err=True)
     n_ok = sum(o.ok for o in result.outcomes)
     typer.echo(f"published {result.folder} ({n_ok}/{len(result.outcomes)} provinces, {result.seconds:.1f} s)")
     if not result.index_ok:
