@@ -126,10 +126,8 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
         Sets published before the register exist under ``out_dir`` and the register is empty
         for the province.
     """
-    if register is None:
-        return PreviousCycle()
     day = parse_date(as_of, func="previous_cycle").strftime("%Y-%m-%d")
-    last = register.latest(code, day)
+    last = None if register is None else register.latest(code, day)
     if last is None:
         older = find_previous(out_dir, code, as_of)
         if older is not None:

@@ -279,20 +279,24 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
 
 
 def _finish(staging: Path, target: Path, result: PublishResult, results: dict[str, Any], rec: _Record) -> None:
-    """Record the cycles and swap the staged set in; a replacement that is incomplete (a render
-    or the index failed, e.g. for want of space) replaces nothing and records nothing."""
+    """Record the cycles and swap the staged set in.
+
+    Replacing an existing set, a province whose render failed (e.g. for want of space) keeps its
+    published folder and its recorded cycle, and a failed index replaces nothing at all.
+    """
     from evalkit.evaluate.record import record
 
-    rendered = [o for o in result.outcomes if not o.ok and not o.blocked]
-    if rec.replaces and (rendered or not result.index_ok):
-        why = "; ".join([f"province {o.code}: {o.error}" for o in rendered]
-                        + ([] if result.index_ok else [f"index: {result.index_error}"]))
-        raise PublishError(f"the new set for {target} is incomplete ({why}); the published set was left "
-                           "unchanged and nothing was recorded.")
+    if rec.replaces and not result.index_ok:
+        raise PublishError(f"the new set for {target} is incomplete (index: {result.index_error}); the "
+                           "published set was left unchanged and nothing was recorded.")
+    if rec.replaces:
+        for o in result.outcomes:
+            if not o.ok and not o.blocked:
+                shutil.rmtree(staging / o.code, ignore_errors=True)  # the published folder is kept
     keep_other_provinces(target, staging)
     sync_tree(staging)
-    for o in result.outcomes:
-        if o.ok and o.code in results:
+    for o in result.outcomes:  # a province whose folder is in the new set (its exports at least)
+        if o.code in results and (o.ok or not rec.replaces):
             _, warnings = record(rec.register, results[o.code], force=rec.force, backdate=rec.backdate)
             result.warnings.extend(warnings)
     move_into_place(staging, target)
