@@ -136,7 +136,7 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
                 f"build the register from the published sets first: evalkit register import {Path(out_dir)}")
         return PreviousCycle()
     decisions = _text(register.decisions(last), _DECISION_COLUMNS)
-    credit = _text(register.credit(last), _CREDIT_COLUMNS)
+    credit = _with_bans(_text(register.credit(last), _CREDIT_COLUMNS), register.bans_in_force(code, day))
     recommended = decisions.loc[decisions["status"].eq("recommended"), ["app_id", "listed_on"]]
     history = _text(register.transitions(code, last.as_of), _HISTORY_COLUMNS)
     history = history.loc[history["recorded_on"].le(last.as_of)].reset_index(drop=True)
@@ -147,6 +147,14 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
 _DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on")
 _CREDIT_COLUMNS = ("provider_id", "provider_name", "list", "ban_until", "decided_on", "reasons")
 _HISTORY_COLUMNS = ("provider_id", "provider_name", "on", "from", "to", "reasons", "recorded_on")
+
+
+def _with_bans(credit: pd.DataFrame, bans: pd.DataFrame) -> pd.DataFrame:
+    """The previous credit table plus every ban in force the register holds for a provider it
+    lacks (a provider absent from the latest cycle keeps its ban)."""
+    missing = _text(bans, _CREDIT_COLUMNS)
+    missing = missing.loc[~missing["provider_id"].isin(credit["provider_id"])].assign(list="black")
+    return pd.concat([credit, missing], ignore_index=True) if len(missing) else credit
 
 
 def _text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:

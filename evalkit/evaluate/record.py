@@ -24,11 +24,11 @@ __all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_recordable", "cycle_
 
 #: The columns of a cycle's decisions in the register.
 DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
-#: The columns of a cycle's transitions in the register (``provider_name`` and ``recorded_on``
-#: beyond the agreed ones).
-TRANSITION_COLUMNS = ["provider_id", "on", "from", "to", "reasons", "provider_name", "recorded_on"]
-#: Later than every date: ``Register.latest(code, _END)`` is the province's latest cycle.
-_END = "9999-99-99"
+#: The columns of a cycle's transitions in the register (``provider_name`` beyond the agreed
+#: ones; the register gives each its ``recorded_on``, the as_of of the cycle).
+TRANSITION_COLUMNS = ["provider_id", "on", "from", "to", "reasons", "provider_name"]
+#: Later than every recorded date: ``Register.latest(code, _END)`` is the province's latest cycle.
+_END = "9999-12-31"
 
 
 def cycle_of(res: ProvinceResult) -> Cycle:
@@ -43,9 +43,9 @@ def cycle_of(res: ProvinceResult) -> Cycle:
                                  index=dec.index)
     decisions = exports.format_frame(dec, columns=DECISION_COLUMNS, sort_by=["rank", "app_id"])
     credit = exports.format_frame(res.credit, columns=CREDIT_EXPORT, sort_by=["provider_id"])
-    hist = exports.format_frame(res.credit_history, columns=TRANSITION_COLUMNS,
+    hist = exports.format_frame(res.credit_history, columns=[*TRANSITION_COLUMNS, "recorded_on"],
                                 sort_by=["provider_id", "on", "recorded_on"])
-    transitions = hist.loc[hist["recorded_on"].eq(day)]
+    transitions = hist.loc[hist["recorded_on"].eq(day), TRANSITION_COLUMNS]
     prov = res.provenance or {}
     return Cycle(
         province=res.code, as_of=day, decisions=decisions.reset_index(drop=True),
@@ -83,4 +83,4 @@ def record(register: Any, res: ProvinceResult, *, force: bool = False,
 
 
 def _where(register: Any) -> str:
-    return str(getattr(register, "url", None) or getattr(register, "path", None) or register)
+    return str(getattr(register, "name", None) or getattr(register, "path", None) or register)
