@@ -205,7 +205,8 @@ def evaluate(
     return NationalEvaluation(
         ds=ds, as_of=when, rubric=rub, profiles=profiles, scoring=ev, candidates=cand, overlaps=ov, risk=rk,
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
-        register=_open_register(register, previous_dir), input_hashes=input_hashes, rubric_hashes=provenance.hash_tree(root) if root.is_dir() else {},
+        register=_open_register(register, previous_dir), input_hashes=input_hashes,
+        rubric_hashes=provenance.hash_tree(root) if root.is_dir() else {},
         raters=raters,
     )  # fmt: skip
 

@@ -41,6 +41,7 @@ from typing import Any
 
 from evalkit import resources
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
+from evalkit.evaluate.record import check_recordable
 from evalkit.i18n import LANGS
 from evalkit.publish.assets import chart_traces, write_assets
 from evalkit.publish.config import (
@@ -52,7 +53,6 @@ from evalkit.publish.config import (
     resolve_as_of,
 )
 from evalkit.publish.national import blocked_text, overview, write_publish_cache
-from evalkit.evaluate.record import check_recordable
 from evalkit.publish.staging import (
     OutputLock,
     check_free_space,
