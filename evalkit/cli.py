@@ -347,21 +347,15 @@ def run_command(
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
-        reg = _run_register(register, out_dir, province, when, force, backdate, previous)
-        # only the rows this province needs (a partitioned dataset: its partitions only); errors
-        # in rows only other provinces need do not block it: they are printed as warnings
-        ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
-        _print_elsewhere(ds.elsewhere, f"province {province}")
-        nat = pipeline.evaluate(
-            ds,
-            when,
-            rubric_dir=rubric,
-            provinces=[province],
-            previous_dir=out_dir,
-            register=reg,
-        )
-        res = nat.province(province)
-        folder = _record_and_write(reg, res, out_dir, force, backdate)
+        with _run_register(register, out_dir, province, when, force, backdate, previous) as reg:
+            # only the rows this province needs (a partitioned dataset: its partitions only); errors
+            # in rows only other provinces need do not block it: they are printed as warnings
+            ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
+            _print_elsewhere(ds.elsewhere, f"province {province}")
+            nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
+                                    register=reg)
+            res = nat.province(province)
+            folder = _record_and_write(reg, res, out_dir, force, backdate)
     except ValueError as exc:
         _fail(f"Error: {exc}", 2)
         return
@@ -394,9 +388,13 @@ def _run_register(register: Optional[str], out_dir: Path, province: str, when: A
     with os_errors(Path(out_dir)):
         Path(out_dir).mkdir(parents=True, exist_ok=True)
         reg = Register.open(register if register is not None else out_dir)
-    check_recordable(reg, province, day, force=force, backdate=backdate)
-    if previous is not None:
-        _check_previous(previous, reg, province, day)
+    try:
+        check_recordable(reg, province, day, force=force, backdate=backdate)
+        if previous is not None:
+            _check_previous(previous, reg, province, day)
+    except BaseException:
+        reg.close()
+        raise
     return reg
 
 

@@ -205,18 +205,18 @@ def publish(
             recover_leftovers(out)
             if target.exists() and not force:
                 raise PublishError(f"{target} already exists; pass --force to replace it.")
-            reg = _open_register(register, out)
-            for code in codes:
-                check_recordable(reg, code, date, force=force, backdate=backdate)
-            check_free_space(out, target if target.exists() else None)
-            staging = staging_folder(out, date)
-            try:
-                result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
-                                       workers or os.cpu_count() or 1, scheduler, progress,
-                                       _Record(reg, force, backdate, target.exists()))
-            except BaseException:
-                shutil.rmtree(staging, ignore_errors=True)
-                raise
+            with _open_register(register, out) as reg:
+                for code in codes:
+                    check_recordable(reg, code, date, force=force, backdate=backdate)
+                check_free_space(out, target if target.exists() else None)
+                staging = staging_folder(out, date)
+                try:
+                    result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
+                                           workers or os.cpu_count() or 1, scheduler, progress,
+                                           _Record(reg, force, backdate, target.exists()))
+                except BaseException:
+                    shutil.rmtree(staging, ignore_errors=True)
+                    raise
     result.seconds = time.perf_counter() - start
     return result
 
