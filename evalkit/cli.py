@@ -344,10 +344,12 @@ def run_command(
     try:
         from evalkit.data.dataset import load_dataset, parse_as_of
         from evalkit.evaluate import pipeline
+        from evalkit.publish import single
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
-        with _run_register(register, out_dir, province, when, force, backdate, previous) as reg:
+        with single.open_for_run(register, out_dir, province, when, force=force, backdate=backdate,
+                                 previous=previous) as reg:
             # only the rows this province needs (a partitioned dataset: its partitions only); errors
             # in rows only other provinces need do not block it: they are printed as warnings
             ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
@@ -355,7 +357,8 @@ def run_command(
             nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
                                     register=reg)
             res = nat.province(province)
-            folder = _record_and_write(reg, res, out_dir, force, backdate)
+            folder = single.record_and_write(reg, res, out_dir, force=force, backdate=backdate,
+                                             warn=lambda w: typer.echo(f"warning: {w}", err=True))
     except ValueError as exc:
         _fail(f"Error: {exc}", 2)
         return
@@ -370,71 +373,6 @@ def run_command(
         ex=int(counts.get("excluded", 0)), added=int(changes.get("added", 0)), kept=int(changes.get("kept", 0)),
         out=int(changes.get("opted_out", 0)), folder=folder,
     ))  # fmt: skip
-
-
-def _run_register(register: Optional[str], out_dir: Path, province: str, when: Any, force: bool,
-                  backdate: bool, previous: Optional[Path]) -> Any:
-    """The register of ``evalkit run``, after the checks it makes before computing anything: the
-    folder exists only with --force, the register accepts the date, --previous is valid."""
-    from evalkit.data.register import Register
-    from evalkit.errors import PublishError
-    from evalkit.evaluate.record import check_recordable
-    from evalkit.publish.staging import os_errors
-
-    day = f"{when:%Y-%m-%d}"
-    folder = Path(out_dir) / day / province
-    if folder.exists() and not force:
-        raise PublishError(f"{folder} already exists; pass --force to replace it.")
-    with os_errors(Path(out_dir)):
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
-        reg = Register.open(register if register is not None else out_dir)
-    try:
-        check_recordable(reg, province, day, force=force, backdate=backdate)
-        if previous is not None:
-            _check_previous(previous, reg, province, day)
-    except BaseException:
-        reg.close()
-        raise
-    return reg
-
-
-def _check_previous(previous: Path, reg: Any, province: str, day: str) -> None:
-    """``--previous``: OUT/<date>/<code> (or its decisions.csv) of the same province, an earlier
-    date, and the province's latest cycle before ``day`` in the register."""
-    import re
-
-    from evalkit.errors import PublishError
-
-    folder = previous.parent if previous.name == "decisions.csv" else previous
-    if not previous.exists():
-        raise PublishError(f"--previous {previous} does not exist.")
-    date = folder.parent.name
-    if folder.name != province or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
-        raise PublishError(f"--previous {previous} is not a published folder of province {province} "
-                           f"(<out>/<date>/{province}); the previous cycle must be the same province's.")
-    if date >= day:
-        raise PublishError(f"--previous {previous} is dated {date}, not earlier than --as-of {day}.")
-    last = reg.latest(province, day)
-    if last is None or last.as_of != date:
-        found = "none" if last is None else last.as_of
-        raise PublishError(f"--previous {previous}: the register's latest cycle of province {province} before "
-                           f"{day} is {found}, not {date}; the previous cycle is read from the register.")
-
-
-def _record_and_write(reg: Any, res: Any, out_dir: Path, force: bool, backdate: bool) -> Path:
-    """Write the province's files into a staging folder, record its cycle (one transaction), then
-    swap the folder in (an OSError before the swap replaces and records nothing)."""
-    from evalkit.evaluate import pipeline
-    from evalkit.evaluate.record import record
-    from evalkit.publish.staging import os_errors
-
-    def record_cycle() -> None:
-        _, warnings = record(reg, res, force=force, backdate=backdate)
-        for w in warnings:
-            typer.echo(f"warning: {w}", err=True)
-
-    with os_errors(Path(out_dir)):
-        return pipeline.write_province(res, out_dir, before_swap=record_cycle)
 
 
 # --- publish (publish) --------------------------------------------------------------------

@@ -27,7 +27,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from evalkit import resources
+from evalkit import load_dataset, resources
 from evalkit.cli import app
 from evalkit.data.register import Register
 
@@ -289,22 +289,33 @@ def _tree(folder: Path) -> dict[str, bytes]:
 @pytest.mark.slow
 def test_forced_republish_on_a_full_disk_replaces_nothing(tmpfs):
     """Issue case 5: a full disk during --force: a clear error naming the folder, the old set
-    byte-identical, nothing recorded; `run --force` into it too (ENOSPC while staging)."""
+    byte-identical, nothing recorded; `run --force` too, and the ENOSPC of a province folder
+    written into a full disk is a PublishError naming the file."""
+    from evalkit.errors import PublishError
+    from evalkit.evaluate import pipeline
+    from evalkit.publish.staging import os_errors
+
     out = tmpfs / "out"
     res = _publish(out, D1, "11")
     assert res.exit_code == 0, res.output
     before = _tree(out / D1)
+    ds = load_dataset(SAMPLE, as_of=D1, provinces=["11"])
+    result = pipeline.evaluate(ds, D1, provinces=["11"]).province("11")
     _fill(tmpfs, 32_000)
     res = _publish(out, D1, "11", "--force")
     assert res.exit_code == 1
     assert "not enough free space" in res.output and str(out) in res.output
     assert _tree(out / D1) == before
-    res = _run(out, D1, SAMPLE, "--force", code="11")
-    assert res.exit_code == 1
-    assert "cannot write" in res.output and "No space left on device" in res.output
+    res = _run(out, D1, SAMPLE, "--force", code="11")  # fails where the disk runs out: the register or a file
+    assert res.exit_code == 1 and str(out) in res.output
     assert _tree(out / D1) == before
+    with pytest.raises(PublishError, match=r"cannot write .*: No space left on device"), os_errors(out):
+        pipeline.write_province(result, out)
+    assert _tree(out / D1) == before
+    (tmpfs / "ballast.bin").unlink()
     reg = Register.open(out, create=False)
     assert len(reg.cycles("11")) == 1 and reg.verify() == []
+    reg.close()
 
 
 @pytest.mark.slow

@@ -205,10 +205,10 @@ def publish(
             recover_leftovers(out)
             if target.exists() and not force:
                 raise PublishError(f"{target} already exists; pass --force to replace it.")
+            check_free_space(out, target if target.exists() else None)
             with _open_register(register, out) as reg:
                 for code in codes:
                     check_recordable(reg, code, date, force=force, backdate=backdate)
-                check_free_space(out, target if target.exists() else None)
                 staging = staging_folder(out, date)
                 try:
                     result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
