@@ -330,3 +330,14 @@ def test_forced_republish_into_a_read_only_folder_replaces_nothing(tmpfs):
     res = _run(out, D1, SAMPLE, "--force", code="11")
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert _tree(out / D1) == before
+
+
+def test_a_deleted_recommended_list_keeps_listed_on(first_cycle, fraud_data, tmp_path):
+    """Issue case 1: a deleted recommended_list.csv used to reset every kept app's listed_on."""
+    out = _copy(first_cycle, tmp_path)
+    (out / D1 / "44" / "recommended_list.csv").unlink()
+    (out / D1 / "44" / "recommended_list.json").unlink()
+    assert _run(out, "2026-09-02", fraud_data[0]).exit_code == 0
+    rec = _read(out / "2026-09-02" / "44" / "recommended_list.csv")
+    kept = _read(out / "2026-09-02" / "44" / "changes.csv").query("change == 'kept'")["app_id"]
+    assert len(kept) and (rec.set_index("app_id").loc[list(kept), "listed_on"] == D1).all()
