@@ -106,7 +106,7 @@ def test_republish_needs_force(planted_published, planted_data):
     with pytest.raises(PublishError, match="--force"):
         pub.publish(planted_data[0], AS_OF, provinces="11", out_dir=folder.parent, progress=False)
     assert _snapshot(folder) == before
-    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF]
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF, "register.sqlite"]
 
 
 def test_lock_refuses_concurrent_publish(tmp_path):
