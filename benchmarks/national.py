@@ -504,7 +504,7 @@ def markdown(res: dict[str, Any], command: str) -> str:
                 lines.append(f"| {int(n):,} | failed | | | | | | | |")
                 continue
             lines.append(
-                f"| {int(n):,} | {g['generate'].get('seconds', 0):.1f} | {e['t_validate']:.1f} | "
+                f"| {int(n):,} | {_fmt_s(g['generate'].get('seconds'))} | {e['t_validate']:.1f} | "
                 f"{e['t_national'] - e['t_validate']:.1f} | {e['t_provinces'] - e['t_national']:.1f} | "
                 f"{e['seconds']:.1f} | {e['cpu']:.1f} | {e['peak'] / GIB:.2f} | "
                 f"{e['seconds'] / (int(n) / 1000):.2f} | {e['cpu'] / (int(n) / 1000):.2f} |")

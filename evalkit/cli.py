@@ -318,18 +318,12 @@ def run_command(
     data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
-    previous: Optional[Path] = typer.Option(
-        None, "--previous",
-        help="Only a check: the previous cycle is read from the register; if given, it must be "
-             "OUT/<earlier date>/<same code> (or its decisions.csv) and that province's latest recorded cycle.",
-    ),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="Only checked: OUT/<earlier date>/<same code>, "
+                                            "the latest recorded cycle (history comes from the register)."),
     lang: str = typer.Option("zh", "--lang", help="Language of the summary: zh or en."),
-    force: bool = typer.Option(False, "--force", help="Replace the province's folder of an already published date "
-                               "(recorded as a cycle superseding the earlier one)."),
-    backdate: bool = typer.Option(False, "--backdate", help="Accept a date earlier than the province's latest "
-                                  "recorded cycle (later cycles are marked as needing regeneration)."),
-    register: Optional[str] = typer.Option(None, "--register", help="The register: a folder, an SQLite file or a "
-                                           "URL (postgresql+psycopg://…); default OUT/register.sqlite."),
+    force: bool = typer.Option(False, "--force", help="Replace the province's folder of a published date."),
+    backdate: bool = typer.Option(False, "--backdate", help="Accept a date before the latest recorded cycle (warns)."),
+    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
 ) -> None:
     """Evaluate one province, record its cycle in the register and write its exports into
     OUT/<as_of>/<code>/ (staged, then moved)."""
@@ -354,6 +348,7 @@ def run_command(
             # in rows only other provinces need do not block it: they are printed as warnings
             ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
             _print_elsewhere(ds.elsewhere, f"province {province}")
+            _warn_absent(data_dir)
             nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
                                     register=reg)
             res = nat.province(province)
@@ -391,10 +386,8 @@ def publish_command(
     lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
     force: bool = typer.Option(False, "--force", help="Replace the named provinces of an already published date "
                                "(the others are kept; each is recorded as a cycle superseding the earlier one)."),
-    backdate: bool = typer.Option(False, "--backdate", help="Accept a date earlier than a province's latest recorded "
-                                  "cycle (later cycles are marked as needing regeneration)."),
-    register: Optional[str] = typer.Option(None, "--register", help="The register: a folder, an SQLite file or a "
-                                           "URL (postgresql+psycopg://…); default OUT/register.sqlite."),
+    backdate: bool = typer.Option(False, "--backdate", help="Accept a date before a province's latest cycle (warns)."),
+    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     reports: Optional[Path] = typer.Option(
         None,
@@ -410,6 +403,7 @@ def publish_command(
     """
     from evalkit.publish import publish
 
+    _warn_absent(data)
     try:
         result = publish(
             data,
@@ -558,10 +552,45 @@ def register_history(
                    + (f" ({r.detail})" if r.detail else "") + (f"  reasons: {r.reasons}" if r.reasons else ""))
 
 
+def _warn_absent(data: Optional[Path]) -> None:
+    """Warn (stderr) about absent optional tables the evaluation depends on (violations.csv,
+    the source of sanctions): run and publish do not list the dataset's other warnings."""
+    from evalkit.data.dataset import absence_warnings
+
+    for p in absence_warnings(data if data is not None else resources.sample_dir()):
+        typer.echo(str(p), err=True)
+
+
+def _os_message(exc: OSError) -> str:
+    """An operating-system error as one line naming its path(s)."""
+    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return f"Error: {paths}: {what}" if paths else f"Error: {what}"
+
+
 def main(argv: Optional[list[str]] = None) -> None:
-    """Entry point: run the app, turning any evalkit error into a clean message."""
+    """Entry point: run the app, turning any error into a clean message (no traceback).
+
+    Commands turn evalkit errors into messages themselves; this is the last resort for what
+    slips through: an operating-system error (a full disk, a read-only or missing folder)
+    becomes ``Error: <path>: <reason>``, anything else an internal-error line.  Set
+    ``EVALKIT_DEBUG=1`` to get the traceback instead.
+    """
+    import os
+
     try:
         app(args=argv, standalone_mode=True)
     except EvalkitError as exc:  # pragma: no cover - commands handle their own errors
         typer.echo(str(exc), err=True)
         sys.exit(1)
+    except OSError as exc:
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        typer.echo(_os_message(exc), err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        typer.echo(f"Error: internal error: {type(exc).__name__}: {exc} (please report it, with "
+                   "the command; EVALKIT_DEBUG=1 shows where it happened)", err=True)
+        sys.exit(2)

@@ -18,6 +18,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
+from evalkit.errors import EvalkitError, param_message
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
@@ -384,9 +386,13 @@ _FLAT_VOCABULARIES = (
 )
 
 
+class I18nError(EvalkitError, ValueError):
+    """An unknown language or vocabulary."""
+
+
 def _check_lang(lang: str, func: str) -> int:
     if lang not in LANGS:
-        raise ValueError(f"The 'lang' parameter of {func} must be one of {LANGS}; got {lang!r} instead.")
+        raise I18nError(param_message("lang", func, f"one of {LANGS}", repr(lang)))
     return LANGS.index(lang)
 
 
@@ -404,14 +410,12 @@ def word(vocabulary: str, code: object, lang: str = "zh") -> str:
 
     Raises
     ------
-    ValueError
-        Unknown vocabulary or language.
+    I18nError
+        Unknown vocabulary or language (also a ``ValueError``).
     """
     i = _check_lang(lang, "word")
     if vocabulary not in VOCABULARIES:
-        raise ValueError(
-            f"The 'vocabulary' parameter of word must be one of {sorted(VOCABULARIES)}; got {vocabulary!r} instead."
-        )
+        raise I18nError(param_message("vocabulary", "word", f"one of {sorted(VOCABULARIES)}", repr(vocabulary)))
     key = str(code).lower() if isinstance(code, bool) else str(code)
     pair = VOCABULARIES[vocabulary].get(key)
     return key if pair is None else pair[i]

@@ -95,7 +95,7 @@ class Attribution:
         """Masks of data rows of a table (0 for a row not in it)."""
         pos = self.index[table].get_indexer(pd.Index(rows))
         bits = self.need.get(table)
-        if bits is None:
+        if bits is None or not len(bits):  # e.g. a file not read: its rows are nobody's
             return np.zeros(len(pos), dtype=np.uint64)
         return np.where(pos >= 0, bits[np.maximum(pos, 0)], np.uint64(0)).astype(np.uint64)
 

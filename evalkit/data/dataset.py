@@ -34,7 +34,7 @@ from evalkit.dates import parse_date
 from evalkit.errors import DataError, EvalkitError, Problem, param_message
 
 __all__ = ["MAX_PER_KIND", "Dataset", "DatasetArgumentError", "ProvinceLoad", "UnknownColumnError",
-           "flags", "load_by_province", "load_dataset", "parse_as_of"]
+           "absence_warnings", "flags", "load_by_province", "load_dataset", "parse_as_of"]
 
 
 class UnknownColumnError(EvalkitError, KeyError):
@@ -143,11 +143,20 @@ def parse_as_of(value: object, *, name: str = "as_of",
 def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
     """The file (or partitioned folder) of every contract table in ``folder``: a table in
     both formats, a missing required file and an unknown file are reported."""
-    entries = {p.name: p for p in folder.iterdir() if p.is_file()}
-    dirs = {p.name for p in folder.iterdir() if p.is_dir()}
+    children = list(folder.iterdir())
+    entries = {p.name: p for p in children if p.is_file()}
+    dirs = {p.name for p in children if p.is_dir()}
     loaded: dict[str, LoadedTable] = {}
+    odd = {p.name: p for p in children if (p.name not in entries and p.name not in dirs)
+           or (p.suffix.lower() in (".csv", ".parquet") and p.name in dirs)}
     for name, table in schema.TABLES.items():
         csv_name, pq_name = f"{name}.csv", f"{name}.parquet"
+        if csv_name in odd or pq_name in odd:  # a FIFO, a socket, a folder, a dangling link
+            fname = csv_name if csv_name in odd else pq_name
+            out.add(fname, None, None, f"is not a regular file but {_kind(odd[fname])}: save the "
+                    "table as a file", code="not_a_file")
+            loaded[name] = LoadedTable(table, fname, status="failed")
+            continue
         has_csv, has_pq = csv_name in entries, pq_name in entries
         if name in dirs:  # a Hive-partitioned table (evalkit.data.partition)
             if has_csv or has_pq:
@@ -171,8 +180,8 @@ def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
                 out.add(csv_name, None, None, f"required file is missing{hint}", code="missing_file")
                 loaded[name] = LoadedTable(table, csv_name, status="failed")
             else:
-                out.add(csv_name, None, None, f"optional file is absent: {name} is empty{hint}",
-                        severity="warning", code="missing_file")
+                out.add(csv_name, None, None, f"optional file is absent: {name} is empty{hint}"
+                        + _ABSENT_MEANS.get(name, ""), severity="warning", code="missing_file")
                 loaded[name] = LoadedTable(table, csv_name, status="absent")
             continue
         fname = csv_name if has_csv else pq_name
@@ -185,6 +194,45 @@ def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
     return loaded
 
 
+#: What an absent optional table means for the evaluation, when it matters beyond "empty".
+_ABSENT_MEANS = {
+    "violations": " (it is the source of sanctions: no violation, fraud or overdue "
+                  "rectification can blacklist a provider in this evaluation)",
+}
+
+
+def _kind(path: Path) -> str:
+    """What a directory entry that is not a regular file is, in words."""
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "a link to nothing" if path.is_symlink() else "unreadable"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+
+
+def absence_warnings(path: str | PathLike[str]) -> list[Problem]:
+    """The warnings for the optional tables a dataset folder lacks that the evaluation depends
+    on (``violations``, the source of sanctions), without reading any table: for ``evalkit
+    run``/``publish``, which do not list the dataset's warnings."""
+    out = ProblemLog()
+    folder = Path(path)
+    try:
+        if folder.is_dir():
+            _locate(folder, out)
+    except OSError:  # the load reports it
+        return []
+    return [p for p in out.problems() if p.code == "missing_file" and p.severity == "warning"
+            and p.file.split(".")[0] in _ABSENT_MEANS]
+
+
 def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str] | None,
               provinces: tuple[str, ...] | None = None
               ) -> tuple[dict[str, LoadedTable], ProblemLog]:
@@ -194,7 +242,12 @@ def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str]
         what = "is not a folder" if folder.exists() else "does not exist"
         out.add(str(folder), None, None, f"the dataset folder {what}", code="missing_folder")
         return {}, out
-    loaded = _locate(folder, out)
+    try:
+        loaded = _locate(folder, out)
+    except OSError as exc:
+        out.add(str(folder), None, None, f"the dataset folder cannot be listed: "
+                f"{exc.strerror or exc}", code="unreadable")
+        return {}, out
     for item in loaded.values():
         if item.status != "ok":
             continue

@@ -14,6 +14,9 @@ Reading rules (see ``docs/dataset.md``):
 * A partitioned table (a folder of ``province=NN`` parts, :mod:`evalkit.data.partition`) is read
   in the requested partitions only, each row once, in national row order.
 * Rows are numbered from 1 for the first record after the header.
+* The header is read whole (however many columns it has).  A value longer than
+  :data:`MAX_CELL_BYTES` is an error naming its row and column (a CSV holding one is read
+  only as far as needed to find it: the file is then not read).
 
 What cannot be read is reported to a :class:`~evalkit.data.problems.ProblemLog` and the reader
 returns ``None``.
@@ -22,7 +25,8 @@ returns ``None``.
 from __future__ import annotations
 
 import csv
-import io
+import mmap
+import re
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +40,13 @@ from evalkit.data import partition, schema
 from evalkit.data.problems import MAX_PER_KIND, ProblemLog
 from evalkit.data.schema import Table
 
-__all__ = ["read_csv", "read_parquet", "read_partitioned", "read_table"]
+__all__ = ["MAX_CELL_BYTES", "read_csv", "read_parquet", "read_partitioned", "read_table"]
 
 _SNIFF_BYTES = 1 << 16
+#: The longest value a CSV cell may hold (64 MiB of UTF-8; a 20 MB description is still read
+#: whole); longer is an error naming its row and column.
+MAX_CELL_BYTES = 1 << 26
+_BLOCK_BYTES = 1 << 24  # pyarrow's parse block: a record longer than this needs a larger one
 _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
     (b"\xff\xd8\xff", "a JPEG image"),
@@ -76,8 +84,12 @@ def read_table(path: Path, file: str, table: Table, out: ProblemLog,
         if file.endswith(".csv"):
             return read_csv(path, file, out)
         return read_parquet(path, file, out, table)
-    except (OSError, pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
-        out.add(file, None, None, f"cannot be read: {exc}", code="unreadable")
+    except OSError as exc:  # permission denied, an I/O error, a file gone meanwhile
+        out.add(file, None, None, f"cannot be read: {exc.strerror or exc}", code="unreadable")
+        return None
+    except (pa.ArrowException, csv.Error, UnicodeDecodeError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        out.add(file, None, None, f"cannot be read: {reason}", code="unreadable")
         return None
 
 
@@ -132,7 +144,7 @@ def read_csv(path: Path, file: str, out: ProblemLog) -> pd.DataFrame | None:
             encoding = ""
     if encoding == "utf8":
         try:
-            return _parse_csv(path, file, head, "utf8", out)
+            return _parse_csv(path, file, "utf8", out)
         except pa.ArrowInvalid as exc:
             if "UTF8" not in str(exc) and "utf" not in str(exc).lower():
                 out.add(file, None, None, f"cannot be parsed as CSV: {exc}", code="not_csv")
@@ -158,16 +170,22 @@ def read_csv(path: Path, file: str, out: ProblemLog) -> pd.DataFrame | None:
             "is not UTF-8 but GB18030/GBK (as Excel saves CSV on Chinese Windows): read as "
             "GB18030; prefer 'CSV UTF-8' when saving", severity="warning", code="encoding")
     try:
-        return _parse_csv(path, file, raw[:_SNIFF_BYTES], "gb18030", out)
+        return _parse_csv(path, file, "gb18030", out)
     except (pa.ArrowInvalid, UnicodeDecodeError) as exc:
         out.add(file, None, None, f"cannot be parsed as CSV: {exc}", code="not_csv")
         return None
 
 
-def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: ProblemLog) -> pd.DataFrame:
-    text = head.decode("gb18030" if encoding == "gb18030" else "utf-8", errors="ignore")
-    text = text.lstrip("\ufeff")
-    header = next(csv.reader(io.StringIO(text)), [])
+def _parse_csv(path: Path, file: str, encoding: str, out: ProblemLog) -> pd.DataFrame | None:
+    header = _header(path, encoding)
+    if header is None:
+        out.add(file, None, None, f"the header holds a value longer than {_mib(MAX_CELL_BYTES)} "
+                "(the limit for a cell): the file is not read", code="too_large")
+        return None
+    if not any(h.strip() for h in header):
+        out.add(file, None, None, "the first line is empty: it must be the header row naming "
+                "the columns", code="empty_file")
+        return None
     names = _dedupe_names(header, file, out)
     ragged: list[tuple[int | None, int, int]] = []
 
@@ -175,13 +193,13 @@ def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: ProblemLo
         ragged.append((row.number, row.expected_columns, row.actual_columns))
         return "skip"
 
-    def read(threads: bool) -> pa.Table:
+    def read(threads: bool, block: int) -> pa.Table:
         ragged.clear()
         return pacsv.read_csv(
             path,
             read_options=pacsv.ReadOptions(
                 column_names=names, skip_rows=1, use_threads=threads, encoding=encoding,
-                block_size=1 << 24,
+                block_size=block,
             ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_bad_row),
             convert_options=pacsv.ConvertOptions(
@@ -190,9 +208,24 @@ def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: ProblemLo
             ),
         )
 
-    table = read(True)
+    block = _BLOCK_BYTES
+    try:
+        table = read(True, block)
+    except pa.ArrowInvalid as exc:  # a record longer than a block: an oversized cell?
+        if "straddl" not in str(exc):
+            raise
+        found = _oversized_cell(path, encoding)
+        if found is not None:
+            row, field, size = found
+            column = names[field] if field is not None and field < len(names) else None
+            out.add(file, row, column, f"a value of about {_mib(size)} is longer than the limit "
+                    f"of {_mib(MAX_CELL_BYTES)} for a cell: the file is not read",
+                    code="too_large")
+            return None
+        block = min(path.stat().st_size + 1, (1 << 31) - 1)  # long records of normal cells
+        table = read(True, block)
     if ragged:  # row numbers are only known to a single-threaded read
-        table = read(False)
+        table = read(False, block)
     frame = table.to_pandas()
     if ragged:
         bad_rows = np.array([(n or 0) - 1 for n, _, _ in ragged])
@@ -207,7 +240,90 @@ def _parse_csv(path: Path, file: str, head: bytes, encoding: str, out: ProblemLo
                     f"the first {MAX_PER_KIND} are listed", code="ragged")
     else:
         frame.index = pd.RangeIndex(1, len(frame) + 1)
+    _check_cell_sizes(table, frame.index, file, out)
     return frame
+
+
+def _mib(size: int) -> str:
+    return f"{size / (1 << 20):.1f} MiB" if size >= (1 << 20) else f"{size / 1024:.0f} KiB"
+
+
+def _header(path: Path, encoding: str) -> list[str] | None:
+    """The header record, read whole (quoted newlines included); None when one of its values
+    is longer than :data:`MAX_CELL_BYTES`."""
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL_BYTES)
+    try:
+        with open(path, encoding="gb18030" if encoding == "gb18030" else "utf-8-sig",
+                  errors="replace", newline="") as fh:
+            header = next(csv.reader(fh), [])
+    except csv.Error:
+        return None
+    finally:
+        csv.field_size_limit(limit)
+    if header:
+        header[0] = header[0].lstrip("\ufeff")
+    return header
+
+
+_QUOTED = re.compile(rb'"[^"]*(?:""[^"]*)*"')
+_BARE = re.compile(rb"[^,\r\n]*")
+
+
+def _oversized_cell(path: Path, encoding: str) -> tuple[int, int | None, int] | None:
+    """(data row, field index, size in bytes) of the first value longer than
+    :data:`MAX_CELL_BYTES`, or None.
+
+    A streaming pass with Python's CSV reader capped at the limit finds the record (and the
+    physical line it starts on) without holding the value; a byte scan of that record then
+    finds the field (``,`` and ``"`` never occur inside a UTF-8 or GB18030 character).
+    """
+    limit = csv.field_size_limit()
+    csv.field_size_limit(MAX_CELL_BYTES)
+    record, start = 0, 0
+    try:
+        with open(path, encoding="gb18030" if encoding == "gb18030" else "utf-8-sig",
+                  errors="replace", newline="") as fh:
+            reader = csv.reader(fh)
+            try:
+                for _ in reader:  # the header is record 0: the failing record is its data row
+                    record, start = record + 1, reader.line_num
+            except csv.Error as exc:
+                if "field limit" not in str(exc):
+                    raise
+            else:
+                return None
+    finally:
+        csv.field_size_limit(limit)
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        pos = 0
+        for _ in range(start):
+            pos = mm.find(b"\n", pos) + 1
+        field = 0
+        while True:
+            quoted = mm[pos:pos + 1] == b'"'
+            m = (_QUOTED if quoted else _BARE).match(mm, pos)
+            end = m.end() if m else len(mm)  # an unterminated quote runs to the end
+            if end - pos > MAX_CELL_BYTES:
+                return record, field, end - pos
+            if m is None or mm[end:end + 1] != b",":
+                return record, None, end - pos
+            pos, field = end + 1, field + 1
+
+
+def _check_cell_sizes(table: pa.Table, index: pd.Index, file: str, out: ProblemLog) -> None:
+    """Report (by row and column) every value longer than :data:`MAX_CELL_BYTES`."""
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if not len(column) or not pa.types.is_string(column.type):
+            continue
+        sizes = pc.binary_length(column)
+        if (pc.max(sizes).as_py() or 0) <= MAX_CELL_BYTES:
+            continue
+        over = sizes.to_numpy() > MAX_CELL_BYTES
+        failing = pd.Series(sizes.to_numpy()[over], index=index[over])
+        out.rows(file, name, failing,
+                 lambda n: f"a value of {_mib(int(n))} is longer than the limit of "
+                           f"{_mib(MAX_CELL_BYTES)} for a cell", code="too_large")
 
 
 def read_parquet(path: Path, file: str, out: ProblemLog, table: Table) -> pd.DataFrame | None:
@@ -217,7 +333,8 @@ def read_parquet(path: Path, file: str, out: ProblemLog, table: Table) -> pd.Dat
     try:  # repeating text columns come as Parquet stores them: distinct values + indices
         data = pq.read_table(path, read_dictionary=_repeating_columns(table))
     except (pa.ArrowException, OSError) as exc:
-        out.add(file, None, None, f"is not a readable Parquet file ({exc})", code="not_parquet")
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        out.add(file, None, None, f"is not a readable Parquet file ({reason})", code="not_parquet")
         return None
     return _arrow_text(data, file, out)
 
@@ -303,6 +420,11 @@ def read_partitioned(path: Path, file: str, out: ProblemLog,
 
     key, row = partition.PARTITION_KEY, partition.ROW_COLUMN
     files = partition.part_files(path, provinces)
+    odd = [f for f in files if not f.is_file()]  # a FIFO would block the read forever
+    if odd:
+        out.add(file, None, None, f"{odd[0].relative_to(path.parent)} is not a regular file: "
+                "save each partition as a Parquet file", code="not_a_file")
+        return None
     if not files:  # no rows for these provinces: an empty table with the contract's columns
         index = pd.RangeIndex(1, 1)
         return pd.DataFrame({c: pd.Series([], index=index, dtype="str")

@@ -300,7 +300,7 @@ def recommend(
     df["reasons"] = reasons
     not_ok = df["reasons"].eq("")
     if not_ok.any():  # pragma: no cover - a guard on the contract, not reachable by design
-        raise RuntimeError(f"internal error: apps without reasons: {df.loc[not_ok, 'app_id'].tolist()}")
+        raise RecommendError(f"internal error: apps without reasons: {df.loc[not_ok, 'app_id'].tolist()}")
     rank = point.rank
     order = np.lexsort((df["app_id"].astype("str").to_numpy(), np.where(rank > 0, rank, np.iinfo(np.int64).max)))
     return df.iloc[order].reset_index(drop=True)

@@ -97,7 +97,7 @@ def load_reports_config(path: str | Path = REPORTS_CONFIG) -> dict[str, Any]:
     path = Path(path)
     try:
         cfg = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise PublishError(f"{path}: cannot read the reports configuration: {exc}") from exc
     if not isinstance(cfg, dict) or set(cfg) - {"version", "province", "national"}:
         raise PublishError(f"{path}: must be a mapping with keys version, province, national.")
