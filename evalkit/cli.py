@@ -342,13 +342,13 @@ def run_command(
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
+        # only the rows this province needs (a partitioned dataset: its partitions only); errors
+        # in rows only other provinces need do not block it: they are printed as warnings
+        ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
+        _print_elsewhere(ds.elsewhere, f"province {province}")
+        _warn_absent(data_dir)
         with single.open_for_run(register, out_dir, province, when, force=force, backdate=backdate,
                                  previous=previous) as reg:
-            # only the rows this province needs (a partitioned dataset: its partitions only); errors
-            # in rows only other provinces need do not block it: they are printed as warnings
-            ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
-            _print_elsewhere(ds.elsewhere, f"province {province}")
-            _warn_absent(data_dir)
             nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
                                     register=reg)
             res = nat.province(province)

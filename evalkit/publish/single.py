@@ -1,6 +1,6 @@
 """``evalkit run``: one province's cycle checked, recorded in the register and written.
 
-* :func:`open_for_run`: the checks made before anything is computed — the province's folder of
+* :func:`open_for_run`: the checks made before the evaluation (after the dataset is read) — the province's folder of
   that date exists only with ``force``, the register accepts the date (``force``/``backdate``,
   :func:`evalkit.evaluate.record.check_recordable`), ``--previous`` names the same province's
   folder of an earlier date that is its latest recorded cycle — and the open register.
@@ -41,7 +41,7 @@ def open_for_run(register: str | Path | None, out_dir: Path, province: str, when
     if folder.exists() and not force:
         raise PublishError(f"{folder} already exists; pass --force to replace it.")
     with os_errors(Path(out_dir)):
-        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)  # a read-only or unusable output folder fails here
         reg = Register.open(register if register is not None else out_dir)
     try:
         check_recordable(reg, province, day, force=force, backdate=backdate)

@@ -177,7 +177,8 @@ def os_errors(where: Path) -> Iterator[None]:
         why = exc.strerror or str(exc)
         hint = {errno.ENOSPC: " (no space left on the device)", errno.EROFS: " (read-only file system)",
                 errno.EACCES: " (permission denied)"}.get(exc.errno or 0, "")
-        raise PublishError(f"cannot write {path}: {why}{hint}; nothing published was replaced.") from None
+        # "Error: <path>: <reason>", as the command line prints every OSError (evalkit.cli.main)
+        raise PublishError(f"Error: {path}: {why}{hint}; nothing published was replaced.") from None
 
 
 def _tree_size(folder: Path) -> int:
