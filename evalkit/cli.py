@@ -318,12 +318,15 @@ def run_command(
     data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
-    previous: Optional[Path] = typer.Option(
-        None, "--previous", help="Previous decisions.csv (or its folder); default: latest earlier run under --out."
-    ),
+    previous: Optional[Path] = typer.Option(None, "--previous", help="Only checked: OUT/<earlier date>/<same code>, "
+                                            "the latest recorded cycle (history comes from the register)."),
     lang: str = typer.Option("zh", "--lang", help="Language of the summary: zh or en."),
+    force: bool = typer.Option(False, "--force", help="Replace the province's folder of a published date."),
+    backdate: bool = typer.Option(False, "--backdate", help="Accept a date before the latest recorded cycle (warns)."),
+    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
 ) -> None:
-    """Evaluate one province and write its exports into OUT/<as_of>/<code>/ (staged, then moved)."""
+    """Evaluate one province, record its cycle in the register and write its exports into
+    OUT/<as_of>/<code>/ (staged, then moved)."""
     from evalkit.data import identifiers
 
     if lang not in ("zh", "en"):
@@ -335,26 +338,22 @@ def run_command(
     try:
         from evalkit.data.dataset import load_dataset, parse_as_of
         from evalkit.evaluate import pipeline
+        from evalkit.publish import single
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
-        if previous is not None and not previous.exists():
-            _fail(f"Error: --previous {previous} does not exist.", 2)
         # only the rows this province needs (a partitioned dataset: its partitions only); errors
         # in rows only other provinces need do not block it: they are printed as warnings
         ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
         _print_elsewhere(ds.elsewhere, f"province {province}")
         _warn_absent(data_dir)
-        nat = pipeline.evaluate(
-            ds,
-            when,
-            rubric_dir=rubric,
-            provinces=[province],
-            previous_dir=out_dir,
-            previous={province: previous} if previous is not None else None,
-        )
-        res = nat.province(province)
-        folder = pipeline.write_province(res, out_dir)
+        with single.open_for_run(register, out_dir, province, when, force=force, backdate=backdate,
+                                 previous=previous) as reg:
+            nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
+                                    register=reg)
+            res = nat.province(province)
+            folder = single.record_and_write(reg, res, out_dir, force=force, backdate=backdate,
+                                             warn=lambda w: typer.echo(f"warning: {w}", err=True))
     except ValueError as exc:
         _fail(f"Error: {exc}", 2)
         return
@@ -385,7 +384,10 @@ def publish_command(
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published sets (default: reports/)."),
     lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
-    force: bool = typer.Option(False, "--force", help="Replace an already published date."),
+    force: bool = typer.Option(False, "--force", help="Replace the named provinces of an already published date "
+                               "(the others are kept; each is recorded as a cycle superseding the earlier one)."),
+    backdate: bool = typer.Option(False, "--backdate", help="Accept a date before a province's latest cycle (warns)."),
+    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     reports: Optional[Path] = typer.Option(
         None,
@@ -414,10 +416,14 @@ def publish_command(
             force=force,
             progress=not quiet,
             reports=reports,
+            register=register,
+            backdate=backdate,
         )
     except EvalkitError as exc:
         _fail(str(exc))
         return
+    for w in result.warnings:
+        typer.echo(f"warning: {w}", err=True)
     n_ok = sum(o.ok for o in result.outcomes)
     typer.echo(f"published {result.folder} ({n_ok}/{len(result.outcomes)} provinces, {result.seconds:.1f} s)")
     if not result.index_ok:

@@ -712,8 +712,10 @@ def _former_province(ds: Dataset, province: str, previous: pd.DataFrame | None,
     pr, apps, subs = ds.providers, ds.apps, ds.submissions
     sub_apps = subs.loc[subs["province_code"] == province, "app_id"]
     owners = apps.loc[apps["app_id"].isin(sub_apps), "provider_id"]
+    banned = ([] if previous is None else  # a provider the province banned stays in its table (issue 16)
+              previous.loc[previous["list"].astype(str).str.strip().str.lower().eq("black"), "provider_id"].tolist())
     ids = pd.Index(pr.loc[pr["province_code"] == province, "provider_id"]).append(
-        pd.Index(owners)).unique()
+        pd.Index(owners)).append(pd.Index(banned, dtype=pr["provider_id"].dtype)).unique()
     keep_apps = apps.loc[apps["provider_id"].isin(ids)]
     view = SimpleNamespace(
         providers=pr.loc[pr["provider_id"].isin(ids)], apps=keep_apps,
@@ -731,6 +733,7 @@ def _former_province(ds: Dataset, province: str, previous: pd.DataFrame | None,
     out = cr.providers
     in_prov = keep_apps.loc[keep_apps["app_id"].isin(sub_apps), "provider_id"]
     keep = (out["province_code"] == province) | out["provider_id"].isin(in_prov)
+    keep |= out["provider_id"].isin(banned)
     out = out.loc[keep].reset_index(drop=True)
     history = cr.history.loc[cr.history["provider_id"].isin(out["provider_id"])]
     return replace(cr, providers=out, history=history.reset_index(drop=True))

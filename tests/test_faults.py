@@ -77,7 +77,7 @@ def test_real_publish_with_a_failing_province(failing_published) -> None:
     assert (folder / "11" / "recommendation.html").is_file()  # the others are published
     assert (folder / FAILING / "decisions.csv").is_file()  # exports were written before rendering
     assert not (folder / FAILING / "boom.html").exists()
-    assert sorted(p.name for p in failing_published.out.iterdir()) == [".lock", AS_OF]
+    assert sorted(p.name for p in failing_published.out.iterdir()) == [".lock", AS_OF, "register.sqlite"]
     index = (folder / "index.html").read_text(encoding="utf-8")
     row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*?\b{FAILING}\b(?:(?!</tr>).)*</tr>", index, flags=re.DOTALL)
     assert row, f"province {FAILING} is missing from the index"
@@ -120,7 +120,8 @@ def killed_publish(tmp_path_factory):
         a.wait()
         obs["killed_rc"] = a.returncode
         obs["after_kill"] = _snapshot(out / AS_OF) if (out / AS_OF).is_dir() else None
-        obs["leftovers_after_kill"] = sorted(p.name for p in out.iterdir() if p.name != AS_OF)
+        obs["leftovers_after_kill"] = sorted(p.name for p in out.iterdir()
+                                          if p.name != AS_OF and not p.name.startswith("register.sqlite"))
         time.sleep(2)  # give orphans a moment to notice their parent is gone
         obs["orphans"] = _alive(a.pid)
     finally:
@@ -132,7 +133,8 @@ def killed_publish(tmp_path_factory):
     c = subprocess.run(_cli(*args), capture_output=True, text=True)
     obs["rerun"] = (c.returncode, c.stderr + c.stdout)
     obs["after_rerun"] = _snapshot(out / AS_OF) if (out / AS_OF).is_dir() else {}
-    obs["leftovers_after_rerun"] = sorted(p.name for p in out.iterdir() if p.name not in (AS_OF, ".lock"))
+    obs["leftovers_after_rerun"] = sorted(p.name for p in out.iterdir() if p.name not in (AS_OF, ".lock")
+                                         and not p.name.startswith("register.sqlite"))
     return obs
 
 
@@ -161,7 +163,8 @@ def test_running_again_after_a_kill_succeeds(killed_publish) -> None:
     assert rc == 0, text
     after = killed_publish["after_rerun"]
     assert "11/recommendation.html" in after and "11/decisions.csv" in after
-    assert "44/decisions.csv" not in after  # replaced by the new set (province 11 only)
+    # only the province named is replaced: 44 keeps its published folder (issue 16)
+    assert after["44/decisions.csv"] == killed_publish["before"]["44/decisions.csv"]
 
 
 @pytest.mark.slow
@@ -215,4 +218,4 @@ def test_failed_preparation_leaves_previous_set_and_no_staging(tmp_path: Path) -
     with pytest.raises(EvalkitError):
         pub.publish(data, AS_OF, provinces="11", out_dir=out, force=True, progress=False)
     assert _snapshot(out / AS_OF) == before
-    assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF]
+    assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF, "register.sqlite"]  # no cycle recorded

@@ -411,7 +411,7 @@ def test_publish_publishes_the_clean_provinces_and_names_the_blocked(published) 
     assert f"  submissions.csv:{YN_SUBMISSION_ROW}:submitted_on: not a date '{BAD_DATE}'" in res.stderr
     assert res.stderr.rstrip().endswith("publish incomplete: not published (data errors) 53")
     assert "Traceback" not in res.stderr
-    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF]  # no staging
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF, "register.sqlite"]  # no staging
     names = sorted(p.name for p in folder.iterdir())
     assert "44" in names and "65" in names and "53" not in names
     for code in ("44", "65"):
@@ -439,7 +439,7 @@ def test_publish_of_only_blocked_provinces_publishes_nothing(tmp_path: Path, yun
     assert res.returncode == 1
     assert f"providers.csv:{YN_PROVIDER_ROW}:icp_number: malformed ICP number" in res.stderr
     assert "Traceback" not in res.stderr
-    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".lock", "register.sqlite"]  # no cycle recorded
 
 
 def test_index_table_of_a_blocked_province_has_no_link_and_no_figures() -> None:

@@ -40,7 +40,7 @@ def test_publish_writes_complete_set_and_no_staging(planted_published):
     assert result.ok, (result.failed, [o.error for o in result.outcomes], result.index_error)
     assert result.folder == folder and folder.is_dir()
     assert [o.code for o in result.outcomes] == list(planted.PROVINCES)
-    assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF]  # no staging, no .old
+    assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF, "register.sqlite"]  # no staging, no .old
     assert (folder / "assets" / "plotly.min.js").stat().st_size > 1_000_000
     # every chart of the real reports is bar or scatter: the basic bundle, of plotly.py's version
     head = (folder / "assets" / "plotly.min.js").read_text(encoding="utf-8")[:300]
@@ -106,7 +106,7 @@ def test_republish_needs_force(planted_published, planted_data):
     with pytest.raises(PublishError, match="--force"):
         pub.publish(planted_data[0], AS_OF, provinces="11", out_dir=folder.parent, progress=False)
     assert _snapshot(folder) == before
-    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF]
+    assert sorted(p.name for p in folder.parent.iterdir()) == [".lock", AS_OF, "register.sqlite"]
 
 
 def test_lock_refuses_concurrent_publish(tmp_path):
@@ -161,7 +161,7 @@ def test_dask_local_cluster_is_byte_identical_and_force_replaces(failing_dask_re
     assert len(res.before) >= 2 * 12 and "index.html" in res.before
     assert sorted(res.after) == sorted(res.before)
     assert [name for name in res.before if res.before[name] != res.after[name]] == []
-    assert sorted(p.name for p in res.out.iterdir()) == [".lock", AS_OF]  # no .staging/.old
+    assert sorted(p.name for p in res.out.iterdir()) == [".lock", AS_OF, "register.sqlite"]  # no .staging/.old
 
 
 def test_reports_config_rejects_unknown_keys(tmp_path):

@@ -189,7 +189,7 @@ def evaluate(
     subs = getattr(ds, "submissions", None)
     ctx = prepare(ds, when, p, "credit.evaluate")
     if province is not None:
-        ctx = province_view(ctx, str(province), subs)
+        ctx = province_view(ctx, str(province), subs, also=_previously_black(previous))
     listed, complaint_code = _complaint_apps(listed_apps, province, subs)
 
     scores = score_table(ctx)
@@ -199,6 +199,15 @@ def evaluate(
     status, history = decide_status(ctx, grade, downgrade, previous, listed, complaint_code)
     providers = _provider_table(ctx, scores, grade, downgrade, status)
     return CreditResult(providers, history, _complaint_table(ctx, province, subs), when, p)
+
+
+def _previously_black(previous: pd.DataFrame | None) -> list[str]:
+    """The providers black in the previous table: they stay in the province's evaluation
+    (their ban holds, or its end is recorded) even without an app submitted this cycle."""
+    if not isinstance(previous, pd.DataFrame) or not {"provider_id", "list"} <= set(previous.columns):
+        return []
+    black = previous["list"].astype(str).str.strip().str.lower().eq("black")
+    return previous.loc[black.to_numpy(), "provider_id"].astype(str).tolist()
 
 
 def _complaint_apps(listed_apps: Iterable[str] | None, province: str | None,

@@ -263,10 +263,12 @@ def _assessment_rows(a: pd.DataFrame, as_of: pd.Timestamp, owner_of: _AppOwners)
     return a
 
 
-def province_view(ctx: CreditContext, province: str, subs: pd.DataFrame | None) -> CreditContext:
+def province_view(ctx: CreditContext, province: str, subs: pd.DataFrame | None,
+                  also: Iterable[str] = ()) -> CreditContext:
     """The context of a province's credit evaluation: the providers domiciled there or with an
-    app submitted there (``subs``; without submissions, those domiciled there), with all their
-    apps, complaints, violations and assessments.
+    app submitted there (``subs``; without submissions, those domiciled there), and the providers
+    ``also`` (those the province banned before, whatever they submit now), with all their apps,
+    complaints, violations and assessments.
 
     Every credit component is computed per provider from that provider's own rows, so the
     result equals the national computation filtered to the province, at a province's cost:
@@ -277,6 +279,7 @@ def province_view(ctx: CreditContext, province: str, subs: pd.DataFrame | None) 
         sub_apps = subs.loc[(subs["province_code"].astype(str) == province).to_numpy(), "app_id"]
         acode = ctx.apps["code"].to_numpy()
         keep[acode[ctx.apps["app_id"].isin(sub_apps).to_numpy() & (acode >= 0)]] = True
+    keep |= ctx.ids.isin(list(also))
     return _subset(ctx, keep)
 
 

@@ -88,7 +88,8 @@ class NationalEvaluation:
     risk: Any
     rubric_root: Path | None
     previous_dir: Path | None = None
-    previous: dict[str, Path] = field(default_factory=dict)
+    #: The register the previous cycles are read from (:class:`evalkit.data.register.Register`).
+    register: Any = None
     input_hashes: dict[str, str] = field(default_factory=dict)
     rubric_hashes: dict[str, str] = field(default_factory=dict)
     #: Final-round rater scores per panel (:func:`evalkit.evaluate.panel.rater_matrix`) for the rater
@@ -154,7 +155,7 @@ def evaluate(
     rubric_dir: str | Path | None = None,
     provinces: Iterable[str] | None = None,
     previous_dir: str | Path | None = None,
-    previous: Mapping[str, str | Path] | None = None,
+    register: Any = None,
 ) -> NationalEvaluation:
     """Compute the national evaluation once.
 
@@ -169,10 +170,14 @@ def evaluate(
     provinces : iterable of str, optional
         Province codes to prepare (default: every province with submissions).
     previous_dir : str or Path, optional
-        The published output root (e.g. ``reports/``): each province compares with its latest
-        earlier run found there (see :func:`find_previous`).
-    previous : mapping, optional
-        ``code -> folder or decisions.csv`` overriding ``previous_dir`` for some provinces.
+        The published output root (e.g. ``reports/``); its register (``register.sqlite``) is
+        used when ``register`` is not given and it exists.  Sets published there before the
+        register existed are refused (:func:`provenance.previous_cycle`).
+    register : Register or str or Path, optional
+        The register (:class:`evalkit.data.register.Register`, or a folder or URL to open)
+        each province's previous cycle is read from: its decisions, credit, bans in force and
+        transitions, never the published files.  None and no register under ``previous_dir``:
+        a first cycle.
 
     Returns
     -------
@@ -196,14 +201,26 @@ def evaluate(
                                      "primary_users", "features"]].rename(columns={"app_name": "name"}))  # fmt: skip
     rk = risk.early_warning(ds, when)
     raters = _rater_matrix(ds, profiles, ev.panel)
-    prev_map = {str(k): Path(v) for k, v in (previous or {}).items()}
     input_hashes = provenance.input_hashes(ds)
     return NationalEvaluation(
         ds=ds, as_of=when, rubric=rub, profiles=profiles, scoring=ev, candidates=cand, overlaps=ov, risk=rk,
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
-        previous=prev_map, input_hashes=input_hashes, rubric_hashes=provenance.hash_tree(root) if root.is_dir() else {},
+        register=_open_register(register, previous_dir), input_hashes=input_hashes,
+        rubric_hashes=provenance.hash_tree(root) if root.is_dir() else {},
         raters=raters,
     )  # fmt: skip
+
+
+def _open_register(register: Any, previous_dir: str | Path | None) -> Any:
+    """The register to read previous cycles from: ``register`` (opened if a folder or URL), else
+    ``<previous_dir>/register.sqlite`` if it exists, else None."""
+    from evalkit.data.register import Register
+
+    if register is None and previous_dir is not None and (Path(previous_dir) / "register.sqlite").is_file():
+        register = Path(previous_dir)
+    if register is None or not isinstance(register, (str, Path)):
+        return register
+    return Register.open(register)
 
 
 def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> Any:
@@ -236,9 +253,9 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     """Province ``code``'s result: its credit, its list, the credit tables, method and
     provenance (:meth:`NationalEvaluation.province`)."""
     profile = nat.profiles[code]
-    prev = provenance.previous_cycle(nat.previous.get(code), nat.previous_dir, code, nat.as_of)
+    prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
-    listing = _province_list(nat, code, _credit.banned_providers(cr, nat.as_of), prev)
+    listing = _province_list(nat, code, _banned(nat, code, cr), prev)
     tables = _credit_tables(nat.ds, cr, prev.history)
     method = _method(nat, code, listing, prev)
     _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
@@ -262,6 +279,16 @@ def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.Previo
         dec = prev.decisions
         listed = dec.loc[dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
     return _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
+
+
+def _banned(nat: NationalEvaluation, code: str, cr: Any) -> list[str]:
+    """The providers whose ban is in force: this cycle's black entries and, whatever the input
+    holds, every ban the register has in force on ``as_of``."""
+    banned = set(_credit.banned_providers(cr, nat.as_of))
+    if nat.register is not None:
+        held = nat.register.bans_in_force(code, nat.as_of.strftime("%Y-%m-%d"))
+        banned |= set(held["provider_id"].astype("str"))
+    return sorted(banned)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
-"""What a result depends on: the hashes of the files read, and the previous published cycle.
+"""What a result depends on: the hashes of the files read, and the previous cycle.
 
 ``provenance.json`` records the sha256 of every input file (:func:`input_hashes`), of every
-rubric file (:func:`hash_tree`) and of the previous cycle's files a province continued from
-(:func:`previous_cycle`, found by :func:`find_previous`); the cache key of a single-province
+rubric file (:func:`hash_tree`) and the register hash of the previous cycle a province
+continued from (:func:`previous_cycle`: read from the register, never from published files;
+:func:`find_previous` only finds sets published before the register); the cache key of a single-province
 run covers the data files it reads (:func:`data_hashes`).
 """
 
@@ -17,7 +18,7 @@ import pandas as pd
 
 from evalkit.data import exports
 from evalkit.dates import parse_date
-from evalkit.errors import DataError, Problem
+from evalkit.errors import PublishError
 
 __all__ = ["PreviousCycle", "data_hashes", "find_previous", "hash_tree", "input_hashes", "previous_cycle",
            "read_export"]
@@ -96,36 +97,71 @@ def data_hashes(data_dir: Path, province: str) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class PreviousCycle:
-    """A province's previous published files (``None`` where absent) and their hashes."""
+    """A province's previous cycle as the register holds it (``None`` where there is none).
+
+    ``decisions`` (with ``listed_on``), ``credit`` (the credit table, bans included),
+    ``recommended`` (the recommended apps with their ``listed_on``), ``history`` (every status
+    transition recorded up to that cycle, with ``recorded_on``), ``hashes`` (the cycle's
+    register hash, for ``provenance.json``) and ``as_of``.
+    """
 
     decisions: pd.DataFrame | None = None
     credit: pd.DataFrame | None = None
     recommended: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     hashes: dict[str, str] = field(default_factory=dict)
+    as_of: str | None = None
 
 
-def previous_cycle(
-    path: str | Path | None, previous_dir: str | Path | None, code: str, as_of: pd.Timestamp
-) -> PreviousCycle:
-    """Previous decisions, credit, recommended list and credit history for province ``code``,
-    plus their hashes: from ``path`` (a folder or its ``decisions.csv``) if given, else from the
-    latest earlier run in ``previous_dir`` (:func:`find_previous`); empty when there is none."""
-    if path is None:
-        path = find_previous(previous_dir, code, as_of)
-    if path is None:
+def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | None = None) -> PreviousCycle:
+    """Province ``code``'s latest current cycle before ``as_of`` in ``register``
+    (:class:`evalkit.data.register.Register`), never the published files; empty when there is none.
+
+    A published folder of an earlier date under ``out_dir`` that the register does not know (a
+    set published before the register existed) is refused: its bans would be lost silently.
+
+    Raises
+    ------
+    PublishError
+        Sets published before the register exist under ``out_dir`` and the register is empty
+        for the province.
+    """
+    day = parse_date(as_of, func="previous_cycle").strftime("%Y-%m-%d")
+    last = None if register is None else register.latest(code, day)
+    if last is None:
+        older = find_previous(out_dir, code, as_of)
+        if older is not None:
+            raise PublishError(
+                f"{older} was published but the register has no cycle of province {code} before {day}; "
+                f"build the register from the published sets first: evalkit register import {Path(out_dir)}")
         return PreviousCycle()
-    path = Path(path)
-    folder = path.parent if path.is_file() else path
-    dec_path = path if path.is_file() else folder / "decisions.csv"
-    if not dec_path.is_file():
-        raise DataError([Problem(str(dec_path), None, None, "the previous decisions.csv was not found")])
-    decisions = read_export(dec_path)
-    hashes = {"decisions.csv": exports.file_sha256(dec_path)}
-    found: dict[str, pd.DataFrame | None] = {}
-    for name in ("credit", "credit_history", "recommended_list"):
-        file = folder / f"{name}.csv"
-        found[name] = read_export(file) if file.is_file() else None
-        if file.is_file() and name != "recommended_list":
-            hashes[file.name] = exports.file_sha256(file)
-    return PreviousCycle(decisions, found["credit"], found["recommended_list"], found["credit_history"], hashes)
+    decisions = _text(register.decisions(last), _DECISION_COLUMNS)
+    credit = _with_bans(_text(register.credit(last), _CREDIT_COLUMNS), register.bans_in_force(code, day))
+    recommended = decisions.loc[decisions["status"].eq("recommended"), ["app_id", "listed_on"]]
+    history = _text(register.transitions(code, last.as_of), _HISTORY_COLUMNS)
+    history = history.loc[history["recorded_on"].le(last.as_of)].reset_index(drop=True)
+    return PreviousCycle(decisions, credit, recommended.reset_index(drop=True), history,
+                         {f"register:{last.as_of}": str(last.hash)}, last.as_of)
+
+
+_DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on")
+_CREDIT_COLUMNS = ("provider_id", "provider_name", "list", "ban_until", "decided_on", "reasons")
+_HISTORY_COLUMNS = ("provider_id", "provider_name", "on", "from", "to", "reasons", "recorded_on")
+
+
+def _with_bans(credit: pd.DataFrame, bans: pd.DataFrame) -> pd.DataFrame:
+    """The previous credit table plus every ban in force the register holds for a provider it
+    lacks (a provider absent from the latest cycle keeps its ban)."""
+    missing = _text(bans, _CREDIT_COLUMNS)
+    missing = missing.loc[~missing["provider_id"].isin(credit["provider_id"])].assign(list="black")
+    return pd.concat([credit, missing], ignore_index=True) if len(missing) else credit
+
+
+def _text(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """``frame`` as text (``""`` for missing values), with every column of ``columns`` (``""``
+    where the register did not keep one)."""
+    out = frame.copy() if isinstance(frame, pd.DataFrame) else pd.DataFrame()
+    for col in columns:
+        if col not in out.columns:
+            out[col] = ""
+    return out.astype(object).where(out.notna(), "").astype("str").reset_index(drop=True)

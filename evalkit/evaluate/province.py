@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -209,12 +210,15 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     return w
 
 
-def write_province(result: ProvinceResult, out_dir: str | Path) -> Path:
+def write_province(result: ProvinceResult, out_dir: str | Path,
+                   before_swap: Callable[[], Any] | None = None) -> Path:
     """Write a province's exports into ``<out>/<as_of>/<code>/`` via staging + atomic rename.
 
     The files are written into ``<out>/<as_of>/.staging-<code>-<pid>/`` and the folder is
     renamed into place only when complete; an existing province folder is first renamed
     aside and removed afterwards, so readers never see a half-written folder.
+    ``before_swap`` (e.g. recording the cycle in the register) runs once the staged folder is
+    complete, before anything is replaced; if it raises, nothing is.
     """
     day = Path(out_dir) / result.as_of.strftime("%Y-%m-%d")
     day.mkdir(parents=True, exist_ok=True)
@@ -226,6 +230,8 @@ def write_province(result: ProvinceResult, out_dir: str | Path) -> Path:
             shutil.rmtree(leftover)
     try:
         write_exports(result, staging)
+        if before_swap is not None:
+            before_swap()
         if final.exists():
             os.replace(final, old)
         os.replace(staging, final)

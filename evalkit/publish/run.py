@@ -41,6 +41,7 @@ from typing import Any
 
 from evalkit import resources
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
+from evalkit.evaluate.record import check_recordable
 from evalkit.i18n import LANGS
 from evalkit.publish.assets import chart_traces, write_assets
 from evalkit.publish.config import (
@@ -52,7 +53,16 @@ from evalkit.publish.config import (
     resolve_as_of,
 )
 from evalkit.publish.national import blocked_text, overview, write_publish_cache
-from evalkit.publish.staging import OutputLock, move_into_place, recover_leftovers, staging_folder
+from evalkit.publish.staging import (
+    OutputLock,
+    check_free_space,
+    keep_other_provinces,
+    move_into_place,
+    os_errors,
+    recover_leftovers,
+    staging_folder,
+    sync_tree,
+)
 from evalkit.publish.workers import (
     ProgressBar,
     ProvinceOutcome,
@@ -96,6 +106,8 @@ class PublishResult:
     seconds: float = 0.0
     #: Provinces not requested whose data has errors: ``{code: errors}`` (for a warning).
     others_blocked: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
+    #: The register's warnings (a backdate: later cycles now needing regeneration).
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[str]:
@@ -128,6 +140,8 @@ def publish(
     force: bool = False,
     progress: bool = True,
     reports: str | Path | None = None,
+    register: str | Path | None = None,
+    backdate: bool = False,
 ) -> PublishResult:
     """Publish the report set of one evaluation date.
 
@@ -149,11 +163,19 @@ def publish(
     lang : {"zh", "en"}
         Report language.
     force : bool
-        Replace an existing set of the same date (atomically).
+        Replace the named provinces of an existing set of the same date (atomically; the other
+        provinces' folders and cycles are kept); each is recorded as a cycle superseding the
+        earlier one.
     progress : bool
         Show a progress bar (rich).
     reports : path-like, optional
         The reports configuration (default ``notebooks/reports.yaml``).
+    register : path-like or URL, optional
+        The register each province's cycle is recorded in and its previous cycle read from
+        (default ``<out_dir>/register.sqlite``; a URL such as ``postgresql+psycopg://…``).
+    backdate : bool
+        Accept a date earlier than a province's latest recorded cycle (a warning; the later
+        cycles are marked as needing regeneration).
 
     Returns
     -------
@@ -163,7 +185,11 @@ def publish(
     Raises
     ------
     PublishError
-        Bad arguments, the lock is held, the date exists without ``force``.
+        Bad arguments, the lock is held, the date exists without ``force``, the output folder
+        cannot be written (read-only, no space: nothing published is replaced).
+    RegisterError
+        The register refuses a cycle (already recorded without ``force``, earlier than the
+        latest without ``backdate``).
     """
     start = time.perf_counter()
     data = Path(data_dir) if data_dir is not None else SAMPLE_DATA
@@ -172,20 +198,25 @@ def publish(
     _check_arguments(data, lang, workers)
     config = load_reports_config(reports or REPORTS_CONFIG)
     out = (Path(out_dir) if out_dir is not None else resources.reports_dir()).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / date
-
-    with OutputLock(out):
-        recover_leftovers(out)
-        if target.exists() and not force:
-            raise PublishError(f"{target} already exists; pass --force to replace it.")
-        staging = staging_folder(out, date)
-        try:
-            result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
-                                   workers or os.cpu_count() or 1, scheduler, progress)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+    with os_errors(out):
+        out.mkdir(parents=True, exist_ok=True)
+        target = out / date
+        with OutputLock(out):
+            recover_leftovers(out)
+            if target.exists() and not force:
+                raise PublishError(f"{target} already exists; pass --force to replace it.")
+            check_free_space(out, target if target.exists() else None)
+            with _open_register(register, out) as reg:
+                for code in codes:
+                    check_recordable(reg, code, date, force=force, backdate=backdate)
+                staging = staging_folder(out, date)
+                try:
+                    result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
+                                           workers or os.cpu_count() or 1, scheduler, progress,
+                                           _Record(reg, force, backdate, target.exists()))
+                except BaseException:
+                    shutil.rmtree(staging, ignore_errors=True)
+                    raise
     result.seconds = time.perf_counter() - start
     return result
 
@@ -200,11 +231,31 @@ def _check_arguments(data: Path, lang: str, workers: int | None) -> None:
         raise PublishError(param_message("data_dir", "publish", "a dataset folder", repr(str(data))))
 
 
+@dataclass(frozen=True)
+class _Record:
+    """How a publish records its cycles: the register, ``force``, ``backdate``, and whether it
+    replaces an existing set."""
+
+    register: Any
+    force: bool
+    backdate: bool
+    replaces: bool
+
+
+def _open_register(register: str | Path | None, out: Path) -> Any:
+    from evalkit.data.register import Register
+
+    return Register.open(register if register is not None else out)
+
+
 def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: list[str],
                   config: dict[str, Any], lang: str, workers: int, scheduler: Any,
-                  progress: bool) -> PublishResult:
-    """Evaluate, render every province then the index into ``staging``, move it to ``target``."""
-    national, blocked, others = _prepare(staging, data, date, codes, lang, previous_dir=target.parent)
+                  progress: bool, rec: _Record) -> PublishResult:
+    """Evaluate, render every province then the index into ``staging``, record each published
+    province's cycle, move the set to ``target`` (keeping the provinces not named)."""
+    results: dict[str, Any] = {}
+    national, blocked, others = _prepare(staging, data, date, codes, lang, previous_dir=target.parent,
+                                         register=rec.register, results=results)
     write_assets(staging)
     jobs = province_jobs(staging, config, [c for c in codes if c not in blocked], data, date, lang)
     result = PublishResult(folder=target, as_of=date, others_blocked=others)
@@ -223,8 +274,32 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
     shutil.rmtree(staging / ".cache", ignore_errors=True)
     # the smallest plotly.js that draws every chart of the set (the full one until now)
     write_assets(staging, chart_traces(sorted(staging.rglob("*.html"))))
-    move_into_place(staging, target)
+    _finish(staging, target, result, results, rec)
     return result
+
+
+def _finish(staging: Path, target: Path, result: PublishResult, results: dict[str, Any], rec: _Record) -> None:
+    """Record the cycles and swap the staged set in.
+
+    Replacing an existing set, a province whose render failed (e.g. for want of space) keeps its
+    published folder and its recorded cycle, and a failed index replaces nothing at all.
+    """
+    from evalkit.evaluate.record import record
+
+    if rec.replaces and not result.index_ok:
+        raise PublishError(f"the new set for {target} is incomplete (index: {result.index_error}); the "
+                           "published set was left unchanged and nothing was recorded.")
+    if rec.replaces:
+        for o in result.outcomes:
+            if not o.ok and not o.blocked:
+                shutil.rmtree(staging / o.code, ignore_errors=True)  # the published folder is kept
+    keep_other_provinces(target, staging)
+    sync_tree(staging)
+    for o in result.outcomes:  # a province whose folder is in the new set (its exports at least)
+        if o.code in results and (o.ok or not rec.replaces):
+            _, warnings = record(rec.register, results[o.code], force=rec.force, backdate=rec.backdate)
+            result.warnings.extend(warnings)
+    move_into_place(staging, target)
 
 
 # ----------------------------------------------------------------------------------------
@@ -250,7 +325,7 @@ def _load(data_dir: Path, as_of: str, codes: list[str]
 
 
 def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: str,
-             previous_dir: Path | None = None
+             previous_dir: Path | None = None, register: Any = None, results: dict[str, Any] | None = None
              ) -> tuple[dict[str, Any], dict[str, tuple[Problem, ...]], dict[str, tuple[Problem, ...]]]:
     """Load, evaluate once, cache each province and write its exports.
 
@@ -261,10 +336,12 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
 
     ds, blocked, others = _load(data_dir, as_of, codes)
     clean = [c for c in codes if c not in blocked]
-    nat = pipeline.evaluate(ds, as_of, provinces=clean, previous_dir=previous_dir)
+    nat = pipeline.evaluate(ds, as_of, provinces=clean, previous_dir=previous_dir, register=register)
     cache = staging / ".cache"
 
     def keep(code: str, res: Any) -> None:
+        if results is not None:
+            results[code] = res
         res.save(cache / code)
         res.write_exports(staging / code)
 

@@ -6,8 +6,16 @@ and the atomic move of a complete set into place.
 * :func:`recover_leftovers`: an orphaned ``.old-<date>-*`` is put back when ``<date>`` is
   missing; every ``.staging-*``/``.old-*`` of a dead run is deleted.
 * :func:`staging_folder`: the fresh ``.staging-<date>-<pid>`` a publish writes into.
+* :func:`check_free_space`: a replacement needs at least the size of the set it replaces free
+  on the output's filesystem, checked before anything is written.
+* :func:`keep_other_provinces`: the province folders of an existing set that a publish does not
+  name are linked into its staging folder (same filesystem: no data copied), so a forced
+  single-province republish keeps the others.
+* :func:`sync_tree`: every staged file and folder fsync'ed before the swap.
 * :func:`move_into_place`: ``os.replace`` of the folder; an existing set is renamed aside
   first, then deleted.
+* :func:`os_errors`: any ``OSError`` (read-only folder, no space, permissions) becomes a
+  :class:`PublishError` naming the path.
 * :func:`inside`: a path checked to stay inside the output folder.
 """
 
@@ -17,11 +25,19 @@ import errno
 import os
 import re
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from evalkit.errors import PublishError
 
-__all__ = ["OutputLock", "inside", "move_into_place", "recover_leftovers", "staging_folder"]
+__all__ = ["OutputLock", "check_free_space", "inside", "keep_other_provinces", "move_into_place", "os_errors",
+           "recover_leftovers", "staging_folder", "sync_tree"]
+
+#: A province folder of a published set.
+_PROVINCE_DIR = re.compile(r"^\d{2}$")
+#: Free space kept beyond the estimate of a replacement (bytes).
+SPACE_MARGIN = 1 << 20
 
 #: The folders a publish leaves behind when it is killed: ``.staging-<date>-<pid>`` and
 #: ``.old-<date>-<pid>``.
@@ -148,3 +164,77 @@ def inside(root: Path, path: Path, where: str) -> Path:
     if base not in resolved.parents:
         raise PublishError(f"{where}: {path} is outside the output folder {root}.")
     return resolved
+
+
+@contextmanager
+def os_errors(where: Path) -> Iterator[None]:
+    """Turn any ``OSError`` raised inside into a :class:`PublishError` naming the path (the
+    error's own file, else ``where``)."""
+    try:
+        yield
+    except OSError as exc:
+        path = exc.filename or where
+        why = exc.strerror or str(exc)
+        hint = {errno.ENOSPC: " (no space left on the device)", errno.EROFS: " (read-only file system)",
+                errno.EACCES: " (permission denied)"}.get(exc.errno or 0, "")
+        # "Error: <path>: <reason>", as the command line prints every OSError (evalkit.cli.main)
+        raise PublishError(f"Error: {path}: {why}{hint}; nothing published was replaced.") from None
+
+
+def _tree_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def check_free_space(out: Path, replaced: Path | None) -> None:
+    """Refuse a replacement of ``replaced`` when its filesystem has less free space than the set's
+    size (the new set is about as large) plus a margin.
+
+    Raises
+    ------
+    PublishError
+        Not enough space, naming the folder and the sizes.
+    """
+    if replaced is None:
+        return
+    need = _tree_size(replaced) + SPACE_MARGIN
+    free = shutil.disk_usage(out).free
+    if free < need:
+        raise PublishError(f"not enough free space in {out} to replace {replaced}: {free} bytes free, about "
+                           f"{need} needed; nothing published was replaced.")
+
+
+def keep_other_provinces(target: Path, staging: Path) -> list[str]:
+    """Link into ``staging`` every province folder of an existing ``target`` that ``staging`` does
+    not hold (hard links on the same filesystem, a copy where linking is refused).
+
+    Returns the codes kept.
+    """
+    if not target.is_dir():
+        return []
+    kept = []
+    for child in sorted(target.iterdir()):
+        if child.is_dir() and _PROVINCE_DIR.match(child.name) and not (staging / child.name).exists():
+            try:
+                shutil.copytree(child, staging / child.name, copy_function=os.link)
+            except OSError:
+                shutil.rmtree(staging / child.name, ignore_errors=True)
+                shutil.copytree(child, staging / child.name)
+            kept.append(child.name)
+    return kept
+
+
+def sync_tree(folder: Path) -> None:
+    """fsync every file and folder under ``folder`` (then ``folder`` itself and its parent)."""
+    for path in sorted(folder.rglob("*"), reverse=True):
+        if path.is_file() and not path.is_symlink():
+            _fsync(path, os.O_RDONLY)
+    for path in [*sorted((p for p in folder.rglob("*") if p.is_dir()), reverse=True), folder, folder.parent]:
+        _fsync(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+
+
+def _fsync(path: Path, flags: int) -> None:
+    fd = os.open(path, flags)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

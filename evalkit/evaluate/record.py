@@ -1,0 +1,86 @@
+"""A province's cycle in the register: what is recorded, and whether it may be.
+
+:func:`cycle_of` turns a :class:`~evalkit.evaluate.province.ProvinceResult` into the
+:class:`~evalkit.data.register.Cycle` the register keeps (the decisions with their
+``listed_on``, the credit table with its bans, this cycle's status transitions, the input
+hashes and parameters); :func:`check_recordable` refuses early, before anything is computed
+or written, what :meth:`Register.record` would refuse (a date already recorded without
+``force``, a date earlier than the province's latest cycle without ``backdate``);
+:func:`record` records one province's cycle in one transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from evalkit import __version__
+from evalkit.data import exports
+from evalkit.data.register import Cycle, Recorded, RegisterError
+from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
+
+__all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_recordable", "cycle_of", "record"]
+
+#: The columns of a cycle's decisions in the register.
+DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
+#: The columns of a cycle's transitions in the register (``provider_name`` beyond the agreed
+#: ones; the register gives each its ``recorded_on``, the as_of of the cycle).
+TRANSITION_COLUMNS = ["provider_id", "on", "from", "to", "reasons", "provider_name"]
+#: Later than every recorded date: ``Register.latest(code, _END)`` is the province's latest cycle.
+_END = "9999-12-31"
+
+
+def cycle_of(res: ProvinceResult) -> Cycle:
+    """The cycle ``res`` records: every frame as published text (same formatting as the exports)."""
+    day = res.as_of.strftime("%Y-%m-%d")
+    dec = res.decisions.copy()
+    rec = res.recommended
+    listed = pd.Series(pd.to_datetime(rec["listed_on"], errors="coerce").to_numpy("datetime64[us]"),
+                       index=rec["app_id"].astype("str").to_numpy())
+    # reindex, not map: an empty list (every assessment expired) has no dates to map from
+    dec["listed_on"] = pd.Series(listed.reindex(dec["app_id"].astype("str").to_numpy()).to_numpy("datetime64[us]"),
+                                 index=dec.index)
+    decisions = exports.format_frame(dec, columns=DECISION_COLUMNS, sort_by=["rank", "app_id"])
+    credit = exports.format_frame(res.credit, columns=CREDIT_EXPORT, sort_by=["provider_id"])
+    hist = exports.format_frame(res.credit_history, columns=[*TRANSITION_COLUMNS, "recorded_on"],
+                                sort_by=["provider_id", "on", "recorded_on"])
+    transitions = hist.loc[hist["recorded_on"].eq(day), TRANSITION_COLUMNS]
+    prov = res.provenance or {}
+    return Cycle(
+        province=res.code, as_of=day, decisions=decisions.reset_index(drop=True),
+        credit=credit.reset_index(drop=True), transitions=transitions.reset_index(drop=True),
+        inputs=dict(prov.get("inputs", {})), parameters=dict(prov.get("parameters", {})),
+        evalkit_version=__version__,
+    )  # fmt: skip
+
+
+def check_recordable(register: Any, code: str, as_of: str, *, force: bool = False, backdate: bool = False) -> None:
+    """Refuse (:class:`RegisterError`) a cycle of ``code`` on ``as_of`` the register would refuse.
+
+    A current cycle of the same date needs ``force`` (the new one supersedes it); a date
+    earlier than the province's latest current cycle needs ``backdate``.
+    """
+    last = register.latest(code, _END)
+    if last is None:
+        return
+    if last.as_of == as_of and not force:
+        raise RegisterError(
+            f"province {code} {as_of} is already recorded in the register {_where(register)}; "
+            "pass --force to record a cycle that supersedes it (the earlier one is kept).")
+    if last.as_of > as_of and not backdate:
+        raise RegisterError(
+            f"province {code}: {as_of} is earlier than its latest recorded cycle ({last.as_of}) in the "
+            f"register {_where(register)}; pass --backdate to record it (later cycles are then marked "
+            "as needing regeneration).")
+
+
+def record(register: Any, res: ProvinceResult, *, force: bool = False,
+           backdate: bool = False) -> tuple[Recorded, list[str]]:
+    """Record ``res`` as one cycle (one transaction); returns the stored cycle and the warnings
+    (later cycles now needing regeneration, after a backdate)."""
+    return register.record(cycle_of(res), force=force, backdate=backdate)
+
+
+def _where(register: Any) -> str:
+    return str(getattr(register, "name", None) or getattr(register, "path", None) or register)
