@@ -230,6 +230,8 @@ def test_publish_three_cycles_and_a_forced_single_province_republish(tmp_path):
     res = _publish(out, D1, "44", "--force")
     assert res.exit_code == 0, res.output
     assert {p.name: p.read_bytes() for p in (out / D1 / "11").iterdir() if p.is_file()} == eleven
+    index = (out / D1 / "index.html").read_text(encoding="utf-8")
+    assert "11/recommendation.html" in index and "44/recommendation.html" in index  # 11 still listed
     reg = Register.open(out, create=False)
     assert [(c.as_of, c.superseded_by is None) for c in reg.cycles("11")] == [(D1, True)]
     assert [c.superseded_by is None for c in reg.cycles("44")] == [False, True]

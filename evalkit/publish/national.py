@@ -56,14 +56,12 @@ def blocked_text(n: Any) -> Any:
 # the overview of a national evaluation
 
 
-def _figures(code: str, res: Any) -> dict[str, Any]:
-    """The key figures of one evaluated province (a row of the summary)."""
-    dec = res.decisions
+def _figures(code: str, dec: pd.DataFrame, credit: pd.DataFrame) -> dict[str, Any]:
+    """The key figures of one province's decisions and credit table (a row of the summary)."""
     counts = dec["status"].value_counts() if len(dec) else pd.Series(dtype="int64")
-    credit = res.credit
     lists = credit["list"].value_counts() if len(credit) else pd.Series(dtype="int64")
     return {
-        "code": code, "name_zh": res.name_zh, "name_en": res.name_en,
+        "code": code, "name_zh": PROVINCES[code].name_zh, "name_en": PROVINCES[code].name_en,
         "n_candidates": len(dec),
         "n_recommended": int(counts.get("recommended", 0)),
         "n_not_recommended": int(counts.get("not_recommended", 0)),
@@ -77,7 +75,8 @@ def _figures(code: str, res: Any) -> dict[str, Any]:
 
 def overview(ds: Any, nat: Any, codes: list[str], lang: str,
              each: Callable[[str, Any], None] | None = None,
-             blocked: dict[str, tuple[Problem, ...]] | None = None) -> dict[str, Any]:
+             blocked: dict[str, tuple[Problem, ...]] | None = None,
+             kept: dict[str, tuple[pd.DataFrame, pd.DataFrame]] | None = None) -> dict[str, Any]:
     """Summary (one row per province: key figures) and public register of a national evaluation.
 
     Parameters
@@ -96,6 +95,9 @@ def overview(ds: Any, nat: Any, codes: list[str], lang: str,
     blocked : dict, optional
         Provinces not evaluated (errors in their data): a row with ``published`` false,
         ``n_data_errors`` and zero counts; the others have ``published`` true.
+    kept : dict, optional
+        Provinces of the same date not republished (a forced republish of some provinces keeps
+        the others): ``{code: (decisions, credit)}`` of their recorded cycle, shown as published.
 
     Returns
     -------
@@ -107,8 +109,11 @@ def overview(ds: Any, nat: Any, codes: list[str], lang: str,
         res = nat.province(code)
         if each is not None:
             each(code, res)
-        rows.append(_figures(code, res))
+        rows.append(_figures(code, res.decisions, res.credit))
         statuses.append(res.decisions[["app_id", "status"]].assign(province_code=code))
+    for code, (dec, credit) in sorted((kept or {}).items()):  # kept from the set being replaced
+        rows.append(_figures(code, dec, credit) | {"kept": True})
+        statuses.append(dec[["app_id", "status"]].assign(province_code=code))
     for code, problems in (blocked or {}).items():  # not evaluated: no figures
         p = PROVINCES[code]
         rows.append({"code": code, "name_zh": p.name_zh, "name_en": p.name_en,
@@ -173,7 +178,8 @@ def write_publish_cache(staging: Path, national: dict[str, Any], outcomes: Itera
         columns=["code", "ok", "error"],
     )
     summary = national["summary"].merge(status, on="code", how="left")
-    summary["ok"] = summary["ok"].fillna(False).astype(bool)
+    kept = summary["kept"].fillna(False).astype(bool) if "kept" in summary.columns else False
+    summary["ok"] = summary["ok"].fillna(kept).astype(bool)  # a kept province was published before
     summary["error"] = summary["error"].fillna("").astype(str)
     _write_national(staging / ".cache" / "national", summary, national["register"], meta)
 

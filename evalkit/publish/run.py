@@ -39,7 +39,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from evalkit import resources
+from evalkit.data.identifiers import PROVINCES
+from evalkit.dates import parse_date
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
 from evalkit.evaluate.record import check_recordable
 from evalkit.i18n import LANGS
@@ -336,6 +340,7 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
 
     ds, blocked, others = _load(data_dir, as_of, codes)
     clean = [c for c in codes if c not in blocked]
+    kept = _kept_provinces(previous_dir / as_of if previous_dir is not None else None, codes, as_of, register)
     nat = pipeline.evaluate(ds, as_of, provinces=clean, previous_dir=previous_dir, register=register)
     cache = staging / ".cache"
 
@@ -345,7 +350,24 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
         res.save(cache / code)
         res.write_exports(staging / code)
 
-    return overview(ds, nat, clean, lang, each=keep, blocked=blocked), blocked, others
+    return overview(ds, nat, clean, lang, each=keep, blocked=blocked, kept=kept), blocked, others
+
+
+def _kept_provinces(target: Path | None, codes: list[str], as_of: str, register: Any) -> dict[str, Any]:
+    """The provinces of an existing set of the same date that this publish keeps (not named):
+    ``{code: (decisions, credit)}`` of their cycle recorded for that date, for the index."""
+    if target is None or register is None or not target.is_dir():
+        return {}
+    day_after = (parse_date(as_of) + pd.Timedelta(days=1)).strftime("%Y-%m-%d")
+    kept = {}
+    for folder in sorted(target.iterdir()):  # the set's province folders (at most 32)
+        code = folder.name
+        if code in codes or code not in PROVINCES or not folder.is_dir():
+            continue
+        cycle = register.latest(code, day_after)
+        if cycle is not None and cycle.as_of == as_of:
+            kept[code] = (register.decisions(cycle), register.credit(cycle))
+    return kept
 
 
 def iter_published(folder: str | Path) -> Iterator[Path]:
