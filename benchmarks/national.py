@@ -157,7 +157,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
             import dataclasses
 
             from evalkit.evaluate import pipeline, raters, recommend
-            from evalkit.evaluate.credit_params import profile_value
+            from evalkit.rubric import profile_value
 
             nat = pipeline.evaluate(ds, AS_OF)
             t0, c0 = time.perf_counter(), time.process_time()

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import EvalkitError, param_message
+from evalkit.rubric import profile_value
 
 __all__ = [
     "DEFAULT_HOLIDAYS",
@@ -196,17 +197,6 @@ class CreditParams:
                                             repr(self.mlps_validity_months)))
         object.__setattr__(self, "mlps_validity_months", {int(k): int(v) for k, v in m.items()})
         object.__setattr__(self, "holidays", tuple(str(h) for h in self.holidays))
-
-
-def profile_value(profile: Any, *path: str) -> Any:
-    """``profile.a.b`` or ``profile['a']['b']`` for ``path = ("a", "b")``; ``None`` when absent
-    (a profile is a typed object or a plain mapping)."""
-    value = profile
-    for part in path:
-        if value is None:
-            return None
-        value = value.get(part) if isinstance(value, Mapping) else getattr(value, part, None)
-    return value
 
 
 def params_from_profile(profile: Any, **overrides: Any) -> CreditParams:

@@ -30,7 +30,6 @@ from evalkit.errors import EvalkitError, PublishError, param_message
 from evalkit.evaluate import credit as _credit
 from evalkit.evaluate import provenance
 from evalkit.evaluate.changes import diff_with_previous
-from evalkit.evaluate.credit_params import profile_value
 from evalkit.evaluate.provenance import find_previous
 from evalkit.evaluate.province import (
     CACHE_FORMAT,
@@ -47,6 +46,7 @@ from evalkit.evaluate.province import (
 from evalkit.evaluate.raters import rater_bootstrap
 from evalkit.evaluate.reasons import reasons_text
 from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.rubric import profile_value
 
 __all__ = [
     "CACHE_FORMAT",

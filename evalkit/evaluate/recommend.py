@@ -56,6 +56,7 @@ from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, Selection, as_cap
 from evalkit.mcda.methods import batch_scores
 from evalkit.mcda.robustness import ROBUSTNESS_QUANTILES, rank_quantiles, weight_draws
 from evalkit.mcda.robustness import close_call as _near_even
+from evalkit.rubric import profile_value
 
 __all__ = [
     "DECISION_COLUMNS",
@@ -103,20 +104,6 @@ class RecommendTypeError(RecommendError, TypeError):
 
 
 # --- rules --------------------------------------------------------------------------------
-
-
-def profile_value(profile: Any, *path: str, default: Any = None) -> Any:
-    """The value at ``path`` of a profile, by attribute or mapping access at each step
-    (profiles are typed objects or mappings); ``default`` where a step is missing or None."""
-    cur = profile
-    for key in path:
-        if cur is None:
-            return default
-        if isinstance(cur, Mapping):
-            cur = cur.get(key, None)
-        else:
-            cur = getattr(cur, key, None)
-    return default if cur is None else cur
 
 
 def _mapping(value: Any) -> dict[str, float]:

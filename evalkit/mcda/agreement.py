@@ -208,6 +208,32 @@ def _grouped_ranks(
     return ranks, c[run_start], run_len.astype(np.float64)
 
 
+def _usable_blocks(
+    target: npt.NDArray[np.int64],
+    rater: npt.NDArray[np.int64],
+    value: npt.NDArray[np.float64],
+    n_targets: int,
+    n_raters: int,
+    block_of_t: npt.NDArray[np.int64] | None,
+) -> tuple[npt.NDArray, ...] | None:
+    """The complete blocks of the pooled kernels and the long data restricted to the usable ones
+    (at least two targets and two raters): ``(block_of_t, raters per target, targets per
+    block, raters per block, usable block mask, target, rater, value, block)``, or None when
+    no block is usable."""
+    if block_of_t is None:
+        block_of_t = complete_blocks(target, rater, n_targets, n_raters)
+    b = block_of_t[target]
+    n_b = np.bincount(block_of_t).astype(np.float64)
+    k_t = np.bincount(target, minlength=n_targets).astype(np.float64)
+    k_b = np.zeros(n_b.size)
+    k_b[block_of_t] = k_t
+    use_b = (n_b >= 2) & (k_b >= 2)
+    sel = use_b[b]
+    if not sel.any():
+        return None
+    return block_of_t, k_t, n_b, k_b, use_b, target[sel], rater[sel], value[sel], b[sel]
+
+
 def icc2_pooled(
     target: npt.NDArray[np.int64],
     rater: npt.NDArray[np.int64],
@@ -224,18 +250,10 @@ def icc2_pooled(
     block this is exactly :func:`evalkit.mcda.stats.icc`.  Returns ``(icc21, icc2k,
     n_targets_used)``.
     """
-    if block_of_t is None:
-        block_of_t = complete_blocks(target, rater, n_targets, n_raters)
-    b = block_of_t[target]
-    n_b = np.bincount(block_of_t).astype(np.float64)
-    k_t = np.bincount(target, minlength=n_targets).astype(np.float64)
-    k_b = np.zeros(n_b.size)
-    k_b[block_of_t] = k_t
-    use_b = (n_b >= 2) & (k_b >= 2)
-    sel = use_b[b]
-    if not sel.any():
+    blocks = _usable_blocks(target, rater, value, n_targets, n_raters, block_of_t)
+    if blocks is None:
         return np.nan, np.nan, 0
-    target, rater, value, b = target[sel], rater[sel], value[sel], b[sel]
+    block_of_t, k_t, n_b, k_b, use_b, target, rater, value, b = blocks
     nb = int(n_b.size)
     grand = np.bincount(b, weights=value, minlength=nb) / np.bincount(b, minlength=nb).clip(1)
     row_mean = np.bincount(target, weights=value, minlength=n_targets) / k_t.clip(1)
@@ -275,18 +293,10 @@ def kendall_w_pooled(
     ``chi2 / sum m_b (n_b - 1)``.  With one block this is exactly
     :func:`evalkit.mcda.stats.kendall_w`.  Returns ``(w, chi2, df, p)``.
     """
-    if block_of_t is None:
-        block_of_t = complete_blocks(target, rater, n_targets, n_raters)
-    b = block_of_t[target]
-    n_b = np.bincount(block_of_t).astype(np.float64)
-    m_t = np.bincount(target, minlength=n_targets).astype(np.float64)
-    m_b = np.zeros(n_b.size)
-    m_b[block_of_t] = m_t
-    use_b = (n_b >= 2) & (m_b >= 2)
-    sel = use_b[b]
-    if not sel.any():
+    blocks = _usable_blocks(target, rater, value, n_targets, n_raters, block_of_t)
+    if blocks is None:
         return np.nan, np.nan, 0, np.nan
-    target, rater, value, b = target[sel], rater[sel], value[sel], b[sel]
+    block_of_t, _, n_b, m_b, use_b, target, rater, value, b = blocks
     nb = int(n_b.size)
     col = b * np.int64(n_raters) + rater
     ranks, tie_col, tie = _grouped_ranks(col, value)

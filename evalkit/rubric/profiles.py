@@ -13,7 +13,7 @@ Public: :func:`rubrics_root`, :func:`load_profile`, :func:`load_profiles`, :func
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,7 @@ from evalkit.rubric.model import (
 )
 from evalkit.rubric.spec import Profile, validate
 
-__all__ = ["check_dir", "load_profile", "load_profiles", "rubrics_root"]
+__all__ = ["check_dir", "load_profile", "load_profiles", "profile_value", "rubrics_root"]
 
 _unknown = unknown_name
 
@@ -256,3 +256,17 @@ def _check_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
         except RubricError as exc:
             problems += exc.problems
     return profiles
+
+
+def profile_value(profile: Any, *path: str, default: Any = None) -> Any:
+    """The value at ``path`` of a profile, by attribute or mapping access at each step
+    (profiles are typed objects or mappings); ``default`` where a step is missing or None."""
+    cur = profile
+    for key in path:
+        if cur is None:
+            return default
+        if isinstance(cur, Mapping):
+            cur = cur.get(key, None)
+        else:
+            cur = getattr(cur, key, None)
+    return default if cur is None else cur
