@@ -25,7 +25,7 @@ LAYERS: dict[str, int] = {
     "evaluate": 4,
     "synth": 4,
     "publish": 5,
-    "top": 6,        # cli, __main__, the package's public face
+    "top": 6,        # cli (a package: one module per command), __main__, the package's public face
 }
 TOP = {"evalkit.cli", "evalkit.__main__", "evalkit"}
 
@@ -40,7 +40,7 @@ MODULES = {_module_name(p): p for p in sorted(PACKAGE.rglob("*.py"))}
 
 def _room(module: str) -> str:
     """The layer's name of a module: its subpackage, ``base`` or ``top``."""
-    if module in TOP:
+    if module in TOP or module.startswith("evalkit.cli."):
         return "top"
     parts = module.split(".")
     return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in LAYERS) else "base"

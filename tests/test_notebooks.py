@@ -255,13 +255,13 @@ def test_name_columns_keep_a_minimum_width(published_sample):
 
 
 def test_cli_summary_uses_the_same_status_words():
-    from evalkit.cli import _RUN_TEXT
+    from evalkit.cli.run import RUN_TEXT
     from evalkit.i18n import word
 
     for lang in ("zh", "en"):
         for code in ("recommended", "not_recommended", "excluded"):
-            assert word("status", code, lang) in _RUN_TEXT[lang]
-    assert "不予推荐" not in _RUN_TEXT["zh"]
+            assert word("status", code, lang) in RUN_TEXT[lang]
+    assert "不予推荐" not in RUN_TEXT["zh"]
 
 
 def test_notebook_on_its_own_computes_into_a_cache(tmp_path, monkeypatch, sample_data):

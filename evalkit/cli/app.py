@@ -1,0 +1,62 @@
+"""The command line's application object and its last-resort error handling.
+
+Every command module registers itself on :data:`app`; :func:`main` turns whatever slips past a
+command (an operating-system error, an internal error) into one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Optional
+
+import typer
+
+from evalkit.errors import EvalkitError
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Evaluate education mobile apps and publish provincial recommended lists.",
+    pretty_exceptions_enable=False,
+)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print ``message`` on stderr and leave with exit ``code``."""
+    typer.echo(message, err=True)
+    raise typer.Exit(code)
+
+
+def os_message(exc: OSError) -> str:
+    """An operating-system error as one line naming its path(s)."""
+    paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)
+    what = exc.strerror or str(exc) or type(exc).__name__
+    return f"Error: {paths}: {what}" if paths else f"Error: {what}"
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    """Entry point: run the app, turning any error into a clean message (no traceback).
+
+    Commands turn evalkit errors into messages themselves; this is the last resort for what
+    slips through: an operating-system error (a full disk, a read-only or missing folder)
+    becomes ``Error: <path>: <reason>``, anything else an internal-error line.  Set
+    ``EVALKIT_DEBUG=1`` to get the traceback instead.
+    """
+    import os
+
+    try:
+        app(args=argv, standalone_mode=True)
+    except EvalkitError as exc:  # pragma: no cover - commands handle their own errors
+        typer.echo(str(exc), err=True)
+        sys.exit(1)
+    except OSError as exc:
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        typer.echo(os_message(exc), err=True)
+        sys.exit(1)
+    except Exception as exc:
+        if os.environ.get("EVALKIT_DEBUG"):
+            raise
+        typer.echo(f"Error: internal error: {type(exc).__name__}: {exc} (please report it, with "
+                   "the command; EVALKIT_DEBUG=1 shows where it happened)", err=True)
+        sys.exit(2)

@@ -1,0 +1,110 @@
+"""``evalkit register verify|import|history``: the register of published cycles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Optional
+
+import typer
+
+from evalkit import resources
+from evalkit.cli.app import app, fail
+from evalkit.errors import EvalkitError
+
+register_app = typer.Typer(no_args_is_help=True, help="Check, build and show the register of published cycles.")
+app.add_typer(register_app, name="register")
+
+_REGISTER_HELP = "Register URL (sqlite:///FILE or postgresql://user@host:port/db) instead of OUT/register.sqlite."
+
+
+def _open_register(out: Optional[Path], url: Optional[str], *, create: bool = False) -> Any:
+    from evalkit.data.register import Register, register_target
+
+    if out is None and not url:
+        out = resources.reports_dir()  # publish's default --out
+    return Register.open(register_target(out, url), create=create)
+
+
+@register_app.command("verify")
+def register_verify(
+    out: Optional[Path] = typer.Argument(None, help="Output folder whose OUT/register.sqlite is checked "
+                                         "(default: reports/)."),
+    url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP),
+) -> None:
+    """Check every cycle's hash chain, rows and marks. Exit 0 if intact, 1 with the problems listed."""
+    try:
+        with _open_register(out, url) as reg:
+            problems = reg.verify()
+            cycles = reg.cycles()
+    except EvalkitError as exc:
+        fail(f"Error: {exc}")
+        return
+    for p in problems:
+        typer.echo(p)
+    n_prov = len({c.province for c in cycles})
+    if problems:
+        fail(f"{reg.name}: DAMAGED: {len(problems)} problem(s) in {len(cycles)} cycle(s) of {n_prov} province(s)")
+    typer.echo(f"{reg.name}: intact: {len(cycles)} cycle(s) of {n_prov} province(s), every hash chain verified")
+
+
+@register_app.command("import")
+def register_import(
+    out: Path = typer.Argument(..., help="Output folder of sets published before the register existed."),
+    url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP),
+) -> None:
+    """Build the register from OUT/<date>/<code>/ folders; cycles already recorded are skipped.
+
+    Every file is checked first: if one is damaged, it is named and nothing is recorded.
+    """
+    if not out.is_dir():
+        fail(f"Error: {out}: not a folder of published sets.")
+    try:
+        with _open_register(out, url, create=True) as reg:
+            recorded = reg.import_published(out)
+            problems = reg.verify()
+    except EvalkitError as exc:
+        fail(f"Error: {exc}")
+        return
+    for c in recorded:
+        typer.echo(f"recorded {c.province} {c.as_of} (cycle {c.id})")
+    typer.echo(f"{reg.name}: {len(recorded)} cycle(s) imported from {out}")
+    if problems:
+        for p in problems:
+            typer.echo(p, err=True)
+        fail(f"{reg.name}: DAMAGED after the import: {len(problems)} problem(s)")
+
+
+@register_app.command("history")
+def register_history(
+    province: str = typer.Option(..., "--province", help="Province code, e.g. 44."),
+    app_id: Optional[str] = typer.Option(None, "--app", help="Only this app (its record number)."),
+    provider: Optional[str] = typer.Option(None, "--provider", help="Only this provider (USCC): credit, "
+                                           "transitions and its apps' decisions."),
+    out: Optional[Path] = typer.Argument(None, help="Output folder whose OUT/register.sqlite is read "
+                                         "(default: reports/)."),
+    url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP),
+    fmt: str = typer.Option("text", "--format", help="text or csv."),
+) -> None:
+    """Print the province's trail (decisions, credit lists, transitions), every cycle, oldest first."""
+    if app_id is not None and provider is not None:
+        fail("Error: give --app or --provider, not both.", 2)
+    if fmt not in ("text", "csv"):
+        fail(f"Error: --format must be 'text' or 'csv'; got {fmt!r} instead.", 2)
+    try:
+        with _open_register(out, url) as reg:
+            trail = reg.history(province, app=app_id, provider=provider)
+    except EvalkitError as exc:
+        fail(f"Error: {exc}")
+        return
+    if fmt == "csv":
+        typer.echo(trail.to_csv(index=False), nl=False)
+        return
+    if trail.empty:
+        typer.echo(f"{reg.name}: nothing recorded for province {province}"
+                   + (f" and {app_id or provider}" if (app_id or provider) else ""))
+        return
+    for r in trail.itertuples(index=False):
+        mark = " [superseded]" if r.superseded else (" [needs regeneration]" if r.needs_regeneration else "")
+        name = f" {r.name}" if r.name else ""
+        typer.echo(f"{r.as_of} cycle {r.cycle}{mark}  {r.what:<10} {r.id}{name}: {r.value}"
+                   + (f" ({r.detail})" if r.detail else "") + (f"  reasons: {r.reasons}" if r.reasons else ""))
