@@ -14,7 +14,27 @@ from evalkit.errors import DataError, EvalkitError, Problem, PublishError, Rubri
 if TYPE_CHECKING:
     from evalkit.data.dataset import Dataset
 
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    """The installed distribution's version (``pyproject.toml`` is its one source); a checkout
+    put on ``sys.path`` without being installed reads ``pyproject.toml`` itself."""
+    from importlib import metadata
+    from pathlib import Path
+
+    try:
+        return metadata.version("evalkit")
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+        except (OSError, KeyError, ValueError):
+            return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "DataError",

@@ -94,6 +94,13 @@ class RubricError(ProblemsError):
     kind = "rubric"
 
 
+class WorkspaceError(ProblemsError):
+    """A province workspace's ``evalkit.toml`` is invalid, or ``evalkit init`` cannot create one;
+    problems name the file and the key."""
+
+    kind = "workspace"
+
+
 class PublishError(EvalkitError):
     """Publishing failed or was refused (lock held, date exists without --force, ...)."""
 
