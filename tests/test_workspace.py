@@ -62,6 +62,24 @@ def test_init_sample_holds_the_sample_the_profiles_and_the_settings(tmp_path: Pa
     assert "省级行政区代码" in (folder / "evalkit.toml").read_text(encoding="utf-8")  # commented in Chinese
 
 
+@pytest.mark.parametrize(("lang", "title"), [("zh", "# evalkit 数据模板"), ("en", "# evalkit dataset template")])
+def test_init_writes_the_templates_with_their_readme(tmp_path: Path, lang: str, title: str) -> None:
+    from evalkit.data import schema
+
+    res = evalkit("init", "gd", "--province", "44", "--lang", lang, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    data = tmp_path / "gd" / "data"
+    assert sorted(p.name for p in data.iterdir()) == sorted([f"{t}.csv" for t in schema.TABLES] + ["README.md"])
+    with open(data / "apps.csv", encoding="utf-8-sig") as f:
+        assert len(f.read().splitlines()) == 1  # headers only
+    assert (data / "README.md").read_text(encoding="utf-8").startswith(title)
+    made = workspace.load(tmp_path / "gd" / "evalkit.toml")
+    assert (made.province, made.lang, made.as_of) == ("44", lang, None)
+    res = evalkit("publish", cwd=tmp_path / "gd")  # no date yet: says where to set it
+    assert res.returncode == 2
+    assert f"--as-of is required: pass it, or set as_of in {made.config}" in res.stderr
+
+
 def test_init_of_a_province_without_a_shipped_profile_writes_one_to_edit(tmp_path: Path) -> None:
     made = workspace.create(tmp_path / "tj", province="12", sample=True, lang="en")
     own = made.rubrics / "profiles" / "12.yaml"

@@ -6,8 +6,8 @@ every :class:`~evalkit.errors.EvalkitError` becomes a message and exit code 1.
 
 One module per command (group), each registering itself on :data:`evalkit.cli.app.app`:
 :mod:`~evalkit.cli.dataset` (validate, generate), :mod:`~evalkit.cli.rubric`,
-:mod:`~evalkit.cli.run` (run, publish), :mod:`~evalkit.cli.register` and
-:mod:`~evalkit.cli.template` (blank dataset templates), :mod:`~evalkit.cli.init` (a province
+:mod:`~evalkit.cli.run` (run, publish), :mod:`~evalkit.cli.register`,
+:mod:`~evalkit.cli.template` (blank dataset templates) and :mod:`~evalkit.cli.init` (a province
 workspace).
 """
 

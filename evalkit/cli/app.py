@@ -58,6 +58,13 @@ def settings(**flags: object) -> Settings:
         raise  # pragma: no cover - fail exits
 
 
+def missing(cfg: Settings, flag: str, key: str) -> str:
+    """The message of a required value that neither a flag nor the workspace gives."""
+    if cfg.workspace is not None:
+        return f"Error: {flag} is required: pass it, or set {key} in {cfg.workspace.config}."
+    return f"Error: {flag} is required (or run inside a workspace whose evalkit.toml sets {key}: evalkit init)."
+
+
 def os_message(exc: OSError) -> str:
     """An operating-system error as one line naming its path(s)."""
     paths = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f is not None)

@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail, settings
+from evalkit.cli.app import app, fail, missing, settings
 from evalkit.errors import EvalkitError, Problem
 
 
@@ -79,8 +79,7 @@ def run_command(
     if lang not in ("zh", "en"):
         fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
     if province is None or as_of is None:
-        fail(f"Error: {'--province' if province is None else '--as-of'} is required (or run inside a "
-             "workspace whose evalkit.toml sets it: evalkit init).", 2)
+        fail(missing(cfg, "--province", "province") if province is None else missing(cfg, "--as-of", "as_of"), 2)
         return
     if province not in identifiers.PROVINCE_CODES:
         fail(f"Error: --province must be one of {', '.join(identifiers.PROVINCE_CODES)}; got {province!r} instead.", 2)
@@ -162,6 +161,8 @@ def publish_command(
     from evalkit.publish import publish
 
     cfg = settings(province=provinces, data=data, out=out, lang=lang, as_of=as_of)
+    if cfg.workspace is not None and cfg.as_of is None:
+        fail(missing(cfg, "--as-of", "as_of"), 2)
     warn_absent(cfg.data)
     try:
         result = publish(
