@@ -179,8 +179,11 @@ def test_a_bad_workspace_profile_names_its_file(ws: Path) -> None:
     own.write_text(own.read_text(encoding="utf-8").replace("max_total: 40", "max_total: -3"), encoding="utf-8")
     res = evalkit("run", cwd=ws)
     assert res.returncode == 1 and "Traceback" not in res.stderr
-    assert "rubrics/profiles/11.yaml" in res.stderr and "list.max_total" in res.stderr
+    assert "rubrics/profiles/11.yaml:8:list.max_total: input should be greater than or equal to 1" in res.stderr
     assert not (ws / "reports" / AS_OF / "11").exists()
+    res = evalkit("rubric", "check", cwd=ws)  # checks the workspace's profiles as the evaluation reads them
+    assert res.returncode == 1 and "rubrics/profiles/11.yaml:8:list.max_total" in res.stderr
+    assert evalkit("rubric", "check", cwd=ws.parent).returncode == 0  # outside: the shipped ones
 
 
 def test_run_in_a_workspace_needs_no_flags_and_records_the_profile_used(ws: Path) -> None:
@@ -204,6 +207,8 @@ def test_run_in_a_workspace_needs_no_flags_and_records_the_profile_used(ws: Path
     assert res.stdout.startswith("天津市（12）")
     prov = json.loads((ws / "elsewhere" / AS_OF / "12" / "provenance.json").read_text(encoding="utf-8"))
     assert [p["file"] for p in prov["profile_files"]] == ["rubrics/profiles/national.yaml"]  # 12 has none
+    res = evalkit("register", "history", "--province", "11", cwd=ws)  # the workspace's register
+    assert res.returncode == 0 and AS_OF in res.stdout, res.stderr
 
 
 def test_validate_in_a_workspace_reads_its_data_and_date(ws: Path) -> None:

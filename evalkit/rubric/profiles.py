@@ -238,9 +238,11 @@ def load_profiles(
 
 
 def check_dir(
-    rubric_dir: str | Path | None = None, *, strict: bool = False
+    rubric_dir: str | Path | None = None, *, strict: bool = False, overlay: str | Path | None = None
 ) -> tuple[Rubric, dict[str, Profile], list[Problem]]:
-    """Validate a rubrics folder: every rubric version and every profile in ``profiles/``.
+    """Validate a rubrics folder: every rubric version and every profile in ``profiles/``
+    (with ``overlay``, a workspace's ``rubrics/``: its profiles too, each over the folder's
+    as :func:`load_profile` reads them).
 
     Returns the default rubric, the profiles found, and the warnings; raises
     :class:`RubricError` with every error of every file.
@@ -258,7 +260,7 @@ def check_dir(
             problems += list(r.warnings)
         except RubricError as exc:
             problems += exc.problems
-    profiles = _check_profiles(root, problems)
+    profiles = _check_profiles(root, problems, Path(overlay) if overlay is not None else None)
     uniq = list(dict.fromkeys(problems))
     if any(p.severity == "error" for p in uniq):
         raise RubricError(uniq)
@@ -266,14 +268,17 @@ def check_dir(
     return default, profiles, uniq
 
 
-def _check_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
-    """Every profile of ``root/profiles`` that loads; the problems of the others."""
+def _check_profiles(root: Path, problems: list[Problem], overlay: Path | None = None) -> dict[str, Profile]:
+    """Every profile of ``root/profiles`` (and ``overlay/profiles``) that loads; the problems of
+    the others."""
     profiles: dict[str, Profile] = {}
     pdir = root / "profiles"
     if not pdir.is_dir():
         problems.append(Problem(display_path(pdir), None, None, "no profiles folder"))
         return profiles
-    for f in sorted(pdir.glob("*.yaml")):
+    files = {f.name: f for d in (pdir, overlay / "profiles" if overlay is not None else None)
+             if d is not None and d.is_dir() for f in d.glob("*.yaml")}
+    for f in sorted(files.values(), key=lambda f: f.name):
         code = f.stem
         if code != "national" and code not in identifiers.PROVINCE_CODES:
             problems.append(
@@ -283,7 +288,7 @@ def _check_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
             )
             continue
         try:
-            profiles[code] = load_profile(code, root)
+            profiles[code] = load_profile(code, root, overlay=overlay)
         except RubricError as exc:
             problems += exc.problems
     return profiles
