@@ -140,6 +140,26 @@ def test_evalkit_comes_from_the_wheel_and_finds_its_resources(installed: Install
     assert res.returncode == 0 and res.stdout.strip() == f"evalkit {VERSION}"
 
 
+def test_an_editable_install_reads_the_checkout(tmp_path: Path) -> None:
+    """``pip install -e .`` copies nothing: the resources are the checkout's folders."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                               capture_output=True, text=True, check=True).stdout.strip())
+    (site / "_test_environment.pth").write_text(sysconfig.get_paths()["purelib"] + "\n", encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    res = subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index",
+                          "-q", "--disable-pip-version-check", "-e", str(ROOT)],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = subprocess.run([str(python), "-c", "import evalkit.resources as r; print(r.rubrics_dir(), r.sample_dir())"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.split() == [str(ROOT / "rubrics"), str(ROOT / "data" / "sample")]
+    assert not (ROOT / "evalkit" / "_resources").exists()
+
+
 def _exports(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*"))
             if p.is_file() and p.suffix in (".csv", ".json", ".xlsx")}
