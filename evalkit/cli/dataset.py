@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from evalkit.cli.app import app, fail
-from evalkit.errors import EvalkitError, Problem
+from evalkit.errors import EvalkitError, Problem, problem_order
 
 
 @app.command("validate")
@@ -84,7 +84,7 @@ def print_blocked(blocked: dict[str, tuple[Problem, ...]]) -> None:
         typer.echo("by province: every province is blocked (an error cannot be attributed to "
                    "one province, or every province needs its row):")
         everywhere = set.intersection(*(set(found) for found in blocked.values()))
-        for p in sorted(everywhere, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)):
+        for p in sorted(everywhere, key=problem_order):
             typer.echo(f"  {p}")
         return
     typer.echo(f"by province: errors block {', '.join(blocked)}; every other province can run "
