@@ -145,9 +145,11 @@ def _sheet_parts(path: Path) -> dict[str, str]:
     return parts
 
 
-def _formulas(book: Workbook, sheet: str) -> dict[tuple[int, int], tuple[str, bool]]:
-    """``{(row, column): (formula, has a calculated value)}`` of a sheet (0-based), read from
-    its XML only when it holds formulas."""
+def _special_cells(book: Workbook, sheet: str) -> dict[tuple[int, int], tuple[str, str]]:
+    """The cells calamine cannot describe, ``{(row, column): (what, text)}`` (0-based), read
+    from the sheet's XML only when it holds any: ``("formula", f)`` a formula with a value
+    Excel calculated, ``("unvalued", f)`` a formula without one, ``("error", "#N/A")`` an
+    Excel error value (calamine reads these as empty cells)."""
     part = book.parts.get(sheet)
     if part is None:
         return {}
@@ -156,17 +158,19 @@ def _formulas(book: Workbook, sheet: str) -> dict[tuple[int, int], tuple[str, bo
             data = z.read(part)
         except KeyError:
             return {}
-    if re.search(rb"<(?:\w+:)?f[\s>/]", data) is None:
+    if re.search(rb'<(?:\w+:)?f[\s>/]|\st="e"', data) is None:
         return {}
     found = {}
     for _, elem in ElementTree.iterparse(_Bytes(data)):
         if elem.tag != f"{_MAIN_NS}c":
             continue
-        f = elem.find(f"{_MAIN_NS}f")
-        if f is not None:
-            v = elem.find(f"{_MAIN_NS}v")
+        f, v = elem.find(f"{_MAIN_NS}f"), elem.find(f"{_MAIN_NS}v")
+        where = _cell_ref(elem.get("r", ""))
+        if elem.get("t") == "e":
+            found[where] = ("error", (v.text if v is not None else None) or "#VALUE!")
+        elif f is not None:
             valued = (v is not None and bool(v.text)) or elem.get("t") == "str"
-            found[_cell_ref(elem.get("r", ""))] = (f.text or "", valued)
+            found[where] = ("formula" if valued else "unvalued", f.text or "")
         elem.clear()
     return found
 
@@ -317,33 +321,33 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
     index = pd.Index(keep, dtype="int64")  # data row = Excel row - header row
     kinds = {c.name: c.kind for c in table.columns}
     columns = [_Column(n, kinds.get(n, "text")) for n in names]
-    formulas = _formulas(book, sheet)
+    special = _special_cells(book, sheet)
     for j, col in enumerate(columns):
         values = [cells[j][i] for i in keep]
-        _fill(col, keep, values, {i - h: f for (i, jj), f in formulas.items() if jj == j})
-    _report(columns, label, place, out)
+        _fill(col, keep, values, {i - h: s for (i, jj), s in special.items() if jj == j})
+    _report(columns, label, out)
     _report_merged(merged, h, names, label, out)
     return pd.DataFrame({c.name: pd.Series(c.texts, index=index, dtype="str") for c in columns},
                         index=index)
 
 
 def _fill(col: _Column, rows: list[int], values: list[object],
-          formulas: dict[int, tuple[str, bool]]) -> None:
+          special: dict[int, tuple[str, str]]) -> None:
     """The texts of one column's cells (``values`` of data ``rows``), noting what cannot be
     taken as typed; a column of plain text (the common case) is taken whole."""
     plain = (all(type(v) is str for v in values) and _ERROR_VALUES.isdisjoint(values)
              and (col.kind == "text" or not any(v.startswith("'") for v in values)))
-    if formulas:
+    if special:
         at = {r: k for k, r in enumerate(rows)}
-        for row, (formula, valued) in formulas.items():
+        for row, (what, text) in special.items():
             if row not in at:
                 continue
-            if valued:
+            if what == "formula":
                 col.valued += 1
-            else:
-                col.unvalued[row] = formula
-                values[at[row]] = None
-                plain = False
+                continue
+            (col.unvalued if what == "unvalued" else col.errors)[row] = text
+            values[at[row]] = None
+            plain = False
     if plain:
         col.texts = values  # type: ignore[assignment]
         return
@@ -368,7 +372,7 @@ def _fill(col: _Column, rows: list[int], values: list[object],
         col.texts.append(text)
 
 
-def _report(columns: list[_Column], label: str, place: Place, out: ProblemLog) -> None:
+def _report(columns: list[_Column], label: str, out: ProblemLog) -> None:
     """Report what the cells of each column hold that cannot be taken as typed."""
     for col in columns:
         def rows(found: dict[int, str]) -> pd.Series:
@@ -391,9 +395,8 @@ def _report(columns: list[_Column], label: str, place: Place, out: ProblemLog) -
         for found in (col.errors, col.unvalued, col.dates, col.long_numbers):
             out.excuse(label, col.name, found)
         if col.valued:
-            out.add(label, None, col.name, f"{col.valued} cell(s) hold formulas: the values Excel "
-                    f"last calculated are used (column {place.letters[col.name]})",
-                    severity="warning", code="formula")
+            out.add(label, None, col.name, f"{col.valued} cell(s) of {col.name} hold formulas: the "
+                    "values Excel last calculated are used", severity="warning", code="formula")
 
 
 def _report_merged(ranges: list, h: int, names: list[str], label: str, out: ProblemLog) -> None:

@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit import resources
+from evalkit.data.excel import is_workbook
 from evalkit.data.identifiers import PROVINCES
 from evalkit.dates import parse_date
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
@@ -231,8 +232,9 @@ def _check_arguments(data: Path, lang: str, workers: int | None) -> None:
         raise PublishError(choice_message("lang", "publish", lang, LANGS))
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise PublishError(param_message("workers", "publish", "a positive integer", repr(workers)))
-    if not data.is_dir():
-        raise PublishError(param_message("data_dir", "publish", "a dataset folder", repr(str(data))))
+    if not (data.is_dir() or (data.is_file() and is_workbook(data))):
+        raise PublishError(param_message("data_dir", "publish", "a dataset folder or .xlsx workbook",
+                                         repr(str(data))))
 
 
 @dataclass(frozen=True)
