@@ -294,8 +294,8 @@ def test_empty_sheet_and_unreadable_workbooks(tmp_path: Path, book: Path) -> Non
     fake = tmp_path / "fake.xlsx"
     fake.write_text("app_id,name\n", encoding="utf-8")
     assert problems_of(fake) == [
-        "fake.xlsx: is not a readable .xlsx workbook (not a ZIP package: an old .xls, a CSV or another "
-        "file renamed?): save it as 'Excel Workbook (*.xlsx)'"]
+        "fake.xlsx: is not a readable .xlsx workbook (not a ZIP package: an old .xls, a password-protected "
+        "workbook, or another file renamed?): save it as 'Excel Workbook (*.xlsx)' without a password"]
     old = tmp_path / "old.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
     assert problems_of(old)[0].endswith("the dataset folder is neither a folder nor an .xlsx workbook")

@@ -13,7 +13,7 @@ from evalkit.errors import EvalkitError, Problem, problem_order
 
 @app.command("validate")
 def validate_command(
-    data: Path = typer.Argument(..., help="Dataset folder (contract v1, see docs/dataset.md)."),
+    data: Path = typer.Argument(..., help="Dataset folder, or one .xlsx workbook (docs/dataset.md)."),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Evaluation date YYYY-MM-DD: event dates after it are errors."
     ),

@@ -53,7 +53,7 @@ def print_elsewhere(problems: Sequence[Problem], who: str) -> None:
 def run_command(
     province: str = typer.Option(..., "--province", help="Province code, e.g. 44 (11 … 66)."),
     as_of: str = typer.Option(..., "--as-of", help="Evaluation date YYYY-MM-DD."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: sample)."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
     previous: Optional[Path] = typer.Option(None, "--previous", help="Only checked: OUT/<earlier date>/<same code>, "
@@ -113,7 +113,7 @@ def run_command(
 
 @app.command("publish")
 def publish_command(
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: sample)."),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless --data is the sample: 2026-09-01)."
     ),

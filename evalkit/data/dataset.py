@@ -51,7 +51,7 @@ class Dataset:
 
     Attributes
     ----------
-    path : the dataset folder.
+    path : the dataset folder (or workbook).
     tables : ``{table name: DataFrame}`` for every contract table (absent optional tables are
         empty frames with the contract's columns and dtypes).
     warnings : problems that did not stop the load (absent optional files, GB18030 encoding,
@@ -413,7 +413,8 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     Parameters
     ----------
     path : folder holding ``providers``, ``apps`` and the optional tables as ``.csv``
-        (UTF-8, with or without BOM) or ``.parquet`` files.
+        (UTF-8, with or without BOM), ``.parquet`` or ``.xlsx`` files; or one ``.xlsx``
+        workbook with a sheet per table (:mod:`evalkit.data.excel`).
     as_of : evaluation date (ISO string or date): event dates after it are errors.
         ``None`` skips that check.
     criteria : known criterion ids for the references of ``assessments``, ``panel_scores``,
@@ -440,7 +441,8 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     ------
     DataError
         With every problem found (errors and warnings) when there is at least one error;
-        each renders as ``file:row:column: message``.
+        each renders as ``file:row:column: message`` (in a workbook
+        ``book.xlsx!sheet!D12: message``).
     """
     folder, as_of_ts, codes, loaded, out = _start(path, as_of, criteria, provinces,
                                                   "load_dataset")

@@ -115,7 +115,8 @@ def open_workbook(path: Path, name: str, out: ProblemLog) -> Workbook | None:
         return None
     if not zipfile.is_zipfile(path):
         out.add(name, None, None, "is not a readable .xlsx workbook (not a ZIP package: an old "
-                ".xls, a CSV or another file renamed?): save it as 'Excel Workbook (*.xlsx)'",
+                ".xls, a password-protected workbook, or another file renamed?): save it as "
+                "'Excel Workbook (*.xlsx)' without a password",
                 code="not_xlsx")
         return None
     try:

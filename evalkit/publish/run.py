@@ -153,7 +153,8 @@ def publish(
     Parameters
     ----------
     data_dir : path-like, optional
-        Dataset folder (contract v1); default the committed sample ``data/sample``.
+        Dataset folder (contract v1), or one ``.xlsx`` workbook with a sheet per table; default
+        the committed sample ``data/sample``.
     as_of : str or date, optional
         Evaluation date; required unless ``data_dir`` is the sample (default 2026-09-01).
     provinces : "all" or sequence of str or comma-separated str
