@@ -191,10 +191,14 @@ def test_a_blank_row_keeps_the_excel_row_numbers(book: Path) -> None:
     (lambda wb: wb["apps"].__setitem__("O3", dt.datetime(2022, 5, 10, 14, 30)),
      "dataset.xlsx!apps!O3: "),
     (lambda wb: wb["apps"].__setitem__("M2", dt.date(2024, 6, 12)),
-     "dataset.xlsx!apps!M2: Excel turned this age range into the date 2024-06-12"),
+     "dataset.xlsx!apps!M2: Excel turned this value into the date 2024-06-12: format the column as "
+     "Text and type it again (e.g. 6-12)"),
+    (lambda wb: wb["ahp_judgments"].__setitem__("E3", dt.datetime(2026, 1, 3)),
+     "dataset.xlsx!ahp_judgments!E3: Excel turned this value into the date 2026-01-03: format the "
+     "column as Text and type it again (e.g. 1/3)"),
     (lambda wb: wb["providers"].__setitem__("A2", 911101081000000161),
      "dataset.xlsx!providers!A2: Excel stored this identifier as the number 9.11101081e+17"),
-], ids=["datetime-in-a-date-column", "age-range-as-date", "long-number-id"])
+], ids=["datetime-in-a-date-column", "age-range-as-date", "saaty-as-date", "long-number-id"])
 def test_cells_excel_changed(book: Path, change, expected: str) -> None:  # noqa: ANN001
     lines = problems_of(edit(book, change))
     assert any(line.startswith(expected) for line in lines), lines

@@ -13,7 +13,8 @@ conversion and checks (:mod:`evalkit.data.convert`, :mod:`evalkit.data.checks`) 
 * outside free text, a leading apostrophe (``'0011``, pasted from a system that forces text)
   is dropped; surrounding blanks are dropped by the conversion, as for CSV;
 * an identifier Excel stored as a number of 16 digits or more has lost its last digits: an
-  error; a date cell in ``age_range`` (Excel turns ``6-12`` into 12 June): an error;
+  error; a date cell in ``age_range`` or a Saaty ``value`` (Excel turns ``6-12`` into 12 June
+  and ``1/3`` into 3 January): an error;
 * an Excel error value (``#N/A``, ``#DIV/0!``, ...): an error;
 * a formula: the value Excel last calculated is used (one warning per column says so); a
   formula without a calculated value (a workbook written by a program, never saved by Excel)
@@ -55,6 +56,9 @@ _ERROR_VALUES = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#
                            "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
                            "#UNKNOWN!", "#CONNECT!", "#BUSY!"})
 _HEADER_SEARCH = 20  # rows searched for the header
+#: Column kinds whose entries Excel turns into dates when typed into a General cell, with an
+#: example of each (``6-12`` becomes 12 June, ``1/3`` 3 January).
+_DATE_PRONE: dict[str, str] = {"age_range": "6-12", "saaty": "1/3"}
 _EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -244,7 +248,7 @@ def _add_cell(col: _Column, row: int, v: object) -> None:
     if col.kind in ("id", "idlist") and isinstance(v, float) and abs(v) >= 10**_EXACT_DIGITS:
         col.long_numbers[row] = f"{v:.15g}"
         v = None
-    if col.kind == "age_range" and isinstance(v, (dt.date, dt.datetime)):
+    if col.kind in _DATE_PRONE and isinstance(v, (dt.date, dt.datetime)):
         col.dates[row] = _text(v)
         v = ""
     col.texts.append(_text(v))
@@ -310,7 +314,10 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
     if h > 0:
         out.add(label, None, None, f"rows 1–{h} above the header (row {h + 1}) are ignored",
                 severity="warning", code="above_header")
-    cells = list(zip(*rows[h:], strict=False))  # columns of the header and data rows
+    full = max(map(len, rows[h:]))
+    if any(len(r) < full for r in rows[h:]):  # calamine's rows are rectangular; be sure
+        rows = [*rows[:h], *(list(r) + [""] * (full - len(r)) for r in rows[h:])]
+    cells = list(zip(*rows[h:], strict=True))  # columns of the header and data rows
     width = max((j + 1 for j, c in enumerate(cells) if c.count("") + c.count(None) < len(c)),
                 default=0)
     names = dedupe_names([aliases.get(v.lower(), v) for v in
@@ -352,7 +359,7 @@ def _fill(col: _Column, rows: list[int], values: list[object],
     if plain:
         col.texts = values  # type: ignore[assignment]
         return
-    if col.kind in ("id", "idlist", "age_range"):
+    if col.kind in ("id", "idlist", *_DATE_PRONE):
         for row, v in zip(rows, values, strict=True):
             _add_cell(col, row, v)
         return
@@ -390,9 +397,11 @@ def _report(columns: list[_Column], label: str, out: ProblemLog) -> None:
                  lambda v: f"Excel stored this identifier as the number {v} and kept only "
                            f"{_EXACT_DIGITS} digits: format the column as Text and type it again",
                  code="excel_number")
+        example = _DATE_PRONE.get(col.kind, "")
         out.rows(label, col.name, rows(col.dates),
-                 lambda v: f"Excel turned this age range into the date {v}: format the column as "
-                           "Text and type it again (e.g. 6-12)", code="excel_date")
+                 lambda v, e=example: f"Excel turned this value into the date {v}: format the "
+                                      f"column as Text and type it again (e.g. {e})",
+                 code="excel_date")
         for found in (col.errors, col.unvalued, col.dates, col.long_numbers):
             out.excuse(label, col.name, found)
         if col.valued:
