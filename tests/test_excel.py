@@ -413,3 +413,11 @@ def test_round_trip_template_to_run(tmp_path: Path) -> None:
     assert "'=HYPERLINK(" in decisions  # provider text neutralised in the published files
     inputs = json.loads((a / "provenance.json").read_text(encoding="utf-8"))
     assert "dataset.xlsx" in json.dumps(inputs, ensure_ascii=False)
+    # publish reads the workbook too: the same decisions as run's
+    pub = _evalkit("publish", "--data", book, "--provinces", PROVINCE, "--as-of", "2026-09-01",
+                   "--out", tmp_path / "pub", "--workers", "1", "--quiet")
+    assert pub.returncode == 0, pub.stderr
+    published = tmp_path / "pub" / "2026-09-01"
+    assert (published / "index.html").is_file()
+    for name in ("decisions.csv", "recommended_list.csv", "credit.csv"):
+        assert (published / PROVINCE / name).read_bytes() == (a / name).read_bytes(), name
