@@ -70,7 +70,7 @@ def __getattr__(name: str) -> Any:  # lazy: keep `import evalkit` cheap for the 
 def load_dataset(path: str | PathLike[str], *, as_of: object = None,
                  criteria: Iterable[str] | Callable[[], Iterable[str]] | None = None,
                  provinces: Iterable[str] | None = None) -> Dataset:
-    """Load a dataset folder (contract v1) and check all of it, criterion ids included.
+    """Load a dataset folder or .xlsx workbook (contract v1) and check all of it, criterion ids included.
 
     :func:`evalkit.data.dataset.load_dataset` with the criterion ids of the default rubric
     when ``criteria`` is None (when the default rubric cannot be loaded they are not checked,

@@ -8,13 +8,13 @@ from typing import Optional
 import typer
 
 from evalkit.cli.app import app, fail, settings
-from evalkit.errors import EvalkitError, Problem
+from evalkit.errors import EvalkitError, Problem, problem_order
 
 
 @app.command("validate")
 def validate_command(
-    data: Optional[Path] = typer.Argument(None, help="Dataset folder (contract v1, see docs/dataset.md); in a "
-                                          "workspace, default: its data folder."),
+    data: Optional[Path] = typer.Argument(None, help="Dataset folder, or one .xlsx workbook (docs/dataset.md); "
+                                          "in a workspace, default: its data folder."),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Evaluation date YYYY-MM-DD: event dates after it are errors (in a workspace, "
         "default: evalkit.toml's as_of)."
@@ -93,7 +93,7 @@ def print_blocked(blocked: dict[str, tuple[Problem, ...]]) -> None:
         typer.echo("by province: every province is blocked (an error cannot be attributed to "
                    "one province, or every province needs its row):")
         everywhere = set.intersection(*(set(found) for found in blocked.values()))
-        for p in sorted(everywhere, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)):
+        for p in sorted(everywhere, key=problem_order):
             typer.echo(f"  {p}")
         return
     typer.echo(f"by province: errors block {', '.join(blocked)}; every other province can run "

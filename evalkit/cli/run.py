@@ -55,8 +55,8 @@ def run_command(
                                            "workspace: its evalkit.toml's."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluation date YYYY-MM-DD (in a workspace: "
                                         "evalkit.toml's as_of when set)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
-                                        "the shipped sample)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
+                                        "workspace's, else the shipped sample)."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/, with "
                                           "a workspace's profiles over it)."),
     out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: the workspace's, "
@@ -125,8 +125,8 @@ def run_command(
 
 @app.command("publish")
 def publish_command(
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
-                                        "data/sample)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
+                                        "workspace's, else the sample)."),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless evalkit.toml sets as_of or --data is "
         "the sample: 2026-09-01)."

@@ -238,7 +238,7 @@ def readme_text(lang: str = "zh") -> str:
 
 #: The rows a validation covers (Excel's last row).
 _LAST_ROW = 1048576
-_TEXT_KINDS = ("id", "text", "code", "list", "idlist", "age_range", "province")
+_TEXT_KINDS = ("id", "text", "code", "list", "idlist", "age_range", "province", "saaty", "value")
 _HEAD = ("table", "sheet", "column", "meaning", "type", "empty", "codes")
 
 

@@ -115,18 +115,20 @@ def input_hashes(ds: Any) -> dict[str, str]:
 
 
 def data_hashes(data_dir: Path, province: str) -> dict[str, str]:
-    """sha256 of the data files a single-province run reads: every flat file, and only the
-    ``province=<code>`` part files of a partitioned table (other provinces' changes do not
-    touch its result)."""
+    """sha256 of the data files a single-province run reads: every flat file (or the dataset's
+    workbook), and only the ``province=<code>`` part files of a partitioned table (other
+    provinces' changes do not touch its result)."""
     from evalkit.data.partition import PARTITION_KEY
 
+    if data_dir.is_file():  # a workbook holding every table
+        return {data_dir.name: exports.file_sha256(data_dir)}
     prefix, own = f"{PARTITION_KEY}=", f"{PARTITION_KEY}={province}"
     tree = {}
     for p in sorted(data_dir.rglob("*")):
         rel = p.relative_to(data_dir).parts
         if (
             not p.is_file()
-            or p.suffix.lower() not in (".csv", ".parquet")
+            or p.suffix.lower() not in (".csv", ".parquet", ".xlsx")
             or any(part.startswith(".") for part in rel)
             or any(part.startswith(prefix) and part != own for part in rel)
         ):

@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit import resources
+from evalkit.data.excel import is_workbook
 from evalkit.data.identifiers import PROVINCES
 from evalkit.dates import parse_date
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
@@ -153,7 +154,8 @@ def publish(
     Parameters
     ----------
     data_dir : path-like, optional
-        Dataset folder (contract v1); default the committed sample ``data/sample``.
+        Dataset folder (contract v1), or one ``.xlsx`` workbook with a sheet per table; default
+        the committed sample ``data/sample``.
     as_of : str or date, optional
         Evaluation date; required unless ``data_dir`` is the sample (default 2026-09-01).
     provinces : "all" or sequence of str or comma-separated str
@@ -236,8 +238,9 @@ def _check_arguments(data: Path, lang: str, workers: int | None) -> None:
         raise PublishError(choice_message("lang", "publish", lang, LANGS))
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise PublishError(param_message("workers", "publish", "a positive integer", repr(workers)))
-    if not data.is_dir():
-        raise PublishError(param_message("data_dir", "publish", "a dataset folder", repr(str(data))))
+    if not (data.is_dir() or (data.is_file() and is_workbook(data))):
+        raise PublishError(param_message("data_dir", "publish", "a dataset folder or .xlsx workbook",
+                                         repr(str(data))))
 
 
 @dataclass(frozen=True)
