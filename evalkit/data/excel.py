@@ -60,6 +60,9 @@ _HEADER_SEARCH = 20  # rows searched for the header
 #: example of each (``6-12`` becomes 12 June, ``1/3`` 3 January).
 _DATE_PRONE: dict[str, str] = {"age_range": "6-12", "saaty": "1/3"}
 _EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
+#: Bytes that occur in a sheet's XML only when it holds a formula or an error cell.
+#: (A false alarm, e.g. ``<firstFooter``, only costs the parse that finds nothing.)
+_SPECIAL_MARKS: tuple[bytes, ...] = (b"<f", b":f>", b":f ", b't="e"')
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -163,7 +166,7 @@ def _special_cells(book: Workbook, sheet: str) -> dict[tuple[int, int], tuple[st
             data = z.read(part)
         except KeyError:
             return {}
-    if re.search(rb'<(?:\w+:)?f[\s>/]|\st="e"', data) is None:
+    if not any(mark in data for mark in _SPECIAL_MARKS):
         return {}
     found = {}
     for _, elem in ElementTree.iterparse(_Bytes(data)):
@@ -330,8 +333,9 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
     kinds = {c.name: c.kind for c in table.columns}
     columns = [_Column(n, kinds.get(n, "text")) for n in names]
     special = _special_cells(book, sheet)
+    every = len(keep) == len(rows) - h - 1  # no empty row: the columns are taken whole
     for j, col in enumerate(columns):
-        values = [cells[j][i] for i in keep]
+        values = list(cells[j][1:]) if every else [cells[j][i] for i in keep]
         _fill(col, keep, values, {i - h: s for (i, jj), s in special.items() if jj == j})
     _report(columns, label, out)
     _report_merged(merged, h, names, label, out)
@@ -343,8 +347,8 @@ def _fill(col: _Column, rows: list[int], values: list[object],
           special: dict[int, tuple[str, str]]) -> None:
     """The texts of one column's cells (``values`` of data ``rows``), noting what cannot be
     taken as typed; a column of plain text (the common case) is taken whole."""
-    plain = (all(type(v) is str for v in values) and _ERROR_VALUES.isdisjoint(values)
-             and (col.kind == "text" or not any(v.startswith("'") for v in values)))
+    plain = (set(map(type, values)) <= {str} and _ERROR_VALUES.isdisjoint(values)
+             and (col.kind == "text" or "\n'" not in "\n" + "\n".join(values)))  # type: ignore[arg-type]
     if special:
         at = {r: k for k, r in enumerate(rows)}
         for row, (what, text) in special.items():
