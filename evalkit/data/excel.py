@@ -120,9 +120,11 @@ def open_workbook(path: Path, name: str, out: ProblemLog) -> Workbook | None:
         out.add(name, None, None, "is not an .xlsx workbook: save it as 'Excel Workbook (*.xlsx)'",
                 code="not_xlsx")
         return None
+    with open(path, "rb"):  # an OSError (permission denied) says its own reason to the caller
+        pass
     if not zipfile.is_zipfile(path):
         out.add(name, None, None, "is not a readable .xlsx workbook (not a ZIP package: an old "
-                ".xls, a password-protected workbook, or another file renamed?): save it as "
+                ".xls, a password-protected or damaged workbook, or another file renamed?): save it as "
                 "'Excel Workbook (*.xlsx)' without a password",
                 code="not_xlsx")
         return None
@@ -305,7 +307,8 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
         ws = book.book.get_sheet_by_name(sheet)
         rows = ws.to_python(skip_empty_area=False)
         merged = ws.merged_cell_ranges or []
-    except calamine.CalamineError as exc:
+        special = _special_cells(book, sheet)
+    except (calamine.CalamineError, ElementTree.ParseError, zipfile.BadZipFile) as exc:
         out.add(label, None, None, f"the sheet cannot be read ({exc})", code="unreadable")
         return None
     aliases = _aliases(table)
@@ -332,7 +335,6 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
     index = pd.Index(keep, dtype="int64")  # data row = Excel row - header row
     kinds = {c.name: c.kind for c in table.columns}
     columns = [_Column(n, kinds.get(n, "text")) for n in names]
-    special = _special_cells(book, sheet)
     every = len(keep) == len(rows) - h - 1  # no empty row: the columns are taken whole
     for j, col in enumerate(columns):
         values = list(cells[j][1:]) if every else [cells[j][i] for i in keep]
