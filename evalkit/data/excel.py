@@ -332,6 +332,8 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
     out.places[label] = place
     keep = [i for i, row in enumerate(rows[h + 1:], start=1)
             if row[:width].count("") + row[:width].count(None) < width]
+    while keep and all(_is_empty(v) for v in rows[h + keep[-1]][:width]):
+        keep.pop()  # trailing rows of blanks only
     index = pd.Index(keep, dtype="int64")  # data row = Excel row - header row
     kinds = {c.name: c.kind for c in table.columns}
     columns = [_Column(n, kinds.get(n, "text")) for n in names]
