@@ -255,6 +255,19 @@ def test_formulas(book: Path) -> None:
             "Excel last calculated are used") in [str(w) for w in ds.warnings]
 
 
+def test_hidden_rows_and_columns_are_read_with_a_warning(book: Path) -> None:
+    def change(wb: openpyxl.Workbook) -> None:
+        wb["apps"].row_dimensions[3].hidden = True
+        wb["apps"].column_dimensions["D"].hidden = True
+
+    ds = load_dataset(edit(book, change), criteria=_mini.CRITERIA)
+    assert len(ds.apps) == 4
+    lines = [str(w) for w in ds.warnings]
+    assert ("dataset.xlsx!apps: warning: row 3 is hidden: it is read all the same (delete it if it is "
+            "not part of the table)") in lines
+    assert "dataset.xlsx!apps!D:D: warning: the column is hidden: it is read all the same" in lines
+
+
 def test_error_values(book: Path) -> None:
     def change(wb: openpyxl.Workbook) -> None:
         cell = wb["apps"]["B3"]
