@@ -96,8 +96,11 @@ class ProblemsError(EvalkitError):
 
 
 def problem_order(p: Problem) -> tuple:
-    """The order problems are listed in: by file (and sheet), row, column, message."""
-    return (p.file, p.sheet or "", p.row if p.row is not None else -1, p.column or "", p.message)
+    """The order problems are listed in: by file (and sheet), row, column (in a sheet, by its
+    letter: ``E`` before ``Q``), message."""
+    letters = p.cell.split(":")[0].rstrip("0123456789") if p.cell else ""
+    return (p.file, p.sheet or "", p.row if p.row is not None else -1, len(letters), letters,
+            p.column or "", p.message)
 
 
 class DataError(ProblemsError):

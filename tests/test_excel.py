@@ -255,6 +255,19 @@ def test_formulas(book: Path) -> None:
             "Excel last calculated are used") in [str(w) for w in ds.warnings]
 
 
+def test_hidden_rows_and_columns_are_read_with_a_warning(book: Path) -> None:
+    def change(wb: openpyxl.Workbook) -> None:
+        wb["apps"].row_dimensions[3].hidden = True
+        wb["apps"].column_dimensions["D"].hidden = True
+
+    ds = load_dataset(edit(book, change), criteria=_mini.CRITERIA)
+    assert len(ds.apps) == 4
+    lines = [str(w) for w in ds.warnings]
+    assert ("dataset.xlsx!apps: warning: row 3 is hidden: it is read all the same (delete it if it is "
+            "not part of the table)") in lines
+    assert "dataset.xlsx!apps!D:D: warning: the column is hidden: it is read all the same" in lines
+
+
 def test_error_values(book: Path) -> None:
     def change(wb: openpyxl.Workbook) -> None:
         cell = wb["apps"]["B3"]
@@ -299,7 +312,16 @@ def test_empty_sheet_and_unreadable_workbooks(tmp_path: Path, book: Path) -> Non
     fake.write_text("app_id,name\n", encoding="utf-8")
     assert problems_of(fake) == [
         "fake.xlsx: is not a readable .xlsx workbook (not a ZIP package: an old .xls, a password-protected "
-        "workbook, or another file renamed?): save it as 'Excel Workbook (*.xlsx)' without a password"]
+        "or damaged workbook, or another file renamed?): save it as 'Excel Workbook (*.xlsx)' without a password"]
+    damaged = write_book(tmp_path / "damaged.xlsx")
+    with zipfile.ZipFile(damaged) as z:
+        items = {n: z.read(n) for n in z.namelist()}
+    items["xl/worksheets/sheet2.xml"] = b"<worksheet><sheetData><row r='1'><c r='A1'"  # apps, cut
+    with zipfile.ZipFile(damaged, "w") as z:
+        for n, data in items.items():
+            z.writestr(n, data)
+    lines = problems_of(damaged)
+    assert any(line.startswith("damaged.xlsx!apps: the sheet cannot be read (") for line in lines), lines
     old = tmp_path / "old.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(100))
     assert problems_of(old)[0].endswith("the dataset folder is neither a folder nor an .xlsx workbook")

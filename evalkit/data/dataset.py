@@ -289,8 +289,9 @@ def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str]
                 return {}, out
             loaded = _locate_sheets(book, out)
     except OSError as exc:
-        out.add(str(folder), None, None, f"the dataset folder cannot be listed: "
-                f"{exc.strerror or exc}", code="unreadable")
+        what = "workbook cannot be read" if folder.is_file() else "folder cannot be listed"
+        out.add(str(folder), None, None, f"the dataset {what}: {exc.strerror or exc}",
+                code="unreadable")
         return {}, out
     try:
         for item in loaded.values():

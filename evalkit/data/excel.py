@@ -20,6 +20,7 @@ conversion and checks (:mod:`evalkit.data.convert`, :mod:`evalkit.data.checks`) 
   formula without a calculated value (a workbook written by a program, never saved by Excel)
   cannot be read: an error naming the formula.  Formulas are never evaluated;
 * merged cells (the value sits in the top-left cell only): an error naming the range;
+* hidden rows and columns are read all the same, with a warning;
 * fully empty rows (trailing rows included) are skipped; data row ``r`` is Excel row
   ``header + r`` so that problems carry the sheet's addresses (:class:`Place`).
 
@@ -60,6 +61,9 @@ _HEADER_SEARCH = 20  # rows searched for the header
 #: example of each (``6-12`` becomes 12 June, ``1/3`` 3 January).
 _DATE_PRONE: dict[str, str] = {"age_range": "6-12", "saaty": "1/3"}
 _EXACT_DIGITS = 15  # Excel keeps 15 significant digits of a number
+#: Bytes that occur in a sheet's XML only when it holds a formula or an error cell.
+#: (A false alarm, e.g. ``<firstFooter``, only costs the parse that finds nothing.)
+_SPECIAL_MARKS: tuple[bytes, ...] = (b"<f", b":f>", b":f ", b't="e"', b"hidden=")
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _REL_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
@@ -117,9 +121,11 @@ def open_workbook(path: Path, name: str, out: ProblemLog) -> Workbook | None:
         out.add(name, None, None, "is not an .xlsx workbook: save it as 'Excel Workbook (*.xlsx)'",
                 code="not_xlsx")
         return None
+    with open(path, "rb"):  # an OSError (permission denied) says its own reason to the caller
+        pass
     if not zipfile.is_zipfile(path):
         out.add(name, None, None, "is not a readable .xlsx workbook (not a ZIP package: an old "
-                ".xls, a password-protected workbook, or another file renamed?): save it as "
+                ".xls, a password-protected or damaged workbook, or another file renamed?): save it as "
                 "'Excel Workbook (*.xlsx)' without a password",
                 code="not_xlsx")
         return None
@@ -154,7 +160,8 @@ def _special_cells(book: Workbook, sheet: str) -> dict[tuple[int, int], tuple[st
     """The cells calamine cannot describe, ``{(row, column): (what, text)}`` (0-based), read
     from the sheet's XML only when it holds any: ``("formula", f)`` a formula with a value
     Excel calculated, ``("unvalued", f)`` a formula without one, ``("error", "#N/A")`` an
-    Excel error value (calamine reads these as empty cells)."""
+    Excel error value (calamine reads these as empty cells); hidden rows and columns as
+    ``(row, -1)`` and ``(-1, column)``, ``("hidden", "")``."""
     part = book.parts.get(sheet)
     if part is None:
         return {}
@@ -163,10 +170,19 @@ def _special_cells(book: Workbook, sheet: str) -> dict[tuple[int, int], tuple[st
             data = z.read(part)
         except KeyError:
             return {}
-    if re.search(rb'<(?:\w+:)?f[\s>/]|\st="e"', data) is None:
+    if not any(mark in data for mark in _SPECIAL_MARKS):
         return {}
-    found = {}
+    found: dict[tuple[int, int], tuple[str, str]] = {}
     for _, elem in ElementTree.iterparse(_Bytes(data)):
+        if elem.tag in (f"{_MAIN_NS}row", f"{_MAIN_NS}col"):
+            if elem.get("hidden") in ("1", "true"):
+                if elem.tag.endswith("row"):
+                    found[(int(elem.get("r", "0")) - 1, -1)] = ("hidden", "")
+                else:
+                    for c in range(int(elem.get("min", "1")), int(elem.get("max", "1")) + 1):
+                        found[(-1, c - 1)] = ("hidden", "")
+            elem.clear()
+            continue
         if elem.tag != f"{_MAIN_NS}c":
             continue
         f, v = elem.find(f"{_MAIN_NS}f"), elem.find(f"{_MAIN_NS}v")
@@ -302,7 +318,8 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
         ws = book.book.get_sheet_by_name(sheet)
         rows = ws.to_python(skip_empty_area=False)
         merged = ws.merged_cell_ranges or []
-    except calamine.CalamineError as exc:
+        special = _special_cells(book, sheet)
+    except (calamine.CalamineError, ElementTree.ParseError, zipfile.BadZipFile) as exc:
         out.add(label, None, None, f"the sheet cannot be read ({exc})", code="unreadable")
         return None
     aliases = _aliases(table)
@@ -326,15 +343,18 @@ def read_sheet(book: Workbook, sheet: str, table: Table, label: str,
     out.places[label] = place
     keep = [i for i, row in enumerate(rows[h + 1:], start=1)
             if row[:width].count("") + row[:width].count(None) < width]
+    while keep and all(_is_empty(v) for v in rows[h + keep[-1]][:width]):
+        keep.pop()  # trailing rows of blanks only
     index = pd.Index(keep, dtype="int64")  # data row = Excel row - header row
     kinds = {c.name: c.kind for c in table.columns}
     columns = [_Column(n, kinds.get(n, "text")) for n in names]
-    special = _special_cells(book, sheet)
+    every = len(keep) == len(rows) - h - 1  # no empty row: the columns are taken whole
     for j, col in enumerate(columns):
-        values = [cells[j][i] for i in keep]
+        values = list(cells[j][1:]) if every else [cells[j][i] for i in keep]
         _fill(col, keep, values, {i - h: s for (i, jj), s in special.items() if jj == j})
     _report(columns, label, out)
     _report_merged(merged, h, names, label, out)
+    _report_hidden(special, h, set(keep), names, label, out)
     return pd.DataFrame({c.name: pd.Series(c.texts, index=index, dtype="str") for c in columns},
                         index=index)
 
@@ -343,8 +363,8 @@ def _fill(col: _Column, rows: list[int], values: list[object],
           special: dict[int, tuple[str, str]]) -> None:
     """The texts of one column's cells (``values`` of data ``rows``), noting what cannot be
     taken as typed; a column of plain text (the common case) is taken whole."""
-    plain = (all(type(v) is str for v in values) and _ERROR_VALUES.isdisjoint(values)
-             and (col.kind == "text" or not any(v.startswith("'") for v in values)))
+    plain = (set(map(type, values)) <= {str} and _ERROR_VALUES.isdisjoint(values)
+             and (col.kind == "text" or "\n'" not in "\n" + "\n".join(values)))  # type: ignore[arg-type]
     if special:
         at = {r: k for k, r in enumerate(rows)}
         for row, (what, text) in special.items():
@@ -407,6 +427,25 @@ def _report(columns: list[_Column], label: str, out: ProblemLog) -> None:
         if col.valued:
             out.add(label, None, col.name, f"{col.valued} cell(s) of {col.name} hold formulas: the "
                     "values Excel last calculated are used", severity="warning", code="formula")
+
+
+def _report_hidden(special: dict[tuple[int, int], tuple[str, str]], h: int, kept: set[int],
+                   names: list[str], label: str, out: ProblemLog) -> None:
+    """A warning for the hidden data rows and the hidden columns of the table: read all the
+    same (hiding a row does not take it out of the table)."""
+    rows = sorted(i + 1 for (i, j), (what, _) in special.items()
+                  if what == "hidden" and j == -1 and i - h in kept)
+    if len(rows) == 1:
+        out.add(label, None, None, f"row {rows[0]} is hidden: it is read all the same (delete it "
+                "if it is not part of the table)", severity="warning", code="hidden_rows")
+    elif rows:
+        shown = ", ".join(map(str, rows[:10])) + (f" and {len(rows) - 10} more" if len(rows) > 10 else "")
+        out.add(label, None, None, f"rows {shown} are hidden: they are read all the same (delete "
+                "those that are not part of the table)", severity="warning", code="hidden_rows")
+    for j in sorted(j for (i, j), (what, _) in special.items() if what == "hidden" and i == -1):
+        if j < len(names):
+            out.add(label, None, names[j], "the column is hidden: it is read all the same",
+                    severity="warning", code="hidden_column")
 
 
 def _report_merged(ranges: list, h: int, names: list[str], label: str, out: ProblemLog) -> None:

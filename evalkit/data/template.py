@@ -314,7 +314,7 @@ def _instructions_sheet(wb, rows: Sequence[ColumnRow], lang: str,  # noqa: ANN00
         ws.cell(row=r, column=i, value=head).font = bold
     r += 1
     for row in rows:
-        codes = "; ".join(f"{c} = {w}" if c != w else c for c, w in row.codes.items())
+        codes = "; ".join(f"{c} = {w}" if c.lower() != w.lower() else c for c, w in row.codes.items())
         if schema.TABLES[row.table].column(row.column).kind == "province":
             codes = "; ".join(f"{c} = {w}" for c, w in
                               descriptions.code_words(row.table, row.column, lang).items())
