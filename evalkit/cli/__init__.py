@@ -9,7 +9,7 @@ One module per command (group), each registering itself on :data:`evalkit.cli.ap
 :mod:`~evalkit.cli.run` (run, publish), :mod:`~evalkit.cli.register` and :mod:`~evalkit.cli.panel`.
 """
 
-from evalkit.cli import dataset, panel, register, rubric, run  # noqa: F401  (each registers its commands)
+from evalkit.cli import dataset, explore, panel, register, rubric, run  # noqa: F401  (each registers its commands)
 from evalkit.cli.app import app, main
 
 __all__ = ["app", "main"]
