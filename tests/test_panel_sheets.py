@@ -264,3 +264,49 @@ def test_panel_secretary_two_rounds_through_the_command_line(fresh: Path, tmp_pa
     s = panel_rounds.summary(ds.panel_scores, ds.experts, ds.apps, "44", 2, "en")
     assert s.criteria["consensus"].all() and s.stop  # round 2 moved every score toward 7
     assert "consensus reached: stop" in summary.stdout
+
+
+def _long(rnd: int, table: dict[str, list[float]], crit: str = "F04_usability") -> pd.DataFrame:
+    """panel_scores rows of province 44: ``{app: [score of E1, E2, …]}``."""
+    rows = [("44", rnd, app, f"E{j + 1}", crit, x) for app, xs in table.items() for j, x in enumerate(xs)]
+    df = pd.DataFrame(rows, columns=["province_code", "round", "app_id", "expert_id", "criterion_id", "score"])
+    return df.astype({"round": "Int64", "score": "float64"}).assign(scored_on=pd.Timestamp("2026-06-01"))
+
+
+def test_round_summary_worked_example() -> None:
+    """Four raters, three apps, by hand.
+
+    Round 1: A = 2, 4, 6, 8 (quartiles by linear interpolation: Q1 = 2 + 0.75·2 = 3.5, Q3 = 6.5,
+    IQR 3); B = 5, 5, 6, 6 (Q1 = 5, Q3 = 6, IQR 1); C = 9, 8, 9, 9 (Q1 = 8.75, Q3 =
+    9, IQR 0.25).  Apps with IQR ≤ 2: B and C, 2 of 3 = 67 % < 75 %: no consensus, round 1 has no
+    stability: another round.
+    Round 2: A = 5, 5, 6, 6 (IQR 1), B, C unchanged: 100 % agree → consensus.  Net change
+    (Scheibe et al.): A's classes move from {2, 4, 6, 8} to {5, 5, 6, 6}: shares ¼ each →
+    5: ½, 6: ½; |Δ| over classes 2, 4, 5, 6, 8 = ¼ + ¼ + ½ + ¼ + ¼ = 1.5 → half: 0.75; B, C: 0; mean
+    0.25 ≥ 0.15: not stable (but consensus stops it).
+    Kendall's W of round 2 (apps ranked within each rater, ties averaged): ranks by rater
+    A, B, C = (1.5, 1.5, 3), (1.5, 1.5, 3), (1.5, 1.5, 3), (1.5, 1.5, 3) → R = 6, 6, 12, mean 8,
+    S = 4 + 4 + 16 = 24; ties: each rater one pair, T = 2³ − 2 = 6 per rater, ΣT = 24;
+    W = 12·24 / (16·(27 − 3) − 4·24) = 288 / 288 = 1.
+    """
+    apps = pd.DataFrame({"app_id": ["A", "B", "C"], "provider_id": ["P1", "P2", "P3"]})
+    experts = pd.DataFrame({"expert_id": ["E1", "E2", "E3", "E4"], "conflicts": ["", "", "", ""]})
+    r1 = _long(1, {"A": [2, 4, 6, 8], "B": [5, 5, 6, 6], "C": [9, 8, 9, 9]})
+    r2 = _long(2, {"A": [5, 5, 6, 6], "B": [5, 5, 6, 6], "C": [9, 8, 9, 9]})
+    fb = panel_rounds.feedback(panel_rounds.round_scores(r1, experts, apps, "44", 1)).set_index("app_id")
+    assert fb.loc["A", ["median", "q1", "q3", "iqr"]].tolist() == [5.0, 3.5, 6.5, 3.0]
+    assert fb.loc["C", ["q1", "q3", "iqr"]].tolist() == [8.75, 9.0, 0.25]
+    s1 = panel_rounds.summary(r1, experts, apps, "44", 1, "en").criteria.iloc[0]
+    assert s1["share_agreed"] == pytest.approx(2 / 3) and not s1["consensus"]
+    assert s1["decision"] == "another_round" and pd.isna(s1["net_change"])
+    both = pd.concat([r1, r2], ignore_index=True)
+    s2 = panel_rounds.summary(both, experts, apps, "44", 2, "en")
+    row = s2.criteria.iloc[0]
+    assert row["net_change"] == pytest.approx(0.25) and not row["stable"]
+    assert row["consensus"] and row["decision"] == "consensus" and s2.stop
+    assert row["kendall_w"] == pytest.approx(1.0) and row["agreement"] == "strong"
+    # the same disagreement twice: stable without consensus stops too (Dajani et al. 1979)
+    again = pd.concat([r1, _long(2, {"A": [2, 4, 6, 8], "B": [5, 5, 6, 6], "C": [9, 8, 9, 9]})], ignore_index=True)
+    s3 = panel_rounds.summary(again, experts, apps, "44", 2, "zh")
+    assert s3.criteria.iloc[0]["net_change"] == 0 and s3.criteria.iloc[0]["decision"] == "stable" and s3.stop
+    assert "未达成共识但意见已稳定" in s3.text("zh")
