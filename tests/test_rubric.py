@@ -414,8 +414,8 @@ def test_panel_levels_anchor_every_panel_criterion_and_are_checked(rubric: R.Rub
     main = main.replace("  - score: 10\n", "  - score: 12\n", 1).replace("  - score: 2\n", "  - score: 0\n", 1)
     (tmp_path / "v1" / "rubric.yaml").write_text(main, encoding="utf-8")
     legality = (tmp_path / "v1" / "legality.yaml").read_text(encoding="utf-8")
-    legality = legality.replace("    rule: pass_fail\n", "    rule: pass_fail\n    levels: [{score: 1, name: {zh: 是, en: "
-                                "ok}, description: {zh: 是, en: ok}}]\n", 1)
+    levels = "    levels: [{score: 1, name: {zh: 是, en: ok}, description: {zh: 是, en: ok}}]\n"
+    legality = legality.replace("    rule: pass_fail\n", "    rule: pass_fail\n" + levels, 1)
     (tmp_path / "v1" / "legality.yaml").write_text(legality, encoding="utf-8")
     with pytest.raises(RubricError) as exc:
         R.load_rubric(tmp_path / "v1")
