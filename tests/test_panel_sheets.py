@@ -310,3 +310,14 @@ def test_round_summary_worked_example() -> None:
     s3 = panel_rounds.summary(again, experts, apps, "44", 2, "zh")
     assert s3.criteria.iloc[0]["net_change"] == 0 and s3.criteria.iloc[0]["decision"] == "stable" and s3.stop
     assert "未达成共识但意见已稳定" in s3.text("zh")
+
+
+def test_a_workbook_that_did_not_come_back_is_a_warning(fresh: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r1"
+    ds, rb = _write_and_fill(fresh, out)
+    (out / "E44007.xlsx").unlink()
+    res = panel_collect.collect(out, ds, fresh, 1, rb)
+    assert [str(w) for w in res.warnings] == [
+        "E44007.xlsx: warning: expert E44007's workbook did not come back: this round's items are aggregated "
+        "without their score (the latest round of an item counts)"]
+    assert set(res.rows["expert_id"]) == {f"E4400{i}" for i in range(1, 7)}

@@ -269,7 +269,9 @@ def collect(folder: str | Path, ds: Any, data_dir: str | Path, rnd: int, rubric:
     existing = _existing(Path(data_dir), target, province, rnd, replace, problems)
     if problems:
         raise PanelSheetError(problems)
-    warnings = tuple(Problem(f"{e}.xlsx", None, None, f"expert {e}'s workbook did not come back", "warning")
+    warnings = tuple(Problem(f"{e}.xlsx", None, None, f"expert {e}'s workbook did not come back: this round's "
+                             "items are aggregated without their score (the latest round of an item counts)",
+                             "warning")
                      for e in sorted(set(plan) - {s.meta.get("expert_id") for s in sheets}))
     day = (scored_on or dt.date.today()).isoformat()
     frame = pd.DataFrame([(*r, day) for r in rows], columns=COLUMNS)
