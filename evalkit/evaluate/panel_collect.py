@@ -284,6 +284,10 @@ def _existing(data_dir: Path, target: Path, province: str | None, rnd: int, repl
               problems: list[Problem]) -> list[list[str]] | None:
     """The lines of ``panel_scores.csv`` (None when absent); a round already there is a problem
     unless ``replace``."""
+    if data_dir.is_file():
+        problems.append(Problem(str(data_dir), None, None, "the scores can only be appended to a dataset folder's "
+                                "panel_scores.csv, not to a workbook: collect into a CSV dataset folder"))
+        return None
     others = [p.name for p in (data_dir / "panel_scores.parquet", data_dir / "panel_scores") if p.exists()]
     if others:
         problems.append(Problem(str(data_dir / others[0]), None, None, "the scores can only be appended to a "
