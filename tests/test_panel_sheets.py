@@ -321,3 +321,15 @@ def test_a_workbook_that_did_not_come_back_is_a_warning(fresh: Path, tmp_path: P
         "E44007.xlsx: warning: expert E44007's workbook did not come back: this round's items are aggregated "
         "without their score (the latest round of an item counts)"]
     assert set(res.rows["expert_id"]) == {f"E4400{i}" for i in range(1, 7)}
+
+
+def test_collect_needs_sheets_and_a_csv_dataset_folder(fresh: Path, tmp_path: Path) -> None:
+    ds, rb = _inputs(fresh)
+    book = tmp_path / "dataset.xlsx"
+    book.write_bytes(b"PK")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(PanelSheetError) as err:
+        panel_collect.collect(tmp_path / "empty", ds, book, 1, rb)
+    shown = [str(p) for p in err.value.problems]
+    assert f"{tmp_path / 'empty'}: no returned score sheets (*.xlsx) in this folder" in shown
+    assert any(s.startswith(f"{book}: ") and "not to a workbook" in s for s in shown)
