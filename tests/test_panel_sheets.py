@@ -9,6 +9,7 @@ works on a copy of the sample without province 44's panel scores (a panel that s
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -333,3 +334,26 @@ def test_collect_needs_sheets_and_a_csv_dataset_folder(fresh: Path, tmp_path: Pa
     shown = [str(p) for p in err.value.problems]
     assert f"{tmp_path / 'empty'}: no returned score sheets (*.xlsx) in this folder" in shown
     assert any(s.startswith(f"{book}: ") and "not to a workbook" in s for s in shown)
+
+
+def test_panel_commands_take_the_workspace_defaults(tmp_path: Path) -> None:
+    """Inside a workspace (`evalkit init --province 44 --sample`) the panel commands need no
+    --province or --data: evalkit.toml gives them."""
+    ws = tmp_path / "ws"
+    made = _cli("init", ws, "--province", "44", "--sample")
+    assert made.returncode == 0, made.stderr
+
+    paths = [str(Path(p).resolve()) for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}  # relative entries would move with cwd
+
+    def cli_in_ws(*args: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "evalkit", *map(str, args)], capture_output=True, text=True,
+                              encoding="utf-8", cwd=ws, env=env)
+
+    done = cli_in_ws("panel", "sheets", "--round", "2", "--out", tmp_path / "r2")
+    assert done.returncode == 0, done.stderr
+    assert "round 2 for province 44" in done.stdout and (tmp_path / "r2" / "E44007.xlsx").is_file()
+    summary = cli_in_ws("panel", "summary")
+    assert summary.returncode == 0 and summary.stdout.startswith("省份 44 第 1 轮"), summary.stderr
+    outside = _cli("panel", "summary")
+    assert outside.returncode == 2 and "--province is required" in outside.stderr

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail
+from evalkit.cli.app import app, fail, missing, settings
 from evalkit.errors import EvalkitError, ProblemsError
 
 panel_app = typer.Typer(no_args_is_help=True, help="Expert panels: score sheets out and in, Delphi round summaries.")
@@ -38,20 +38,29 @@ def _checks(province: Optional[str], rnd: Optional[int], lang: str = "zh") -> No
 
 @panel_app.command("sheets")
 def panel_sheets(
-    province: str = typer.Option(..., "--province", help="Province code, e.g. 44."),
+    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (in a workspace: "
+                                           "its evalkit.toml's)."),
     rnd: int = typer.Option(..., "--round", help="Delphi round (1, 2, …); from 2 the sheets show the previous "
                             "round's feedback."),
     out: Path = typer.Option(..., "--out", help="Folder for the workbooks (one <expert_id>.xlsx per expert)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
-    lang: str = typer.Option("zh", "--lang", help="Language of the sheets: zh or en."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
+                                        "data/sample)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of the sheets: zh or en (default: the "
+                                       "workspace's, else zh)."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
 ) -> None:
     """Write one score sheet (XLSX) per expert of the province's panel for one round."""
     from evalkit.evaluate.panel_sheets import sheets_command
 
+    cfg = settings(province=province, data=data, lang=lang)
+    province, lang = cfg.province, cfg.lang or "zh"
+    if province is None:
+        fail(missing(cfg, "--province", "province"), 2)
+        return
     _checks(province, rnd, lang)
     try:
-        paths = sheets_command(data if data is not None else resources.sample_dir(), province, rnd, out, lang, rubric)
+        paths = sheets_command(cfg.data if cfg.data is not None else resources.sample_dir(), province, rnd, out, lang,
+                               rubric)
     except EvalkitError as exc:
         _problems(exc)
         return
@@ -62,7 +71,8 @@ def panel_sheets(
 @panel_app.command("collect")
 def panel_collect(
     folder: Path = typer.Argument(..., help="Folder of the returned workbooks."),
-    data: Path = typer.Option(..., "--data", help="Dataset folder whose panel_scores.csv gets the round's rows."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder whose panel_scores.csv gets the "
+                                        "round's rows (in a workspace: its data folder)."),
     rnd: int = typer.Option(..., "--round", help="The round these sheets belong to."),
     replace: bool = typer.Option(False, "--replace", help="Replace the round's rows if it was collected before."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
@@ -70,9 +80,13 @@ def panel_collect(
     """Check every returned score sheet at once; append the round to panel_scores only if all are clean."""
     from evalkit.evaluate.panel_collect import collect_command
 
+    cfg = settings(data=data)
+    if cfg.data is None:
+        fail(missing(cfg, "--data", "data"), 2)
+        return
     _checks(None, rnd)
     try:
-        res = collect_command(folder, data, rnd, replace=replace, rubric_dir=rubric)
+        res = collect_command(folder, cfg.data, rnd, replace=replace, rubric_dir=rubric)
     except EvalkitError as exc:
         _problems(exc)
         return
@@ -85,18 +99,26 @@ def panel_collect(
 
 @panel_app.command("summary")
 def panel_summary(
-    province: str = typer.Option(..., "--province", help="Province code, e.g. 44."),
+    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (in a workspace: "
+                                           "its evalkit.toml's)."),
     rnd: Optional[int] = typer.Option(None, "--round", help="Round to summarise (default: the latest collected)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
-    lang: str = typer.Option("zh", "--lang", help="Language: zh or en."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
+                                        "data/sample)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language: zh or en (default: the workspace's, else zh)."),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
 ) -> None:
     """Per criterion: Kendall's W, IQR, stability against the previous round and the stopping rule."""
     from evalkit.evaluate.panel_rounds import summary_command
 
+    cfg = settings(province=province, data=data, lang=lang)
+    province, lang = cfg.province, cfg.lang or "zh"
+    if province is None:
+        fail(missing(cfg, "--province", "province"), 2)
+        return
     _checks(province, rnd, lang)
     try:
-        res = summary_command(data if data is not None else resources.sample_dir(), province, rnd, lang, rubric)
+        res = summary_command(cfg.data if cfg.data is not None else resources.sample_dir(), province, rnd, lang,
+                              rubric)
     except EvalkitError as exc:
         _problems(exc)
         return

@@ -149,14 +149,16 @@ def baseline(nat: Any, code: str) -> Baseline:
 
 
 def load_baseline(data_dir: str | Path, code: str, as_of: Any, *, rubric_dir: str | Path | None = None,
-                  previous_dir: str | Path | None = None) -> Baseline:
+                  previous_dir: str | Path | None = None, overlay: str | Path | None = None) -> Baseline:
     """Load the rows province ``code`` needs and evaluate it as ``evalkit run`` does (the
-    register under ``previous_dir``, when there is one, gives the bans and history)."""
+    register under ``previous_dir``, when there is one, gives the bans and history; ``overlay``:
+    a workspace's profiles over the shipped ones)."""
     from evalkit.data.dataset import load_dataset
     from evalkit.rubric import default_criterion_ids
 
     ds = load_dataset(data_dir, as_of=as_of, provinces=[str(code)], criteria=default_criterion_ids)
-    nat = pipeline.evaluate(ds, as_of, rubric_dir=rubric_dir, provinces=[str(code)], previous_dir=previous_dir)
+    nat = pipeline.evaluate(ds, as_of, rubric_dir=rubric_dir, provinces=[str(code)], previous_dir=previous_dir,
+                            overlay=overlay)
     return baseline(nat, str(code))
 
 

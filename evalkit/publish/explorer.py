@@ -2,7 +2,8 @@
 
 ``serve(...)`` checks the dataset for the province first (a notebook that fails in Voilà only
 spins in the browser), hands the options to the notebook's kernel through the environment
-(``EVALKIT_EXPLORE_PROVINCE``, ``_DATA``, ``_AS_OF``, ``_OUT``, ``_LANG``: the kernel inherits
+(``EVALKIT_EXPLORE_PROVINCE``, ``_DATA``, ``_AS_OF``, ``_OUT``, ``_LANG``, ``_OVERLAY`` (a workspace's
+profiles): the kernel inherits
 the server's environment) and runs Voilà in this process until Ctrl-C or SIGTERM, which stop it
 and its kernels.  Voilà hides every code cell (``strip_sources``); it listens on 127.0.0.1 only,
 refuses a busy port instead of moving to another one, gives a kernel 30 s to start and culls
@@ -22,7 +23,7 @@ from evalkit.errors import PublishError
 __all__ = ["ENV", "check_voila", "serve", "voila_arguments"]
 
 ENV = {"province": "EVALKIT_EXPLORE_PROVINCE", "data": "EVALKIT_EXPLORE_DATA", "as_of": "EVALKIT_EXPLORE_AS_OF",
-       "out": "EVALKIT_EXPLORE_OUT", "lang": "EVALKIT_EXPLORE_LANG"}
+       "out": "EVALKIT_EXPLORE_OUT", "lang": "EVALKIT_EXPLORE_LANG", "overlay": "EVALKIT_EXPLORE_OVERLAY"}
 
 
 def check_voila() -> None:
@@ -63,7 +64,7 @@ def _stop(signum: int, frame: Any) -> None:
 
 
 def serve(province: str, data_dir: str | Path, as_of: str, *, port: int = 8866, browser: bool = True,
-          out_dir: str | Path | None = None, lang: str = "zh") -> None:
+          out_dir: str | Path | None = None, lang: str = "zh", overlay: str | Path | None = None) -> None:
     """Check the province's data, then serve the explorer until interrupted.
 
     Raises
@@ -80,7 +81,8 @@ def serve(province: str, data_dir: str | Path, as_of: str, *, port: int = 8866, 
     _check_port(port)
     load_dataset(data_dir, as_of=as_of, provinces=[str(province)], criteria=default_criterion_ids)
     values = {"province": str(province), "data": str(Path(data_dir).resolve()), "as_of": str(as_of),
-              "out": str(Path(out_dir).resolve()) if out_dir else "", "lang": lang}
+              "out": str(Path(out_dir).resolve()) if out_dir else "", "lang": lang,
+              "overlay": str(Path(overlay).resolve()) if overlay else ""}
     os.environ.update({ENV[k]: v for k, v in values.items()})
     # the kernel runs in the notebook's folder: relative entries of PYTHONPATH would point elsewhere
     if os.environ.get("PYTHONPATH"):
