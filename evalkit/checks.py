@@ -196,6 +196,13 @@ def positive_number(value: Any, param: str, func: str, error: ErrorType) -> floa
     raise error(param_message(param, func, "a positive number", repr(value)))
 
 
+def non_negative_number(value: Any, param: str, func: str, error: ErrorType) -> float:
+    """``value`` as a float when it is a finite real number >= 0 (never a bool)."""
+    if _is_number(value) and np.isfinite(value) and value >= 0:
+        return float(value)
+    raise error(param_message(param, func, "a number >= 0", repr(value)))
+
+
 def number_between(value: Any, low: float, high: float, param: str, func: str, error: ErrorType) -> float:
     """``value`` as a float when it is a real number strictly between ``low`` and ``high``."""
     if _is_number(value) and low < value < high:

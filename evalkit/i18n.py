@@ -225,6 +225,23 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_rank": ("调整后排名", "Explorer rank"),
     "explorer_score": ("调整后得分", "Explorer score"),
     "in_list": ("入选", "Listed"),
+    "published_status": ("已公布名单中的状态", "Status in the published list"),
+    "explorer_dimension_weights": ("维度权重", "Dimension weights"),
+    "explorer_criterion_weights": ("高级：指标权重（维度内）", "Advanced: criterion weights (within a dimension)"),
+    "explorer_what_if": ("假设分析", "What if"),
+    "explorer_exclude_raters": ("排除专家", "Exclude raters"),
+    "explorer_waivers_off": ("取消豁免", "Waivers off"),
+    "explorer_max_total": ("名单总数上限", "List size cap"),
+    "explorer_share_cap": ("单一提供者份额上限", "Provider share cap"),
+    "explorer_reset": ("恢复本省设置", "Back to the profile"),
+    "explorer_list": ("推荐名单（按所选设置）", "Recommended list (chosen settings)"),
+    "explorer_same": ("与已公布名单相同。", "Same as the published list."),
+    "explorer_enters": ("新进入名单：{apps}", "Enter the list: {apps}"),
+    "explorer_leaves": ("退出名单：{apps}", "Leave the list: {apps}"),
+    "explorer_all": ("全部候选应用", "All candidates"),
+    "explorer_change_enters": ("进入名单", "enters"),
+    "explorer_change_leaves": ("退出名单", "leaves"),
+    "explorer_loading": ("正在计算……", "Computing…"),
 }
 
 

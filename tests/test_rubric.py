@@ -396,3 +396,31 @@ def test_profile_names_are_checked_against_the_registries_themselves(monkeypatch
         assert ProfileWeightsSpec(method=name).method == name
     for name in rank.METHODS:
         assert RankingSpec(method=name, concentration=100, draws=10).method == name
+
+
+def test_panel_levels_anchor_every_panel_criterion_and_are_checked(rubric: R.Rubric, tmp_path: Path) -> None:
+    """Rubric v1: six shared anchors 0, 2, …, 10 for the panel scale; C04 has its own five."""
+    panel = [c for c in rubric.criteria if c.source == "panel"]
+    assert panel and all(c.levels for c in panel)
+    assert all(not c.levels for c in rubric.criteria if c.source != "panel")
+    shared = rubric.criterion("F04_usability").levels
+    assert [lv.score for lv in shared] == [0, 2, 4, 6, 8, 10]
+    assert (shared[0].name_zh, shared[-1].name_en) == ("完全不符合", "Fully met (exemplary)")
+    assert [lv.score for lv in rubric.criterion("C04_scientific_accuracy").levels] == [0, 4, 6, 8, 10]
+    (tmp_path / "v1").mkdir()
+    for f in (ROOT / "rubrics" / "v1").iterdir():
+        (tmp_path / "v1" / f.name).write_bytes(f.read_bytes())
+    main = (tmp_path / "v1" / "rubric.yaml").read_text(encoding="utf-8")
+    main = main.replace("  - score: 10\n", "  - score: 12\n", 1).replace("  - score: 2\n", "  - score: 0\n", 1)
+    (tmp_path / "v1" / "rubric.yaml").write_text(main, encoding="utf-8")
+    legality = (tmp_path / "v1" / "legality.yaml").read_text(encoding="utf-8")
+    levels = "    levels: [{score: 1, name: {zh: 是, en: ok}, description: {zh: 是, en: ok}}]\n"
+    legality = legality.replace("    rule: pass_fail\n", "    rule: pass_fail\n" + levels, 1)
+    (tmp_path / "v1" / "legality.yaml").write_text(legality, encoding="utf-8")
+    with pytest.raises(RubricError) as exc:
+        R.load_rubric(tmp_path / "v1")
+    shown = [str(p) for p in exc.value.problems]
+    assert any("rubric.yaml:" in s and "panel_levels[5].score" in s and "within 0–10, got 12" in s for s in shown)
+    assert any("panel_levels[1].score" in s and "score 0 has two levels" in s for s in shown)
+    assert any("legality.yaml" in s and "criteria[0].levels" in s and "'levels' are for panel criteria" in s
+               for s in shown)

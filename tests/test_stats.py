@@ -620,3 +620,29 @@ def test_kendall_pooled_adds_chi_squares_over_blocks():
     assert ranks.tolist() == [2.5, 1.0, 2.5, 1.5, 1.5]
     # runs in sorted order: group 0 -> value 1 (x1), value 2 (x2); group 1 -> value 5 (x2)
     assert tie_col.tolist() == [0, 0, 1] and tie.tolist() == [1.0, 2.0, 2.0]
+
+
+def test_rater_diagnostics_materiality_floor_spares_close_agreement():
+    """Seven raters who agree within a few tenths: without a floor the MAD of the offsets is
+    tiny and a 0.3-point offset gets a robust z far beyond 3.5; with the ISO 13528-style floor
+    of 0.5 points (sigma_pt) that rater needs 3.5 * 0.5 = 1.75 points to be flagged.
+
+    Offsets by hand: raters 0-5 score the target's quality exactly except tiny +-0.01
+    alternations, rater 6 adds 0.3 -> its offset is 0.3 + 0.3/6 = 0.35 (the others' consensus
+    includes it at 1/6), the others' about -0.05; MAD about 0.01 -> z about 27 without a floor,
+    (0.35 - (-0.05)) / 0.5 = 0.8 with it.
+    """
+    q = np.linspace(3, 9, 12)[:, None]
+    x = np.repeat(q, 7, axis=1)
+    x[:, :6] += np.where(np.arange(12)[:, None] % 2 == 0, 0.01, -0.01) * np.array([1, -1, 1, -1, 1, -1])
+    x[:, 6] += 0.3
+    bare = stats.rater_diagnostics(x)
+    assert bare.outlier[6] and abs(bare.offset_z[6]) > 10
+    floored = stats.rater_diagnostics(x, offset_floor=0.5, corr_floor=0.1)
+    assert not floored.outlier.any()
+    assert floored.offset_z[6] == pytest.approx((bare.offset[6] - np.median(bare.offset)) / 0.5)
+    # a material 2-point offset is still flagged with the floor
+    x[:, 6] += 1.7
+    assert stats.rater_diagnostics(x, offset_floor=0.5, corr_floor=0.1).outlier.tolist() == [False] * 6 + [True]
+    with pytest.raises(stats.StatsError, match="offset_floor"):
+        stats.rater_diagnostics(x, offset_floor=-1)

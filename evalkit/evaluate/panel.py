@@ -72,6 +72,17 @@ __all__ = [
 OUTLIER_THRESHOLD = 3.5
 """Default robust-z cut-off for outlier raters (:func:`evalkit.mcda.stats.rater_diagnostics`)."""
 
+OFFSET_FLOOR = 0.5
+"""Materiality floor of the rater offsets, in points of the 0-10 panel scale (5 % of its
+range): the robust standard deviation of the offsets is never taken below it, as the
+fitness-for-purpose standard deviation ``sigma_pt`` of ISO 13528:2015 (sections 8.2, 9.4).
+With the 3.5 cut-off a rater is flagged for leniency or severity only beyond 1.75 points from
+the group's median offset, however closely the others agree."""
+
+CORR_FLOOR = 0.1
+"""Materiality floor of the leave-one-out correlations (same rule): a rater is flagged for
+disagreement only when the correlation lies more than 0.35 below the group's median."""
+
 _KEYS = ["province_code", "app_id", "criterion_id"]
 
 
@@ -406,7 +417,7 @@ def _raters(
             continue
         i_u, i_c = _unique_inverse(app[a:b].astype(np.int64) * n_crit + crit[a:b])
         e_u, e_c = _unique_inverse(exp[a:b])
-        d = rater_diagnostics_long(i_c, e_c, score[a:b], i_u.size, e_u.size, threshold)
+        d = rater_diagnostics_long(i_c, e_c, score[a:b], i_u.size, e_u.size, threshold, OFFSET_FLOOR, CORR_FLOOR)
         parts.append(
             pd.DataFrame(
                 {

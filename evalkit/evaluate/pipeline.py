@@ -57,6 +57,7 @@ __all__ = [
     "OVERLAPS_EXPORT",
     "RECOMMENDED_EXPORT",
     "NationalEvaluation",
+    "candidate_frame",
     "ProvinceResult",
     "evaluate",
     "find_previous",
@@ -118,7 +119,7 @@ def _dimension_weights(rubric: Any) -> dict[str, float]:
     return {d.id: float(d.weight) for d in rubric.dimensions}
 
 
-def _candidate_frame(ds: Any, ev: Any) -> pd.DataFrame:
+def candidate_frame(ds: Any, ev: Any) -> pd.DataFrame:
     """Scored candidates joined with the app, submission and provider fields the list needs."""
     cand = ev.candidates.copy()
     cand["province_code"] = cand["province_code"].astype("str")
@@ -201,7 +202,7 @@ def evaluate(
     # each province is weighted by its own experts' judgments (national fallback per level;
     # invalid judgments fall back with the reason in the province's method section)
     ev = scoring.evaluate(ds, rub, profiles, when, weights_from_dataset=True)
-    cand = _candidate_frame(ds, ev)
+    cand = candidate_frame(ds, ev)
     cand = cand.loc[cand["province_code"].isin(codes)].reset_index(drop=True)
     ov = overlap.find_overlaps(cand[["province_code", "app_id", "app_name", "description", "category", "stages",
                                      "primary_users", "features"]].rename(columns={"app_name": "name"}))  # fmt: skip

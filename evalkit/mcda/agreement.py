@@ -89,11 +89,17 @@ class RaterDiagnostics:
         return html_table(title, rows)
 
 
-def _robust_z(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+def _robust_z(v: npt.NDArray[np.float64], floor: float = 0.0) -> npt.NDArray[np.float64]:
     """Kernel: modified z-score ``0.6745 (v - median) / MAD`` (Iglewicz & Hoaglin 1993).
 
     When the MAD is 0 (over half the values equal), the mean absolute deviation scaled by
     1.2533 (= sqrt(pi/2)) stands in; when both are 0 every finite z is 0.  NaN stays NaN.
+
+    ``floor`` (> 0) is a materiality floor on the scale: the deviation is divided by
+    ``max(MAD / 0.6745, floor)``, the robust standard deviation never taken below the standard
+    deviation for proficiency assessment ``sigma_pt`` fixed by fitness for purpose (ISO
+    13528:2015, sections 8.2 and 9.4, z = (x - x_pt) / sigma_pt).  A tight group then does not
+    turn a small, immaterial deviation into a large z.
     """
     z = np.full(v.shape, np.nan)
     ok = np.isfinite(v)
@@ -104,10 +110,11 @@ def _robust_z(v: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
     dev = v[ok] - med
     mad = np.median(np.abs(dev))
     if mad > 0:
-        z[ok] = _MAD_Z * dev / mad
+        sigma = mad / _MAD_Z
     else:
-        meanad = np.mean(np.abs(dev))
-        z[ok] = dev / (1.2533141373155001 * meanad) if meanad > 0 else 0.0
+        sigma = 1.2533141373155001 * np.mean(np.abs(dev))
+    sigma = max(sigma, float(floor))
+    z[ok] = dev / sigma if sigma > 0 else 0.0
     return z
 
 
@@ -118,8 +125,15 @@ def rater_diagnostics_long(
     n_items: int,
     n_raters: int,
     threshold: float = 3.5,
+    offset_floor: float = 0.0,
+    corr_floor: float = 0.0,
 ) -> RaterDiagnostics:
     """Kernel: rater diagnostics from long data (one value per (item, rater), no NaN).
+
+    ``offset_floor`` (score units) and ``corr_floor`` (correlation units) are the materiality
+    floors of the robust z of the offsets and of the leave-one-out correlations
+    (:func:`_robust_z`): with floors a rater is flagged only when the deviation is both
+    unusual for the group and larger than ``threshold`` times the floor.
 
     For each score ``x_ij`` the leave-one-out consensus is ``c_ij = (S_i - x_ij) / (n_i - 1)``
     (mean of the other raters of item i, from per-item sums: no loop).  ``offset_j`` is the
@@ -144,7 +158,7 @@ def rater_diagnostics_long(
         loo = sxy / np.sqrt(sxx * scc)
     loo = np.where(np.isfinite(loo), loo, np.nan)
     offset = np.where(cnt > 0, offset, np.nan)
-    oz, lz = _robust_z(offset), _robust_z(loo)
+    oz, lz = _robust_z(offset, offset_floor), _robust_z(loo, corr_floor)
     outlier = (np.abs(np.nan_to_num(oz)) > threshold) | (np.nan_to_num(lz) < -threshold)
     n_scores = np.bincount(rater, minlength=n_raters).astype(np.int64)
     return RaterDiagnostics(offset, loo, oz, lz, outlier, n_scores, float(threshold))

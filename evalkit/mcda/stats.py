@@ -542,7 +542,9 @@ def krippendorff_alpha(x: npt.ArrayLike, level: Level | str = "interval") -> Alp
 # ------------------------------------------------------------------------------------------
 
 
-def rater_diagnostics(x: npt.ArrayLike, threshold: float = 3.5) -> RaterDiagnostics:
+def rater_diagnostics(
+    x: npt.ArrayLike, threshold: float = 3.5, *, offset_floor: float = 0.0, corr_floor: float = 0.0
+) -> RaterDiagnostics:
     """Leniency/severity offsets, leave-one-out agreement and outlier raters.
 
     Parameters
@@ -553,6 +555,12 @@ def rater_diagnostics(x: npt.ArrayLike, threshold: float = 3.5) -> RaterDiagnost
         Flag a rater whose robust z of the offset exceeds ``threshold`` in absolute value, or
         whose robust z of the leave-one-out correlation is below ``-threshold`` (only low
         agreement is suspicious).  3.5 is Iglewicz & Hoaglin's (1993) recommended cut-off.
+    offset_floor, corr_floor : float, default 0
+        Materiality floors (score units, correlation units): the robust standard deviation
+        of the offsets (of the correlations) is never taken below them, like the fitness-for-
+        purpose ``sigma_pt`` of ISO 13528:2015 (z = (x - x_pt) / sigma_pt).  With 7 raters who
+        agree closely the MAD is tiny and an offset of 0.3 points would otherwise exceed the
+        cut-off; with ``offset_floor=0.5`` a rater needs ``3.5 * 0.5 = 1.75`` points.
 
     Returns
     -------
@@ -569,9 +577,11 @@ def rater_diagnostics(x: npt.ArrayLike, threshold: float = 3.5) -> RaterDiagnost
     """
     arr = _matrix(x, "rater_diagnostics", allow_nan=True)
     cut = checks.positive_number(threshold, "threshold", "rater_diagnostics", StatsError)
+    floors = [checks.non_negative_number(f, name, "rater_diagnostics", StatsError)
+              for f, name in ((offset_floor, "offset_floor"), (corr_floor, "corr_floor"))]
     n_t, n_r = arr.shape
     item, rater = np.nonzero(~np.isnan(arr))
     return rater_diagnostics_long(
-        item.astype(np.int64), rater.astype(np.int64), arr[item, rater], n_t, n_r, cut
+        item.astype(np.int64), rater.astype(np.int64), arr[item, rater], n_t, n_r, cut, *floors
     )
 

@@ -34,6 +34,7 @@ from evalkit.rubric.spec import CriterionSpec, DimensionSpec, RubricSpec, proble
 
 __all__ = [
     "Criterion",
+    "Level",
     "Dimension",
     "Rubric",
     "RubricLookupError",
@@ -80,6 +81,17 @@ class Veto:
 
 
 @dataclass(frozen=True)
+class Level:
+    """One anchored level of a panel score scale: the score and what it means (zh/en)."""
+
+    score: float
+    name_zh: str
+    name_en: str
+    text_zh: str
+    text_en: str
+
+
+@dataclass(frozen=True)
 class Criterion:
     """One rubric criterion (weights: ``weight`` within its dimension, normalised)."""
 
@@ -102,6 +114,8 @@ class Criterion:
     veto: Veto | None
     #: As stated in the rubric (``None``: unset); see :meth:`waivable_where`.
     waivable: bool | None = None
+    #: Anchored score levels of a panel criterion (its own or the rubric's ``panel_levels``).
+    levels: tuple[Level, ...] = ()
 
     def waivable_where(self, veto_here: bool) -> bool:
         """Whether a waiver may set this criterion aside where it is (``veto_here``) a veto item.
@@ -287,8 +301,25 @@ def _build(spec: RubricSpec, loc: Locator, problems: list[Problem]) -> Rubric:
         rule_ids.add(r.id)
         entries.append(RuleEntry(r.id, r.kind, r.name.zh, r.name.en, tuple(sorted(set(r.sections))), r.implemented_in,
                                  r.tested_by))
+    shared = _levels(spec.panel_levels, ("panel_levels",), 10.0, loc, problems)
+    dims = [replace(d, criteria=tuple(
+        replace(c, levels=c.levels or shared) if c.source == "panel" else c for c in d.criteria)) for d in dims]
     return Rubric(spec.version, spec.name.zh, spec.name.en, tuple(dims), tuple(entries),
                   weights_source={d.id: "stated" for d in dims} | {"dimensions": "stated"})
+
+
+def _levels(specs: list | None, at: tuple, top: float, loc: Locator, problems: list[Problem]) -> tuple[Level, ...]:
+    """Anchored levels in ascending score, each within ``0..top`` and none twice."""
+    out: list[Level] = []
+    for i, lv in enumerate(specs or []):
+        if lv.score > top:
+            problems.append(loc.problem((*at, i, "score"),
+                                        f"a level's score must be within 0–{top:g}, got {lv.score:g}"))
+        elif any(o.score == lv.score for o in out):
+            problems.append(loc.problem((*at, i, "score"), f"score {lv.score:g} has two levels"))
+        else:
+            out.append(Level(float(lv.score), lv.name.zh, lv.name.en, lv.description.zh, lv.description.en))
+    return tuple(sorted(out, key=lambda lv: lv.score))
 
 
 def _build_dimension(d: DimensionSpec, di: int, dw: float, seen: dict[str, tuple[int, int]], loc: Locator,
@@ -318,6 +349,7 @@ def _build_dimension(d: DimensionSpec, di: int, dw: float, seen: dict[str, tuple
             source=c.source, check=c.check, value=c.value, unit=c.unit, rule=c.rule.type,
             params=params, stated_weight=c.weight, weight=w, global_weight=dw * w,
             applies=applies, veto=Veto(c.veto.when, c.veto.score) if c.veto else None, waivable=c.waivable,
+            levels=_levels(c.levels, (*at, "levels"), getattr(params, "scale_max", 10.0), loc, problems),
         ))
     return Dimension(d.id, d.name.zh, d.name.en, d.weight, dw, tuple(crits))
 
@@ -331,6 +363,8 @@ def _check_source(c: CriterionSpec, at: tuple, loc: Locator, problems: list[Prob
             problems.append(loc.problem((*at, "check"), _unknown("registry check", c.check, rules.REGISTRY_CHECKS)))
     elif c.check is not None:
         problems.append(loc.problem((*at, "check"), f"'check' is only for registry criteria, not {c.source!r}"))
+    if c.levels and c.source != "panel":
+        problems.append(loc.problem((*at, "levels"), f"'levels' are for panel criteria, not {c.source!r}"))
     if c.source == "panel" and c.rule.type != "likert":
         problems.append(loc.problem((*at, "rule"), f"panel criteria use the 'likert' rule, got {c.rule.type!r}"))
 

@@ -67,6 +67,14 @@ def _listify(v: Any) -> Any:
     return [v] if isinstance(v, (str, int)) and not isinstance(v, bool) else v
 
 
+class LevelSpec(_Strict):
+    """One anchored level of a panel criterion's score scale (shown on the score sheets)."""
+
+    score: float = Field(ge=0, strict=False)
+    name: Names
+    description: Names
+
+
 class VetoSpec(_Strict):
     when: Literal["fails", "below"] = "fails"
     score: float | None = Field(None, ge=0, le=100)
@@ -112,6 +120,8 @@ class CriterionSpec(_Strict):
     #: Whether a province's waiver may set this criterion aside.  Unset: yes for criteria that
     #: are no veto, no for veto items (rubric ``veto`` or a profile's ``extra_vetoes``).
     waivable: bool | None = None
+    #: Anchored score levels of a panel criterion (default: the rubric's ``panel_levels``).
+    levels: list[LevelSpec] | None = None
 
     @field_validator("standard", "applies", "sections", mode="before")
     @classmethod
@@ -153,6 +163,8 @@ class RubricSpec(_Strict):
     weights: WeightsSpec | None = None
     dimensions: list[DimensionSpec] = Field(min_length=1)
     rules: list[RuleDeclSpec] = Field(default_factory=list)
+    #: Anchored levels of the panel score scale shared by every panel criterion without its own.
+    panel_levels: list[LevelSpec] = Field(default_factory=list)
 
     @field_validator("version", mode="before")
     @classmethod
