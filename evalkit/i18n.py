@@ -225,6 +225,93 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_rank": ("调整后排名", "Explorer rank"),
     "explorer_score": ("调整后得分", "Explorer score"),
     "in_list": ("入选", "Listed"),
+    # app pages, links, legends (issue 15)
+    "app_page_title": ("{app}：评价详情（{province}）", "{app}: evaluation detail ({province})"),
+    "back_to_index": ("返回全国概览", "Back to the national overview"),
+    "back_to_report": ("返回本省推荐报告", "Back to the province's recommendation report"),
+    "identity": ("基本信息", "Identity"),
+    "decision": ("评价结论", "Decision"),
+    "criterion_scores": ("各指标得分及依据", "Criterion scores and their evidence"),
+    "checks": ("否决项与豁免", "Veto items and waivers"),
+    "waivers_in_force": ("有效的豁免", "Waivers in force"),
+    "robustness_related": ("稳健性与相关应用", "Robustness and related apps"),
+    "overlap_partners": ("功能重叠的其他候选应用", "Candidates it overlaps with"),
+    "history": ("历次评价记录", "History across cycles"),
+    "provider_credit": ("提供者信用", "Provider credit"),
+    "credit_entry": ("查看信用报告中的该提供者", "This provider in the credit report"),
+    "how_to_object": ("如何提出异议", "How to object"),
+    "object_default": (
+        "对本评价结果有异议的，可在推荐名单公示期内，向{province}教育行政部门书面提出，写明应用备案号、"
+        "异议事项和理由并附证明材料；公示期和受理渠道以公示公告为准。异议经复核后作出决定并告知。",
+        "Objections to this result are made in writing to the education department of {province} during the "
+        "public notice of the list, stating the app's filing number, the point objected to and the grounds, "
+        "with evidence; the notice gives the period and the channel. Each objection is re-checked and answered.",
+    ),
+    "this_cycle": ("本期", "this cycle"),
+    "veto_overrides": (
+        "否决项优先于得分：未通过否决项或不符合推荐条件的应用一律排除，不论总分高低；其得分仅供参考。",
+        "A veto overrides the score: an app that fails a veto item or is not eligible is excluded whatever its "
+        "total score; the score is shown for reference only.",
+    ),
+    "not_assessed": ("未评估", "not assessed"),
+    "not_assessed_note": (
+        "“未评估”：该维度的评估结果缺失或已过有效期，没有可用的得分（不是 0 分）。",
+        "\"not assessed\": the dimension's assessments are missing or out of date, so it has no usable score "
+        "(not a score of 0).",
+    ),
+    "close_call_note": (
+        "临界应用：稳健性分析中入选与否不稳定的应用（入选概率在 0.2 至 0.8 之间，或与决定相反）。"
+        "入选概率为 1 表示在每次重新抽样中都入选，即该决定对权重和评审专家的变化不敏感。",
+        "Close call: an app whose place on the list is unstable in the robustness analysis (P(listed) between "
+        "0.2 and 0.8, or against its decision). A P(listed) of 1 means it made the list in every resample: "
+        "the decision does not depend on the weights or on which raters scored it.",
+    ),
+    "rank_interval_note": (
+        "排名区间：重新抽样中该应用排名的 5% 至 95% 分位。",
+        "Rank interval: the 5th to 95th percentile of the app's rank across the resamples.",
+    ),
+    "priority_legend": (
+        "检查优先级按预警模型估计的风险概率划分：A 低于 5%（常规抽查），B 5%–15%，C 15%–30%，"
+        "D 30% 及以上（重点检查、提高检查频次）。",
+        "Inspection priority from the warning model's risk estimate: A below 5% (routine sampling), B 5–15%, "
+        "C 15–30%, D 30% or more (inspect first and most often).",
+    ),
+    "grade_rule": (
+        "信用等级按得分划分：A ≥ {a}，B ≥ {b}，C ≥ {c}，D 低于 {c}；近 24 个月内有欺诈或严重违规的直接降为 D。"
+        "名单状态与等级分别认定：新的被核实投诉即列入灰名单，因此 A 级提供者也可能在灰名单上；"
+        "欺诈、灰名单期间再次违规或 D 级且严重违规逾期未整改的列入黑名单。",
+        "Credit grade by score: A ≥ {a}, B ≥ {b}, C ≥ {c}, D below {c}; fraud or a serious violation within 24 "
+        "months downgrades directly to D. The list is decided apart from the grade: a new substantiated "
+        "complaint puts a provider on the grey list, so a grade-A provider can be grey-listed; fraud, a new "
+        "violation while grey, or grade D with a serious violation not rectified in time leads to the blacklist.",
+    ),
+    "list_legend": (
+        "白名单：无不良记录；灰名单（负面清单）：需整改、重点关注；黑名单：禁入期内不得申报。",
+        "White list: no adverse record; grey list (negative list): under watch, to rectify; blacklist: "
+        "barred from filing until the ban ends.",
+    ),
+    "downloads": ("下载数据", "Downloads"),
+    "executed_notebook": ("报告计算过程（Jupyter 笔记本）", "How this report was computed (Jupyter notebook)"),
+    "glossary": ("统计术语说明", "What the statistics mean"),
+    "n_submissions": ("各省申报合计", "Submissions to provinces"),
+    "n_filed_apps": ("备案应用", "Filed apps"),
+    "submissions_note": (
+        "“各省申报合计”按应用 × 省份计数：一个备案应用可向多个省份申报，因此大于备案应用数。",
+        "\"Submissions to provinces\" counts app × province: one filed app may be submitted to several provinces, "
+        "so it exceeds the number of filed apps.",
+    ),
+    "app_detail": ("详情", "Detail"),
+    "assessed_on": ("评估日期", "Assessed on"),
+    "assessor": ("评估机构", "Assessor"),
+    "report_ref": ("报告编号", "Report"),
+    "panel_spread": ("专家评分中位数（四分位距，人数）", "Panel median (IQR, raters)"),
+    "evidence_status": ("依据状态", "Evidence"),
+    "source": ("来源", "Source"),
+    "flags": ("标记", "Flags"),
+    "approved_on": ("批准日期", "Approved on"),
+    "mlps_level": ("等级保护级别", "MLPS level"),
+    "overall": ("结论", "Decision"),
+    "search_app": ("按应用名称搜索…", "Search by app name…"),
 }
 
 
@@ -277,6 +364,33 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "admissions_exams": ("招生考试", "admissions and exams"),
         "payments": ("在线支付", "payments"),
         "face_data": ("人脸信息", "face data"),
+    },
+    # the evidence of a criterion score (evalkit.evaluate.criteria.EVIDENCE)
+    "evidence": {
+        "ok": ("有效", "current"),
+        "na": ("评估为不适用", "assessed as not applicable"),
+        "missing": ("缺少评估证据", "no evidence"),
+        "stale": ("评估已过有效期", "assessment out of date"),
+        "insufficient_panel": ("专家人数不足", "too few raters"),
+        "waived": ("已豁免", "waived"),
+        "not_applicable": ("不适用", "does not apply"),
+    },
+    "source": {
+        "registry": ("登记信息核查", "registry check"),
+        "assessment": ("第三方评估", "third-party assessment"),
+        "panel": ("专家评审", "expert panel"),
+    },
+    "flag": {
+        "close_call": ("临界", "close call"),
+        "overlap": ("功能重叠", "overlap"),
+        "third_party_admissions": ("第三方招生考试类", "third-party admissions"),
+        "waiver": ("持有豁免", "holds a waiver"),
+    },
+    "priority": {
+        "A": ("A（低风险，常规抽查）", "A (low risk, routine)"),
+        "B": ("B（较低风险）", "B (moderate risk)"),
+        "C": ("C（较高风险）", "C (elevated risk)"),
+        "D": ("D（高风险，重点检查）", "D (high risk, inspect often)"),
     },
     # credit
     "list": {

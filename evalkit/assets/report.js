@@ -167,14 +167,32 @@
     this.page = Math.min(Math.max(0, page), pages - 1);
     var body = this.table.tBodies[0], frag = document.createDocumentFragment();
     var end = Math.min(this.order.length, (this.page + 1) * this.size), i;
+    var linkCol = this.table.hasAttribute("data-link-col") ? Number(this.table.getAttribute("data-link-col")) : -1;
+    var hrefCol = this.table.hasAttribute("data-href-col") ? Number(this.table.getAttribute("data-href-col")) : -1;
     for (i = this.page * this.size; i < end; i += 1) {
-      var tr = document.createElement("tr");
-      this.rows[this.order[i]].forEach(function (value) {
+      var tr = document.createElement("tr"), row = this.rows[this.order[i]];
+      row.forEach(function (value, j) {
+        if (j === hrefCol) { return; }  /* the URLs of the link column: not a column of its own */
         var td = document.createElement("td");
-        td.textContent = value;
+        if (j === linkCol && row[hrefCol]) {
+          var a = document.createElement("a");
+          a.setAttribute("href", row[hrefCol]);  /* a relative page of the set, built by evalkit */
+          a.textContent = value;
+          td.appendChild(a);
+        } else {
+          td.textContent = value;
+        }
         tr.appendChild(td);
       });
       frag.appendChild(tr);
+    }
+    if (!this.order.length) {  /* a search with no match says so */
+      var none = document.createElement("tr"), cell = document.createElement("td");
+      cell.colSpan = this.table.tHead ? this.table.tHead.rows[0].cells.length : 1;
+      cell.className = "ek-muted";
+      cell.textContent = this.table.getAttribute("data-none") || "\u2013";
+      none.appendChild(cell);
+      frag.appendChild(none);
     }
     body.textContent = "";
     body.appendChild(frag);

@@ -203,9 +203,11 @@ def page(body: str, *, title: str, lang: str, plotly_src: str) -> str:
     lang : {"zh", "en"}
         Page language; ``zh`` becomes ``zh-CN``.
     plotly_src : str
-        Relative URL of the shared ``plotly.min.js``.
+        Relative URL of the shared ``plotly.min.js`` (empty: none, a page without charts).
     """
     template = (_ASSETS / "page.html").read_text(encoding="utf-8")
+    if not plotly_src:  # a page without charts (an app's page) loads no plotly.js
+        template = template.replace('<script src="{{plotly_src}}"></script>\n', "")
     css = (_ASSETS / "report.css").read_text(encoding="utf-8")
     js = (_ASSETS / "report.js").read_text(encoding="utf-8")
     return (

@@ -71,6 +71,7 @@ __all__ = [
     "ReportError",
     "bar",
     "compact_rows",
+    "criterion_failed",
     "criterion_labels",
     "criterion_names",
     "definition_list",
@@ -151,7 +152,8 @@ def reason_words(codes: pd.Series, lang: str = "zh") -> pd.Series:
     from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
     from evalkit.evaluate.reasons import reasons_text
 
-    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS)
+    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS,
+                        failed=criterion_failed())
 
 
 def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | None = None) -> pd.Series:
@@ -162,15 +164,25 @@ def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | N
     from evalkit.evaluate.reasons import reasons_text
 
     registry = {**CREDIT_REASONS, **{k: (v, v) for k, v in messages.items()}}
-    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry)
+    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry, failed=criterion_failed())
 
 
 @functools.lru_cache(maxsize=4)
-def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
+def _criterion_words(rubric_dir: str | None) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
     from evalkit.rubric import load_rubric
 
     rb = load_rubric(rubric_dir)
-    return {c.id: (c.name_zh, c.name_en) for c in rb.criteria}
+    return ({c.id: (c.name_zh, c.name_en) for c in rb.criteria},
+            {c.id: (c.failed_zh, c.failed_en) for c in rb.criteria if c.failed_zh})
+
+
+def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
+    return _criterion_words(rubric_dir)[0]
+
+
+def criterion_failed(rubric_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:
+    """``{criterion_id: (zh, en)}``: what a failure of each criterion means (the rubric's ``failed``)."""
+    return dict(_criterion_words(None if rubric_dir is None else str(rubric_dir))[1])
 
 
 def criterion_names(rubric_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:

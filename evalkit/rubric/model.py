@@ -102,6 +102,9 @@ class Criterion:
     veto: Veto | None
     #: As stated in the rubric (``None``: unset); see :meth:`waivable_where`.
     waivable: bool | None = None
+    #: What a failure means in words (the rubric's ``failed``; empty: unset).
+    failed_zh: str = ""
+    failed_en: str = ""
 
     def waivable_where(self, veto_here: bool) -> bool:
         """Whether a waiver may set this criterion aside where it is (``veto_here``) a veto item.
@@ -318,6 +321,7 @@ def _build_dimension(d: DimensionSpec, di: int, dw: float, seen: dict[str, tuple
             source=c.source, check=c.check, value=c.value, unit=c.unit, rule=c.rule.type,
             params=params, stated_weight=c.weight, weight=w, global_weight=dw * w,
             applies=applies, veto=Veto(c.veto.when, c.veto.score) if c.veto else None, waivable=c.waivable,
+            failed_zh=c.failed.zh if c.failed else "", failed_en=c.failed.en if c.failed else "",
         ))
     return Dimension(d.id, d.name.zh, d.name.en, d.weight, dw, tuple(crits))
 
