@@ -41,6 +41,7 @@ from evalkit.publish.charts import (
     scatter_interval,
     stacked_bar,
 )
+from evalkit.publish.app_pages import app_href, provider_anchor, unscored_dimensions
 from evalkit.publish.markup import (
     ReportError,
     definition_list,
@@ -66,6 +67,11 @@ from evalkit.publish.tables import (
 
 __all__ = [
     "FONT_FAMILY",
+    "app_href",
+    "downloads",
+    "glossary_list",
+    "nav",
+    "provider_anchor",
     "MIN_WIDTHS",
     "REGISTER_SCRIPT",
     "ReportError",
@@ -98,6 +104,7 @@ __all__ = [
     "t",
     "table",
     "translate_codes",
+    "unscored_dimensions",
     "weights_section",
     "word",
     "words",
@@ -262,3 +269,32 @@ def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
                   table(shown, "waivers-refused", lang=lang, searchable=False)]
     return "".join(parts)
 
+
+
+# ----------------------------------------------------------------------------------------
+# links: the way back, a report's downloads, the glossary
+
+
+def nav(lang: str = "zh", *, index: str = "../index.html") -> str:
+    """The way back to the index, at the top of a province report."""
+    import html as _html
+
+    return f'<nav class="ek-nav"><a href="{_html.escape(index, quote=True)}">{_html.escape(t("back_to_index", lang))}</a></nav>'
+
+
+def downloads(files: Iterable[str], lang: str = "zh", *, notebook: str | None = None) -> str:
+    """Links to a report's exports (file names relative to the page) and its executed notebook."""
+    import html as _html
+
+    items = [f'<li><a href="{_html.escape(f, quote=True)}" download>{_html.escape(f)}</a></li>' for f in files]
+    if notebook:
+        items.append(f'<li><a href="{_html.escape(notebook, quote=True)}">{_html.escape(t("executed_notebook", lang))}'
+                     "</a></li>")
+    return f'<ul class="ek-downloads">{"".join(items)}</ul>'
+
+
+def glossary_list(lang: str = "zh") -> str:
+    """The statistics of the method in plain words (:mod:`evalkit.glossary`)."""
+    from evalkit.glossary import glossary
+
+    return definition_list(glossary(lang))
