@@ -168,3 +168,37 @@ def test_done_when_by_clicks_only(browser, published_sample, lang):
         assert outside == []
     finally:
         ctx.close()
+
+
+_CLIPPED = """() => {
+  const out = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (el.namespaceURI !== 'http://www.w3.org/1999/xhtml') { continue; }  /* chart SVG text: not a box */
+    const ox = getComputedStyle(el).overflowX;
+    if (el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1 && ox !== 'auto' && ox !== 'scroll') {
+      out.push(el.tagName + '#' + el.id + '.' + el.className);
+    }
+  }
+  return {clipped: out, width: document.documentElement.scrollWidth};
+}"""
+
+
+def test_a_phone_sees_every_column(browser, published_sample):
+    """At 390 px no element clips its content without a scroll box, nothing runs off the page,
+    and the reason of a not-listed app is on screen (tables become labelled cards)."""
+    folder, _, _ = published_sample
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        app = _decisions(folder, "11")[0]["app_id"]
+        for rel in ("index.html", "11/recommendation.html", "11/credit.html", f"11/{app_href(app)}"):
+            page.goto((folder / rel).as_uri())
+            page.wait_for_load_state()
+            found = page.evaluate(_CLIPPED)
+            assert found["clipped"] == [] and found["width"] <= 390, (rel, found)
+        page.goto((folder / "11" / "recommendation.html").as_uri())
+        cell = page.locator("table#not-listed tbody tr").first.locator("td").last
+        box = cell.bounding_box()
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390
+        assert cell.get_attribute("data-label") == "原因"
+    finally:
+        page.close()

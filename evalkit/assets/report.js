@@ -49,6 +49,19 @@
     if (counter) { counter.textContent = String(shown); }
   }
 
+  /* each cell labelled by its column's header (the phone layout shows it before the value) */
+  function labelCells(table) {
+    if (!table.tHead || !table.tHead.rows.length || table.classList.contains("ek-heat-table")) { return; }
+    var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) { return th.textContent.trim(); });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (r) {
+        Array.prototype.forEach.call(r.cells, function (c, i) {
+          if (heads[i] && c.colSpan === 1) { c.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
+
   /* ---- paged tables ---- */
   function decode(data) {
     var n = data.n, cols = data.columns, rows = new Array(n), i, j, k;
@@ -196,6 +209,7 @@
     }
     body.textContent = "";
     body.appendChild(frag);
+    labelCells(this.table);
     if (this.counter) { this.counter.textContent = String(this.order.length); }
     if (this.pageLabel) { this.pageLabel.textContent = (this.page + 1) + " / " + pages; }
     if (this.pager) {
@@ -207,6 +221,7 @@
     }
   };
 
+  document.querySelectorAll("table.ek-table").forEach(labelCells);
   document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { return new Paged(table); });
   document.querySelectorAll("table.ek-table:not([data-paged])").forEach(makeSortable);
   document.querySelectorAll("input.ek-search").forEach(function (input) {

@@ -13,6 +13,7 @@ Every data string is escaped; no complaint text or contact is read.  Same result
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import html
 from pathlib import Path
@@ -22,7 +23,6 @@ import pandas as pd
 
 from evalkit.i18n import t, word, words
 from evalkit.publish.markup import definition_list, element_id, format_value, heading, paragraph
-from evalkit.publish.tables import table
 
 __all__ = ["APPS_DIR", "app_href", "app_slug", "provider_anchor", "write_app_pages"]
 
@@ -68,20 +68,26 @@ def write_app_pages(res: Any, folder: str | Path, lang: str = "zh", *,
     """
     from evalkit.publish.render import page
 
-    if criterion_names is None:
-        from evalkit.publish.report import criterion_names as shipped
-
-        criterion_names = shipped()
+    names = dict(criterion_names) if criterion_names is not None else _shipped_names()
     out = Path(folder) / APPS_DIR
     out.mkdir(parents=True, exist_ok=True)
-    ctx = _Context(res, lang, criterion_names)
+    ctx = _Context(res, lang, names)
+    head, _, tail = page("\x00", title="\x01", lang=lang, plotly_src="").partition("\x00")  # the shell once
+    before, _, after = head.partition("\x01")
     written = []
-    for _, row in res.decisions.iterrows():  # one page per candidate
+    for row in res.decisions.to_dict("records"):  # one page per candidate: plain string work only
         path = out / f"{app_slug(str(row['app_id']))}.html"
-        title = t("app_page_title", lang, app=str(row["app_name"]), province=ctx.province)
-        path.write_text(page(ctx.body(row), title=title, lang=lang, plotly_src=""), encoding="utf-8")
+        title = html.escape(t("app_page_title", lang, app=str(row["app_name"]), province=ctx.province))
+        path.write_text(before + title + after + ctx.body(row) + tail, encoding="utf-8")
         written.append(path)
     return written
+
+
+@functools.lru_cache(maxsize=1)
+def _shipped_names() -> dict[str, tuple[str, str]]:
+    from evalkit.rubric import load_rubric
+
+    return {c.id: (c.name_zh, c.name_en) for c in load_rubric(None).criteria}
 
 
 class _Context:
@@ -90,16 +96,76 @@ class _Context:
     def __init__(self, res: Any, lang: str, names: dict) -> None:
         self.res, self.lang, self.names = res, lang, names
         self.province = res.name_zh if lang == "zh" else res.name_en
-        self.evidence = _groups(res.evidence)
-        self.waivers = _groups(res.waivers)
-        self.history = _groups(res.app_history)
-        ov = res.overlaps
-        self.overlaps = ov if isinstance(ov, pd.DataFrame) else pd.DataFrame()
-        self.credit = res.credit.drop_duplicates("provider_id").set_index("provider_id") if len(res.credit) else None
+        self.credit = (res.credit.drop_duplicates("provider_id").set_index("provider_id").to_dict("index")
+                       if len(res.credit) else {})
         unscored = unscored_dimensions(res.evidence)
         self.unscored = {(a, d) for a, d, u in unscored.itertuples(index=False) if u}
+        self.criteria = _rows_by_app(*self._criteria_cells(res.evidence))
+        self.waivers = _rows_by_app(*self._waiver_cells(res.waivers))
+        self.history = _rows_by_app(*self._history_cells(res.app_history))
+        self.overlaps = _rows_by_app(*self._overlap_cells(res.overlaps))
 
-    def body(self, row: pd.Series) -> str:
+    def _heads(self, columns: list[str]) -> str:
+        return "".join(f'<th scope="col">{html.escape(t(c, self.lang))}</th>' for c in columns)
+
+    def _criteria_cells(self, ev: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, str]:
+        cols = ["criterion", "dimension", "source", "score", "evidence_status", "value", "assessed_on", "assessor",
+                "report_ref", "panel_spread", "criterion_id"]
+        if not isinstance(ev, pd.DataFrame) or ev.empty:
+            return pd.Series(dtype="str"), pd.DataFrame(columns=cols), self._heads(cols)
+        lang, i = self.lang, 0 if self.lang == "zh" else 1
+        ev = ev.loc[ev["applicable"].astype(bool)]
+        unscored = ev["evidence"].astype("str").isin(_UNSCORED)
+        score = ev["score"].astype("float64").map(lambda v: "–" if pd.isna(v) else f"{v:.1f}")
+        n = ev["panel_n"].fillna(0).astype("int64")
+        spread = (ev["panel_median"].map("{:.1f}".format) + " (" + ev["panel_q1"].map("{:.1f}".format) + "–"
+                  + ev["panel_q3"].map("{:.1f}".format) + ", n=" + n.astype("str") + ")")
+        cells = pd.DataFrame({
+            "criterion": ev["criterion_id"].map(lambda c: self.names.get(c, (c, c))[i]),
+            "dimension": ev["dimension"].astype("str").map(lambda d: t(d, lang)),
+            "source": words(ev["source"], "source", lang),
+            "score": score.where(~unscored, t("not_assessed", lang)),
+            "evidence_status": words(ev["evidence"], "evidence", lang),
+            "value": ev["value"].astype("str"), "assessed_on": ev["assessed_on"].astype("str"),
+            "assessor": ev["assessor"].astype("str"), "report_ref": ev["report_ref"].astype("str"),
+            "panel_spread": spread.where(n.gt(0) & ev["panel_median"].notna(), ""),
+            "criterion_id": ev["criterion_id"].astype("str"),
+        })
+        return ev["app_id"].astype("str"), cells, self._heads(cols)
+
+    def _waiver_cells(self, w: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, str]:
+        cols = ["criterion", "waiver_reason", "approved_by", "approved_on", "expires_on"]
+        if not isinstance(w, pd.DataFrame) or w.empty:
+            return pd.Series(dtype="str"), pd.DataFrame(columns=cols), self._heads(cols)
+        i = 0 if self.lang == "zh" else 1
+        cells = pd.DataFrame({"criterion": w["criterion_id"].map(lambda c: self.names.get(c, (c, c))[i]),
+                              "waiver_reason": w["reason"], "approved_by": w["approved_by"],
+                              "approved_on": w["approved_on"], "expires_on": w["expires_on"]}).astype("str")
+        return w["app_id"].astype("str"), cells, self._heads(cols)
+
+    def _history_cells(self, h: pd.DataFrame) -> tuple[pd.Series, pd.DataFrame, str]:
+        cols = ["as_of", "status"]
+        if not isinstance(h, pd.DataFrame) or h.empty:
+            return pd.Series(dtype="str"), pd.DataFrame(columns=cols), self._heads(cols)
+        cells = pd.DataFrame({"as_of": h["as_of"].astype("str"), "status": words(h["status"], "status", self.lang)})
+        return h["app_id"].astype("str"), cells, self._heads(cols)
+
+    def _overlap_cells(self, ov: Any) -> tuple[pd.Series, pd.DataFrame, str]:
+        cols = ["app_name", "app_id", "similarity"]
+        if not isinstance(ov, pd.DataFrame) or ov.empty or not {"app_id_a", "app_id_b"} <= set(ov.columns):
+            return pd.Series(dtype="str"), pd.DataFrame(columns=cols), self._heads(cols)
+        both = pd.concat([
+            pd.DataFrame({"app": ov["app_id_a"], "app_id": ov["app_id_b"], "app_name": ov["app_name_b"],
+                          "similarity": ov["similarity"]}),
+            pd.DataFrame({"app": ov["app_id_b"], "app_id": ov["app_id_a"], "app_name": ov["app_name_a"],
+                          "similarity": ov["similarity"]})], ignore_index=True).astype({"app": "str", "app_id": "str"})
+        both = both.sort_values(["app", "similarity", "app_id"], ascending=[True, False, True], ignore_index=True)
+        link = both["app_id"].map(lambda x: f"{app_slug(x)}.html")
+        cells = pd.DataFrame({"app_name": both["app_name"].astype("str"), "app_id": both["app_id"],
+                              "similarity": both["similarity"].astype("float64").map("{:.2f}".format)})
+        return both["app"], cells.assign(**{"\x00href:app_name": link}), self._heads(cols)
+
+    def body(self, row: dict) -> str:
         lang, app = self.lang, str(row["app_id"])
         nav = (f'<nav class="ek-nav"><a href="../../index.html">{html.escape(t("back_to_index", lang))}</a> · '
                f'<a href="../recommendation.html">{html.escape(t("back_to_report", lang))}</a></nav>')
@@ -108,15 +174,16 @@ class _Context:
         parts += self._robustness(row, app) + self._history(row, app) + self._provider(row) + self._objection()
         return "".join(parts)
 
-    def _identity(self, row: pd.Series) -> list[str]:
+    def _identity(self, row: dict) -> list[str]:
         lang = self.lang
         items = [(t("app_name", lang), row["app_name"]), (t("app_id", lang), row["app_id"]),
                  (t("provider", lang), row.get("provider_name", "")), (t("provider_id", lang), row["provider_id"]),
                  (t("category", lang), word("category", row.get("category", ""), lang)),
-                 (t("stages", lang), words(pd.Series([row.get("stages", "")]), "stage", lang).iloc[0])]
+                 (t("stages", lang), "、".join(word("stage", x, lang) for x in str(row.get("stages") or "").split(";")
+                                              if x))]
         return [heading(t("identity", lang), 2, anchor="identity"), definition_list(items)]
 
-    def _decision(self, row: pd.Series) -> list[str]:
+    def _decision(self, row: dict) -> list[str]:
         lang = self.lang
         reasons = str(row.get(f"reasons_{lang}", "") or "")
         flags = [f for f in str(row.get("flags", "") or "").split(";") if f]
@@ -131,83 +198,55 @@ class _Context:
             parts.append(paragraph(t("veto_overrides", lang), css="ek-note"))
         return parts
 
-    def _scores(self, row: pd.Series, app: str) -> list[str]:
-        lang, i = self.lang, 0 if self.lang == "zh" else 1
+    def _scores(self, row: dict, app: str) -> list[str]:
+        lang = self.lang
         dims = [(t(d, lang), t("not_assessed", lang) if (app, d) in self.unscored else _score(row.get(d)))
                 for d in _DIMENSIONS]
         parts = [heading(t("dimension_scores", lang), 2, anchor="dimensions"), definition_list(dims)]
         if any((app, d) in self.unscored for d in _DIMENSIONS):
             parts.append(paragraph(t("not_assessed_note", lang), css="ek-note"))
-        ev = self.evidence.get(app)
-        if ev is None or ev.empty:
-            return parts
-        ev = ev.loc[ev["applicable"].astype(bool)]
-        shown = pd.DataFrame({
-            "criterion": ev["criterion_id"].map(lambda c: self.names.get(c, (c, c))[i]),
-            "dimension": ev["dimension"].map(lambda d: t(d, lang)),
-            "source": words(ev["source"], "source", lang),
-            "score": [t("not_assessed", lang) if e in _UNSCORED else _score(s)
-                      for e, s in zip(ev["evidence"], ev["score"], strict=True)],
-            "evidence_status": words(ev["evidence"], "evidence", lang),
-            "value": ev["value"].astype("str"),
-            "assessed_on": ev["assessed_on"], "assessor": ev["assessor"], "report_ref": ev["report_ref"],
-            "panel_spread": [_spread(m, a, b, n) for m, a, b, n in
-                             zip(ev["panel_median"], ev["panel_q1"], ev["panel_q3"], ev["panel_n"], strict=True)],
-            "criterion_id": ev["criterion_id"],
-        })
-        parts += [heading(t("criterion_scores", lang), 2, anchor="criteria"),
-                  table(shown, "criteria", lang=lang, searchable=False)]
-        return parts
+        return parts + [heading(t("criterion_scores", lang), 2, anchor="criteria"), self._table("criteria", app)]
+
+    def _table(self, name: str, app: str, extra: str = "") -> str:
+        heads, rows = getattr(self, name)
+        body = extra + rows.get(app, "")
+        if not body:
+            return paragraph(t("no_rows", self.lang), css="ek-muted")
+        return (f'<div class="ek-table-wrap"><table class="ek-table" id="{name}"><thead><tr>{heads}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>")
 
     def _checks(self, app: str) -> list[str]:
-        lang, i = self.lang, 0 if self.lang == "zh" else 1
-        w = self.waivers.get(app)
-        parts = [heading(t("checks", lang), 2, anchor="checks"), heading(t("waivers_in_force", lang), 3)]
-        if w is None or w.empty:
-            return parts + [paragraph(t("no_rows", lang), css="ek-muted")]
-        shown = pd.DataFrame({"criterion": w["criterion_id"].map(lambda c: self.names.get(c, (c, c))[i]),
-                              "waiver_reason": w["reason"], "approved_by": w["approved_by"],
-                              "approved_on": w["approved_on"], "expires_on": w["expires_on"]})
-        return parts + [table(shown, "waivers", lang=lang, searchable=False)]
+        lang = self.lang
+        return [heading(t("checks", lang), 2, anchor="checks"), heading(t("waivers_in_force", lang), 3),
+                self._table("waivers", app)]
 
-    def _robustness(self, row: pd.Series, app: str) -> list[str]:
+    def _robustness(self, row: dict, app: str) -> list[str]:
         lang = self.lang
         lo, hi = row.get("rank_lo"), row.get("rank_hi")
         interval = "–" if pd.isna(lo) or pd.isna(hi) else f"{int(lo)}–{int(hi)}"
         items = [(t("p_listed", lang), _share(row.get("p_listed"))), (t("rank_interval", lang), interval),
-                 (t("n_close_calls", lang), word("bool", bool(row.get("close_call")) is True, lang))]
+                 (t("n_close_calls", lang), word("bool", _truthy(row.get("close_call")), lang))]
         parts = [heading(t("robustness_related", lang), 2, anchor="robustness"), definition_list(items),
                  paragraph(t("close_call_note", lang) + " " + t("rank_interval_note", lang), css="ek-note")]
-        ov = self.overlaps
-        if len(ov) and {"app_id_a", "app_id_b"} <= set(ov.columns):
-            a, b = ov["app_id_a"].astype("str").eq(app), ov["app_id_b"].astype("str").eq(app)
-            other = pd.concat([ov.loc[a, ["app_id_b", "app_name_b", "similarity"]].set_axis(
-                ["app_id", "app_name", "similarity"], axis=1), ov.loc[b, ["app_id_a", "app_name_a", "similarity"]]
-                .set_axis(["app_id", "app_name", "similarity"], axis=1)], ignore_index=True)
-            if len(other):
-                other = other.sort_values(["similarity", "app_id"], ascending=[False, True], ignore_index=True)
-                parts += [heading(t("overlap_partners", lang), 3),
-                          table(other, "overlaps", lang=lang, searchable=False,
-                                links={"app_name": other["app_id"].astype("str").map(
-                                    lambda x: f"{app_slug(x)}.html")})]
+        if app in self.overlaps[1]:
+            parts += [heading(t("overlap_partners", lang), 3), self._table("overlaps", app)]
         return parts
 
-    def _history(self, row: pd.Series, app: str) -> list[str]:
+    def _history(self, row: dict, app: str) -> list[str]:
         lang = self.lang
-        h = self.history.get(app)
-        now = pd.DataFrame({"as_of": [self.res.as_of.strftime("%Y-%m-%d")],
-                            "status": [word("status", row["status"], lang)],
-                            "change": [word("change", row.get("change", ""), lang) if row.get("change") else ""]})
-        if h is not None and len(h):
-            before = pd.DataFrame({"as_of": h["as_of"], "status": words(h["status"], "status", lang), "change": ""})
-            now = pd.concat([before, now], ignore_index=True)
-        return [heading(t("history", lang), 2, anchor="history"), table(now, "history", lang=lang, searchable=False)]
+        now = (f"<tr><td>{html.escape(self.res.as_of.strftime('%Y-%m-%d'))}（{html.escape(t('this_cycle', lang))}）"
+               f"</td><td>{html.escape(word('status', row['status'], lang))}</td></tr>")
+        heads, rows = self.history
+        body = rows.get(app, "") + now
+        return [heading(t("history", lang), 2, anchor="history"),
+                f'<div class="ek-table-wrap"><table class="ek-table" id="history"><thead><tr>{heads}</tr></thead>'
+                f"<tbody>{body}</tbody></table></div>"]
 
-    def _provider(self, row: pd.Series) -> list[str]:
+    def _provider(self, row: dict) -> list[str]:
         lang, pid = self.lang, str(row["provider_id"])
         parts = [heading(t("provider_credit", lang), 2, anchor="provider")]
-        if self.credit is not None and pid in self.credit.index:
-            c = self.credit.loc[pid]
+        if pid in self.credit:
+            c = self.credit[pid]
             parts.append(definition_list([
                 (t("provider", lang), c.get("provider_name", "")), (t("provider_id", lang), pid),
                 (t("score", lang), _score(c.get("score"))), (t("grade", lang), word("grade", c.get("grade"), lang)),
@@ -225,11 +264,29 @@ class _Context:
                 paragraph(t("object_default", lang, province=self.province))]
 
 
-def _groups(frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
-    """``{app_id: rows}`` of a frame with an ``app_id`` column (empty dict otherwise)."""
-    if not isinstance(frame, pd.DataFrame) or frame.empty or "app_id" not in frame.columns:
-        return {}
-    return {str(k): g for k, g in frame.groupby(frame["app_id"].astype("str"), sort=True)}
+def _rows_by_app(apps: pd.Series, cells: pd.DataFrame, heads: str) -> tuple[str, dict[str, str]]:
+    """``(header cells, {app_id: "<tr>…</tr>…"})``: every cell escaped, built for the whole
+    province in one vectorised pass (a page then only joins strings).  A column
+    ``"\\x00href:<col>"`` holds the link of column ``<col>`` (relative to the page)."""
+    if cells.empty:
+        return heads, {}
+    links = {c.split(":", 1)[1]: cells[c] for c in cells.columns if c.startswith("\x00href:")}
+    row = pd.Series("<tr>", index=cells.index)
+    for col in [c for c in cells.columns if not c.startswith("\x00href:")]:  # a handful of columns
+        text = cells[col].astype("str").replace({"nan": "", "None": "", "<NA>": ""}).map(
+            lambda v: html.escape(v, quote=False))
+        if col in links:
+            href = links[col].astype("str").map(lambda u: html.escape(u, quote=True))
+            text = '<a href="' + href + '">' + text + "</a>"
+        row = row + "<td>" + text + "</td>"
+    row = row + "</tr>"
+    joined = row.groupby(apps.to_numpy(), sort=True).agg("".join)
+    return heads, {str(k): v for k, v in joined.items()}
+
+
+def _truthy(value: Any) -> bool:
+    """A flag cell as a bool (missing: False)."""
+    return value is not None and not pd.isna(value) and bool(value)
 
 
 def _score(value: Any) -> str:
@@ -250,8 +307,3 @@ def _share(value: Any) -> str:
     return "–" if pd.isna(v) else f"{v:.0%}"
 
 
-def _spread(median: Any, q1: Any, q3: Any, n: Any) -> str:
-    """``8.5（8.0–9.0，7）``-style panel spread, empty for a criterion no panel scored."""
-    if pd.isna(median) or not n:
-        return ""
-    return f"{float(median):.1f} ({float(q1):.1f}–{float(q3):.1f}, n={int(n)})"

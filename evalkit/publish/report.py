@@ -31,6 +31,7 @@ import pandas as pd
 
 from evalkit.errors import param_message
 from evalkit.i18n import t, word, words
+from evalkit.publish.app_pages import app_href, provider_anchor, unscored_dimensions
 from evalkit.publish.charts import (
     FONT_FAMILY,
     bar,
@@ -41,7 +42,6 @@ from evalkit.publish.charts import (
     scatter_interval,
     stacked_bar,
 )
-from evalkit.publish.app_pages import app_href, provider_anchor, unscored_dimensions
 from evalkit.publish.markup import (
     ReportError,
     definition_list,
@@ -256,7 +256,7 @@ def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
         parts.append(paragraph(t(f"{how}_rule", lang), css="ek-note"))
     parts += [heading(t("ahp_levels", lang), 3), paragraph(t("ahp_rule", lang), css="ek-note"),
               table(_level_rows(method.get("ahp") or {}, lang), "ahp-levels", lang=lang, searchable=False,
-                    float_digits=4)]
+                    float_digits=3)]
     refused = pd.DataFrame(method.get("waivers_refused") or [])
     if len(refused):
         shown = pd.DataFrame({
@@ -279,7 +279,8 @@ def nav(lang: str = "zh", *, index: str = "../index.html") -> str:
     """The way back to the index, at the top of a province report."""
     import html as _html
 
-    return f'<nav class="ek-nav"><a href="{_html.escape(index, quote=True)}">{_html.escape(t("back_to_index", lang))}</a></nav>'
+    back = _html.escape(t("back_to_index", lang))
+    return f'<nav class="ek-nav"><a href="{_html.escape(index, quote=True)}">{back}</a></nav>'
 
 
 def downloads(files: Iterable[str], lang: str = "zh", *, notebook: str | None = None) -> str:

@@ -116,7 +116,7 @@ def _html_table(shown: pd.DataFrame, tid: str, labels: Mapping[str, str] | None,
     th = "".join(f'<th scope="col"{_min_width(c)}>{html.escape(heads.get(c, str(c)))}</th>' for c in shown.columns)
     cells = pd.DataFrame(index=shown.index)
     for col in shown.columns:  # a handful of columns
-        text = shown[col].astype("str").map(html.escape)
+        text = shown[col].astype("str").map(lambda v: html.escape(v, quote=False))  # as DataFrame.to_html
         href = (links or {}).get(col)
         if href is not None:
             url = pd.Series(href.to_numpy(), index=shown.index).astype("str").fillna("").map(
@@ -306,7 +306,7 @@ def heat_table(matrix: pd.DataFrame, table_id: str, *, zmin: float = 0.0, zmax: 
     rows = "".join(("<tr><th>" + names.to_numpy() + "</th>" + cells.agg("".join, axis=1).to_numpy()
                     + "</tr>").tolist())
     th = f"<th>{html.escape(label)}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
-    return (f'<div class="ek-table-wrap"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
+    return (f'<div class="ek-table-wrap ek-scroll-x"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
             f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
