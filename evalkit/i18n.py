@@ -311,7 +311,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "approved_on": ("批准日期", "Approved on"),
     "mlps_level": ("等级保护级别", "MLPS level"),
     "overall": ("结论", "Decision"),
-    "search_app": ("按应用名称搜索…", "Search by app name…"),
+    "no_match": ("没有符合搜索条件的记录", "No row matches the search"),
 }
 
 

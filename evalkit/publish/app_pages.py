@@ -24,7 +24,8 @@ import pandas as pd
 from evalkit.i18n import t, word, words
 from evalkit.publish.markup import definition_list, element_id, format_value, heading, paragraph
 
-__all__ = ["APPS_DIR", "app_href", "app_slug", "provider_anchor", "write_app_pages"]
+__all__ = ["APPS_DIR", "app_href", "app_slug", "flag_words", "provider_anchor", "unscored_dimensions",
+           "write_app_pages"]
 
 #: Folder of the app pages inside a province folder.
 APPS_DIR = "apps"
@@ -47,6 +48,17 @@ def app_href(app_id: str) -> str:
 def provider_anchor(provider_id: str) -> str:
     """The element id of a provider's row in the credit report (``provider-<USCC>``)."""
     return element_id(f"provider-{provider_id}")
+
+
+def flag_words(frame: pd.DataFrame, waivers: pd.DataFrame, lang: str = "zh") -> pd.Series:
+    """The flags of each app of ``frame`` in words (close call, overlap, third-party admissions),
+    and "holds a waiver" for an app with a waiver in force (``waivers``), so a public table never
+    shows a flagged app as clean."""
+    codes = frame["flags"].astype("str").fillna("") if "flags" in frame.columns else pd.Series("", index=frame.index)
+    codes = codes.str.replace("flag:", "", regex=False)
+    held = set(waivers["app_id"].astype("str")) if isinstance(waivers, pd.DataFrame) and len(waivers) else set()
+    codes = codes.where(~frame["app_id"].astype("str").isin(held), (codes + ";waiver").str.strip(";"))
+    return words(codes, "flag", lang)
 
 
 def unscored_dimensions(evidence: pd.DataFrame) -> pd.DataFrame:
@@ -72,7 +84,8 @@ def write_app_pages(res: Any, folder: str | Path, lang: str = "zh", *,
     out = Path(folder) / APPS_DIR
     out.mkdir(parents=True, exist_ok=True)
     ctx = _Context(res, lang, names)
-    head, _, tail = page("\x00", title="\x01", lang=lang, plotly_src="").partition("\x00")  # the shell once
+    shell = page("\x00", title="\x01", lang=lang, plotly_src="", assets="../../assets")  # the shell once
+    head, _, tail = shell.partition("\x00")
     before, _, after = head.partition("\x01")
     written = []
     for row in res.decisions.to_dict("records"):  # one page per candidate: plain string work only
@@ -186,7 +199,9 @@ class _Context:
     def _decision(self, row: dict) -> list[str]:
         lang = self.lang
         reasons = str(row.get(f"reasons_{lang}", "") or "")
-        flags = [f for f in str(row.get("flags", "") or "").split(";") if f]
+        flags = [f.removeprefix("flag:") for f in str(row.get("flags", "") or "").split(";") if f]
+        if str(row["app_id"]) in self.waivers[1]:
+            flags.append("waiver")
         items = [(t("status", lang), word("status", row["status"], lang)),
                  (t("rank", lang), "–" if pd.isna(row.get("rank")) else int(row["rank"])),
                  (t("total_score", lang), _score(row.get("total_score")))]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from evalkit.errors import param_message
 from evalkit.i18n import t, word, words
-from evalkit.publish.app_pages import app_href, provider_anchor, unscored_dimensions
+from evalkit.publish.app_pages import app_href, flag_words, provider_anchor, unscored_dimensions
 from evalkit.publish.charts import (
     FONT_FAMILY,
     bar,
@@ -69,6 +69,7 @@ __all__ = [
     "FONT_FAMILY",
     "app_href",
     "downloads",
+    "flag_words",
     "glossary_list",
     "nav",
     "provider_anchor",

@@ -251,7 +251,8 @@ def paged_table(
     if frame.empty:
         return f'<p class="ek-muted" id="{tid}">{html.escape(t("no_rows", lang))}</p>'
     shown = cell_text(frame, float_digits)
-    rows, attrs = shown, f' data-paged data-source="{tid}-data" data-page-size="{page_size}"'
+    none = html.escape(t("no_match", lang), quote=True)
+    rows, attrs = shown, f' data-paged data-source="{tid}-data" data-page-size="{page_size}" data-none="{none}"'
     if links:
         (col, href), = links.items()
         rows = shown.assign(**{"\u0000href": href.astype("str").fillna("").to_numpy()})
@@ -436,7 +437,7 @@ def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
         embedded
         + _search_box(tid, len(frame), lang)
         + f'<div class="ek-table-wrap"><table class="ek-table" id="{tid}" data-register data-paged '
-        f'{source}{extra} data-page-size="{page_size}" '
+        f'{source}{extra} data-page-size="{page_size}" data-none="{html.escape(t("no_match", lang), quote=True)}" '
         f'data-loading="{html.escape(t("loading", lang), quote=True)}">'
         f"<thead><tr>{th}</tr></thead><tbody>"
         f'<tr class="ek-placeholder"><td colspan="{max(1, len(shown_cols))}">{hint}</td></tr>'
