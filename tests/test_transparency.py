@@ -112,29 +112,43 @@ def test_app_pages_escape_provider_text(tmp_path):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
 
 
-def test_same_inputs_give_the_same_app_pages(tmp_path, sample_data):
-    """Two publishes of one province: every app page (and every other file but the register's
-    database) has the same bytes."""
+@pytest.fixture(scope="module")
+def published_en_twice(tmp_path_factory, sample_data):
+    """Province 11 published twice in English into two folders: (day folder of the first,
+    {file: sha256} of each)."""
     from evalkit import publish as pub
 
     data, as_of, _ = sample_data
+    root = tmp_path_factory.mktemp("en_twice")
     digests = []
     for run in ("a", "b"):
-        out = tmp_path / run
-        assert pub.publish(data, as_of, provinces="11", workers=1, out_dir=out, progress=False).ok
+        out = root / run
+        assert pub.publish(data, as_of, provinces="11", workers=1, out_dir=out, lang="en", progress=False).ok
         day = out / as_of
         digests.append({str(p.relative_to(day)): hashlib.sha256(p.read_bytes()).hexdigest()
                         for p in sorted(day.rglob("*")) if p.is_file()})
+    return root / "a" / as_of, digests
+
+
+def test_same_inputs_give_the_same_app_pages(published_en_twice):
+    """Two publishes of one province: every app page (and every other file) has the same bytes."""
+    folder, digests = published_en_twice
     assert any(k.startswith("11/apps/") for k in digests[0])
     assert digests[0] == digests[1]
+    assert broken_links(folder) == []
 
 
-@pytest.mark.parametrize("lang", ["zh"])
-def test_done_when_by_clicks_only(browser, published_sample, lang):
+_WORDS = {"zh": ("各指标得分及依据", "评估结果已过有效期"), "en": ("Criterion scores and their evidence",
+                                                          "assessment out of date")}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_done_when_by_clicks_only(browser, published_sample, published_en_twice, lang):
     """From index.html by clicks only: search an app by name, open its detail (criterion scores
     with report references, reasons in words), follow its provider to the credit report,
     download the province's decisions.csv."""
-    folder, _, _ = published_sample
+    folder = published_sample[0] if lang == "zh" else published_en_twice[0]
+    heading_words, stale_words = _WORDS[lang]
     stale = next(r for r in _decisions(folder, "11") if "stale_assessment:" in r["reasons"])
     name = stale["app_name"]
     ctx = browser.new_context(accept_downloads=True)
@@ -150,10 +164,10 @@ def test_done_when_by_clicks_only(browser, published_sample, lang):
         page.wait_for_load_state()
         assert "/apps/" in page.url
         body = page.locator("body").inner_text()
-        assert name in body and "各指标得分及依据" in body  # 2. criterion scores with their evidence
+        assert name in body and heading_words in body  # 2. criterion scores with their evidence
         ref = stale["reasons"].split("stale_assessment:")[1].split(";")[0]
         assert page.locator("table#criteria", has_text=ref).count() == 1
-        assert "评估结果已过有效期" in body and "stale_assessment" not in body  # reasons in words
+        assert stale_words in body and "stale_assessment" not in body  # reasons in words
         page.click(f"a[href$='#{provider_anchor(stale['provider_id'])}']")  # 3. the provider's entry
         page.wait_for_load_state()
         assert page.url.endswith(f"credit.html#{provider_anchor(stale['provider_id'])}")
