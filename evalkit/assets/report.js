@@ -91,6 +91,8 @@
     this.pageLabel = document.getElementById(id + "-page");
     this.pager = document.querySelector('.ek-pager[data-table="' + id + '"]');
     this.rows = null; this.keys = null; this.order = null;
+    /* a link column's URLs travel as an unshown data column (data-href-col) */
+    this.hrefCol = table.hasAttribute("data-href-col") ? Number(table.getAttribute("data-href-col")) : -1;
     this.page = 0; this.sortCol = -1; this.asc = true; this.query = "";
     this.loading = false; this.pending = null;
     var self = this;
@@ -112,7 +114,8 @@
     var heads = table.tHead ? table.tHead.rows[0].cells : [];
     Array.prototype.forEach.call(heads, function (th, i) {
       th.addEventListener("click", function () {
-        self.load(function () { self.sort(i, th, heads); });
+        var col = (self.hrefCol >= 0 && i >= self.hrefCol) ? i + 1 : i;  /* header → data column */
+        self.load(function () { self.sort(col, th, heads); });
       });
     });
   }
@@ -147,7 +150,10 @@
   };
   Paged.prototype.ready = function (data) {
     this.rows = decode(data);
-    this.keys = this.rows.map(function (r) { return r.join("\u0001").toLowerCase(); });
+    var skip = this.hrefCol;
+    this.keys = this.rows.map(function (r) {
+      return r.filter(function (v, j) { return j !== skip; }).join("\u0001").toLowerCase();
+    });
     this.order = this.rows.map(function (r, i) { return i; });
     this.query = this.input ? this.input.value : "";
     this.table.setAttribute("data-state", "ready");

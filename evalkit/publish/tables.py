@@ -409,15 +409,15 @@ def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
     page_size : int
         Rows per page.
     link : (column, href column), optional
-        The shown column whose cells link to the URL in the (unshown, last) href column.
+        The shown column whose cells link to the URL in the href column (travels first, unshown).
     """
     if not isinstance(page_size, int) or page_size < 1:
         raise ReportError(param_message("page_size", "register", "a positive integer", repr(page_size)))
     tid = element_id(table_id)
     extra = ""
-    if link is not None:
-        frame = frame[[c for c in frame.columns if c != link[1]] + [link[1]]]
-        extra = f' data-link-col="{list(frame.columns).index(link[0])}" data-href-col="{len(frame.columns) - 1}"'
+    if link is not None:  # the URLs travel first, unshown
+        frame = frame[[link[1]] + [c for c in frame.columns if c != link[1]]]
+        extra = f' data-link-col="{list(frame.columns).index(link[0])}" data-href-col="0"'
     shown_cols = [c for c in frame.columns if link is None or c != link[1]]
     heads = labels or {c: t(str(c), lang) for c in frame.columns}
     th = "".join(
