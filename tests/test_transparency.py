@@ -77,6 +77,15 @@ def test_the_published_set_has_no_broken_link(published_sample):
     assert linked and all((folder / href).is_file() for href in linked)
 
 
+def test_no_chart_offers_to_send_data_out(published_sample):
+    folder, _, _ = published_sample
+    pages = [p for p in folder.rglob("*.html") if "Plotly.newPlot" in p.read_text(encoding="utf-8")]
+    assert pages
+    for p in pages:
+        text = p.read_text(encoding="utf-8")
+        assert '"showSendToCloud": false' in text or '"showSendToCloud":false' in text, p
+
+
 def test_the_link_checker_finds_a_broken_link_and_anchor(tmp_path):
     (tmp_path / "a.html").write_text('<p id="x"><a href="b.html#nope">b</a> <a href="#x">x</a> '
                                      '<a href="missing.csv">m</a> <a href="https://example.org/">o</a></p>',
