@@ -225,3 +225,21 @@ def test_a_phone_sees_every_column(browser, published_sample):
         assert cell.inner_text().strip()
     finally:
         page.close()
+
+
+def test_an_app_page_shows_earlier_cycles_from_the_register(published_en_twice, sample_data):
+    """A second cycle into the same output: each app page's history lists the first cycle's
+    decision (read from the register) and this one."""
+    from evalkit import publish as pub
+
+    first, _ = published_en_twice
+    data, _, _ = sample_data
+    out = first.parent
+    assert pub.publish(data, "2026-09-02", provinces="11", workers=1, out_dir=out, lang="en", progress=False).ok
+    rows = _decisions(first, "11")
+    for r in rows[:3]:
+        page = (out / "2026-09-02" / "11" / app_href(r["app_id"])).read_text(encoding="utf-8")
+        history = page[page.index('id="history"'):]
+        history = history[: history.index("</table>")]
+        assert "2026-09-01" in history and "2026-09-02" in history, history
+        assert history.index("2026-09-01") < history.index("2026-09-02")

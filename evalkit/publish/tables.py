@@ -128,7 +128,7 @@ def _html_table(shown: pd.DataFrame, tid: str, labels: Mapping[str, str] | None,
         ids = pd.Series(row_ids.to_numpy(), index=shown.index).astype("str").map(element_id)
         opening = '<tr id="' + ids + '">'
     rows = "".join((opening + cells.agg("".join, axis=1) + "</tr>").tolist()) if len(cells.columns) else ""
-    return (f'<table class="ek-table" id="{tid}"{attrs}><thead><tr>{th}</tr></thead>'
+    return (f'<table class="ek-table" id="{tid}"{attrs}><thead><tr class="ek-head">{th}</tr></thead>'
             f"<tbody>{rows}</tbody></table>")
 
 
