@@ -92,7 +92,7 @@ def test_a_veto_says_what_failed_not_the_pass_condition() -> None:
     own = reason_details(dec, cand, {"security": 60.0}, {2: 24, 3: 12}, failed)
     assert own.iloc[2] is None
     zh = reasons_text(dec["reasons"], "zh", names, failed=failed, details=own).tolist()
-    assert zh == ["安全得分 54.7，低于最低要求 60.0",
+    assert zh == ["维度得分低于最低要求：安全 54.7（最低 60.0）",
                   "否决项：等级测评报告已过期（2026-03-02 到期）；否决项：统一使用的应用植入了商业广告",
                   "推荐名单总数已满"]
     en = reasons_text(dec["reasons"], "en", names, failed=failed, details=own).tolist()

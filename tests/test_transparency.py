@@ -45,7 +45,7 @@ def test_vetoes_say_what_failed_in_the_published_decisions(published_sample):
     assert not any("否决项：等级测评报告在有效期内" in t for t in texts)
     for r in _decisions(folder, "11"):  # a dimension minimum gives its score and the minimum
         if "below_min:" in r["reasons"]:
-            assert re.search(r"得分 \d+\.\d，低于最低要求 \d+\.\d", r["reasons_zh"]), r["reasons_zh"]
+            assert re.search(r"维度得分低于最低要求：\S+ \d+\.\d（最低 \d+\.\d）", r["reasons_zh"]), r["reasons_zh"]
 
 
 def test_every_candidate_has_a_page_with_its_evidence(published_sample):

@@ -241,7 +241,7 @@ def reason_details(
 ) -> pd.Series:
     """Each decision's own words for the codes whose words need its figures (``None`` for most).
 
-    * ``below_min:<dimension>``: the score and the minimum ("安全得分 54.7，低于最低要求 60.0");
+    * ``below_min:<dimension>``: the score and the minimum ("维度得分低于最低要求：安全 54.7（最低 60.0）");
     * ``veto:L04_mlps_evaluation_current``: when the MLPS evaluation report expired (its date
       plus the profile's ``mlps.validity_months`` of the provider's level), "否决项：等级测评报告已过期
       （2025-03-02 到期）", or that no evaluation is on file.
@@ -264,8 +264,8 @@ def reason_details(
                 d = code[10:]
                 score, low = float(decisions[d].iat[pos]), float(min_dimension_score[d])
                 name = V["dimension"].get(d, (d, d))
-                own[code] = (f"{name[0]}得分 {score:.1f}，低于最低要求 {low:.1f}",
-                             f"{name[1]} score {score:.1f} below the minimum of {low:.1f}")
+                own[code] = (f"维度得分低于最低要求：{name[0]} {score:.1f}（最低 {low:.1f}）",
+                             f"dimension score below the minimum: {name[1]} {score:.1f} (minimum {low:.1f})")
             elif code == l04 and app in mlps.index:
                 own[code] = _mlps_words(mlps.loc[app], base, mlps_validity_months)
         out[pos] = own or None
