@@ -138,7 +138,7 @@ def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
     """How many rows give each kind of reason.
 
     ``reasons`` are in words, joined by "；" ("; " in English); a reason's kind is its text
-    before "：" (": "), e.g. "否决项未通过" for "否决项未通过：等级测评报告在有效期内".
+    before "：" (": "), e.g. "否决项" for "否决项：等级测评报告已过期（2026-03-02 到期）".
     Returns a frame with columns ``reasons`` and ``n_apps``, most frequent first (ties by text).
     """
     sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
