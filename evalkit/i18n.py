@@ -248,6 +248,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "with evidence; the notice gives the period and the channel. Each objection is re-checked and answered.",
     ),
     "this_cycle": ("本期", "this cycle"),
+    "is_close_call": ("是否临界", "Close call"),
     "veto_overrides": (
         "否决项优先于得分：未通过否决项或不符合推荐条件的应用一律排除，不论总分高低；其得分仅供参考。",
         "A veto overrides the score: an app that fails a veto item or is not eligible is excluded whatever its "

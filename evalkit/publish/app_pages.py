@@ -192,8 +192,8 @@ class _Context:
         items = [(t("app_name", lang), row["app_name"]), (t("app_id", lang), row["app_id"]),
                  (t("provider", lang), row.get("provider_name", "")), (t("provider_id", lang), row["provider_id"]),
                  (t("category", lang), word("category", row.get("category", ""), lang)),
-                 (t("stages", lang), "、".join(word("stage", x, lang) for x in str(row.get("stages") or "").split(";")
-                                              if x))]
+                 (t("stages", lang), _join(lang).join(word("stage", x, lang)
+                                                      for x in str(row.get("stages") or "").split(";") if x))]
         return [heading(t("identity", lang), 2, anchor="identity"), definition_list(items)]
 
     def _decision(self, row: dict) -> list[str]:
@@ -206,7 +206,7 @@ class _Context:
                  (t("rank", lang), "–" if pd.isna(row.get("rank")) else int(row["rank"])),
                  (t("total_score", lang), _score(row.get("total_score")))]
         if flags:
-            items.append((t("flags", lang), "、".join(word("flag", f, lang) for f in flags)))
+            items.append((t("flags", lang), _join(lang).join(word("flag", f, lang) for f in flags)))
         items.append((t("reasons", lang), reasons or "–"))
         parts = [heading(t("decision", lang), 2, anchor="decision"), definition_list(items)]
         if row["status"] == "excluded":
@@ -240,7 +240,7 @@ class _Context:
         lo, hi = row.get("rank_lo"), row.get("rank_hi")
         interval = "–" if pd.isna(lo) or pd.isna(hi) else f"{int(lo)}–{int(hi)}"
         items = [(t("p_listed", lang), _share(row.get("p_listed"))), (t("rank_interval", lang), interval),
-                 (t("n_close_calls", lang), word("bool", _truthy(row.get("close_call")), lang))]
+                 (t("is_close_call", lang), word("bool", _truthy(row.get("close_call")), lang))]
         parts = [heading(t("robustness_related", lang), 2, anchor="robustness"), definition_list(items),
                  paragraph(t("close_call_note", lang) + " " + t("rank_interval_note", lang), css="ek-note")]
         if app in self.overlaps[1]:
@@ -249,7 +249,9 @@ class _Context:
 
     def _history(self, row: dict, app: str) -> list[str]:
         lang = self.lang
-        now = (f"<tr><td>{html.escape(self.res.as_of.strftime('%Y-%m-%d'))}（{html.escape(t('this_cycle', lang))}）"
+        this = t("this_cycle", lang)
+        this = f"（{this}）" if lang == "zh" else f" ({this})"
+        now = (f"<tr><td>{html.escape(self.res.as_of.strftime('%Y-%m-%d') + this)}"
                f"</td><td>{html.escape(word('status', row['status'], lang))}</td></tr>")
         heads, rows = self.history
         body = rows.get(app, "") + now
@@ -266,7 +268,7 @@ class _Context:
                 (t("provider", lang), c.get("provider_name", "")), (t("provider_id", lang), pid),
                 (t("score", lang), _score(c.get("score"))), (t("grade", lang), word("grade", c.get("grade"), lang)),
                 (t("list", lang), word("list", c.get("list"), lang)),
-                (t("ban_until", lang), format_value(c.get("ban_until")) or "–"),
+                (t("ban_until", lang), _date(c.get("ban_until"))),
                 (t("reasons", lang), c.get(f"reasons_{lang}", "")),
             ]))
         href = f"../credit.html#{provider_anchor(pid)}"
@@ -297,6 +299,18 @@ def _rows_by_app(apps: pd.Series, cells: pd.DataFrame, heads: str) -> tuple[str,
     row = row + "</tr>"
     joined = row.groupby(apps.to_numpy(), sort=True).agg("".join)
     return heads, {str(k): v for k, v in joined.items()}
+
+
+def _join(lang: str) -> str:
+    """The separator of a list of words."""
+    return "、" if lang == "zh" else ", "
+
+
+def _date(value: Any) -> str:
+    """A date as ``YYYY-MM-DD``, ``–`` when missing (NaT, None, empty)."""
+    if value is None or value == "" or pd.isna(value):
+        return "–"
+    return format_value(pd.Timestamp(value))
 
 
 def _truthy(value: Any) -> bool:
