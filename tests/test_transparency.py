@@ -64,6 +64,7 @@ def test_every_candidate_has_a_page_with_its_evidence(published_sample):
     ref = stale["reasons"].split("stale_assessment:")[1].split(";")[0]
     assert ref in page and "未评估" in page and "否决项优先于得分" in page
     assert "如何提出异议" in page and "专家评分中位数" in page
+    assert "MASVS" not in page  # Chinese criterion names in the Chinese set
     assert app_slug("教APP备1100112号") != app_slug("教APP备1100112")
 
 
