@@ -9,7 +9,8 @@ rules that produce them (``evalkit.evaluate.reasons.REASONS``, ``evalkit.evaluat
 
 * :func:`t` - a label, heading or code (flat keys; unknown keys fall back to the key itself,
   so a new code still shows, as its code).
-* :func:`word` / :func:`words` - the word for a code of one vocabulary (:data:`VOCABULARIES`),
+* :func:`word` / :func:`words` - the word for a code of one vocabulary (:data:`VOCABULARIES`, kept
+  in :mod:`evalkit.vocabularies`),
   ``words`` vectorised over a Series, ``;``-lists included.
 """
 
@@ -19,9 +20,12 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Literal
 
 from evalkit.errors import EvalkitError, param_message
+from evalkit.vocabularies import VOCABULARIES
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
+
+__all__ = ["LANGS", "VOCABULARIES", "I18nError", "Lang", "known", "t", "vocabulary_labels", "word", "words"]
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[str, ...] = ("zh", "en")
@@ -242,171 +246,96 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_change_enters": ("进入名单", "enters"),
     "explorer_change_leaves": ("退出名单", "leaves"),
     "explorer_loading": ("正在计算……", "Computing…"),
+    # app pages, links, legends (issue 15)
+    "app_page_title": ("{app}：评价详情（{province}）", "{app}: evaluation detail ({province})"),
+    "back_to_index": ("返回全国概览", "Back to the national overview"),
+    "back_to_report": ("返回本省推荐报告", "Back to the province's recommendation report"),
+    "identity": ("基本信息", "Identity"),
+    "decision": ("评价结论", "Decision"),
+    "criterion_scores": ("各指标得分及依据", "Criterion scores and their evidence"),
+    "checks": ("否决项与豁免", "Veto items and waivers"),
+    "waivers_in_force": ("有效的豁免", "Waivers in force"),
+    "robustness_related": ("稳健性与相关应用", "Robustness and related apps"),
+    "overlap_partners": ("功能重叠的其他候选应用", "Candidates it overlaps with"),
+    "history": ("历次评价记录", "History across cycles"),
+    "provider_credit": ("提供者信用", "Provider credit"),
+    "credit_entry": ("查看信用报告中的该提供者", "This provider in the credit report"),
+    "how_to_object": ("如何提出异议", "How to object"),
+    "object_default": (
+        "对本评价结果有异议的，可在推荐名单公示期内，向{province}教育行政部门书面提出，写明应用备案号、"
+        "异议事项和理由并附证明材料；公示期和受理渠道以公示公告为准。异议经复核后作出决定并告知。",
+        "Objections to this result are made in writing to the education department of {province} during the "
+        "public notice of the list, stating the app's filing number, the point objected to and the grounds, "
+        "with evidence; the notice gives the period and the channel. Each objection is re-checked and answered.",
+    ),
+    "this_cycle": ("本期", "this cycle"),
+    "is_close_call": ("是否临界", "Close call"),
+    "veto_overrides": (
+        "否决项优先于得分：未通过否决项或不符合推荐条件的应用一律排除，不论总分高低；其得分仅供参考。",
+        "A veto overrides the score: an app that fails a veto item or is not eligible is excluded whatever its "
+        "total score; the score is shown for reference only.",
+    ),
+    "not_assessed": ("未评估", "not assessed"),
+    "not_assessed_note": (
+        "“未评估”：该维度的评估结果缺失或已过有效期，没有可用的得分（不是 0 分）。",
+        "\"not assessed\": the dimension's assessments are missing or out of date, so it has no usable score "
+        "(not a score of 0).",
+    ),
+    "close_call_note": (
+        "临界应用：稳健性分析中入选与否不稳定的应用（入选概率在 0.2 至 0.8 之间，或与决定相反）。"
+        "入选概率为 1 表示在每次重新抽样中都入选，即该决定对权重和评审专家的变化不敏感。",
+        "Close call: an app whose place on the list is unstable in the robustness analysis (P(listed) between "
+        "0.2 and 0.8, or against its decision). A P(listed) of 1 means it made the list in every resample: "
+        "the decision does not depend on the weights or on which raters scored it.",
+    ),
+    "rank_interval_note": (
+        "排名区间：重新抽样中该应用排名的 5% 至 95% 分位。",
+        "Rank interval: the 5th to 95th percentile of the app's rank across the resamples.",
+    ),
+    "priority_legend": (
+        "检查优先级按预警模型估计的风险概率划分：A 低于 5%（常规抽查），B 5%–15%，C 15%–30%，"
+        "D 30% 及以上（重点检查、提高检查频次）。",
+        "Inspection priority from the warning model's risk estimate: A below 5% (routine sampling), B 5–15%, "
+        "C 15–30%, D 30% or more (inspect first and most often).",
+    ),
+    "grade_rule": (
+        "信用等级按得分划分：A ≥ {a}，B ≥ {b}，C ≥ {c}，D 低于 {c}；近 24 个月内有欺诈或严重违规的直接降为 D。"
+        "名单状态与等级分别认定：新的被核实投诉即列入灰名单，因此 A 级提供者也可能在灰名单上；"
+        "欺诈、灰名单期间再次违规或 D 级且严重违规逾期未整改的列入黑名单。",
+        "Credit grade by score: A ≥ {a}, B ≥ {b}, C ≥ {c}, D below {c}; fraud or a serious violation within 24 "
+        "months downgrades directly to D. The list is decided apart from the grade: a new substantiated "
+        "complaint puts a provider on the grey list, so a grade-A provider can be grey-listed; fraud, a new "
+        "violation while grey, or grade D with a serious violation not rectified in time leads to the blacklist.",
+    ),
+    "list_legend": (
+        "白名单：无不良记录；灰名单（负面清单）：需整改、重点关注；黑名单：禁入期内不得申报。",
+        "White list: no adverse record; grey list (negative list): under watch, to rectify; blacklist: "
+        "barred from filing until the ban ends.",
+    ),
+    "downloads": ("下载数据", "Downloads"),
+    "executed_notebook": ("报告计算过程（Jupyter 笔记本）", "How this report was computed (Jupyter notebook)"),
+    "glossary": ("统计术语说明", "What the statistics mean"),
+    "n_submissions": ("各省申报合计", "Submissions to provinces"),
+    "n_filed_apps": ("备案应用", "Filed apps"),
+    "submissions_note": (
+        "“各省申报合计”按应用 × 省份计数：一个备案应用可向多个省份申报，因此大于备案应用数。",
+        "\"Submissions to provinces\" counts app × province: one filed app may be submitted to several provinces, "
+        "so it exceeds the number of filed apps.",
+    ),
+    "app_detail": ("详情", "Detail"),
+    "assessed_on": ("评估日期", "Assessed on"),
+    "assessor": ("评估机构", "Assessor"),
+    "report_ref": ("报告编号", "Report"),
+    "panel_spread": ("专家评分中位数（四分位距，人数）", "Panel median (IQR, raters)"),
+    "evidence_status": ("依据状态", "Evidence"),
+    "source": ("来源", "Source"),
+    "flags": ("标记", "Flags"),
+    "approved_on": ("批准日期", "Approved on"),
+    "mlps_level": ("等级保护级别", "MLPS level"),
+    "overall": ("结论", "Decision"),
+    "no_match": ("没有符合搜索条件的记录", "No row matches the search"),
 }
 
-
-#: Words for the codes of each vocabulary: ``{vocabulary: {code: (zh, en)}}``.
-VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
-    # decisions.status, the CLI summary, the index and the register
-    "status": {
-        "recommended": ("推荐", "recommended"),
-        "not_recommended": ("未入选", "not selected"),
-        "excluded": ("排除", "excluded"),
-        "not_submitted": ("未申报", "not submitted"),
-    },
-    # changes.change: against the previous published list
-    "change": {
-        "added": ("新增", "added"),
-        "kept": ("保留", "kept"),
-        "opted_out": ("退出", "opted out"),
-    },
-    # the same words as the reason texts of evalkit.evaluate.reasons (cap:category:..., below_min:...)
-    "dimension": {
-        "legality": ("合法合规", "Legality"),
-        "function": ("功能性能", "Function"),
-        "security": ("安全", "Security"),
-        "content": ("内容", "Content"),
-    },
-    "category": {
-        "teaching": ("教学", "teaching"),
-        "management": ("管理", "management"),
-        "learning": ("学习", "learning"),
-        "life": ("生活", "campus life"),
-        "home_school": ("家校互动", "home–school"),
-    },
-    "stage": {
-        "preschool": ("学前", "preschool"),
-        "primary": ("小学", "primary"),
-        "junior": ("初中", "junior secondary"),
-        "senior": ("高中", "senior secondary"),
-        "vocational": ("职业教育", "vocational"),
-        "higher": ("高等教育", "higher education"),
-        "continuing": ("继续教育", "continuing education"),
-    },
-    "user": {
-        "students": ("学生", "students"),
-        "teachers": ("教师", "teachers"),
-        "parents": ("家长", "parents"),
-    },
-    "feature": {
-        "ugc": ("用户发布内容", "user-generated content"),
-        "training": ("校外培训", "tutoring"),
-        "admissions_exams": ("招生考试", "admissions and exams"),
-        "payments": ("在线支付", "payments"),
-        "face_data": ("人脸信息", "face data"),
-    },
-    # credit
-    "list": {
-        "white": ("白名单", "white list"),
-        "grey": ("灰名单（负面清单）", "grey list (negative list)"),
-        "black": ("黑名单", "blacklist"),
-    },
-    "grade": {
-        "A": ("A 级（守信）", "A (trustworthy)"),
-        "B": ("B 级（基本守信）", "B (mostly trustworthy)"),
-        "C": ("C 级（失信）", "C (untrustworthy)"),
-        "D": ("D 级（严重失信）", "D (seriously untrustworthy)"),
-    },
-    # the dataset's coded columns (templates, evalkit.data.descriptions)
-    "role": {
-        "government": ("教育行政部门", "education authority"),
-        "school": ("中小学校", "school"),
-        "university": ("高等学校", "university"),
-        "industry": ("行业企业", "industry"),
-        "parent": ("家长代表", "parent"),
-        "student": ("学生代表", "student"),
-    },
-    "ahp_level": {
-        "dimensions": ("维度之间", "between dimensions"),
-        "legality": ("合法合规维度内的指标", "criteria within legality"),
-        "function": ("功能性能维度内的指标", "criteria within function"),
-        "security": ("安全维度内的指标", "criteria within security"),
-        "content": ("内容维度内的指标", "criteria within content"),
-    },
-    "severity": {
-        "minor": ("轻微", "minor"),
-        "major": ("较重", "major"),
-        "serious": ("严重", "serious"),
-    },
-    "complaint_dimension": {
-        "all": ("全部投诉", "all complaints"),
-        "category": ("投诉类别", "category"),
-        "channel": ("投诉渠道", "channel"),
-    },
-    "complaint_category": {
-        "fees": ("违规收费", "fees"),
-        "ads": ("广告", "advertising"),
-        "forced_use": ("强制使用", "forced use"),
-        "privacy": ("隐私与个人信息", "privacy and personal data"),
-        "harmful_content": ("有害信息", "harmful content"),
-        "function": ("功能故障", "malfunction"),
-        "other": ("其他", "other"),
-        "all": ("全部", "all"),
-    },
-    # complaint channels are free text in the data: the usual ones get English words
-    "channel": {
-        "12345热线": ("12345热线", "12345 hotline"),
-        "教育厅网站": ("教育厅网站", "education department website"),
-        "电子邮件": ("电子邮件", "e-mail"),
-        "来信": ("来信", "letter"),
-        "电话": ("电话", "telephone"),
-        "信访": ("信访", "petition office"),
-    },
-    "risk_basis": {
-        "model": ("预警模型", "warning model"),
-        "rules": ("规则", "rules"),
-    },
-    "weights_source": {
-        "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
-        "stated": ("指标体系规定的权重", "the rubric's stated weights"),
-        "ahp+stated": (
-            "层次分析法（专家判断）结合指标体系规定的权重",
-            "AHP (expert judgments) combined with the rubric's stated weights",
-        ),
-        "entropy": ("熵权法", "entropy weights"),
-        "combined": ("层次分析法与熵权法组合赋权", "AHP combined with entropy weights"),
-        "equal": ("等权重", "equal weights"),
-    },
-    "weights_method": {
-        "ahp": ("层次分析法（专家判断）", "AHP (expert judgments)"),
-        "entropy": ("熵权法（维度内指标）", "entropy weights (criteria inside each dimension)"),
-        "combined": (
-            "层次分析法与熵权法组合赋权（维度内指标）",
-            "AHP combined with entropy weights (criteria inside each dimension)",
-        ),
-    },
-    # whose judgments set a level's weights (evalkit.evaluate.weighting)
-    "ahp_judgments": {
-        "province": ("本省专家判断", "the province's own experts"),
-        "national": ("全国判断（替代）", "the national judgments (fallback)"),
-        "stated": ("指标体系规定的权重（替代）", "the rubric's stated weights (fallback)"),
-    },
-    "weights_fallback": {
-        "no_judgments": ("本省专家未对该层次作出判断", "the province's experts did not judge this level"),
-        "all_excluded": (
-            "本省专家判断的一致性比率均超过 0.10，全部剔除",
-            "every expert of the province exceeded CR 0.10 and was excluded",
-        ),
-        "incomplete": ("剔除后本省专家判断不完整", "the province's remaining judgments leave a pair out"),
-        "invalid": ("本省专家判断数据有误", "the province's judgments have errors"),
-    },
-    "ranking_method": {
-        "weighted_sum": ("加权求和", "weighted sum"),
-        "topsis": ("TOPSIS 逼近理想解排序", "TOPSIS"),
-    },
-    "panel_reducer": {
-        "mean": ("平均值", "mean"),
-        "median": ("中位数", "median"),
-        "trimmed_mean": ("去掉最高最低分后平均", "trimmed mean"),
-    },
-    "model": {
-        "logistic": ("逻辑回归", "logistic regression"),
-    },
-    "bool": {
-        "true": ("是", "yes"),
-        "false": ("否", "no"),
-    },
-}
 
 #: Flat keys ``t()`` also knows: the words of these vocabularies (codes never clash).
 _FLAT_VOCABULARIES = (

@@ -250,8 +250,8 @@ def test_name_columns_keep_a_minimum_width(published_sample):
     folder, result, _ = published_sample
     page = (folder / result.outcomes[0].code / "recommendation.html").read_text(encoding="utf-8")
     head = re.search(r'<table[^>]*id="not-listed".*?</thead>', page, flags=re.DOTALL).group(0)
-    assert re.search(r'<th style="min-width: 12em;">提供者</th>', head)
-    assert re.search(r'<th style="min-width: 8em;">应用名称</th>', head)
+    assert re.search(r'<th scope="col" style="min-width: 12em;">提供者</th>', head)
+    assert re.search(r'<th scope="col" style="min-width: 8em;">应用名称</th>', head)
 
 
 def test_cli_summary_uses_the_same_status_words():
@@ -340,7 +340,8 @@ def test_paged_table_page_is_small_and_keeps_every_row():
     )
     fragment = R.paged_table(frame, "not-listed", lists={"reasons": "；"}, page_size=50)
     plain = R.table(frame, "not-listed")
-    assert len(fragment) < len(plain) / 3
+    # a plain table is written without pandas' indentation since issue 15 (about a third lighter)
+    assert len(fragment) < len(plain) / 2.5
     assert fragment.count("<tr>") == 50  # the first page as HTML
     data = json.loads(re.search(r'id="not-listed-data">(.*?)</script>', fragment, flags=re.DOTALL).group(1))
     rows = _decode(data)

@@ -12,6 +12,7 @@ from evalkit.evaluate.reasons import (
     ReasonError,
     has_code_prefix,
     join_codes,
+    reason_details,
     reason_text,
     reasons_text,
 )
@@ -22,7 +23,7 @@ def test_reason_texts() -> None:
     assert reason_text("cap:category:teaching", "en") == "category cap reached: teaching"
     assert "L16" in reason_text("veto:L16_mandated_no_fees", "en")
     names = {"L16_mandated_no_fees": ("统一使用不收费", "no fees in mandated apps")}
-    assert reason_text("veto:L16_mandated_no_fees", "en", names) == "veto item failed: no fees in mandated apps"
+    assert reason_text("veto:L16_mandated_no_fees", "en", names) == "veto requirement not met: no fees in mandated apps"
     assert reason_text("something_new") == "something_new"
     s = reasons_text(pd.Series(["cap:total;below_min_total", ""]), "en")
     assert s.tolist() == ["the list's total size cap was reached; total score below the minimum for the list", ""]
@@ -39,12 +40,12 @@ def test_reasons_of_one_pattern_are_said_once():
     names = {"F01": ("崩溃率", "crash rate"), "F02": ("启动时间", "start-up time"),
              "L16": ("统一使用的应用不得收费", "no fees for mandated apps")}
     assert reasons_text(codes, "zh", names).tolist() == [
-        "评估结果已过有效期：崩溃率、启动时间；否决项未通过：统一使用的应用不得收费；推荐名单总数已满",
+        "评估结果已过有效期：崩溃率、启动时间；否决项未达到要求：统一使用的应用不得收费；推荐名单总数已满",
         "该学段推荐数已满：小学、初中",
         "",
     ]
     assert reasons_text(codes, "en", names).iloc[0] == (
-        "assessment out of date: crash rate, start-up time; veto item failed: no fees for "
+        "assessment out of date: crash rate, start-up time; veto requirement not met: no fees for "
         "mandated apps; the list's total size cap was reached"
     )
 
@@ -69,3 +70,33 @@ def test_code_columns_join_and_match_prefixes() -> None:
     assert joined.tolist() == ["a", "", "b;veto:X"]
     assert has_code_prefix(joined, {"veto"}).tolist() == [False, False, True]
     assert has_code_prefix(pd.Series(["vetoed", "veto", "x;veto:Y"]), {"veto"}).tolist() == [False, True, True]
+
+
+def test_a_veto_says_what_failed_not_the_pass_condition() -> None:
+    """Issue 15: "否决项未通过：等级测评报告在有效期内" read backwards; the rubric's ``failed`` words say
+    what failed, the provider's MLPS evaluation date gives the expiry, a dimension minimum its figures."""
+    from evalkit.rubric import load_rubric
+
+    rb = load_rubric(None)
+    failed = {c.id: (c.failed_zh, c.failed_en) for c in rb.criteria if c.failed_zh}
+    names = {c.id: (c.name_zh, c.name_en) for c in rb.criteria}
+    assert {c.id for c in rb.criteria if c.veto is not None} <= set(failed)  # every veto item has its words
+    assert reason_text("veto:L17_mandated_no_ads", "zh", names, failed=failed) == "否决项：统一使用的应用植入了商业广告"
+    en = reason_text("veto:L17_mandated_no_ads", "en", names, failed=failed)
+    assert en == "veto: a mandated app shows commercial ads"
+    dec = pd.DataFrame({"app_id": ["a", "b", "c"], "security": [54.71, 80.0, 90.0],
+                        "reasons": ["below_min:security", "veto:L04_mlps_evaluation_current;veto:L17_mandated_no_ads",
+                                    "cap:total"]})
+    cand = pd.DataFrame({"app_id": ["a", "b", "c"], "mlps_level": pd.array([2, 3, 2], dtype="Int64"),
+                         "mlps_evaluated_on": pd.to_datetime(["2025-01-01", "2025-03-02", "2025-05-05"])})
+    own = reason_details(dec, cand, {"security": 60.0}, {2: 24, 3: 12}, failed)
+    assert own.iloc[2] is None
+    zh = reasons_text(dec["reasons"], "zh", names, failed=failed, details=own).tolist()
+    assert zh == ["维度得分低于最低要求：安全 54.7（最低 60.0）",
+                  "否决项：等级测评报告已过期（2026-03-02 到期）；否决项：统一使用的应用植入了商业广告",
+                  "推荐名单总数已满"]
+    en = reasons_text(dec["reasons"], "en", names, failed=failed, details=own).tolist()
+    assert en[1] == ("veto: the MLPS evaluation report has expired (expired 2026-03-02); "
+                     "veto: a mandated app shows commercial ads")
+    for text in zh:
+        assert "在有效期内" not in text and "L04" not in text

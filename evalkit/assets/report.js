@@ -49,6 +49,19 @@
     if (counter) { counter.textContent = String(shown); }
   }
 
+  /* each cell labelled by its column's header (the phone layout shows it before the value) */
+  function labelCells(table) {
+    if (!table.tHead || !table.tHead.rows.length || table.classList.contains("ek-heat-table")) { return; }
+    var heads = Array.prototype.map.call(table.tHead.rows[0].cells, function (th) { return th.textContent.trim(); });
+    Array.prototype.forEach.call(table.tBodies, function (body) {
+      Array.prototype.forEach.call(body.rows, function (r) {
+        Array.prototype.forEach.call(r.cells, function (c, i) {
+          if (heads[i] && c.colSpan === 1) { c.setAttribute("data-label", heads[i]); }
+        });
+      });
+    });
+  }
+
   /* ---- paged tables ---- */
   function decode(data) {
     var n = data.n, cols = data.columns, rows = new Array(n), i, j, k;
@@ -78,6 +91,8 @@
     this.pageLabel = document.getElementById(id + "-page");
     this.pager = document.querySelector('.ek-pager[data-table="' + id + '"]');
     this.rows = null; this.keys = null; this.order = null;
+    /* a link column's URLs travel as an unshown data column (data-href-col) */
+    this.hrefCol = table.hasAttribute("data-href-col") ? Number(table.getAttribute("data-href-col")) : -1;
     this.page = 0; this.sortCol = -1; this.asc = true; this.query = "";
     this.loading = false; this.pending = null;
     var self = this;
@@ -99,7 +114,8 @@
     var heads = table.tHead ? table.tHead.rows[0].cells : [];
     Array.prototype.forEach.call(heads, function (th, i) {
       th.addEventListener("click", function () {
-        self.load(function () { self.sort(i, th, heads); });
+        var col = (self.hrefCol >= 0 && i >= self.hrefCol) ? i + 1 : i;  /* header → data column */
+        self.load(function () { self.sort(col, th, heads); });
       });
     });
   }
@@ -134,7 +150,10 @@
   };
   Paged.prototype.ready = function (data) {
     this.rows = decode(data);
-    this.keys = this.rows.map(function (r) { return r.join("\u0001").toLowerCase(); });
+    var skip = this.hrefCol;
+    this.keys = this.rows.map(function (r) {
+      return r.filter(function (v, j) { return j !== skip; }).join("\u0001").toLowerCase();
+    });
     this.order = this.rows.map(function (r, i) { return i; });
     this.query = this.input ? this.input.value : "";
     this.table.setAttribute("data-state", "ready");
@@ -167,17 +186,36 @@
     this.page = Math.min(Math.max(0, page), pages - 1);
     var body = this.table.tBodies[0], frag = document.createDocumentFragment();
     var end = Math.min(this.order.length, (this.page + 1) * this.size), i;
+    var linkCol = this.table.hasAttribute("data-link-col") ? Number(this.table.getAttribute("data-link-col")) : -1;
+    var hrefCol = this.table.hasAttribute("data-href-col") ? Number(this.table.getAttribute("data-href-col")) : -1;
     for (i = this.page * this.size; i < end; i += 1) {
-      var tr = document.createElement("tr");
-      this.rows[this.order[i]].forEach(function (value) {
+      var tr = document.createElement("tr"), row = this.rows[this.order[i]];
+      row.forEach(function (value, j) {
+        if (j === hrefCol) { return; }  /* the URLs of the link column: not a column of its own */
         var td = document.createElement("td");
-        td.textContent = value;
+        if (j === linkCol && row[hrefCol]) {
+          var a = document.createElement("a");
+          a.setAttribute("href", row[hrefCol]);  /* a relative page of the set, built by evalkit */
+          a.textContent = value;
+          td.appendChild(a);
+        } else {
+          td.textContent = value;
+        }
         tr.appendChild(td);
       });
       frag.appendChild(tr);
     }
+    if (!this.order.length) {  /* a search with no match says so */
+      var none = document.createElement("tr"), cell = document.createElement("td");
+      cell.colSpan = this.table.tHead ? this.table.tHead.rows[0].cells.length : 1;
+      cell.className = "ek-muted";
+      cell.textContent = this.table.getAttribute("data-none") || "\u2013";
+      none.appendChild(cell);
+      frag.appendChild(none);
+    }
     body.textContent = "";
     body.appendChild(frag);
+    labelCells(this.table);
     if (this.counter) { this.counter.textContent = String(this.order.length); }
     if (this.pageLabel) { this.pageLabel.textContent = (this.page + 1) + " / " + pages; }
     if (this.pager) {
@@ -189,6 +227,7 @@
     }
   };
 
+  document.querySelectorAll("table.ek-table").forEach(labelCells);
   document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { return new Paged(table); });
   document.querySelectorAll("table.ek-table:not([data-paged])").forEach(makeSortable);
   document.querySelectorAll("input.ek-search").forEach(function (input) {

@@ -26,8 +26,8 @@ from evalkit import __version__
 from evalkit.data import exports
 from evalkit.dates import parse_date
 from evalkit.errors import EvalkitError, PublishError, param_message
+from evalkit.evaluate import app_details, provenance
 from evalkit.evaluate import credit as _credit
-from evalkit.evaluate import provenance
 from evalkit.evaluate.changes import diff_with_previous
 from evalkit.evaluate.provenance import find_previous
 from evalkit.evaluate.province import (
@@ -43,7 +43,7 @@ from evalkit.evaluate.province import (
     write_province,
 )
 from evalkit.evaluate.raters import rater_bootstrap
-from evalkit.evaluate.reasons import reasons_text
+from evalkit.evaluate.reasons import reason_details, reasons_text
 from evalkit.evaluate.recommend import ListRules, recommend
 from evalkit.rubric import profile_value
 
@@ -277,7 +277,9 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         complaint_stats=cr.complaints.reset_index(drop=True), risk=_province_risk(nat, tables["credit"]),
         risk_quality=_plain({**nat.risk.quality, "scope": _risk_scope(nat.ds)}), **_panel_tables(nat.scoring, code),
         weights=listing.rubric.weights_table(), method=_plain(method), provenance=_plain(record),
+        **app_details.details(nat.scoring, nat.ds, nat.register, code, listing.decisions["app_id"]),
     )  # fmt: skip
+
 
 
 def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle) -> Any:
@@ -332,8 +334,10 @@ def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: 
     mapped = dec["app_id"].map(change_of)
     dec["change"] = mapped.astype(object).where(mapped.notna(), "").astype("str")
     names = {c.id: (c.name_zh, c.name_en) for c in nat.rubric.criteria} | ev.evidence_labels(code)
-    dec["reasons_zh"] = reasons_text(dec["reasons"], "zh", names)
-    dec["reasons_en"] = reasons_text(dec["reasons"], "en", names)
+    failed = {c.id: (c.failed_zh, c.failed_en) for c in nat.rubric.criteria if c.failed_zh}
+    own = reason_details(dec, cand, rules.min_dimension_score, dict(profile.mlps.validity_months), failed)
+    for lang in ("zh", "en"):
+        dec[f"reasons_{lang}"] = reasons_text(dec["reasons"], lang, names, failed=failed, details=own)
     dec["flags"] = dec["flags"].astype("str")
     rec = _recommended(dec, nat.as_of, prev.recommended)
     return _Listing(dec, rec, changes, ov, cand, rules, rub, boot)

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Bump when the cache layout changes (old caches are then recomputed).
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Column order of decisions.csv.
 DECISIONS_EXPORT = [
     "app_id", "app_name", "provider_id", "provider_name", "category", "stages", "status",
@@ -70,6 +70,7 @@ OVERLAPS_EXPORT = ["app_id_a", "app_name_a", "app_id_b", "app_name_b", "similari
 _FRAMES = (
     "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
     "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
+    "evidence", "waivers", "app_history",
 )  # fmt: skip
 
 
@@ -101,6 +102,11 @@ class ProvinceResult:
     weights: pd.DataFrame
     method: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: Each app's page (evalkit.evaluate.app_details): criterion evidence, waivers in force,
+    #: earlier cycles' decisions read from the register.
+    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    waivers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    app_history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""

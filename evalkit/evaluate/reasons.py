@@ -27,7 +27,9 @@ import pandas as pd
 from evalkit.errors import EvalkitError, param_message
 from evalkit.i18n import VOCABULARIES
 
-__all__ = ["REASONS", "ReasonError", "has_code_prefix", "join_codes", "reason_text", "reasons_text"]
+__all__ = [
+    "REASONS", "ReasonError", "has_code_prefix", "join_codes", "reason_details", "reason_text", "reasons_text",
+]
 
 
 class ReasonError(EvalkitError, ValueError):
@@ -64,7 +66,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "opted_out": ("退出", "opted out"),
 }
 _PATTERNS: dict[str, tuple[str, str]] = {
-    "veto": ("否决项未通过：{x}", "veto item failed: {x}"),
+    "veto": ("否决项未达到要求：{x}", "veto requirement not met: {x}"),
     "panel_floor": ("专家评分低于底线：{x}", "expert score below the floor: {x}"),
     "missing_evidence": ("缺少评估证据：{x}", "missing evidence: {x}"),
     "stale_assessment": ("评估结果已过有效期：{x}", "assessment out of date: {x}"),
@@ -76,6 +78,13 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
+}
+#: Words of a pattern code when the criterion says what its failure means (the rubric's
+#: ``failed``, passed as ``failed``): "否决项：等级测评报告已过期", never the pass condition.
+_FAILED: dict[str, tuple[str, str]] = {
+    "veto": ("否决项：{x}", "veto: {x}"),
+    "failed_check": ("登记核查未通过（已扣分，非否决项）：{x}",
+                     "registry check failed (points deducted, not a veto): {x}"),
 }
 #: Codes carrying figures (a recommended app's rank, margin and places): ``prefix:a/b`` read
 #: with ``{a}`` and ``{b}``, ``place:category:<c>:a/b`` with the category's word as ``{c}``.
@@ -99,6 +108,8 @@ def reason_text(
     lang: str = "zh",
     names: Mapping[str, tuple[str, str]] | None = None,
     registry: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    failed: Mapping[str, tuple[str, str]] | None = None,
 ) -> str:
     """The words for one reason code.
 
@@ -112,6 +123,9 @@ def reason_text(
         ``criterion_id -> (name_zh, name_en)`` used for codes naming a criterion.
     registry : mapping, optional
         Extra fixed codes ``code -> (zh, en)`` looked up first (e.g. ``credit.REASONS``).
+    failed : mapping, optional
+        ``criterion_id -> (zh, en)``: what a failure of the criterion means (the rubric's
+        ``failed``); a veto then reads "否决项：统一使用的应用植入了商业广告", not the pass condition.
 
     Returns
     -------
@@ -130,10 +144,20 @@ def reason_text(
         return figures
     for prefix in _PREFIXES:
         if code.startswith(prefix + ":"):
-            x = code[len(prefix) + 1 :]
-            label = _LABELS.get(prefix, names or {}).get(x)
-            return _PATTERNS[prefix][i].format(x=label[i] if label else x)
+            key, template, label = _pattern_words(prefix, code[len(prefix) + 1 :], names, failed)
+            return template[i].format(x=label[i])
     return code
+
+
+def _pattern_words(
+    prefix: str, x: str, names: Mapping[str, tuple[str, str]] | None, failed: Mapping[str, tuple[str, str]] | None
+) -> tuple[str, tuple[str, str], tuple[str, str]]:
+    """(group key, template, words of ``x``) of a pattern code: the failure's words where the
+    criterion has them and the pattern has a form for them (:data:`_FAILED`), else its name."""
+    if prefix in _FAILED and failed and x in failed:
+        return f"{prefix}!{x}", _FAILED[prefix], failed[x]  # one sentence each: the words hold "、" themselves
+    label = _LABELS.get(prefix, names or {}).get(x) or (x, x)
+    return prefix, _PATTERNS[prefix], label
 
 
 def _figure_text(code: str, i: int) -> str | None:
@@ -154,15 +178,29 @@ def reasons_text(
     lang: str = "zh",
     names: Mapping[str, tuple[str, str]] | None = None,
     registry: Mapping[str, tuple[str, str]] | None = None,
+    *,
+    failed: Mapping[str, tuple[str, str]] | None = None,
+    details: pd.Series | None = None,
 ) -> pd.Series:
     """:func:`reason_text` over ``;``-joined codes, each distinct combination translated once.
 
     Codes of one pattern are said once: ``stale_assessment:A;stale_assessment:B`` reads
-    "评估结果已过有效期：A、B".
+    "评估结果已过有效期：A、B".  ``details`` (aligned with ``codes``; ``None`` or empty for most
+    rows) holds a row's own words ``{code: (zh, en)}`` for codes whose words need its figures
+    (:func:`reason_details`: a report's expiry date, a dimension's score and minimum).
     """
     s = codes.astype("str").fillna("")
-    text = {combo: _combo_text(combo, lang, names, registry) for combo in s.unique()}  # distinct combinations
-    return s.map(text).astype("str")
+    if details is None:
+        text = {combo: _combo_text(combo, lang, names, registry, failed, None) for combo in s.unique()}
+        return s.map(text).astype("str")
+    out = []
+    cache: dict[tuple, str] = {}
+    for combo, own in zip(s.tolist(), details.tolist(), strict=True):  # rows; one call per distinct pair
+        key = (combo, tuple(sorted(own.items())) if own else ())
+        if key not in cache:
+            cache[key] = _combo_text(combo, lang, names, registry, failed, own or None)
+        out.append(cache[key])
+    return pd.Series(out, index=codes.index, dtype="str")
 
 
 def _combo_text(
@@ -170,25 +208,77 @@ def _combo_text(
     lang: str,
     names: Mapping[str, tuple[str, str]] | None,
     registry: Mapping[str, tuple[str, str]] | None,
+    failed: Mapping[str, tuple[str, str]] | None,
+    own: Mapping[str, tuple[str, str]] | None,
 ) -> str:
     """The words for one ``;``-joined combination of reason codes (see :func:`reasons_text`)."""
     i = 0 if lang == "zh" else 1
-    groups: dict[str, tuple[bool, list[str]]] = {}  # key -> (fixed, words), in order of appearance
+    groups: dict[str, tuple[tuple[str, str] | None, list[str]]] = {}  # key -> (template, words), in order
     for code in combo.split(";"):  # the codes of one combination
         if not code:
             continue
         prefix = next((p for p in _PREFIXES if code.startswith(p + ":")), None)
-        if prefix is None or (registry and code in registry) or code in REASONS or _figure_text(code, i):
-            groups.setdefault(code, (True, []))[1].append(reason_text(code, lang, names, registry))
+        if own and code in own:
+            groups.setdefault(code, (None, []))[1].append(own[code][i])
+        elif prefix is None or (registry and code in registry) or code in REASONS or _figure_text(code, i):
+            groups.setdefault(code, (None, []))[1].append(reason_text(code, lang, names, registry))
         else:
-            x = code[len(prefix) + 1 :]
-            label = _LABELS.get(prefix, names or {}).get(x) or (x, x)
-            groups.setdefault(prefix, (False, []))[1].append(label[i])
+            key, template, label = _pattern_words(prefix, code[len(prefix) + 1 :], names, failed)
+            groups.setdefault(key, (template, []))[1].append(label[i])
     join, sep = ("、", "；") if lang == "zh" else (", ", "; ")
     return sep.join(
-        join.join(words) if fixed else _PATTERNS[key][i].format(x=join.join(words))
-        for key, (fixed, words) in groups.items()
+        join.join(words) if template is None else template[i].format(x=join.join(words))
+        for template, words in groups.values()
     )
+
+
+def reason_details(
+    decisions: pd.DataFrame,
+    candidates: pd.DataFrame,
+    min_dimension_score: Mapping[str, float],
+    mlps_validity_months: Mapping[int, int],
+    failed: Mapping[str, tuple[str, str]] | None = None,
+) -> pd.Series:
+    """Each decision's own words for the codes whose words need its figures (``None`` for most).
+
+    * ``below_min:<dimension>``: the score and the minimum ("维度得分低于最低要求：安全 54.7（最低 60.0）");
+    * ``veto:L04_mlps_evaluation_current``: when the MLPS evaluation report expired (its date
+      plus the profile's ``mlps.validity_months`` of the provider's level), "否决项：等级测评报告已过期
+      （2025-03-02 到期）", or that no evaluation is on file.
+
+    ``candidates`` gives ``app_id``, ``mlps_level`` and ``mlps_evaluated_on``.
+    """
+    from evalkit.i18n import VOCABULARIES as V
+
+    codes = decisions["reasons"].astype("str").fillna("")
+    out: list[dict[str, tuple[str, str]] | None] = [None] * len(decisions)
+    mlps = candidates.drop_duplicates("app_id").set_index("app_id")
+    l04 = "veto:L04_mlps_evaluation_current"
+    base = (failed or {}).get(l04[5:], ("等级测评报告已过期", "the MLPS evaluation report has expired"))
+    for pos, (app, combo) in enumerate(zip(decisions["app_id"].astype("str"), codes, strict=True)):  # rows
+        if "below_min:" not in combo and l04 not in combo:
+            continue
+        own: dict[str, tuple[str, str]] = {}
+        for code in combo.split(";"):
+            if code.startswith("below_min:") and code[10:] in min_dimension_score:
+                d = code[10:]
+                score, low = float(decisions[d].iat[pos]), float(min_dimension_score[d])
+                name = V["dimension"].get(d, (d, d))
+                own[code] = (f"维度得分低于最低要求：{name[0]} {score:.1f}（最低 {low:.1f}）",
+                             f"dimension score below the minimum: {name[1]} {score:.1f} (minimum {low:.1f})")
+            elif code == l04 and app in mlps.index:
+                own[code] = _mlps_words(mlps.loc[app], base, mlps_validity_months)
+        out[pos] = own or None
+    return pd.Series(out, index=decisions.index, dtype="object")
+
+
+def _mlps_words(row: pd.Series, base: tuple[str, str], months: Mapping[int, int]) -> tuple[str, str]:
+    """"否决项：等级测评报告已过期（2025-03-02 到期）" from a provider's level and evaluation date."""
+    on, level = pd.to_datetime(row.get("mlps_evaluated_on"), errors="coerce"), row.get("mlps_level")
+    if pd.isna(on) or pd.isna(level) or int(level) not in months:
+        return (f"否决项：{base[0]}（无有效的等级测评记录）", f"veto: {base[1]} (no evaluation on file)")
+    end = (on + pd.DateOffset(months=int(months[int(level)]))).strftime("%Y-%m-%d")
+    return f"否决项：{base[0]}（{end} 到期）", f"veto: {base[1]} (expired {end})"
 
 
 # --- ;-joined code columns ----------------------------------------------------------------

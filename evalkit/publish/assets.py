@@ -13,10 +13,13 @@ from pathlib import Path
 
 from evalkit import resources
 
-__all__ = ["BASIC_TRACES", "PLOTLY_ASSET", "PLOTLY_BASIC", "chart_traces", "plotly_bundle", "write_assets"]
+__all__ = ["BASIC_TRACES", "PLOTLY_ASSET", "PLOTLY_BASIC", "SHARED_ASSETS", "chart_traces", "plotly_bundle",
+           "write_assets"]
 
 #: Where a set keeps its plotly.js, relative to the set.
 PLOTLY_ASSET = "assets/plotly.min.js"
+#: The style and script of evalkit's pages, written beside it for the pages that link them.
+SHARED_ASSETS = ("report.css", "report.js")
 #: The partial plotly.js bundle a published set ships when its charts need nothing else (npm
 #: ``plotly.js-basic-dist-min``, MIT, the version plotly.py writes figures for): bar, scatter
 #: and pie in 1.2 MB instead of 4.8 MB, and quicker to start, so a page is interactive sooner.
@@ -77,7 +80,11 @@ def plotly_bundle(traces: set[str] | None = None) -> str:
 
 
 def write_assets(staging: Path, traces: set[str] | None = None) -> None:
-    """Write the set's plotly.js (:func:`plotly_bundle` for ``traces``) into ``staging``."""
+    """Write the set's plotly.js (:func:`plotly_bundle` for ``traces``) into ``staging``, and the
+    page style and script the app pages share (:data:`SHARED_ASSETS`: linked, not inlined, so
+    thousands of app pages do not each carry them)."""
     path = staging / PLOTLY_ASSET
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(plotly_bundle(traces), encoding="utf-8")
+    for name in SHARED_ASSETS:  # report.css, report.js
+        (path.parent / name).write_bytes((resources.assets_dir() / name).read_bytes())

@@ -31,7 +31,9 @@ __all__ = [
 FONT_FAMILY = "Noto Sans CJK SC, Noto Sans SC, Source Han Sans SC, sans-serif"
 
 
-_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True}
+#: Nothing in a published page may send data anywhere (issue 15): no "Share chart"/Chart Studio.
+_PLOTLY_CONFIG = {"displaylogo": False, "responsive": True, "showSendToCloud": False,
+                  "modeBarButtonsToRemove": ["sendDataToCloud"]}
 
 
 def _layout(fig: Any, title: str | None, height: int) -> Any:

@@ -122,6 +122,11 @@ def overview(ds: Any, nat: Any, codes: list[str], lang: str,
     if len(summary):
         summary = summary.sort_values("code", ignore_index=True)
     register = _register(ds, pd.concat(statuses, ignore_index=True) if statuses else None, lang)
+    # the province whose app page a register row links to: the first one evaluated in this publish
+    fresh = pd.concat(statuses[: len(codes)], ignore_index=True) if codes else None
+    first = (fresh.sort_values(["app_id", "province_code"]).drop_duplicates("app_id").set_index("app_id")
+             ["province_code"] if fresh is not None and len(fresh) else pd.Series(dtype="str"))
+    register["first_province"] = register["app_id"].map(first).fillna("").astype("str")
     return {"summary": summary, "register": register}
 
 

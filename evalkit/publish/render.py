@@ -191,7 +191,7 @@ def _exporter() -> Any:
     return _EXPORTER
 
 
-def page(body: str, *, title: str, lang: str, plotly_src: str) -> str:
+def page(body: str, *, title: str, lang: str, plotly_src: str, assets: str = "") -> str:
     """Wrap an HTML fragment in evalkit's offline page (CSS and table JS inline).
 
     Parameters
@@ -203,11 +203,20 @@ def page(body: str, *, title: str, lang: str, plotly_src: str) -> str:
     lang : {"zh", "en"}
         Page language; ``zh`` becomes ``zh-CN``.
     plotly_src : str
-        Relative URL of the shared ``plotly.min.js``.
+        Relative URL of the shared ``plotly.min.js`` (empty: none, a page without charts).
+    assets : str
+        Relative URL of the set's ``assets/`` folder: the page then links ``report.css`` and
+        ``report.js`` there (written by ``assets.write_assets``) instead of inlining them.
     """
     template = (_ASSETS / "page.html").read_text(encoding="utf-8")
+    if not plotly_src:  # a page without charts (an app's page) loads no plotly.js
+        template = template.replace('<script src="{{plotly_src}}"></script>\n', "")
     css = (_ASSETS / "report.css").read_text(encoding="utf-8")
     js = (_ASSETS / "report.js").read_text(encoding="utf-8")
+    if assets:  # linked, not inlined
+        base = html.escape(assets.rstrip("/"), quote=True)
+        template = (template.replace("<style>\n{{css}}\n</style>", f'<link rel="stylesheet" href="{base}/report.css">')
+                    .replace("<script>\n{{js}}\n</script>", f'<script src="{base}/report.js"></script>'))
     return (
         template.replace("{{lang}}", "zh-CN" if lang == "zh" else "en")
         .replace("{{title}}", html.escape(title))

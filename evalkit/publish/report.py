@@ -31,6 +31,7 @@ import pandas as pd
 
 from evalkit.errors import param_message
 from evalkit.i18n import t, word, words
+from evalkit.publish.app_pages import app_href, flag_words, provider_anchor, unscored_dimensions
 from evalkit.publish.charts import (
     FONT_FAMILY,
     bar,
@@ -66,11 +67,18 @@ from evalkit.publish.tables import (
 
 __all__ = [
     "FONT_FAMILY",
+    "app_href",
+    "downloads",
+    "flag_words",
+    "glossary_list",
+    "nav",
+    "provider_anchor",
     "MIN_WIDTHS",
     "REGISTER_SCRIPT",
     "ReportError",
     "bar",
     "compact_rows",
+    "criterion_failed",
     "criterion_labels",
     "criterion_names",
     "definition_list",
@@ -97,6 +105,7 @@ __all__ = [
     "t",
     "table",
     "translate_codes",
+    "unscored_dimensions",
     "weights_section",
     "word",
     "words",
@@ -129,7 +138,7 @@ def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
     """How many rows give each kind of reason.
 
     ``reasons`` are in words, joined by "；" ("; " in English); a reason's kind is its text
-    before "：" (": "), e.g. "否决项未通过" for "否决项未通过：等级测评报告在有效期内".
+    before "：" (": "), e.g. "否决项" for "否决项：等级测评报告已过期（2026-03-02 到期）".
     Returns a frame with columns ``reasons`` and ``n_apps``, most frequent first (ties by text).
     """
     sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
@@ -151,7 +160,8 @@ def reason_words(codes: pd.Series, lang: str = "zh") -> pd.Series:
     from evalkit.evaluate.credit import REASONS as CREDIT_REASONS
     from evalkit.evaluate.reasons import reasons_text
 
-    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS)
+    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), CREDIT_REASONS,
+                        failed=criterion_failed())
 
 
 def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | None = None) -> pd.Series:
@@ -162,15 +172,25 @@ def translate_codes(codes: pd.Series, lang: str, messages: Mapping[str, str] | N
     from evalkit.evaluate.reasons import reasons_text
 
     registry = {**CREDIT_REASONS, **{k: (v, v) for k, v in messages.items()}}
-    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry)
+    return reasons_text(codes.astype("str").fillna(""), lang, criterion_names(), registry, failed=criterion_failed())
 
 
 @functools.lru_cache(maxsize=4)
-def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
+def _criterion_words(rubric_dir: str | None) -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]]:
     from evalkit.rubric import load_rubric
 
     rb = load_rubric(rubric_dir)
-    return {c.id: (c.name_zh, c.name_en) for c in rb.criteria}
+    return ({c.id: (c.name_zh, c.name_en) for c in rb.criteria},
+            {c.id: (c.failed_zh, c.failed_en) for c in rb.criteria if c.failed_zh})
+
+
+def _criterion_names(rubric_dir: str | None) -> dict[str, tuple[str, str]]:
+    return _criterion_words(rubric_dir)[0]
+
+
+def criterion_failed(rubric_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:
+    """``{criterion_id: (zh, en)}``: what a failure of each criterion means (the rubric's ``failed``)."""
+    return dict(_criterion_words(None if rubric_dir is None else str(rubric_dir))[1])
 
 
 def criterion_names(rubric_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:
@@ -237,7 +257,7 @@ def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
         parts.append(paragraph(t(f"{how}_rule", lang), css="ek-note"))
     parts += [heading(t("ahp_levels", lang), 3), paragraph(t("ahp_rule", lang), css="ek-note"),
               table(_level_rows(method.get("ahp") or {}, lang), "ahp-levels", lang=lang, searchable=False,
-                    float_digits=4)]
+                    float_digits=3)]
     refused = pd.DataFrame(method.get("waivers_refused") or [])
     if len(refused):
         shown = pd.DataFrame({
@@ -250,3 +270,33 @@ def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
                   table(shown, "waivers-refused", lang=lang, searchable=False)]
     return "".join(parts)
 
+
+
+# ----------------------------------------------------------------------------------------
+# links: the way back, a report's downloads, the glossary
+
+
+def nav(lang: str = "zh", *, index: str = "../index.html") -> str:
+    """The way back to the index, at the top of a province report."""
+    import html as _html
+
+    back = _html.escape(t("back_to_index", lang))
+    return f'<nav class="ek-nav"><a href="{_html.escape(index, quote=True)}">{back}</a></nav>'
+
+
+def downloads(files: Iterable[str], lang: str = "zh", *, notebook: str | None = None) -> str:
+    """Links to a report's exports (file names relative to the page) and its executed notebook."""
+    import html as _html
+
+    items = [f'<li><a href="{_html.escape(f, quote=True)}" download>{_html.escape(f)}</a></li>' for f in files]
+    if notebook:
+        items.append(f'<li><a href="{_html.escape(notebook, quote=True)}">{_html.escape(t("executed_notebook", lang))}'
+                     "</a></li>")
+    return f'<ul class="ek-downloads">{"".join(items)}</ul>'
+
+
+def glossary_list(lang: str = "zh") -> str:
+    """The statistics of the method in plain words (:mod:`evalkit.glossary`)."""
+    from evalkit.glossary import glossary
+
+    return definition_list(glossary(lang))

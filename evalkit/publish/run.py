@@ -48,6 +48,7 @@ from evalkit.dates import parse_date
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
 from evalkit.evaluate.record import check_recordable
 from evalkit.i18n import LANGS
+from evalkit.publish.app_pages import write_app_pages
 from evalkit.publish.assets import chart_traces, write_assets
 from evalkit.publish.config import (
     REPORTS_CONFIG,
@@ -360,6 +361,7 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
             results[code] = res
         res.save(cache / code)
         res.write_exports(staging / code)
+        write_app_pages(res, staging / code, lang)  # one page per candidate, from one template
 
     return overview(ds, nat, clean, lang, each=keep, blocked=blocked, kept=kept), blocked, others
 

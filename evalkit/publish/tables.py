@@ -56,6 +56,8 @@ def table(
     lang: str = "zh",
     searchable: bool = True,
     float_digits: int = 2,
+    links: Mapping[str, pd.Series] | None = None,
+    row_ids: pd.Series | None = None,
 ) -> str:
     """A sortable (click a header) and optionally searchable HTML table; works offline.
 
@@ -73,12 +75,16 @@ def table(
         Add a search box filtering the rows.
     float_digits : int
         Decimals shown for float columns.
+    links : mapping, optional
+        Column → relative URLs aligned with ``frame`` (empty: no link): the column's cells link there.
+    row_ids : Series, optional
+        Element ids of the rows (anchors such as ``provider-<USCC>``), aligned with ``frame``.
     """
     tid = element_id(table_id)
     if frame.empty:
         return f'<p class="ek-muted" id="{tid}">{html.escape(t("no_rows", lang))}</p>'
     shown = cell_text(frame, float_digits)
-    wrapped = f'<div class="ek-table-wrap">{_html_table(shown, tid, labels, lang)}</div>'
+    wrapped = f'<div class="ek-table-wrap">{_html_table(shown, tid, labels, lang, links=links, row_ids=row_ids)}</div>'
     if not searchable:
         return wrapped
     return _search_box(tid, len(shown), lang) + wrapped
@@ -102,16 +108,28 @@ def cell_text(frame: pd.DataFrame, float_digits: int) -> pd.DataFrame:
 
 
 def _html_table(shown: pd.DataFrame, tid: str, labels: Mapping[str, str] | None, lang: str,
-                attrs: str = "") -> str:
-    """``<table class="ek-table" id=tid>`` of display strings, name columns given a min width."""
+                attrs: str = "", *, links: Mapping[str, pd.Series] | None = None,
+                row_ids: pd.Series | None = None) -> str:
+    """``<table class="ek-table" id=tid>`` of display strings, name columns given a min width;
+    ``links`` wrap a column's (escaped) cells in ``<a href>``, ``row_ids`` give rows an id."""
     heads = labels or {c: t(str(c), lang) for c in shown.columns}
-    widths = {heads.get(c, str(c)): MIN_WIDTHS[c] for c in shown.columns if c in MIN_WIDTHS}
-    shown = shown.rename(columns=lambda c: heads.get(c, str(c)))
-    body = shown.to_html(
-        index=False, escape=True, border=0, table_id=tid, classes=["ek-table"], na_rep="",
-        col_space=widths or None,
-    )
-    return body.replace('class="dataframe ek-table"', f'class="ek-table"{attrs}', 1)
+    th = "".join(f'<th scope="col"{_min_width(c)}>{html.escape(heads.get(c, str(c)))}</th>' for c in shown.columns)
+    cells = pd.DataFrame(index=shown.index)
+    for col in shown.columns:  # a handful of columns
+        text = shown[col].astype("str").map(lambda v: html.escape(v, quote=False))  # as DataFrame.to_html
+        href = (links or {}).get(col)
+        if href is not None:
+            url = pd.Series(href.to_numpy(), index=shown.index).astype("str").fillna("").map(
+                lambda u: html.escape(u, quote=True))
+            text = text.where(url.eq(""), '<a href="' + url + '">' + text + "</a>")
+        cells[col] = "<td>" + text + "</td>"
+    opening = pd.Series("<tr>", index=shown.index)
+    if row_ids is not None:
+        ids = pd.Series(row_ids.to_numpy(), index=shown.index).astype("str").map(element_id)
+        opening = '<tr id="' + ids + '">'
+    rows = "".join((opening + cells.agg("".join, axis=1) + "</tr>").tolist()) if len(cells.columns) else ""
+    return (f'<table class="ek-table" id="{tid}"{attrs}><thead><tr class="ek-head">{th}</tr></thead>'
+            f"<tbody>{rows}</tbody></table>")
 
 
 def _search_box(tid: str, n: int, lang: str) -> str:
@@ -197,6 +215,7 @@ def paged_table(
     page_size: int = 50,
     float_digits: int = 2,
     lists: Mapping[str, str] | None = None,
+    links: Mapping[str, pd.Series] | None = None,
 ) -> str:
     """A long table paged client-side: light at load, searchable and sortable over every row.
 
@@ -222,6 +241,9 @@ def paged_table(
         Decimals shown for float columns.
     lists : mapping, optional
         Column → separator of list columns (e.g. ``{"reasons": "；"}``), see :func:`compact_rows`.
+    links : mapping, optional
+        One column → relative URLs aligned with ``frame``: its cells link there, on every page
+        (the URLs travel as a last, unshown JSON column; see ``assets/report.js``).
     """
     if not isinstance(page_size, int) or page_size < 1:
         raise ReportError(param_message("page_size", "paged_table", "a positive integer", repr(page_size)))
@@ -229,9 +251,15 @@ def paged_table(
     if frame.empty:
         return f'<p class="ek-muted" id="{tid}">{html.escape(t("no_rows", lang))}</p>'
     shown = cell_text(frame, float_digits)
-    data = json_for_script(compact_rows(shown, lists=lists))
-    first = _html_table(shown.head(page_size), tid, labels, lang,
-                        attrs=f' data-paged data-source="{tid}-data" data-page-size="{page_size}"')
+    none = html.escape(t("no_match", lang), quote=True)
+    rows, attrs = shown, f' data-paged data-source="{tid}-data" data-page-size="{page_size}" data-none="{none}"'
+    if links:
+        (col, href), = links.items()
+        rows = shown.assign(**{"\u0000href": href.astype("str").fillna("").to_numpy()})
+        attrs += f' data-link-col="{list(shown.columns).index(col)}" data-href-col="{len(shown.columns)}"'
+    data = json_for_script(compact_rows(rows, lists=lists))
+    first = _html_table(shown.head(page_size), tid, labels, lang, attrs=attrs,
+                        links={k: v.head(page_size) for k, v in (links or {}).items()})
     return (
         f'<script type="application/json" id="{tid}-data">{data}</script>'
         + _search_box(tid, len(shown), lang)
@@ -279,7 +307,7 @@ def heat_table(matrix: pd.DataFrame, table_id: str, *, zmin: float = 0.0, zmax: 
     rows = "".join(("<tr><th>" + names.to_numpy() + "</th>" + cells.agg("".join, axis=1).to_numpy()
                     + "</tr>").tolist())
     th = f"<th>{html.escape(label)}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
-    return (f'<div class="ek-table-wrap"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
+    return (f'<div class="ek-table-wrap ek-scroll-x"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
             f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
 
@@ -359,7 +387,7 @@ def register_script(frame: pd.DataFrame, table_id: str) -> str:
 
 def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
              labels: Mapping[str, str] | None = None, script_dir: str | Path | None = None,
-             page_size: int = 50) -> str:
+             page_size: int = 50, link: tuple[str, str] | None = None) -> str:
     """The searchable public register, paged client-side; rows are built with ``textContent``.
 
     Parameters
@@ -380,13 +408,20 @@ def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
         notebook run on its own) the rows are embedded as escaped JSON.
     page_size : int
         Rows per page.
+    link : (column, href column), optional
+        The shown column whose cells link to the URL in the href column (travels first, unshown).
     """
     if not isinstance(page_size, int) or page_size < 1:
         raise ReportError(param_message("page_size", "register", "a positive integer", repr(page_size)))
     tid = element_id(table_id)
+    extra = ""
+    if link is not None:  # the URLs travel first, unshown
+        frame = frame[[link[1]] + [c for c in frame.columns if c != link[1]]]
+        extra = f' data-link-col="{list(frame.columns).index(link[0])}" data-href-col="0"'
+    shown_cols = [c for c in frame.columns if link is None or c != link[1]]
     heads = labels or {c: t(str(c), lang) for c in frame.columns}
     th = "".join(
-        f"<th{_min_width(c)}>{html.escape(heads.get(c, str(c)))}</th>" for c in frame.columns
+        f'<th scope="col"{_min_width(c)}>{html.escape(heads.get(c, str(c)))}</th>' for c in shown_cols
     )
     if script_dir is not None and str(script_dir) != "":
         folder = Path(script_dir)
@@ -402,9 +437,10 @@ def register(frame: pd.DataFrame, table_id: str, *, lang: str = "zh",
         embedded
         + _search_box(tid, len(frame), lang)
         + f'<div class="ek-table-wrap"><table class="ek-table" id="{tid}" data-register data-paged '
-        f'{source} data-page-size="{page_size}" data-loading="{html.escape(t("loading", lang), quote=True)}">'
+        f'{source}{extra} data-page-size="{page_size}" data-none="{html.escape(t("no_match", lang), quote=True)}" '
+        f'data-loading="{html.escape(t("loading", lang), quote=True)}">'
         f"<thead><tr>{th}</tr></thead><tbody>"
-        f'<tr class="ek-placeholder"><td colspan="{max(1, len(frame.columns))}">{hint}</td></tr>'
+        f'<tr class="ek-placeholder"><td colspan="{max(1, len(shown_cols))}">{hint}</td></tr>'
         f"</tbody></table></div>"
         + _pager(tid, len(frame), page_size, lang)
     )

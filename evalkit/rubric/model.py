@@ -116,6 +116,9 @@ class Criterion:
     waivable: bool | None = None
     #: Anchored score levels of a panel criterion (its own or the rubric's ``panel_levels``).
     levels: tuple[Level, ...] = ()
+    #: What a failure means in words (the rubric's ``failed``; empty: unset).
+    failed_zh: str = ""
+    failed_en: str = ""
 
     def waivable_where(self, veto_here: bool) -> bool:
         """Whether a waiver may set this criterion aside where it is (``veto_here``) a veto item.
@@ -350,6 +353,7 @@ def _build_dimension(d: DimensionSpec, di: int, dw: float, seen: dict[str, tuple
             params=params, stated_weight=c.weight, weight=w, global_weight=dw * w,
             applies=applies, veto=Veto(c.veto.when, c.veto.score) if c.veto else None, waivable=c.waivable,
             levels=_levels(c.levels, (*at, "levels"), getattr(params, "scale_max", 10.0), loc, problems),
+            failed_zh=c.failed.zh if c.failed else "", failed_en=c.failed.en if c.failed else "",
         ))
     return Dimension(d.id, d.name.zh, d.name.en, d.weight, dw, tuple(crits))
 

@@ -106,6 +106,9 @@ Section = int
 class CriterionSpec(_Strict):
     id: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
     name: Names
+    #: What a failure of this criterion means, in words (a veto's reason: "等级测评报告已过期"); unset: the
+    #: reason names the criterion.
+    failed: Names | None = None
     description: Names | None = None
     sections: list[Section] = Field(min_length=1)
     standard: list[str] = Field(default_factory=list)

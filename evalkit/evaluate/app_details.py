@@ -1,0 +1,132 @@
+"""What each candidate app's public page shows beyond its decision: the evidence behind every
+criterion score, the waivers it holds, and its history across earlier cycles.
+
+:func:`evidence` gives one row per (app, criterion) of a province: the criterion's score and
+evidence status (:data:`evalkit.evaluate.criteria.EVIDENCE`), and where the score came from:
+an assessment's value, date, assessor and report reference (the latest finding on that
+criterion), or the panel's median, interquartile range and number of raters after conflicts
+of interest were removed (no expert identities).  :func:`waivers_in_force` gives the waivers
+in force (reason, approver, expiry).  :func:`app_history` reads the decisions of earlier
+cycles from the register (never from published files).
+
+No personal data: complaint texts and contacts never enter these frames; only provider and
+assessment fields published elsewhere are kept.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "EVIDENCE_COLUMNS", "HISTORY_COLUMNS", "WAIVER_COLUMNS", "app_history", "details", "evidence", "waivers_in_force",
+]
+
+#: Columns of :func:`evidence`.
+EVIDENCE_COLUMNS = [
+    "app_id", "criterion_id", "dimension", "source", "applicable", "evidence", "score", "value",
+    "assessed_on", "assessor", "report_ref", "panel_median", "panel_q1", "panel_q3", "panel_n",
+]  # fmt: skip
+#: Columns of :func:`waivers_in_force`.
+WAIVER_COLUMNS = ["app_id", "criterion_id", "reason", "approved_by", "approved_on", "expires_on"]
+#: Columns of :func:`app_history`.
+HISTORY_COLUMNS = ["app_id", "as_of", "status", "reasons", "superseded"]
+
+
+def details(scoring: Any, ds: Any, register: Any, code: str, apps: pd.Series) -> dict[str, pd.DataFrame]:
+    """``evidence``, ``waivers`` and ``app_history`` of province ``code`` (the frames of a
+    :class:`evalkit.evaluate.province.ProvinceResult` that its app pages show), from the scoring
+    (``Evaluation``), the dataset and the register."""
+    conflicts = getattr(scoring.panel, "conflicts", None)
+    return {"evidence": evidence(scoring.criteria, ds.assessments, ds.panel_scores,
+                                 conflicts if conflicts is not None else pd.DataFrame(), code),
+            "waivers": waivers_in_force(ds.waivers, apps, code, scoring.as_of),
+            "app_history": app_history(register, code, scoring.as_of)}
+
+
+def evidence(criteria: pd.DataFrame, assessments: pd.DataFrame, panel_scores: pd.DataFrame,
+             conflicts: pd.DataFrame, code: str) -> pd.DataFrame:
+    """The evidence of every criterion of every candidate of province ``code``.
+
+    Parameters
+    ----------
+    criteria : DataFrame
+        The scoring's long criteria table (``Evaluation.criteria``).
+    assessments, panel_scores : DataFrame
+        The dataset's tables.
+    conflicts : DataFrame
+        The panel rows removed for a conflict of interest (``PanelResult.conflicts``).
+    code : str
+        The province.
+    """
+    crit = criteria.loc[criteria["province_code"].astype("str").eq(code)]
+    out = pd.DataFrame({c: crit[c].astype("str").to_numpy() for c in ("app_id", "criterion_id", "dimension",
+                                                                      "source", "evidence")})
+    out["applicable"] = crit["applicable"].astype(bool).to_numpy()
+    out["score"] = crit["score"].astype("float64").to_numpy()
+    found = _latest_assessments(assessments, set(out["app_id"]))
+    out = out.merge(found, on=["app_id", "criterion_id"], how="left")
+    out = out.merge(_panel_spread(panel_scores, conflicts, code), on=["app_id", "criterion_id"], how="left")
+    for col in ("value", "assessor", "report_ref"):
+        out[col] = out[col].astype("str").fillna("") if col in out else ""
+        out[col] = out[col].replace("nan", "")
+    out["assessed_on"] = pd.to_datetime(out.get("assessed_on"), errors="coerce").dt.strftime("%Y-%m-%d").fillna("")
+    out["panel_n"] = out["panel_n"].fillna(0).astype("int64")
+    return out[EVIDENCE_COLUMNS].sort_values(["app_id", "criterion_id"], kind="stable").reset_index(drop=True)
+
+
+def _latest_assessments(assessments: pd.DataFrame, apps: set[str]) -> pd.DataFrame:
+    """The latest finding per (app, criterion) among ``apps`` (the one the score used)."""
+    cols = ["app_id", "criterion_id", "value", "assessed_on", "assessor", "report_ref"]
+    a = assessments.loc[assessments["app_id"].astype("str").isin(apps), [c for c in cols if c in assessments]]
+    a = a.sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable")
+    a = a.drop_duplicates(["app_id", "criterion_id"], keep="last")
+    return a.astype({"app_id": "str", "criterion_id": "str"})
+
+
+def _panel_spread(panel_scores: pd.DataFrame, conflicts: pd.DataFrame, code: str) -> pd.DataFrame:
+    """Median, quartiles and raters per (app, criterion) of the province's final round, rows
+    removed for a conflict of interest left out."""
+    keys = ["app_id", "expert_id", "criterion_id"]
+    ps = panel_scores.loc[panel_scores["province_code"].astype("str").eq(code)]
+    empty = pd.DataFrame(columns=["app_id", "criterion_id", "panel_median", "panel_q1", "panel_q3", "panel_n"])
+    if ps.empty:
+        return empty.astype({"app_id": "str", "criterion_id": "str"})
+    last = ps.groupby(["app_id", "criterion_id"])["round"].transform("max")
+    ps = ps.loc[ps["round"].eq(last)]
+    if len(conflicts) and set(keys) <= set(conflicts.columns):
+        gone = conflicts.loc[conflicts["province_code"].astype("str").eq(code), keys].astype("str")
+        mark = ps[keys].astype("str").merge(gone.drop_duplicates().assign(_gone=True), on=keys, how="left")
+        ps = ps.loc[~mark["_gone"].fillna(False).astype(bool).to_numpy()]
+    g = ps.groupby([ps["app_id"].astype("str"), ps["criterion_id"].astype("str")])["score"]
+    out = pd.DataFrame({"panel_median": g.median(), "panel_q1": g.quantile(0.25), "panel_q3": g.quantile(0.75),
+                        "panel_n": g.size()}).reset_index()
+    return out
+
+
+def waivers_in_force(waivers: pd.DataFrame, apps: pd.Series, code: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The waivers in force on ``as_of`` for the province's candidates ``apps`` (the province's
+    own and national ones)."""
+    w = waivers.loc[waivers["app_id"].astype("str").isin(set(apps.astype("str")))]
+    if "province_code" in w.columns:
+        w = w.loc[w["province_code"].astype("str").fillna("").isin({code, "", "<NA>", "nan"})]
+    if "expires_on" in w.columns:
+        w = w.loc[pd.to_datetime(w["expires_on"], errors="coerce").ge(as_of).fillna(False).to_numpy()]
+    out = pd.DataFrame({c: w[c].astype("str").to_numpy() if c in w else [] for c in WAIVER_COLUMNS[:4]})
+    for c in ("approved_on", "expires_on"):
+        out[c] = pd.to_datetime(w[c], errors="coerce").dt.strftime("%Y-%m-%d").fillna("").to_numpy()
+    return out[WAIVER_COLUMNS].sort_values(["app_id", "criterion_id"], kind="stable").reset_index(drop=True)
+
+
+def app_history(register: Any, code: str, as_of: pd.Timestamp) -> pd.DataFrame:
+    """Every earlier cycle's decision of each app of province ``code`` (``Register.history``),
+    superseded cycles marked; empty without a register."""
+    if register is None:
+        return pd.DataFrame(columns=HISTORY_COLUMNS, dtype="str").astype({"superseded": "bool"})
+    h = register.history(code)
+    h = h.loc[h["what"].eq("decision") & h["as_of"].lt(as_of.strftime("%Y-%m-%d"))]
+    out = pd.DataFrame({"app_id": h["id"].astype("str"), "as_of": h["as_of"].astype("str"),
+                        "status": h["value"].astype("str"), "reasons": h["reasons"].astype("str"),
+                        "superseded": h["superseded"].astype(bool)})
+    return out.sort_values(["app_id", "as_of"], kind="stable").reset_index(drop=True)
