@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 import sqlite3
 import time
@@ -385,12 +386,14 @@ class Register:
         """Bans in force on ``on``: for each provider, its credit row in the latest current cycle
         before ``on`` that holds it (so a ban survives a cycle the provider skipped), when that
         row is black with ``ban_until`` after ``on`` or no end date.  Columns: provider_id,
-        provider_name, ban_until, decided_on, reasons (sorted by provider_id)."""
+        provider_name, ban_until, decided_on, reasons, grade, and legal_rep and province_code
+        where the cycle recorded them (``""`` otherwise), sorted by provider_id: what a cycle
+        needs to publish the ban of a provider absent from its input."""
         province, day = self._key(province, on)
         table = TABLES["credit"]
         q = (
             sa.select(table.c.provider_id, table.c.provider_name, table.c.list, table.c.ban_until,
-                      table.c.decided_on, table.c.reasons)
+                      table.c.decided_on, table.c.reasons, table.c.grade, table.c.extra)
             .join(_cycles, _cycles.c.id == table.c.cycle_id)
             .where(_cycles.c.province == province, _cycles.c.superseded_by.is_(None), _cycles.c.as_of < day)
             .order_by(_cycles.c.as_of, _cycles.c.seq, table.c.row)
@@ -399,8 +402,12 @@ class Register:
             latest = {r.provider_id: r for r in conn.execute(q).all()}  # the last one wins
         keep = [r for _, r in sorted(latest.items())
                 if r.list == "black" and (r.ban_until == "" or r.ban_until > day)]  # fmt: skip
-        cols = ["provider_id", "provider_name", "ban_until", "decided_on", "reasons"]
-        return pd.DataFrame({c: pd.Series([getattr(r, c) for r in keep], dtype="str") for c in cols})
+        cols = ["provider_id", "provider_name", "ban_until", "decided_on", "reasons", "grade"]
+        out = {c: pd.Series([getattr(r, c) for r in keep], dtype="str") for c in cols}
+        extras = [json.loads(r.extra) if r.extra else {} for r in keep]
+        for c in ("legal_rep", "province_code"):
+            out[c] = pd.Series([str(e.get(c) or "") for e in extras], dtype="str")
+        return pd.DataFrame(out)
 
     def history(self, province: str, *, app: str | None = None, provider: str | None = None) -> pd.DataFrame:
         """The province's trail, superseded cycles included: one row per decision (``what``

@@ -20,10 +20,13 @@ from evalkit.data import exports
 from evalkit.data.register import Cycle, Recorded, RegisterError
 from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
 
-__all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_recordable", "cycle_of", "record"]
+__all__ = ["CREDIT_COLUMNS", "DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_recordable", "cycle_of", "record"]
 
 #: The columns of a cycle's decisions in the register.
 DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
+#: The columns of a cycle's credit rows: those of ``credit.csv``, then the provider's legal
+#: representative and domicile (a ban carried for a provider absent from a later input names them).
+CREDIT_COLUMNS = [*CREDIT_EXPORT, "legal_rep", "province_code"]
 #: The columns of a cycle's transitions in the register (``provider_name`` beyond the agreed
 #: ones; the register gives each its ``recorded_on``, the as_of of the cycle).
 TRANSITION_COLUMNS = ["provider_id", "on", "from", "to", "reasons", "provider_name"]
@@ -42,7 +45,7 @@ def cycle_of(res: ProvinceResult) -> Cycle:
     dec["listed_on"] = pd.Series(listed.reindex(dec["app_id"].astype("str").to_numpy()).to_numpy("datetime64[us]"),
                                  index=dec.index)
     decisions = exports.format_frame(dec, columns=DECISION_COLUMNS, sort_by=["rank", "app_id"])
-    credit = exports.format_frame(res.credit, columns=CREDIT_EXPORT, sort_by=["provider_id"])
+    credit = exports.format_frame(res.credit, columns=CREDIT_COLUMNS, sort_by=["provider_id"])
     hist = exports.format_frame(res.credit_history, columns=[*TRANSITION_COLUMNS, "recorded_on"],
                                 sort_by=["provider_id", "on", "recorded_on"])
     transitions = hist.loc[hist["recorded_on"].eq(day), TRANSITION_COLUMNS]
