@@ -208,6 +208,12 @@ def test_a_ban_in_force_is_published_for_a_provider_removed_from_the_input(first
     reg.close()
 
 
+def _provenance(files: dict[str, bytes]) -> dict:
+    import json
+
+    return json.loads(files["provenance.json"])
+
+
 def _blacklist(folder: Path) -> list[dict]:
     import json
 
@@ -224,12 +230,19 @@ def test_run_into_an_existing_date_needs_force(first_cycle, fraud_data, tmp_path
     assert _files(out / D1 / "44") == before
     res = _run(out, D1, fraud_data[0], "--force")
     assert res.exit_code == 0, res.output
-    assert _files(out / D1 / "44") == before  # same inputs: the same bytes
+    after = _files(out / D1 / "44")
+    # same inputs: the same bytes, but for the cycle provenance.json names (the new one)
+    assert {n: b for n, b in after.items() if n != "provenance.json"} == {
+        n: b for n, b in before.items() if n != "provenance.json"}
+    old, new = (_provenance(files) for files in (before, after))
     reg = Register.open(out, create=False)
     cycles = reg.cycles("44")
     assert [c.as_of for c in cycles] == [D1, D1]
     assert cycles[0].superseded_by == cycles[1].id and cycles[1].superseded_by is None
-    assert reg.verify() == []
+    assert old.pop("register_cycle") == {"id": cycles[0].id, "seq": 1, "hash": cycles[0].hash}
+    assert new.pop("register_cycle") == {"id": cycles[1].id, "seq": 2, "hash": cycles[1].hash}
+    assert old == new
+    assert reg.verify(published=out) == []
 
 
 def test_a_backdate_is_refused_then_warned(first_cycle, fraud_data, tmp_path):

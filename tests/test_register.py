@@ -136,6 +136,33 @@ def test_history_is_a_trail_of_decisions_credit_and_transitions(reg: Register) -
     assert reg.history("44", app="nope").empty and reg.history("31").empty
 
 
+def test_an_apps_history_gives_what_its_page_needs(reg: Register) -> None:
+    """Register.history(code, app=...) for an app page (issue 15): each cycle's date, status,
+    rank, score, reasons and listed_on, typed, with the cycle's marks."""
+    app = "教APP备4400002号"  # recommended at rank 2 in make_cycle, listed since 2026-09-01
+    first, _ = reg.record(make_cycle("44", "2026-09-01"))
+    excluded = make_cycle("44", "2027-03-01", seed=1)
+    dec = excluded.decisions.copy()
+    dec.loc[dec["app_id"].eq(app), ["status", "rank", "reasons", "listed_on"]] = [
+        "excluded", np.nan, "veto:L01_icp_filed", pd.NaT]
+    second, _ = reg.record(Cycle("44", "2027-03-01", dec, excluded.credit, excluded.transitions, excluded.inputs,
+                                 excluded.parameters, excluded.evalkit_version))  # fmt: skip
+    third, _ = reg.record(make_cycle("44", "2027-03-01", seed=2), force=True)
+    page = reg.history("44", app=app)
+    assert list(page.columns) == ["as_of", "what", "id", "name", "value", "detail", "reasons", "cycle", "superseded",
+                                  "needs_regeneration", "rank", "total_score", "listed_on"]  # fmt: skip
+    assert page[["as_of", "value", "reasons", "listed_on", "cycle", "superseded"]].values.tolist() == [
+        ["2026-09-01", "recommended", "ranked", "2026-09-01", first.id, False],
+        ["2027-03-01", "excluded", "veto:L01_icp_filed", "", second.id, True],
+        ["2027-03-01", "recommended", "ranked", "2026-09-01", third.id, False],
+    ]
+    assert page["rank"].dtype == "Int64" and page["rank"].tolist() == [2, pd.NA, 2]
+    assert page["total_score"].dtype == "float64" and page["total_score"].notna().all()
+    assert page["what"].eq("decision").all() and page["id"].eq(app).all()
+    current = page.loc[~page["superseded"]]
+    assert current["as_of"].tolist() == ["2026-09-01", "2027-03-01"]
+
+
 # ------------------------------------------------------------------------------------------
 # the rules: one date once, force supersedes, backdate warns and marks
 
