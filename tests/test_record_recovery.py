@@ -290,6 +290,44 @@ def test_a_publish_killed_after_recording_completes_when_run_again(tmp_path):
 
 
 # ----------------------------------------------------------------------------------------
+# two provinces published at once into one register
+
+
+def _at_once(out: Path, *extra: str) -> None:
+    """`evalkit run` of 11 and 44 for D1 started together into ``out`` (one register)."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    procs = [subprocess.Popen([sys.executable, "-m", "evalkit", "run", "--province", code, "--as-of", D1, "--data",
+                               str(SAMPLE), "--out", str(out), "--lang", "en", *extra], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for code in ("11", "44")]  # fmt: skip
+    outputs = [p.communicate()[0].decode(errors="replace") for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    assert sorted(p.name for p in (out / D1).iterdir()) == ["11", "44"]
+
+
+def test_two_provinces_run_at_once_into_one_new_register_both_land(tmp_path):
+    out = tmp_path / "out"  # a new folder: both runs create it, its date folder and its register
+    _at_once(out)
+    with Register.open(out, create=False) as reg:
+        assert sorted(c.province for c in reg.cycles()) == ["11", "44"]
+        assert reg.verify(published=out) == []
+
+
+def test_two_provinces_run_at_once_into_one_postgresql_register_both_land(tmp_path):
+    from _postgres import postgres_server
+
+    with postgres_server() as server:
+        url = server.new_database("two_runs")
+        out = tmp_path / "out"
+        _at_once(out, "--register", url)
+        assert not (out / "register.sqlite").exists()
+        with Register.open(url, create=False) as reg:
+            assert sorted(c.province for c in reg.cycles()) == ["11", "44"]
+            assert reg.verify(published=out) == []
+        res = _cli("register", "verify", out, "--register", url)
+        assert res.exit_code == 0 and "2 published set(s)" in res.output, res.output
+
+
+# ----------------------------------------------------------------------------------------
 # published sets carry their cycle's hash; verify checks them
 
 
