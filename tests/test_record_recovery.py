@@ -178,6 +178,8 @@ def test_a_run_whose_files_failed_after_its_cycle_was_recorded_completes_when_ru
     monkeypatch.setattr(single, "stamp", disk_full)
     res = _run(out, D3)
     assert res.exit_code == 1 and "No space left on device" in res.output
+    assert "The register holds cycle 3 (44 2027-09-01) already" in res.output
+    assert "run the same command again (no --force)" in res.output
     monkeypatch.undo()
     assert not (out / D3).exists()
     with Register.open(out, create=False) as reg:

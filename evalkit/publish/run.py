@@ -203,7 +203,8 @@ def publish(
     _check_arguments(data, lang, workers)
     config = load_reports_config(reports or REPORTS_CONFIG)
     out = (Path(out_dir) if out_dir is not None else resources.reports_dir()).resolve()
-    with os_errors(out), no_trace(out):  # a failure before the set is moved in leaves no OUT/ made for it
+    recorded: list[str] = []  # the cycles recorded, for the message if the set is then not moved in
+    with os_errors(out, recorded), no_trace(out):  # a failure before the set is moved in leaves no OUT/ made for it
         out.mkdir(parents=True, exist_ok=True)
         target = out / date
         with OutputLock(out):
@@ -219,7 +220,7 @@ def publish(
                 try:
                     result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
                                            workers or os.cpu_count() or 1, scheduler, progress,
-                                           _Record(reg, force, backdate, target.exists()))
+                                           _Record(reg, force, backdate, target.exists(), recorded))
                 except BaseException:
                     shutil.rmtree(staging, ignore_errors=True)
                     raise
@@ -239,13 +240,14 @@ def _check_arguments(data: Path, lang: str, workers: int | None) -> None:
 
 @dataclass(frozen=True)
 class _Record:
-    """How a publish records its cycles: the register, ``force``, ``backdate``, and whether it
-    replaces an existing set."""
+    """How a publish records its cycles: the register, ``force``, ``backdate``, whether it
+    replaces an existing set, and the cycles it has recorded so far."""
 
     register: Any
     force: bool
     backdate: bool
     replaces: bool
+    done: list[str] = field(default_factory=list)  # the cycles recorded (filled in by _finish)
 
 
 def _open_register(register: str | Path | None, out: Path) -> Any:
@@ -312,8 +314,9 @@ def _finish(staging: Path, target: Path, result: PublishResult, results: dict[st
     for code in recorded:
         cycle, warnings = record(rec.register, results[code], force=rec.force, backdate=rec.backdate,
                                  complete=not rec.force)
-        stamp(results[code], staging / code, cycle)
+        rec.done.append(f"cycle {cycle.id} ({code} {cycle.as_of})")
         result.warnings.extend(warnings)
+        stamp(results[code], staging / code, cycle)
     sync_tree(staging)
     move_into_place(staging, target)
 

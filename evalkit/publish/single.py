@@ -90,11 +90,14 @@ def record_and_write(reg: Register, res: ProvinceResult, out_dir: Path, *, force
     warnings (a backdate; a cycle recorded by an earlier run of the same command whose files
     were not written, which this run completes instead of recording it again)."""
 
+    recorded: list[str] = []
+
     def record_cycle(staged: Path) -> None:
         cycle, warnings = record(reg, res, force=force, backdate=backdate, complete=not force)
-        stamp(res, staged, cycle)
+        recorded.append(f"cycle {cycle.id} ({res.code} {cycle.as_of})")
         for w in warnings:
             warn(w)
+        stamp(res, staged, cycle)
 
-    with os_errors(Path(out_dir)):
+    with os_errors(Path(out_dir), recorded):
         return write_province(res, out_dir, before_swap=record_cycle)

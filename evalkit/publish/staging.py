@@ -176,9 +176,10 @@ def inside(root: Path, path: Path, where: str) -> Path:
 
 
 @contextmanager
-def os_errors(where: Path) -> Iterator[None]:
+def os_errors(where: Path, recorded: list[str] | None = None) -> Iterator[None]:
     """Turn any ``OSError`` raised inside into a :class:`PublishError` naming the path (the
-    error's own file, else ``where``)."""
+    error's own file, else ``where``).  ``recorded``: the cycles recorded so far (filled in
+    inside the block); if any, the message says so and how to finish (the same command again)."""
     try:
         yield
     except OSError as exc:
@@ -186,8 +187,10 @@ def os_errors(where: Path) -> Iterator[None]:
         why = exc.strerror or str(exc)
         hint = {errno.ENOSPC: " (no space left on the device)", errno.EROFS: " (read-only file system)",
                 errno.EACCES: " (permission denied)"}.get(exc.errno or 0, "")
+        done = (f" The register holds {', '.join(recorded)} already: once the cause is fixed, run the same "
+                "command again (no --force) to write its files.") if recorded else ""
         # "Error: <path>: <reason>", as the command line prints every OSError (evalkit.cli.main)
-        raise PublishError(f"Error: {path}: {why}{hint}; nothing published was replaced.") from None
+        raise PublishError(f"Error: {path}: {why}{hint}; nothing published was replaced.{done}") from None
 
 
 def _tree_size(folder: Path) -> int:
