@@ -195,7 +195,7 @@ def test_publish_restores_an_orphaned_old_set_and_removes_leftovers(tmp_path):
         pub.publish(data, AS_OF, provinces="11", out_dir=out, progress=False)
     assert (out / AS_OF / "11" / "keep.txt").read_text(encoding="utf-8") == "previous"
     assert (out / "2026-08-01" / "mine.txt").read_text(encoding="utf-8") == "current"
-    assert sorted(p.name for p in out.iterdir()) == [".lock", ".staging-notes", "2026-08-01", AS_OF]
+    assert sorted(p.name for p in out.iterdir()) == [".staging-notes", "2026-08-01", AS_OF]  # its .lock removed
 
 
 def test_recover_picks_the_newest_orphan_and_reports_what_it_did(tmp_path):

@@ -370,6 +370,7 @@ def test_import_names_a_damaged_file_and_records_nothing(published: Path, tmp_pa
         assert r.cycles() == [] and r.verify() == []  # nothing recorded, not even the good first date
     done = CliRunner().invoke(app, ["register", "import", str(out)])
     assert done.exit_code == 1 and "credit.csv" in done.output and "Traceback" not in done.output
+    assert not (out / "register.sqlite").exists()  # a failed import leaves no empty register
 
 
 # ------------------------------------------------------------------------------------------

@@ -22,7 +22,8 @@ def _open_register(out: Optional[Path], url: Optional[str], *, create: bool = Fa
 
     if out is None and not url:
         out = resources.reports_dir()  # publish's default --out
-    return Register.open(register_target(out, url), create=create)
+    # lazy: a register file is made by the first cycle recorded (a failed import leaves none)
+    return Register.open(register_target(out, url), create=create, lazy=create)
 
 
 @register_app.command("verify")
