@@ -216,9 +216,8 @@ class Register:
             meta = metadata.tables["meta"]
             found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).scalar()
             if found != FORMAT:
-                raise RegisterError(f"register {reg.name}: format {found!r}, expected {FORMAT!r} (build a new "
-                                    "register from the published sets with `evalkit register import OUT "
-                                    "--register sqlite:///NEW.sqlite`)")  # fmt: skip
+                raise RegisterError(f"register {reg.name}: format {found!r}, expected {FORMAT!r} (move it aside "
+                                    "and rebuild it from the published sets: `evalkit register import OUT`)")
         return reg
 
     def close(self) -> None:
