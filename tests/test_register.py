@@ -163,6 +163,35 @@ def test_an_apps_history_gives_what_its_page_needs(reg: Register) -> None:
     assert current["as_of"].tolist() == ["2026-09-01", "2027-03-01"]
 
 
+def test_the_same_history_gives_the_same_hashes_and_a_format_1_register_is_refused(tmp_path: Path) -> None:
+    """The hash covers no wall clock (published sets carry it: same inputs, same bytes); a
+    register of the earlier format is refused with the way to rebuild it."""
+    hashes = []
+    for name in ("a", "b"):
+        with Register.open(tmp_path / name) as r:
+            hashes.append([r.record(make_cycle("44", day, seed=i))[0].hash
+                           for i, day in enumerate(("2026-09-01", "2027-03-01"))])
+            time.sleep(0.01)
+    assert hashes[0] == hashes[1] and hashes[0][0] != hashes[0][1]
+    with sqlite3.connect(tmp_path / "a" / "register.sqlite") as db:
+        db.execute("UPDATE meta SET value = 'evalkit-register/1' WHERE key = 'format'")
+    with pytest.raises(RegisterError, match=r"format 'evalkit-register/1'.*evalkit register import OUT"):
+        Register.open(tmp_path / "a")
+
+
+def test_a_lazy_register_is_made_by_its_first_cycle_only(tmp_path: Path) -> None:
+    with Register.open(tmp_path / "out", lazy=True) as r:
+        assert r.cycles() == [] and r.latest("44", "2027-01-01") is None and r.verify() == []
+        assert r.bans_in_force("44", "2027-01-01").empty and r.history("44").empty
+        assert not (tmp_path / "out").exists()  # reading made nothing
+        r.record(make_cycle("44", "2026-09-01"))
+        assert (tmp_path / "out" / "register.sqlite").is_file() and len(r.cycles()) == 1
+    with Register.open(tmp_path / "other", lazy=True) as r:
+        with Register.open(tmp_path / "other") as maker:  # another process makes it meanwhile
+            maker.record(make_cycle("11", "2026-09-01"))
+        assert [c.province for c in r.cycles()] == ["11"]  # read from the file once it exists
+
+
 # ------------------------------------------------------------------------------------------
 # the rules: one date once, force supersedes, backdate warns and marks
 
