@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail
+from evalkit.cli.app import app, fail, settings
 from evalkit.errors import EvalkitError
 
 register_app = typer.Typer(no_args_is_help=True, help="Check, build and show the register of published cycles.")
@@ -20,8 +20,8 @@ _REGISTER_HELP = "Register URL (sqlite:///FILE or postgresql://user@host:port/db
 def _open_register(out: Optional[Path], url: Optional[str], *, create: bool = False) -> Any:
     from evalkit.data.register import Register, register_target
 
-    if out is None and not url:
-        out = resources.reports_dir()  # publish's default --out
+    if out is None and not url:  # publish's default --out: the workspace's, else reports/
+        out = settings().out or resources.reports_dir()
     # lazy: a register file is made by the first cycle recorded (a failed import leaves none)
     return Register.open(register_target(out, url), create=create, lazy=create)
 
@@ -35,7 +35,7 @@ def register_verify(
 ) -> None:
     """Check every cycle's hash chain, rows and marks, and that every set published in OUT renders a
     cycle the register holds (same id and chained hash). Exit 0 if intact, 1 with the problems listed."""
-    published = out if out is not None else (None if url else resources.reports_dir())
+    published = out if out is not None else (None if url else settings().out or resources.reports_dir())
     try:
         with _open_register(out, url) as reg:
             problems = reg.verify()
