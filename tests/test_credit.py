@@ -400,6 +400,35 @@ def test_ban_in_force_is_reported_and_vetoes():
     assert credit.banned_providers(cr.providers, AS_OF) == ["P1"]
 
 
+def test_a_ban_in_force_is_carried_for_a_provider_absent_from_the_input():
+    """P9 (banned, then removed from the input) keeps its row until the ban ends: black, its
+    ban, name, legal representative and grade from the previous table, not scored."""
+    ds = make_ds([provider("P1")], [app("A1", "P1")])
+    prev = pd.DataFrame([
+        {"provider_id": "P9", "provider_name": "九号公司", "legal_rep": "张三", "province_code": "44",
+         "grade": "D", "list": "black", "ban_until": "2024-12-31", "decided_on": "2024-01-01", "reasons": "fraud"},
+        {"provider_id": "P8", "provider_name": "八号公司", "legal_rep": "李四", "province_code": "44",
+         "grade": "D", "list": "black", "ban_until": "2024-06-30", "decided_on": "2023-12-30", "reasons": "fraud"},
+        {"provider_id": "P7", "provider_name": "七号公司", "list": "grey", "ban_until": "",
+         "decided_on": "2024-01-01", "reasons": "grade_c"},
+    ])  # fmt: skip
+    cr = credit.evaluate(ds, None, AS_OF, prev)
+    assert cr.providers["provider_id"].tolist() == ["P1", "P9"]  # P8's ban is over, P7 was never banned
+    r = row(cr, "P9")
+    assert (r["list"], r["ban_until"], r["decided_on"]) == ("black", pd.Timestamp("2024-12-31"),
+                                                             pd.Timestamp("2024-01-01"))
+    assert (r["provider_name"], r["legal_rep"], r["province_code"], r["grade"]) == ("九号公司", "张三", "44", "D")
+    assert r["reasons"] == "fraud;ban_in_force;not_in_input"
+    assert pd.isna(r["score"]) and pd.isna(r["c_violations"]) and r["n_apps"] == 0
+    assert r["threshold_a"] == row(cr, "P1")["threshold_a"]
+    assert cr.providers.dtypes.equals(credit.evaluate(ds, None, AS_OF).providers.dtypes)
+    assert credit.banned_providers(cr, AS_OF) == ["P9"] and cr.history.empty
+    assert credit.REASONS["not_in_input"][0] and credit.REASONS["not_in_input"][1]
+    # the next cycle continues from this table: still carried until the ban ends, then gone
+    assert row(credit.evaluate(ds, None, "2024-12-30", cr.providers), "P9")["list"] == "black"
+    assert credit.evaluate(ds, None, "2024-12-31", cr.providers).providers["provider_id"].tolist() == ["P1"]
+
+
 def test_ban_expiry_returns_to_grey_not_white():
     ds = make_ds([provider("P1")], [app("A1", "P1")])
     prev = _prev([{"provider_id": "P1", "list": "black", "ban_until": "2024-05-01",

@@ -218,4 +218,4 @@ def test_failed_preparation_leaves_previous_set_and_no_staging(tmp_path: Path) -
     with pytest.raises(EvalkitError):
         pub.publish(data, AS_OF, provinces="11", out_dir=out, force=True, progress=False)
     assert _snapshot(out / AS_OF) == before
-    assert sorted(p.name for p in out.iterdir()) == [".lock", AS_OF, "register.sqlite"]  # no cycle recorded
+    assert sorted(p.name for p in out.iterdir()) == [AS_OF]  # no trace: no .lock, no empty register

@@ -81,6 +81,35 @@ def fraud_data(tmp_path_factory) -> tuple[Path, Path]:
     return full, skipped
 
 
+#: The fraudulent provider domiciled in 44, removed from the input after D1 (with its apps and
+#: every row naming them) in ``gone_data``.
+REMOVED = "91440100292672262M"
+
+
+def _without_provider(src: Path, dst: Path, pid: str) -> Path:
+    """A copy of the dataset ``src`` without provider ``pid``: its providers.csv row, its apps
+    and every row of any table naming the provider or one of its apps."""
+    shutil.copytree(src, dst)
+    apps = _read(src / "apps.csv")
+    gone = set(apps.loc[apps["provider_id"].eq(pid), "app_id"])
+    for path in sorted(dst.glob("*.csv")):
+        table = _read(path)
+        keep = pd.Series(True, index=table.index)
+        if "provider_id" in table.columns:
+            keep &= table["provider_id"].ne(pid)
+        if "app_id" in table.columns:
+            keep &= ~table["app_id"].isin(gone)
+        if not keep.all():
+            table.loc[keep].to_csv(path, index=False, encoding="utf-8")
+    return dst
+
+
+@pytest.fixture(scope="module")
+def gone_data(tmp_path_factory, fraud_data) -> Path:
+    """The fraud data without REMOVED (banned in 44 at D1)."""
+    return _without_provider(fraud_data[0], tmp_path_factory.mktemp("gone") / "data", REMOVED)
+
+
 @pytest.fixture(scope="module")
 def first_cycle(tmp_path_factory, fraud_data) -> Path:
     """44 run at D1 on the fraud data: the three providers are black."""
@@ -151,6 +180,46 @@ def test_a_ban_outlasts_a_skipped_cycle(first_cycle, fraud_data, tmp_path):
     assert reg.verify() == []
 
 
+def test_a_ban_in_force_is_published_for_a_provider_removed_from_the_input(first_cycle, gone_data, tmp_path):
+    """A provider banned in 44 at D1 and then removed from providers.csv (with its apps) stays in
+    credit.csv and blacklist.json at D2 and D3, its name, legal representative and ban from the
+    register, until the ban ends."""
+    out = _copy(first_cycle, tmp_path)
+    first = _read(out / D1 / "44" / "credit.csv").set_index("provider_id").loc[REMOVED]
+    entry = {e["uscc"]: e for e in _blacklist(out / D1 / "44")}[REMOVED]
+    for day in (D2, D3):
+        res = _run(out, day, gone_data)
+        assert res.exit_code == 0, res.output
+        row = _read(out / day / "44" / "credit.csv").set_index("provider_id").loc[REMOVED]
+        assert (row["list"], row["ban_until"], row["decided_on"]) == ("black", first["ban_until"], D1), day
+        assert (row["provider_name"], row["grade"], row["score"]) == (first["provider_name"], "D", ""), day
+        codes = row["reasons"].split(";")
+        assert {"fraud", "ban_in_force", "not_in_input"} <= set(codes), codes
+        assert "not in this cycle's input" in row["reasons_en"]
+        listed = {e["uscc"]: e for e in _blacklist(out / day / "44")}
+        assert REMOVED in listed, day
+        got = listed[REMOVED]
+        assert (got["name"], got["legal_representative"], got["ban_until"]) == (
+            entry["name"], entry["legal_representative"], entry["ban_until"])
+    reg = Register.open(out, create=False)
+    assert REMOVED in set(reg.bans_in_force("44", "2028-01-01")["provider_id"])
+    assert REMOVED not in set(reg.bans_in_force("44", first["ban_until"])["provider_id"])  # it ends
+    assert reg.verify() == []
+    reg.close()
+
+
+def _provenance(files: dict[str, bytes]) -> dict:
+    import json
+
+    return json.loads(files["provenance.json"])
+
+
+def _blacklist(folder: Path) -> list[dict]:
+    import json
+
+    return json.loads((folder / "blacklist.json").read_text(encoding="utf-8"))["entries"]
+
+
 def test_run_into_an_existing_date_needs_force(first_cycle, fraud_data, tmp_path):
     """Issue case 4: `run` into a published date is refused (nothing touched) unless --force,
     which records a cycle superseding the earlier one."""
@@ -161,12 +230,19 @@ def test_run_into_an_existing_date_needs_force(first_cycle, fraud_data, tmp_path
     assert _files(out / D1 / "44") == before
     res = _run(out, D1, fraud_data[0], "--force")
     assert res.exit_code == 0, res.output
-    assert _files(out / D1 / "44") == before  # same inputs: the same bytes
+    after = _files(out / D1 / "44")
+    # same inputs: the same bytes, but for the cycle provenance.json names (the new one)
+    assert {n: b for n, b in after.items() if n != "provenance.json"} == {
+        n: b for n, b in before.items() if n != "provenance.json"}
+    old, new = (_provenance(files) for files in (before, after))
     reg = Register.open(out, create=False)
     cycles = reg.cycles("44")
     assert [c.as_of for c in cycles] == [D1, D1]
     assert cycles[0].superseded_by == cycles[1].id and cycles[1].superseded_by is None
-    assert reg.verify() == []
+    assert old.pop("register_cycle") == {"id": cycles[0].id, "seq": 1, "hash": cycles[0].hash}
+    assert new.pop("register_cycle") == {"id": cycles[1].id, "seq": 2, "hash": cycles[1].hash}
+    assert old == new
+    assert reg.verify(published=out) == []
 
 
 def test_a_backdate_is_refused_then_warned(first_cycle, fraud_data, tmp_path):

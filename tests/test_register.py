@@ -136,6 +136,62 @@ def test_history_is_a_trail_of_decisions_credit_and_transitions(reg: Register) -
     assert reg.history("44", app="nope").empty and reg.history("31").empty
 
 
+def test_an_apps_history_gives_what_its_page_needs(reg: Register) -> None:
+    """Register.history(code, app=...) for an app page (issue 15): each cycle's date, status,
+    rank, score, reasons and listed_on, typed, with the cycle's marks."""
+    app = "教APP备4400002号"  # recommended at rank 2 in make_cycle, listed since 2026-09-01
+    first, _ = reg.record(make_cycle("44", "2026-09-01"))
+    excluded = make_cycle("44", "2027-03-01", seed=1)
+    dec = excluded.decisions.copy()
+    dec.loc[dec["app_id"].eq(app), ["status", "rank", "reasons", "listed_on"]] = [
+        "excluded", np.nan, "veto:L01_icp_filed", pd.NaT]
+    second, _ = reg.record(Cycle("44", "2027-03-01", dec, excluded.credit, excluded.transitions, excluded.inputs,
+                                 excluded.parameters, excluded.evalkit_version))  # fmt: skip
+    third, _ = reg.record(make_cycle("44", "2027-03-01", seed=2), force=True)
+    page = reg.history("44", app=app)
+    assert list(page.columns) == ["as_of", "what", "id", "name", "value", "detail", "reasons", "cycle", "superseded",
+                                  "needs_regeneration", "rank", "total_score", "listed_on"]  # fmt: skip
+    assert page[["as_of", "value", "reasons", "listed_on", "cycle", "superseded"]].values.tolist() == [
+        ["2026-09-01", "recommended", "ranked", "2026-09-01", first.id, False],
+        ["2027-03-01", "excluded", "veto:L01_icp_filed", "", second.id, True],
+        ["2027-03-01", "recommended", "ranked", "2026-09-01", third.id, False],
+    ]
+    assert page["rank"].dtype == "Int64" and page["rank"].tolist() == [2, pd.NA, 2]
+    assert page["total_score"].dtype == "float64" and page["total_score"].notna().all()
+    assert page["what"].eq("decision").all() and page["id"].eq(app).all()
+    current = page.loc[~page["superseded"]]
+    assert current["as_of"].tolist() == ["2026-09-01", "2027-03-01"]
+
+
+def test_the_same_history_gives_the_same_hashes_and_a_format_1_register_is_refused(tmp_path: Path) -> None:
+    """The hash covers no wall clock (published sets carry it: same inputs, same bytes); a
+    register of the earlier format is refused with the way to rebuild it."""
+    hashes = []
+    for name in ("a", "b"):
+        with Register.open(tmp_path / name) as r:
+            hashes.append([r.record(make_cycle("44", day, seed=i))[0].hash
+                           for i, day in enumerate(("2026-09-01", "2027-03-01"))])
+            time.sleep(0.01)
+    assert hashes[0] == hashes[1] and hashes[0][0] != hashes[0][1]
+    with sqlite3.connect(tmp_path / "a" / "register.sqlite") as db:
+        db.execute("UPDATE meta SET value = 'evalkit-register/1' WHERE key = 'format'")
+    with pytest.raises(RegisterError, match=r"format 'evalkit-register/1'.*evalkit register import OUT"):
+        Register.open(tmp_path / "a")
+
+
+def test_a_lazy_register_is_made_by_its_first_cycle_only(tmp_path: Path) -> None:
+    with Register.open(tmp_path / "out", lazy=True) as r:
+        assert r.cycles() == [] and r.latest("44", "2027-01-01") is None and r.verify() == []
+        assert r.bans_in_force("44", "2027-01-01").empty and r.history("44").empty
+        assert not (tmp_path / "out").exists()  # reading made nothing
+        r.record(make_cycle("44", "2026-09-01"))
+        assert (tmp_path / "out" / "register.sqlite").is_file() and len(r.cycles()) == 1
+    with Register.open(tmp_path / "other", lazy=True) as r:
+        with Register.open(tmp_path / "other") as maker:  # another process makes it meanwhile
+            maker.record(make_cycle("11", "2026-09-01"))
+        assert [c.province for c in r.cycles()] == ["11"]  # read from the file once it exists
+
+
 # ------------------------------------------------------------------------------------------
 # the rules: one date once, force supersedes, backdate warns and marks
 
@@ -343,6 +399,7 @@ def test_import_names_a_damaged_file_and_records_nothing(published: Path, tmp_pa
         assert r.cycles() == [] and r.verify() == []  # nothing recorded, not even the good first date
     done = CliRunner().invoke(app, ["register", "import", str(out)])
     assert done.exit_code == 1 and "credit.csv" in done.output and "Traceback" not in done.output
+    assert not (out / "register.sqlite").exists()  # a failed import leaves no empty register
 
 
 # ------------------------------------------------------------------------------------------

@@ -22,29 +22,39 @@ def _open_register(out: Optional[Path], url: Optional[str], *, create: bool = Fa
 
     if out is None and not url:  # publish's default --out: the workspace's, else reports/
         out = settings().out or resources.reports_dir()
-    return Register.open(register_target(out, url), create=create)
+    # lazy: a register file is made by the first cycle recorded (a failed import leaves none)
+    return Register.open(register_target(out, url), create=create, lazy=create)
 
 
 @register_app.command("verify")
 def register_verify(
-    out: Optional[Path] = typer.Argument(None, help="Output folder whose OUT/register.sqlite is checked "
-                                         "(default: reports/)."),
-    url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP),
+    out: Optional[Path] = typer.Argument(None, help="Output folder: its OUT/register.sqlite is checked, and every "
+                                         "set published there against it (default: reports/)."),
+    url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP + " With OUT too, OUT's published "
+                                      "sets are checked against it."),
 ) -> None:
-    """Check every cycle's hash chain, rows and marks. Exit 0 if intact, 1 with the problems listed."""
+    """Check every cycle's hash chain, rows and marks, and that every set published in OUT renders a
+    cycle the register holds (same id and chained hash). Exit 0 if intact, 1 with the problems listed."""
+    published = out if out is not None else (None if url else settings().out or resources.reports_dir())
     try:
         with _open_register(out, url) as reg:
             problems = reg.verify()
             cycles = reg.cycles()
+            checked = 0
+            if published is not None:
+                found, checked = reg.check_published(published)
+                problems += found
     except EvalkitError as exc:
         fail(f"Error: {exc}")
         return
     for p in problems:
         typer.echo(p)
     n_prov = len({c.province for c in cycles})
+    sets = f"; {checked} published set(s) in {published} checked against it" if published is not None else ""
     if problems:
-        fail(f"{reg.name}: DAMAGED: {len(problems)} problem(s) in {len(cycles)} cycle(s) of {n_prov} province(s)")
-    typer.echo(f"{reg.name}: intact: {len(cycles)} cycle(s) of {n_prov} province(s), every hash chain verified")
+        fail(f"{reg.name}: DAMAGED: {len(problems)} problem(s) in {len(cycles)} cycle(s) of {n_prov} "
+             f"province(s){sets}")
+    typer.echo(f"{reg.name}: intact: {len(cycles)} cycle(s) of {n_prov} province(s), every hash chain verified{sets}")
 
 
 @register_app.command("import")

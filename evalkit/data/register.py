@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 import sqlite3
 import time
@@ -71,7 +72,7 @@ DEFAULT_NAME = "register.sqlite"
 BUSY_TIMEOUT = 30
 _FOREVER = "9999-12-31"
 _HISTORY_COLUMNS = ["as_of", "what", "id", "name", "value", "detail", "reasons", "cycle", "superseded",
-                    "needs_regeneration"]  # fmt: skip
+                    "needs_regeneration", "rank", "total_score", "listed_on"]  # fmt: skip
 
 
 def register_target(out: str | Path | None, url: str | None = None) -> str | Path:
@@ -102,6 +103,13 @@ def _wal(dbapi_conn: Any) -> None:
         time.sleep(0.05)
 
 
+def _empty_engine() -> Engine:
+    """An in-memory SQLite database (one shared connection): a lazy register's empty stand-in."""
+    from sqlalchemy.pool import StaticPool
+
+    return sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+
+
 def _sqlite_engine(url: sa.URL) -> Engine:
     engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
 
@@ -128,16 +136,23 @@ class Register:
         self.engine = engine
         self.name = name
         self.is_sqlite = engine.dialect.name == "sqlite"
+        #: A SQLite file not created yet (``open(..., lazy=True)``): created by the first write.
+        self.pending: Path | None = None
 
     # --------------------------------------------------------------------------------------
     # opening
 
     @classmethod
-    def open(cls, target: str | Path, *, create: bool = True) -> Register:
+    def open(cls, target: str | Path, *, create: bool = True, lazy: bool = False) -> Register:
         """Open (and with ``create`` make) the register of ``target``: an output folder (its
         ``register.sqlite``), a ``.sqlite`` file, or a URL (``sqlite:///…``,
         ``postgresql://…`` / ``postgresql+psycopg://…``).  ``create=False`` refuses a register
-        that does not exist yet (RegisterError)."""
+        that does not exist yet (RegisterError).
+
+        ``lazy`` (with ``create``): a SQLite file that does not exist yet is not created now but
+        by the first :meth:`record`; until then the register reads as empty (or as the file,
+        once another process has made it).  A publish or run that fails before recording
+        anything thus leaves no empty register behind."""
         if _is_url(target):
             try:
                 url = sa.make_url(str(target))
@@ -146,7 +161,7 @@ class Register:
             if url.drivername in ("postgresql", "postgres"):
                 url = url.set(drivername="postgresql+psycopg")
             if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
-                return cls._open_file(Path(url.database), create)
+                return cls._open_file(Path(url.database), create, lazy)
             name = url.render_as_string(hide_password=True)
             try:
                 engine = sa.create_engine(url)
@@ -156,20 +171,33 @@ class Register:
         path = Path(target)
         if path.suffix.lower() not in (".sqlite", ".sqlite3", ".db"):
             path = path / DEFAULT_NAME
-        return cls._open_file(path, create)
+        return cls._open_file(path, create, lazy)
 
     @classmethod
-    def _open_file(cls, path: Path, create: bool) -> Register:
+    def _open_file(cls, path: Path, create: bool, lazy: bool = False) -> Register:
         if not path.is_file():
             if not create:
                 raise RegisterError(f"no register at {path} (`evalkit register import` builds one from "
                                     "published folders; a publish makes one)")  # fmt: skip
+            if lazy:
+                reg = cls._ready(cls(_empty_engine(), str(path)), True)
+                reg.pending = path
+                return reg
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise RegisterError(f"register {path}: cannot create its folder: {exc}") from None
         url = sa.URL.create("sqlite", database=str(path))
         return cls._ready(cls(_sqlite_engine(url), str(path)), create)
+
+    def _materialise(self, *, create: bool) -> None:
+        """A lazy register's file: opened once it exists, or (``create``) created now."""
+        path = self.pending
+        if path is None or not (create or path.is_file()):
+            return
+        real = self._open_file(path, create)
+        self.engine.dispose()
+        self.engine, self.pending = real.engine, None
 
     @classmethod
     def _ready(cls, reg: Register, create: bool) -> Register:
@@ -188,7 +216,8 @@ class Register:
             meta = metadata.tables["meta"]
             found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).scalar()
             if found != FORMAT:
-                raise RegisterError(f"register {reg.name}: format {found!r}, expected {FORMAT!r}")
+                raise RegisterError(f"register {reg.name}: format {found!r}, expected {FORMAT!r} (move it aside "
+                                    "and rebuild it from the published sets: `evalkit register import OUT`)")
         return reg
 
     def close(self) -> None:
@@ -224,11 +253,13 @@ class Register:
 
     @contextlib.contextmanager
     def _write(self, what: str) -> Iterator[Connection]:
+        self._materialise(create=True)
         with self._guard(what), self.engine.begin() as conn:
             yield conn
 
     @contextlib.contextmanager
     def _read(self, what: str) -> Iterator[Connection]:
+        self._materialise(create=False)
         with self._guard(what), self.engine.connect() as raw:
             conn = raw.execution_options(read_only=True)
             with conn.begin():
@@ -237,13 +268,20 @@ class Register:
     # --------------------------------------------------------------------------------------
     # writing
 
-    def record(self, cycle: Cycle, *, force: bool = False, backdate: bool = False) -> tuple[Recorded, list[str]]:
+    def record(self, cycle: Cycle, *, force: bool = False, backdate: bool = False,
+               complete: bool = False) -> tuple[Recorded, list[str]]:
         """Record ``cycle`` in one transaction; returns it as stored and warnings.
 
         Refused (RegisterError): a date already recorded for the province, unless ``force``
         (the new cycle then supersedes the earlier one; both are kept); a date earlier than
         the province's latest current cycle, unless ``backdate`` (the later current cycles are
-        then marked ``needs_regeneration`` and named in the warnings)."""
+        then marked ``needs_regeneration`` and named in the warnings).
+
+        ``complete`` (without ``force``): a current cycle of the same province and date that
+        records exactly this cycle (same input fingerprint, parameters and rows) is returned as
+        it is, with a warning, and nothing is recorded: the command whose files were not
+        written after its cycle was recorded (a full disk, a kill) completes when run again.
+        A same-date cycle that records anything else is still refused."""
         province, as_of = self._key(cycle.province, cycle.as_of)
         label = f"cycle {province} {as_of}"
         try:
@@ -255,6 +293,16 @@ class Register:
             if not self.is_sqlite:  # writers of one province queue; other provinces go on
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(727161, :p)"), {"p": int(province)})
             current = self._current(conn, province)
+            same = [c for c in current if c.as_of == as_of]
+            if same and complete and not force:
+                found = self._same(conn, same[-1], inputs, parameters, rows)
+                if found is not None:
+                    return found, [f"province {province} {as_of}: cycle {found.id} (recorded {found.recorded_at}) "
+                                   "holds this result already; its files are written now"]  # fmt: skip
+                raise RegisterError(
+                    f"register {self.name}: province {province} already has a cycle for {as_of} (cycle "
+                    f"{same[-1].id}, recorded {same[-1].recorded_at}) from other inputs or parameters, and "
+                    "its files were not published; --force records a new one that supersedes it (both are kept)")
             warnings = self._check_order(current, province, as_of, force, backdate)
             last = conn.execute(
                 sa.select(_cycles.c.seq, _cycles.c.hash).where(_cycles.c.province == province)
@@ -273,7 +321,6 @@ class Register:
             for name, table in TABLES.items():
                 if rows[name]:
                     conn.execute(table.insert(), [{**r, "cycle_id": new_id} for r in rows[name]])
-            same = [c for c in current if c.as_of == as_of]
             if same:
                 conn.execute(_cycles.update().where(_cycles.c.id.in_([c.id for c in same]))
                              .values(superseded_by=new_id))  # fmt: skip
@@ -282,6 +329,33 @@ class Register:
                 conn.execute(_cycles.update().where(_cycles.c.id.in_(later)).values(needs_regeneration=True))
             stored = conn.execute(sa.select(_cycles).where(_cycles.c.id == new_id)).one()
         return _recorded(stored), warnings
+
+    @staticmethod
+    def _same(conn: Connection, cycle: Recorded, inputs: str, parameters: str,
+              rows: dict[str, list[dict[str, Any]]]) -> Recorded | None:  # fmt: skip
+        """``cycle`` if it records ``inputs``, ``parameters`` and ``rows`` exactly, else None."""
+        head = conn.execute(sa.select(_cycles).where(_cycles.c.id == cycle.id)).one()
+        if (head.inputs, head.parameters) != (inputs, parameters):
+            return None
+        for name, table in TABLES.items():
+            stored = conn.execute(sa.select(table).where(table.c.cycle_id == cycle.id).order_by(table.c.row)).all()
+            mine = [{k: v for k, v in r.items() if k != "cycle_id"} for r in rows[name]]
+            if [{k: v for k, v in r._mapping.items() if k != "cycle_id"} for r in stored] != mine:
+                return None
+        return cycle
+
+    def recorded_as(self, cycle: Cycle) -> Recorded | None:
+        """The current cycle of ``cycle``'s province and date if it records exactly ``cycle``
+        (same input fingerprint, parameters and rows), else None."""
+        province, as_of = self._key(cycle.province, cycle.as_of)
+        try:
+            rows = {name: frame_rows(name, getattr(cycle, name), 0) for name in FIELDS}
+            inputs, parameters = canonical_json(cycle.inputs or {}), canonical_json(cycle.parameters or {})
+        except (ValueError, TypeError):
+            return None
+        with self._read(f"read province {province}") as conn:
+            same = [c for c in self._current(conn, province) if c.as_of == as_of]
+            return self._same(conn, same[-1], inputs, parameters, rows) if same else None
 
     def _key(self, province: Any, as_of: Any) -> tuple[str, str]:
         from evalkit.data.identifiers import PROVINCE_CODES
@@ -385,12 +459,14 @@ class Register:
         """Bans in force on ``on``: for each provider, its credit row in the latest current cycle
         before ``on`` that holds it (so a ban survives a cycle the provider skipped), when that
         row is black with ``ban_until`` after ``on`` or no end date.  Columns: provider_id,
-        provider_name, ban_until, decided_on, reasons (sorted by provider_id)."""
+        provider_name, ban_until, decided_on, reasons, grade, and legal_rep and province_code
+        where the cycle recorded them (``""`` otherwise), sorted by provider_id: what a cycle
+        needs to publish the ban of a provider absent from its input."""
         province, day = self._key(province, on)
         table = TABLES["credit"]
         q = (
             sa.select(table.c.provider_id, table.c.provider_name, table.c.list, table.c.ban_until,
-                      table.c.decided_on, table.c.reasons)
+                      table.c.decided_on, table.c.reasons, table.c.grade, table.c.extra)
             .join(_cycles, _cycles.c.id == table.c.cycle_id)
             .where(_cycles.c.province == province, _cycles.c.superseded_by.is_(None), _cycles.c.as_of < day)
             .order_by(_cycles.c.as_of, _cycles.c.seq, table.c.row)
@@ -399,15 +475,33 @@ class Register:
             latest = {r.provider_id: r for r in conn.execute(q).all()}  # the last one wins
         keep = [r for _, r in sorted(latest.items())
                 if r.list == "black" and (r.ban_until == "" or r.ban_until > day)]  # fmt: skip
-        cols = ["provider_id", "provider_name", "ban_until", "decided_on", "reasons"]
-        return pd.DataFrame({c: pd.Series([getattr(r, c) for r in keep], dtype="str") for c in cols})
+        cols = ["provider_id", "provider_name", "ban_until", "decided_on", "reasons", "grade"]
+        out = {c: pd.Series([getattr(r, c) for r in keep], dtype="str") for c in cols}
+        extras = [json.loads(r.extra) if r.extra else {} for r in keep]
+        for c in ("legal_rep", "province_code"):
+            out[c] = pd.Series([str(e.get(c) or "") for e in extras], dtype="str")
+        return pd.DataFrame(out)
 
     def history(self, province: str, *, app: str | None = None, provider: str | None = None) -> pd.DataFrame:
-        """The province's trail, superseded cycles included: one row per decision (``what``
-        ``decision``, ``value`` the status), credit row (``credit``, the list) and transition
-        (``transition``, ``from→to``), for ``app`` or ``provider`` (its credit, transitions and
-        its apps' decisions) if given.  Columns: as_of, what, id, name, value, detail, reasons,
-        cycle, superseded, needs_regeneration; sorted by as_of, chain order."""
+        """The province's trail, superseded cycles included, oldest first.
+
+        One row per decision (``what`` ``decision``, ``value`` the status), credit row
+        (``credit``, the list) and transition (``transition``, ``from→to``) of every cycle of the
+        province; only ``app``'s decisions, or ``provider``'s credit rows, transitions and its
+        apps' decisions, if given.  Sorted by as_of, then chain order.
+
+        Columns: ``as_of`` (the cycle's date), ``what``, ``id`` (app or provider), ``name``,
+        ``value``, ``detail`` (a readable summary), ``reasons`` (``;``-joined codes), ``cycle``
+        (its id), ``superseded`` and ``needs_regeneration`` (its marks), and for decisions
+        ``rank`` (``Int64``, missing when not ranked), ``total_score`` (``float64``) and
+        ``listed_on`` (``YYYY-MM-DD``, ``""`` when not on the list); text columns are ``str``.
+
+        An app's page: ``history(code, app=ID)`` gives one row per cycle that decided the app,
+        with the cycle's date, the status, rank, score, reasons and ``listed_on`` (the date it
+        was first listed, kept while it stays on the list); keep the rows with ``superseded``
+        false for the current record (a ``--force`` republish supersedes the earlier cycle of
+        its date), and note the ones with ``needs_regeneration`` (made stale by a backdate).
+        """
         code = self._key(province, "2000-01-01")[0]
         with self._read(f"read the history of province {code}") as conn:
             heads = {c.id: c for c in (_recorded(r) for r in conn.execute(
@@ -416,25 +510,41 @@ class Register:
         rows = []
         for what, r in found:
             c = heads[r.cycle_id]
+            decided = what == "decision"
             rows.append({"as_of": c.as_of, "what": what, **register_verify.describe(what, r), "cycle": c.id,
                          "superseded": c.superseded_by is not None, "needs_regeneration": c.needs_regeneration,
+                         "rank": r.rank if decided else None, "total_score": r.total_score if decided else None,
+                         "listed_on": r.listed_on if decided else "",
                          "_key": (c.as_of, c.recorded_at_seq, ("decision", "credit", "transition").index(what),
                                   r.row)})  # fmt: skip
         rows.sort(key=lambda x: x.pop("_key"))
         frame = pd.DataFrame(rows, columns=_HISTORY_COLUMNS)
         for col in _HISTORY_COLUMNS:
-            if col not in ("cycle", "superseded", "needs_regeneration"):
+            if col not in ("cycle", "superseded", "needs_regeneration", "rank", "total_score"):
                 frame[col] = frame[col].astype("str")
-        return frame.astype({"cycle": "int64", "superseded": "bool", "needs_regeneration": "bool"})
+        return frame.astype({"cycle": "int64", "superseded": "bool", "needs_regeneration": "bool", "rank": "Int64",
+                             "total_score": "float64"})
 
     # --------------------------------------------------------------------------------------
     # checking and importing
 
-    def verify(self) -> list[str]:
+    def verify(self, published: str | Path | None = None) -> list[str]:
         """Problems found (empty: intact): a broken hash chain, missing or extra rows, a cycle
-        whose rows or fields changed after it was recorded, a wrong superseded mark."""
+        whose rows or fields changed after it was recorded, a wrong superseded mark; with
+        ``published`` (an output folder), also every published set there whose
+        ``provenance.json`` names a cycle the register does not hold as published (a deleted
+        latest cycle, a truncated or rebuilt register: :meth:`check_published`)."""
         with self._read("verify it") as conn:
-            return [f"register {self.name}: {p}" for p in register_verify.problems(conn)]
+            found = [f"register {self.name}: {p}" for p in register_verify.problems(conn)]
+        return found + (self.check_published(published)[0] if published is not None else [])
+
+    def check_published(self, out: str | Path) -> tuple[list[str], int]:
+        """(problems, sets checked) of the province folders published under ``out`` against the
+        register: each ``provenance.json``'s ``register_cycle`` (id, seq, hash) must be a cycle
+        held here, of that province and date, with that chained hash, not superseded.  Sets
+        published before the register (no ``register_cycle``) are not checked."""
+        with self._read("check the published sets against it") as conn:
+            return register_verify.published_problems(conn, Path(out))
 
     def import_published(self, out: str | Path) -> list[Recorded]:
         """Record the province folders published under ``out`` before the register existed

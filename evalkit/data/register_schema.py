@@ -36,12 +36,14 @@ from sqlalchemy import (
 from evalkit.errors import EvalkitError
 
 __all__ = [
-    "FIELDS", "FORMAT", "TABLES", "Cycle", "Recorded", "RegisterError", "canonical_json", "cycle_hash",
+    "FIELDS", "FORMAT", "HASHED_FIELDS", "TABLES", "Cycle", "Recorded", "RegisterError", "canonical_json", "cycle_hash",
     "frame_rows", "metadata", "rows_frame",
 ]  # fmt: skip
 
-#: The register's format, stored in its ``meta`` table.
-FORMAT = "evalkit-register/1"
+#: The register's format, stored in its ``meta`` table.  2: the hash no longer covers
+#: ``recorded_at`` (:data:`HASHED_FIELDS`); a format-1 register (development versions before
+#: the published sets carried their cycle's hash) is refused with a clear error.
+FORMAT = "evalkit-register/2"
 
 
 class RegisterError(EvalkitError):
@@ -295,12 +297,18 @@ def _typed(col: pd.Series) -> pd.Series:
 # the hash chain
 
 
+#: The fields of a cycle its hash covers.  Not ``recorded_at`` (the wall clock): each province's
+#: ``provenance.json`` carries its cycle's hash, and the same inputs and the same register
+#: history must give the same bytes.  Nor the two marks set later (``superseded_by``,
+#: ``needs_regeneration``), which ``verify`` checks against the chain instead.
+HASHED_FIELDS = ("province", "as_of", "seq", "evalkit_version", "inputs", "parameters")
+
+
 def cycle_hash(prev_hash: str, cycle: Any, rows: dict[str, list[Any]]) -> str:
-    """sha256(previous hash + canonical JSON of the cycle and its stored rows)."""
+    """sha256(previous hash + canonical JSON of the cycle's :data:`HASHED_FIELDS` and its stored
+    rows)."""
     m = cycle._mapping if hasattr(cycle, "_mapping") else cycle
-    body: dict[str, Any] = {
-        key: m[key] for key in ("province", "as_of", "seq", "recorded_at", "evalkit_version", "inputs", "parameters")
-    }
+    body: dict[str, Any] = {key: m[key] for key in HASHED_FIELDS}
     for name, fields in FIELDS.items():
         cols = [db for _, db, _ in fields] + ["extra"]
         body[name] = [[(r._mapping if hasattr(r, "_mapping") else r)[c] for c in cols] for r in rows[name]]

@@ -1,12 +1,19 @@
-"""Checking a register (its hash chains, row counts, marks) and reading a province's trail.
+"""Checking a register (its hash chains, row counts, marks; the published sets against it) and
+reading a province's trail.
 
 Used by :class:`evalkit.data.register.Register` (``verify``, ``history``) on an open
-connection; see :mod:`evalkit.data.register_schema` for the tables and the hash.
+connection; see :mod:`evalkit.data.register_schema` for the tables and the hash.  The chain
+alone cannot show that its latest cycle was deleted (a shorter chain still verifies): every
+published ``OUT/<date>/<code>/provenance.json`` names the cycle it renders and its chained hash
+(``register_cycle``), and :func:`published_problems` checks each against the register.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,7 +21,7 @@ from sqlalchemy.engine import Connection
 
 from evalkit.data.register_schema import FORMAT, TABLES, cycle_hash, cycles, metadata
 
-__all__ = ["describe", "problems", "trail_rows"]
+__all__ = ["describe", "problems", "published_problems", "trail_rows"]
 
 _COUNT = {"decisions": "n_decisions", "credit": "n_credit", "transitions": "n_transitions"}
 
@@ -85,6 +92,62 @@ def _chain(chain: list[Any], rows: dict[str, dict[int, list[Any]]], by_id: dict[
             out.append(f"province {chain[0].province}: {len(ids)} current cycles for {day} (ids "
                        f"{', '.join(map(str, ids))}); all but the last should be superseded")  # fmt: skip
     return out
+
+
+_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_CODE_DIR = re.compile(r"^\d{2}$")
+
+
+def published_problems(conn: Connection, out: Path) -> tuple[list[str], int]:
+    """(problems, number of published sets checked) of the province folders ``OUT/<date>/<code>/``
+    against the register on ``conn``: each ``provenance.json`` that names a register cycle
+    (``register_cycle``: id, seq, hash) must name a cycle the register holds, of that province
+    and date, with that hash, not superseded.  A set published before the register (no
+    ``register_cycle``) is not checked; a missing or unreadable ``provenance.json`` is a problem."""
+    heads = {h.id: h for h in conn.execute(sa.select(cycles)).all()}
+    out_problems: list[str] = []
+    checked = 0
+    days = sorted(d for d in Path(out).iterdir() if d.is_dir() and _DATE_DIR.match(d.name)) if Path(out).is_dir() \
+        else []  # fmt: skip
+    for folder in (f for d in days for f in sorted(d.iterdir()) if f.is_dir() and _CODE_DIR.match(f.name)):
+        path = folder / "provenance.json"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            out_problems.append(f"{path}: missing: the published set does not say which cycle it renders")
+            continue
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc).splitlines()[0]
+            out_problems.append(f"{path}: cannot be read: {reason}")
+            continue
+        block = data.get("register_cycle") if isinstance(data, dict) else None
+        if block is None:
+            continue  # published before the register existed (`register import`)
+        checked += 1
+        problem = _published_problem(block, heads, folder.name, folder.parent.name)
+        if problem:
+            out_problems.append(f"{path}: {problem}")
+    return out_problems, checked
+
+
+def _published_problem(block: Any, heads: dict[int, Any], code: str, day: str) -> str:
+    cid = block.get("id") if isinstance(block, dict) else None
+    digest = block.get("hash") if isinstance(block, dict) else None
+    if not isinstance(cid, int) or isinstance(cid, bool) or not isinstance(digest, str):
+        return "register_cycle must hold the cycle's id (a number) and hash (text)"
+    head = heads.get(cid)
+    if head is None:
+        return (f"publishes cycle {cid} (hash {digest[:16]}…), which the register does not hold: the cycle was "
+                "deleted or the register truncated or replaced")
+    if (head.province, head.as_of) != (code, day):
+        return f"publishes cycle {cid}, but the register's cycle {cid} is {head.province} {head.as_of}"
+    if head.hash != digest:
+        return (f"publishes cycle {cid} with hash {digest[:16]}…, the register's cycle {cid} has {head.hash[:16]}…: "
+                "the register's chain was changed or rebuilt after this set was published")
+    if head.superseded_by is not None:
+        return (f"publishes cycle {cid}, superseded by cycle {head.superseded_by}: the published files are not the "
+                "current record (publish the date again)")
+    return ""
 
 
 def trail_rows(conn: Connection, cycle_ids: list[int], *, app: str | None = None,

@@ -69,7 +69,7 @@ from evalkit.evaluate.credit_params import (
     params_from_profile,
     profile_value,
 )
-from evalkit.evaluate.credit_status import decide_status, join_codes
+from evalkit.evaluate.credit_status import carry_absent_bans, decide_status, join_codes
 
 __all__ = [
     "COMPONENTS",
@@ -160,7 +160,9 @@ def evaluate(
     previous : DataFrame or None
         The previous published table (``credit.csv``: provider_id, list, ban_until,
         decided_on, optionally reasons).  ``None`` = first run: everyone starts white and the
-        findings of the last ``lookback_months`` count as new.
+        findings of the last ``lookback_months`` count as new.  A provider black in it whose
+        ban is in force but who is absent from ``ds`` keeps its row (reasons ``ban_in_force``
+        and ``not_in_input``; not scored: :func:`~evalkit.evaluate.credit_status.carry_absent_bans`).
     listed_apps : app ids on the province's published recommended list (for the grey-list
         complaint trigger, reason ``substantiated_complaint_listed_app``).  ``None`` = no list
         published yet: the trigger then looks at every app submitted to ``province`` (every app
@@ -197,7 +199,8 @@ def evaluate(
     grade = grade_kernel(scores["score"].to_numpy(), p.thresholds)
     grade = np.where(downgrade["fraud"] | downgrade["serious_violation"], "D", grade)
     status, history = decide_status(ctx, grade, downgrade, previous, listed, complaint_code)
-    providers = _provider_table(ctx, scores, grade, downgrade, status)
+    providers = carry_absent_bans(_provider_table(ctx, scores, grade, downgrade, status), previous, when,
+                                  p.thresholds)
     return CreditResult(providers, history, _complaint_table(ctx, province, subs), when, p)
 
 

@@ -70,6 +70,9 @@ REASONS: dict[str, tuple[str, str]] = {
     "grade_c": ("信用等级为C", "credit grade C"),
     "grade_d": ("信用等级为D", "credit grade D"),
     "ban_in_force": ("禁入期未满", "ban in force"),
+    # A banned provider absent from this cycle's input: its row is carried from the register.
+    "not_in_input": ("本期输入数据中无该提供者，禁入记录沿用登记簿", "not in this cycle's input: the ban is carried "
+                     "from the register"),
     "ban_expired": ("禁入期届满，转入灰名单观察", "ban ended: back on the grey list for observation"),
     "grey_period": ("灰名单观察期未满", "grey-list observation period not over"),
     "grey_cleared": ("灰名单观察期满且无新问题", "grey-list period over with no new finding"),

@@ -26,9 +26,9 @@ import pandas as pd
 
 from evalkit.errors import DataError, Problem, param_message
 from evalkit.evaluate.credit_context import CreditContext, as_bool
-from evalkit.evaluate.credit_params import LISTS, REASONS, CreditError
+from evalkit.evaluate.credit_params import LISTS, REASONS, THRESHOLD_COLUMNS, CreditError
 
-__all__ = ["decide_status", "join_codes", "merge_codes"]
+__all__ = ["carry_absent_bans", "decide_status", "join_codes", "merge_codes"]
 
 _REASON_ORDER = {code: i for i, code in enumerate(REASONS)}
 _PREVIOUS_FILE = "credit.csv (previous)"
@@ -300,3 +300,63 @@ def decide_status(ctx: CreditContext, grade: np.ndarray, downgrade: Mapping[str,
                            "reasons": _reasons(prior, grade, downgrade, triggers, move)})
     status["ban_until"] = status["ban_until"].astype("datetime64[us]")
     return status, _transitions(ctx, prior, triggers, move)
+
+
+# --------------------------------------------------------------------------------------------
+# bans of providers absent from the input
+# --------------------------------------------------------------------------------------------
+
+#: What a carried row keeps of the previous table, beyond the status (text columns).
+_CARRIED_TEXT = ("provider_name", "legal_rep", "province_code", "grade")
+
+
+def carry_absent_bans(providers: pd.DataFrame, previous: pd.DataFrame | None, now: pd.Timestamp,
+                      thresholds: tuple[float, ...]) -> pd.DataFrame:
+    """``providers`` plus a row for every provider black in ``previous`` whose ban is in force
+    on ``now`` but who is not in ``providers`` (absent from this cycle's input, e.g. removed
+    from ``providers.csv``): a ban in force is published until its end date whatever the input
+    holds.
+
+    A carried row is not evaluated (there is nothing to evaluate it on): ``score`` and the
+    component points are empty, the counts 0; its name, legal representative, domicile and grade
+    are the previous table's (the register's), its ``list``, ``ban_until`` and ``decided_on``
+    unchanged, its reasons the previous ones plus ``ban_in_force`` and ``not_in_input``, its
+    thresholds this cycle's (``thresholds``).  Rows stay sorted by provider_id.
+    """
+    if previous is None or not len(previous) or "provider_id" not in previous.columns:
+        return providers
+    prev = previous.assign(provider_id=previous["provider_id"].astype(str)).drop_duplicates("provider_id",
+                                                                                           keep="last")
+    absent = pd.Index(prev["provider_id"]).difference(pd.Index(providers["provider_id"].astype(str)))
+    if not len(absent):
+        return providers
+    state = _prior(prev, absent, now.to_datetime64())
+    keep = state.ban_in_force
+    if not keep.any():
+        return providers
+    ids = absent[keep]
+    carried = pd.DataFrame(index=range(len(ids)))
+    for col, dtype in providers.dtypes.items():
+        if pd.api.types.is_integer_dtype(dtype):
+            carried[col] = pd.Series(0, index=carried.index, dtype=dtype)
+        elif pd.api.types.is_datetime64_dtype(dtype) or pd.api.types.is_float_dtype(dtype):
+            carried[col] = pd.Series(None, index=carried.index, dtype=dtype)
+        else:
+            carried[col] = pd.Series("", index=carried.index, dtype=dtype)
+    rows = prev.set_index("provider_id").loc[ids]
+    carried["provider_id"] = ids.to_numpy()
+    for col in _CARRIED_TEXT:
+        if col in carried.columns and col in rows.columns:
+            carried[col] = rows[col].astype(object).where(rows[col].notna(), "").astype(str).to_numpy()
+    carried["list"] = "black"
+    carried["ban_until"] = state.ban_until[keep]
+    carried["decided_on"] = state.decided_on[keep]
+    flags = np.full(len(ids), "ban_in_force;not_in_input", dtype=object)
+    carried["reasons"] = merge_codes(state.reasons[keep], flags)
+    for col, value in zip(THRESHOLD_COLUMNS, thresholds, strict=True):
+        if col in carried.columns:
+            carried[col] = float(value)
+    carried = carried.astype(providers.dtypes.to_dict())
+    out = pd.concat([providers, carried], ignore_index=True)
+    return out.sort_values("provider_id", kind="stable").reset_index(drop=True)
+

@@ -229,7 +229,7 @@ def _open_register(register: Any, previous_dir: str | Path | None) -> Any:
         register = Path(previous_dir)
     if register is None or not isinstance(register, (str, Path)):
         return register
-    return Register.open(register)
+    return Register.open(register, lazy=True)  # read only: a missing file reads as empty, never made
 
 
 def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> Any:

@@ -187,7 +187,8 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
 
 
 _DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on")
-_CREDIT_COLUMNS = ("provider_id", "provider_name", "list", "ban_until", "decided_on", "reasons")
+_CREDIT_COLUMNS = ("provider_id", "provider_name", "legal_rep", "province_code", "grade", "list", "ban_until",
+                   "decided_on", "reasons")
 _HISTORY_COLUMNS = ("provider_id", "provider_name", "on", "from", "to", "reasons", "recorded_on")
 
 

@@ -9,6 +9,7 @@ cache folder (parquet per frame and ``meta.json``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -217,27 +218,30 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
 
 
 def write_province(result: ProvinceResult, out_dir: str | Path,
-                   before_swap: Callable[[], Any] | None = None) -> Path:
+                   before_swap: Callable[[Path], Any] | None = None) -> Path:
     """Write a province's exports into ``<out>/<as_of>/<code>/`` via staging + atomic rename.
 
     The files are written into ``<out>/<as_of>/.staging-<code>-<pid>/`` and the folder is
     renamed into place only when complete; an existing province folder is first renamed
     aside and removed afterwards, so readers never see a half-written folder.
-    ``before_swap`` (e.g. recording the cycle in the register) runs once the staged folder is
-    complete, before anything is replaced; if it raises, nothing is.
+    ``before_swap`` (e.g. recording the cycle in the register) is called with the staged folder
+    once it is complete, before anything is replaced; if it raises, nothing is.  The date's
+    folder is removed again if this call made it and fails.
     """
     day = Path(out_dir) / result.as_of.strftime("%Y-%m-%d")
+    made = not day.exists()
     day.mkdir(parents=True, exist_ok=True)
     final = day / result.code
     staging = day / f".staging-{result.code}-{os.getpid()}"
     old = day / f".old-{result.code}-{os.getpid()}"
+    _recover_province(day, result.code)
     for leftover in (staging, old):
         if leftover.exists():
             shutil.rmtree(leftover)
     try:
         write_exports(result, staging)
         if before_swap is not None:
-            before_swap()
+            before_swap(staging)
         if final.exists():
             os.replace(final, old)
         os.replace(staging, final)
@@ -246,10 +250,37 @@ def write_province(result: ProvinceResult, out_dir: str | Path,
             shutil.rmtree(staging, ignore_errors=True)
         if old.exists() and not final.exists():
             os.replace(old, final)
+        if made:
+            with contextlib.suppress(OSError):
+                day.rmdir()  # only if empty
         raise
     if old.exists():
         shutil.rmtree(old)
     return final
+
+
+def _recover_province(day: Path, code: str) -> None:
+    """Clean up after a killed write of province ``code`` into ``day``: the previous folder put
+    back if the kill came between moving it aside and moving the new one in, then every
+    ``.staging-<code>-<pid>`` and ``.old-<code>-<pid>`` of a process no longer running removed."""
+    for path in sorted(day.glob(f".*-{code}-*")):
+        kind, _, pid = path.name[1:].partition(f"-{code}-")
+        if kind not in ("staging", "old") or not pid.isdigit() or int(pid) == os.getpid() or _alive(int(pid)):
+            continue
+        if kind == "old" and not (day / code).exists():
+            os.replace(path, day / code)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 # ==========================================================================================

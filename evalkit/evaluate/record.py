@@ -6,11 +6,15 @@
 hashes and parameters); :func:`check_recordable` refuses early, before anything is computed
 or written, what :meth:`Register.record` would refuse (a date already recorded without
 ``force``, a date earlier than the province's latest cycle without ``backdate``);
-:func:`record` records one province's cycle in one transaction.
+:func:`record` records one province's cycle in one transaction (or recognises the cycle a
+command recorded before its files could be written: :func:`check_completes`); :func:`stamp`
+writes the recorded cycle's id and chained hash into the province's ``provenance.json``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -20,10 +24,14 @@ from evalkit.data import exports
 from evalkit.data.register import Cycle, Recorded, RegisterError
 from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
 
-__all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_recordable", "cycle_of", "record"]
+__all__ = ["CREDIT_COLUMNS", "DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_completes", "check_recordable",
+           "cycle_of", "record", "stamp"]
 
 #: The columns of a cycle's decisions in the register.
 DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
+#: The columns of a cycle's credit rows: those of ``credit.csv``, then the provider's legal
+#: representative and domicile (a ban carried for a provider absent from a later input names them).
+CREDIT_COLUMNS = [*CREDIT_EXPORT, "legal_rep", "province_code"]
 #: The columns of a cycle's transitions in the register (``provider_name`` beyond the agreed
 #: ones; the register gives each its ``recorded_on``, the as_of of the cycle).
 TRANSITION_COLUMNS = ["provider_id", "on", "from", "to", "reasons", "provider_name"]
@@ -42,7 +50,7 @@ def cycle_of(res: ProvinceResult) -> Cycle:
     dec["listed_on"] = pd.Series(listed.reindex(dec["app_id"].astype("str").to_numpy()).to_numpy("datetime64[us]"),
                                  index=dec.index)
     decisions = exports.format_frame(dec, columns=DECISION_COLUMNS, sort_by=["rank", "app_id"])
-    credit = exports.format_frame(res.credit, columns=CREDIT_EXPORT, sort_by=["provider_id"])
+    credit = exports.format_frame(res.credit, columns=CREDIT_COLUMNS, sort_by=["provider_id"])
     hist = exports.format_frame(res.credit_history, columns=[*TRANSITION_COLUMNS, "recorded_on"],
                                 sort_by=["provider_id", "on", "recorded_on"])
     transitions = hist.loc[hist["recorded_on"].eq(day), TRANSITION_COLUMNS]
@@ -55,16 +63,23 @@ def cycle_of(res: ProvinceResult) -> Cycle:
     )  # fmt: skip
 
 
-def check_recordable(register: Any, code: str, as_of: str, *, force: bool = False, backdate: bool = False) -> None:
+def check_recordable(register: Any, code: str, as_of: str, *, force: bool = False, backdate: bool = False,
+                     published: bool = True) -> None:
     """Refuse (:class:`RegisterError`) a cycle of ``code`` on ``as_of`` the register would refuse.
 
-    A current cycle of the same date needs ``force`` (the new one supersedes it); a date
-    earlier than the province's latest current cycle needs ``backdate``.
+    A current cycle of the same date needs ``force`` (the new one supersedes it), unless its
+    files were never written (``published`` false: the province's folder of that date is
+    missing) — the command is then completing it, and :func:`record` with ``complete`` checks
+    that it records the same result; a date earlier than the province's latest current cycle
+    needs ``backdate``.
     """
     last = register.latest(code, _END)
     if last is None:
         return
-    if last.as_of == as_of and not force:
+    same = register.latest(code, _day_after(as_of))
+    if same is not None and same.as_of == as_of and not force:
+        if not published:
+            return
         raise RegisterError(
             f"province {code} {as_of} is already recorded in the register {_where(register)}; "
             "pass --force to record a cycle that supersedes it (the earlier one is kept).")
@@ -75,11 +90,41 @@ def check_recordable(register: Any, code: str, as_of: str, *, force: bool = Fals
             "as needing regeneration).")
 
 
-def record(register: Any, res: ProvinceResult, *, force: bool = False,
-           backdate: bool = False) -> tuple[Recorded, list[str]]:
+def check_completes(register: Any, res: ProvinceResult) -> None:
+    """Refuse (:class:`RegisterError`) ``res`` if a current cycle of its province and date records
+    something else (other inputs or parameters): checked for every province of a publish before
+    any is recorded.  No same-date cycle, or the same result: fine."""
+    day = res.as_of.strftime("%Y-%m-%d")
+    same = register.latest(res.code, _day_after(day))
+    if same is None or same.as_of != day or register.recorded_as(cycle_of(res)) is not None:
+        return
+    raise RegisterError(
+        f"province {res.code} already has a cycle for {day} in the register {_where(register)} (cycle {same.id}) "
+        "from other inputs or parameters, and its files were not published; pass --force to record a cycle "
+        "that supersedes it (the earlier one is kept).")
+
+
+def record(register: Any, res: ProvinceResult, *, force: bool = False, backdate: bool = False,
+           complete: bool = False) -> tuple[Recorded, list[str]]:
     """Record ``res`` as one cycle (one transaction); returns the stored cycle and the warnings
-    (later cycles now needing regeneration, after a backdate)."""
-    return register.record(cycle_of(res), force=force, backdate=backdate)
+    (later cycles now needing regeneration, after a backdate; a cycle completed).  ``complete``:
+    a same-date cycle recording exactly this result is returned instead of refused
+    (:meth:`~evalkit.data.register.Register.record`)."""
+    return register.record(cycle_of(res), force=force, backdate=backdate, complete=complete)
+
+
+def stamp(res: ProvinceResult, folder: str | Path, cycle: Recorded) -> Path:
+    """Write ``folder``'s ``provenance.json`` again, with the register cycle it publishes:
+    ``"register_cycle": {"id", "seq", "hash"}`` (the cycle's id, its place in the province's
+    chain and its chained hash; `evalkit register verify OUT` checks them against the register).
+    Deterministic: the same inputs and the same register history give the same bytes."""
+    prov = {**(res.provenance or {}), "register_cycle": {"id": int(cycle.id), "seq": int(cycle.recorded_at_seq),
+                                                         "hash": str(cycle.hash)}}  # fmt: skip
+    return exports.write_json(prov, Path(folder) / "provenance.json")
+
+
+def _day_after(day: str) -> str:
+    return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
 
 
 def _where(register: Any) -> str:

@@ -64,6 +64,7 @@ from evalkit.publish.staging import (
     check_free_space,
     keep_other_provinces,
     move_into_place,
+    no_trace,
     os_errors,
     recover_leftovers,
     staging_folder,
@@ -210,7 +211,8 @@ def publish(
     _check_arguments(data, lang, workers)
     config = load_reports_config(reports or REPORTS_CONFIG)
     out = (Path(out_dir) if out_dir is not None else resources.reports_dir()).resolve()
-    with os_errors(out):
+    recorded: list[str] = []  # the cycles recorded, for the message if the set is then not moved in
+    with os_errors(out, recorded), no_trace(out):  # a failure before the set is moved in leaves no OUT/ made for it
         out.mkdir(parents=True, exist_ok=True)
         target = out / date
         with OutputLock(out):
@@ -219,13 +221,14 @@ def publish(
                 raise PublishError(f"{target} already exists; pass --force to replace it.")
             check_free_space(out, target if target.exists() else None)
             with _open_register(register, out) as reg:
-                for code in codes:
-                    check_recordable(reg, code, date, force=force, backdate=backdate)
+                for code in codes:  # a cycle recorded without its folder: this publish completes it
+                    check_recordable(reg, code, date, force=force, backdate=backdate,
+                                     published=(target / code).is_dir())
                 staging = staging_folder(out, date)
                 try:
                     result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
                                            workers or os.cpu_count() or 1, scheduler, progress,
-                                           _Record(reg, force, backdate, target.exists(), overlay))
+                                           _Record(reg, force, backdate, target.exists(), overlay, recorded))
                 except BaseException:
                     shutil.rmtree(staging, ignore_errors=True)
                     raise
@@ -247,19 +250,21 @@ def _check_arguments(data: Path, lang: str, workers: int | None) -> None:
 @dataclass(frozen=True)
 class _Record:
     """How a publish records its cycles: the register, ``force``, ``backdate``, whether it
-    replaces an existing set; and the profile overlay its evaluation reads."""
+    replaces an existing set; the profile overlay its evaluation reads; and the cycles it has
+    recorded so far."""
 
     register: Any
     force: bool
     backdate: bool
     replaces: bool
     overlay: str | Path | None = None
+    done: list[str] = field(default_factory=list)  # the cycles recorded (filled in by _finish)
 
 
 def _open_register(register: str | Path | None, out: Path) -> Any:
     from evalkit.data.register import Register
 
-    return Register.open(register if register is not None else out)
+    return Register.open(register if register is not None else out, lazy=True)  # made by the first cycle recorded
 
 
 def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: list[str],
@@ -293,12 +298,16 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
 
 
 def _finish(staging: Path, target: Path, result: PublishResult, results: dict[str, Any], rec: _Record) -> None:
-    """Record the cycles and swap the staged set in.
+    """Record the cycles, stamp them into the provinces' ``provenance.json`` and swap the staged
+    set in.
 
     Replacing an existing set, a province whose render failed (e.g. for want of space) keeps its
-    published folder and its recorded cycle, and a failed index replaces nothing at all.
+    published folder and its recorded cycle, and a failed index replaces nothing at all.  Every
+    province is checked before any is recorded: a cycle of the date recorded from other inputs
+    (by a publish whose files were not written) is refused without ``force``; one recording the
+    same result is completed, not recorded again.
     """
-    from evalkit.evaluate.record import record
+    from evalkit.evaluate.record import check_completes, record, stamp
 
     if rec.replaces and not result.index_ok:
         raise PublishError(f"the new set for {target} is incomplete (index: {result.index_error}); the "
@@ -308,11 +317,18 @@ def _finish(staging: Path, target: Path, result: PublishResult, results: dict[st
             if not o.ok and not o.blocked:
                 shutil.rmtree(staging / o.code, ignore_errors=True)  # the published folder is kept
     keep_other_provinces(target, staging)
+    # a province whose folder is in the new set (its exports at least)
+    recorded = [o.code for o in result.outcomes if o.code in results and (o.ok or not rec.replaces)]
+    if not rec.force:
+        for code in recorded:
+            check_completes(rec.register, results[code])
+    for code in recorded:
+        cycle, warnings = record(rec.register, results[code], force=rec.force, backdate=rec.backdate,
+                                 complete=not rec.force)
+        rec.done.append(f"cycle {cycle.id} ({code} {cycle.as_of})")
+        result.warnings.extend(warnings)
+        stamp(results[code], staging / code, cycle)
     sync_tree(staging)
-    for o in result.outcomes:  # a province whose folder is in the new set (its exports at least)
-        if o.code in results and (o.ok or not rec.replaces):
-            _, warnings = record(rec.register, results[o.code], force=rec.force, backdate=rec.backdate)
-            result.warnings.extend(warnings)
     move_into_place(staging, target)
 
 

@@ -4,29 +4,38 @@
   that date exists only with ``force``, the register accepts the date (``force``/``backdate``,
   :func:`evalkit.evaluate.record.check_recordable`), ``--previous`` names the same province's
   folder of an earlier date that is its latest recorded cycle — and the open register.
-* :func:`record_and_write`: the exports staged, the cycle recorded (one transaction), then the
-  folder swapped in; an ``OSError`` before the swap replaces and records nothing.
+* :func:`record_and_write`: the exports staged, the cycle recorded (one transaction) and stamped
+  into ``provenance.json``, then the folder swapped in; a failure before the cycle is recorded
+  records and replaces nothing, and a failure after it (the swap) is completed by running the
+  same command again (the register recognises its cycle).
+
+A failed run leaves no trace: no ``OUT/<date>/`` or ``OUT/`` it made, no empty register.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from evalkit.data.register import Register
 from evalkit.errors import PublishError
 from evalkit.evaluate.province import ProvinceResult, write_province
-from evalkit.evaluate.record import check_recordable, record
-from evalkit.publish.staging import os_errors
+from evalkit.evaluate.record import check_recordable, record, stamp
+from evalkit.publish.staging import no_trace, os_errors
 
 __all__ = ["check_previous", "open_for_run", "record_and_write"]
 
 
+@contextmanager
 def open_for_run(register: str | Path | None, out_dir: Path, province: str, when: Any, *, force: bool = False,
-                 backdate: bool = False, previous: Path | None = None) -> Register:
-    """The register of a single-province run, once the run may go ahead (see the module).
+                 backdate: bool = False, previous: Path | None = None) -> Iterator[Register]:
+    """The register of a single-province run, once the run may go ahead (see the module); closed
+    on exit.  If the block raises, the folders the run made (``OUT/<date>/``, ``OUT/``) are
+    removed again and a register the run would have created is never made (it is opened
+    ``lazy``): a failed run leaves no trace.
 
     Raises
     ------
@@ -40,17 +49,17 @@ def open_for_run(register: str | Path | None, out_dir: Path, province: str, when
     folder = Path(out_dir) / day / province
     if folder.exists() and not force:
         raise PublishError(f"{folder} already exists; pass --force to replace it.")
-    with os_errors(Path(out_dir)):
-        folder.parent.mkdir(parents=True, exist_ok=True)  # a read-only or unusable output folder fails here
-        reg = Register.open(register if register is not None else out_dir)
-    try:
-        check_recordable(reg, province, day, force=force, backdate=backdate)
-        if previous is not None:
-            check_previous(previous, reg, province, day)
-    except BaseException:
-        reg.close()
-        raise
-    return reg
+    with no_trace(folder.parent):
+        with os_errors(Path(out_dir)):
+            folder.parent.mkdir(parents=True, exist_ok=True)  # a read-only or unusable output folder fails here
+            reg = Register.open(register if register is not None else out_dir, lazy=True)
+        try:
+            check_recordable(reg, province, day, force=force, backdate=backdate, published=folder.exists())
+            if previous is not None:
+                check_previous(previous, reg, province, day)
+            yield reg
+        finally:
+            reg.close()
 
 
 def check_previous(previous: Path, reg: Register, province: str, day: str) -> None:
@@ -76,12 +85,19 @@ def check_previous(previous: Path, reg: Register, province: str, day: str) -> No
 
 def record_and_write(reg: Register, res: ProvinceResult, out_dir: Path, *, force: bool = False,
                      backdate: bool = False, warn: Callable[[str], Any] = print) -> Path:
-    """Stage the province's exports, record its cycle (one transaction), then swap the folder in;
-    ``warn`` gets the register's warnings (a backdate)."""
+    """Stage the province's exports, record its cycle (one transaction) and write its id and hash
+    into the staged ``provenance.json``, then swap the folder in; ``warn`` gets the register's
+    warnings (a backdate; a cycle recorded by an earlier run of the same command whose files
+    were not written, which this run completes instead of recording it again)."""
 
-    def record_cycle() -> None:
-        for w in record(reg, res, force=force, backdate=backdate)[1]:
+    recorded: list[str] = []
+
+    def record_cycle(staged: Path) -> None:
+        cycle, warnings = record(reg, res, force=force, backdate=backdate, complete=not force)
+        recorded.append(f"cycle {cycle.id} ({res.code} {cycle.as_of})")
+        for w in warnings:
             warn(w)
+        stamp(res, staged, cycle)
 
-    with os_errors(Path(out_dir)):
+    with os_errors(Path(out_dir), recorded):
         return write_province(res, out_dir, before_swap=record_cycle)

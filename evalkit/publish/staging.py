@@ -17,6 +17,8 @@ and the atomic move of a complete set into place.
 * :func:`os_errors`: any ``OSError`` (read-only folder, no space, permissions) becomes a
   :class:`PublishError` naming the path.
 * :func:`inside`: a path checked to stay inside the output folder.
+* :func:`no_trace`: the folders a failed command made (the output folder, a date's folder)
+  removed again, so that a failure before anything is published leaves nothing behind.
 """
 
 from __future__ import annotations
@@ -26,13 +28,13 @@ import os
 import re
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from evalkit.errors import PublishError
 
-__all__ = ["OutputLock", "check_free_space", "inside", "keep_other_provinces", "move_into_place", "os_errors",
-           "recover_leftovers", "staging_folder", "sync_tree"]
+__all__ = ["OutputLock", "check_free_space", "inside", "keep_other_provinces", "move_into_place", "no_trace",
+           "os_errors", "recover_leftovers", "staging_folder", "sync_tree"]
 
 #: A province folder of a published set.
 _PROVINCE_DIR = re.compile(r"^\d{2}$")
@@ -46,6 +48,9 @@ LEFTOVER = re.compile(r"^\.(staging|old)-(\d{4}-\d{2}-\d{2})-(\d+)$")
 
 class OutputLock:
     """``<out>/.lock`` held with ``fcntl.flock`` (released by the OS if the process dies).
+
+    A lock file this lock created is removed again (while still held) when the block raises: a
+    failed publish leaves no ``.lock`` in a folder that had none.
 
     Raises
     ------
@@ -61,6 +66,7 @@ class OutputLock:
         import fcntl
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.created = not self.path.exists()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -79,10 +85,13 @@ class OutputLock:
         self.fd = fd
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, *exc: object) -> None:
         import fcntl
 
         if self.fd is not None:
+            if exc_type is not None and self.created:
+                with suppress(OSError):
+                    self.path.unlink()  # still held: a process opening it now makes a new file
             os.ftruncate(self.fd, 0)
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
@@ -167,9 +176,10 @@ def inside(root: Path, path: Path, where: str) -> Path:
 
 
 @contextmanager
-def os_errors(where: Path) -> Iterator[None]:
+def os_errors(where: Path, recorded: list[str] | None = None) -> Iterator[None]:
     """Turn any ``OSError`` raised inside into a :class:`PublishError` naming the path (the
-    error's own file, else ``where``)."""
+    error's own file, else ``where``).  ``recorded``: the cycles recorded so far (filled in
+    inside the block); if any, the message says so and how to finish (the same command again)."""
     try:
         yield
     except OSError as exc:
@@ -177,8 +187,10 @@ def os_errors(where: Path) -> Iterator[None]:
         why = exc.strerror or str(exc)
         hint = {errno.ENOSPC: " (no space left on the device)", errno.EROFS: " (read-only file system)",
                 errno.EACCES: " (permission denied)"}.get(exc.errno or 0, "")
+        done = (f" The register holds {', '.join(recorded)} already: once the cause is fixed, run the same "
+                "command again (no --force) to write its files.") if recorded else ""
         # "Error: <path>: <reason>", as the command line prints every OSError (evalkit.cli.main)
-        raise PublishError(f"Error: {path}: {why}{hint}; nothing published was replaced.") from None
+        raise PublishError(f"Error: {path}: {why}{hint}; nothing published was replaced.{done}") from None
 
 
 def _tree_size(folder: Path) -> int:
@@ -238,3 +250,23 @@ def _fsync(path: Path, flags: int) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+@contextmanager
+def no_trace(*folders: Path) -> Iterator[None]:
+    """Remove, if the block raises, each of ``folders`` (and its parents) that did not exist
+    when it was entered and is empty again: a failed ``run`` or ``publish`` leaves no empty
+    ``OUT/<date>/`` or ``OUT/`` behind.  A folder that holds anything is never removed."""
+    new: list[Path] = []
+    for folder in folders:
+        for path in (Path(folder).absolute(), *Path(folder).absolute().parents):
+            if path.exists():
+                break
+            new.append(path)
+    try:
+        yield
+    except BaseException:
+        for path in sorted(set(new), key=lambda p: len(p.parts), reverse=True):  # deepest first
+            with suppress(OSError):  # not empty (another process wrote there), or already gone
+                path.rmdir()
+        raise
