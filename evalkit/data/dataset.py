@@ -85,6 +85,8 @@ class Dataset:
     complaints = property(lambda self: self.tables["complaints"])
     violations = property(lambda self: self.tables["violations"])
     waivers = property(lambda self: self.tables["waivers"])
+    schools = property(lambda self: self.tables["schools"])
+    selections = property(lambda self: self.tables["selections"])
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
@@ -179,9 +181,11 @@ def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
             if table.required:
                 out.add(csv_name, None, None, f"required file is missing{hint}", code="missing_file")
                 loaded[name] = LoadedTable(table, csv_name, status="failed")
-            else:
+            elif hint or name not in _OWN_CAPABILITY:
                 out.add(csv_name, None, None, f"optional file is absent: {name} is empty{hint}"
                         + _ABSENT_MEANS.get(name, ""), severity="warning", code="missing_file")
+                loaded[name] = LoadedTable(table, csv_name, status="absent")
+            else:  # a dataset without schools is complete: no warning
                 loaded[name] = LoadedTable(table, csv_name, status="absent")
             continue
         fname = csv_name if has_csv else pq_name
@@ -195,6 +199,8 @@ def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
 
 
 #: What an absent optional table means for the evaluation, when it matters beyond "empty".
+#: Optional tables of a capability of their own (issue 18): absent without a warning.
+_OWN_CAPABILITY = frozenset(t.name for t in schema.SCHOOL_TABLES)
 _ABSENT_MEANS = {
     "violations": " (it is the source of sanctions: no violation, fraud or overdue "
                   "rectification can blacklist a provider in this evaluation)",

@@ -25,6 +25,7 @@ from evalkit.evaluate.credit_components import COMPONENT_COLUMNS
 from evalkit.evaluate.credit_params import REASONS as CREDIT_REASONS
 from evalkit.evaluate.credit_params import THRESHOLD_COLUMNS
 from evalkit.evaluate.reasons import reason_text
+from evalkit.evaluate.schools import ALERT_EXPORT, COUNTY_EXPORT, FINDING_EXPORT, SCHOOL_EXPORT
 
 __all__ = [
     "CACHE_FORMAT",
@@ -44,7 +45,7 @@ __all__ = [
 ]
 
 #: Bump when the cache layout changes (old caches are then recomputed).
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Column order of decisions.csv.
 DECISIONS_EXPORT = [
     "app_id", "app_name", "provider_id", "provider_name", "category", "stages", "status",
@@ -70,6 +71,7 @@ OVERLAPS_EXPORT = ["app_id_a", "app_name_a", "app_id_b", "app_name_b", "similari
 _FRAMES = (
     "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
     "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
+    "schools", "school_findings", "school_alerts", "counties",
 )  # fmt: skip
 
 
@@ -101,6 +103,11 @@ class ProvinceResult:
     weights: pd.DataFrame
     method: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
+    # the province's schools (issue 18, evalkit.evaluate.schools): empty without schools
+    schools: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCHOOL_EXPORT))
+    school_findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_EXPORT))
+    school_alerts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALERT_EXPORT))
+    counties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COUNTY_EXPORT))
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""
@@ -184,7 +191,8 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     """Write the province's published exports into ``folder`` (created if needed).
 
     Files: ``decisions.csv``, ``recommended_list.{csv,xlsx,json}``, ``credit.csv``,
-    ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json`` and
+    ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json``,
+    ``schools.csv``, ``school_findings.csv``, ``school_alerts.csv``, ``counties.csv`` and
     ``provenance.json`` — all through :mod:`evalkit.data.exports` (same result → same bytes).
     """
     folder = Path(folder)
@@ -206,6 +214,13 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     w.append(exports.write_csv(result.overlaps, folder / "overlaps.csv", columns=OVERLAPS_EXPORT,
                                sort_by=["app_id_a", "app_id_b"]))  # fmt: skip
     w.append(exports.write_json(blacklist_records(result), folder / "blacklist.json"))
+    for frame, name, columns, key in (  # the schools (issue 18; docs/schools.md)
+        (result.schools, "schools.csv", SCHOOL_EXPORT, ["school_id"]),
+        (result.school_findings, "school_findings.csv", FINDING_EXPORT, ["school_id", "app_id", "finding"]),
+        (result.school_alerts, "school_alerts.csv", ALERT_EXPORT, ["school_id", "app_id", "alert"]),
+        (result.counties, "counties.csv", COUNTY_EXPORT, ["county_code"]),
+    ):
+        w.append(exports.write_csv(frame, folder / name, columns=columns, sort_by=key))
     w.append(exports.write_json(result.provenance, folder / "provenance.json"))
     return w
 
