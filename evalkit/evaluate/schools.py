@@ -143,6 +143,7 @@ def evaluate_schools(ds: Any, code: str, as_of: pd.Timestamp, profile: Any, deci
     findings = _findings(sel, rules, as_of)
     findings = pd.concat([findings, _caps(sel, schools, rules)], ignore_index=True)
     alerts = _alerts(sel, as_of, rules, decisions, credit_history, previous_decisions, previous_alerts)
+    findings = _in_grace(findings, alerts)
     late = alerts.loc[alerts["status"].eq("late"), ["school_id", "app_id"]].assign(finding="alert_late")
     findings = pd.concat([findings, late], ignore_index=True).drop_duplicates(["school_id", "app_id", "finding"])
     findings = _finding_rows(findings, schools, sel)
@@ -222,6 +223,18 @@ def _findings(sel: pd.DataFrame, rules: dict[str, Any], as_of: pd.Timestamp) -> 
     }
     parts = [sel.loc[use & hit, ["school_id", "app_id"]].assign(finding=name) for name, hit in checks.items()]
     return pd.concat(parts, ignore_index=True)
+
+
+#: Findings an open withdrawal alert stands for while its deadline runs (the school is not at fault yet).
+_ALERTED = ("not_listed", "provider_blacklisted")
+
+
+def _in_grace(findings: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
+    """``findings`` without the :data:`_ALERTED` ones of a (school, app) with an open alert."""
+    key = ["school_id", "app_id"]
+    open_pairs = alerts.loc[alerts["status"].eq("open"), key].drop_duplicates()
+    hit = findings[key].merge(open_pairs, on=key, how="left", indicator=True)["_merge"].eq("both").to_numpy()
+    return findings.loc[~(hit & findings["finding"].isin(_ALERTED).to_numpy(bool))].reset_index(drop=True)
 
 
 def _caps(sel: pd.DataFrame, schools: pd.DataFrame, rules: dict[str, Any]) -> pd.DataFrame:
