@@ -82,11 +82,12 @@ def alerts(sel: pd.DataFrame, as_of: pd.Timestamp, withdraw_days: int, decisions
         key = ["school_id", "app_id", "alert"]
         seen = new[key].merge(carried[key], on=key, how="left", indicator=True)["_merge"].eq("both").to_numpy()
         new = new.loc[~seen]
-    out = pd.concat([carried, new], ignore_index=True)
+    out = pd.concat([carried, new], ignore_index=True) if len(carried) else new.reset_index(drop=True)
     gone = _withdrawn(sel)
     out = out.drop(columns="withdrawn_on", errors="ignore").merge(gone, on=["school_id", "app_id"], how="left")
     for c in ("since", "withdraw_by", "withdrawn_on"):
-        out[c] = pd.to_datetime(out[c]).astype("datetime64[us]")
+        if out[c].dtype != "datetime64[us]":
+            out[c] = pd.to_datetime(out[c]).astype("datetime64[us]")
     out["status"] = _mark(out, day)
     out = out.sort_values(["school_id", "app_id", "alert"], kind="stable").reset_index(drop=True)
     return out[ALERT_COLUMNS]

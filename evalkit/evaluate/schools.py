@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from evalkit.data.dataset import flags
-from evalkit.data.schema import STAGES, TABLES
-from evalkit.evaluate.credit_context import add_working_days, as_bool, working_days
+from evalkit.data.schema import STAGES
+from evalkit.evaluate.credit_context import add_working_days, working_days
 from evalkit.evaluate.reasons import reasons_text
+from evalkit.evaluate.school_prep import Prepared, prepare
 from evalkit.i18n import VOCABULARIES
 from evalkit.rubric import profile_value
 
@@ -104,16 +104,35 @@ class SchoolResult:
     counties: pd.DataFrame
 
 
-def _empty(columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series([], dtype="str") for c in columns})
-
-
 def _rules(profile: Any) -> dict[str, Any]:
     spec = profile_value(profile, "schools")
     spec = spec.model_dump() if hasattr(spec, "model_dump") else dict(spec or {})
     from evalkit.rubric.spec import SchoolsSpec  # the defaults of a profile without the section
 
     return SchoolsSpec.model_validate(spec).model_dump()
+
+
+@dataclass(frozen=True)
+class _Found:
+    """Findings as integer codes: national school code, app key (−1: the school's own), finding."""
+
+    school: np.ndarray
+    key: np.ndarray
+    code: np.ndarray
+
+    @classmethod
+    def of(cls, parts: list[tuple[np.ndarray, np.ndarray, int]]) -> _Found:
+        if not parts:
+            return cls(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0, np.int64))
+        return cls(np.concatenate([p[0] for p in parts]).astype(np.int64),
+                   np.concatenate([p[1] for p in parts]).astype(np.int64),
+                   np.concatenate([np.full(len(p[0]), p[2], dtype=np.int64) for p in parts]))
+
+    def pairs(self, n_keys: int) -> np.ndarray:
+        return self.school * (n_keys + 1) + (self.key + 1)
+
+
+_CODES = list(FINDINGS)
 
 
 def evaluate_schools(ds: Any, code: str, as_of: pd.Timestamp, profile: Any, decisions: pd.DataFrame,
@@ -133,136 +152,165 @@ def evaluate_schools(ds: Any, code: str, as_of: pd.Timestamp, profile: Any, deci
         every excluded app is newly excluded).
     previous_alerts : the previous cycle's alerts (the register's ``school_alerts``), or None.
     """
-    rules = _rules(profile)
-    tables = getattr(ds, "tables", {})
-    schools = tables.get("schools", _empty(list(TABLES["schools"].column_names)))
-    schools = schools.loc[schools["province_code"].astype("str").eq(code)].reset_index(drop=True)
-    sel = tables.get("selections", _empty(list(TABLES["selections"].column_names)))
-    sel = sel.loc[sel["school_id"].isin(schools["school_id"])].reset_index(drop=True)
-    sel = _joined(sel, schools, ds.apps, decisions, credit)
-    findings = _findings(sel, rules, as_of)
-    findings = pd.concat([findings, _caps(sel, schools, rules)], ignore_index=True)
-    alerts = _alerts(sel, as_of, rules, decisions, credit_history, previous_decisions, previous_alerts)
-    findings = _in_grace(findings, alerts)
-    late = alerts.loc[alerts["status"].eq("late"), ["school_id", "app_id"]].assign(finding="alert_late")
-    findings = pd.concat([findings, late], ignore_index=True).drop_duplicates(["school_id", "app_id", "finding"])
-    findings = _finding_rows(findings, schools, sel)
-    table = _school_table(schools, sel, findings, alerts, rules)
-    return SchoolResult(table, findings, _alert_rows(alerts), _county_table(table, alerts, rules))
+    rules, prep = _rules(profile), prepare(ds)
+    rows = prep.rows_of.get(code, np.zeros(0, np.int64))
+    sel = {k: v[rows] for k, v in prep.sel.items()}
+    found = _findings(prep, sel, rules, as_of, decisions, credit)
+    alerts = _alerts(prep, sel, as_of, rules, decisions, credit_history, previous_decisions, previous_alerts)
+    found = _settled(prep, found, alerts)
+    mine = prep.schools_of.get(code, np.zeros(0, np.int64))
+    table = _school_table(prep, mine, sel, found, alerts, rules)
+    return SchoolResult(table, _finding_rows(prep, found), _alert_rows(alerts), _county_table(table, alerts, rules))
 
 
-def _joined(sel: pd.DataFrame, schools: pd.DataFrame, apps: pd.DataFrame, decisions: pd.DataFrame,
-            credit: pd.DataFrame) -> pd.DataFrame:
-    """The selections with their school's stages and county, the app's row (``filed``: the app
-    is in ``apps``), its status here and its provider's list."""
-    school = schools.set_index("school_id")
-    out = sel.assign(school_stages=sel["school_id"].map(school["stages"]).astype("str"),
-                     county_code=sel["school_id"].map(school["county_code"]).astype("str"))
-    cols = ["app_id", "provider_id", "name", "stages", "features", "has_ads", "has_games", "info_updated_on",
-            "last_release_on", "self_developed_by"]
-    app = apps[[c for c in cols if c in apps.columns]].drop_duplicates("app_id").rename(
-        columns={"name": "app_name", "stages": "app_stages"})
-    out = out.merge(app, on="app_id", how="left", indicator="_filed")
-    out["filed"] = out.pop("_filed").eq("both").to_numpy()
-    status = decisions.drop_duplicates("app_id").set_index("app_id")["status"].astype("str")
-    out["status"] = out["app_id"].map(status).fillna("").astype("str")
-    lists = credit.drop_duplicates("provider_id").set_index("provider_id")["list"].astype("str")
-    out["provider_list"] = out["provider_id"].map(lists).fillna("").astype("str")
-    for c in ("app_name", "app_stages", "features", "provider_id", "self_developed_by"):
-        out[c] = out[c].fillna("").astype("str") if c in out else ""
-    out["in_use"] = out["withdrawn_on"].isna().to_numpy()
+def _per_app(prep: Prepared, frame: pd.DataFrame | None, column: str) -> np.ndarray:
+    """``frame[column]`` per app of ``prep.apps`` (by ``app_id``; ``""`` where absent)."""
+    out = np.full(len(prep.apps), "", dtype=object)
+    if frame is None or column not in frame.columns or not len(frame):
+        return out
+    frame = frame.drop_duplicates("app_id")
+    at = prep.app_ids.get_indexer(frame["app_id"].astype("str"))
+    out[at[at >= 0]] = frame[column].astype("str").to_numpy(dtype=object)[at >= 0]
     return out
 
 
-def _has(values: pd.Series, codes: tuple[str, ...] | list[str]) -> np.ndarray:
-    """Which ``;``-lists hold one of ``codes``."""
-    wrapped = ";" + values.astype("str").fillna("") + ";"
-    hit = np.zeros(len(values), dtype=bool)
-    for c in codes:  # a few codes
-        hit |= wrapped.str.contains(f";{c};", regex=False).to_numpy(bool)
-    return hit
+def _app_black(prep: Prepared, credit: pd.DataFrame) -> np.ndarray:
+    """Whether each app's provider is on the province's blacklist."""
+    black = credit.loc[credit["list"].astype("str").eq("black"), "provider_id"].astype("str")
+    return _provider_in(prep, black)
 
 
-def _findings(sel: pd.DataFrame, rules: dict[str, Any], as_of: pd.Timestamp) -> pd.DataFrame:
-    """(school_id, app_id, finding) of every rule a selection in use breaks."""
-    use = sel["in_use"].to_numpy(bool)
-    unified = as_bool(sel["unified_use"])
-    body = sel["decision_body"].astype("str")
-    own = sel["self_developed_by"].ne("") & (sel["self_developed_by"].eq(sel["school_id"])
-                                            | ~sel["self_developed_by"].str.fullmatch(r"[0-9]{10}"))
-    due = add_working_days(sel["decided_on"], rules["report_within_working_days"])
-    reported = sel["reported_on"].to_numpy("datetime64[us]").astype("datetime64[D]")
-    overdue = np.isnat(reported) & (due < np.datetime64(as_of.date(), "D"))
-    late = ~np.isnat(reported) & (working_days(sel["decided_on"], sel["reported_on"])
-                                  > rules["report_within_working_days"])
-    listed = sel["status"].eq("recommended").to_numpy(bool)
-    k12 = _has(sel["school_stages"], rules["dual_review_stages"])
-    exempt = listed & rules["dual_review_listed_exempt"]
-    filed = sel["filed"].to_numpy(bool)
-    updated = pd.to_datetime(sel.get("info_updated_on")) if "info_updated_on" in sel else None
-    stale = (filed & (updated < pd.to_datetime(sel["last_release_on"])).fillna(False).to_numpy(bool)
-             if updated is not None else np.zeros(len(sel), dtype=bool))
+def _provider_in(prep: Prepared, providers: pd.Series) -> np.ndarray:
+    """Whether each app's provider is one of ``providers`` (integer codes, no string compare per app)."""
+    hit = np.zeros(len(prep.provider_ids), dtype=bool)
+    at = prep.provider_ids.get_indexer(pd.unique(providers.to_numpy(dtype=object)))
+    hit[at[at >= 0]] = True
+    return hit[prep.app_provider]
+
+
+def _findings(prep: Prepared, sel: dict[str, np.ndarray], rules: dict[str, Any], as_of: pd.Timestamp,
+              decisions: pd.DataFrame, credit: pd.DataFrame) -> _Found:
+    """Every rule a selection in use breaks, and every school over a cap (integer codes)."""
+    app = prep.key_app[sel["key"]]
+    filed, a = app >= 0, np.maximum(app, 0)
+    status = _per_app(prep, decisions, "status")
+    listed = filed & (status[a] == "recommended") if len(prep.apps) else np.zeros(len(app), dtype=bool)
+    self_by = prep.app_self[a] if len(prep.apps) else np.full(len(app), "", dtype=object)
+    own = filed & (self_by != "")  # its own app, or a department's
+    if own.any():
+        mine = prep.school_text["school_id"][np.maximum(sel["school"][own], 0)] == self_by[own]
+        own[np.flatnonzero(own)] = mine | ~prep.app_self_school[a[own]]
+    unified, body = sel["unified"], sel["body"]
+    collective = np.isin(body, [i for i, b in enumerate(prep.bodies) if b in rules["collective_bodies"]])
+    none = np.isin(body, [i for i, b in enumerate(prep.bodies) if b == "none"])
+    due = add_working_days(sel["decided"], rules["report_within_working_days"])
+    reported = sel["reported"]
+    day = np.datetime64(pd.Timestamp(as_of).date(), "D")
+    late = ~np.isnat(reported) & (working_days(sel["decided"], reported) > rules["report_within_working_days"])
+    stage_cols = [STAGES.index(x) for x in rules["dual_review_stages"]]
+    k12 = prep.school_stage[np.maximum(sel["school"], 0)][:, stage_cols].any(axis=1)
+    exclusive_app = np.zeros(len(prep.apps), dtype=bool)
+    for f in rules["exclusive_features"]:  # a few features
+        exclusive_app |= prep.app_feature[f]
+    app_of = (lambda arr: filed & arr[a]) if len(prep.apps) else (lambda arr: np.zeros(len(app), dtype=bool))
     checks = {
         "not_filed": ~filed,
-        "filing_outdated": stale,
-        "not_listed": filed & ~listed & ~own.to_numpy(bool) & (rules["selection_scope"] == "listed"),
-        "provider_blacklisted": sel["provider_list"].eq("black").to_numpy(bool),
-        "no_decision": ~unified & body.eq("none").to_numpy(bool),
-        "unified:no_collective_decision": unified & ~body.isin(rules["collective_bodies"]).to_numpy(bool),
-        "unified:no_consultation": unified & ~as_bool(sel["stakeholders_consulted"]),
-        "unified:charges": unified & as_bool(sel["charges_students"]),
-        "unified:ads_or_games": unified & (as_bool(sel["has_ads"]) | as_bool(sel["has_games"])),
-        "unified:tied_to_grades": unified & as_bool(sel["tied_to_grades"]),
-        "no_dual_review": k12 & ~exempt & (sel["content_review_on"].isna() | sel["security_review_on"].isna())
-        .to_numpy(bool),
-        "not_reported": overdue,
+        "filing_outdated": app_of(prep.app_stale),
+        "not_listed": filed & ~listed & ~own & (rules["selection_scope"] == "listed"),
+        "provider_blacklisted": app_of(_app_black(prep, credit)),
+        "no_decision": ~unified & none,
+        "unified:no_collective_decision": unified & ~collective,
+        "unified:no_consultation": unified & ~sel["consulted"],
+        "unified:charges": unified & sel["charges"],
+        "unified:ads_or_games": unified & app_of(prep.app_ads_games),
+        "unified:tied_to_grades": unified & sel["tied"],
+        "no_dual_review": k12 & ~(listed & rules["dual_review_listed_exempt"]) & ~sel["reviewed"],
+        "not_reported": np.isnat(reported) & (due < day),
         "reported_late": late,
-        "exclusive_agreement": as_bool(sel["exclusive_agreement"]) & _has(sel["features"],
-                                                                          rules["exclusive_features"]),
-        "no_responsible_unit": sel["responsible_unit"].fillna("").astype("str").str.strip().eq("").to_numpy(bool),
+        "exclusive_agreement": sel["exclusive"] & app_of(exclusive_app),
+        "no_responsible_unit": sel["no_unit"],
     }
-    parts = [sel.loc[use & hit, ["school_id", "app_id"]].assign(finding=name) for name, hit in checks.items()]
-    return pd.concat(parts, ignore_index=True)
+    use = sel["in_use"]
+    parts = [(sel["school"][use & hit], sel["key"][use & hit], _CODES.index(name)) for name, hit in checks.items()]
+    return _Found.of(parts + _caps(prep, sel, app, rules))
+
+
+def _caps(prep: Prepared, sel: dict[str, np.ndarray], app: np.ndarray,
+          rules: dict[str, Any]) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """(school codes, −1, over_cap:…) of every school over its total or a stage cap: distinct apps
+    in use counted per school with ``np.bincount``."""
+    n_keys, n_schools = len(prep.keys), len(prep.schools)
+    use = sel["in_use"] & (sel["school"] >= 0)
+
+    def over(mask: np.ndarray, cap: int, name: str) -> tuple[np.ndarray, np.ndarray, int]:
+        pairs = np.unique(sel["school"][mask].astype(np.int64) * n_keys + sel["key"][mask])
+        n = np.bincount(pairs // max(n_keys, 1), minlength=n_schools)
+        hit = np.flatnonzero(n > cap)
+        return hit, np.full(len(hit), -1), _CODES.index(name)
+
+    out = [over(use, rules["max_apps"], "over_cap:total")]
+    filed, a = app >= 0, np.maximum(app, 0)
+    school_stage = prep.school_stage[np.maximum(sel["school"], 0)]
+    app_stage = prep.app_stage[a] if len(prep.apps) else np.zeros_like(school_stage)
+    for j, stage in enumerate(STAGES):  # a loop over the stages
+        cap = rules["max_apps_per_stage"].get(stage)
+        if cap is not None:
+            out.append(over(use & filed & app_stage[:, j] & school_stage[:, j], cap, f"over_cap:stage:{stage}"))
+    return out
+
+
+def _alerts(prep: Prepared, sel: dict[str, np.ndarray], as_of: pd.Timestamp, rules: dict[str, Any],
+            decisions: pd.DataFrame, history: pd.DataFrame, previous_decisions: pd.DataFrame | None,
+            previous_alerts: pd.DataFrame | None) -> pd.DataFrame:
+    """The province's alerts (:func:`evalkit.evaluate.school_alerts.alerts`) over the selections
+    of the apps this cycle withdrew or whose provider it turned grey or black, and of the apps of
+    the previous cycle's alerts (a small share of the rows)."""
+    from evalkit.evaluate.school_alerts import alerts
+
+    app = prep.key_app[sel["key"]]
+    changed = (_per_app(prep, decisions, "status") == "excluded") | (_per_app(prep, decisions, "change") != "")
+    if history is not None and len(history) and {"provider_id", "to", "recorded_on"} <= set(history.columns):
+        now = pd.to_datetime(history["recorded_on"].replace("", None), errors="coerce").eq(pd.Timestamp(as_of))
+        turned = history.loc[now.to_numpy(bool) & history["to"].isin(["grey", "black"]).to_numpy(bool)]
+        changed |= _provider_in(prep, turned["provider_id"].astype("str"))
+    before = (set(previous_alerts["app_id"].astype("str")) if previous_alerts is not None
+              and len(previous_alerts) else set())  # fmt: skip
+    keep = ((app >= 0) & changed[np.maximum(app, 0)]) if len(prep.apps) else np.zeros(len(app), dtype=bool)
+    known = prep.keys.get_indexer(sorted(before))
+    keep |= np.isin(sel["key"], known[known >= 0])
+    rows = np.flatnonzero(keep)
+    a = app[rows]
+    provider = np.where(a >= 0, prep.app_text["provider_id"][np.maximum(a, 0)], "") if len(a) else np.zeros(0, object)
+    frame = pd.DataFrame({
+        "school_id": prep.school_text["school_id"][sel["school"][rows]],
+        "app_id": prep.key_text[sel["key"][rows]], "provider_id": provider,
+        "in_use": sel["in_use"][rows], "withdrawn_on": sel["withdrawn"][rows].astype("datetime64[us]"),
+    })
+    return alerts(frame, as_of, rules["withdraw_within_working_days"], decisions, history, previous_decisions,
+                  previous_alerts)
 
 
 #: Findings an open withdrawal alert stands for while its deadline runs (the school is not at fault yet).
 _ALERTED = ("not_listed", "provider_blacklisted")
 
 
-def _in_grace(findings: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
-    """``findings`` without the :data:`_ALERTED` ones of a (school, app) with an open alert."""
-    key = ["school_id", "app_id"]
-    open_pairs = alerts.loc[alerts["status"].eq("open"), key].drop_duplicates()
-    hit = findings[key].merge(open_pairs, on=key, how="left", indicator=True)["_merge"].eq("both").to_numpy()
-    return findings.loc[~(hit & findings["finding"].isin(_ALERTED).to_numpy(bool))].reset_index(drop=True)
-
-
-def _caps(sel: pd.DataFrame, schools: pd.DataFrame, rules: dict[str, Any]) -> pd.DataFrame:
-    """(school_id, "", over_cap:…) of every school over its total or a stage cap."""
-    use = sel.loc[sel["in_use"].to_numpy(bool)]
-    counts = use.groupby("school_id")["app_id"].nunique()
-    over = [pd.DataFrame({"school_id": counts.index[counts.to_numpy() > rules["max_apps"]]})
-            .assign(finding="over_cap:total")]
-    app_flags = flags(use, "app_stages", STAGES).to_numpy()
-    school_flags = flags(use, "school_stages", STAGES).to_numpy()
-    for j, stage in enumerate(STAGES):  # a loop over the stages
-        cap = rules["max_apps_per_stage"].get(stage)
-        if cap is None:
-            continue
-        mine = use.loc[app_flags[:, j] & school_flags[:, j]]
-        n = mine.groupby("school_id")["app_id"].nunique()
-        over.append(pd.DataFrame({"school_id": n.index[n.to_numpy() > cap]}).assign(finding=f"over_cap:stage:{stage}"))
-    out = pd.concat(over, ignore_index=True).assign(app_id="")
-    return out[["school_id", "app_id", "finding"]]
-
-
-def _alerts(sel: pd.DataFrame, as_of: pd.Timestamp, rules: dict[str, Any], decisions: pd.DataFrame,
-            history: pd.DataFrame, previous_decisions: pd.DataFrame | None,
-            previous_alerts: pd.DataFrame | None) -> pd.DataFrame:
-    from evalkit.evaluate.school_alerts import alerts
-
-    return alerts(sel, as_of, rules["withdraw_within_working_days"], decisions, history, previous_decisions,
-                  previous_alerts)
+def _settled(prep: Prepared, found: _Found, alerts: pd.DataFrame) -> _Found:
+    """The findings without those an open alert stands for, with ``alert_late`` for late alerts;
+    each (school, app, finding) once, ordered by school, finding and app."""
+    n = len(prep.keys)
+    school = prep.school_ids.get_indexer(alerts["school_id"].astype("str"))
+    key = prep.keys.get_indexer(alerts["app_id"].astype("str"))
+    pair = school.astype(np.int64) * (n + 1) + (key + 1)
+    status = alerts["status"].to_numpy(dtype=object)
+    grace = np.isin(found.pairs(n), pair[status == "open"]) & np.isin(found.code, [_CODES.index(c) for c in _ALERTED])
+    late = status == "late"
+    merged = _Found.of([(found.school[~grace], found.key[~grace], 0)])
+    merged = _Found(np.r_[merged.school, school[late]], np.r_[merged.key, key[late]],
+                    np.r_[found.code[~grace], np.full(int(late.sum()), _CODES.index("alert_late"))])
+    order = np.lexsort((merged.key, merged.code, merged.school))
+    combo = np.stack([merged.school[order], merged.code[order], merged.key[order]])
+    keep = np.r_[True, (np.diff(combo, axis=1) != 0).any(axis=0)] if combo.shape[1] else np.zeros(0, dtype=bool)
+    return _Found(combo[0][keep], combo[2][keep], combo[1][keep])
 
 
 def school_texts(codes: pd.Series, lang: str) -> pd.Series:
@@ -270,44 +318,64 @@ def school_texts(codes: pd.Series, lang: str) -> pd.Series:
     return reasons_text(codes, lang, registry=SCHOOL_REASONS)
 
 
-def _finding_rows(findings: pd.DataFrame, schools: pd.DataFrame, sel: pd.DataFrame) -> pd.DataFrame:
-    """The findings with school and app names and words, in the order of :data:`FINDINGS`."""
-    names = schools.set_index("school_id")
-    app_names = sel.drop_duplicates("app_id").set_index("app_id")["app_name"]
-    out = findings.assign(
-        school_name=findings["school_id"].map(names["name"]).astype("str"),
-        county_code=findings["school_id"].map(names["county_code"]).astype("str"),
-        app_name=findings["app_id"].map(app_names).fillna("").astype("str"),
-        _order=findings["finding"].map(_ORDER).fillna(len(_ORDER)).to_numpy(),
-    )
-    out = out.sort_values(["school_id", "_order", "app_id"], kind="stable").drop(columns="_order")
-    out["finding_zh"] = school_texts(out["finding"], "zh")
-    out["finding_en"] = school_texts(out["finding"], "en")
-    return out[FINDING_EXPORT].reset_index(drop=True)
-
-
-def _school_table(schools: pd.DataFrame, sel: pd.DataFrame, findings: pd.DataFrame, alerts: pd.DataFrame,
-                  rules: dict[str, Any]) -> pd.DataFrame:
-    """One row per school: counts, distinct findings in words, alerts, compliance and action."""
-    ids = schools["school_id"]
-
-    def per_school(values: pd.Series) -> np.ndarray:
-        return values.reindex(ids).fillna(0).to_numpy(dtype=np.int64)
-
-    use = sel.loc[sel["in_use"].to_numpy(bool)]
-    codes = (findings.drop_duplicates(["school_id", "finding"]).groupby("school_id", sort=False)["finding"]
-             .agg(";".join))  # already in the order of FINDINGS
+def _finding_rows(prep: Prepared, found: _Found) -> pd.DataFrame:
+    """The findings with school and app names and words, ordered by school, finding and app."""
+    text = prep.school_text
+    app = np.where(found.key >= 0, prep.key_app[np.maximum(found.key, 0)] if len(prep.keys) else -1, -1)
+    names = prep.app_text["name"]
+    codes = np.array(_CODES, dtype=object)[found.code]
     out = pd.DataFrame({
-        "school_id": ids, "school_name": schools["name"], "county_code": schools["county_code"],
-        "stages": schools["stages"], "kind": schools["kind"],
-        "n_selections": per_school(sel.groupby("school_id").size()),
-        "n_in_use": per_school(use.groupby("school_id")["app_id"].nunique()),
-        "n_unified": per_school(use.loc[as_bool(use["unified_use"])].groupby("school_id")["app_id"].nunique()),
-        "n_findings": per_school(findings.groupby("school_id").size()),
-        "findings": ids.map(codes).fillna("").astype("str"),
-        "n_alerts": per_school(alerts.groupby("school_id").size()),
-        "n_alerts_open": per_school(alerts.loc[alerts["status"].eq("open")].groupby("school_id").size()),
-        "n_alerts_late": per_school(alerts.loc[alerts["status"].eq("late")].groupby("school_id").size()),
+        "school_id": text["school_id"][found.school], "school_name": text["name"][found.school],
+        "county_code": text["county_code"][found.school],
+        "app_id": np.where(found.key >= 0, prep.key_text[np.maximum(found.key, 0)] if len(prep.keys) else "", ""),
+        "app_name": np.where(app >= 0, names[np.maximum(app, 0)] if len(names) else "", ""),
+        "finding": codes,
+        "finding_zh": np.array([FINDINGS[c][0] for c in _CODES], dtype=object)[found.code],
+        "finding_en": np.array([FINDINGS[c][1] for c in _CODES], dtype=object)[found.code],
+    })
+    return out[FINDING_EXPORT].astype("str")
+
+
+def _school_table(prep: Prepared, mine: np.ndarray, sel: dict[str, np.ndarray], found: _Found,
+                  alerts: pd.DataFrame, rules: dict[str, Any]) -> pd.DataFrame:
+    """One row per school: counts, distinct findings in words, alerts, compliance and action."""
+    n = len(mine)
+    local = np.full(len(prep.schools), -1, dtype=np.int64)
+    local[mine] = np.arange(n)
+
+    def count(schools: np.ndarray) -> np.ndarray:
+        at = local[schools]
+        return np.bincount(at[at >= 0], minlength=n).astype(np.int64)
+
+    def distinct(mask: np.ndarray) -> np.ndarray:
+        pairs = np.unique(sel["school"][mask].astype(np.int64) * len(prep.keys) + sel["key"][mask])
+        return count(pairs // max(len(prep.keys), 1))
+
+    codes, zh, en = (np.full(n, "", dtype=object) for _ in range(3))
+    for i, name in enumerate(_CODES):  # a loop over the finding codes, in their order
+        has = np.flatnonzero(count(found.school[found.code == i]))
+        if not len(has):
+            continue
+        first = codes[has] == ""
+        for arr, word, sep in ((codes, name, ";"), (zh, FINDINGS[name][0], "；"), (en, FINDINGS[name][1], "; ")):
+            arr[has] = np.where(first, word, arr[has] + sep + word)
+    school = prep.schools.iloc[mine]
+    at = pd.Series(np.arange(n), index=school["school_id"].astype("str").to_numpy())
+    where = at.reindex(alerts["school_id"].astype("str")).to_numpy()
+    status = alerts["status"].to_numpy(dtype=object)
+
+    def alerts_of(mask: np.ndarray) -> np.ndarray:
+        hit = where[mask]
+        return np.bincount(hit[~np.isnan(hit)].astype(np.int64), minlength=n).astype(np.int64)
+
+    out = pd.DataFrame({
+        "school_id": school["school_id"].astype("str").to_numpy(), "school_name": school["name"].to_numpy(),
+        "county_code": school["county_code"].to_numpy(), "stages": school["stages"].to_numpy(),
+        "kind": school["kind"].to_numpy(), "n_selections": count(sel["school"]),
+        "n_in_use": distinct(sel["in_use"]), "n_unified": distinct(sel["in_use"] & sel["unified"]),
+        "n_findings": count(found.school), "findings": codes, "findings_zh": zh, "findings_en": en,
+        "n_alerts": alerts_of(np.ones(len(status), dtype=bool)), "n_alerts_open": alerts_of(status == "open"),
+        "n_alerts_late": alerts_of(status == "late"),
     })
     out["compliant"] = out["n_findings"].eq(0).to_numpy()
     serious = (out["n_findings"] >= rules["supervision"]["interview_min_findings"]) | out["n_alerts_late"].gt(0)
@@ -316,10 +384,12 @@ def _school_table(schools: pd.DataFrame, sel: pd.DataFrame, findings: pd.DataFra
 
 
 def _worded(frame: pd.DataFrame, column: str) -> pd.DataFrame:
-    """``column`` and ``action`` in words (``<column>_zh``/``_en``, ``action_zh``/``_en``)."""
+    """``column`` (unless already in words) and ``action`` in words (``<column>_zh``/``_en``,
+    ``action_zh``/``_en``)."""
     action = ("action:" + frame["action"].astype("str")).where(frame["action"].ne(""), "")
     for lang in ("zh", "en"):
-        frame[f"{column}_{lang}"] = school_texts(frame[column], lang)
+        if f"{column}_{lang}" not in frame:
+            frame[f"{column}_{lang}"] = school_texts(frame[column], lang)
         frame[f"action_{lang}"] = school_texts(action, lang)
     return frame
 
