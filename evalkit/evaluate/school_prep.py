@@ -88,6 +88,8 @@ def prepare(ds: Any) -> Prepared:
 
 def _groups(codes: np.ndarray) -> dict[str, np.ndarray]:
     """Positions of each distinct value of ``codes`` (one sort, no loop over rows)."""
+    if not len(codes):
+        return {}
     order = np.argsort(codes, kind="stable")
     values, starts = np.unique(codes[order], return_index=True)
     return {str(v): order[a:b] for v, a, b in zip(values, starts, [*starts[1:], len(order)], strict=True)}
