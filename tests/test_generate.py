@@ -204,7 +204,7 @@ def test_planted_ids_do_not_depend_on_the_seed(tmp_path: Path) -> None:
     tables = gen.generate_tables(seed=11, as_of="2025-03-01")
     ids = set(tables["apps"]["app_id"]) | set(tables["providers"]["provider_id"]) | set(
         tables["complaints"]["complaint_id"]) | set(tables["violations"]["violation_id"]) | set(
-        tables["experts"]["expert_id"]) | set(tables["waivers"]["app_id"])
+        tables["experts"]["expert_id"]) | set(tables["waivers"]["app_id"]) | set(tables["schools"]["school_id"])
     assert set(gen.planted_cases()["id"]) <= ids
 
 

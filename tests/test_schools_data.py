@@ -143,3 +143,26 @@ def test_generator_plants_every_school_case_deterministically() -> None:
     sch = a["schools"]
     assert identifiers.county_problems(sch["county_code"], sch["province_code"]).isna().all()
     assert identifiers.school_id_problems(sch["school_id"], sch["province_code"]).isna().all()
+
+
+def test_the_samples_planted_schools_show_their_cases() -> None:
+    """docs/generator.md "Planted schools": each planted school of the committed sample shows its
+    one case in Beijing's result (the real pipeline)."""
+    import evalkit
+    from evalkit.evaluate import pipeline
+
+    ds = evalkit.load_dataset(Path(__file__).resolve().parent.parent / "data" / "sample", as_of="2026-09-01")
+    res = pipeline.evaluate(ds, "2026-09-01", provinces=["11"]).province("11")
+    found = res.schools.set_index("school_id")["findings"].str.split(";")
+    expect = {902: "over_cap:total", 903: "unified:charges", 904: "no_decision", 905: "no_dual_review",
+              906: "exclusive_agreement", 907: "not_reported", 908: "not_filed", 909: "filing_outdated",
+              910: "no_responsible_unit"}
+    for serial, code in expect.items():
+        assert code in found[planted_school("11", serial)], (serial, found[planted_school("11", serial)])
+    for serial in (911, 920, 921):  # its own app; the clean county
+        assert found[planted_school("11", serial)] == [""], serial
+    alerts = res.school_alerts
+    mine = alerts.loc[alerts["school_id"].eq(planted_school("11", 901)), "alert"]
+    assert {"provider_black", "app_excluded"} <= set(mine)
+    counties = res.counties.set_index("county_code")["compliance_share"]
+    assert counties["110104"] == 1.0 > counties["110102"]

@@ -56,7 +56,7 @@ from evalkit.synth.params import (
     check_params,
 )
 from evalkit.synth.providers import draw_providers, provider_table
-from evalkit.synth.schools import draw_schools
+from evalkit.synth.schools import draw_schools, school_cases
 from evalkit.synth.submissions import draw_submissions
 from evalkit.synth.violations import draw_violations
 from evalkit.synth.waivers import draw_waivers
@@ -184,4 +184,4 @@ def planted_cases(scale: Scale = "sample", *, province: str = DEFAULT_PROVINCE) 
     gaming expert is that province's ``E{province}001``.
     """
     scale, _, _, province, _ = check_params(scale, 0, None, province, func="planted_cases")
-    return planted.case_table(scale, province)
+    return pd.concat([planted.case_table(scale, province), school_cases(scale, province)], ignore_index=True)

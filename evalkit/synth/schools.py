@@ -22,7 +22,8 @@ from evalkit.synth.draws import choose, days, int_text, objects
 from evalkit.synth.planted import APP_INDEX, PLANTED_APPS
 from evalkit.synth.world import World
 
-__all__ = ["PLANTED_SCHOOLS", "SchoolTables", "draw_schools", "planted_county", "planted_province", "planted_school"]
+__all__ = ["PLANTED_SCHOOLS", "SchoolTables", "draw_schools", "planted_county", "planted_province", "planted_school",
+           "school_cases"]
 
 #: The stages a school teaches and how often (kindergartens, primary, junior, nine-year,
 #: senior, complete secondary, vocational).
@@ -39,6 +40,24 @@ PLANTED_SCHOOLS: dict[int, str] = {
     905: "no_dual_review", 906: "exclusive_score_app", 907: "never_reported", 908: "unfiled_app",
     909: "stale_filing", 910: "no_responsible_unit", 911: "self_developed", 920: "clean", 921: "clean",
 }
+
+
+#: What a correct evaluation finds for each planted school (docs/generator.md).
+_EXPECT = {
+    "blacklisted_unified": "alerts provider_black and app_excluded (the fraud provider's app, unified use)",
+    "over_cap": "over_cap:total (16 apps in use, cap 15)", "unified_charges": "unified:charges",
+    "no_decision": "no_decision", "no_dual_review": "no_dual_review", "exclusive_score_app": "exclusive_agreement",
+    "never_reported": "not_reported", "unfiled_app": "not_filed (and a load warning)",
+    "stale_filing": "filing_outdated", "no_responsible_unit": "no_responsible_unit",
+    "self_developed": "nothing: its own app", "clean": "nothing (its county is fully compliant)",
+}
+
+
+def school_cases(scale: str, province: str) -> pd.DataFrame:
+    """The planted schools as rows of :func:`evalkit.synth.generate.planted_cases`."""
+    p = province if scale == "province" else "11"
+    rows = [(case, "selections", planted_school(p, serial), _EXPECT[case]) for serial, case in PLANTED_SCHOOLS.items()]
+    return pd.DataFrame(rows, columns=["case", "table", "id", "expect"])
 
 
 def planted_province(world: World) -> str:
