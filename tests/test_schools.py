@@ -262,3 +262,28 @@ def test_parameters_change_the_findings(published) -> None:
     r = evaluate_schools(ds, "44", res.as_of, profile.model_copy(update={"schools": profile.schools.model_copy(
         update={"report_within_working_days": 200})}), res.decisions, res.credit, res.credit_history)
     assert "not_reported" not in set(r.findings.loc[r.findings["school_id"].eq("3440305007"), "finding"])
+
+
+def test_english_page_on_request_with_stable_bytes(published, tmp_path: Path) -> None:
+    """lang='en': the page's headings, findings and actions in English; the same bytes twice."""
+    from evalkit.publish import render
+
+    data, out, _ = published
+    params = dict(province="44", as_of=AS_OF, data_dir=str(data), out_dir=str(out / AS_OF / "44"), lang="en")
+    with render.NotebookRenderer() as r:
+        one = r.render(render_path(), params, plotly_src="x.js", html_path=tmp_path / "a.html",
+                       ipynb_path=tmp_path / "a.ipynb")
+        r.render(render_path(), params, plotly_src="x.js", html_path=tmp_path / "b.html",
+                 ipynb_path=tmp_path / "b.ipynb")
+    assert '<html lang="en">' in one.html
+    assert "Counties" in one.html and "Withdrawal alerts" in one.html and "Compliance share" in one.html
+    rows = {r[0]: r for r in _page_rows(one.html, "schools")}
+    assert FINDINGS["unified:charges"][1] in " ".join(rows["3440305003"])
+    assert "统一使用的应用向学生和家长收费" not in one.html and "约谈" not in one.html
+    assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
+
+
+def render_path() -> Path:
+    from evalkit.publish.config import NOTEBOOKS
+
+    return NOTEBOOKS / "schools.ipynb"
