@@ -108,7 +108,7 @@ def test_html_checker_catches_unescaped_payloads() -> None:
 def test_published_html_escapes_every_payload(tmp_path_factory) -> None:
     folder = _published(tmp_path_factory)
     pages = sorted(folder.rglob("*.html"))
-    assert len(pages) == 1 + 2 * len(planted.PROVINCES)
+    assert len(pages) == 1 + 3 * len(planted.PROVINCES)  # index; recommendation, credit, schools
     findings = {}
     for page in pages:
         text = page.read_text(encoding="utf-8")
