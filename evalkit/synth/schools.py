@@ -144,7 +144,7 @@ def _drawn_selections(world: World, rng: np.random.Generator, schools: pd.DataFr
     pick = start + np.floor(rng.random(m) * np.maximum(width, 1)).astype(np.int64)
     cand = subs["app_id"].to_numpy(dtype=object)[np.minimum(pick, len(codes) - 1)]
     anywhere = apps.id[rng.integers(len(PLANTED_APPS), len(apps.id), m)]
-    app = np.where((rng.random(m) < 0.12) | (width == 0), anywhere, cand)
+    app = np.where((rng.random(m) < 0.04) | (width == 0), anywhere, cand)  # mostly apps reviewed here
     decided = world.as_of - days(rng.integers(20, 900, m))
     k12 = schools["stages"].str.contains("primary|junior|senior").to_numpy(bool)[school]
     reviewed = k12 & (rng.random(m) < 0.96)
