@@ -14,7 +14,27 @@ from evalkit.errors import DataError, EvalkitError, Problem, PublishError, Rubri
 if TYPE_CHECKING:
     from evalkit.data.dataset import Dataset
 
-__version__ = "0.1.0"
+
+
+def _version() -> str:
+    """The installed distribution's version (``pyproject.toml`` is its one source); a checkout
+    put on ``sys.path`` without being installed reads ``pyproject.toml`` itself."""
+    from importlib import metadata
+    from pathlib import Path
+
+    try:
+        return metadata.version("evalkit")
+    except metadata.PackageNotFoundError:
+        import tomllib
+
+        pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+        try:
+            return str(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["version"])
+        except (OSError, KeyError, ValueError):
+            return "0+unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "DataError",
@@ -50,7 +70,7 @@ def __getattr__(name: str) -> Any:  # lazy: keep `import evalkit` cheap for the 
 def load_dataset(path: str | PathLike[str], *, as_of: object = None,
                  criteria: Iterable[str] | Callable[[], Iterable[str]] | None = None,
                  provinces: Iterable[str] | None = None) -> Dataset:
-    """Load a dataset folder (contract v1) and check all of it, criterion ids included.
+    """Load a dataset folder or .xlsx workbook (contract v1) and check all of it, criterion ids included.
 
     :func:`evalkit.data.dataset.load_dataset` with the criterion ids of the default rubric
     when ``criteria`` is None (when the default rubric cannot be loaded they are not checked,

@@ -21,6 +21,10 @@ class Problem:
     ``row`` is the 1-based *data* row (the header is row 0, so the first record is
     row 1); ``column`` is the column name (or a key path for YAML files).  Either may
     be ``None`` when the problem concerns a whole file or a whole column.
+
+    A problem in an Excel workbook also carries its ``sheet`` and, where known, its ``cell``
+    (``D12``; ``D:D`` for a whole column, ``12:12`` for a whole row) and reads
+    ``dataset.xlsx!apps!D12: message`` (``file`` is then the workbook's name).
     """
 
     file: str
@@ -29,19 +33,29 @@ class Problem:
     message: str = ""
     severity: Severity = "error"
     code: str = "invalid"
+    sheet: str | None = None
+    cell: str | None = None
 
     def __str__(self) -> str:
+        tag = "" if self.severity == "error" else "warning: "
+        if self.sheet is not None:
+            where = f"{self.file}!{self.sheet}"
+            if self.cell is not None:
+                where += f"!{self.cell}"
+            elif self.column is not None:
+                where += f":{self.column}"
+            return f"{where}: {tag}{self.message}"
         parts = [self.file]
         if self.row is not None:
             parts.append(str(self.row))
         if self.column is not None:
             parts.append(self.column)
         prefix = ":".join(parts)
-        tag = "" if self.severity == "error" else "warning: "
         return f"{prefix}: {tag}{self.message}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        """``file, row, column, severity, code, message`` (and ``sheet, cell`` in a workbook)."""
+        found: dict[str, object] = {
             "file": self.file,
             "row": self.row,
             "column": self.column,
@@ -49,6 +63,9 @@ class Problem:
             "code": self.code,
             "message": self.message,
         }
+        if self.sheet is not None:
+            found.update(sheet=self.sheet, cell=self.cell)
+        return found
 
 
 class EvalkitError(Exception):
@@ -61,7 +78,7 @@ class ProblemsError(EvalkitError):
     kind = "input"
 
     def __init__(self, problems: Iterable[Problem]):
-        self.problems = sorted(problems, key=_sort_key)
+        self.problems = sorted(problems, key=problem_order)
         super().__init__(self._summary())
 
     @property
@@ -78,8 +95,12 @@ class ProblemsError(EvalkitError):
         return "\n".join([head, *(str(p) for p in self.problems)])
 
 
-def _sort_key(p: Problem) -> tuple:
-    return (p.file, p.row if p.row is not None else -1, p.column or "", p.message)
+def problem_order(p: Problem) -> tuple:
+    """The order problems are listed in: by file (and sheet), row, column (in a sheet, by its
+    letter: ``E`` before ``Q``), message."""
+    letters = p.cell.split(":")[0].rstrip("0123456789") if p.cell else ""
+    return (p.file, p.sheet or "", p.row if p.row is not None else -1, len(letters), letters,
+            p.column or "", p.message)
 
 
 class DataError(ProblemsError):
@@ -92,6 +113,13 @@ class RubricError(ProblemsError):
     """A rubric or profile file is invalid; problems name the file and the key path."""
 
     kind = "rubric"
+
+
+class WorkspaceError(ProblemsError):
+    """A province workspace's ``evalkit.toml`` is invalid, or ``evalkit init`` cannot create one;
+    problems name the file and the key."""
+
+    kind = "workspace"
 
 
 class PublishError(EvalkitError):

@@ -313,6 +313,27 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "C": ("C 级（失信）", "C (untrustworthy)"),
         "D": ("D 级（严重失信）", "D (seriously untrustworthy)"),
     },
+    # the dataset's coded columns (templates, evalkit.data.descriptions)
+    "role": {
+        "government": ("教育行政部门", "education authority"),
+        "school": ("中小学校", "school"),
+        "university": ("高等学校", "university"),
+        "industry": ("行业企业", "industry"),
+        "parent": ("家长代表", "parent"),
+        "student": ("学生代表", "student"),
+    },
+    "ahp_level": {
+        "dimensions": ("维度之间", "between dimensions"),
+        "legality": ("合法合规维度内的指标", "criteria within legality"),
+        "function": ("功能性能维度内的指标", "criteria within function"),
+        "security": ("安全维度内的指标", "criteria within security"),
+        "content": ("内容维度内的指标", "criteria within content"),
+    },
+    "severity": {
+        "minor": ("轻微", "minor"),
+        "major": ("较重", "major"),
+        "serious": ("严重", "serious"),
+    },
     "complaint_dimension": {
         "all": ("全部投诉", "all complaints"),
         "category": ("投诉类别", "category"),
@@ -392,6 +413,11 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "false": ("否", "no"),
     },
     "school_kind": {"public": ("公办", "public"), "private": ("民办", "private")},
+    "decision_body": {
+        "school_meeting": ("校务会议", "school meeting"), "principal_office": ("校长办公会", "principal's office"),
+        "party_committee": ("党组织会议", "party committee"),
+        "education_department": ("教育行政部门", "education department"), "none": ("无决策程序", "none"),
+    },
 }
 
 #: Flat keys ``t()`` also knows: the words of these vocabularies (codes never clash).

@@ -368,9 +368,10 @@ def test_app_filing_province_must_match_domicile(tmp_path: Path) -> None:
 
 def test_missing_required_file(tmp_path: Path) -> None:
     folder = _mini.write_tables(tmp_path)
-    (folder / "apps.csv").rename(folder / "apps.xlsx")
+    (folder / "apps.csv").rename(folder / "apps.xls")
     lines = problems(folder)
-    assert "apps.csv: required file is missing (found apps.xlsx: save it as CSV UTF-8 or Parquet)" in lines
+    assert ("apps.csv: required file is missing (found apps.xls: save it as CSV UTF-8, Parquet or an "
+            ".xlsx workbook)") in lines
     # references into the missing table are skipped, not reported row by row
     assert not any(":app_id: " in line and "not in apps" in line for line in lines)
 

@@ -7,11 +7,14 @@ command (an operating-system error, an internal error) into one line, never a tr
 from __future__ import annotations
 
 import sys
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from evalkit.errors import EvalkitError
+
+if TYPE_CHECKING:
+    from evalkit.publish.workspace import Settings
 
 app = typer.Typer(
     add_completion=False,
@@ -21,10 +24,45 @@ app = typer.Typer(
 )
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from evalkit import __version__
+
+        typer.echo(f"evalkit {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print evalkit's version and exit."),
+) -> None:
+    """Evaluate education mobile apps and publish provincial recommended lists."""
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print ``message`` on stderr and leave with exit ``code``."""
     typer.echo(message, err=True)
     raise typer.Exit(code)
+
+
+def settings(**flags: object) -> Settings:
+    """The options of a command: each flag given, else the workspace's (evalkit.toml in the
+    working folder or a parent), else None; an invalid evalkit.toml ends the command."""
+    from evalkit.publish import workspace
+
+    try:
+        return workspace.resolve(**flags)  # type: ignore[arg-type]
+    except EvalkitError as exc:
+        fail(str(exc))
+        raise  # pragma: no cover - fail exits
+
+
+def missing(cfg: Settings, flag: str, key: str) -> str:
+    """The message of a required value that neither a flag nor the workspace gives."""
+    if cfg.workspace is not None:
+        return f"Error: {flag} is required: pass it, or set {key} in {cfg.workspace.config}."
+    return f"Error: {flag} is required (or run inside a workspace whose evalkit.toml sets {key}: evalkit init)."
 
 
 def os_message(exc: OSError) -> str:

@@ -7,15 +7,17 @@ from typing import Optional
 
 import typer
 
-from evalkit.cli.app import app, fail
-from evalkit.errors import EvalkitError, Problem
+from evalkit.cli.app import app, fail, settings
+from evalkit.errors import EvalkitError, Problem, problem_order
 
 
 @app.command("validate")
 def validate_command(
-    data: Path = typer.Argument(..., help="Dataset folder (contract v1, see docs/dataset.md)."),
+    data: Optional[Path] = typer.Argument(None, help="Dataset folder, or one .xlsx workbook (docs/dataset.md); "
+                                          "in a workspace, default: its data folder."),
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Evaluation date YYYY-MM-DD: event dates after it are errors."
+        None, "--as-of", help="Evaluation date YYYY-MM-DD: event dates after it are errors (in a workspace, "
+        "default: evalkit.toml's as_of)."
     ),
     fmt: str = typer.Option("text", "--format", help="Output format: text or json."),
     by_province: bool = typer.Option(
@@ -29,12 +31,19 @@ def validate_command(
     Problems go to stdout (text: one `file:row:column: message` per line; json: a list of
     problem objects); the one-line summary goes to stderr.  --by-province then lists the
     blocked provinces with their errors (json: an object with "problems" and "blocked").
+    Inside a workspace (evalkit.toml) DATA and --as-of default to the file's values.
     """
     import json
 
     from evalkit.data.dataset import load_by_province, load_dataset, parse_as_of
     from evalkit.rubric import default_criterion_ids
 
+    cfg = settings(data=data, as_of=as_of)
+    data, as_of = cfg.data, cfg.as_of
+    if data is None:
+        fail("Error: give the dataset folder to check (evalkit validate DATA), or run inside a workspace "
+             "(evalkit init).", 2)
+        return
     if fmt not in ("text", "json"):
         fail(f"Error: --format must be 'text' or 'json'; got {fmt!r} instead.", 2)
     try:
@@ -84,7 +93,7 @@ def print_blocked(blocked: dict[str, tuple[Problem, ...]]) -> None:
         typer.echo("by province: every province is blocked (an error cannot be attributed to "
                    "one province, or every province needs its row):")
         everywhere = set.intersection(*(set(found) for found in blocked.values()))
-        for p in sorted(everywhere, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)):
+        for p in sorted(everywhere, key=problem_order):
             typer.echo(f"  {p}")
         return
     typer.echo(f"by province: errors block {', '.join(blocked)}; every other province can run "

@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail
+from evalkit.cli.app import app, fail, settings
 from evalkit.errors import EvalkitError
 
 register_app = typer.Typer(no_args_is_help=True, help="Check, build and show the register of published cycles.")
@@ -20,8 +20,8 @@ _REGISTER_HELP = "Register URL (sqlite:///FILE or postgresql://user@host:port/db
 def _open_register(out: Optional[Path], url: Optional[str], *, create: bool = False) -> Any:
     from evalkit.data.register import Register, register_target
 
-    if out is None and not url:
-        out = resources.reports_dir()  # publish's default --out
+    if out is None and not url:  # publish's default --out: the workspace's, else reports/
+        out = settings().out or resources.reports_dir()
     return Register.open(register_target(out, url), create=create)
 
 

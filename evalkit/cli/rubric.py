@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 import typer
 
-from evalkit.cli.app import app, fail
+from evalkit.cli.app import app, fail, settings
 from evalkit.errors import EvalkitError
 
 rubric_app = typer.Typer(no_args_is_help=True, help="Inspect and check rubrics and province profiles.")
@@ -105,14 +105,17 @@ def _print_claims(console: Any, cov: Any) -> None:
 
 @rubric_app.command("check")
 def rubric_check(
-    path: Optional[Path] = typer.Argument(None, help="rubrics folder (default: the shipped rubrics)"),
+    path: Optional[Path] = typer.Argument(None, help="rubrics folder (default: the shipped rubrics, with a "
+                                          "workspace's profiles over them)"),
     strict: bool = typer.Option(False, "--strict", help="AHP consistency ratio ≥ 0.10 is an error"),
 ) -> None:
-    """Validate every rubric version and every province profile of a rubrics folder."""
+    """Validate every rubric version and every province profile of a rubrics folder; inside a
+    workspace, the workspace's profiles (rubrics/profiles/) as the evaluation reads them."""
     from evalkit import rubric as _rubric
 
+    cfg = settings(rubric=path)
     try:
-        rb, profiles, warnings = _rubric.check_dir(path, strict=strict)
+        rb, profiles, warnings = _rubric.check_dir(path, strict=strict, overlay=cfg.overlay)
     except EvalkitError as exc:
         _rubric_problems(exc)
         return

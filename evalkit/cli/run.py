@@ -9,7 +9,7 @@ from typing import Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail
+from evalkit.cli.app import app, fail, missing, settings
 from evalkit.errors import EvalkitError, Problem
 
 
@@ -51,28 +51,40 @@ def print_elsewhere(problems: Sequence[Problem], who: str) -> None:
 
 @app.command("run")
 def run_command(
-    province: str = typer.Option(..., "--province", help="Province code, e.g. 44 (11 … 66)."),
-    as_of: str = typer.Option(..., "--as-of", help="Evaluation date YYYY-MM-DD."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
-    rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
+    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (11 … 66); in a "
+                                           "workspace: its evalkit.toml's."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluation date YYYY-MM-DD (in a workspace: "
+                                        "evalkit.toml's as_of when set)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
+                                        "workspace's, else the shipped sample)."),
+    rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/, with "
+                                          "a workspace's profiles over it)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: the workspace's, "
+                                       "else reports/)."),
     previous: Optional[Path] = typer.Option(None, "--previous", help="Only checked: OUT/<earlier date>/<same code>, "
                                             "the latest recorded cycle (history comes from the register)."),
-    lang: str = typer.Option("zh", "--lang", help="Language of the summary: zh or en."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of the summary: zh or en (default: the "
+                                       "workspace's, else zh)."),
     force: bool = typer.Option(False, "--force", help="Replace the province's folder of a published date."),
     backdate: bool = typer.Option(False, "--backdate", help="Accept a date before the latest recorded cycle (warns)."),
     register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
 ) -> None:
     """Evaluate one province, record its cycle in the register and write its exports into
-    OUT/<as_of>/<code>/ (staged, then moved)."""
+    OUT/<as_of>/<code>/ (staged, then moved).  In a workspace (evalkit.toml) every option
+    defaults to the file's value."""
     from evalkit.data import identifiers
 
+    cfg = settings(province=province, data=data, out=out, lang=lang, as_of=as_of, rubric=rubric)
+    province, as_of, lang = cfg.province, cfg.as_of, cfg.lang or "zh"
     if lang not in ("zh", "en"):
         fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
+    if province is None or as_of is None:
+        fail(missing(cfg, "--province", "province") if province is None else missing(cfg, "--as-of", "as_of"), 2)
+        return
     if province not in identifiers.PROVINCE_CODES:
         fail(f"Error: --province must be one of {', '.join(identifiers.PROVINCE_CODES)}; got {province!r} instead.", 2)
-    data_dir = data if data is not None else resources.sample_dir()
-    out_dir = out if out is not None else resources.reports_dir()
+    data_dir = cfg.data if cfg.data is not None else resources.sample_dir()
+    out_dir = cfg.out if cfg.out is not None else resources.reports_dir()
     try:
         from evalkit.data.dataset import load_dataset, parse_as_of
         from evalkit.evaluate import pipeline
@@ -88,7 +100,7 @@ def run_command(
         with single.open_for_run(register, out_dir, province, when, force=force, backdate=backdate,
                                  previous=previous) as reg:
             nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
-                                    register=reg)
+                                    register=reg, overlay=cfg.overlay)
             res = nat.province(province)
             folder = single.record_and_write(reg, res, out_dir, force=force, backdate=backdate,
                                              warn=lambda w: typer.echo(f"warning: {w}", err=True))
@@ -113,15 +125,20 @@ def run_command(
 
 @app.command("publish")
 def publish_command(
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
+                                        "workspace's, else the sample)."),
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless --data is the sample: 2026-09-01)."
+        None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless evalkit.toml sets as_of or --data is "
+        "the sample: 2026-09-01)."
     ),
-    provinces: str = typer.Option("all", "--provinces", help="'all' or codes such as 11,31,44."),
+    provinces: Optional[str] = typer.Option(None, "--provinces", help="'all' or codes such as 11,31,44 (default: "
+                                            "the workspace's province, else all)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Root of published sets (default: reports/)."),
-    lang: str = typer.Option("zh", "--lang", help="Report language: zh or en."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Root of published sets (default: the workspace's, "
+                                       "else reports/)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Report language: zh or en (default: the "
+                                       "workspace's, else zh)."),
     force: bool = typer.Option(False, "--force", help="Replace the named provinces of an already published date "
                                "(the others are kept; each is recorded as a cycle superseding the earlier one)."),
     backdate: bool = typer.Option(False, "--backdate", help="Accept a date before a province's latest cycle (warns)."),
@@ -137,25 +154,31 @@ def publish_command(
 ) -> None:
     """Publish every province's reports for one date into OUT/<as_of> (staged, then moved).
 
+    In a workspace (evalkit.toml) --data, --as-of, --provinces, --out and --lang default to
+    the file's values and the workspace's profiles are used.
     Advanced (hidden option): --reports FILE replaces notebooks/reports.yaml, same format.
     """
     from evalkit.publish import publish
 
-    warn_absent(data)
+    cfg = settings(province=provinces, data=data, out=out, lang=lang, as_of=as_of)
+    if cfg.workspace is not None and cfg.as_of is None:
+        fail(missing(cfg, "--as-of", "as_of"), 2)
+    warn_absent(cfg.data)
     try:
         result = publish(
-            data,
-            as_of,
-            provinces=provinces,
+            cfg.data,
+            cfg.as_of,
+            provinces=cfg.province or "all",
             workers=workers,
             scheduler=scheduler,
-            out_dir=out,
-            lang=lang,
+            out_dir=cfg.out,
+            lang=cfg.lang or "zh",
             force=force,
             progress=not quiet,
             reports=reports,
             register=register,
             backdate=backdate,
+            overlay=cfg.overlay,
         )
     except EvalkitError as exc:
         fail(str(exc))

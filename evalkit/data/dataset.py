@@ -23,15 +23,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from evalkit.data import identifiers, schema
+from evalkit.data import descriptions, excel, identifiers, schema
 from evalkit.data.attribution import Attribution
 from evalkit.data.checks import check_references, check_table
 from evalkit.data.convert import LoadedTable, absent_frame, convert_table
 from evalkit.data.partition import check_provinces, select
-from evalkit.data.problems import MAX_PER_KIND, DatasetArgumentError, ProblemLog
+from evalkit.data.problems import MAX_PER_KIND, DatasetArgumentError, Place, ProblemLog
 from evalkit.data.read import read_table
 from evalkit.dates import parse_date
-from evalkit.errors import DataError, EvalkitError, Problem, param_message
+from evalkit.errors import DataError, EvalkitError, Problem, param_message, problem_order
 
 __all__ = ["MAX_PER_KIND", "Dataset", "DatasetArgumentError", "ProvinceLoad", "UnknownColumnError",
            "absence_warnings", "flags", "load_by_province", "load_dataset", "parse_as_of"]
@@ -51,7 +51,7 @@ class Dataset:
 
     Attributes
     ----------
-    path : the dataset folder.
+    path : the dataset folder (or workbook).
     tables : ``{table name: DataFrame}`` for every contract table (absent optional tables are
         empty frames with the contract's columns and dtypes).
     warnings : problems that did not stop the load (absent optional files, GB18030 encoding,
@@ -152,50 +152,81 @@ def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
     odd = {p.name: p for p in children if (p.name not in entries and p.name not in dirs)
            or (p.suffix.lower() in (".csv", ".parquet") and p.name in dirs)}
     for name, table in schema.TABLES.items():
-        csv_name, pq_name = f"{name}.csv", f"{name}.parquet"
-        if csv_name in odd or pq_name in odd:  # a FIFO, a socket, a folder, a dangling link
-            fname = csv_name if csv_name in odd else pq_name
+        names = [f"{name}.{ext}" for ext in _FORMATS]
+        fname = next((n for n in names if n in odd), None)
+        if fname is not None:  # a FIFO, a socket, a folder, a dangling link
             out.add(fname, None, None, f"is not a regular file but {_kind(odd[fname])}: save the "
                     "table as a file", code="not_a_file")
             loaded[name] = LoadedTable(table, fname, status="failed")
             continue
-        has_csv, has_pq = csv_name in entries, pq_name in entries
+        present = [n for n in names if n in entries]
         if name in dirs:  # a Hive-partitioned table (evalkit.data.partition)
-            if has_csv or has_pq:
-                out.add(name, None, None, f"both the folder {name}/ and "
-                        f"{csv_name if has_csv else pq_name} exist: keep only one",
-                        code="both_formats")
+            if present:
+                out.add(name, None, None, f"both the folder {name}/ and {present[0]} exist: keep "
+                        "only one", code="both_formats")
                 loaded[name] = LoadedTable(table, name, status="failed")
             else:
                 loaded[name] = LoadedTable(table, name)
             continue
-        if has_csv and has_pq:
-            out.add(csv_name, None, None,
-                    f"both {csv_name} and {pq_name} exist: keep only one", code="both_formats")
-            loaded[name] = LoadedTable(table, csv_name, status="failed")
+        if len(present) > 1:
+            out.add(present[0], None, None, f"both {' and '.join(present)} exist: keep only one",
+                    code="both_formats")
+            loaded[name] = LoadedTable(table, present[0], status="failed")
             continue
-        if not (has_csv or has_pq):
+        if not present:
             look = [n for n in entries if n.lower().startswith(name.lower() + ".") or
                     n.lower().startswith(name.rstrip("s").lower() + ".")]
-            hint = f" (found {', '.join(sorted(look))}: save it as CSV UTF-8 or Parquet)" if look else ""
-            if table.required:
-                out.add(csv_name, None, None, f"required file is missing{hint}", code="missing_file")
-                loaded[name] = LoadedTable(table, csv_name, status="failed")
-            elif hint or name not in _OWN_CAPABILITY:
-                out.add(csv_name, None, None, f"optional file is absent: {name} is empty{hint}"
-                        + _ABSENT_MEANS.get(name, ""), severity="warning", code="missing_file")
-                loaded[name] = LoadedTable(table, csv_name, status="absent")
-            else:  # a dataset without schools is complete: no warning
-                loaded[name] = LoadedTable(table, csv_name, status="absent")
+            hint = (f" (found {', '.join(sorted(look))}: save it as CSV UTF-8, Parquet or an .xlsx "
+                    "workbook)") if look else ""
+            _absent(table, f"{name}.csv", "file", hint, loaded, out)
             continue
-        fname = csv_name if has_csv else pq_name
-        loaded[name] = LoadedTable(table, fname)
-    known = {f"{n}.{e}" for n in schema.TABLES for e in ("csv", "parquet")}
+        loaded[name] = LoadedTable(table, present[0])
+    known = {f"{n}.{e}" for n in schema.TABLES for e in _FORMATS}
     for fname in sorted(entries):
-        if fname.lower().endswith((".csv", ".parquet")) and fname not in known:
-            out.add(fname, None, None, "is not a file of the dataset contract: ignored",
+        if fname.lower().endswith(tuple(f".{e}" for e in _FORMATS)) and fname not in known:
+            hint = (": a workbook holding every table is itself the dataset (evalkit validate "
+                    f"{folder / fname})") if fname.lower().endswith(".xlsx") else ""
+            out.add(fname, None, None, f"is not a file of the dataset contract: ignored{hint}",
                     severity="warning", code="unknown_file")
     return loaded
+
+
+def _absent(table: schema.Table, file: str, what: str, hint: str,
+            loaded: dict[str, LoadedTable], out: ProblemLog) -> None:
+    """Report a table that is not there (``what``: file or sheet): required, an error;
+    optional, a warning and an empty table."""
+    if table.required:
+        out.add(file, None, None, f"required {what} is missing{hint}", code="missing_file")
+        loaded[table.name] = LoadedTable(table, file, status="failed")
+    elif hint or table.name not in _OWN_CAPABILITY:
+        out.add(file, None, None, f"optional {what} is absent: {table.name} is empty{hint}"
+                + _ABSENT_MEANS.get(table.name, ""), severity="warning", code="missing_file")
+        loaded[table.name] = LoadedTable(table, file, status="absent")
+    else:  # a dataset without schools is complete: no warning
+        loaded[table.name] = LoadedTable(table, file, status="absent")
+
+
+def _locate_sheets(book: excel.Workbook, out: ProblemLog) -> dict[str, LoadedTable]:
+    """The sheet of every contract table in a workbook (names as problems use them:
+    ``dataset.xlsx!apps``); a missing required sheet and unknown sheets are reported."""
+    sheets = excel.table_sheets(book, out)
+    found = ", ".join(s for s, _ in book.sheets)
+    loaded: dict[str, LoadedTable] = {}
+    for name, table in schema.TABLES.items():
+        if name in sheets:
+            label = f"{book.name}!{sheets[name] or name}"
+            loaded[name] = LoadedTable(table, label, status="ok" if sheets[name] else "failed")
+            continue
+        label = f"{book.name}!{name}"
+        out.places[label] = Place(book.name, name)
+        zh = descriptions.SHEET_NAMES_ZH[name]
+        hint = f" (name it {name} or {zh}; the sheets are: {found})" if table.required else ""
+        _absent(table, label, "sheet", hint, loaded, out)
+    return loaded
+
+
+#: The formats of a table's file in a dataset folder.
+_FORMATS = ("csv", "parquet", "xlsx")
 
 
 #: What an absent optional table means for the evaluation, when it matters beyond "empty".
@@ -225,50 +256,91 @@ def _kind(path: Path) -> str:
 
 
 def absence_warnings(path: str | PathLike[str]) -> list[Problem]:
-    """The warnings for the optional tables a dataset folder lacks that the evaluation depends
-    on (``violations``, the source of sanctions), without reading any table: for ``evalkit
-    run``/``publish``, which do not list the dataset's warnings."""
+    """The warnings for the optional tables a dataset (folder or workbook) lacks that the
+    evaluation depends on (``violations``, the source of sanctions), without reading any
+    table: for ``evalkit run``/``publish``, which do not list the dataset's warnings."""
     out = ProblemLog()
     folder = Path(path)
     try:
         if folder.is_dir():
             _locate(folder, out)
+        elif folder.is_file() and excel.is_workbook(folder):
+            book = excel.open_workbook(folder, folder.name, out)
+            if book is not None:
+                _locate_sheets(book, out)
+                book.close()
     except OSError:  # the load reports it
         return []
-    return [p for p in out.problems() if p.code == "missing_file" and p.severity == "warning"
-            and p.file.split(".")[0] in _ABSENT_MEANS]
+    return [p for p in out.addressed(out.problems()) if p.code == "missing_file"
+            and p.severity == "warning" and (p.sheet or p.file).split(".")[0] in _ABSENT_MEANS]
 
 
 def _validate(folder: Path, as_of: pd.Timestamp | None, criteria: frozenset[str] | None,
               provinces: tuple[str, ...] | None = None
               ) -> tuple[dict[str, LoadedTable], ProblemLog]:
-    """Read, convert and check every table of a dataset folder: (tables, problems)."""
+    """Read, convert and check every table of a dataset folder or workbook: (tables, problems)."""
     out = ProblemLog()
-    if not folder.is_dir():
-        what = "is not a folder" if folder.exists() else "does not exist"
+    book = None
+    if not folder.is_dir() and not (folder.is_file() and excel.is_workbook(folder)):
+        what = ("is neither a folder nor an .xlsx workbook" if folder.exists()
+                else "does not exist")
         out.add(str(folder), None, None, f"the dataset folder {what}", code="missing_folder")
         return {}, out
     try:
-        loaded = _locate(folder, out)
+        if folder.is_dir():
+            loaded = _locate(folder, out)
+        else:
+            book = excel.open_workbook(folder, folder.name, out)
+            if book is None:
+                return {}, out
+            loaded = _locate_sheets(book, out)
     except OSError as exc:
-        out.add(str(folder), None, None, f"the dataset folder cannot be listed: "
-                f"{exc.strerror or exc}", code="unreadable")
+        what = "workbook cannot be read" if folder.is_file() else "folder cannot be listed"
+        out.add(str(folder), None, None, f"the dataset {what}: {exc.strerror or exc}",
+                code="unreadable")
         return {}, out
-    for item in loaded.values():
-        if item.status != "ok":
-            continue
-        raw = read_table(folder / item.file, item.file, item.table, out, provinces)
-        if raw is None:
-            item.status = "failed"
-            continue
-        if len(raw) == 0 and item.table.required:
-            out.add(item.file, None, None, "has a header but no data rows", severity="warning",
-                    code="no_rows")
-        item.frame = convert_table(item, raw, out)
+    try:
+        for item in loaded.values():
+            if item.status == "ok":
+                _read(folder, book, item, out, provinces)
+    finally:
+        if book is not None:
+            book.close()
     for item in loaded.values():
         check_table(item, as_of, loaded["providers"], out)
     check_references(loaded, criteria, out)
+    out.settle()
     return loaded, out
+
+
+def _read(folder: Path, book: excel.Workbook | None, item: LoadedTable, out: ProblemLog,
+          provinces: tuple[str, ...] | None) -> None:
+    """Read and convert one table (from its file, or its sheet of ``book``)."""
+    path = _path(folder, item)
+    if book is not None:
+        raw = excel.read_sheet(book, item.file.split("!", 1)[1], item.table, item.file, out)
+    elif item.file.lower().endswith(".xlsx"):
+        try:
+            raw = excel.read_table_workbook(path, item.file, item.table, out)
+        except OSError as exc:
+            out.add(item.file, None, None, f"cannot be read: {exc.strerror or exc}",
+                    code="unreadable")
+            raw = None
+    else:
+        raw = read_table(path, item.file, item.table, out, provinces)
+    if raw is None:
+        item.status = "failed"
+        return
+    if len(raw) == 0 and item.table.required:
+        out.add(item.file, None, None, "has a header but no data rows", severity="warning",
+                code="no_rows")
+    item.frame = convert_table(item, raw, out)
+
+
+def _path(folder: Path, item: LoadedTable) -> Path:
+    """The file (or partitioned folder) a table was read from: a workbook's tables all come
+    from the workbook."""
+    return folder if folder.is_file() else folder / item.file
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +390,7 @@ def _known_criteria(criteria: object, func: str, out: ProblemLog) -> frozenset[s
 
 
 def _sorted(problems: Iterable[Problem]) -> tuple[Problem, ...]:
-    return tuple(sorted(problems, key=lambda p: (p.file, p.row or -1, p.column or "", p.message)))
+    return tuple(sorted(problems, key=problem_order))
 
 
 def _dataset(folder: Path, loaded: dict[str, LoadedTable], warnings: Iterable[Problem],
@@ -334,7 +406,7 @@ def _dataset(folder: Path, loaded: dict[str, LoadedTable], warnings: Iterable[Pr
             tables[name] = absent_frame(item.table)
         else:
             tables[name] = item.frame.reset_index(drop=True)
-            files[name] = folder / item.file
+            files[name] = _path(folder, item)
     if cut is not None:
         tables = select(tables, cut, member)
     return Dataset(folder, tables, _sorted(warnings), files, as_of, codes, _sorted(elsewhere))
@@ -348,7 +420,8 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     Parameters
     ----------
     path : folder holding ``providers``, ``apps`` and the optional tables as ``.csv``
-        (UTF-8, with or without BOM) or ``.parquet`` files.
+        (UTF-8, with or without BOM), ``.parquet`` or ``.xlsx`` files; or one ``.xlsx``
+        workbook with a sheet per table (:mod:`evalkit.data.excel`).
     as_of : evaluation date (ISO string or date): event dates after it are errors.
         ``None`` skips that check.
     criteria : known criterion ids for the references of ``assessments``, ``panel_scores``,
@@ -375,7 +448,8 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
     ------
     DataError
         With every problem found (errors and warnings) when there is at least one error;
-        each renders as ``file:row:column: message``.
+        each renders as ``file:row:column: message`` (in a workbook
+        ``book.xlsx!sheet!D12: message``).
     """
     folder, as_of_ts, codes, loaded, out = _start(path, as_of, criteria, provinces,
                                                   "load_dataset")
@@ -385,13 +459,14 @@ def load_dataset(path: str | PathLike[str], *, as_of: object = None,
         problems = out.problems()
     else:
         whole = [name for name, item in loaded.items()
-                 if item.status == "ok" and (folder / item.file).is_dir()]
+                 if item.status == "ok" and _path(folder, item).is_dir()]
         att = Attribution(loaded, out, whole)
         problems, elsewhere = att.scoped(codes)
         member = att.member
+    problems, elsewhere = out.addressed(problems), out.addressed(elsewhere)
     if any(p.severity == "error" for p in problems):
         raise DataError(problems)
-    flat = codes is not None and any((folder / item.file).is_file() for item in loaded.values()
+    flat = codes is not None and any(_path(folder, item).is_file() for item in loaded.values()
                                      if item.frame is not None)
     return _dataset(folder, loaded, problems, as_of_ts, codes, codes if flat else None, elsewhere,
                     member)
@@ -434,15 +509,16 @@ def load_by_province(path: str | PathLike[str], *, as_of: object = None,
     Parameters are those of :func:`load_dataset` (the whole dataset is read).
     """
     folder, as_of_ts, _, loaded, out = _start(path, as_of, criteria, None, "load_by_province")
-    problems = out.problems()
+    problems = out.addressed(out.problems())
     if not out.has_errors:
         ds = _dataset(folder, loaded, problems, as_of_ts, None, None)
         return ProvinceLoad(ds, {}, _sorted(problems))
     att = Attribution(loaded, out)
-    blocked = {code: _sorted(found) for code, found in att.blocked().items()}
+    blocked = {code: _sorted(out.addressed(found)) for code, found in att.blocked().items()}
     clean = tuple(c for c in identifiers.PROVINCE_CODES if c not in blocked)
     ds = None
     if clean:
         found, elsewhere = att.scoped(clean, name_scope=False)
+        found, elsewhere = out.addressed(found), out.addressed(elsewhere)
         ds = _dataset(folder, loaded, found, as_of_ts, None, clean, elsewhere, att.member)
     return ProvinceLoad(ds, blocked, _sorted(problems))

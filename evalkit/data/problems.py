@@ -14,8 +14,8 @@ not what it must be (a path that is no path, an unknown province code, ...).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,7 +23,7 @@ import pandas as pd
 
 from evalkit.errors import EvalkitError, Problem
 
-__all__ = ["MAX_PER_KIND", "DatasetArgumentError", "ProblemLog", "RowProblems"]
+__all__ = ["MAX_PER_KIND", "DatasetArgumentError", "Place", "ProblemLog", "RowProblems"]
 
 #: Most rows listed for one kind of problem in one column; the rest are counted.
 MAX_PER_KIND = 50
@@ -77,6 +77,36 @@ class RowProblems:
         return found
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a table lies in an Excel workbook, to give its problems Excel addresses.
+
+    ``workbook``: the workbook's file name; ``sheet``: the sheet's name; ``header_row``: the
+    Excel row of the header (data row ``r`` is Excel row ``header_row + r``; 0 when no header
+    was read); ``letters``: the column letter of each column name.
+    """
+
+    workbook: str
+    sheet: str
+    header_row: int = 0
+    letters: Mapping[str, str] = field(default_factory=dict)
+
+    def cell(self, row: int | None, column: str | None) -> str | None:
+        """``D12`` for a cell, ``D:D`` for a whole column, ``12:12`` for a whole row, else None."""
+        letter = self.letters.get(column) if column is not None else None
+        line = self.header_row + row if row is not None and self.header_row else None
+        if letter and line:
+            return f"{letter}{line}"
+        if line:
+            return f"{line}:{line}"
+        return f"{letter}:{letter}" if letter else None
+
+    def address(self, problem: Problem) -> Problem:
+        """The problem with this place's workbook, sheet and cell."""
+        return replace(problem, file=self.workbook, sheet=self.sheet,
+                       cell=self.cell(problem.row, problem.column))
+
+
 class ProblemLog:
     """Collects problems; lists at most MAX_PER_KIND rows per (file, column, kind, severity).
 
@@ -89,6 +119,33 @@ class ProblemLog:
     def __init__(self) -> None:
         self.items: list[Problem] = []
         self.groups: list[RowProblems] = []
+        #: the workbook sheets of the tables read from Excel, by the name problems use for them
+        self.places: dict[str, Place] = {}
+        #: cells already reported otherwise, by (file, column): see :meth:`excuse`
+        self.excused: dict[tuple[str, str], set[int]] = {}
+
+    def addressed(self, problems: Iterable[Problem]) -> list[Problem]:
+        """The problems, those in a workbook's tables with their Excel sheet and cell."""
+        return [self.places[p.file].address(p) if p.file in self.places else p for p in problems]
+
+    def excuse(self, file: str, column: str, rows: Iterable[int]) -> None:
+        """Note cells already reported otherwise (an Excel error value, a formula without a
+        value, a merged cell): :meth:`settle` drops their 'empty' problems."""
+        self.excused.setdefault((file, column), set()).update(rows)
+
+    def settle(self) -> None:
+        """Drop the 'empty' problems of the excused cells (:meth:`excuse`)."""
+        kept = []
+        for g in self.groups:
+            drop = self.excused.get((g.file, g.column)) if g.code == "empty" else None
+            if drop:
+                keep = ~g.failing.index.isin(list(drop))
+                if not keep.any():
+                    continue
+                g = replace(g, failing=g.failing[keep],
+                            related=None if g.related is None else g.related[keep])
+            kept.append(g)
+        self.groups = kept
 
     def add(self, file: str, row: int | None, column: str | None, message: str,
             severity: str = "error", code: str = "invalid") -> None:

@@ -40,7 +40,7 @@ from evalkit.data import partition, schema
 from evalkit.data.problems import MAX_PER_KIND, ProblemLog
 from evalkit.data.schema import Table
 
-__all__ = ["MAX_CELL_BYTES", "read_csv", "read_parquet", "read_partitioned", "read_table"]
+__all__ = ["MAX_CELL_BYTES", "dedupe_names", "read_csv", "read_parquet", "read_partitioned", "read_table"]
 
 _SNIFF_BYTES = 1 << 16
 #: The longest value a CSV cell may hold (64 MiB of UTF-8; a 20 MB description is still read
@@ -106,7 +106,7 @@ def _sniff_binary(head: bytes) -> str | None:
     return None
 
 
-def _dedupe_names(names: list[str], file: str, out: ProblemLog) -> list[str]:
+def dedupe_names(names: list[str], file: str, out: ProblemLog) -> list[str]:
     seen: dict[str, int] = {}
     result = []
     for i, raw in enumerate(names):
@@ -186,7 +186,7 @@ def _parse_csv(path: Path, file: str, encoding: str, out: ProblemLog) -> pd.Data
         out.add(file, None, None, "the first line is empty: it must be the header row naming "
                 "the columns", code="empty_file")
         return None
-    names = _dedupe_names(header, file, out)
+    names = dedupe_names(header, file, out)
     ragged: list[tuple[int | None, int, int]] = []
 
     def on_bad_row(row: Any) -> str:
@@ -405,7 +405,7 @@ def _str_series(text: pa.ChunkedArray, index: pd.Index | None = None) -> pd.Seri
 def _arrow_text(table: pa.Table, file: str, out: ProblemLog,
                 index: pd.Index | None = None) -> pd.DataFrame:
     """A Parquet/Arrow table as a text frame (index = 1-based data row unless given)."""
-    names = _dedupe_names([str(n) for n in table.column_names], file, out)
+    names = dedupe_names([str(n) for n in table.column_names], file, out)
     if index is None:
         index = pd.RangeIndex(1, table.num_rows + 1)
     columns = {name: _column_series(arr, index)

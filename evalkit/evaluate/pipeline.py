@@ -14,7 +14,6 @@ only as statistics, and the exports it writes go through :mod:`evalkit.data.expo
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
@@ -23,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit import __version__, resources
+from evalkit import __version__
 from evalkit.data import exports
 from evalkit.dates import parse_date
 from evalkit.errors import EvalkitError, PublishError, param_message
@@ -93,6 +92,8 @@ class NationalEvaluation:
     register: Any = None
     input_hashes: dict[str, str] = field(default_factory=dict)
     rubric_hashes: dict[str, str] = field(default_factory=dict)
+    #: Each province's profile files: ``{code: [{"file": …, "sha256": …}, …]}`` (provenance).
+    profile_files: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     #: Final-round rater scores per panel (:func:`evalkit.evaluate.panel.rater_matrix`) for the rater
     #: bootstrap of the robustness analysis; None when no profile asks for it.
     raters: Any = None
@@ -157,6 +158,7 @@ def evaluate(
     provinces: Iterable[str] | None = None,
     previous_dir: str | Path | None = None,
     register: Any = None,
+    overlay: str | Path | None = None,
 ) -> NationalEvaluation:
     """Compute the national evaluation once.
 
@@ -179,6 +181,10 @@ def evaluate(
         each province's previous cycle is read from: its decisions, credit, bans in force and
         transitions, never the published files.  None and no register under ``previous_dir``:
         a first cycle.
+    overlay : str or Path, optional
+        A rubrics folder whose ``profiles/`` files replace ``rubric_dir``'s file by file (a
+        province workspace's ``rubrics/``; :func:`evalkit.rubric.profiles.load_profile`).  Each
+        province's ``provenance.json`` names the profile files used (``profile_files``).
 
     Returns
     -------
@@ -192,7 +198,7 @@ def evaluate(
     root = _rubric.rubrics_root(rubric_dir)
     subs_codes = sorted(set(ds.submissions["province_code"].astype("str")))
     codes = subs_codes if provinces is None else sorted({str(c) for c in provinces})
-    profiles = _rubric.load_profiles(codes, rubric_dir, rubric=rub)
+    profiles = _rubric.load_profiles(codes, rubric_dir, rubric=rub, overlay=overlay)
     # each province is weighted by its own experts' judgments (national fallback per level;
     # invalid judgments fall back with the reason in the province's method section)
     ev = scoring.evaluate(ds, rub, profiles, when, weights_from_dataset=True)
@@ -208,6 +214,8 @@ def evaluate(
         rubric_root=root, previous_dir=Path(previous_dir) if previous_dir is not None else None,
         register=_open_register(register, previous_dir), input_hashes=input_hashes,
         rubric_hashes=provenance.hash_tree(root) if root.is_dir() else {},
+        profile_files={c: provenance.profile_record(_rubric.profile_files(c, root, overlay=overlay),
+                                                     [overlay, root]) for c in codes},
         raters=raters,
     )  # fmt: skip
 
@@ -439,6 +447,7 @@ def _provenance(
         "as_of": nat.as_of.strftime("%Y-%m-%d"),
         "inputs": dict(nat.input_hashes),
         "rubric_files": dict(nat.rubric_hashes),
+        "profile_files": list(nat.profile_files.get(code, [])),
         "previous_files": prev_hashes,
         "parameters": {"profile": _profile_params(nat.profiles[code]), "list_rules": _rules_dict(rules), **{
             k: method[k] for k in ("overlap_threshold", "overlap_text_weight", "weights_source", "dimension_weights")}},
@@ -533,22 +542,6 @@ def _plain(obj: Any) -> Any:
 # ==========================================================================================
 
 
-def _cache_key(data_dir: Path, province: str, as_of: pd.Timestamp, rubric_dir: Path | None) -> str:
-    from evalkit.rubric import rubrics_root
-
-    h = hashlib.sha256()
-    h.update(f"{CACHE_FORMAT}|{__version__}|{province}|{as_of:%Y-%m-%d}|".encode())
-    for name, digest in provenance.data_hashes(data_dir, province).items():
-        h.update(f"data:{name}={digest}|".encode())
-    root = rubrics_root(rubric_dir)
-    for name, digest in (provenance.hash_tree(root) if root.is_dir() else {}).items():
-        h.update(f"rubric:{name}={digest}|".encode())
-    # the code too: a result cached by an earlier evalkit (same version string) is not reused
-    for name, digest in provenance.hash_tree(resources.package_dir(), (".py",)).items():
-        h.update(f"code:{name}={digest}|".encode())
-    return h.hexdigest()
-
-
 def province_result(
     data_dir: str | Path,
     province: str,
@@ -557,6 +550,7 @@ def province_result(
     cache_dir: str | Path | None = None,
     rubric_dir: str | Path | None = None,
     previous_dir: str | Path | None = None,
+    overlay: str | Path | None = None,
 ) -> ProvinceResult:
     """One province's result: loaded from ``cache_dir`` when it matches, else computed.
 
@@ -579,7 +573,7 @@ def province_result(
     key = None
     folder = None
     if cache_dir is not None:
-        key = _cache_key(data_dir, str(province), when, Path(rubric_dir) if rubric_dir else None)
+        key = provenance.cache_key(data_dir, str(province), when, rubric_dir, overlay)
         folder = Path(cache_dir) / f"{when:%Y-%m-%d}" / str(province)
         key_file = folder / "cache_key.txt"
         if key_file.is_file() and key_file.read_text(encoding="utf-8").strip() == key:
@@ -588,7 +582,8 @@ def province_result(
             except (EvalkitError, OSError, ValueError):
                 pass  # a broken cache is recomputed
     ds = load_dataset(data_dir, as_of=when, provinces=[str(province)], criteria=default_criterion_ids)
-    nat = evaluate(ds, when, rubric_dir=rubric_dir, provinces=[str(province)], previous_dir=previous_dir)
+    nat = evaluate(ds, when, rubric_dir=rubric_dir, provinces=[str(province)], previous_dir=previous_dir,
+                   overlay=overlay)
     res = nat.province(str(province))
     if folder is not None and key is not None:
         res.save(folder)

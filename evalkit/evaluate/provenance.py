@@ -9,6 +9,7 @@ run covers the data files it reads (:func:`data_hashes`).
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from evalkit.dates import parse_date
 from evalkit.errors import PublishError
 
 __all__ = ["PreviousCycle", "data_hashes", "find_previous", "hash_tree", "input_hashes", "previous_cycle",
-           "read_export"]
+           "cache_key", "profile_record", "read_export"]
 
 _DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -57,6 +58,45 @@ def hash_tree(root: Path, suffixes: tuple[str, ...] = (".yaml", ".yml", ".csv", 
     }  # fmt: skip
 
 
+def cache_key(data_dir: Path, province: str, as_of: Any, rubric_dir: str | Path | None = None,
+              overlay: str | Path | None = None) -> str:
+    """The key of a single-province result (:func:`evalkit.evaluate.pipeline.province_result`):
+    a sha256 over the cache format, evalkit's version, the province, the date, the data files
+    it reads (:func:`data_hashes`), the rubric files, the overlay's profile files and the
+    evalkit code (a result cached by an earlier evalkit of the same version is not reused)."""
+    from evalkit import __version__, resources
+    from evalkit.evaluate.province import CACHE_FORMAT
+    from evalkit.rubric import rubrics_root
+
+    h = hashlib.sha256()
+    h.update(f"{CACHE_FORMAT}|{__version__}|{province}|{parse_date(as_of):%Y-%m-%d}|".encode())
+    trees = [("data", data_hashes(data_dir, province)), ("rubric", rubrics_root(rubric_dir)),
+             ("overlay", Path(overlay) if overlay is not None else None),
+             ("code", hash_tree(resources.package_dir(), (".py",)))]
+    for label, tree in trees:
+        if isinstance(tree, Path):
+            tree = hash_tree(tree) if tree.is_dir() else {}
+        for name, digest in (tree or {}).items():
+            h.update(f"{label}:{name}={digest}|".encode())
+    return h.hexdigest()
+
+
+def profile_record(files: list[Path], roots: list[Path | str | None]) -> list[dict[str, str]]:
+    """The profile files a province's profile was built from (in merge order), each as
+    ``{"file": …, "sha256": …}``: the path relative to the folder holding the rubrics folder
+    it came from (the first of ``roots`` holding it: a workspace's ``rubrics/``, then the
+    shipped one), so a workspace's profile reads ``rubrics/profiles/44.yaml``."""
+    folders = [Path(r).resolve() for r in roots if r is not None]
+    out = []
+    for f in files:
+        path = f.resolve()
+        if not path.is_file():
+            continue
+        holder = next((r for r in folders if path.is_relative_to(r)), path.parent.parent)
+        out.append({"file": path.relative_to(holder.parent).as_posix(), "sha256": exports.file_sha256(path)})
+    return out
+
+
 def input_hashes(ds: Any) -> dict[str, str]:
     """sha256 of every input file read, by name (``apps.csv``) or, for a partitioned table,
     by path relative to the dataset folder (``apps/province=44/part-0.parquet``): exactly the
@@ -75,18 +115,20 @@ def input_hashes(ds: Any) -> dict[str, str]:
 
 
 def data_hashes(data_dir: Path, province: str) -> dict[str, str]:
-    """sha256 of the data files a single-province run reads: every flat file, and only the
-    ``province=<code>`` part files of a partitioned table (other provinces' changes do not
-    touch its result)."""
+    """sha256 of the data files a single-province run reads: every flat file (or the dataset's
+    workbook), and only the ``province=<code>`` part files of a partitioned table (other
+    provinces' changes do not touch its result)."""
     from evalkit.data.partition import PARTITION_KEY
 
+    if data_dir.is_file():  # a workbook holding every table
+        return {data_dir.name: exports.file_sha256(data_dir)}
     prefix, own = f"{PARTITION_KEY}=", f"{PARTITION_KEY}={province}"
     tree = {}
     for p in sorted(data_dir.rglob("*")):
         rel = p.relative_to(data_dir).parts
         if (
             not p.is_file()
-            or p.suffix.lower() not in (".csv", ".parquet")
+            or p.suffix.lower() not in (".csv", ".parquet", ".xlsx")
             or any(part.startswith(".") for part in rel)
             or any(part.startswith(prefix) and part != own for part in rel)
         ):

@@ -42,6 +42,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit import resources
+from evalkit.data.excel import is_workbook
 from evalkit.data.identifiers import PROVINCES
 from evalkit.dates import parse_date
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
@@ -146,13 +147,15 @@ def publish(
     reports: str | Path | None = None,
     register: str | Path | None = None,
     backdate: bool = False,
+    overlay: str | Path | None = None,
 ) -> PublishResult:
     """Publish the report set of one evaluation date.
 
     Parameters
     ----------
     data_dir : path-like, optional
-        Dataset folder (contract v1); default the committed sample ``data/sample``.
+        Dataset folder (contract v1), or one ``.xlsx`` workbook with a sheet per table; default
+        the committed sample ``data/sample``.
     as_of : str or date, optional
         Evaluation date; required unless ``data_dir`` is the sample (default 2026-09-01).
     provinces : "all" or sequence of str or comma-separated str
@@ -180,6 +183,10 @@ def publish(
     backdate : bool
         Accept a date earlier than a province's latest recorded cycle (a warning; the later
         cycles are marked as needing regeneration).
+    overlay : path-like, optional
+        A rubrics folder whose ``profiles/`` files replace the shipped ones file by file (a
+        province workspace's ``rubrics/``, :mod:`evalkit.publish.workspace`); each province's
+        ``provenance.json`` names the profile files used.
 
     Returns
     -------
@@ -217,7 +224,7 @@ def publish(
                 try:
                     result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
                                            workers or os.cpu_count() or 1, scheduler, progress,
-                                           _Record(reg, force, backdate, target.exists()))
+                                           _Record(reg, force, backdate, target.exists(), overlay))
                 except BaseException:
                     shutil.rmtree(staging, ignore_errors=True)
                     raise
@@ -231,19 +238,21 @@ def _check_arguments(data: Path, lang: str, workers: int | None) -> None:
         raise PublishError(choice_message("lang", "publish", lang, LANGS))
     if workers is not None and (not isinstance(workers, int) or workers < 1):
         raise PublishError(param_message("workers", "publish", "a positive integer", repr(workers)))
-    if not data.is_dir():
-        raise PublishError(param_message("data_dir", "publish", "a dataset folder", repr(str(data))))
+    if not (data.is_dir() or (data.is_file() and is_workbook(data))):
+        raise PublishError(param_message("data_dir", "publish", "a dataset folder or .xlsx workbook",
+                                         repr(str(data))))
 
 
 @dataclass(frozen=True)
 class _Record:
-    """How a publish records its cycles: the register, ``force``, ``backdate``, and whether it
-    replaces an existing set."""
+    """How a publish records its cycles: the register, ``force``, ``backdate``, whether it
+    replaces an existing set; and the profile overlay its evaluation reads."""
 
     register: Any
     force: bool
     backdate: bool
     replaces: bool
+    overlay: str | Path | None = None
 
 
 def _open_register(register: str | Path | None, out: Path) -> Any:
@@ -259,7 +268,7 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
     province's cycle, move the set to ``target`` (keeping the provinces not named)."""
     results: dict[str, Any] = {}
     national, blocked, others = _prepare(staging, data, date, codes, lang, previous_dir=target.parent,
-                                         register=rec.register, results=results)
+                                         register=rec.register, results=results, overlay=rec.overlay)
     write_assets(staging)
     jobs = province_jobs(staging, config, [c for c in codes if c not in blocked], data, date, lang)
     result = PublishResult(folder=target, as_of=date, others_blocked=others)
@@ -329,7 +338,8 @@ def _load(data_dir: Path, as_of: str, codes: list[str]
 
 
 def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: str,
-             previous_dir: Path | None = None, register: Any = None, results: dict[str, Any] | None = None
+             previous_dir: Path | None = None, register: Any = None, results: dict[str, Any] | None = None,
+             overlay: str | Path | None = None
              ) -> tuple[dict[str, Any], dict[str, tuple[Problem, ...]], dict[str, tuple[Problem, ...]]]:
     """Load, evaluate once, cache each province and write its exports.
 
@@ -341,7 +351,8 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
     ds, blocked, others = _load(data_dir, as_of, codes)
     clean = [c for c in codes if c not in blocked]
     kept = _kept_provinces(previous_dir / as_of if previous_dir is not None else None, codes, as_of, register)
-    nat = pipeline.evaluate(ds, as_of, provinces=clean, previous_dir=previous_dir, register=register)
+    nat = pipeline.evaluate(ds, as_of, provinces=clean, previous_dir=previous_dir, register=register,
+                            overlay=overlay)
     cache = staging / ".cache"
 
     def keep(code: str, res: Any) -> None:

@@ -32,7 +32,14 @@ from evalkit.rubric.model import (
     load_rubric,
 )
 from evalkit.rubric.policy import ACTIONABLE_SECTIONS, coverage, section_coverage
-from evalkit.rubric.profiles import check_dir, load_profile, load_profiles, profile_value, rubrics_root
+from evalkit.rubric.profiles import (
+    check_dir,
+    load_profile,
+    load_profiles,
+    profile_files,
+    profile_value,
+    rubrics_root,
+)
 from evalkit.rubric.spec import Profile
 
 __all__ = [
@@ -51,6 +58,7 @@ __all__ = [
     "default_rubric_dir",
     "load_profile",
     "load_profiles",
+    "profile_files",
     "profile_value",
     "load_rubric",
     "load_yaml",

@@ -6,8 +6,14 @@ A profile is ``rubrics/profiles/<code>.yaml`` merged over ``rubrics/profiles/nat
 must name criteria and dimensions of its rubric version.  A problem names the province's file
 when the key is there, else the national file.
 
-Public: :func:`rubrics_root`, :func:`load_profile`, :func:`load_profiles`, :func:`check_dir`
-(every rubric version and every profile of a rubrics folder).
+An ``overlay`` is another rubrics folder (a province workspace's ``rubrics/``) whose
+``profiles/`` files replace the rubrics folder's file by file: ``national.yaml`` and
+``<code>.yaml`` are each read from the overlay when it has them, else from the rubrics folder;
+the rubric versions always come from the rubrics folder.  :func:`profile_files` says which
+files a province's profile is built from (provenance).
+
+Public: :func:`rubrics_root`, :func:`load_profile`, :func:`load_profiles`, :func:`profile_files`,
+:func:`check_dir` (every rubric version and every profile of a rubrics folder).
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ from evalkit.rubric.model import (
 )
 from evalkit.rubric.spec import Profile, validate
 
-__all__ = ["check_dir", "load_profile", "load_profiles", "profile_value", "rubrics_root"]
+__all__ = ["check_dir", "load_profile", "load_profiles", "profile_files", "profile_value", "rubrics_root"]
 
 _unknown = unknown_name
 
@@ -86,7 +92,26 @@ class _MergedLocator:
         return self.base.problem(loc, message, severity, code)
 
 
-def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rubric | None = None) -> Profile:
+def profile_files(code: str, rubric_dir: str | Path | None = None, *,
+                  overlay: str | Path | None = None) -> list[Path]:
+    """The files province ``code``'s profile is built from, in merge order: ``national.yaml``,
+    then ``<code>.yaml`` when there is one; each from ``overlay/profiles/`` when the overlay
+    has it, else from the rubrics folder's ``profiles/``."""
+    dirs = [Path(overlay) / "profiles"] if overlay is not None else []
+    dirs.append(rubrics_root(rubric_dir) / "profiles")
+    names = ["national.yaml"] + ([f"{code}.yaml"] if str(code) != "national" else [])
+    found = []
+    for name in names:
+        where = next((d / name for d in dirs if (d / name).is_file()), None)
+        if where is not None:
+            found.append(where)
+        elif name == "national.yaml":
+            found.append(dirs[-1] / name)  # read (and reported missing) from the rubrics folder
+    return found
+
+
+def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rubric | None = None,
+                 overlay: str | Path | None = None) -> Profile:
     """Load the profile of province ``code`` merged over ``profiles/national.yaml``.
 
     Parameters
@@ -99,6 +124,9 @@ def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rub
     rubric : Rubric, optional
         The rubric whose criteria ``extra_vetoes`` must name; default: the profile's
         ``rubric_version`` in ``rubric_dir``.
+    overlay : str or Path, optional
+        A rubrics folder (a workspace's ``rubrics/``) whose ``profiles/national.yaml`` and
+        ``profiles/<code>.yaml`` replace the rubrics folder's when present (:func:`profile_files`).
 
     Raises
     ------
@@ -121,7 +149,7 @@ def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rub
                 )
             ]
         )
-    merged, mloc, problems = _merged_profile(code, pdir)
+    merged, mloc, problems = _merged_profile(code, profile_files(code, root, overlay=overlay))
     prof = validate(Profile, merged, mloc, problems)
     if prof is not None:
         _check_against_rubric(prof, rubric, root, mloc, problems)
@@ -137,28 +165,29 @@ def load_profile(code: str, rubric_dir: str | Path | None = None, *, rubric: Rub
     return prof
 
 
-def _merged_profile(code: str, pdir: Path) -> tuple[dict, _MergedLocator, list[Problem]]:
-    """The province's file merged over the national one, its locator, and the problems of a
-    ``code`` that does not match the file name; raises :class:`RubricError` when a file is
-    unreadable or no mapping."""
-    nat_data, nat_loc, problems = load_yaml(pdir / "national.yaml", root=pdir)
+def _merged_profile(code: str, files: list[Path]) -> tuple[dict, _MergedLocator, list[Problem]]:
+    """The province's file merged over the national one (``files``: :func:`profile_files`),
+    its locator, and the problems of a ``code`` that does not match the file name; raises
+    :class:`RubricError` when a file is unreadable or no mapping."""
+    national = files[0]
+    nat_data, nat_loc, problems = load_yaml(national, root=national.parent)
     over_data, over_loc = None, None
-    own = pdir / f"{code}.yaml"
-    if code != "national" and own.is_file():
-        over_data, over_loc, probs = load_yaml(own, root=pdir)
+    own = files[1] if len(files) > 1 else None
+    if own is not None:
+        over_data, over_loc, probs = load_yaml(own, root=own.parent)
         problems += probs
         if over_data is not None and not isinstance(over_data, dict):
             problems.append(Problem(display_path(own), None, None, "a profile must be a mapping"))
             over_data = None
     if nat_data is not None and not isinstance(nat_data, dict):
-        problems.append(Problem(display_path(pdir / "national.yaml"), None, None, "a profile must be a mapping"))
+        problems.append(Problem(display_path(national), None, None, "a profile must be a mapping"))
         nat_data = None
     if problems:
         raise RubricError(problems)
     merged = _merge(copy.deepcopy(nat_data) or {}, over_data or {})
     if over_data is None or "code" not in over_data:
         merged["code"] = code
-    if over_data is not None and str(over_data.get("code", code)) != code:
+    if own is not None and over_data is not None and str(over_data.get("code", code)) != code:
         problems.append(
             over_loc.problem(("code",), f"code {over_data.get('code')!r} does not match the file name {own.name!r}")
         )
@@ -199,17 +228,21 @@ def _check_against_rubric(
 
 
 def load_profiles(
-    codes: Iterable[str] | None = None, rubric_dir: str | Path | None = None, *, rubric: Rubric | None = None
+    codes: Iterable[str] | None = None, rubric_dir: str | Path | None = None, *, rubric: Rubric | None = None,
+    overlay: str | Path | None = None,
 ) -> dict[str, Profile]:
-    """Profiles for ``codes`` (default: all 32 provincial units), keyed by code."""
+    """Profiles for ``codes`` (default: all 32 provincial units), keyed by code
+    (``overlay``: :func:`load_profile`)."""
     codes = identifiers.PROVINCE_CODES if codes is None else tuple(codes)
-    return {c: load_profile(c, rubric_dir, rubric=rubric) for c in codes}
+    return {c: load_profile(c, rubric_dir, rubric=rubric, overlay=overlay) for c in codes}
 
 
 def check_dir(
-    rubric_dir: str | Path | None = None, *, strict: bool = False
+    rubric_dir: str | Path | None = None, *, strict: bool = False, overlay: str | Path | None = None
 ) -> tuple[Rubric, dict[str, Profile], list[Problem]]:
-    """Validate a rubrics folder: every rubric version and every profile in ``profiles/``.
+    """Validate a rubrics folder: every rubric version and every profile in ``profiles/``
+    (with ``overlay``, a workspace's ``rubrics/``: its profiles too, each over the folder's
+    as :func:`load_profile` reads them).
 
     Returns the default rubric, the profiles found, and the warnings; raises
     :class:`RubricError` with every error of every file.
@@ -227,7 +260,7 @@ def check_dir(
             problems += list(r.warnings)
         except RubricError as exc:
             problems += exc.problems
-    profiles = _check_profiles(root, problems)
+    profiles = _check_profiles(root, problems, Path(overlay) if overlay is not None else None)
     uniq = list(dict.fromkeys(problems))
     if any(p.severity == "error" for p in uniq):
         raise RubricError(uniq)
@@ -235,14 +268,17 @@ def check_dir(
     return default, profiles, uniq
 
 
-def _check_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
-    """Every profile of ``root/profiles`` that loads; the problems of the others."""
+def _check_profiles(root: Path, problems: list[Problem], overlay: Path | None = None) -> dict[str, Profile]:
+    """Every profile of ``root/profiles`` (and ``overlay/profiles``) that loads; the problems of
+    the others."""
     profiles: dict[str, Profile] = {}
     pdir = root / "profiles"
     if not pdir.is_dir():
         problems.append(Problem(display_path(pdir), None, None, "no profiles folder"))
         return profiles
-    for f in sorted(pdir.glob("*.yaml")):
+    files = {f.name: f for d in (pdir, overlay / "profiles" if overlay is not None else None)
+             if d is not None and d.is_dir() for f in d.glob("*.yaml")}
+    for f in sorted(files.values(), key=lambda f: f.name):
         code = f.stem
         if code != "national" and code not in identifiers.PROVINCE_CODES:
             problems.append(
@@ -252,7 +288,7 @@ def _check_profiles(root: Path, problems: list[Problem]) -> dict[str, Profile]:
             )
             continue
         try:
-            profiles[code] = load_profile(code, root)
+            profiles[code] = load_profile(code, root, overlay=overlay)
         except RubricError as exc:
             problems += exc.problems
     return profiles
