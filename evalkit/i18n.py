@@ -334,6 +334,29 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "mlps_level": ("等级保护级别", "MLPS level"),
     "overall": ("结论", "Decision"),
     "no_match": ("没有符合搜索条件的记录", "No row matches the search"),
+    # schools (issue 18): evalkit.evaluate.schools, notebooks/schools.ipynb
+    "schools_title": ("{name}中小学校教育移动应用选用与监管报告", "{name}: schools' use of education apps"),
+    "school_report": ("学校报告", "Schools"), "counties": ("各区县学校合规情况", "Counties"),
+    "common_findings": ("最常见的问题", "Most common findings"), "schools_section": ("各学校情况", "Schools"),
+    "school_findings": ("学校问题明细", "Findings per school"), "school_alerts": ("停用提醒", "Withdrawal alerts"),
+    "schools_note": (
+        "学校、单位均为机构，本报告不含个人信息。区县合规率为无问题学校所占比例；低于阈值的区县和问题较多的学校列为约谈或通报对象。",
+        "Schools and units are institutions: this report holds no personal data. A county's compliance share is "
+        "the share of its schools without findings; counties below the profile's thresholds and schools with many "
+        "findings are to be interviewed or notified.",
+    ),
+    "school_id": ("学校标识码", "School ID"), "school_name": ("学校", "School"),
+    "county_code": ("区县代码", "County code"), "kind": ("办学性质", "Kind"),
+    "n_schools": ("学校数", "Schools"), "n_compliant": ("合规学校", "Compliant schools"),
+    "compliance_share": ("合规率", "Compliance share"), "n_alerts": ("停用提醒", "Alerts"),
+    "n_alerts_resolved": ("按期停用", "Resolved in time"), "n_alerts_late": ("逾期", "Late"),
+    "n_alerts_open": ("待停用", "Open"), "share_alerts_resolved": ("按期停用率", "Share resolved in time"),
+    "main_findings": ("主要问题", "Main findings"), "action": ("监管措施", "Action"),
+    "n_selections": ("选用记录", "Selections"), "n_in_use": ("在用应用", "Apps in use"),
+    "n_unified": ("统一使用", "Unified use"), "n_findings": ("问题数", "Findings"),
+    "findings": ("问题", "Findings"), "finding": ("问题", "Finding"), "compliant": ("合规", "Compliant"),
+    "alert": ("提醒原因", "Alert"), "since": ("提醒日期", "Since"), "withdraw_by": ("停用期限", "Withdraw by"),
+    "withdrawn_on": ("停用日期", "Withdrawn on"), "alert_status": ("处理情况", "Status"),
 }
 
 

@@ -194,4 +194,11 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "true": ("是", "yes"),
         "false": ("否", "no"),
     },
+    # schools (issue 18)
+    "school_kind": {"public": ("公办", "public"), "private": ("民办", "private")},
+    "decision_body": {
+        "school_meeting": ("校务会议", "school meeting"), "principal_office": ("校长办公会", "principal's office"),
+        "party_committee": ("党组织会议", "party committee"),
+        "education_department": ("教育行政部门", "education department"), "none": ("无决策程序", "none"),
+    },
 }

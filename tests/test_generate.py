@@ -77,7 +77,7 @@ def test_committed_sample_is_reproduced_byte_for_byte(sample_dir: Path) -> None:
 
 def test_sample_is_small_and_covers_every_unit(sample_dir: Path, sample) -> None:
     total = sum(p.stat().st_size for p in sample_dir.iterdir())
-    assert total < 5_000_000
+    assert total < 5_500_000  # 5 MB before issue 18's schools and selections (about 0.4 MB)
     per_province = sample.submissions["province_code"].value_counts()
     assert set(per_province.index) == set(identifiers.PROVINCE_CODES)
     assert per_province.min() >= 20 and per_province.max() <= 40
@@ -87,15 +87,17 @@ def test_sample_is_small_and_covers_every_unit(sample_dir: Path, sample) -> None
 
 
 def test_sample_loads_with_only_the_planted_warning(sample) -> None:
-    assert [w.column for w in sample.warnings] == ["provider_id"]
+    # the Fujian pilot's USCC; the planted school selecting an unfiled app (issue 18)
+    assert [w.column for w in sample.warnings] == ["provider_id", "app_id"]
     assert PILOT in sample.warnings[0].message
+    assert sample.warnings[1].file == "selections.csv" and "99999" in sample.warnings[1].message
     for name in schema.TABLE_NAMES:
         assert len(sample.tables[name]) > 0, name
 
 
 def test_parquet_holds_the_same_data(tmp_path: Path, sample) -> None:
     gen.generate(tmp_path, fmt="parquet")
-    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".parquet"] * 10
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".parquet"] * len(schema.TABLE_NAMES)
     ds = evalkit.load_dataset(tmp_path, as_of="2026-09-01")
     for name in ("providers", "apps", "complaints", "panel_scores", "assessments"):
         pd.testing.assert_frame_equal(ds.tables[name], sample.tables[name], check_dtype=False)
@@ -202,7 +204,7 @@ def test_planted_ids_do_not_depend_on_the_seed(tmp_path: Path) -> None:
     tables = gen.generate_tables(seed=11, as_of="2025-03-01")
     ids = set(tables["apps"]["app_id"]) | set(tables["providers"]["provider_id"]) | set(
         tables["complaints"]["complaint_id"]) | set(tables["violations"]["violation_id"]) | set(
-        tables["experts"]["expert_id"]) | set(tables["waivers"]["app_id"])
+        tables["experts"]["expert_id"]) | set(tables["waivers"]["app_id"]) | set(tables["schools"]["school_id"])
     assert set(gen.planted_cases()["id"]) <= ids
 
 
@@ -360,7 +362,7 @@ def test_cli_generate(tmp_path: Path) -> None:
     out = tmp_path / "d"
     res = runner.invoke(app, ["generate", str(out), "--seed", "2", "--as-of", "2026-03-15"])
     assert res.exit_code == 0, res.output
-    assert "10 tables" in res.output
+    assert f"{len(schema.TABLE_NAMES)} tables" in res.output
     evalkit.load_dataset(out, as_of="2026-03-15")
     bad = runner.invoke(app, ["generate", str(out), "--scale", "galaxy"])
     assert bad.exit_code == 2

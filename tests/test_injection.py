@@ -108,8 +108,9 @@ def test_html_checker_catches_unescaped_payloads() -> None:
 def test_published_html_escapes_every_payload(tmp_path_factory) -> None:
     folder = _published(tmp_path_factory)
     pages = sorted(folder.rglob("*.html"))  # the app pages too (issue 15): every one is checked
-    assert len([p for p in pages if p.parent.name != "apps"]) == 1 + 2 * len(planted.PROVINCES)
-    assert len(pages) > 1 + 2 * len(planted.PROVINCES)
+    # index; recommendation, credit, schools
+    assert len([p for p in pages if p.parent.name != "apps"]) == 1 + 3 * len(planted.PROVINCES)
+    assert len(pages) > 1 + 3 * len(planted.PROVINCES)
     findings = {}
     for page in pages:
         text = page.read_text(encoding="utf-8")

@@ -23,9 +23,9 @@ ALL = sorted(NOTEBOOKS.glob("*.ipynb"))
 FIVE = ["province", "as_of", "data_dir", "out_dir", "lang"]
 
 
-def test_four_notebooks_exist():
+def test_five_notebooks_exist():
     assert [p.name for p in ALL] == ["credit.ipynb", "explorer.ipynb", "national.ipynb",
-                                     "recommendation.ipynb"]
+                                     "recommendation.ipynb", "schools.ipynb"]
 
 
 @pytest.mark.parametrize("path", ALL, ids=lambda p: p.stem)
@@ -65,7 +65,7 @@ def test_nbval_checks_a_summary_line_of_every_notebook(path):
     assert [o["output_type"] for o in outputs] == ["stream"] and checked[0]["execution_count"]
     line = "".join(outputs[0]["text"]).strip()
     assert line.startswith(("11 ", "32 provinces")), line
-    assert re.search(r"\d+ (candidates|providers|eligible apps)", line), line
+    assert re.search(r"\d+ (candidates|providers|eligible apps|schools)", line), line
     if path.stem != "explorer":
         assert "remove_cell" in checked[0]["metadata"]["tags"]
 
@@ -91,7 +91,8 @@ def test_unknown_or_missing_parameters_are_errors():
 
 def test_reports_config_covers_the_published_notebooks():
     cfg = load_reports_config()
-    assert [Path(e["notebook"]).name for e in cfg["province"]] == ["recommendation.ipynb", "credit.ipynb"]
+    assert [Path(e["notebook"]).name for e in cfg["province"]] == ["recommendation.ipynb", "credit.ipynb",
+                                                                    "schools.ipynb"]
     assert [e["html"] for e in cfg["national"]] == ["index.html"]
     assert len(cfg["province"][0]["provinces"]) == 32
 

@@ -95,12 +95,17 @@ def test_slice_holds_what_the_province_evaluation_needs(flat: evalkit.Dataset) -
     pd.testing.assert_frame_equal(got.submissions, subs)
     panel = flat.panel_scores.loc[flat.panel_scores["province_code"].eq(code)].reset_index(drop=True)
     pd.testing.assert_frame_equal(got.panel_scores, panel)
-    # every candidate, every provider domiciled here or with a candidate here, all their apps
-    owners = set(flat.apps.loc[flat.apps["app_id"].isin(subs["app_id"]), "provider_id"])
+    # every candidate, every provider domiciled here, with a candidate here or an app a school
+    # here selects (issue 18), all their apps
+    schools = flat.schools.loc[flat.schools["province_code"].eq(code), "school_id"]
+    selected = flat.selections.loc[flat.selections["school_id"].isin(schools), "app_id"]
+    owners = set(flat.apps.loc[flat.apps["app_id"].isin(subs["app_id"]) | flat.apps["app_id"].isin(selected),
+                               "provider_id"])
     owners |= set(flat.providers.loc[flat.providers["province_code"].eq(code), "provider_id"])
     assert set(got.providers["provider_id"]) == owners
     assert set(got.apps["app_id"]) == set(flat.apps.loc[flat.apps["provider_id"].isin(owners), "app_id"])
     assert set(subs["app_id"]) <= set(got.apps["app_id"])
+    assert set(got.schools["school_id"]) == set(schools) and set(got.selections["school_id"]) <= set(schools)
     assert set(got.complaints["app_id"]) <= set(got.apps["app_id"])
     n_complaints = flat.complaints["app_id"].isin(got.apps["app_id"]).sum()
     assert len(got.complaints) == n_complaints

@@ -35,6 +35,7 @@ SAMPLE_AS_OF = "2026-09-01"
 EXPORT_FILES = {
     "decisions.csv", "recommended_list.csv", "recommended_list.xlsx", "recommended_list.json",
     "credit.csv", "credit_history.csv", "negative_list.csv", "changes.csv", "overlaps.csv", "blacklist.json",
+    "schools.csv", "school_findings.csv", "school_alerts.csv", "counties.csv",
     "provenance.json",
 }  # fmt: skip
 

@@ -50,6 +50,10 @@ def _check_identifiers(loaded: LoadedTable, out: ProblemLog, providers: LoadedTa
             found = identifiers.icp_problems(s)
         elif col.identifier == "telecom":
             found = identifiers.telecom_licence_problems(s)
+        elif col.identifier in ("school_id", "county"):  # against the row's own province
+            own = frame["province_code"] if "province_code" in frame and "province_code" not in loaded.missing else None
+            check = identifiers.school_id_problems if col.identifier == "school_id" else identifiers.county_problems
+            found = check(s, own)
         else:
             prov = None
             pf = providers.frame

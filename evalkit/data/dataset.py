@@ -85,6 +85,8 @@ class Dataset:
     complaints = property(lambda self: self.tables["complaints"])
     violations = property(lambda self: self.tables["violations"])
     waivers = property(lambda self: self.tables["waivers"])
+    schools = property(lambda self: self.tables["schools"])
+    selections = property(lambda self: self.tables["selections"])
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
@@ -196,9 +198,11 @@ def _absent(table: schema.Table, file: str, what: str, hint: str,
     if table.required:
         out.add(file, None, None, f"required {what} is missing{hint}", code="missing_file")
         loaded[table.name] = LoadedTable(table, file, status="failed")
-    else:
+    elif hint or table.name not in _OWN_CAPABILITY:
         out.add(file, None, None, f"optional {what} is absent: {table.name} is empty{hint}"
                 + _ABSENT_MEANS.get(table.name, ""), severity="warning", code="missing_file")
+        loaded[table.name] = LoadedTable(table, file, status="absent")
+    else:  # a dataset without schools is complete: no warning
         loaded[table.name] = LoadedTable(table, file, status="absent")
 
 
@@ -226,6 +230,8 @@ _FORMATS = ("csv", "parquet", "xlsx")
 
 
 #: What an absent optional table means for the evaluation, when it matters beyond "empty".
+#: Optional tables of a capability of their own (issue 18): absent without a warning.
+_OWN_CAPABILITY = frozenset(t.name for t in schema.SCHOOL_TABLES)
 _ABSENT_MEANS = {
     "violations": " (it is the source of sanctions: no violation, fraud or overdue "
                   "rectification can blacklist a provider in this evaluation)",

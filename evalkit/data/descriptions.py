@@ -30,6 +30,8 @@ SHEET_NAMES_ZH: dict[str, str] = {
     "complaints": "投诉",
     "violations": "违规记录",
     "waivers": "豁免",
+    "schools": "学校",
+    "selections": "学校选用",
 }
 
 #: What one row of each table is: ``{table: (zh, en)}``.
@@ -46,6 +48,8 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
     "complaints": ("每行一件投诉", "one row per complaint"),
     "violations": ("每行一项检查发现或处罚", "one row per inspection finding or sanction"),
     "waivers": ("每行一项经批准的例外（对一个指标）", "one row per approved exception to one criterion"),
+    "schools": ("每行一所学校", "one row per school"),
+    "selections": ("每行一所学校选用一个应用的决定", "one row per school's decision to use one app"),
 }
 
 #: What each column holds: ``{table: {column: (zh, en)}}``.
@@ -81,6 +85,8 @@ COLUMN_TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "info_updated_on": ("备案信息最近更新日期", "date the filing was last updated"),
         "last_release_on": ("最近一次版本发布日期", "date of the latest release"),
         "description": ("应用简介（提供者填写）", "description (the provider's text)"),
+        "self_developed_by": ("自建应用的学校标识码或部门（可空）",
+                              "school id or department that built the app itself (may be empty)"),
     },
     "submissions": {
         "app_id": ("应用备案号（须在应用表中）", "app filing number (must be in apps)"),
@@ -154,6 +160,33 @@ COLUMN_TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "expires_on": ("失效日期（可空）", "expiry date (may be empty)"),
         "province_code": ("批准省份代码（空：全国）", "approving province code (empty: national)"),
     },
+    # issue 18 (docs/dataset.md "Schools")
+    "schools": {
+        "school_id": ("学校标识码（10位数字）", "national school identifier (10 digits)"),
+        "name": ("学校名称", "school name"),
+        "province_code": ("所在省份代码", "province code"),
+        "county_code": ("所在区县行政区划代码（GB/T 2260，6位）", "county division code (GB/T 2260, 6 digits)"),
+        "stages": ("学段（可多选）", "stages taught"),
+        "kind": ("办学性质", "public or private"),
+    },
+    "selections": {
+        "school_id": ("学校标识码（须在学校表中）", "school identifier (must be in schools)"),
+        "app_id": ("选用应用的备案号", "filing number of the app selected"),
+        "decided_on": ("选用决定日期", "date decided"),
+        "decision_body": ("决策机构", "decision body"),
+        "stakeholders_consulted": ("是否征求教师、学生和家长意见", "teachers, students and parents consulted"),
+        "content_review_on": ("内容审查日期（空：未审查）", "content review date (empty: not done)"),
+        "security_review_on": ("安全审查日期（空：未审查）", "security review date (empty: not done)"),
+        "unified_use": ("是否要求统一使用", "required for unified use"),
+        "charges_students": ("是否向学生收费", "charges students"),
+        "exclusive_agreement": ("是否签订排他性协议", "exclusive agreement"),
+        "reported_on": ("向上级主管部门备案日期（空：未备案）",
+                        "date reported to the higher department (empty: not reported)"),
+        "responsible_unit": ("责任单位（谁选用谁负责）", "responsible unit (who selects is responsible)"),
+        "withdrawn_on": ("停用日期（空：在用）", "date withdrawn (empty: in use)"),
+        "tied_to_grades": ("是否与学分、成绩或评优挂钩（可空）",
+                           "tied to credits, grades or evaluation (may be empty)"),
+    },
 }
 
 #: What each column kind accepts: ``{kind: (zh, en)}``.
@@ -200,6 +233,9 @@ CODE_VOCABULARIES: dict[tuple[str, str], str] = {
     ("ahp_judgments", "level"): "ahp_level",
     ("complaints", "category"): "complaint_category",
     ("violations", "severity"): "severity",
+    ("schools", "stages"): "stage",
+    ("schools", "kind"): "school_kind",
+    ("selections", "decision_body"): "decision_body",
 }
 
 

@@ -320,3 +320,71 @@ def app_filing_problems(s: pd.Series, province_codes: pd.Series | None = None) -
                 f"provider's domicile is {pc[idx]}",
             )
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Schools (issue 18): the national school identifier and county division codes
+
+#: The GB/T 2260 province prefixes a county of each provincial unit may carry: its own code;
+#: the XPCC (66, not a GB/T 2260 code) administers cities coded under Xinjiang (6590xx).
+COUNTY_PREFIXES: dict[str, tuple[str, ...]] = {code: (code,) for code in PROVINCE_CODES} | {"66": ("6590",)}
+
+
+def _province_of(s: pd.Series, province_codes: pd.Series | None) -> pd.Series:
+    if province_codes is None:
+        return pd.Series("", index=s.index, dtype="str")
+    return province_codes.reindex(s.index).astype("str").fillna("")
+
+
+def school_id_problems(s: pd.Series, province_codes: pd.Series | None = None) -> pd.Series:
+    """Check national school identifiers (学校标识码): exactly 10 digits (an error otherwise).
+
+    The code's inner structure is published only for higher-education institutions (first
+    digit ``4``, then the GB/T 2260 province code: ``4111010001`` is Peking University); for
+    those, a province other than ``province_codes`` (aligned to ``s``) is a warning.  Other
+    codes are checked for length and digits only.
+    """
+    out = _empty_findings(s)
+    text, present = _present(s)
+    ok = text.str.fullmatch(r"[0-9]{10}").fillna(False).astype(bool)
+    for idx in text.index[(present & ~ok).to_numpy()]:
+        out[idx] = ("error", f"school_id {text[idx]!r} is not a 10-digit national school identifier (学校标识码)")
+    prov = _province_of(s, province_codes)
+    embedded = text.str[1:3]
+    higher = ok & text.str.startswith("4") & embedded.isin(PROVINCE_CODES) & prov.isin(PROVINCE_CODES)
+    wrong = higher & (embedded != prov) & ~((prov == "66") & (embedded == "65"))
+    for idx in text.index[wrong.to_numpy()]:
+        out[idx] = ("warning", f"school_id {text[idx]!r} carries province {embedded[idx]} (higher-education "
+                               f"code) but the school's province_code is {prov[idx]}")
+    return out
+
+
+def county_problems(s: pd.Series, province_codes: pd.Series | None = None) -> pd.Series:
+    """Check county-level division codes (GB/T 2260): 6 digits whose first two are the
+    province's (:data:`COUNTY_PREFIXES`), errors otherwise; a code ending in ``00`` names a
+    prefecture or the province itself, not a county-level division (a warning).
+
+    Whether the code exists is not checked: the division list changes every year and is not
+    shipped (docs/dataset.md, "Schools").
+    """
+    out = _empty_findings(s)
+    text, present = _present(s)
+    ok = text.str.fullmatch(r"[0-9]{6}").fillna(False).astype(bool)
+    for idx in text.index[(present & ~ok).to_numpy()]:
+        out[idx] = ("error", f"county_code {text[idx]!r} is not a 6-digit GB/T 2260 division code")
+    prov = _province_of(s, province_codes)
+    known = ok & prov.isin(PROVINCE_CODES)
+    inside = pd.Series(False, index=s.index)
+    for code, prefixes in COUNTY_PREFIXES.items():  # 32 units, vectorised within each
+        mine = (prov == code).to_numpy()
+        if mine.any():
+            inside[mine] = text[mine].str.startswith(prefixes).to_numpy()
+    for idx in text.index[(known & ~inside).to_numpy()]:
+        starts = " or ".join(COUNTY_PREFIXES[prov[idx]])
+        out[idx] = ("error", f"county_code {text[idx]!r} lies outside province {prov[idx]} "
+                             f"(a GB/T 2260 code of that province starts with {starts})")
+    whole = known & inside & text.str.endswith("00")
+    for idx in text.index[whole.to_numpy()]:
+        out[idx] = ("warning", f"county_code {text[idx]!r} names a prefecture or the province, "
+                               "not a county-level division")
+    return out

@@ -23,6 +23,9 @@ table                               partition(s) of a row
 ``complaints``, ``waivers``
 ``ahp_judgments``                   the judgment's ``province_code``, else its expert's province
                                     (each province is weighted by its own experts)
+``schools``                         its own ``province_code``
+``selections``                      its school's province (and an app a school selects, with
+                                    its provider, is also needed by the school's province)
 ==================================  ==========================================================
 
 A row needed by several provinces is stored in each of them (cross-submitted apps and their
@@ -57,7 +60,7 @@ PARTITION_KEY = "province"
 ROW_COLUMN = "_row"
 
 _VALID = frozenset(identifiers.PROVINCE_CODES)
-_OWN = ("submissions", "experts", "panel_scores")
+_OWN = ("submissions", "experts", "panel_scores", "schools")
 _BY_APP = ("apps", "assessments", "complaints", "waivers")
 
 
@@ -160,6 +163,8 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             pairs = _by_key(_text(frame, "provider_id"), provider_of, "provider_id", everywhere)
         elif name in _BY_APP:
             pairs = _by_key(_text(frame, "app_id"), app_of, "app_id", everywhere)
+        elif name == "selections":
+            pairs = _by_key(_text(frame, "school_id"), _school_provinces(tables), "school_id", everywhere)
         elif name == "ahp_judgments":
             ok = judged["province"].isin(_VALID).to_numpy()
             rows = judged["row"].to_numpy()
@@ -209,12 +214,30 @@ def _provider_and_app_provinces(tables: Mapping[str, pd.DataFrame]
     home = pd.DataFrame({"provider_id": _text(providers, "provider_id"),
                          "province": _text(providers, "province_code")})
     app_use = pd.concat([_used(tables, "submissions", "app_id"),
-                         _used(tables, "panel_scores", "app_id")])
+                         _used(tables, "panel_scores", "app_id"), _selected(tables)])
     provider_of = pd.concat([home, app_use.merge(owner, on="app_id")[["provider_id", "province"]]],
                             ignore_index=True).drop_duplicates()
     provider_of = provider_of.loc[provider_of["province"].isin(_VALID)]
     app_of = owner.merge(provider_of, on="provider_id")[["app_id", "province"]].drop_duplicates()
     return provider_of, app_of
+
+
+def _school_provinces(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """(school_id, province) of every school (none when the table is absent)."""
+    schools = tables.get("schools")
+    if schools is None or not len(schools):
+        return _none("school_id", "province")
+    out = pd.DataFrame({"school_id": _text(schools, "school_id"), "province": _text(schools, "province_code")})
+    return out.loc[out["province"].isin(_VALID)].drop_duplicates()
+
+
+def _selected(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """(app_id, province): the apps schools select, with the schools' provinces."""
+    sel = tables.get("selections")
+    if sel is None or not len(sel):
+        return _none("app_id", "province")
+    pairs = pd.DataFrame({"school_id": _text(sel, "school_id"), "app_id": _text(sel, "app_id")}).drop_duplicates()
+    return pairs.merge(_school_provinces(tables), on="school_id")[["app_id", "province"]].drop_duplicates()
 
 
 def _judged_for(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:

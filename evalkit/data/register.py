@@ -51,11 +51,13 @@ from evalkit.data import register_verify
 from evalkit.data.register_schema import (
     FIELDS,
     FORMAT,
+    OPTIONAL_ROWS,
     TABLES,
     Cycle,
     Recorded,
     RegisterError,
     canonical_json,
+    cycle_frame,
     cycle_hash,
     frame_rows,
     metadata,
@@ -210,9 +212,10 @@ class Register:
                 if conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).first() is None:
                     conn.execute(meta.insert().values(key="format", value=FORMAT))
             tables = set(sa.inspect(conn).get_table_names())
-            if not set(metadata.tables) <= tables:
+            reg.has_school_alerts = "school_alerts" in tables  # a register made before issue 18 may lack it
+            if not set(metadata.tables) - OPTIONAL_ROWS <= tables:
                 raise RegisterError(f"register {reg.name}: not an evalkit register (tables missing: "
-                                    f"{', '.join(sorted(set(metadata.tables) - tables))})")  # fmt: skip
+                                    f"{', '.join(sorted(set(metadata.tables) - OPTIONAL_ROWS - tables))})")  # fmt: skip
             meta = metadata.tables["meta"]
             found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).scalar()
             if found != FORMAT:
@@ -285,7 +288,7 @@ class Register:
         province, as_of = self._key(cycle.province, cycle.as_of)
         label = f"cycle {province} {as_of}"
         try:
-            rows = {name: frame_rows(name, getattr(cycle, name), 0) for name in FIELDS}
+            rows = {name: frame_rows(name, cycle_frame(cycle, name), 0) for name in FIELDS}
             inputs, parameters = canonical_json(cycle.inputs or {}), canonical_json(cycle.parameters or {})
         except (ValueError, TypeError) as exc:
             raise RegisterError(f"register {self.name}: {label} not recorded: {exc}") from None
@@ -432,6 +435,12 @@ class Register:
     def decisions(self, cycle: Recorded | int) -> pd.DataFrame:
         """The cycle's decisions, as recorded (rank ``Int64``, total_score ``float64``, dates text)."""
         return self._rows("decisions", cycle)
+
+    def school_alerts(self, cycle: Recorded | int) -> pd.DataFrame:
+        """The cycle's withdrawal alerts of schools (dates text; issue 18): empty for a cycle without."""
+        if not getattr(self, "has_school_alerts", True):
+            return rows_frame("school_alerts", [])
+        return self._rows("school_alerts", cycle)
 
     def credit(self, cycle: Recorded | int) -> pd.DataFrame:
         """The cycle's credit rows, as recorded (score ``float64``; ban_until ``""`` = no end date)."""

@@ -36,8 +36,8 @@ from sqlalchemy import (
 from evalkit.errors import EvalkitError
 
 __all__ = [
-    "FIELDS", "FORMAT", "HASHED_FIELDS", "TABLES", "Cycle", "Recorded", "RegisterError", "canonical_json", "cycle_hash",
-    "frame_rows", "metadata", "rows_frame",
+    "FIELDS", "FORMAT", "HASHED_FIELDS", "OPTIONAL_ROWS", "TABLES", "Cycle", "Recorded", "RegisterError",
+    "canonical_json", "cycle_frame", "cycle_hash", "frame_rows", "metadata", "rows_frame",
 ]  # fmt: skip
 
 #: The register's format, stored in its ``meta`` table.  2: the hash no longer covers
@@ -68,6 +68,9 @@ class Cycle:
     inputs: dict[str, str] = field(default_factory=dict)
     parameters: dict = field(default_factory=dict)
     evalkit_version: str = ""
+    #: the schools' withdrawal alerts (school_id, app_id, alert, since, withdraw_by, status,
+    #: withdrawn_on; issue 18); None: none
+    school_alerts: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)
@@ -127,7 +130,16 @@ FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {
         ("provider_id", "provider_id", "text"), ("on", "on_date", "date"), ("from", "from_list", "text"),
         ("to", "to_list", "text"), ("reasons", "reasons", "text"),
     ),
+    # issue 18: the withdrawal alerts of the province's schools (hashed only when a cycle has any,
+    # so that cycles recorded before keep their hashes)
+    "school_alerts": (
+        ("school_id", "school_id", "text"), ("app_id", "app_id", "text"), ("alert", "alert", "text"),
+        ("since", "since", "date"), ("withdraw_by", "withdraw_by", "date"), ("status", "status", "text"),
+        ("withdrawn_on", "withdrawn_on", "date"),
+    ),
 }  # fmt: skip
+#: Row tables a cycle may lack (absent from its hash when empty).
+OPTIONAL_ROWS = frozenset({"school_alerts"})
 _TYPES = {"text": Text, "date": String(10), "int": Integer, "float": Float}
 
 
@@ -216,6 +228,14 @@ def jsonable(value: Any) -> Any:
 def canonical_json(value: Any) -> str:
     """Canonical JSON text: sorted keys, no spaces, UTF-8 text kept (the hash's input)."""
     return json.dumps(jsonable(value), sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def cycle_frame(cycle: Cycle, name: str) -> pd.DataFrame:
+    """A cycle's ``name`` frame; an optional one it lacks (None) as an empty frame."""
+    frame = getattr(cycle, name)
+    if frame is None and name in OPTIONAL_ROWS:
+        return pd.DataFrame({col: pd.Series([], dtype="str") for col, _, _ in FIELDS[name]})
+    return frame
 
 
 def frame_rows(name: str, frame: pd.DataFrame, cycle_id: int) -> list[dict[str, Any]]:
@@ -310,6 +330,8 @@ def cycle_hash(prev_hash: str, cycle: Any, rows: dict[str, list[Any]]) -> str:
     m = cycle._mapping if hasattr(cycle, "_mapping") else cycle
     body: dict[str, Any] = {key: m[key] for key in HASHED_FIELDS}
     for name, fields in FIELDS.items():
+        if name in OPTIONAL_ROWS and not rows.get(name):
+            continue
         cols = [db for _, db, _ in fields] + ["extra"]
         body[name] = [[(r._mapping if hasattr(r, "_mapping") else r)[c] for c in cols] for r in rows[name]]
     return hashlib.sha256((prev_hash + canonical_json(body)).encode("utf-8")).hexdigest()

@@ -36,8 +36,12 @@ def problems(conn: Connection) -> list[str]:
     heads = conn.execute(sa.select(cycles).order_by(cycles.c.province, cycles.c.seq)).all()
     by_id = {h.id: h for h in heads}
     rows: dict[str, dict[int, list[Any]]] = {}
+    present = set(sa.inspect(conn).get_table_names())
     for name, table in TABLES.items():
         grouped: dict[int, list[Any]] = defaultdict(list)
+        if name not in present:  # an optional table of a register made before it (issue 18)
+            rows[name] = grouped
+            continue
         for r in conn.execute(sa.select(table).order_by(table.c.cycle_id, table.c.row)):
             grouped[r.cycle_id].append(r)
         rows[name] = grouped

@@ -84,8 +84,9 @@ class Column:
     low, high : inclusive range for ``int``/``float`` columns (``None`` = open).
     low_open : the lower bound is exclusive (``daily_limit_min > 0``).
     event : for dates: an event date, which may not lie after ``as_of``.
-    identifier : ``uscc``, ``icp``, ``telecom`` or ``app_filing``: format checked by
-        :mod:`evalkit.data.identifiers`.
+    identifier : ``uscc``, ``icp``, ``telecom``, ``app_filing``, ``school_id`` or ``county``:
+        format checked by :mod:`evalkit.data.identifiers` (the last two against the row's
+        ``province_code``, or the school's).
     optional : a contract v2 addition: a file without the column stays valid (the column is
         then empty); when present it is checked like any other.
     """
@@ -149,6 +150,57 @@ def _c(name: str, kind: Kind, **kw: object) -> Column:
     return Column(name, kind, **kw)  # type: ignore[arg-type]
 
 
+# --- schools (issue 18; docs/dataset.md "Schools"): optional tables, checked like every table ---
+SCHOOL_KINDS = ("public", "private")
+DECISION_BODIES = ("school_meeting", "principal_office", "party_committee", "education_department", "none")
+SCHOOL_TABLES: tuple[Table, ...] = (
+    Table(
+        "schools", False,
+        (
+            Column("school_id", "id", identifier="school_id"),  # 学校标识码, 10 digits
+            Column("name", "text"),
+            Column("province_code", "province"),
+            Column("county_code", "id", identifier="county"),  # GB/T 2260, 6 digits, in the province
+            Column("stages", "list", codes=STAGES),
+            Column("kind", "code", codes=SCHOOL_KINDS),
+        ),
+        key=("school_id",),
+        description="one row per school",
+    ),
+    Table(
+        "selections", False,
+        (
+            Column("school_id", "id", identifier="school_id"),
+            Column("app_id", "id"),
+            Column("decided_on", "date", event=True),
+            Column("decision_body", "code", codes=DECISION_BODIES),
+            Column("stakeholders_consulted", "bool"),
+            Column("content_review_on", "date", nullable=True, event=True),
+            Column("security_review_on", "date", nullable=True, event=True),
+            Column("unified_use", "bool"),
+            Column("charges_students", "bool"),
+            Column("exclusive_agreement", "bool"),
+            Column("reported_on", "date", nullable=True, event=True),
+            Column("responsible_unit", "text", nullable=True),
+            Column("withdrawn_on", "date", nullable=True, event=True),
+            # beyond the issue's list: a unified-use app tied to credits, grades or evaluation
+            Column("tied_to_grades", "bool", nullable=True, optional=True),
+        ),
+        natural_keys=(("school_id", "app_id", "decided_on"),),
+        description="one row per school's decision to use one app",
+    ),
+)
+SCHOOL_REFERENCES: tuple[Reference, ...] = (
+    Reference("selections", "school_id", "schools", "school_id"),
+    # an app that is not filed at all is a finding of the school rules (used without filing)
+    Reference("selections", "app_id", "apps", "app_id", severity="warning"),
+)
+SCHOOL_DATE_ORDERS: tuple[DateOrder, ...] = (
+    DateOrder("selections", "withdrawn_on", "decided_on"),
+    DateOrder("selections", "reported_on", "decided_on", severity="warning"),
+)
+
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -189,6 +241,8 @@ TABLES: dict[str, Table] = {
                 _c("info_updated_on", "date", nullable=True, event=True),
                 _c("last_release_on", "date", nullable=True, event=True),
                 _c("description", "text", nullable=True),
+                # v2 (issue 18): the school (school_id) or department that built the app itself
+                _c("self_developed_by", "text", nullable=True, optional=True),
             ),
             key=("app_id",),
             description="one row per app (one filing)",
@@ -305,6 +359,7 @@ TABLES: dict[str, Table] = {
             natural_keys=(("province_code", "app_id", "criterion_id", "approved_on"),),
             description="one row per documented exception to one check",
         ),
+        *SCHOOL_TABLES,
     )
 }
 
@@ -324,6 +379,7 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("waivers", "app_id", "apps", "app_id"),
     Reference("ahp_judgments", "expert_id", "experts", "expert_id"),
     Reference("experts", "conflicts", "providers", "provider_id", severity="warning"),
+    *SCHOOL_REFERENCES,
 )
 
 #: Columns holding criterion ids (checked against ``criteria`` when known).
@@ -340,6 +396,7 @@ DATE_ORDERS: tuple[DateOrder, ...] = (
     DateOrder("violations", "rectified_on", "found_on"),
     DateOrder("violations", "rectify_by", "found_on"),
     DateOrder("waivers", "expires_on", "approved_on"),
+    *SCHOOL_DATE_ORDERS,
 )
 
 __all__ = [
@@ -352,6 +409,7 @@ __all__ = [
     "CONTRACT_VERSION",
     "CRITERION_COLUMNS",
     "DATE_ORDERS",
+    "DECISION_BODIES",
     "DIMENSIONS",
     "FEATURES",
     "K12_STAGES",
@@ -363,6 +421,8 @@ __all__ = [
     "REQUIRED_TABLES",
     "ROLES",
     "SAATY_RANGE",
+    "SCHOOL_KINDS",
+    "SCHOOL_TABLES",
     "SEVERITIES",
     "STAGES",
     "TABLES",

@@ -22,7 +22,8 @@ import pandas as pd
 from evalkit.errors import DataError, Problem, param_message
 from evalkit.evaluate.credit_params import DEFAULT_HOLIDAYS, CreditError, CreditParams
 
-__all__ = ["REQUIRED_COLUMNS", "CreditContext", "as_bool", "prepare", "province_view", "working_days"]
+__all__ = ["REQUIRED_COLUMNS", "CreditContext", "add_working_days", "as_bool", "prepare", "province_view",
+           "working_days"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -64,6 +65,26 @@ def working_days(
     hol = np.array(sorted(set(holidays)), dtype="datetime64[D]")
     # busday_count counts [a, b); shift by one day to count (start, end].
     out[ok] = np.busday_count(s[ok] + 1, e[ok] + 1, holidays=hol)
+    return out
+
+
+def add_working_days(start: pd.Series | np.ndarray | pd.Timestamp, n: int,
+                     holidays: Iterable[str] = DEFAULT_HOLIDAYS) -> np.ndarray:
+    """The date ``n`` working days after ``start`` (the same calendar as :func:`working_days`:
+    ``working_days(start, add_working_days(start, n)) == n``); NaT stays NaT.
+
+    Returns
+    -------
+    numpy.ndarray of ``datetime64[D]``.
+    """
+    s = np.atleast_1d(np.asarray(start.to_datetime64() if isinstance(start, pd.Timestamp) else _days(start),
+                                 dtype="datetime64[D]"))
+    out = np.full(s.shape, np.datetime64("NaT"), dtype="datetime64[D]")
+    ok = ~np.isnat(s)
+    hol = np.array(sorted(set(holidays)), dtype="datetime64[D]")
+    # the first working day strictly after start, then n - 1 more (n = 0: start itself)
+    after = np.busday_offset(s[ok] + 1, 0, roll="forward", holidays=hol)
+    out[ok] = np.where(n > 0, np.busday_offset(after, max(n - 1, 0), holidays=hol), s[ok])
     return out
 
 

@@ -45,6 +45,7 @@ from evalkit.evaluate.province import (
 from evalkit.evaluate.raters import rater_bootstrap
 from evalkit.evaluate.reasons import reason_details, reasons_text
 from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.evaluate.schools import province_schools
 from evalkit.rubric import profile_value
 
 __all__ = [
@@ -270,13 +271,15 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
     name_zh, name_en = _province_names(code, profile)
     record = _provenance(nat, code, listing.rules, method, prev.hashes)
+    schools = province_schools(nat.ds, code, nat.as_of, profile, listing.decisions, tables["credit"],
+                               tables["credit_history"], prev)
     return ProvinceResult(
         code=code, name_zh=name_zh, name_en=name_en, as_of=nat.as_of, profile=profile,
         rubric_version=str(nat.rubric.version), decisions=listing.decisions, recommended=listing.recommended,
         changes=listing.changes, overlaps=_name_pairs(listing.overlaps, listing.decisions), **tables,
         complaint_stats=cr.complaints.reset_index(drop=True), risk=_province_risk(nat, tables["credit"]),
         risk_quality=_plain({**nat.risk.quality, "scope": _risk_scope(nat.ds)}), **_panel_tables(nat.scoring, code),
-        weights=listing.rubric.weights_table(), method=_plain(method), provenance=_plain(record),
+        weights=listing.rubric.weights_table(), method=_plain(method), provenance=_plain(record), **schools,
         **app_details.details(nat.scoring, nat.ds, nat.register, code, listing.decisions["app_id"]),
     )  # fmt: skip
 

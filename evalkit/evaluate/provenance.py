@@ -153,6 +153,8 @@ class PreviousCycle:
     history: pd.DataFrame | None = None
     hashes: dict[str, str] = field(default_factory=dict)
     as_of: str | None = None
+    #: the cycle's withdrawal alerts (issue 18), text dates; None before the register kept them
+    school_alerts: pd.DataFrame | None = None
 
 
 def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | None = None) -> PreviousCycle:
@@ -183,7 +185,7 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
     history = _text(register.transitions(code, last.as_of), _HISTORY_COLUMNS)
     history = history.loc[history["recorded_on"].le(last.as_of)].reset_index(drop=True)
     return PreviousCycle(decisions, credit, recommended.reset_index(drop=True), history,
-                         {f"register:{last.as_of}": str(last.hash)}, last.as_of)
+                         {f"register:{last.as_of}": str(last.hash)}, last.as_of, register.school_alerts(last))
 
 
 _DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on")

@@ -26,6 +26,7 @@ from evalkit.evaluate.credit_components import COMPONENT_COLUMNS
 from evalkit.evaluate.credit_params import REASONS as CREDIT_REASONS
 from evalkit.evaluate.credit_params import THRESHOLD_COLUMNS
 from evalkit.evaluate.reasons import reason_text
+from evalkit.evaluate.schools import ALERT_EXPORT, COUNTY_EXPORT, FINDING_EXPORT, SCHOOL_EXPORT
 
 __all__ = [
     "CACHE_FORMAT",
@@ -72,6 +73,7 @@ _FRAMES = (
     "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
     "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
     "evidence", "waivers", "app_history",
+    "schools", "school_findings", "school_alerts", "counties",
 )  # fmt: skip
 
 
@@ -108,6 +110,11 @@ class ProvinceResult:
     evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
     waivers: pd.DataFrame = field(default_factory=pd.DataFrame)
     app_history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    # the province's schools (issue 18, evalkit.evaluate.schools): empty without schools
+    schools: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCHOOL_EXPORT))
+    school_findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_EXPORT))
+    school_alerts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALERT_EXPORT))
+    counties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COUNTY_EXPORT))
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""
@@ -191,7 +198,8 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     """Write the province's published exports into ``folder`` (created if needed).
 
     Files: ``decisions.csv``, ``recommended_list.{csv,xlsx,json}``, ``credit.csv``,
-    ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json`` and
+    ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json``,
+    ``schools.csv``, ``school_findings.csv``, ``school_alerts.csv``, ``counties.csv`` and
     ``provenance.json`` — all through :mod:`evalkit.data.exports` (same result → same bytes).
     """
     folder = Path(folder)
@@ -213,6 +221,13 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     w.append(exports.write_csv(result.overlaps, folder / "overlaps.csv", columns=OVERLAPS_EXPORT,
                                sort_by=["app_id_a", "app_id_b"]))  # fmt: skip
     w.append(exports.write_json(blacklist_records(result), folder / "blacklist.json"))
+    for frame, name, columns, key in (  # the schools (issue 18; docs/schools.md)
+        (result.schools, "schools.csv", SCHOOL_EXPORT, ["school_id"]),
+        (result.school_findings, "school_findings.csv", FINDING_EXPORT, ["school_id", "app_id", "finding"]),
+        (result.school_alerts, "school_alerts.csv", ALERT_EXPORT, ["school_id", "app_id", "alert"]),
+        (result.counties, "counties.csv", COUNTY_EXPORT, ["county_code"]),
+    ):
+        w.append(exports.write_csv(frame, folder / name, columns=columns, sort_by=key))
     w.append(exports.write_json(result.provenance, folder / "provenance.json"))
     return w
 

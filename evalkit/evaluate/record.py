@@ -2,8 +2,8 @@
 
 :func:`cycle_of` turns a :class:`~evalkit.evaluate.province.ProvinceResult` into the
 :class:`~evalkit.data.register.Cycle` the register keeps (the decisions with their
-``listed_on``, the credit table with its bans, this cycle's status transitions, the input
-hashes and parameters); :func:`check_recordable` refuses early, before anything is computed
+``listed_on``, the credit table with its bans, this cycle's status transitions, the schools'
+withdrawal alerts, the input hashes and parameters); :func:`check_recordable` refuses early, before anything is computed
 or written, what :meth:`Register.record` would refuse (a date already recorded without
 ``force``, a date earlier than the province's latest cycle without ``backdate``);
 :func:`record` records one province's cycle in one transaction (or recognises the cycle a
@@ -23,6 +23,7 @@ from evalkit import __version__
 from evalkit.data import exports
 from evalkit.data.register import Cycle, Recorded, RegisterError
 from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
+from evalkit.evaluate.school_alerts import ALERT_COLUMNS
 
 __all__ = ["CREDIT_COLUMNS", "DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_completes", "check_recordable",
            "cycle_of", "record", "stamp"]
@@ -54,12 +55,13 @@ def cycle_of(res: ProvinceResult) -> Cycle:
     hist = exports.format_frame(res.credit_history, columns=[*TRANSITION_COLUMNS, "recorded_on"],
                                 sort_by=["provider_id", "on", "recorded_on"])
     transitions = hist.loc[hist["recorded_on"].eq(day), TRANSITION_COLUMNS]
+    alerts = exports.format_frame(res.school_alerts, columns=ALERT_COLUMNS, sort_by=["school_id", "app_id", "alert"])
     prov = res.provenance or {}
     return Cycle(
         province=res.code, as_of=day, decisions=decisions.reset_index(drop=True),
         credit=credit.reset_index(drop=True), transitions=transitions.reset_index(drop=True),
         inputs=dict(prov.get("inputs", {})), parameters=dict(prov.get("parameters", {})),
-        evalkit_version=__version__,
+        evalkit_version=__version__, school_alerts=alerts.reset_index(drop=True),
     )  # fmt: skip
 
 

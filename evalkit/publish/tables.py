@@ -321,10 +321,10 @@ def pick(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
 
 
 def province_index(summary: pd.DataFrame, lang: str = "zh", table_id: str = "provinces") -> str:
-    """The index's province table: code, name, links to its two reports, status, key figures.
+    """The index's province table: code, name, links to its three reports, status, key figures.
 
     ``summary``: one row per province with ``code``, ``name_zh``, ``name_en``, ``ok``,
-    ``error`` and count columns ``n_*``.  The links read e.g. "推荐报告 · 信用报告".  A row with
+    ``error`` and count columns ``n_*``.  The links read e.g. "推荐报告 · 信用报告 · 学校报告".  A row with
     ``published`` false (a province blocked by errors in its data: nothing of it was published)
     has no links and no figures; its status gives ``n_data_errors``.
     """
@@ -336,8 +336,10 @@ def province_index(summary: pd.DataFrame, lang: str = "zh", table_id: str = "pro
     shown = (summary["published"].astype(bool) if "published" in summary.columns
              else pd.Series(True, index=summary.index))
     rec, cred = html.escape(t("recommendation_report", lang)), html.escape(t("credit_report", lang))
+    sch = html.escape(t("school_report", lang))
     links = ('<td class="ek-links"><a href="' + code + '/recommendation.html">' + rec
-             + '</a> · <a href="' + code + '/credit.html">' + cred + "</a></td>")
+             + '</a> · <a href="' + code + '/credit.html">' + cred
+             + '</a> · <a href="' + code + '/schools.html">' + sch + "</a></td>")
     links = links.where(shown, '<td class="ek-links">–</td>')
     cells = "<td>" + code + '</td><td class="ek-name">' + name + "</td>" + links
     failed = ('<td class="ek-status-failed">' + html.escape(t("report_failed", lang)) + ": "

@@ -291,6 +291,58 @@ class ProfileWaiversSpec(_Strict):
     national_apply: bool = False
 
 
+class SupervisionSpec(_Strict):
+    """County supervision (section (16)): a county whose share of compliant schools is below
+    ``notify_below`` is notified (通报), below ``interview_below`` interviewed (约谈); a school
+    with at least ``interview_min_findings`` findings (or a late withdrawal) is interviewed,
+    any other non-compliant school notified."""
+
+    notify_below: float = Field(0.9, ge=0, le=1)
+    interview_below: float = Field(0.7, ge=0, le=1)
+    interview_min_findings: int = Field(3, ge=1)
+
+    @model_validator(mode="after")
+    def _order(self) -> SupervisionSpec:
+        if self.interview_below > self.notify_below:
+            raise ValueError(f"interview_below ({self.interview_below}) must not exceed notify_below "
+                             f"({self.notify_below})")
+        return self
+
+
+class SchoolsSpec(_Strict):
+    """The school rules of sections (8), (10), (11) (docs/schools.md)."""
+
+    #: ``listed``: schools select only apps on the province's list (their own self-developed
+    #: apps excepted); ``filed``: any filed app (Beijing 2024).
+    selection_scope: Literal["listed", "filed"] = "listed"
+    max_apps: int = Field(15, ge=1)
+    max_apps_per_stage: dict[str, int] = Field(default_factory=dict)
+    collective_bodies: tuple[str, ...] = ("school_meeting", "party_committee", "education_department")
+    dual_review_stages: tuple[str, ...] = schema.K12_STAGES
+    #: a province whose list review replaces the dual review of listed apps
+    dual_review_listed_exempt: bool = False
+    report_within_working_days: int = Field(20, ge=0)
+    withdraw_within_working_days: int = Field(10, ge=0)
+    exclusive_features: tuple[str, ...] = ("admissions_exams",)
+    supervision: SupervisionSpec = SupervisionSpec()
+
+    @field_validator("max_apps_per_stage")
+    @classmethod
+    def _stages(cls, v: dict[str, int]) -> dict[str, int]:
+        return _check_codes(v, schema.STAGES, "stage", ge=1)
+
+    @field_validator("collective_bodies", "dual_review_stages", "exclusive_features")
+    @classmethod
+    def _codes(cls, v: tuple[str, ...], info: Any) -> tuple[str, ...]:
+        what, codes = {"collective_bodies": ("decision body", schema.DECISION_BODIES),
+                       "dual_review_stages": ("stage", schema.STAGES),
+                       "exclusive_features": ("feature", schema.FEATURES)}[info.field_name]
+        for x in v:
+            if x not in codes:
+                raise ValueError(_unknown(what, str(x), codes))
+        return v
+
+
 class Profile(_Strict):
     """A province profile (merged over the national default). See docs/architecture.md."""
 
@@ -307,6 +359,7 @@ class Profile(_Strict):
     panel: PanelSpec
     weights: ProfileWeightsSpec = ProfileWeightsSpec()
     waivers: ProfileWaiversSpec = ProfileWaiversSpec()
+    schools: SchoolsSpec = SchoolsSpec()
     sources: tuple[str, ...] = ()
     notes: Names | None = None
 
@@ -327,7 +380,7 @@ class Profile(_Strict):
 _ALL_FIELDS = sorted(
     {f for m in (Names, VetoSpec, CriterionSpec, DimensionSpec, RuleDeclSpec, WeightsSpec, RubricSpec,
                  ListSpec, MlpsSpec, CreditSpec, RankingSpec, PanelSpec, ProfileWeightsSpec,
-                 ProfileWaiversSpec, Profile)
+                 ProfileWaiversSpec, SupervisionSpec, SchoolsSpec, Profile)
      for f in m.model_fields}
 )
 

@@ -48,13 +48,16 @@ class Size:
     ahp: tuple[str, ...]  # provinces whose experts give AHP judgments
     violation_rate: float  # violations per provider
     waiver_rate: float  # waivers per app (plus the planted ones)
+    schools: int = 24  # schools per province (the province scale: in its one province)
+    counties: int = 4  # counties per province
+    selections: float = 4.0  # mean selections per school
 
 
 SIZES: dict[str, Size] = {
     "sample": Size(140, 320, 7, False, 0.12, 20, 1.0, 0.03, ("63", "64"), ("11",), 0.06, 0.008),
-    "province": Size(420, 2000, 9, False, 0.0, 0, 1.5, 0.15, ("*",), ("*",), 0.05, 0.003),
+    "province": Size(420, 2000, 9, False, 0.0, 0, 1.5, 0.15, ("*",), ("*",), 0.05, 0.003, 600, 40, 8.0),
     "national": Size(10000, 50000, 7, True, 0.03, 0, 20.0, 0.30, ("63", "64"),
-                     ("11", "31", "44", "51"), 0.05, 0.002),
+                     ("11", "31", "44", "51"), 0.05, 0.002, 6250, 90, 10.0),
 }
 
 

@@ -4,7 +4,8 @@ Three scales (docs/scale.md):
 
 ``sample``
     all 32 provincial units, 20–40 candidates each, a 7-expert panel per province scoring every
-    candidate; small enough to commit (``data/sample/``, under 5 MB).
+    candidate; 24 schools per province with about 4 selections each; small enough to commit
+    (``data/sample/``, under 5.5 MB).
 ``province``
     one province (default Guangdong, ``44``): 2,000 candidates scored by a 9-expert panel.
 ``national``
@@ -24,7 +25,8 @@ the :class:`~evalkit.synth.world.World` context: :mod:`~evalkit.synth.providers`
 :mod:`~evalkit.synth.apps`, :mod:`~evalkit.synth.submissions`,
 :mod:`~evalkit.synth.assessments`, :mod:`~evalkit.synth.panel` and :mod:`~evalkit.synth.ahp`
 (one stream), :mod:`~evalkit.synth.complaints`, :mod:`~evalkit.synth.violations`,
-:mod:`~evalkit.synth.waivers`; :func:`build` calls them in order and passes on what each made.
+:mod:`~evalkit.synth.waivers`, :mod:`~evalkit.synth.schools`; :func:`build` calls them in order and
+passes on what each made.
 :mod:`~evalkit.synth.writers` writes the tables.
 """
 
@@ -54,6 +56,7 @@ from evalkit.synth.params import (
     check_params,
 )
 from evalkit.synth.providers import draw_providers, provider_table
+from evalkit.synth.schools import draw_schools, school_cases
 from evalkit.synth.submissions import draw_submissions
 from evalkit.synth.violations import draw_violations
 from evalkit.synth.waivers import draw_waivers
@@ -79,7 +82,7 @@ Format = Literal["csv", "parquet"]
 
 
 def build(world: World) -> dict[str, pd.DataFrame]:
-    """The ten tables of ``world``, builder after builder (contract order and dtypes)."""
+    """The tables of ``world``, builder after builder (contract order and dtypes)."""
     providers = draw_providers(world)
     apps = draw_apps(world, providers)
     submissions = draw_submissions(world, providers, apps)
@@ -98,6 +101,10 @@ def build(world: World) -> dict[str, pd.DataFrame]:
         "violations": draw_violations(world, providers, apps),
         "waivers": draw_waivers(world, apps, assessed),
     }
+    schools = draw_schools(world, apps, tables["submissions"])
+    tables["apps"]["self_developed_by"] = schools.self_developed_by[tables["apps"]["app_id"].map(
+        dict(zip(apps.id, range(len(apps.id)), strict=True))).to_numpy()]
+    tables["schools"], tables["selections"] = schools.schools, schools.selections
     return {name: typed(name, tables[name]) for name in schema.TABLE_NAMES}
 
 
@@ -177,4 +184,4 @@ def planted_cases(scale: Scale = "sample", *, province: str = DEFAULT_PROVINCE) 
     gaming expert is that province's ``E{province}001``.
     """
     scale, _, _, province, _ = check_params(scale, 0, None, province, func="planted_cases")
-    return planted.case_table(scale, province)
+    return pd.concat([planted.case_table(scale, province), school_cases(scale, province)], ignore_index=True)

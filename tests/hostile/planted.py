@@ -12,7 +12,9 @@ What is planted (all values unique, so any occurrence in an output is a leak):
   control characters in provider names, app names, app descriptions, waiver reasons,
   waiver approvers, expert names, assessor names, submission batches and complaint text;
 * :data:`PHONES`, :data:`ID_NUMBERS`, :data:`EMAILS`, :data:`NAMES`, :data:`PHRASES` — in
-  complaint ``contact`` and ``text`` only (personal data: never published).
+  complaint ``contact`` and ``text``, and a name and phone in the ``responsible_unit`` of some
+  schools' selections (personal data: never published);
+* hostile text before the names of a dozen schools of the planted provinces (issue 18).
 """
 
 from __future__ import annotations
@@ -141,6 +143,17 @@ def make_planted(folder: Path) -> dict[str, Any]:
     extra["criterion_id"] = "S10_high_risk_vulnerabilities"
     waivers = pd.concat([waivers, extra], ignore_index=True)
     _write(waivers, folder, "waivers")
+
+    # schools (issue 18): hostile school names; personal data in the (never published) responsible unit
+    schools = _read(folder, "schools")
+    mine = schools.index[schools["province_code"].isin(PROVINCES)][: len(keys)]
+    schools.loc[mine, "name"] = [HOSTILE[keys[i % len(keys)]] + schools.loc[idx, "name"]
+                                 for i, idx in enumerate(mine)]  # a loop over a dozen planted rows
+    _write(schools, folder, "schools")
+    selections = _read(folder, "selections")
+    ours = selections["school_id"].isin(schools.loc[mine, "school_id"])
+    selections.loc[ours, "responsible_unit"] = f"信息中心 {NAMES[0]} {PHONES[0]}"
+    _write(selections, folder, "selections")
 
     complaints = _read(folder, "complaints")
     chosen = complaints.index[complaints["app_id"].isin(in_scope)][:N_PLANTED]
