@@ -225,6 +225,28 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_rank": ("调整后排名", "Explorer rank"),
     "explorer_score": ("调整后得分", "Explorer score"),
     "in_list": ("入选", "Listed"),
+    # public notice (issue 17, evalkit notice)
+    "notice_title": ("{name}教育移动互联网应用程序推荐名单公示", "{name}: public notice of the draft recommended list"),
+    "notice_lead": (
+        "以下为拟推荐名单，公示期自{as_of}起{days}个工作日，至{ends_on}止。公示期内对名单有异议的，可按下列方式提出；"
+        "异议经复查后，于公示期满后公布正式名单。",
+        "Below is the draft recommended list. The notice runs {days} working days from {as_of} to {ends_on}. "
+        "Objections may be made as below during the notice; they are re-checked before the final list is "
+        "published after the notice ends.",
+    ),
+    "notice_period": ("公示期", "Notice period"),
+    "notice_how_label": ("异议方式", "How to object"),
+    "notice_how": (
+        "公示期内向省级教育行政部门书面提出异议，写明所涉应用、理由和证据，并留下联系方式。",
+        "Object in writing to the provincial education department before the notice ends, naming the app, "
+        "the grounds and the evidence, with a contact.",
+    ),
+    "notice_grounds": ("异议理由类别", "Grounds accepted"),
+    "notice_recommended": ("拟推荐名单", "Draft list"),
+    "notice_not_recommended": ("未入选应用及原因", "Not selected, with reasons"),
+    "notice_excluded": ("排除应用及原因", "Excluded, with reasons"),
+    "notice_privacy": ("异议人的姓名、联系方式和异议内容不予公开。",
+                       "Objectors' names, contacts and the text of objections are never published."),
 }
 
 

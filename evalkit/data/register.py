@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import re
 import sqlite3
 import time
@@ -48,6 +49,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from evalkit.data import register_verify
 from evalkit.data.register_schema import (
+    DUE_PROCESS_TABLES,
     FIELDS,
     FORMAT,
     TABLES,
@@ -61,6 +63,7 @@ from evalkit.data.register_schema import (
     rows_frame,
 )
 from evalkit.data.register_schema import cycles as _cycles
+from evalkit.data.register_schema import notices as _notices
 from evalkit.dates import parse_date
 
 __all__ = ["DEFAULT_NAME", "Cycle", "Recorded", "Register", "RegisterError", "register_target"]
@@ -128,6 +131,7 @@ class Register:
         self.engine = engine
         self.name = name
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self.has_due_process = True
 
     # --------------------------------------------------------------------------------------
     # opening
@@ -182,9 +186,11 @@ class Register:
                 if conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).first() is None:
                     conn.execute(meta.insert().values(key="format", value=FORMAT))
             tables = set(sa.inspect(conn).get_table_names())
-            if not set(metadata.tables) <= tables:
+            core = set(metadata.tables) - set(DUE_PROCESS_TABLES)  # an older register may lack these
+            if not core <= tables:
                 raise RegisterError(f"register {reg.name}: not an evalkit register (tables missing: "
-                                    f"{', '.join(sorted(set(metadata.tables) - tables))})")  # fmt: skip
+                                    f"{', '.join(sorted(core - tables))})")  # fmt: skip
+            reg.has_due_process = set(DUE_PROCESS_TABLES) <= tables
             meta = metadata.tables["meta"]
             found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).scalar()
             if found != FORMAT:
@@ -426,6 +432,43 @@ class Register:
             if col not in ("cycle", "superseded", "needs_regeneration"):
                 frame[col] = frame[col].astype("str")
         return frame.astype({"cycle": "int64", "superseded": "bool", "needs_regeneration": "bool"})
+
+    # --------------------------------------------------------------------------------------
+    # public notices (docs/due-process.md)
+
+    def record_notice(self, province: str, as_of: Any, ends_on: Any, working_days: int, files: dict[str, str],
+                      summary: dict[str, Any]) -> int:
+        """Record a public notice of ``province`` on ``as_of`` running until ``ends_on``
+        (inclusive); an earlier notice of the same date is marked superseded.  Returns its id."""
+        province, day = self._key(province, as_of)
+        end = self._key(province, ends_on)[1]
+        row = {"province": province, "as_of": day, "ends_on": end, "working_days": int(working_days),
+               "recorded_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+               "files": canonical_json(files), "summary": canonical_json(summary)}  # fmt: skip
+        with self._write(f"record the notice of province {province} {day}") as conn:
+            new_id = conn.execute(_notices.insert().values(**row).returning(_notices.c.id)).scalar_one()
+            conn.execute(_notices.update().where(_notices.c.province == province, _notices.c.as_of == day,
+                                                 _notices.c.id != new_id, _notices.c.superseded_by.is_(None))
+                         .values(superseded_by=new_id))  # fmt: skip
+        return int(new_id)
+
+    def latest_notice(self, province: str, on: Any) -> dict[str, Any] | None:
+        """The province's latest current notice issued on or before ``on``: id, province, as_of,
+        ends_on, working_days, recorded_at, files and summary (decoded), or None."""
+        province, day = self._key(province, on)
+        if not self.has_due_process:
+            return None
+        with self._read(f"read the notices of province {province}") as conn:
+            row = conn.execute(
+                sa.select(_notices).where(_notices.c.province == province, _notices.c.superseded_by.is_(None),
+                                          _notices.c.as_of <= day)
+                .order_by(_notices.c.as_of.desc(), _notices.c.id.desc()).limit(1)
+            ).first()  # fmt: skip
+        if row is None:
+            return None
+        out = dict(row._mapping)
+        out["files"], out["summary"] = json.loads(out["files"]), json.loads(out["summary"])
+        return out
 
     # --------------------------------------------------------------------------------------
     # checking and importing

@@ -20,7 +20,7 @@ from evalkit.data import exports
 from evalkit.data.register import Cycle, Recorded, RegisterError
 from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
 
-__all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_recordable", "cycle_of", "record"]
+__all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_notice_period", "check_recordable", "cycle_of", "record"]
 
 #: The columns of a cycle's decisions in the register.
 DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
@@ -59,8 +59,10 @@ def check_recordable(register: Any, code: str, as_of: str, *, force: bool = Fals
     """Refuse (:class:`RegisterError`) a cycle of ``code`` on ``as_of`` the register would refuse.
 
     A current cycle of the same date needs ``force`` (the new one supersedes it); a date
-    earlier than the province's latest current cycle needs ``backdate``.
+    earlier than the province's latest current cycle needs ``backdate``; a date inside the
+    public notice period of the province's latest notice is refused (:func:`check_notice_period`).
     """
+    check_notice_period(register, code, as_of)
     last = register.latest(code, _END)
     if last is None:
         return
@@ -73,6 +75,22 @@ def check_recordable(register: Any, code: str, as_of: str, *, force: bool = Fals
             f"province {code}: {as_of} is earlier than its latest recorded cycle ({last.as_of}) in the "
             f"register {_where(register)}; pass --backdate to record it (later cycles are then marked "
             "as needing regeneration).")
+
+
+def check_notice_period(register: Any, code: str, as_of: str) -> None:
+    """Refuse (:class:`RegisterError`) a list of ``code`` on ``as_of`` while the public notice of
+    the province's latest notice (issued on or before ``as_of``) runs: ``as_of <= notice_ends_on``.
+    Objections received during the notice are decided by re-check before the list is published
+    (docs/due-process.md)."""
+    latest = getattr(register, "latest_notice", None)
+    notice = latest(code, as_of) if latest is not None else None
+    if notice is None or as_of > notice["ends_on"]:
+        return
+    raise RegisterError(
+        f"province {code}: the public notice of {notice['as_of']} runs until {notice['ends_on']} "
+        f"({notice['working_days']} working days); a list dated {as_of} would be published inside it. "
+        f"Publish on a date after {notice['ends_on']}, once the objections received have been re-checked "
+        f"(register {_where(register)}).")
 
 
 def record(register: Any, res: ProvinceResult, *, force: bool = False,

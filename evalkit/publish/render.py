@@ -191,7 +191,7 @@ def _exporter() -> Any:
     return _EXPORTER
 
 
-def page(body: str, *, title: str, lang: str, plotly_src: str) -> str:
+def page(body: str, *, title: str, lang: str, plotly_src: str | None) -> str:
     """Wrap an HTML fragment in evalkit's offline page (CSS and table JS inline).
 
     Parameters
@@ -202,16 +202,19 @@ def page(body: str, *, title: str, lang: str, plotly_src: str) -> str:
         Page title (escaped here).
     lang : {"zh", "en"}
         Page language; ``zh`` becomes ``zh-CN``.
-    plotly_src : str
-        Relative URL of the shared ``plotly.min.js``.
+    plotly_src : str or None
+        Relative URL of the shared ``plotly.min.js``; ``None``: a page without charts, no
+        script reference.
     """
     template = (_ASSETS / "page.html").read_text(encoding="utf-8")
+    if plotly_src is None:
+        template = template.replace('<script src="{{plotly_src}}"></script>\n', "")
     css = (_ASSETS / "report.css").read_text(encoding="utf-8")
     js = (_ASSETS / "report.js").read_text(encoding="utf-8")
     return (
         template.replace("{{lang}}", "zh-CN" if lang == "zh" else "en")
         .replace("{{title}}", html.escape(title))
-        .replace("{{plotly_src}}", html.escape(plotly_src, quote=True))
+        .replace("{{plotly_src}}", html.escape(plotly_src or "", quote=True))
         .replace("{{css}}", css)
         .replace("{{js}}", js)
         .replace("{{body}}", body)

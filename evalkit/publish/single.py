@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,7 @@ def open_for_run(register: str | Path | None, out_dir: Path, province: str, when
     folder = Path(out_dir) / day / province
     if folder.exists() and not force:
         raise PublishError(f"{folder} already exists; pass --force to replace it.")
+    made = not folder.parent.exists()
     with os_errors(Path(out_dir)):
         folder.parent.mkdir(parents=True, exist_ok=True)  # a read-only or unusable output folder fails here
         reg = Register.open(register if register is not None else out_dir)
@@ -49,6 +51,9 @@ def open_for_run(register: str | Path | None, out_dir: Path, province: str, when
             check_previous(previous, reg, province, day)
     except BaseException:
         reg.close()
+        if made:  # a refused run leaves no empty date folder behind
+            with contextlib.suppress(OSError):
+                folder.parent.rmdir()
         raise
     return reg
 

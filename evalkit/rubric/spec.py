@@ -276,6 +276,26 @@ class ProfileWaiversSpec(_Strict):
     national_apply: bool = False
 
 
+class RepairSpec(_Strict):
+    #: Credit repair (信用修复): months a provider stays listed after the decision before an
+    #: approved repair ends a grey / black listing; whether a black listing may be repaired.
+    grey_min_months: int = Field(3, ge=0)
+    black_min_months: int = Field(12, ge=0)
+    black_repairable: bool = True
+
+
+class DueProcessSpec(_Strict):
+    #: Working days of the public notice (公示) of a draft list (docs/due-process.md).
+    notice_working_days: int = Field(5, ge=1, le=60)
+    #: Working days a provider has to state its case or request a hearing after a sanction notice.
+    statement_working_days: int = Field(5, ge=1, le=60)
+    #: Provisional measure: a provider's other apps held off the list while a fraud sanction is pending.
+    hold_other_apps_on_fraud: bool = True
+    #: Where and how to object to a notice (shown in notice.json and notice.html).
+    objection_channel: Names | None = None
+    repair: RepairSpec = RepairSpec()
+
+
 class Profile(_Strict):
     """A province profile (merged over the national default). See docs/architecture.md."""
 
@@ -292,6 +312,7 @@ class Profile(_Strict):
     panel: PanelSpec
     weights: ProfileWeightsSpec = ProfileWeightsSpec()
     waivers: ProfileWaiversSpec = ProfileWaiversSpec()
+    due_process: DueProcessSpec = DueProcessSpec()
     sources: tuple[str, ...] = ()
     notes: Names | None = None
 
@@ -312,7 +333,7 @@ class Profile(_Strict):
 _ALL_FIELDS = sorted(
     {f for m in (Names, VetoSpec, CriterionSpec, DimensionSpec, RuleDeclSpec, WeightsSpec, RubricSpec,
                  ListSpec, MlpsSpec, CreditSpec, RankingSpec, PanelSpec, ProfileWeightsSpec,
-                 ProfileWaiversSpec, Profile)
+                 ProfileWaiversSpec, RepairSpec, DueProcessSpec, Profile)
      for f in m.model_fields}
 )
 
