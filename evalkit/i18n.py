@@ -245,6 +245,29 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "notice_recommended": ("拟推荐名单", "Draft list"),
     "notice_not_recommended": ("未入选应用及原因", "Not selected, with reasons"),
     "notice_excluded": ("排除应用及原因", "Excluded, with reasons"),
+    "objections_title": ("公示异议与复查", "Objections to the public notice and re-checks"),
+    "objections_none": ("公示期内未收到异议。", "No objection was received during the public notice."),
+    "objections_note": (
+        "公示期内收到的异议及其复查结论。异议人的姓名、联系方式和异议内容不予公开。",
+        "The objections received during the public notice and what their re-check decided. Objectors' "
+        "names, contacts and the text of objections are never published.",
+    ),
+    "objections_by_grounds": ("按异议理由", "By grounds"),
+    "objections_by_from_kind": ("按异议来源", "By source"),
+    "objections_by_outcome": ("按复查结论", "By outcome"),
+    "objection_from": ("异议来源", "From"),
+    "objection_grounds": ("异议理由", "Grounds"),
+    "objection_received": ("收到日期", "Received"),
+    "objection_outcome": ("复查结论", "Re-check"),
+    "objection_decided": ("复查日期", "Decided"),
+    "objection_effect": ("对名单的影响", "Effect on the list"),
+    "objection_action_hold": ("尚待复查：暂缓列入名单", "re-check pending: held off the list"),
+    "objection_action_hold_register": ("尚待复查（登记册记载的待复查异议）：暂缓列入名单",
+                                       "re-check pending (as the register records it): held off the list"),
+    "objection_action_remove": ("异议成立：移出名单", "upheld: removed from the list"),
+    "objection_action_reevaluate": ("提供者异议成立：依复查补充的证据重新评估",
+                                    "the provider's objection upheld: re-evaluated on the evidence added"),
+    "objection_action_none": ("异议不成立：维持原评估结论", "rejected: the decision stands"),
     "notice_privacy": ("异议人的姓名、联系方式和异议内容不予公开。",
                        "Objectors' names, contacts and the text of objections are never published."),
 }
@@ -258,6 +281,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "not_recommended": ("未入选", "not selected"),
         "excluded": ("排除", "excluded"),
         "not_submitted": ("未申报", "not submitted"),
+        "on_hold": ("暂缓（异议待复查）", "on hold (objection pending)"),
     },
     # changes.change: against the previous published list
     "change": {
@@ -389,6 +413,21 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "bool": {
         "true": ("是", "yes"),
         "false": ("否", "no"),
+    },
+    # due process (issue 17): objections to a public notice and their re-checks
+    "objection_grounds": {
+        "content": ("内容问题", "content"), "privacy": ("个人信息保护", "privacy"), "fees": ("收费", "fees"),
+        "ads": ("广告", "ads"), "forced_use": ("强制使用", "forced use"),
+        "scoring_error": ("评分错误", "scoring error"),
+        "conflict_of_interest": ("利益冲突", "conflict of interest"), "other": ("其他", "other"),
+    },
+    "objection_from": {
+        "public": ("社会公众", "the public"), "parent": ("家长", "a parent"), "school": ("学校", "a school"),
+        "provider": ("应用提供者", "the provider"), "expert": ("专家", "an expert"), "other": ("其他", "other"),
+    },
+    "objection": {
+        "none": ("无异议", "none"), "pending": ("待复查", "pending re-check"), "upheld": ("成立", "upheld"),
+        "partly_upheld": ("部分成立", "partly upheld"), "rejected": ("不成立", "rejected"),
     },
 }
 

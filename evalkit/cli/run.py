@@ -107,6 +107,10 @@ def run_command(
         ex=int(counts.get("excluded", 0)), added=int(changes.get("added", 0)), kept=int(changes.get("kept", 0)),
         out=int(changes.get("opted_out", 0)), folder=folder,
     ))  # fmt: skip
+    if counts.get("on_hold", 0):  # an objection to the public notice awaits its re-check
+        from evalkit.i18n import word
+
+        typer.echo(f"{word('status', 'on_hold', lang)}: {int(counts['on_hold'])}")
 
 
 # --- publish (publish) --------------------------------------------------------------------

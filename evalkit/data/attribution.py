@@ -36,6 +36,7 @@ _PLACING = frozenset({
     ("experts", "province_code"), ("providers", "province_code"), ("apps", "provider_id"),
     ("violations", "provider_id"), ("assessments", "app_id"), ("complaints", "app_id"),
     ("waivers", "app_id"), ("ahp_judgments", "province_code"), ("ahp_judgments", "expert_id"),
+    ("objections", "province_code"), ("rechecks", "objection_id"),
 })
 
 

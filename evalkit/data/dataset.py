@@ -85,6 +85,8 @@ class Dataset:
     complaints = property(lambda self: self.tables["complaints"])
     violations = property(lambda self: self.tables["violations"])
     waivers = property(lambda self: self.tables["waivers"])
+    objections = property(lambda self: self.tables["objections"])
+    rechecks = property(lambda self: self.tables["rechecks"])
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())

@@ -23,6 +23,8 @@ table                               partition(s) of a row
 ``complaints``, ``waivers``
 ``ahp_judgments``                   the judgment's ``province_code``, else its expert's province
                                     (each province is weighted by its own experts)
+``objections``                      its own ``province_code``
+``rechecks``                        the province of the objection it decides
 ==================================  ==========================================================
 
 A row needed by several provinces is stored in each of them (cross-submitted apps and their
@@ -57,7 +59,7 @@ PARTITION_KEY = "province"
 ROW_COLUMN = "_row"
 
 _VALID = frozenset(identifiers.PROVINCE_CODES)
-_OWN = ("submissions", "experts", "panel_scores")
+_OWN = ("submissions", "experts", "panel_scores", "objections")
 _BY_APP = ("apps", "assessments", "complaints", "waivers")
 
 
@@ -160,6 +162,9 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             pairs = _by_key(_text(frame, "provider_id"), provider_of, "provider_id", everywhere)
         elif name in _BY_APP:
             pairs = _by_key(_text(frame, "app_id"), app_of, "app_id", everywhere)
+        elif name == "rechecks":  # the province of the objection it decides
+            pairs = _by_key(_text(frame, "objection_id"), _used(tables, "objections", "objection_id"),
+                            "objection_id", everywhere)
         elif name == "ahp_judgments":
             ok = judged["province"].isin(_VALID).to_numpy()
             rows = judged["row"].to_numpy()

@@ -308,6 +308,25 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# -- due process (issue 17): objections to a public notice and their re-checks ---------------
+# (docs/dataset.md "Objections and re-checks"; `text` and `contact` are personal data, never published)
+OBJECTION_FROM = ("public", "parent", "school", "provider", "expert", "other")
+OBJECTION_GROUNDS = ("content", "privacy", "fees", "ads", "forced_use", "scoring_error", "conflict_of_interest",
+                     "other")
+RECHECK_OUTCOMES = ("upheld", "partly_upheld", "rejected")
+TABLES.update({t.name: t for t in (
+    Table("objections", False, (
+        _c("objection_id", "id"), _c("province_code", "province"), _c("app_id", "id"),
+        _c("notice_date", "date", event=True), _c("received_on", "date", event=True),
+        _c("from_kind", "code", codes=OBJECTION_FROM), _c("grounds", "code", codes=OBJECTION_GROUNDS),
+        _c("text", "text", nullable=True), _c("contact", "text", nullable=True),
+    ), key=("objection_id",), description="one row per objection to a province's public notice"),
+    Table("rechecks", False, (
+        _c("objection_id", "id"), _c("decided_on", "date", event=True),
+        _c("outcome", "code", codes=RECHECK_OUTCOMES), _c("decided_by", "text"), _c("note", "text", nullable=True),
+    ), key=("objection_id",), description="one row per re-check decision on an objection"),
+)})
+
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 
@@ -324,6 +343,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("waivers", "app_id", "apps", "app_id"),
     Reference("ahp_judgments", "expert_id", "experts", "expert_id"),
     Reference("experts", "conflicts", "providers", "provider_id", severity="warning"),
+    Reference("objections", "app_id", "apps", "app_id"),
+    Reference("rechecks", "objection_id", "objections", "objection_id"),
 )
 
 #: Columns holding criterion ids (checked against ``criteria`` when known).
@@ -340,6 +361,7 @@ DATE_ORDERS: tuple[DateOrder, ...] = (
     DateOrder("violations", "rectified_on", "found_on"),
     DateOrder("violations", "rectify_by", "found_on"),
     DateOrder("waivers", "expires_on", "approved_on"),
+    DateOrder("objections", "received_on", "notice_date"),
 )
 
 __all__ = [
@@ -357,9 +379,12 @@ __all__ = [
     "K12_STAGES",
     "LIST_SEPARATORS",
     "MLPS_LEVELS",
+    "OBJECTION_FROM",
+    "OBJECTION_GROUNDS",
     "PANEL_SCORE_RANGE",
     "PROVINCE_CODES",
     "REFERENCES",
+    "RECHECK_OUTCOMES",
     "REQUIRED_TABLES",
     "ROLES",
     "SAATY_RANGE",

@@ -30,6 +30,7 @@ from evalkit.errors import EvalkitError, PublishError, param_message
 from evalkit.evaluate import credit as _credit
 from evalkit.evaluate import provenance
 from evalkit.evaluate.changes import diff_with_previous
+from evalkit.evaluate.objections import apply_to_decisions, mark_candidates, objection_outcomes
 from evalkit.evaluate.provenance import find_previous
 from evalkit.evaluate.province import (
     CACHE_FORMAT,
@@ -268,6 +269,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         complaint_stats=cr.complaints.reset_index(drop=True), risk=_province_risk(nat, tables["credit"]),
         risk_quality=_plain({**nat.risk.quality, "scope": _risk_scope(nat.ds)}), **_panel_tables(nat.scoring, code),
         weights=listing.rubric.weights_table(), method=_plain(method), provenance=_plain(record),
+        objections=listing.objections,
     )  # fmt: skip
 
 
@@ -303,6 +305,7 @@ class _Listing:
     rules: ListRules
     rubric: Any  # the province's weighted rubric
     bootstrap: Any  # the rater bootstrap used, or None
+    objections: pd.DataFrame  # the objections bearing on this list, with their outcomes
 
 
 def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: provenance.PreviousCycle) -> _Listing:
@@ -317,7 +320,10 @@ def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: 
     if rules.bootstrap_raters and nat.raters is not None:
         reducer = str(profile_value(profile, "panel", "reducer") or "trimmed_mean")
         boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
-    dec = recommend(cand, rules, banned=banned, overlapping=overlapping, raters=boot)
+    held = None if prev.decisions is None else prev.decisions.loc[prev.decisions["objection"].eq("pending"), "app_id"]
+    objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held)  # docs/due-process.md
+    dec = recommend(mark_candidates(cand, objections), rules, banned=banned, overlapping=overlapping, raters=boot)
+    dec = apply_to_decisions(dec, objections)
     changes = diff_with_previous(dec, prev.decisions)
     change_of = changes.set_index("app_id")["change"]
     mapped = dec["app_id"].map(change_of)
@@ -327,7 +333,7 @@ def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: 
     dec["reasons_en"] = reasons_text(dec["reasons"], "en", names)
     dec["flags"] = dec["flags"].astype("str")
     rec = _recommended(dec, nat.as_of, prev.recommended)
-    return _Listing(dec, rec, changes, ov, cand, rules, rub, boot)
+    return _Listing(dec, rec, changes, ov, cand, rules, rub, boot, objections)
 
 
 def _recommended(dec: pd.DataFrame, as_of: pd.Timestamp, prev_rec: pd.DataFrame | None) -> pd.DataFrame:

@@ -44,12 +44,12 @@ __all__ = [
 ]
 
 #: Bump when the cache layout changes (old caches are then recomputed).
-CACHE_FORMAT = 2
+CACHE_FORMAT = 3
 #: Column order of decisions.csv.
 DECISIONS_EXPORT = [
     "app_id", "app_name", "provider_id", "provider_name", "category", "stages", "status",
     "rank", "total_score", "legality", "function", "security", "content", "p_listed",
-    "rank_lo", "rank_hi", "close_call", "flags", "change", "reasons", "reasons_zh", "reasons_en",
+    "rank_lo", "rank_hi", "close_call", "flags", "change", "objection", "reasons", "reasons_zh", "reasons_en",
 ]  # fmt: skip
 RECOMMENDED_EXPORT = [
     "rank", "app_id", "app_name", "provider_id", "provider_name", "legal_rep", "category",
@@ -69,7 +69,7 @@ OVERLAPS_EXPORT = ["app_id_a", "app_name_a", "app_id_b", "app_name_b", "similari
 #: The frames of a result, one parquet file each in the cache.
 _FRAMES = (
     "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
-    "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
+    "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights", "objections",
 )  # fmt: skip
 
 
@@ -101,6 +101,9 @@ class ProvinceResult:
     weights: pd.DataFrame
     method: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: The objections bearing on this list with their outcomes (evalkit.evaluate.objections; no
+    #: personal data: codes, dates and ids only).
+    objections: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""

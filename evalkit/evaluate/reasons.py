@@ -47,6 +47,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "the provider is blacklisted and its ban is in force",
     ),
     "not_filed": ("应用未完成教育移动应用备案", "the app is not filed"),
+    "objection_pending": ("公示期异议尚待复查，暂缓列入",
+                          "on hold: an objection to the public notice awaits its re-check"),
     "insufficient_panel": ("专家评审人数不足", "too few expert panel scores"),
     "flag:third_party_admissions": (
         "第三方招生、考试、成绩类应用（原则上应由教育部门或学校主办）",
@@ -76,6 +78,9 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
+    "objection_upheld": ("公示期异议经复查成立，移出名单（异议理由：{x}）",
+                         "removed from the list: an objection to the public notice was upheld on re-check "
+                         "(grounds: {x})"),
 }
 #: Codes carrying figures (a recommended app's rank, margin and places): ``prefix:a/b`` read
 #: with ``{a}`` and ``{b}``, ``place:category:<c>:a/b`` with the category's word as ``{c}``.
@@ -91,6 +96,7 @@ _LABELS = {
     "cap:category": VOCABULARIES["category"],
     "cap:stage": VOCABULARIES["stage"],
     "below_min": VOCABULARIES["dimension"],
+    "objection_upheld": VOCABULARIES["objection_grounds"],
 }
 
 

@@ -23,7 +23,8 @@ from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
 __all__ = ["DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_notice_period", "check_recordable", "cycle_of", "record"]
 
 #: The columns of a cycle's decisions in the register.
-DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
+DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on",
+                    "objection"]
 #: The columns of a cycle's transitions in the register (``provider_name`` beyond the agreed
 #: ones; the register gives each its ``recorded_on``, the as_of of the cycle).
 TRANSITION_COLUMNS = ["provider_id", "on", "from", "to", "reasons", "provider_name"]
