@@ -181,6 +181,8 @@ def _locate(folder: Path, out: ProblemLog) -> dict[str, LoadedTable]:
             if table.required:
                 out.add(csv_name, None, None, f"required file is missing{hint}", code="missing_file")
                 loaded[name] = LoadedTable(table, csv_name, status="failed")
+            elif name in schema.QUIET_WHEN_ABSENT and not look:  # no notice held: nothing to say
+                loaded[name] = LoadedTable(table, csv_name, status="absent")
             else:
                 out.add(csv_name, None, None, f"optional file is absent: {name} is empty{hint}"
                         + _ABSENT_MEANS.get(name, ""), severity="warning", code="missing_file")

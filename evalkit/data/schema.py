@@ -314,6 +314,8 @@ OBJECTION_FROM = ("public", "parent", "school", "provider", "expert", "other")
 OBJECTION_GROUNDS = ("content", "privacy", "fees", "ads", "forced_use", "scoring_error", "conflict_of_interest",
                      "other")
 RECHECK_OUTCOMES = ("upheld", "partly_upheld", "rejected")
+#: Optional tables whose absence is no warning (most provinces hold no notice at a given date).
+QUIET_WHEN_ABSENT = ("objections", "rechecks")
 TABLES.update({t.name: t for t in (
     Table("objections", False, (
         _c("objection_id", "id"), _c("province_code", "province"), _c("app_id", "id"),
@@ -383,6 +385,7 @@ __all__ = [
     "OBJECTION_GROUNDS",
     "PANEL_SCORE_RANGE",
     "PROVINCE_CODES",
+    "QUIET_WHEN_ABSENT",
     "REFERENCES",
     "RECHECK_OUTCOMES",
     "REQUIRED_TABLES",

@@ -42,6 +42,7 @@ from evalkit.synth.ahp import draw_ahp
 from evalkit.synth.apps import app_table, draw_apps
 from evalkit.synth.assessments import draw_assessments
 from evalkit.synth.complaints import draw_complaints
+from evalkit.synth.objections import draw_objections
 from evalkit.synth.panel import draw_panel
 from evalkit.synth.params import (
     DEFAULT_AS_OF,
@@ -79,7 +80,7 @@ Format = Literal["csv", "parquet"]
 
 
 def build(world: World) -> dict[str, pd.DataFrame]:
-    """The ten tables of ``world``, builder after builder (contract order and dtypes)."""
+    """The twelve tables of ``world``, builder after builder (contract order and dtypes)."""
     providers = draw_providers(world)
     apps = draw_apps(world, providers)
     submissions = draw_submissions(world, providers, apps)
@@ -98,6 +99,7 @@ def build(world: World) -> dict[str, pd.DataFrame]:
         "violations": draw_violations(world, providers, apps),
         "waivers": draw_waivers(world, apps, assessed),
     }
+    tables["objections"], tables["rechecks"] = draw_objections(world, apps, submissions)
     return {name: typed(name, tables[name]) for name in schema.TABLE_NAMES}
 
 
@@ -105,7 +107,7 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
                     as_of: object = DEFAULT_AS_OF,
                     province: str = DEFAULT_PROVINCE,
                     n_apps: int | None = None) -> dict[str, pd.DataFrame]:
-    """Generate the ten contract-v1 tables in memory.
+    """Generate the twelve tables of the contract in memory.
 
     Parameters
     ----------
@@ -137,7 +139,7 @@ def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0
              as_of: object = DEFAULT_AS_OF, fmt: Format = "csv",
              province: str = DEFAULT_PROVINCE, partitioned: bool = False,
              n_apps: int | None = None) -> dict[str, Path]:
-    """Generate a dataset folder (contract v1, all ten tables).
+    """Generate a dataset folder (all twelve tables of the contract).
 
     Parameters
     ----------
