@@ -36,7 +36,8 @@ _PLACING = frozenset({
     ("experts", "province_code"), ("providers", "province_code"), ("apps", "provider_id"),
     ("violations", "provider_id"), ("assessments", "app_id"), ("complaints", "app_id"),
     ("waivers", "app_id"), ("ahp_judgments", "province_code"), ("ahp_judgments", "expert_id"),
-    ("objections", "province_code"), ("rechecks", "objection_id"),
+    ("objections", "province_code"), ("rechecks", "objection_id"), ("sanction_statements", "province_code"),
+    ("credit_repairs", "province_code"),
 })
 
 

@@ -87,6 +87,8 @@ class Dataset:
     waivers = property(lambda self: self.tables["waivers"])
     objections = property(lambda self: self.tables["objections"])
     rechecks = property(lambda self: self.tables["rechecks"])
+    sanction_statements = property(lambda self: self.tables["sanction_statements"])
+    credit_repairs = property(lambda self: self.tables["credit_repairs"])
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())

@@ -23,7 +23,9 @@ table                               partition(s) of a row
 ``complaints``, ``waivers``
 ``ahp_judgments``                   the judgment's ``province_code``, else its expert's province
                                     (each province is weighted by its own experts)
-``objections``                      its own ``province_code``
+``objections``,                     its own ``province_code``
+``sanction_statements``,
+``credit_repairs``
 ``rechecks``                        the province of the objection it decides
 ==================================  ==========================================================
 
@@ -59,7 +61,7 @@ PARTITION_KEY = "province"
 ROW_COLUMN = "_row"
 
 _VALID = frozenset(identifiers.PROVINCE_CODES)
-_OWN = ("submissions", "experts", "panel_scores", "objections")
+_OWN = ("submissions", "experts", "panel_scores", "objections", "sanction_statements", "credit_repairs")
 _BY_APP = ("apps", "assessments", "complaints", "waivers")
 
 

@@ -315,7 +315,7 @@ OBJECTION_GROUNDS = ("content", "privacy", "fees", "ads", "forced_use", "scoring
                      "other")
 RECHECK_OUTCOMES = ("upheld", "partly_upheld", "rejected")
 #: Optional tables whose absence is no warning (most provinces hold no notice at a given date).
-QUIET_WHEN_ABSENT = ("objections", "rechecks")
+QUIET_WHEN_ABSENT = ("objections", "rechecks", "sanction_statements", "credit_repairs")
 TABLES.update({t.name: t for t in (
     Table("objections", False, (
         _c("objection_id", "id"), _c("province_code", "province"), _c("app_id", "id"),
@@ -327,6 +327,19 @@ TABLES.update({t.name: t for t in (
         _c("objection_id", "id"), _c("decided_on", "date", event=True),
         _c("outcome", "code", codes=RECHECK_OUTCOMES), _c("decided_by", "text"), _c("note", "text", nullable=True),
     ), key=("objection_id",), description="one row per re-check decision on an objection"),
+    Table("sanction_statements", False, (
+        _c("provider_id", "id"), _c("province_code", "province"), _c("notified_on", "date", event=True),
+        _c("received_on", "date", event=True), _c("kind", "code", codes=("statement", "hearing")),
+        _c("outcome", "code", codes=("accepted", "rejected", "pending")), _c("decided_on", "date", nullable=True,
+                                                                            event=True),
+    ), natural_keys=(("province_code", "provider_id", "notified_on", "received_on"),),
+        description="one row per statement or hearing request after a sanction notice"),
+    Table("credit_repairs", False, (
+        _c("provider_id", "id"), _c("province_code", "province"), _c("applied_on", "date", event=True),
+        _c("rectification_ref", "text"), _c("decided_on", "date", nullable=True, event=True),
+        _c("outcome", "code", codes=("approved", "rejected", "pending")),
+    ), natural_keys=(("province_code", "provider_id", "applied_on"),),
+        description="one row per application for credit repair"),
 )})
 
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
@@ -347,6 +360,8 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("experts", "conflicts", "providers", "provider_id", severity="warning"),
     Reference("objections", "app_id", "apps", "app_id"),
     Reference("rechecks", "objection_id", "objections", "objection_id"),
+    Reference("sanction_statements", "provider_id", "providers", "provider_id"),
+    Reference("credit_repairs", "provider_id", "providers", "provider_id"),
 )
 
 #: Columns holding criterion ids (checked against ``criteria`` when known).
@@ -364,6 +379,9 @@ DATE_ORDERS: tuple[DateOrder, ...] = (
     DateOrder("violations", "rectify_by", "found_on"),
     DateOrder("waivers", "expires_on", "approved_on"),
     DateOrder("objections", "received_on", "notice_date"),
+    DateOrder("sanction_statements", "received_on", "notified_on"),
+    DateOrder("sanction_statements", "decided_on", "received_on"),
+    DateOrder("credit_repairs", "decided_on", "applied_on"),
 )
 
 __all__ = [

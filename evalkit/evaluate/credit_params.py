@@ -74,6 +74,12 @@ REASONS: dict[str, tuple[str, str]] = {
     "grey_period": ("灰名单观察期未满", "grey-list observation period not over"),
     "grey_cleared": ("灰名单观察期满且无新问题", "grey-list period over with no new finding"),
     "no_list_trigger": ("无列入灰名单或黑名单的情形", "no grey- or black-list trigger"),
+    # due process (evalkit.evaluate.sanctions)
+    "sanction_notified": ("已送达信用惩戒告知书，陈述申辩期内暂不作出决定",
+                          "sanction notice served: no decision before the statement window closes"),
+    "sanction_dismissed": ("陈述申辩意见被采纳，不予列入", "statement accepted: the sanction is dismissed"),
+    "sanction_decided": ("告知期满，依法作出列入决定", "decided after the notice and statement window"),
+    "credit_repaired": ("信用修复申请获批准，移出名单", "credit repair approved: taken off the list"),
 }
 
 

@@ -47,6 +47,7 @@ from evalkit.evaluate.province import (
 from evalkit.evaluate.raters import rater_bootstrap
 from evalkit.evaluate.reasons import reasons_text
 from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.evaluate.sanctions import gate, mark_holds
 from evalkit.rubric import profile_value
 
 __all__ = [
@@ -256,7 +257,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     profile = nat.profiles[code]
     prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
-    listing = _province_list(nat, code, _banned(nat, code, cr), prev)
+    listing = _province_list(nat, code, cr, prev)
     tables = _credit_tables(nat.ds, cr, prev.history)
     method = _method(nat, code, listing, prev)
     _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
@@ -274,18 +275,17 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
 
 
 def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle) -> Any:
-    """The province's credit evaluation; the previous list, if any, is the list complaints are
-    checked against."""
+    """The province's credit (complaints checked against the previous list, if any), its due process gated."""
     listed = None
     if prev.decisions is not None:
         dec = prev.decisions
         listed = dec.loc[dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
-    return _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
+    cr = _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
+    return gate(cr, nat.ds, nat.profiles[code], code, prev.credit)  # notice before a sanction; repair
 
 
 def _banned(nat: NationalEvaluation, code: str, cr: Any) -> list[str]:
-    """The providers whose ban is in force: this cycle's black entries and, whatever the input
-    holds, every ban the register has in force on ``as_of``."""
+    """Providers whose ban is in force: this cycle's black entries and every ban the register holds on ``as_of``."""
     banned = set(_credit.banned_providers(cr, nat.as_of))
     if nat.register is not None:
         held = nat.register.bans_in_force(code, nat.as_of.strftime("%Y-%m-%d"))
@@ -308,7 +308,7 @@ class _Listing:
     objections: pd.DataFrame  # the objections bearing on this list, with their outcomes
 
 
-def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: provenance.PreviousCycle) -> _Listing:
+def _province_list(nat: NationalEvaluation, code: str, cr: Any, prev: provenance.PreviousCycle) -> _Listing:
     """The province's decisions (with their changes and reason texts) and recommended list."""
     profile, ev = nat.profiles[code], nat.scoring
     cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
@@ -322,7 +322,8 @@ def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: 
         boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
     held = None if prev.decisions is None else prev.decisions.loc[prev.decisions["objection"].eq("pending"), "app_id"]
     objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held)  # docs/due-process.md
-    dec = recommend(mark_candidates(cand, objections), rules, banned=banned, overlapping=overlapping, raters=boot)
+    cand = mark_holds(mark_candidates(cand, objections), cr.providers, nat.ds, profile)  # review decisions
+    dec = recommend(cand, rules, banned=_banned(nat, code, cr), overlapping=overlapping, raters=boot)
     dec = apply_to_decisions(dec, objections)
     changes = diff_with_previous(dec, prev.decisions)
     change_of = changes.set_index("app_id")["change"]

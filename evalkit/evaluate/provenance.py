@@ -145,7 +145,8 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
 
 
 _DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on", "objection")
-_CREDIT_COLUMNS = ("provider_id", "provider_name", "list", "ban_until", "decided_on", "reasons")
+_CREDIT_COLUMNS = ("provider_id", "provider_name", "list", "ban_until", "decided_on", "reasons", "sanction_stage",
+                   "notified_on", "statement_ends_on", "proposed_list")
 _HISTORY_COLUMNS = ("provider_id", "provider_name", "on", "from", "to", "reasons", "recorded_on")
 
 

@@ -23,8 +23,9 @@ from evalkit.data import exports
 from evalkit.errors import PublishError
 from evalkit.evaluate.credit_components import COMPONENT_COLUMNS
 from evalkit.evaluate.credit_params import REASONS as CREDIT_REASONS
-from evalkit.evaluate.credit_params import THRESHOLD_COLUMNS
+from evalkit.evaluate.credit_params import THRESHOLD_COLUMNS, params_from_profile
 from evalkit.evaluate.reasons import reason_text
+from evalkit.evaluate.sanction_notice import write_sanction_notices
 
 __all__ = [
     "CACHE_FORMAT",
@@ -57,7 +58,8 @@ RECOMMENDED_EXPORT = [
 ]  # fmt: skip
 CREDIT_EXPORT = [
     "provider_id", "provider_name", "score", *COMPONENT_COLUMNS, "grade", "downgrade",
-    *THRESHOLD_COLUMNS, "list", "ban_until", "decided_on", "reasons", "reasons_zh", "reasons_en",
+    *THRESHOLD_COLUMNS, "list", "ban_until", "decided_on", "sanction_stage", "notified_on", "statement_ends_on",
+    "proposed_list", "reasons", "reasons_zh", "reasons_en",
 ]  # fmt: skip
 #: Column order of credit_history.csv (sorted by provider_id, on, recorded_on).
 CREDIT_HISTORY_EXPORT = ["provider_id", "provider_name", "on", "from", "to", "reasons", "reasons_zh",
@@ -210,6 +212,8 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
                                sort_by=["app_id_a", "app_id_b"]))  # fmt: skip
     w.append(exports.write_json(blacklist_records(result), folder / "blacklist.json"))
     w.append(exports.write_json(result.provenance, folder / "provenance.json"))
+    p = params_from_profile(result.profile)  # the notices before a sanction (evalkit.evaluate.sanctions)
+    w += write_sanction_notices(result.credit, folder, result.code, result.as_of, p.ban_months, p.grey_months)
     return w
 
 

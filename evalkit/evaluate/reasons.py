@@ -47,6 +47,12 @@ REASONS: dict[str, tuple[str, str]] = {
         "the provider is blacklisted and its ban is in force",
     ),
     "not_filed": ("应用未完成教育移动应用备案", "the app is not filed"),
+    "fraudulent_material": ("提交材料弄虚作假：本轮评审不予认可其证据（评审决定，非信用惩戒）",
+                            "fraudulent material submitted: its evidence is not accepted in this review (a review "
+                            "decision, not a sanction)"),
+    "provisional_measure": ("提供者涉嫌提供虚假材料，信用惩戒告知期间暂缓列入（临时措施）",
+                            "held off as a provisional measure: the provider's sanction for fraud awaits its "
+                            "statement window"),
     "objection_pending": ("公示期异议尚待复查，暂缓列入",
                           "on hold: an objection to the public notice awaits its re-check"),
     "insufficient_panel": ("专家评审人数不足", "too few expert panel scores"),

@@ -85,6 +85,8 @@ EXCLUDING_PREFIXES = frozenset(
         "provider_blacklisted",
         "objection_pending",
         "objection_upheld",
+        "fraudulent_material",
+        "provisional_measure",
     }
 )
 DECISION_COLUMNS = [

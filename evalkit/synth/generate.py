@@ -80,7 +80,7 @@ Format = Literal["csv", "parquet"]
 
 
 def build(world: World) -> dict[str, pd.DataFrame]:
-    """The twelve tables of ``world``, builder after builder (contract order and dtypes)."""
+    """The tables of ``world``, builder after builder (contract order and dtypes)."""
     providers = draw_providers(world)
     apps = draw_apps(world, providers)
     submissions = draw_submissions(world, providers, apps)
@@ -100,6 +100,9 @@ def build(world: World) -> dict[str, pd.DataFrame]:
         "waivers": draw_waivers(world, apps, assessed),
     }
     tables["objections"], tables["rechecks"] = draw_objections(world, apps, submissions)
+    # statements and repairs answer notices a run serves: a one-date dataset has none yet
+    for name in ("sanction_statements", "credit_repairs"):
+        tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in schema.TABLES[name].column_names})
     return {name: typed(name, tables[name]) for name in schema.TABLE_NAMES}
 
 
@@ -107,7 +110,7 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
                     as_of: object = DEFAULT_AS_OF,
                     province: str = DEFAULT_PROVINCE,
                     n_apps: int | None = None) -> dict[str, pd.DataFrame]:
-    """Generate the twelve tables of the contract in memory.
+    """Generate every table of the contract in memory.
 
     Parameters
     ----------
@@ -139,7 +142,7 @@ def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0
              as_of: object = DEFAULT_AS_OF, fmt: Format = "csv",
              province: str = DEFAULT_PROVINCE, partitioned: bool = False,
              n_apps: int | None = None) -> dict[str, Path]:
-    """Generate a dataset folder (all twelve tables of the contract).
+    """Generate a dataset folder (every table of the contract).
 
     Parameters
     ----------
