@@ -148,9 +148,11 @@ def _repair(p: pd.DataFrame, history: pd.DataFrame, ds: Any, profile: Any, code:
         return p, history
     ok = (rp["province_code"].astype(str).eq(code) & rp["outcome"].astype(str).eq("approved")
           & (pd.to_datetime(rp["decided_on"]) <= as_of)).to_numpy()
+    if not ok.any():
+        return p, history
     last = rp.loc[ok].assign(decided_on=pd.to_datetime(rp.loc[ok, "decided_on"])).groupby(
         rp.loc[ok, "provider_id"].astype(str))["decided_on"].max()
-    approved = p["provider_id"].astype(str).map(last).to_numpy("datetime64[us]")
+    approved = last.reindex(p["provider_id"].astype(str).to_numpy()).to_numpy("datetime64[us]")
     listed_on = pd.to_datetime(p["decided_on"]).to_numpy("datetime64[us]")
     lst = p["list"].astype(str).to_numpy()
     grey_m = int(profile_value(profile, "due_process", "repair", "grey_min_months", default=3))

@@ -55,6 +55,7 @@ from evalkit.synth.params import (
     check_params,
 )
 from evalkit.synth.providers import draw_providers, provider_table
+from evalkit.synth.sanctions import draw_sanctions
 from evalkit.synth.submissions import draw_submissions
 from evalkit.synth.violations import draw_violations
 from evalkit.synth.waivers import draw_waivers
@@ -100,9 +101,7 @@ def build(world: World) -> dict[str, pd.DataFrame]:
         "waivers": draw_waivers(world, apps, assessed),
     }
     tables["objections"], tables["rechecks"] = draw_objections(world, apps, submissions)
-    # statements and repairs answer notices a run serves: a one-date dataset has none yet
-    for name in ("sanction_statements", "credit_repairs"):
-        tables[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in schema.TABLES[name].column_names})
+    tables["sanction_statements"], tables["credit_repairs"] = draw_sanctions(world, providers, apps, submissions)
     return {name: typed(name, tables[name]) for name in schema.TABLE_NAMES}
 
 
