@@ -264,7 +264,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 def _published_text(folder: Path) -> str:
     text = ""
-    for p in sorted(folder.iterdir()):
+    for p in sorted(q for q in folder.rglob("*") if q.is_file()):  # sanction notices included
         if p.suffix == ".xlsx":
             with zipfile.ZipFile(p) as z:
                 text += "".join(z.read(n).decode("utf-8") for n in z.namelist())
@@ -277,6 +277,8 @@ def test_sample_no_personal_data_published(sample) -> None:
     ds, codes, _, folders, _ = sample
     c = ds.complaints
     secrets: set[str] = {s for s in c["contact"].astype(str) if len(s) >= 6}
+    secrets |= {s for s in ds.objections["contact"].astype(str) if len(s) >= 6}  # objectors (issue 17)
+    secrets |= {s for s in ds.objections["text"].astype(str) if len(s) >= 6}
     for text in c["text"].astype(str):
         secrets |= set(_PHONE.findall(text)) | set(_ID.findall(text)) | set(_EMAIL.findall(text))
     assert secrets, "the sample should plant personal data in complaints"
