@@ -357,7 +357,53 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "findings": ("问题", "Findings"), "finding": ("问题", "Finding"), "compliant": ("合规", "Compliant"),
     "alert": ("提醒原因", "Alert"), "since": ("提醒日期", "Since"), "withdraw_by": ("停用期限", "Withdraw by"),
     "withdrawn_on": ("停用日期", "Withdrawn on"), "alert_status": ("处理情况", "Status"),
+    # public notice (issue 17, evalkit notice)
+    "notice_title": ("{name}教育移动互联网应用程序推荐名单公示", "{name}: public notice of the draft recommended list"),
+    "notice_lead": (
+        "以下为拟推荐名单，公示期自{as_of}起{days}个工作日，至{ends_on}止。公示期内对名单有异议的，可按下列方式提出；"
+        "异议经复查后，于公示期满后公布正式名单。",
+        "Below is the draft recommended list. The notice runs {days} working days from {as_of} to {ends_on}. "
+        "Objections may be made as below during the notice; they are re-checked before the final list is "
+        "published after the notice ends.",
+    ),
+    "notice_period": ("公示期", "Notice period"),
+    "notice_how_label": ("异议方式", "How to object"),
+    "notice_how": (
+        "公示期内向省级教育行政部门书面提出异议，写明所涉应用、理由和证据，并留下联系方式。",
+        "Object in writing to the provincial education department before the notice ends, naming the app, "
+        "the grounds and the evidence, with a contact.",
+    ),
+    "notice_grounds": ("异议理由类别", "Grounds accepted"),
+    "notice_recommended": ("拟推荐名单", "Draft list"),
+    "notice_not_recommended": ("未入选应用及原因", "Not selected, with reasons"),
+    "notice_excluded": ("排除应用及原因", "Excluded, with reasons"),
+    "objections_title": ("公示异议与复查", "Objections to the public notice and re-checks"),
+    "objections_none": ("公示期内未收到异议。", "No objection was received during the public notice."),
+    "objections_note": (
+        "公示期内收到的异议及其复查结论。异议人的姓名、联系方式和异议内容不予公开。",
+        "The objections received during the public notice and what their re-check decided. Objectors' "
+        "names, contacts and the text of objections are never published.",
+    ),
+    "objections_by_grounds": ("按异议理由", "By grounds"),
+    "objections_by_from_kind": ("按异议来源", "By source"),
+    "objections_by_outcome": ("按复查结论", "By outcome"),
+    "objection_from": ("异议来源", "From"),
+    "objection_grounds": ("异议理由", "Grounds"),
+    "objection_received": ("收到日期", "Received"),
+    "objection_outcome": ("复查结论", "Re-check"),
+    "objection_decided": ("复查日期", "Decided"),
+    "objection_effect": ("对名单的影响", "Effect on the list"),
+    "objection_action_hold": ("尚待复查：暂缓列入名单", "re-check pending: held off the list"),
+    "objection_action_hold_register": ("尚待复查（登记册记载的待复查异议）：暂缓列入名单",
+                                       "re-check pending (as the register records it): held off the list"),
+    "objection_action_remove": ("异议成立：移出名单", "upheld: removed from the list"),
+    "objection_action_reevaluate": ("提供者异议成立：依复查补充的证据重新评估",
+                                    "the provider's objection upheld: re-evaluated on the evidence added"),
+    "objection_action_none": ("异议不成立：维持原评估结论", "rejected: the decision stands"),
+    "notice_privacy": ("异议人的姓名、联系方式和异议内容不予公开。",
+                       "Objectors' names, contacts and the text of objections are never published."),
 }
+
 
 
 #: Flat keys ``t()`` also knows: the words of these vocabularies (codes never clash).

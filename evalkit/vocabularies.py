@@ -13,6 +13,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "recommended": ("推荐", "recommended"),
         "not_recommended": ("未入选", "not selected"),
         "excluded": ("排除", "excluded"),
+        "on_hold": ("暂缓（异议待复查）", "on hold (objection pending)"),
         "not_submitted": ("未申报", "not submitted"),
     },
     # changes.change: against the previous published list
@@ -200,5 +201,20 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "school_meeting": ("校务会议", "school meeting"), "principal_office": ("校长办公会", "principal's office"),
         "party_committee": ("党组织会议", "party committee"),
         "education_department": ("教育行政部门", "education department"), "none": ("无决策程序", "none"),
+    },
+    # due process (issue 17): objections to a public notice and their re-checks
+    "objection_grounds": {
+        "content": ("内容问题", "content"), "privacy": ("个人信息保护", "privacy"), "fees": ("收费", "fees"),
+        "ads": ("广告", "ads"), "forced_use": ("强制使用", "forced use"),
+        "scoring_error": ("评分错误", "scoring error"),
+        "conflict_of_interest": ("利益冲突", "conflict of interest"), "other": ("其他", "other"),
+    },
+    "objection_from": {
+        "public": ("社会公众", "the public"), "parent": ("家长", "a parent"), "school": ("学校", "a school"),
+        "provider": ("应用提供者", "the provider"), "expert": ("专家", "an expert"), "other": ("其他", "other"),
+    },
+    "objection": {
+        "none": ("无异议", "none"), "pending": ("待复查", "pending re-check"), "upheld": ("成立", "upheld"),
+        "partly_upheld": ("部分成立", "partly upheld"), "rejected": ("不成立", "rejected"),
     },
 }

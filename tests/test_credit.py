@@ -18,6 +18,7 @@ from evalkit.data.dataset import Dataset
 from evalkit.errors import DataError, EvalkitError
 from evalkit.evaluate import credit, credit_complaints, credit_components, credit_context
 from evalkit.registry import Registry, RegistryError
+from evalkit.rubric.calendar import weekends_only
 
 AS_OF = "2024-06-30"
 
@@ -109,17 +110,18 @@ def test_working_days_weekend_and_holidays():
     start = pd.Series(pd.to_datetime(["2024-06-28", "2024-06-28", "2024-09-27", "2024-06-28"]))
     end = pd.Series(pd.to_datetime(["2024-06-28", "2024-07-01", "2024-10-18", None]))
     wd = credit.working_days(start, end)
-    # same day 0; Friday -> Monday 1; 27 Sep -> 18 Oct: 30 Sep (1) + 8–11 Oct (4) + 14–18 Oct
-    # (5) = 10, since 1–7 Oct is the National Day holiday; NaT -> NaN.
-    assert wd[:3].tolist() == [0.0, 1.0, 10.0]
+    # same day 0; Friday -> Monday 1; 27 Sep -> 18 Oct: 29 Sep (a make-up Sunday, 1) + 30 Sep
+    # (1) + 8–11 Oct (4) + 12 Oct (a make-up Saturday, 1) + 14–18 Oct (5) = 12, since 1–7 Oct
+    # is the National Day holiday (2024 notice); NaT -> NaN.
+    assert wd[:3].tolist() == [0.0, 1.0, 12.0]
     assert np.isnan(wd[3])
     # Without the holiday list the same span has 15 working days.
-    assert credit.working_days(start[2:3], end[2:3], holidays=()).tolist() == [15.0]
+    assert credit.working_days(start[2:3], end[2:3], weekends_only()).tolist() == [15.0]
 
 
 def test_handling_time_counts_working_days_not_calendar_days():
-    # c1: 21 calendar days but 9 working days (National Day) -> in time.
-    # c2: 2024-05-06 -> 2024-05-29: 17 working days -> late.
+    # c1: 21 calendar days but 11 working days (National Day) -> in time.
+    # c2: 2024-05-06 -> 2024-05-29: 18 working days -> late.
     # c3: open since 2024-06-25: 3 working days at as_of -> not yet due, not counted.
     # c4: open since 2024-05-06: overdue at as_of -> late.
     ds = make_ds(
@@ -132,9 +134,9 @@ def test_handling_time_counts_working_days_not_calendar_days():
     cr = credit.evaluate(ds, None, AS_OF)
     r = row(cr, "P1")
     # c1: 2023-09-27 -> 2023-10-18 with the 2023 holiday 29 Sep – 6 Oct, counted from the day
-    # after receipt: 28 Sep (1), 9–13 Oct (5), 16–18 Oct (3) = 9 working days.
+    # after receipt: 28 Sep (1), 7–8 Oct (make-up weekend, 2), 9–13 Oct (5), 16–18 Oct (3) = 11.
     assert credit.working_days(pd.Series(pd.to_datetime(["2023-09-27"])),
-                               pd.Series(pd.to_datetime(["2023-10-18"]))).tolist() == [9.0]
+                               pd.Series(pd.to_datetime(["2023-10-18"]))).tolist() == [11.0]
     assert r["share_handled_in_time"] == pytest.approx(1 / 3, abs=1e-4)
     # 2 late of 3 due -> 10 × 2/3 = 6.67 points deducted (components in 0.01 points).
     assert r["c_handling_time"] == -6.67
@@ -618,11 +620,12 @@ def test_complaint_stats_aggregates_only():
     )
     st = credit.complaint_stats(ds, AS_OF)
     gd = st[(st["province_code"] == "44") & (st["dimension"] == "all")].iloc[0]
-    # c1 2 working days (in time), c2 17 (late), c3 open and not yet due.
+    # c1 2 working days (in time), c2 18 (late: 11 May 2024 is a make-up Saturday), c3 open
+    # and not yet due.
     assert (gd["n_complaints"], gd["n_substantiated"], gd["n_resolved"], gd["n_open"]) == (
         3, 1, 2, 1)
     assert gd["share_within_limit"] == pytest.approx(0.5)
-    assert gd["median_working_days"] == pytest.approx(9.5)
+    assert gd["median_working_days"] == pytest.approx(10.0)
     bj = st[(st["province_code"] == "11") & (st["dimension"] == "all")].iloc[0]
     assert bj["n_overdue"] == 1 and bj["share_within_limit"] == 0.0
     cats = st[(st["province_code"] == "44") & (st["dimension"] == "category")]

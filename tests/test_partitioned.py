@@ -271,8 +271,10 @@ def test_provenance_hashes_every_part_file_read(parted: Path) -> None:
     got = pipeline.evaluate(own, AS_OF, provinces=["44"]).province("44").provenance
     assert list(got["inputs"]) == [p for p in parts if "/province=44/" in p]
     tables = {name.split("/")[0] for name in got["inputs"]}
-    # no violation in Guangdong's sample; AHP judgments from Beijing's experts only
-    assert tables == set(evalkit.data.schema.TABLE_NAMES) - {"ahp_judgments", "violations"}
+    # no violation in Guangdong's sample; AHP judgments from Beijing's experts only; the sample's
+    # objections are Anhui's (34), and it holds no statement or repair
+    assert tables == set(evalkit.data.schema.TABLE_NAMES) - {"ahp_judgments", "violations", "objections", "rechecks",
+                                                             "sanction_statements", "credit_repairs"}
     assert partition.part_files(parted / "apps", ["44"]) == [parted / "apps/province=44/part-0.parquet"]
     # the same input gives the same bytes
     again = pipeline.evaluate(evalkit.load_dataset(parted, as_of=AS_OF, provinces=["44"]), AS_OF,

@@ -41,7 +41,12 @@ EXPORT_FILES = {
 
 
 def _bytes(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def _exports(folder: Path) -> set[str]:
+    """The export files of a province folder (the sanction notices of a cycle aside, issue 17)."""
+    return {n for n in _bytes(folder) if not n.startswith("sanction_notices/")}
 
 
 # --- the tiny dataset ------------------------------------------------------------------------
@@ -77,7 +82,7 @@ def test_mini_exports_deterministic_and_provenance(mini, tmp_path) -> None:
     nat2 = pipeline.evaluate(load_dataset(d / "data", as_of=_mini.AS_OF), _mini.AS_OF, provinces=["44"])
     b = pipeline.write_province(nat2.province("44"), tmp_path / "b")
     assert a == tmp_path / "a" / _mini.AS_OF / "44"
-    assert set(_bytes(a)) == EXPORT_FILES
+    assert _exports(a) == EXPORT_FILES
     assert _bytes(a) == _bytes(b)
     prov = json.loads((a / "provenance.json").read_text(encoding="utf-8"))
     for name, digest in prov["inputs"].items():
@@ -154,7 +159,7 @@ def test_cli_run_mini(mini, tmp_path) -> None:
                                  "--out", str(tmp_path), "--lang", "en"])  # fmt: skip
     assert r.exit_code == 0, r.output
     assert "candidates" in r.output
-    assert set(_bytes(tmp_path / _mini.AS_OF / "44")) == EXPORT_FILES
+    assert _exports(tmp_path / _mini.AS_OF / "44") == EXPORT_FILES
     bad = CliRunner().invoke(app, ["run", "--province", "99", "--as-of", _mini.AS_OF, "--data", str(d / "data")])
     assert bad.exit_code == 2 and "--province" in bad.output
     bad = CliRunner().invoke(app, ["run", "--province", "44", "--as-of", "2024-02-30", "--data", str(d / "data")])
@@ -212,7 +217,9 @@ def test_sample_fee_charging_mandated_app_excluded(sample) -> None:
         assert dec["reasons"].str.contains("veto:L16_mandated_no_fees", regex=False).all()
 
 
-def test_sample_fraudulent_provider_graded_d_blacklisted_nothing_recommended(sample) -> None:
+def test_sample_fraudulent_provider_graded_d_notified_nothing_recommended(sample) -> None:
+    """A first cycle serves the sanction notice (issue 17): graded D, still white, proposed black;
+    its fraudulent app excluded at once, its other apps held as a provisional measure."""
     ds, codes, results, folders, _ = sample
     _, fraud_all = _planted(ds)
     assert fraud_all, "the sample should plant a fraudulent provider"
@@ -224,17 +231,17 @@ def test_sample_fraudulent_provider_graded_d_blacklisted_nothing_recommended(sam
         if not fraud:
             continue
         cr = res.credit.set_index("provider_id").loc[sorted(fraud)]
-        assert (cr["grade"] == "D").all() and (cr["list"] == "black").all()
+        assert (cr["grade"] == "D").all() and (cr["list"] == "white").all()
+        assert (cr["sanction_stage"] == "notified").all() and (cr["proposed_list"] == "black").all()
         rec = res.decisions.loc[res.decisions["status"] == "recommended"]
         assert not set(rec["provider_id"]) & fraud
         mine = res.decisions.loc[res.decisions["provider_id"].isin(fraud)]
-        assert mine["reasons"].str.contains("provider_blacklisted", regex=False).all()
+        assert mine["reasons"].str.contains("fraudulent_material|provisional_measure").all()
         bl = json.loads((folder / "blacklist.json").read_text(encoding="utf-8"))
-        assert fraud <= {e["uscc"] for e in bl["entries"]}
-        entry = next(e for e in bl["entries"] if e["uscc"] in fraud)
-        assert entry["name"] and entry["legal_representative"] and entry["ban_until"] and entry["decided_on"]
-        assert "fraud" in entry["reason_codes"] and entry["reasons_zh"] and entry["reasons_en"]
-        assert entry["apps"]
+        assert not fraud & {e["uscc"] for e in bl["entries"]}
+        for pid in fraud:
+            page = (folder / "sanction_notices" / f"{pid}.html").read_text(encoding="utf-8")
+            assert "信用惩戒告知书" in page and "陈述、申辩" in page
     assert seen == fraud_all
 
 
@@ -258,7 +265,7 @@ _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 
 def _published_text(folder: Path) -> str:
     text = ""
-    for p in sorted(folder.iterdir()):
+    for p in sorted(q for q in folder.rglob("*") if q.is_file()):  # sanction notices included
         if p.suffix == ".xlsx":
             with zipfile.ZipFile(p) as z:
                 text += "".join(z.read(n).decode("utf-8") for n in z.namelist())
@@ -271,6 +278,8 @@ def test_sample_no_personal_data_published(sample) -> None:
     ds, codes, _, folders, _ = sample
     c = ds.complaints
     secrets: set[str] = {s for s in c["contact"].astype(str) if len(s) >= 6}
+    secrets |= {s for s in ds.objections["contact"].astype(str) if len(s) >= 6}  # objectors (issue 17)
+    secrets |= {s for s in ds.objections["text"].astype(str) if len(s) >= 6}
     for text in c["text"].astype(str):
         secrets |= set(_PHONE.findall(text)) | set(_ID.findall(text)) | set(_EMAIL.findall(text))
     assert secrets, "the sample should plant personal data in complaints"
@@ -329,7 +338,7 @@ def test_sample_two_runs_byte_identical(sample, tmp_path) -> None:
     nat = pipeline.evaluate(ds, SAMPLE_AS_OF, provinces=codes)
     for code in codes:
         again = pipeline.write_province(nat.province(code), tmp_path)
-        assert set(_bytes(folders[code])) == EXPORT_FILES
+        assert _exports(folders[code]) == EXPORT_FILES
         assert _bytes(again) == _bytes(folders[code])
 
 
@@ -426,25 +435,28 @@ def test_first_cycle_never_cites_a_list_that_did_not_exist(every_province) -> No
 
 
 def test_credit_history_continues_across_published_cycles(tmp_path) -> None:
-    """Beijing (11) blacklists the sample's fraudulent provider on 2026-09-01 (6-month ban); on
-    2027-03-01 the ban has ended: the second history is the first's rows, unchanged, plus the
-    new transitions, and provenance records the register's cycle it continued."""
+    """Beijing (11) notifies the sample's fraudulent provider on 2026-09-01 and blacklists it on
+    2026-09-09, after the statement window (6-month ban); on 2027-03-10 the ban has ended: the
+    later history is the earlier one's rows, unchanged, plus the new transitions, and provenance
+    records the register's cycle it continued."""
     from typer.testing import CliRunner
 
     from evalkit.cli import app
 
     folders = []
-    for day in (SAMPLE_AS_OF, "2027-03-01"):
+    for day in (SAMPLE_AS_OF, "2026-09-09", "2027-03-10"):
         r = CliRunner().invoke(app, ["run", "--province", "11", "--as-of", day, "--data", str(SAMPLE),
                                      "--out", str(tmp_path)])  # fmt: skip
         assert r.exit_code == 0, r.output
         folders.append(tmp_path / day / "11")
-    first, second = (_read(f / "credit_history.csv") for f in folders)
+    notified, first, second = (_read(f / "credit_history.csv") for f in folders)
+    assert notified.empty  # the first cycle only served notices
+    folders = folders[1:]
     assert list(second.columns) == pipeline.CREDIT_HISTORY_EXPORT
-    assert len(first) and (first["recorded_on"] == SAMPLE_AS_OF).all()
-    old = second.loc[second["recorded_on"] == SAMPLE_AS_OF].reset_index(drop=True)
+    assert len(first) and (first["recorded_on"] == "2026-09-09").all()
+    old = second.loc[second["recorded_on"] == "2026-09-09"].reset_index(drop=True)
     pd.testing.assert_frame_equal(old, first)
-    new = second.loc[second["recorded_on"] == "2027-03-01"]
+    new = second.loc[second["recorded_on"] == "2027-03-10"]
     assert len(second) == len(first) + len(new) and len(new) >= 1
     assert ["black", "grey", "ban_expired"] in new[["from", "to", "reasons"]].values.tolist()
     # each provider's rows are in date order, and the published list is where they lead
@@ -453,7 +465,7 @@ def test_credit_history_continues_across_published_cycles(tmp_path) -> None:
     lists = _read(folders[1] / "credit.csv").set_index("provider_id")["list"]
     assert (lists.loc[last.index] == last).all()
     prov = json.loads((folders[1] / "provenance.json").read_text(encoding="utf-8"))
-    assert list(prov["previous_files"]) == [f"register:{SAMPLE_AS_OF}"]  # the register's cycle it continued
+    assert list(prov["previous_files"]) == ["register:2026-09-09"]  # the register's cycle it continued
     # the history comes from the register: a damaged published file changes nothing (issue 16)
     path = folders[1] / "credit_history.csv"
     path.write_bytes(path.read_bytes().replace(b",white,grey,", b",white,pink,", 1))

@@ -374,8 +374,8 @@ def test_run_of_a_clean_province_succeeds_with_the_other_errors_as_warnings(runs
     # its exports are exactly those of the clean sample (only the input hashes differ)
     bad, good = runs["out"] / "bad" / AS_OF / "44", runs["out"] / "clean" / AS_OF / "44"
     assert runs["clean44"].returncode == 0, runs["clean44"].stderr
-    names = sorted(p.name for p in good.iterdir())
-    assert names == sorted(p.name for p in bad.iterdir())
+    names = sorted(p.relative_to(good).as_posix() for p in good.rglob("*") if p.is_file())  # sanction notices too
+    assert names == sorted(p.relative_to(bad).as_posix() for p in bad.rglob("*") if p.is_file())
     for name in names:
         if name != "provenance.json":
             assert (bad / name).read_bytes() == (good / name).read_bytes(), name

@@ -32,7 +32,9 @@ from evalkit.cli import app
 from evalkit.data.register import Register
 
 SAMPLE = resources.sample_dir()
-D1, D2, D3 = "2026-09-01", "2027-03-01", "2027-09-01"
+D1, D2, D3 = "2026-09-09", "2027-03-01", "2027-09-01"
+#: The cycle that serves the sanction notices before D1 (its statement window ends on 2026-09-08).
+D0 = "2026-09-01"
 #: Providers with an app submitted to 44, given a fraud finding just before D1: domiciled in
 #: 31 (it skips the next cycle in 44), 34 and 44.
 FRAUD = {"91310115MA3DFR4H4D": "31", "91340100641829935T": "34", "91440100292672262M": "44"}
@@ -112,8 +114,13 @@ def gone_data(tmp_path_factory, fraud_data) -> Path:
 
 @pytest.fixture(scope="module")
 def first_cycle(tmp_path_factory, fraud_data) -> Path:
-    """44 run at D1 on the fraud data: the three providers are black."""
+    """44 run at D0 on the fraud data serves the sanction notices (issue 17: no listing before
+    the statement window), then at D1, after it: the three providers are black."""
     out = tmp_path_factory.mktemp("first") / "out"
+    res = _run(out, D0, fraud_data[0])
+    assert res.exit_code == 0, res.output
+    notified = _read(out / D0 / "44" / "credit.csv").set_index("provider_id").loc[list(FRAUD)]
+    assert (notified["list"] == "white").all() and (notified["sanction_stage"] == "notified").all()
     res = _run(out, D1, fraud_data[0])
     assert res.exit_code == 0, res.output
     credit = _read(out / D1 / "44" / "credit.csv").set_index("provider_id")
@@ -237,10 +244,10 @@ def test_run_into_an_existing_date_needs_force(first_cycle, fraud_data, tmp_path
     old, new = (_provenance(files) for files in (before, after))
     reg = Register.open(out, create=False)
     cycles = reg.cycles("44")
-    assert [c.as_of for c in cycles] == [D1, D1]
-    assert cycles[0].superseded_by == cycles[1].id and cycles[1].superseded_by is None
-    assert old.pop("register_cycle") == {"id": cycles[0].id, "seq": 1, "hash": cycles[0].hash}
-    assert new.pop("register_cycle") == {"id": cycles[1].id, "seq": 2, "hash": cycles[1].hash}
+    assert [c.as_of for c in cycles] == [D0, D1, D1]  # D0: the cycle that served the sanction notices
+    assert cycles[1].superseded_by == cycles[2].id and cycles[2].superseded_by is None
+    assert old.pop("register_cycle") == {"id": cycles[1].id, "seq": 2, "hash": cycles[1].hash}
+    assert new.pop("register_cycle") == {"id": cycles[2].id, "seq": 3, "hash": cycles[2].hash}
     assert old == new
     assert reg.verify(published=out) == []
 
@@ -258,7 +265,7 @@ def test_a_backdate_is_refused_then_warned(first_cycle, fraud_data, tmp_path):
     assert "warning:" in res.output and "2027-03-01" in res.output
     reg = Register.open(out, create=False)
     stale = {c.as_of: c.needs_regeneration for c in reg.cycles("44")}
-    assert stale == {D1: False, "2026-12-01": False, D2: True}
+    assert stale == {D0: False, D1: False, "2026-12-01": False, D2: True}
     assert reg.verify() == []
 
 
@@ -298,8 +305,9 @@ def _publish(out: Path, day: str, provinces: str, *extra: object, data: Path = S
 @pytest.mark.slow
 def test_publish_three_cycles_and_a_forced_single_province_republish(tmp_path):
     """Issue cases 3 and 4: 11 and 44 at D1; 44 again with --force keeps 11's folder and cycle;
-    then 11 at D2 (its list empties as assessments expire) and D3 publish fine, the ban of the
-    sample's fraudulent Beijing provider carried by the register."""
+    then 11 after the statement window (the sample's fraudulent Beijing provider, notified at D1,
+    is banned from 2026-09-17, issue 17), at D2 (its list empties as assessments expire) and D3
+    publish fine, the ban carried by the register."""
     out = tmp_path / "out"
     assert _publish(out, D1, "11,44").exit_code == 0
     eleven = {p.name: p.read_bytes() for p in (out / D1 / "11").iterdir() if p.is_file()}
@@ -311,8 +319,10 @@ def test_publish_three_cycles_and_a_forced_single_province_republish(tmp_path):
     reg = Register.open(out, create=False)
     assert [(c.as_of, c.superseded_by is None) for c in reg.cycles("11")] == [(D1, True)]
     assert [c.superseded_by is None for c in reg.cycles("44")] == [False, True]
+    assert reg.bans_in_force("11", "2026-09-10").empty  # notified at D1, not yet banned
+    assert _publish(out, "2026-09-17", "11").exit_code == 0
     banned = set(reg.bans_in_force("11", "2026-12-01")["provider_id"])
-    assert banned, "the sample bans a provider in 11 at D1 (a 6-month ban)"
+    assert banned, "the sample bans a provider in 11 from 2026-09-17 (a 6-month ban)"
     for day in (D2, D3):
         res = _publish(out, day, "11")
         assert res.exit_code == 0, res.output
@@ -321,7 +331,7 @@ def test_publish_three_cycles_and_a_forced_single_province_republish(tmp_path):
     old = hist.loc[hist["recorded_on"].lt(D3)].reset_index(drop=True)
     pd.testing.assert_frame_equal(old, before)  # the history continues, from the register
     ended = hist.loc[hist["provider_id"].isin(banned) & hist["reasons"].eq("ban_expired"), "on"]
-    assert ended.iloc[0] == D2  # the 6-month ban ended at D2
+    assert ended.iloc[0] == "2027-03-17"  # the 6-month ban from the decision of 2026-09-17
     assert (out / D3 / "11" / "recommendation.html").is_file()
     assert reg.verify() == []
 
@@ -416,7 +426,8 @@ def test_a_deleted_recommended_list_keeps_listed_on(first_cycle, fraud_data, tmp
     out = _copy(first_cycle, tmp_path)
     (out / D1 / "44" / "recommended_list.csv").unlink()
     (out / D1 / "44" / "recommended_list.json").unlink()
-    assert _run(out, "2026-09-02", fraud_data[0]).exit_code == 0
-    rec = _read(out / "2026-09-02" / "44" / "recommended_list.csv")
-    kept = _read(out / "2026-09-02" / "44" / "changes.csv").query("change == 'kept'")["app_id"]
-    assert len(kept) and (rec.set_index("app_id").loc[list(kept), "listed_on"] == D1).all()
+    assert _run(out, "2026-09-10", fraud_data[0]).exit_code == 0
+    rec = _read(out / "2026-09-10" / "44" / "recommended_list.csv")
+    kept = _read(out / "2026-09-10" / "44" / "changes.csv").query("change == 'kept'")["app_id"]
+    # kept since the first list (D0): the register's listed_on, not the deleted file's
+    assert len(kept) and (rec.set_index("app_id").loc[list(kept), "listed_on"] == D0).all()

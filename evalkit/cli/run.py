@@ -92,6 +92,7 @@ def run_command(
         from evalkit.rubric import default_criterion_ids
 
         when = parse_as_of(as_of, name="--as-of", func="evalkit run")
+        warn_calendar(when)
         # only the rows this province needs (a partitioned dataset: its partitions only); errors
         # in rows only other provinces need do not block it: they are printed as warnings
         ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
@@ -118,6 +119,10 @@ def run_command(
         ex=int(counts.get("excluded", 0)), added=int(changes.get("added", 0)), kept=int(changes.get("kept", 0)),
         out=int(changes.get("opted_out", 0)), folder=folder,
     ))  # fmt: skip
+    if counts.get("on_hold", 0):  # an objection to the public notice awaits its re-check
+        from evalkit.i18n import word
+
+        typer.echo(f"{word('status', 'on_hold', lang)}: {int(counts['on_hold'])}")
 
 
 # --- publish (publish) --------------------------------------------------------------------
@@ -212,6 +217,16 @@ def publish_command(
             parts.append(f"failed {', '.join(rendered)}")
         fail(f"publish incomplete: {'; '.join(parts)}")
 
+
+
+def warn_calendar(when: object, until: object = None) -> None:
+    """Warn (stderr) when the days a command counts fall in a year the working-day calendar
+    does not list (counted with weekends only): the warning names the file to update."""
+    from evalkit.rubric.calendar import run_warning
+
+    message = run_warning(when, until=until)
+    if message:
+        typer.echo(f"warning: {message}", err=True)
 
 
 def warn_absent(data: Optional[Path]) -> None:

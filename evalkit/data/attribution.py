@@ -37,6 +37,8 @@ _PLACING = frozenset({
     ("violations", "provider_id"), ("assessments", "app_id"), ("complaints", "app_id"),
     ("waivers", "app_id"), ("ahp_judgments", "province_code"), ("ahp_judgments", "expert_id"),
     ("schools", "province_code"), ("selections", "school_id"), ("selections", "app_id"),
+    ("objections", "province_code"), ("rechecks", "objection_id"), ("sanction_statements", "province_code"),
+    ("credit_repairs", "province_code"),
 })
 
 

@@ -87,6 +87,10 @@ class Dataset:
     waivers = property(lambda self: self.tables["waivers"])
     schools = property(lambda self: self.tables["schools"])
     selections = property(lambda self: self.tables["selections"])
+    objections = property(lambda self: self.tables["objections"])
+    rechecks = property(lambda self: self.tables["rechecks"])
+    sanction_statements = property(lambda self: self.tables["sanction_statements"])
+    credit_repairs = property(lambda self: self.tables["credit_repairs"])
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v)}" for k, v in self.tables.items())
@@ -198,11 +202,11 @@ def _absent(table: schema.Table, file: str, what: str, hint: str,
     if table.required:
         out.add(file, None, None, f"required {what} is missing{hint}", code="missing_file")
         loaded[table.name] = LoadedTable(table, file, status="failed")
-    elif hint or table.name not in _OWN_CAPABILITY:
+    elif hint or table.name not in schema.QUIET_WHEN_ABSENT:
         out.add(file, None, None, f"optional {what} is absent: {table.name} is empty{hint}"
                 + _ABSENT_MEANS.get(table.name, ""), severity="warning", code="missing_file")
         loaded[table.name] = LoadedTable(table, file, status="absent")
-    else:  # a dataset without schools is complete: no warning
+    else:  # a dataset without schools or notices is complete: no warning
         loaded[table.name] = LoadedTable(table, file, status="absent")
 
 
@@ -231,7 +235,6 @@ _FORMATS = ("csv", "parquet", "xlsx")
 
 #: What an absent optional table means for the evaluation, when it matters beyond "empty".
 #: Optional tables of a capability of their own (issue 18): absent without a warning.
-_OWN_CAPABILITY = frozenset(t.name for t in schema.SCHOOL_TABLES)
 _ABSENT_MEANS = {
     "violations": " (it is the source of sanctions: no violation, fraud or overdue "
                   "rectification can blacklist a provider in this evaluation)",

@@ -26,6 +26,10 @@ table                               partition(s) of a row
 ``schools``                         its own ``province_code``
 ``selections``                      its school's province (and an app a school selects, with
                                     its provider, is also needed by the school's province)
+``objections``,                     its own ``province_code``
+``sanction_statements``,
+``credit_repairs``
+``rechecks``                        the province of the objection it decides
 ==================================  ==========================================================
 
 A row needed by several provinces is stored in each of them (cross-submitted apps and their
@@ -60,7 +64,7 @@ PARTITION_KEY = "province"
 ROW_COLUMN = "_row"
 
 _VALID = frozenset(identifiers.PROVINCE_CODES)
-_OWN = ("submissions", "experts", "panel_scores", "schools")
+_OWN = ("submissions", "experts", "panel_scores", "schools", "objections", "sanction_statements", "credit_repairs")
 _BY_APP = ("apps", "assessments", "complaints", "waivers")
 
 
@@ -165,6 +169,9 @@ def memberships(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
             pairs = _by_key(_text(frame, "app_id"), app_of, "app_id", everywhere)
         elif name == "selections":
             pairs = _by_key(_text(frame, "school_id"), _school_provinces(tables), "school_id", everywhere)
+        elif name == "rechecks":  # the province of the objection it decides
+            pairs = _by_key(_text(frame, "objection_id"), _used(tables, "objections", "objection_id"),
+                            "objection_id", everywhere)
         elif name == "ahp_judgments":
             ok = judged["province"].isin(_VALID).to_numpy()
             rows = judged["row"].to_numpy()

@@ -35,20 +35,18 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import re
-import sqlite3
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
 from evalkit.data import register_verify
+from evalkit.data.register_engine import BUSY_TIMEOUT, empty_engine, is_url, register_target, sqlite_engine
 from evalkit.data.register_schema import (
+    DUE_PROCESS_TABLES,
     FIELDS,
     FORMAT,
     OPTIONAL_ROWS,
@@ -64,71 +62,16 @@ from evalkit.data.register_schema import (
     rows_frame,
 )
 from evalkit.data.register_schema import cycles as _cycles
+from evalkit.data.register_schema import notices as _notices
 from evalkit.dates import parse_date
 
 __all__ = ["DEFAULT_NAME", "Cycle", "Recorded", "Register", "RegisterError", "register_target"]
 
 #: The register file of an output folder.
 DEFAULT_NAME = "register.sqlite"
-#: Seconds a writer waits for another one (SQLite busy timeout).
-BUSY_TIMEOUT = 30
 _FOREVER = "9999-12-31"
 _HISTORY_COLUMNS = ["as_of", "what", "id", "name", "value", "detail", "reasons", "cycle", "superseded",
                     "needs_regeneration", "rank", "total_score", "listed_on"]  # fmt: skip
-
-
-def register_target(out: str | Path | None, url: str | None = None) -> str | Path:
-    """What :meth:`Register.open` should open: ``url`` if given, else the folder ``out``."""
-    if url:
-        return url
-    if out is None:
-        raise RegisterError("no register: give an output folder or --register URL")
-    return Path(out)
-
-
-def _is_url(target: str | Path) -> bool:
-    return isinstance(target, str) and re.match(r"^[a-z][a-z0-9+]*://", target) is not None
-
-
-def _wal(dbapi_conn: Any) -> None:
-    """Switch a new file to WAL.  Two processes creating one register at once: the switch is
-    refused at once ("database is locked", the busy timeout does not apply to it), so retry."""
-    deadline = time.monotonic() + BUSY_TIMEOUT
-    while True:
-        try:
-            mode = dbapi_conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-            if str(mode).lower() == "wal" or time.monotonic() > deadline:
-                return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
-                raise
-        time.sleep(0.05)
-
-
-def _empty_engine() -> Engine:
-    """An in-memory SQLite database (one shared connection): a lazy register's empty stand-in."""
-    from sqlalchemy.pool import StaticPool
-
-    return sa.create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
-
-
-def _sqlite_engine(url: sa.URL) -> Engine:
-    engine = sa.create_engine(url, connect_args={"timeout": BUSY_TIMEOUT})
-
-    @event.listens_for(engine, "connect")
-    def _connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # SQLAlchemy's begin event below issues BEGIN itself
-        _wal(dbapi_conn)
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA synchronous=FULL")
-        cur.execute("PRAGMA foreign_keys=ON")
-        cur.close()
-
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("read_only") else "BEGIN IMMEDIATE")
-
-    return engine
 
 
 class Register:
@@ -140,6 +83,7 @@ class Register:
         self.is_sqlite = engine.dialect.name == "sqlite"
         #: A SQLite file not created yet (``open(..., lazy=True)``): created by the first write.
         self.pending: Path | None = None
+        self.has_due_process = True
 
     # --------------------------------------------------------------------------------------
     # opening
@@ -155,7 +99,7 @@ class Register:
         by the first :meth:`record`; until then the register reads as empty (or as the file,
         once another process has made it).  A publish or run that fails before recording
         anything thus leaves no empty register behind."""
-        if _is_url(target):
+        if is_url(target):
             try:
                 url = sa.make_url(str(target))
             except sa.exc.ArgumentError as exc:
@@ -182,7 +126,7 @@ class Register:
                 raise RegisterError(f"no register at {path} (`evalkit register import` builds one from "
                                     "published folders; a publish makes one)")  # fmt: skip
             if lazy:
-                reg = cls._ready(cls(_empty_engine(), str(path)), True)
+                reg = cls._ready(cls(empty_engine(), str(path)), True)
                 reg.pending = path
                 return reg
             try:
@@ -190,7 +134,7 @@ class Register:
             except OSError as exc:
                 raise RegisterError(f"register {path}: cannot create its folder: {exc}") from None
         url = sa.URL.create("sqlite", database=str(path))
-        return cls._ready(cls(_sqlite_engine(url), str(path)), create)
+        return cls._ready(cls(sqlite_engine(url), str(path)), create)
 
     def _materialise(self, *, create: bool) -> None:
         """A lazy register's file: opened once it exists, or (``create``) created now."""
@@ -213,9 +157,11 @@ class Register:
                     conn.execute(meta.insert().values(key="format", value=FORMAT))
             tables = set(sa.inspect(conn).get_table_names())
             reg.has_school_alerts = "school_alerts" in tables  # a register made before issue 18 may lack it
-            if not set(metadata.tables) - OPTIONAL_ROWS <= tables:
+            optional = OPTIONAL_ROWS | set(DUE_PROCESS_TABLES)  # an older register may lack these
+            if not set(metadata.tables) - optional <= tables:
                 raise RegisterError(f"register {reg.name}: not an evalkit register (tables missing: "
-                                    f"{', '.join(sorted(set(metadata.tables) - OPTIONAL_ROWS - tables))})")  # fmt: skip
+                                    f"{', '.join(sorted(set(metadata.tables) - optional - tables))})")  # fmt: skip
+            reg.has_due_process = set(DUE_PROCESS_TABLES) <= tables
             meta = metadata.tables["meta"]
             found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).scalar()
             if found != FORMAT:
@@ -533,6 +479,43 @@ class Register:
                 frame[col] = frame[col].astype("str")
         return frame.astype({"cycle": "int64", "superseded": "bool", "needs_regeneration": "bool", "rank": "Int64",
                              "total_score": "float64"})
+
+    # --------------------------------------------------------------------------------------
+    # public notices (docs/due-process.md)
+
+    def record_notice(self, province: str, as_of: Any, ends_on: Any, working_days: int, files: dict[str, str],
+                      summary: dict[str, Any]) -> int:
+        """Record a public notice of ``province`` on ``as_of`` running until ``ends_on``
+        (inclusive); an earlier notice of the same date is marked superseded.  Returns its id."""
+        province, day = self._key(province, as_of)
+        end = self._key(province, ends_on)[1]
+        row = {"province": province, "as_of": day, "ends_on": end, "working_days": int(working_days),
+               "recorded_at": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+               "files": canonical_json(files), "summary": canonical_json(summary)}  # fmt: skip
+        with self._write(f"record the notice of province {province} {day}") as conn:
+            new_id = conn.execute(_notices.insert().values(**row).returning(_notices.c.id)).scalar_one()
+            conn.execute(_notices.update().where(_notices.c.province == province, _notices.c.as_of == day,
+                                                 _notices.c.id != new_id, _notices.c.superseded_by.is_(None))
+                         .values(superseded_by=new_id))  # fmt: skip
+        return int(new_id)
+
+    def latest_notice(self, province: str, on: Any) -> dict[str, Any] | None:
+        """The province's latest current notice issued on or before ``on``: id, province, as_of,
+        ends_on, working_days, recorded_at, files and summary (decoded), or None."""
+        province, day = self._key(province, on)
+        if not self.has_due_process:
+            return None
+        with self._read(f"read the notices of province {province}") as conn:
+            row = conn.execute(
+                sa.select(_notices).where(_notices.c.province == province, _notices.c.superseded_by.is_(None),
+                                          _notices.c.as_of <= day)
+                .order_by(_notices.c.as_of.desc(), _notices.c.id.desc()).limit(1)
+            ).first()  # fmt: skip
+        if row is None:
+            return None
+        out = dict(row._mapping)
+        out["files"], out["summary"] = json.loads(out["files"]), json.loads(out["summary"])
+        return out
 
     # --------------------------------------------------------------------------------------
     # checking and importing

@@ -142,7 +142,8 @@ def read_published(out: Path) -> list[Cycle]:
     for day_dir in sorted(p for p in out.iterdir() if p.is_dir() and _DATE_DIR.match(p.name)):
         for code in PROVINCE_CODES:
             folder = day_dir / code
-            if folder.is_dir():
+            # a folder holding only a public notice (<code>/notice/) is not a published cycle
+            if folder.is_dir() and ((folder / "decisions.csv").exists() or not (folder / "notice").is_dir()):
                 found.append(read_folder(folder, code, day_dir.name))
     if not found:
         raise RegisterError(f"{out}: no published province folder (<date>/<code>/decisions.csv) found")

@@ -36,8 +36,8 @@ from sqlalchemy import (
 from evalkit.errors import EvalkitError
 
 __all__ = [
-    "FIELDS", "FORMAT", "HASHED_FIELDS", "OPTIONAL_ROWS", "TABLES", "Cycle", "Recorded", "RegisterError",
-    "canonical_json", "cycle_frame", "cycle_hash", "frame_rows", "metadata", "rows_frame",
+    "DUE_PROCESS_TABLES", "FIELDS", "FORMAT", "HASHED_FIELDS", "OPTIONAL_ROWS", "TABLES", "Cycle", "Recorded",
+    "RegisterError", "canonical_json", "cycle_frame", "cycle_hash", "frame_rows", "metadata", "rows_frame",
 ]  # fmt: skip
 
 #: The register's format, stored in its ``meta`` table.  2: the hash no longer covers
@@ -113,6 +113,24 @@ cycles = Table(
     UniqueConstraint("province", "seq", name="uq_cycles_province_seq"),
     Index("ix_cycles_province_as_of", "province", "as_of"),
 )  # fmt: skip
+
+# -- due process (issue 17): notices and the other steps a cycle rests on, outside the cycles'
+#    hash chain (each row is written once, never updated but for its superseded mark)
+notices = Table(
+    "notices", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("province", String(2), nullable=False),
+    Column("as_of", String(10), nullable=False),
+    Column("ends_on", String(10), nullable=False),
+    Column("working_days", Integer, nullable=False),
+    Column("recorded_at", String(32), nullable=False),
+    Column("files", Text, nullable=False),  # JSON {file name: sha256}
+    Column("summary", Text, nullable=False),  # JSON: counts by status, the draft list's app ids
+    Column("superseded_by", Integer, ForeignKey("notices.id"), nullable=True),
+    Index("ix_notices_province_as_of", "province", "as_of"),
+)  # fmt: skip
+#: Tables an older register may lack: created when it is opened for writing.
+DUE_PROCESS_TABLES = ("notices",)
 
 #: Per row table: (frame column, stored column, kind); kinds: text, int, float, date.
 FIELDS: dict[str, tuple[tuple[str, str, str], ...]] = {

@@ -363,6 +363,42 @@ TABLES: dict[str, Table] = {
     )
 }
 
+# -- due process (issue 17): objections to a public notice and their re-checks ---------------
+# (docs/dataset.md "Objections and re-checks"; `text` and `contact` are personal data, never published)
+OBJECTION_FROM = ("public", "parent", "school", "provider", "expert", "other")
+OBJECTION_GROUNDS = ("content", "privacy", "fees", "ads", "forced_use", "scoring_error", "conflict_of_interest",
+                     "other")
+RECHECK_OUTCOMES = ("upheld", "partly_upheld", "rejected")
+#: Optional tables whose absence is no warning (a dataset without schools is complete; most provinces
+#: hold no notice at a given date).
+QUIET_WHEN_ABSENT = (*(t.name for t in SCHOOL_TABLES), "objections", "rechecks", "sanction_statements",
+                     "credit_repairs")
+TABLES.update({t.name: t for t in (
+    Table("objections", False, (
+        _c("objection_id", "id"), _c("province_code", "province"), _c("app_id", "id"),
+        _c("notice_date", "date", event=True), _c("received_on", "date", event=True),
+        _c("from_kind", "code", codes=OBJECTION_FROM), _c("grounds", "code", codes=OBJECTION_GROUNDS),
+        _c("text", "text", nullable=True), _c("contact", "text", nullable=True),
+    ), key=("objection_id",), description="one row per objection to a province's public notice"),
+    Table("rechecks", False, (
+        _c("objection_id", "id"), _c("decided_on", "date", event=True),
+        _c("outcome", "code", codes=RECHECK_OUTCOMES), _c("decided_by", "text"), _c("note", "text", nullable=True),
+    ), key=("objection_id",), description="one row per re-check decision on an objection"),
+    Table("sanction_statements", False, (
+        _c("provider_id", "id"), _c("province_code", "province"), _c("notified_on", "date", event=True),
+        _c("received_on", "date", event=True), _c("kind", "code", codes=("statement", "hearing")),
+        _c("outcome", "code", codes=("accepted", "rejected", "pending")), _c("decided_on", "date", nullable=True,
+                                                                            event=True),
+    ), natural_keys=(("province_code", "provider_id", "notified_on", "received_on"),),
+        description="one row per statement or hearing request after a sanction notice"),
+    Table("credit_repairs", False, (
+        _c("provider_id", "id"), _c("province_code", "province"), _c("applied_on", "date", event=True),
+        _c("rectification_ref", "text"), _c("decided_on", "date", nullable=True, event=True),
+        _c("outcome", "code", codes=("approved", "rejected", "pending")),
+    ), natural_keys=(("province_code", "provider_id", "applied_on"),),
+        description="one row per application for credit repair"),
+)})
+
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 REQUIRED_TABLES: tuple[str, ...] = tuple(n for n, t in TABLES.items() if t.required)
 
@@ -380,6 +416,10 @@ REFERENCES: tuple[Reference, ...] = (
     Reference("ahp_judgments", "expert_id", "experts", "expert_id"),
     Reference("experts", "conflicts", "providers", "provider_id", severity="warning"),
     *SCHOOL_REFERENCES,
+    Reference("objections", "app_id", "apps", "app_id"),
+    Reference("rechecks", "objection_id", "objections", "objection_id"),
+    Reference("sanction_statements", "provider_id", "providers", "provider_id"),
+    Reference("credit_repairs", "provider_id", "providers", "provider_id"),
 )
 
 #: Columns holding criterion ids (checked against ``criteria`` when known).
@@ -397,6 +437,10 @@ DATE_ORDERS: tuple[DateOrder, ...] = (
     DateOrder("violations", "rectify_by", "found_on"),
     DateOrder("waivers", "expires_on", "approved_on"),
     *SCHOOL_DATE_ORDERS,
+    DateOrder("objections", "received_on", "notice_date"),
+    DateOrder("sanction_statements", "received_on", "notified_on"),
+    DateOrder("sanction_statements", "decided_on", "received_on"),
+    DateOrder("credit_repairs", "decided_on", "applied_on"),
 )
 
 __all__ = [
@@ -415,9 +459,13 @@ __all__ = [
     "K12_STAGES",
     "LIST_SEPARATORS",
     "MLPS_LEVELS",
+    "OBJECTION_FROM",
+    "OBJECTION_GROUNDS",
     "PANEL_SCORE_RANGE",
     "PROVINCE_CODES",
+    "QUIET_WHEN_ABSENT",
     "REFERENCES",
+    "RECHECK_OUTCOMES",
     "REQUIRED_TABLES",
     "ROLES",
     "SAATY_RANGE",

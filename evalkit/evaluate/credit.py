@@ -21,7 +21,7 @@ provincial offices and the public in ``docs/credit.md``; the numbers below are t
 The evaluation is cut along these seams, one module each (this module re-exports their
 public names, so ``credit.<name>`` keeps working):
 
-* :mod:`~evalkit.evaluate.credit_params` — :class:`CreditParams`, the reason codes, holidays;
+* :mod:`~evalkit.evaluate.credit_params` — :class:`CreditParams`, the reason codes;
 * :mod:`~evalkit.evaluate.credit_context` — the rows prepared once per date
   (:func:`working_days`; per-provider figures are ``np.bincount`` over integer provider codes,
   never a loop over providers or rows; a province's evaluation takes its providers' rows by
@@ -56,7 +56,6 @@ from evalkit.evaluate.credit_components import (
 from evalkit.evaluate.credit_context import CreditContext, prepare, province_view, working_days
 from evalkit.evaluate.credit_history import HISTORY_COLUMNS, continue_transitions
 from evalkit.evaluate.credit_params import (
-    DEFAULT_HOLIDAYS,
     GRADE_RULE,
     GRADES,
     LISTS,
@@ -74,7 +73,6 @@ from evalkit.evaluate.credit_status import carry_absent_bans, decide_status, joi
 __all__ = [
     "COMPONENTS",
     "COMPONENT_COLUMNS",
-    "DEFAULT_HOLIDAYS",
     "GRADES",
     "GRADE_RULE",
     "HISTORY_COLUMNS",

@@ -8,7 +8,6 @@ from one sort of (group, working days).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -18,12 +17,13 @@ import pandas as pd
 from evalkit.dates import parse_date
 from evalkit.errors import choice_message
 from evalkit.evaluate.credit_context import CreditContext, as_bool, prepare
-from evalkit.evaluate.credit_params import DEFAULT_HOLIDAYS, CreditError, CreditParams
+from evalkit.evaluate.credit_params import CreditError, CreditParams
+from evalkit.rubric.calendar import WorkCalendar
 
 __all__ = ["STATS_COLUMNS", "complaint_stats", "group_mean_median", "province_stats"]
 
 def complaint_stats(ds: Any, as_of: Any, *, by: str = "domicile",
-                    holidays: Iterable[str] | None = None, handling_days: int = 15,
+                    calendar: WorkCalendar | None = None, handling_days: int = 15,
                     window_months: int | None = None) -> pd.DataFrame:
     """Complaint statistics per province, by category and by channel (aggregates only).
 
@@ -34,7 +34,7 @@ def complaint_stats(ds: Any, as_of: Any, *, by: str = "domicile",
     by : ``"domicile"`` (default: each complaint counts once, in the province of the
         provider's domicile, which supervises its filing) or ``"submissions"`` (in every
         province the app was submitted to; totals then exceed the national count).
-    holidays : public holidays (default :data:`DEFAULT_HOLIDAYS`, approximate).
+    calendar : the working-day calendar (default ``rubrics/calendar/cn.yaml``).
     handling_days : working days allowed (15).
     window_months : only complaints received in the last months (``None``: all).
 
@@ -48,8 +48,7 @@ def complaint_stats(ds: Any, as_of: Any, *, by: str = "domicile",
     if by not in ("domicile", "submissions"):
         raise CreditError(choice_message("by", "credit.complaint_stats", by, ("domicile", "submissions")))
     when = parse_date(as_of, func="credit.complaint_stats")
-    p = CreditParams(holidays=tuple(holidays) if holidays is not None else DEFAULT_HOLIDAYS,
-                     handling_days=handling_days)
+    p = CreditParams(calendar=calendar, handling_days=handling_days)
     ctx = prepare(ds, when, p, "credit.complaint_stats")
     if window_months is not None:
         keep = ctx.recent(ctx.complaints, "received_on", window_months)

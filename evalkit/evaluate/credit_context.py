@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import DataError, Problem, param_message
-from evalkit.evaluate.credit_params import DEFAULT_HOLIDAYS, CreditError, CreditParams
+from evalkit.evaluate.credit_params import CreditError, CreditParams
+from evalkit.rubric.calendar import WorkCalendar, load_calendar
 
 __all__ = ["REQUIRED_COLUMNS", "CreditContext", "add_working_days", "as_bool", "prepare", "province_view",
            "working_days"]
@@ -31,61 +32,43 @@ __all__ = ["REQUIRED_COLUMNS", "CreditContext", "add_working_days", "as_bool", "
 # --------------------------------------------------------------------------------------------
 
 
-def _days(values: pd.Series | np.ndarray) -> np.ndarray:
-    """Dates as ``datetime64[D]`` (NaT kept)."""
-    return np.asarray(pd.to_datetime(values), dtype="datetime64[us]").astype("datetime64[D]")
-
-
 def working_days(
     start: pd.Series | np.ndarray,
     end: pd.Series | np.ndarray | pd.Timestamp,
-    holidays: Iterable[str] = DEFAULT_HOLIDAYS,
+    calendar: WorkCalendar | None = None,
 ) -> np.ndarray:
-    """Working days from ``start`` (exclusive) to ``end`` (inclusive), NaN where either is NaT.
+    """Working days from ``start`` (exclusive) to ``end`` (inclusive), NaN where either is NaT
+    (:meth:`evalkit.rubric.calendar.WorkCalendar.working_days`).
 
-    Weekends and ``holidays`` are not working days.  A complaint received on a Friday and
-    resolved the next Monday took 1 working day; resolved the same day, 0.
+    Weekends and holidays are not working days, make-up working days (调休) are.  A complaint
+    received on a Friday and resolved the next Monday took 1 working day; resolved the same
+    day, 0.
 
     Parameters
     ----------
     start, end : dates (``end`` may be a single date, e.g. ``as_of``).
-    holidays : ISO dates of public holidays (default: :data:`DEFAULT_HOLIDAYS`, approximate).
+    calendar : the working-day calendar (default ``rubrics/calendar/cn.yaml``).
 
     Returns
     -------
     numpy.ndarray of float64.
     """
-    s = _days(start)
-    if isinstance(end, pd.Timestamp):
-        e = np.full(s.shape, end.to_datetime64().astype("datetime64[D]"))
-    else:
-        e = _days(end)
-    ok = ~(np.isnat(s) | np.isnat(e))
-    out = np.full(s.shape, np.nan)
-    hol = np.array(sorted(set(holidays)), dtype="datetime64[D]")
-    # busday_count counts [a, b); shift by one day to count (start, end].
-    out[ok] = np.busday_count(s[ok] + 1, e[ok] + 1, holidays=hol)
-    return out
+    cal = calendar if calendar is not None else load_calendar()
+    return cal.working_days(start, end)
 
 
 def add_working_days(start: pd.Series | np.ndarray | pd.Timestamp, n: int,
-                     holidays: Iterable[str] = DEFAULT_HOLIDAYS) -> np.ndarray:
+                     calendar: WorkCalendar | None = None) -> np.ndarray:
     """The date ``n`` working days after ``start`` (the same calendar as :func:`working_days`:
-    ``working_days(start, add_working_days(start, n)) == n``); NaT stays NaT.
+    ``working_days(start, add_working_days(start, n)) == n``); NaT stays NaT
+    (:meth:`evalkit.rubric.calendar.WorkCalendar.add_working_days_each`).
 
     Returns
     -------
     numpy.ndarray of ``datetime64[D]``.
     """
-    s = np.atleast_1d(np.asarray(start.to_datetime64() if isinstance(start, pd.Timestamp) else _days(start),
-                                 dtype="datetime64[D]"))
-    out = np.full(s.shape, np.datetime64("NaT"), dtype="datetime64[D]")
-    ok = ~np.isnat(s)
-    hol = np.array(sorted(set(holidays)), dtype="datetime64[D]")
-    # the first working day strictly after start, then n - 1 more (n = 0: start itself)
-    after = np.busday_offset(s[ok] + 1, 0, roll="forward", holidays=hol)
-    out[ok] = np.where(n > 0, np.busday_offset(after, max(n - 1, 0), holidays=hol), s[ok])
-    return out
+    cal = calendar if calendar is not None else load_calendar()
+    return cal.add_working_days_each(start, n)
 
 
 def as_bool(s: pd.Series) -> np.ndarray:
@@ -178,7 +161,7 @@ _ASSESSED = ("S11_security_certification",)
 #: The provider code of each row's app.
 _AppOwners = Callable[[pd.Series], np.ndarray]
 
-#: Prepared contexts, per (input frames, as_of, holidays): a national run evaluates the credit
+#: Prepared contexts, per (input frames, as_of, calendar): a national run evaluates the credit
 #: of 32 provinces and the early warning on the same tables, so the dates, working days and
 #: codes of every complaint are computed once.  An entry is held while its frames live (weak
 #: references, checked by identity and length, so it never serves another dataset) and is
@@ -188,12 +171,12 @@ _PREPARED: dict[tuple[Any, ...], tuple[tuple[Any, ...], tuple[int, ...], CreditC
 
 def prepare(ds: Any, as_of: pd.Timestamp, params: CreditParams, func: str) -> CreditContext:
     """Every provider's rows as of ``as_of`` with integer provider codes (cached, see
-    :data:`_PREPARED`); only ``params.holidays`` of the parameters shapes the rows.
+    :data:`_PREPARED`); only ``params.calendar`` of the parameters shapes the rows.
 
     ``func`` names the public function asking, for the messages about missing tables."""
     f = _frames(ds, func)
     frames = tuple(f.values())
-    key = (tuple(id(x) for x in frames), as_of, params.holidays)
+    key = (tuple(id(x) for x in frames), as_of, id(params.calendar))
     sizes = tuple(len(x) for x in frames)
     hit = _PREPARED.get(key)
     if hit is not None and all(r() is x for r, x in zip(hit[0], frames, strict=True)) and hit[1] == sizes:
@@ -216,7 +199,7 @@ def _prepare_frames(f: Mapping[str, pd.DataFrame], as_of: pd.Timestamp,
     apps["code"] = ids.get_indexer(apps["provider_id"].astype(str))
     owner_of = _provider_of_apps(apps)
     apps["app_id"] = apps["app_id"].astype(str).astype("category")
-    complaints = _complaint_rows(f["complaints"], as_of, params.holidays, owner_of)
+    complaints = _complaint_rows(f["complaints"], as_of, params.calendar, owner_of)
     violations = _violation_rows(f["violations"], as_of, ids)
     assessments = _assessment_rows(f["assessments"], as_of, owner_of)
     return CreditContext(as_of, params, ids, prov, apps, complaints, violations, assessments)
@@ -237,7 +220,7 @@ def _provider_of_apps(apps: pd.DataFrame) -> _AppOwners:
     return codes_of_apps
 
 
-def _complaint_rows(c: pd.DataFrame, as_of: pd.Timestamp, holidays: tuple[str, ...],
+def _complaint_rows(c: pd.DataFrame, as_of: pd.Timestamp, calendar: WorkCalendar,
                     owner_of: _AppOwners) -> pd.DataFrame:
     """The complaints known at ``as_of`` with their provider code and working days.
 
@@ -257,8 +240,8 @@ def _complaint_rows(c: pd.DataFrame, as_of: pd.Timestamp, holidays: tuple[str, .
     c["category"] = c["category"].astype(str).astype("category")
     c["channel"] = c["channel"].fillna("").astype(str).replace("", "unknown").astype("category")
     c["event_on"] = c["resolved_on"].fillna(pd.to_datetime(c["received_on"]))
-    c["wd"] = working_days(c["received_on"], c["resolved_on"], holidays)
-    c["wd_open"] = working_days(c["received_on"], as_of, holidays)
+    c["wd"] = working_days(c["received_on"], c["resolved_on"], calendar)
+    c["wd_open"] = working_days(c["received_on"], as_of, calendar)
     return c
 
 

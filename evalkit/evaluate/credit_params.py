@@ -3,7 +3,8 @@
 :class:`CreditParams` holds the defaults of the national profile (a province's profile
 overrides some of them, :func:`params_from_profile`); :data:`REASONS` are the stable reason
 codes of the status machine with their Chinese and English texts; :data:`SCORE_RULE` and
-:data:`GRADE_RULE` say how a published ``credit.csv`` recomputes its score and grade.
+:data:`GRADE_RULE` say how a published ``credit.csv`` recomputes its score and grade.  Working
+days are counted with the calendar of :mod:`evalkit.rubric.calendar`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from evalkit.errors import EvalkitError, param_message
 from evalkit.rubric import profile_value
+from evalkit.rubric.calendar import WorkCalendar, load_calendar
 
 __all__ = [
-    "DEFAULT_HOLIDAYS",
     "GRADES",
     "GRADE_RULE",
     "LISTS",
@@ -77,41 +77,14 @@ REASONS: dict[str, tuple[str, str]] = {
     "grey_period": ("灰名单观察期未满", "grey-list observation period not over"),
     "grey_cleared": ("灰名单观察期满且无新问题", "grey-list period over with no new finding"),
     "no_list_trigger": ("无列入灰名单或黑名单的情形", "no grey- or black-list trigger"),
+    # due process (evalkit.evaluate.sanctions)
+    "sanction_notified": ("已送达信用惩戒告知书，陈述申辩期内暂不作出决定",
+                          "sanction notice served: no decision before the statement window closes"),
+    "sanction_dismissed": ("陈述申辩意见被采纳，不予列入", "statement accepted: the sanction is dismissed"),
+    "sanction_decided": ("告知期满，依法作出列入决定", "decided after the notice and statement window"),
+    "credit_repaired": ("信用修复申请获批准，移出名单", "credit repair approved: taken off the list"),
 }
 
-
-
-#: Chinese national public holidays (法定节假日 as announced by the State Council General
-#: Office), 2019–2026.  **Approximate**: the days off are listed, the make-up working weekends
-#: (调休上班) are not, so a span crossing a holiday may count one or two working days fewer
-#: than the official calendar.  Pass your own list to ``holidays=`` for exact counts.
-DEFAULT_HOLIDAYS: tuple[str, ...] = tuple(
-    str(d.date())
-    for a, b in [
-        ("2019-01-01", "2019-01-01"), ("2019-02-04", "2019-02-10"), ("2019-04-05", "2019-04-07"),
-        ("2019-05-01", "2019-05-04"), ("2019-06-07", "2019-06-09"), ("2019-09-13", "2019-09-15"),
-        ("2019-10-01", "2019-10-07"),
-        ("2020-01-01", "2020-01-01"), ("2020-01-24", "2020-02-02"), ("2020-04-04", "2020-04-06"),
-        ("2020-05-01", "2020-05-05"), ("2020-06-25", "2020-06-27"), ("2020-10-01", "2020-10-08"),
-        ("2021-01-01", "2021-01-03"), ("2021-02-11", "2021-02-17"), ("2021-04-03", "2021-04-05"),
-        ("2021-05-01", "2021-05-05"), ("2021-06-12", "2021-06-14"), ("2021-09-19", "2021-09-21"),
-        ("2021-10-01", "2021-10-07"),
-        ("2022-01-01", "2022-01-03"), ("2022-01-31", "2022-02-06"), ("2022-04-03", "2022-04-05"),
-        ("2022-04-30", "2022-05-04"), ("2022-06-03", "2022-06-05"), ("2022-09-10", "2022-09-12"),
-        ("2022-10-01", "2022-10-07"),
-        ("2022-12-31", "2023-01-02"), ("2023-01-21", "2023-01-27"), ("2023-04-05", "2023-04-05"),
-        ("2023-04-29", "2023-05-03"), ("2023-06-22", "2023-06-24"), ("2023-09-29", "2023-10-06"),
-        ("2024-01-01", "2024-01-01"), ("2024-02-10", "2024-02-17"), ("2024-04-04", "2024-04-06"),
-        ("2024-05-01", "2024-05-05"), ("2024-06-10", "2024-06-10"), ("2024-09-15", "2024-09-17"),
-        ("2024-10-01", "2024-10-07"),
-        ("2025-01-01", "2025-01-01"), ("2025-01-28", "2025-02-04"), ("2025-04-04", "2025-04-06"),
-        ("2025-05-01", "2025-05-05"), ("2025-05-31", "2025-06-02"), ("2025-10-01", "2025-10-08"),
-        ("2026-01-01", "2026-01-03"), ("2026-02-15", "2026-02-23"), ("2026-04-04", "2026-04-06"),
-        ("2026-05-01", "2026-05-05"), ("2026-06-19", "2026-06-21"), ("2026-09-25", "2026-09-27"),
-        ("2026-10-01", "2026-10-07"),
-    ]
-    for d in pd.date_range(a, b)
-)
 
 
 #: The thresholds applied, one column per grade floor (A, B, C), on every row of a credit table.
@@ -144,7 +117,8 @@ class CreditParams:
     downgrade_months : look-back window of the direct downgrade to D.
     grey_months : grey-list observation period before a provider may return to white.
     handling_days : working days allowed to handle a complaint.
-    holidays : public holidays excluded from working days (ISO dates).
+    calendar : the working-day calendar (default: ``rubrics/calendar/cn.yaml``,
+        :func:`evalkit.rubric.calendar.load_calendar`): holidays and make-up working days.
     points : maximum points of each component (the names of
         :data:`evalkit.evaluate.credit_components.COMPONENTS`, checked when the score is computed).
     severity_points : deduction per violation by severity.
@@ -160,7 +134,7 @@ class CreditParams:
     downgrade_months: int = 24
     grey_months: int = 12
     handling_days: int = 15
-    holidays: tuple[str, ...] = DEFAULT_HOLIDAYS
+    calendar: WorkCalendar | None = None
     points: Mapping[str, float] = field(
         default_factory=lambda: {
             "complaint_rate": 10.0,
@@ -199,7 +173,11 @@ class CreditParams:
                                             "a mapping of MLPS levels to positive month counts",
                                             repr(self.mlps_validity_months)))
         object.__setattr__(self, "mlps_validity_months", {int(k): int(v) for k, v in m.items()})
-        object.__setattr__(self, "holidays", tuple(str(h) for h in self.holidays))
+        if self.calendar is None:
+            object.__setattr__(self, "calendar", load_calendar())
+        elif not isinstance(self.calendar, WorkCalendar):
+            raise CreditError(param_message("calendar", "credit.evaluate", "a WorkCalendar (load_calendar)",
+                                            type(self.calendar).__name__))
 
 
 def params_from_profile(profile: Any, **overrides: Any) -> CreditParams:

@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.evaluate import pipeline, scoring
+from evalkit.evaluate.candidates import candidate_frame
 from evalkit.evaluate.recommend import DIMENSIONS, ListRules, recommend
 
 __all__ = ["Baseline", "WhatIf", "baseline", "load_baseline", "what_if"]
@@ -114,7 +115,7 @@ def _criterion_matrix(ev: Any, code: str, app_ids: pd.Series, rubric: Any) -> pd
 
 
 def _province_candidates(ds: Any, ev: Any, code: str) -> pd.DataFrame:
-    cand = pipeline.candidate_frame(ds, ev)
+    cand = candidate_frame(ds, ev)
     return cand.loc[cand["province_code"].eq(code)].reset_index(drop=True)
 
 

@@ -67,10 +67,11 @@ def check(decisions: pd.DataFrame, rules: ListRules, *, as_of: Any, credit: pd.D
     problems += _one_status_each(dec, status, candidates)
     problems += _caps(dec[status.eq("recommended")], dec, status, rules)
     ranked = dec["rank"].notna()
-    if (ranked & status.eq("excluded")).any():
-        problems.append(f"excluded apps are ranked: {_ids(dec, ranked & status.eq('excluded'))}")
-    if (~ranked & status.ne("excluded")).any():
-        problems.append(f"eligible apps without a rank: {_ids(dec, ~ranked & status.ne('excluded'))}")
+    unranked = status.isin(("excluded", "on_hold"))  # on hold: an objection pending re-check
+    if (ranked & unranked).any():
+        problems.append(f"excluded apps are ranked: {_ids(dec, ranked & unranked)}")
+    if (~ranked & ~unranked).any():
+        problems.append(f"eligible apps without a rank: {_ids(dec, ~ranked & ~unranked)}")
     empty = dec["reasons"].astype("str").fillna("").eq("")
     if empty.any():
         problems.append(f"decisions without reasons: {_ids(dec, empty)}")

@@ -28,7 +28,9 @@ from evalkit.dates import parse_date
 from evalkit.errors import EvalkitError, PublishError, param_message
 from evalkit.evaluate import app_details, provenance
 from evalkit.evaluate import credit as _credit
+from evalkit.evaluate.candidates import candidate_frame
 from evalkit.evaluate.changes import diff_with_previous
+from evalkit.evaluate.objections import apply_to_decisions, mark_candidates, objection_outcomes
 from evalkit.evaluate.provenance import find_previous
 from evalkit.evaluate.province import (
     CACHE_FORMAT,
@@ -45,6 +47,7 @@ from evalkit.evaluate.province import (
 from evalkit.evaluate.raters import rater_bootstrap
 from evalkit.evaluate.reasons import reason_details, reasons_text
 from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.evaluate.sanctions import gate, mark_holds
 from evalkit.evaluate.schools import province_schools
 from evalkit.rubric import profile_value
 
@@ -58,7 +61,6 @@ __all__ = [
     "OVERLAPS_EXPORT",
     "RECOMMENDED_EXPORT",
     "NationalEvaluation",
-    "candidate_frame",
     "ProvinceResult",
     "evaluate",
     "find_previous",
@@ -118,37 +120,6 @@ class NationalEvaluation:
 
 def _dimension_weights(rubric: Any) -> dict[str, float]:
     return {d.id: float(d.weight) for d in rubric.dimensions}
-
-
-def candidate_frame(ds: Any, ev: Any) -> pd.DataFrame:
-    """Scored candidates joined with the app, submission and provider fields the list needs."""
-    cand = ev.candidates.copy()
-    cand["province_code"] = cand["province_code"].astype("str")
-    cand["app_id"] = cand["app_id"].astype("str")
-    apps = ds.apps[["app_id", "name", "category", "stages", "primary_users", "features", "description",
-                    "filed_on"]].rename(columns={"name": "_app_name"})  # fmt: skip
-    apps = apps.astype({"app_id": "str"}).drop_duplicates("app_id")
-    subs = ds.submissions[["app_id", "province_code", "submitted_on", "mandated_use"]].astype(
-        {"app_id": "str", "province_code": "str"}
-    )
-    subs = subs.sort_values("submitted_on", kind="stable").drop_duplicates(["province_code", "app_id"], keep="last")
-    prov = ds.providers[["provider_id", "name", "legal_rep"]].rename(columns={"name": "provider_name"})
-    prov = prov.astype({"provider_id": "str"}).drop_duplicates("provider_id")
-    cand = cand.drop(columns=[c for c in ("submitted_on", "mandated_use", "category", "stages", "features",
-                                           "primary_users", "description", "filed_on", "provider_name",
-                                           "legal_rep") if c in cand.columns])  # fmt: skip
-    cand = cand.merge(apps, on="app_id", how="left").merge(subs, on=["province_code", "app_id"], how="left")
-    cand["provider_id"] = cand["provider_id"].astype("str")
-    cand = cand.merge(prov, on="provider_id", how="left")
-    if "app_name" not in cand.columns:
-        cand["app_name"] = cand["_app_name"]
-    cand["app_name"] = cand["app_name"].fillna(cand["_app_name"]).astype("str")
-    cand = cand.drop(columns="_app_name")
-    text_columns = ("reasons", "stages", "features", "primary_users", "description", "category", "provider_name",
-                    "legal_rep")
-    for col in text_columns:
-        cand[col] = cand[col].astype("str").fillna("") if col in cand.columns else ""
-    return cand
 
 
 def evaluate(
@@ -265,7 +236,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     profile = nat.profiles[code]
     prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
-    listing = _province_list(nat, code, _banned(nat, code, cr), prev)
+    listing = _province_list(nat, code, cr, prev)
     tables = _credit_tables(nat.ds, cr, prev.history)
     method = _method(nat, code, listing, prev)
     _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
@@ -281,23 +252,23 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
         risk_quality=_plain({**nat.risk.quality, "scope": _risk_scope(nat.ds)}), **_panel_tables(nat.scoring, code),
         weights=listing.rubric.weights_table(), method=_plain(method), provenance=_plain(record), **schools,
         **app_details.details(nat.scoring, nat.ds, nat.register, code, listing.decisions["app_id"]),
+        objections=listing.objections,
     )  # fmt: skip
 
 
 
 def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle) -> Any:
-    """The province's credit evaluation; the previous list, if any, is the list complaints are
-    checked against."""
+    """The province's credit (complaints checked against the previous list, if any), its due process gated."""
     listed = None
     if prev.decisions is not None:
         dec = prev.decisions
         listed = dec.loc[dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
-    return _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
+    cr = _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
+    return gate(cr, nat.ds, nat.profiles[code], code, prev.credit)  # notice before a sanction; repair
 
 
 def _banned(nat: NationalEvaluation, code: str, cr: Any) -> list[str]:
-    """The providers whose ban is in force: this cycle's black entries and, whatever the input
-    holds, every ban the register has in force on ``as_of``."""
+    """Providers whose ban is in force: this cycle's black entries and every ban the register holds on ``as_of``."""
     banned = set(_credit.banned_providers(cr, nat.as_of))
     if nat.register is not None:
         held = nat.register.bans_in_force(code, nat.as_of.strftime("%Y-%m-%d"))
@@ -317,9 +288,10 @@ class _Listing:
     rules: ListRules
     rubric: Any  # the province's weighted rubric
     bootstrap: Any  # the rater bootstrap used, or None
+    objections: pd.DataFrame  # the objections bearing on this list, with their outcomes
 
 
-def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: provenance.PreviousCycle) -> _Listing:
+def _province_list(nat: NationalEvaluation, code: str, cr: Any, prev: provenance.PreviousCycle) -> _Listing:
     """The province's decisions (with their changes and reason texts) and recommended list."""
     profile, ev = nat.profiles[code], nat.scoring
     cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
@@ -331,7 +303,11 @@ def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: 
     if rules.bootstrap_raters and nat.raters is not None:
         reducer = str(profile_value(profile, "panel", "reducer") or "trimmed_mean")
         boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
-    dec = recommend(cand, rules, banned=banned, overlapping=overlapping, raters=boot)
+    held = None if prev.decisions is None else prev.decisions.loc[prev.decisions["objection"].eq("pending"), "app_id"]
+    objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held)  # docs/due-process.md
+    cand = mark_holds(mark_candidates(cand, objections), cr.providers, nat.ds, profile)  # review decisions
+    dec = recommend(cand, rules, banned=_banned(nat, code, cr), overlapping=overlapping, raters=boot)
+    dec = apply_to_decisions(dec, objections)
     changes = diff_with_previous(dec, prev.decisions)
     change_of = changes.set_index("app_id")["change"]
     mapped = dec["app_id"].map(change_of)
@@ -343,7 +319,7 @@ def _province_list(nat: NationalEvaluation, code: str, banned: list[str], prev: 
         dec[f"reasons_{lang}"] = reasons_text(dec["reasons"], lang, names, failed=failed, details=own)
     dec["flags"] = dec["flags"].astype("str")
     rec = _recommended(dec, nat.as_of, prev.recommended)
-    return _Listing(dec, rec, changes, ov, cand, rules, rub, boot)
+    return _Listing(dec, rec, changes, ov, cand, rules, rub, boot, objections)
 
 
 def _recommended(dec: pd.DataFrame, as_of: pd.Timestamp, prev_rec: pd.DataFrame | None) -> pd.DataFrame:

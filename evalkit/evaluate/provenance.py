@@ -188,9 +188,9 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
                          {f"register:{last.as_of}": str(last.hash)}, last.as_of, register.school_alerts(last))
 
 
-_DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on")
+_DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on", "objection")
 _CREDIT_COLUMNS = ("provider_id", "provider_name", "legal_rep", "province_code", "grade", "list", "ban_until",
-                   "decided_on", "reasons")
+                   "decided_on", "reasons", "sanction_stage", "notified_on", "statement_ends_on", "proposed_list")
 _HISTORY_COLUMNS = ("provider_id", "provider_name", "on", "from", "to", "reasons", "recorded_on")
 
 

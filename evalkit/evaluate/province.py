@@ -24,8 +24,9 @@ from evalkit.data import exports
 from evalkit.errors import PublishError
 from evalkit.evaluate.credit_components import COMPONENT_COLUMNS
 from evalkit.evaluate.credit_params import REASONS as CREDIT_REASONS
-from evalkit.evaluate.credit_params import THRESHOLD_COLUMNS
+from evalkit.evaluate.credit_params import THRESHOLD_COLUMNS, params_from_profile
 from evalkit.evaluate.reasons import reason_text
+from evalkit.evaluate.sanction_notice import write_sanction_notices
 from evalkit.evaluate.schools import ALERT_EXPORT, COUNTY_EXPORT, FINDING_EXPORT, SCHOOL_EXPORT
 
 __all__ = [
@@ -51,7 +52,7 @@ CACHE_FORMAT = 3
 DECISIONS_EXPORT = [
     "app_id", "app_name", "provider_id", "provider_name", "category", "stages", "status",
     "rank", "total_score", "legality", "function", "security", "content", "p_listed",
-    "rank_lo", "rank_hi", "close_call", "flags", "change", "reasons", "reasons_zh", "reasons_en",
+    "rank_lo", "rank_hi", "close_call", "flags", "change", "objection", "reasons", "reasons_zh", "reasons_en",
 ]  # fmt: skip
 RECOMMENDED_EXPORT = [
     "rank", "app_id", "app_name", "provider_id", "provider_name", "legal_rep", "category",
@@ -59,7 +60,8 @@ RECOMMENDED_EXPORT = [
 ]  # fmt: skip
 CREDIT_EXPORT = [
     "provider_id", "provider_name", "score", *COMPONENT_COLUMNS, "grade", "downgrade",
-    *THRESHOLD_COLUMNS, "list", "ban_until", "decided_on", "reasons", "reasons_zh", "reasons_en",
+    *THRESHOLD_COLUMNS, "list", "ban_until", "decided_on", "sanction_stage", "notified_on", "statement_ends_on",
+    "proposed_list", "reasons", "reasons_zh", "reasons_en",
 ]  # fmt: skip
 #: Column order of credit_history.csv (sorted by provider_id, on, recorded_on).
 CREDIT_HISTORY_EXPORT = ["provider_id", "provider_name", "on", "from", "to", "reasons", "reasons_zh",
@@ -71,7 +73,7 @@ OVERLAPS_EXPORT = ["app_id_a", "app_name_a", "app_id_b", "app_name_b", "similari
 #: The frames of a result, one parquet file each in the cache.
 _FRAMES = (
     "decisions", "recommended", "changes", "overlaps", "credit", "credit_history", "negative_list", "blacklist",
-    "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights",
+    "blacklist_apps", "complaint_stats", "risk", "agreement", "raters", "conflicts", "weights", "objections",
     "evidence", "waivers", "app_history",
     "schools", "school_findings", "school_alerts", "counties",
 )  # fmt: skip
@@ -115,6 +117,9 @@ class ProvinceResult:
     school_findings: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=FINDING_EXPORT))
     school_alerts: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=ALERT_EXPORT))
     counties: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=COUNTY_EXPORT))
+    #: The objections bearing on this list with their outcomes (evalkit.evaluate.objections; no
+    #: personal data: codes, dates and ids only).
+    objections: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""
@@ -229,6 +234,8 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     ):
         w.append(exports.write_csv(frame, folder / name, columns=columns, sort_by=key))
     w.append(exports.write_json(result.provenance, folder / "provenance.json"))
+    p = params_from_profile(result.profile)  # the notices before a sanction (evalkit.evaluate.sanctions)
+    w += write_sanction_notices(result.credit, folder, result.code, result.as_of, p.ban_months, p.grey_months)
     return w
 
 

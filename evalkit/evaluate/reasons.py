@@ -49,6 +49,14 @@ REASONS: dict[str, tuple[str, str]] = {
         "the provider is blacklisted and its ban is in force",
     ),
     "not_filed": ("应用未完成教育移动应用备案", "the app is not filed"),
+    "fraudulent_material": ("提交材料弄虚作假：本轮评审不予认可其证据（评审决定，非信用惩戒）",
+                            "fraudulent material submitted: its evidence is not accepted in this review (a review "
+                            "decision, not a sanction)"),
+    "provisional_measure": ("提供者涉嫌提供虚假材料，信用惩戒告知期间暂缓列入（临时措施）",
+                            "held off as a provisional measure: the provider's sanction for fraud awaits its "
+                            "statement window"),
+    "objection_pending": ("公示期异议尚待复查，暂缓列入",
+                          "on hold: an objection to the public notice awaits its re-check"),
     "insufficient_panel": ("专家评审人数不足", "too few expert panel scores"),
     "flag:third_party_admissions": (
         "第三方招生、考试、成绩类应用（原则上应由教育部门或学校主办）",
@@ -78,6 +86,9 @@ _PATTERNS: dict[str, tuple[str, str]] = {
     "cap:category": ("该类别推荐数已满：{x}", "category cap reached: {x}"),
     "cap:stage": ("该学段推荐数已满：{x}", "stage cap reached: {x}"),
     "below_min": ("维度得分低于最低要求：{x}", "dimension score below the minimum: {x}"),
+    "objection_upheld": ("公示期异议经复查成立，移出名单（异议理由：{x}）",
+                         "removed from the list: an objection to the public notice was upheld on re-check "
+                         "(grounds: {x})"),
 }
 #: Words of a pattern code when the criterion says what its failure means (the rubric's
 #: ``failed``, passed as ``failed``): "否决项：等级测评报告已过期", never the pass condition.
@@ -100,6 +111,7 @@ _LABELS = {
     "cap:category": VOCABULARIES["category"],
     "cap:stage": VOCABULARIES["stage"],
     "below_min": VOCABULARIES["dimension"],
+    "objection_upheld": VOCABULARIES["objection_grounds"],
 }
 
 

@@ -71,7 +71,8 @@ __all__ = [
     "recommend",
 ]
 
-STATUSES = ("recommended", "not_recommended", "excluded")
+#: ``on_hold``: an app with an objection pending re-check (evalkit.evaluate.objections), not listed.
+STATUSES = ("recommended", "not_recommended", "excluded", "on_hold")
 #: Reason codes (or code prefixes before ``:``) that exclude a candidate from the ranking.
 EXCLUDING_PREFIXES = frozenset(
     {
@@ -82,6 +83,10 @@ EXCLUDING_PREFIXES = frozenset(
         "insufficient_panel",
         "not_filed",
         "provider_blacklisted",
+        "objection_pending",
+        "objection_upheld",
+        "fraudulent_material",
+        "provisional_measure",
     }
 )
 DECISION_COLUMNS = [

@@ -25,11 +25,12 @@ from evalkit.data.register import Cycle, Recorded, RegisterError
 from evalkit.evaluate.province import CREDIT_EXPORT, ProvinceResult
 from evalkit.evaluate.school_alerts import ALERT_COLUMNS
 
-__all__ = ["CREDIT_COLUMNS", "DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_completes", "check_recordable",
-           "cycle_of", "record", "stamp"]
+__all__ = ["CREDIT_COLUMNS", "DECISION_COLUMNS", "TRANSITION_COLUMNS", "check_completes", "check_notice_period",
+           "check_recordable", "cycle_of", "record", "stamp"]
 
 #: The columns of a cycle's decisions in the register.
-DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on"]
+DECISION_COLUMNS = ["app_id", "app_name", "provider_id", "status", "rank", "total_score", "reasons", "listed_on",
+                    "objection"]
 #: The columns of a cycle's credit rows: those of ``credit.csv``, then the provider's legal
 #: representative and domicile (a ban carried for a provider absent from a later input names them).
 CREDIT_COLUMNS = [*CREDIT_EXPORT, "legal_rep", "province_code"]
@@ -73,8 +74,10 @@ def check_recordable(register: Any, code: str, as_of: str, *, force: bool = Fals
     files were never written (``published`` false: the province's folder of that date is
     missing) — the command is then completing it, and :func:`record` with ``complete`` checks
     that it records the same result; a date earlier than the province's latest current cycle
-    needs ``backdate``.
+    needs ``backdate``; a date inside the public notice period of the province's latest notice
+    is refused (:func:`check_notice_period`).
     """
+    check_notice_period(register, code, as_of)
     last = register.latest(code, _END)
     if last is None:
         return
@@ -104,6 +107,22 @@ def check_completes(register: Any, res: ProvinceResult) -> None:
         f"province {res.code} already has a cycle for {day} in the register {_where(register)} (cycle {same.id}) "
         "from other inputs or parameters, and its files were not published; pass --force to record a cycle "
         "that supersedes it (the earlier one is kept).")
+
+
+def check_notice_period(register: Any, code: str, as_of: str) -> None:
+    """Refuse (:class:`RegisterError`) a list of ``code`` on ``as_of`` while the public notice of
+    the province's latest notice (issued on or before ``as_of``) runs: ``as_of <= notice_ends_on``.
+    Objections received during the notice are decided by re-check before the list is published
+    (docs/due-process.md)."""
+    latest = getattr(register, "latest_notice", None)
+    notice = latest(code, as_of) if latest is not None else None
+    if notice is None or as_of > notice["ends_on"]:
+        return
+    raise RegisterError(
+        f"province {code}: the public notice of {notice['as_of']} runs until {notice['ends_on']} "
+        f"({notice['working_days']} working days); a list dated {as_of} would be published inside it. "
+        f"Publish on a date after {notice['ends_on']}, once the objections received have been re-checked "
+        f"(register {_where(register)}).")
 
 
 def record(register: Any, res: ProvinceResult, *, force: bool = False, backdate: bool = False,

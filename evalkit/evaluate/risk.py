@@ -134,7 +134,7 @@ def _features(ctx: CreditContext, t: pd.Timestamp) -> pd.DataFrame:
     resolved_by_t = ~np.isnat(res) & (res <= T)
     c365 = _in(rec, y1, T)
     subst = as_bool(c["substantiated"]) & resolved_by_t
-    wd_t = working_days(c["received_on"], t, ctx.params.holidays)
+    wd_t = working_days(c["received_on"], t, ctx.params.calendar)
     late = np.where(resolved_by_t, c["wd"].to_numpy() > lim, wd_t > lim)
     open_overdue = (rec <= T) & ~resolved_by_t & (wd_t > lim)
 

@@ -191,7 +191,7 @@ def _exporter() -> Any:
     return _EXPORTER
 
 
-def page(body: str, *, title: str, lang: str, plotly_src: str, assets: str = "") -> str:
+def page(body: str, *, title: str, lang: str, plotly_src: str | None, assets: str = "") -> str:
     """Wrap an HTML fragment in evalkit's offline page (CSS and table JS inline).
 
     Parameters
@@ -202,8 +202,8 @@ def page(body: str, *, title: str, lang: str, plotly_src: str, assets: str = "")
         Page title (escaped here).
     lang : {"zh", "en"}
         Page language; ``zh`` becomes ``zh-CN``.
-    plotly_src : str
-        Relative URL of the shared ``plotly.min.js`` (empty: none, a page without charts).
+    plotly_src : str or None
+        Relative URL of the shared ``plotly.min.js`` (empty or ``None``: none, a page without charts).
     assets : str
         Relative URL of the set's ``assets/`` folder: the page then links ``report.css`` and
         ``report.js`` there (written by ``assets.write_assets``) instead of inlining them.
@@ -220,7 +220,7 @@ def page(body: str, *, title: str, lang: str, plotly_src: str, assets: str = "")
     return (
         template.replace("{{lang}}", "zh-CN" if lang == "zh" else "en")
         .replace("{{title}}", html.escape(title))
-        .replace("{{plotly_src}}", html.escape(plotly_src, quote=True))
+        .replace("{{plotly_src}}", html.escape(plotly_src or "", quote=True))
         .replace("{{css}}", css)
         .replace("{{js}}", js)
         .replace("{{body}}", body)

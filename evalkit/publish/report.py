@@ -90,6 +90,7 @@ __all__ = [
     "json_for_script",
     "key_figures",
     "near_cutoff",
+    "objections_section",
     "paged_table",
     "paragraph",
     "pick",
@@ -300,3 +301,39 @@ def glossary_list(lang: str = "zh") -> str:
     from evalkit.glossary import glossary
 
     return definition_list(glossary(lang))
+
+
+#: What the re-check led to, per action of :mod:`evalkit.evaluate.objections` (words in i18n).
+_ACTION_KEYS = {"hold": "objection_action_hold", "remove": "objection_action_remove",
+                "reevaluate": "objection_action_reevaluate", "none": "objection_action_none"}
+
+
+def objections_section(res: Any, lang: str = "zh") -> str:
+    """The objections to the public notice and their re-checks: counts by grounds, source and
+    outcome, then each objection's outcome for its app in words.  Codes, dates and app names
+    only: the objection's text and contact are personal data and never reach a report."""
+    o = getattr(res, "objections", None)
+    parts = [heading(t("objections_title", lang), 2, anchor="objections")]
+    if o is None or o.empty:
+        return "".join(parts) + paragraph(t("objections_none", lang), css="ek-muted")
+    real = o.loc[o["objection_id"].ne("register")]
+    counts = []
+    for col, vocab in (("grounds", "objection_grounds"), ("from_kind", "objection_from"), ("outcome", "objection")):
+        vc = real[col].value_counts()
+        counts.append((t(f"objections_by_{col}", lang),
+                       ("；" if lang == "zh" else "; ").join(f"{word(vocab, k, lang)} {int(v)}" for k, v in vc.items())
+                       or "–"))
+    names = res.decisions.set_index("app_id")["app_name"] if len(res.decisions) else pd.Series(dtype=str)
+    rows = pd.DataFrame({
+        "app_id": o["app_id"], "app_name": o["app_id"].map(names).fillna(""),
+        "objection_from": words(o["from_kind"], "objection_from", lang),
+        "objection_grounds": words(o["grounds"], "objection_grounds", lang),
+        "objection_received": o["received_on"], "objection_outcome": words(o["outcome"], "objection", lang),
+        "objection_decided": o["decided_on"],
+        "objection_effect": o["action"].map(lambda a: t(_ACTION_KEYS.get(a, a), lang)),
+    })
+    kept = o["objection_id"].eq("register").to_numpy()  # on hold in the register, its row gone from the input
+    rows.loc[kept, ["objection_from", "objection_grounds"]] = "–"
+    rows.loc[kept, "objection_effect"] = t("objection_action_hold_register", lang)
+    return "".join([*parts, paragraph(t("objections_note", lang), css="ek-note"), definition_list(counts),
+                    table(rows, "objections", lang=lang, searchable=False)])

@@ -77,6 +77,7 @@ from evalkit.publish.workers import (
     national_jobs,
     province_jobs,
 )
+from evalkit.rubric.calendar import run_warning
 
 __all__ = [
     "SAMPLE_AS_OF",
@@ -233,6 +234,9 @@ def publish(
                     shutil.rmtree(staging, ignore_errors=True)
                     raise
     result.seconds = time.perf_counter() - start
+    coverage = run_warning(date)  # days past the calendar's years are counted with weekends only
+    if coverage:
+        result.warnings.insert(0, coverage)
     return result
 
 

@@ -91,6 +91,17 @@ class _Loader(yaml.SafeLoader):
             self.lines[id(obj)] = (obj, node.start_mark.line + 1, items)
         return obj
 
+    def construct_yaml_timestamp(self, node: Any) -> Any:
+        """A date-like scalar that is not a calendar date (``2031-13-01``) stays text, so the
+        file's checks report it by line instead of the YAML library failing."""
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
 
 def _expanded_size(node: Any, memo: dict[int, int], active: set[int]) -> int:
     key = id(node)

@@ -343,6 +343,26 @@ class SchoolsSpec(_Strict):
         return v
 
 
+class RepairSpec(_Strict):
+    #: Credit repair (信用修复): months a provider stays listed after the decision before an
+    #: approved repair ends a grey / black listing; whether a black listing may be repaired.
+    grey_min_months: int = Field(3, ge=0)
+    black_min_months: int = Field(12, ge=0)
+    black_repairable: bool = True
+
+
+class DueProcessSpec(_Strict):
+    #: Working days of the public notice (公示) of a draft list (docs/due-process.md).
+    notice_working_days: int = Field(5, ge=1, le=60)
+    #: Working days a provider has to state its case or request a hearing after a sanction notice.
+    statement_working_days: int = Field(5, ge=1, le=60)
+    #: Provisional measure: a provider's other apps held off the list while a fraud sanction is pending.
+    hold_other_apps_on_fraud: bool = True
+    #: Where and how to object to a notice (shown in notice.json and notice.html).
+    objection_channel: Names | None = None
+    repair: RepairSpec = RepairSpec()
+
+
 class Profile(_Strict):
     """A province profile (merged over the national default). See docs/architecture.md."""
 
@@ -360,6 +380,7 @@ class Profile(_Strict):
     weights: ProfileWeightsSpec = ProfileWeightsSpec()
     waivers: ProfileWaiversSpec = ProfileWaiversSpec()
     schools: SchoolsSpec = SchoolsSpec()
+    due_process: DueProcessSpec = DueProcessSpec()
     sources: tuple[str, ...] = ()
     notes: Names | None = None
 
@@ -380,7 +401,8 @@ class Profile(_Strict):
 _ALL_FIELDS = sorted(
     {f for m in (Names, VetoSpec, CriterionSpec, DimensionSpec, RuleDeclSpec, WeightsSpec, RubricSpec,
                  ListSpec, MlpsSpec, CreditSpec, RankingSpec, PanelSpec, ProfileWeightsSpec,
-                 ProfileWaiversSpec, SupervisionSpec, SchoolsSpec, Profile)
+                 ProfileWaiversSpec, SupervisionSpec, SchoolsSpec, RepairSpec, DueProcessSpec,
+                 Profile)
      for f in m.model_fields}
 )
 

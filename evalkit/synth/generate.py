@@ -44,6 +44,7 @@ from evalkit.synth.ahp import draw_ahp
 from evalkit.synth.apps import app_table, draw_apps
 from evalkit.synth.assessments import draw_assessments
 from evalkit.synth.complaints import draw_complaints
+from evalkit.synth.objections import draw_objections
 from evalkit.synth.panel import draw_panel
 from evalkit.synth.params import (
     DEFAULT_AS_OF,
@@ -56,6 +57,7 @@ from evalkit.synth.params import (
     check_params,
 )
 from evalkit.synth.providers import draw_providers, provider_table
+from evalkit.synth.sanctions import draw_sanctions
 from evalkit.synth.schools import draw_schools, school_cases
 from evalkit.synth.submissions import draw_submissions
 from evalkit.synth.violations import draw_violations
@@ -105,6 +107,8 @@ def build(world: World) -> dict[str, pd.DataFrame]:
     tables["apps"]["self_developed_by"] = schools.self_developed_by[tables["apps"]["app_id"].map(
         dict(zip(apps.id, range(len(apps.id)), strict=True))).to_numpy()]
     tables["schools"], tables["selections"] = schools.schools, schools.selections
+    tables["objections"], tables["rechecks"] = draw_objections(world, apps, submissions)
+    tables["sanction_statements"], tables["credit_repairs"] = draw_sanctions(world, providers, apps, submissions)
     return {name: typed(name, tables[name]) for name in schema.TABLE_NAMES}
 
 
@@ -112,7 +116,7 @@ def generate_tables(scale: Scale = "sample", *, seed: int = 0,
                     as_of: object = DEFAULT_AS_OF,
                     province: str = DEFAULT_PROVINCE,
                     n_apps: int | None = None) -> dict[str, pd.DataFrame]:
-    """Generate the ten contract-v1 tables in memory.
+    """Generate every table of the contract in memory.
 
     Parameters
     ----------
@@ -144,7 +148,7 @@ def generate(out: str | PathLike[str], *, scale: Scale = "sample", seed: int = 0
              as_of: object = DEFAULT_AS_OF, fmt: Format = "csv",
              province: str = DEFAULT_PROVINCE, partitioned: bool = False,
              n_apps: int | None = None) -> dict[str, Path]:
-    """Generate a dataset folder (contract v1, all ten tables).
+    """Generate a dataset folder (every table of the contract).
 
     Parameters
     ----------

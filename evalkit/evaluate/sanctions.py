@@ -1,0 +1,217 @@
+"""Due process of a sanction: prior notice, statement window, decision; credit repair.
+
+The status machine (:mod:`evalkit.evaluate.credit_status`) says which list each provider's
+findings call for.  Before a provider is put on a worse list (white → grey, white or grey →
+black) the province must tell it the facts, reasons and basis and hear its statement
+(国办发〔2020〕49号; Administrative Penalty Law 2021 art. 44, and art. 64 for a hearing request),
+so :func:`gate` makes that move a two-step decision, one cycle at a time:
+
+1. **notified** — the cycle that first finds grounds serves a sanction notice (告知书,
+   ``sanction_notices/<provider_id>.html``): the list, ban and decision date stay as they were,
+   ``statement_ends_on`` is ``statement_working_days`` working days after ``as_of`` (profile,
+   default 5; :mod:`evalkit.rubric.calendar`);
+2. while the window is open, or a statement received is pending (``sanction_statements``), the
+   provider stays **notified** and no decision is taken;
+3. after it: a statement **accepted** dismisses the sanction (**dismissed**, list unchanged);
+   otherwise the status machine's decision is applied from that cycle's date (**decided**: a
+   ban runs from the decision date).
+
+**Credit repair** (信用修复, ``credit_repairs``): an approved repair decided after the listing ends
+a grey listing once ``repair.grey_min_months`` have passed since the listing's decision, and a
+black one after ``repair.black_min_months`` where ``repair.black_repairable`` (profile); the
+provider goes back to white (**repaired**), the history keeps the trail (reason
+``credit_repaired``).
+
+Everything is vectorised over the province's providers; the stage of each provider travels from
+cycle to cycle in the register's credit rows (``sanction_stage``, ``notified_on``,
+``statement_ends_on``, ``proposed_list``), never in published files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from evalkit.rubric import profile_value
+from evalkit.rubric.calendar import load_calendar
+
+__all__ = ["SANCTION_COLUMNS", "SANCTION_STAGES", "gate", "mark_holds"]
+
+SANCTION_STAGES = ("none", "notified", "decided", "dismissed", "repaired")
+#: The columns the gate adds to the credit table (``sanction_facts``: JSON, for the notice only).
+SANCTION_COLUMNS = ["sanction_stage", "notified_on", "statement_ends_on", "proposed_list", "sanction_facts"]
+_RANK = {"white": 0, "grey": 1, "black": 2}
+
+
+def _prior(prev: pd.DataFrame | None, ids: pd.Index) -> pd.DataFrame:
+    """The previous credit rows aligned to ``ids`` (text; white and no stage where absent)."""
+    cols = {"list": "white", "ban_until": "", "decided_on": "", "reasons": "", "sanction_stage": "none",
+            "notified_on": "", "statement_ends_on": "", "proposed_list": ""}
+    out = pd.DataFrame({c: [d] * len(ids) for c, d in cols.items()}, index=ids, dtype=object)
+    if prev is None or prev.empty:
+        return out
+    p = prev.drop_duplicates("provider_id", keep="last").set_index("provider_id")
+    p.index = p.index.astype(str)
+    for c in cols:
+        if c in p.columns:
+            vals = p[c].reindex(ids)
+            out[c] = vals.where(vals.notna() & vals.astype(str).ne(""), out[c]).astype(str)
+    return out
+
+
+def _statements(ds: Any, code: str, as_of: pd.Timestamp, ids: pd.Index, notified: pd.Series) -> np.ndarray:
+    """Per provider: the outcome of its statement on the notice of ``notified`` (``""`` none)."""
+    st = getattr(ds, "tables", {}).get("sanction_statements")
+    out = np.full(len(ids), "", dtype=object)
+    if st is None or st.empty:
+        return out
+    st = st.loc[st["province_code"].astype(str).eq(code) & (pd.to_datetime(st["received_on"]) <= as_of).to_numpy()]
+    st = st.assign(provider_id=st["provider_id"].astype(str),
+                   notified_on=pd.to_datetime(st["notified_on"]).dt.strftime("%Y-%m-%d"))
+    decided = pd.to_datetime(st["decided_on"]) <= as_of
+    st = st.assign(outcome=st["outcome"].astype(str).where(decided.to_numpy(), "pending"))
+    key = pd.DataFrame({"provider_id": ids.astype(str), "notified_on": notified.to_numpy()})
+    # pending wins over a decision (no decision while a statement is pending), then accepted
+    order = {"pending": 0, "accepted": 1, "rejected": 2}
+    st = st.assign(_o=st["outcome"].map(order)).sort_values("_o", kind="stable").drop_duplicates(
+        ["provider_id", "notified_on"])
+    found = key.merge(st[["provider_id", "notified_on", "outcome"]], on=["provider_id", "notified_on"], how="left")
+    return found["outcome"].fillna("").to_numpy(object)
+
+
+def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -> Any:
+    """``cr`` (a :class:`~evalkit.evaluate.credit.CreditResult`) with the due-process stage of
+    every provider applied (see the module): a worse list only after notice and the statement
+    window, a repaired listing ended; its providers gain :data:`SANCTION_COLUMNS`."""
+    p = cr.providers.copy()
+    ids = pd.Index(p["provider_id"].astype(str))
+    as_of = cr.as_of
+    day = as_of.strftime("%Y-%m-%d")
+    pr = _prior(prev, ids)
+    new_rank = p["list"].astype(str).map(_RANK).to_numpy()
+    old_rank = pr["list"].map(_RANK).fillna(0).to_numpy()
+    worse = new_rank > old_rank
+    was_notified = pr["sanction_stage"].eq("notified").to_numpy()
+    open_window = was_notified & (pr["statement_ends_on"].to_numpy(str) >= day)
+    outcome = _statements(ds, code, as_of, ids, pr["notified_on"])
+    wait = was_notified & (open_window | (outcome == "pending"))
+    dismissed = was_notified & ~wait & (outcome == "accepted")
+    decided = was_notified & ~wait & ~dismissed & worse
+    lapsed = was_notified & ~wait & ~dismissed & ~worse  # the grounds no longer hold: nothing to decide
+    notify = ~was_notified & worse
+    revert = notify | wait | dismissed
+    days_ = int(profile_value(profile, "due_process", "statement_working_days", default=5))
+    ends = load_calendar().add_working_days(as_of, days_).strftime("%Y-%m-%d")
+
+    stage = np.select([notify | wait, dismissed | lapsed, decided], ["notified", "dismissed", "decided"],
+                      "none").astype(object)
+    carried = ~revert & ~decided & pr["sanction_stage"].isin(("decided",)).to_numpy() & (new_rank > 0)
+    stage[carried] = "decided"
+    p["proposed_list"] = np.where(notify, p["list"].astype(str), np.where(wait, pr["proposed_list"], ""))
+    kept = wait | dismissed | decided | lapsed
+    p["notified_on"] = np.where(notify, day, np.where(kept, pr["notified_on"], ""))
+    p["statement_ends_on"] = np.where(notify, ends, np.where(kept, pr["statement_ends_on"], ""))
+    codes = np.select([notify | wait, dismissed, decided],
+                      ["sanction_notified", "sanction_dismissed", "sanction_decided"], "")
+    p["reasons"] = _add_code(p["reasons"].astype(str).to_numpy(object), codes)
+    for col in ("list", "ban_until", "decided_on"):  # the list does not change before the decision
+        before = pr[col].to_numpy(object)
+        if col == "list":
+            p[col] = np.where(revert, before, p[col].astype(str))
+        else:
+            p[col] = p[col].astype("datetime64[us]").where(~revert, pd.to_datetime(pd.Series(before).replace("", None))
+                                                           .to_numpy("datetime64[us]"))
+    history = cr.history.loc[~cr.history["provider_id"].astype(str).isin(set(ids[revert]))
+                             | (pd.to_datetime(cr.history["on"]) < as_of).to_numpy()]
+    p["sanction_stage"] = stage
+    p, history = _repair(p, history, ds, profile, code, as_of)
+    p["sanction_facts"] = _facts(ds, ids, notify, as_of)
+    return replace(cr, providers=p.reset_index(drop=True), history=history.reset_index(drop=True))
+
+
+def _add_code(reasons: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    has = codes != ""
+    out = reasons.copy()
+    out[has] = np.where(out[has] == "", codes[has], codes[has] + ";" + out[has].astype(str))
+    return out
+
+
+def _repair(p: pd.DataFrame, history: pd.DataFrame, ds: Any, profile: Any, code: str,
+            as_of: pd.Timestamp) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """End the listings an approved credit repair ends (see the module)."""
+    rp = getattr(ds, "tables", {}).get("credit_repairs")
+    if rp is None or rp.empty:
+        return p, history
+    ok = (rp["province_code"].astype(str).eq(code) & rp["outcome"].astype(str).eq("approved")
+          & (pd.to_datetime(rp["decided_on"]) <= as_of)).to_numpy()
+    if not ok.any():
+        return p, history
+    last = rp.loc[ok].assign(decided_on=pd.to_datetime(rp.loc[ok, "decided_on"])).groupby(
+        rp.loc[ok, "provider_id"].astype(str))["decided_on"].max()
+    approved = last.reindex(p["provider_id"].astype(str).to_numpy()).to_numpy("datetime64[us]")
+    listed_on = pd.to_datetime(p["decided_on"]).to_numpy("datetime64[us]")
+    lst = p["list"].astype(str).to_numpy()
+    grey_m = int(profile_value(profile, "due_process", "repair", "grey_min_months", default=3))
+    black_m = int(profile_value(profile, "due_process", "repair", "black_min_months", default=12))
+    black_ok = bool(profile_value(profile, "due_process", "repair", "black_repairable", default=True))
+    since = pd.DatetimeIndex(listed_on)
+    ends = np.where(lst == "black", (since + pd.DateOffset(months=black_m)).to_numpy("datetime64[us]"),
+                    (since + pd.DateOffset(months=grey_m)).to_numpy("datetime64[us]"))
+    due = ~np.isnat(ends) & (ends <= as_of.to_datetime64())
+    hit = (~np.isnat(approved) & (approved > listed_on) & due & ((lst == "grey") | ((lst == "black") & black_ok))
+           & p["sanction_stage"].ne("notified").to_numpy())
+    if not hit.any():
+        return p, history
+    trail = pd.DataFrame({"provider_id": p.loc[hit, "provider_id"].astype(str).to_numpy(), "from": lst[hit],
+                          "to": "white", "on": as_of, "reason": "credit_repaired"})
+    p.loc[hit, "list"] = "white"
+    p.loc[hit, "ban_until"] = pd.NaT
+    p.loc[hit, "decided_on"] = as_of
+    p.loc[hit, "sanction_stage"] = "repaired"
+    p.loc[hit, "reasons"] = "credit_repaired"
+    trail["on"] = trail["on"].astype("datetime64[us]")
+    history = pd.concat([history, trail], ignore_index=True).sort_values(["provider_id", "on"], kind="stable")
+    return p, history
+
+
+def _facts(ds: Any, ids: pd.Index, notify: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
+    """Per newly notified provider: its findings (violations up to ``as_of``) as JSON text."""
+    out = np.full(len(ids), "", dtype=object)
+    v = getattr(ds, "tables", {}).get("violations")
+    if v is None or v.empty or not notify.any():
+        return out
+    mine = v.loc[v["provider_id"].astype(str).isin(set(ids[notify])) & (pd.to_datetime(v["found_on"]) <= as_of)]
+    for pid, g in mine.groupby(mine["provider_id"].astype(str)):  # the notified providers: a handful
+        rows = [{"violation_id": str(r.violation_id), "app_id": "" if pd.isna(r.app_id) else str(r.app_id),
+                 "found_on": pd.Timestamp(r.found_on).strftime("%Y-%m-%d"),
+                 "type": "" if pd.isna(r.type) else str(r.type), "severity": str(r.severity),
+                 "fraud": bool(r.fraud)} for r in g.itertuples()]
+        out[ids.get_loc(pid)] = json.dumps(sorted(rows, key=lambda r: (r["found_on"], r["violation_id"])),
+                                           ensure_ascii=False, sort_keys=True)
+    return out
+
+
+def mark_holds(cand: pd.DataFrame, credit: pd.DataFrame, ds: Any, profile: Any) -> pd.DataFrame:
+    """``cand`` with the review decisions a pending fraud sanction calls for: the app whose
+    submitted material was fraudulent excluded at once (``fraudulent_material``), and the
+    provider's other apps held off where the profile says so (``provisional_measure``)."""
+    notified = credit.loc[credit["sanction_stage"].eq("notified") & credit["proposed_list"].eq("black")
+                          & credit["reasons"].astype(str).str.contains(r"(?:^|;)fraud(?:;|$)"), "provider_id"]
+    if notified.empty:
+        return cand
+    v = ds.tables["violations"]
+    fraud = (v["fraud"].fillna(False).astype(bool).to_numpy()
+             & v["provider_id"].astype(str).isin(set(notified)).to_numpy())
+    fraud_apps = set(v.loc[fraud, "app_id"].dropna().astype(str))
+    hold = bool(profile_value(profile, "due_process", "hold_other_apps_on_fraud", default=True))
+    app = cand["app_id"].astype(str)
+    mine = cand["provider_id"].astype(str).isin(set(notified))
+    code = np.where(app.isin(fraud_apps), "fraudulent_material", np.where(mine & hold, "provisional_measure", ""))
+    out = cand.copy()
+    base = out["reasons"].astype(str).fillna("") if "reasons" in out else pd.Series("", index=out.index)
+    out["reasons"] = np.where(code == "", base, np.where(base == "", code, base + ";" + code))
+    return out
