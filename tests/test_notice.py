@@ -156,3 +156,20 @@ def test_a_killed_notice_leaves_nothing_half_written(tmp_path):
     assert not list(out.glob(".staging-*"))
     assert sorted(p.name for p in (out / "2026-09-01" / "44" / "notice").iterdir()) == [
         "notice.csv", "notice.html", "notice.json"]
+
+
+def test_in_a_workspace_notice_needs_no_flags_and_a_run_that_day_is_refused_for_the_notice(tmp_path):
+    """Inside a province workspace (issue 14) `evalkit notice` takes province, date, data and
+    output folder from evalkit.toml; a `run` of that day is then refused because of the notice
+    period, not as an 'already published' folder (the province's folder holds only the notice)."""
+    ws = tmp_path / "ws"
+    assert _run("init", ws, "--sample").returncode == 0
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.run(_cli("notice"), capture_output=True, text=True, cwd=ws, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert (ws / "reports" / "2026-09-01" / "11" / "notice" / "notice.json").is_file()
+    proc = subprocess.run(_cli("run"), capture_output=True, text=True, cwd=ws, env=env)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert "public notice of 2026-09-01 runs until 2026-09-08" in proc.stderr
+    assert "already exists" not in proc.stderr
+    assert [p.name for p in (ws / "reports" / "2026-09-01" / "11").iterdir()] == ["notice"]

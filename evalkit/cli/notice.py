@@ -7,32 +7,44 @@ from typing import Optional
 
 import typer
 
-from evalkit.cli.app import app, fail
+from evalkit.cli.app import app, fail, missing, settings
 from evalkit.errors import EvalkitError
 
 
 @app.command("notice")
 def notice_command(
-    province: str = typer.Option(..., "--province", help="Province code, e.g. 44 (11 … 66)."),
-    as_of: str = typer.Option(..., "--as-of", help="Date of the notice YYYY-MM-DD (the draft is evaluated on it)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: data/sample)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: reports/)."),
-    lang: str = typer.Option("zh", "--lang", help="Language of notice.html and the summary: zh or en."),
+    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (11 … 66); in a "
+                                           "workspace: its evalkit.toml's."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the notice YYYY-MM-DD (the draft is "
+                                        "evaluated on it; in a workspace: evalkit.toml's as_of when set)."),
+    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
+                                        "workspace's, else the shipped sample)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: the workspace's, "
+                                       "else reports/)."),
+    lang: Optional[str] = typer.Option(None, "--lang", help="Language of notice.html and the summary: zh or en "
+                                       "(default: the workspace's, else zh)."),
     force: bool = typer.Option(False, "--force", help="Replace the notice of that date (the register keeps both)."),
     register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
 ) -> None:
     """Publish the public notice of a province's draft list into OUT/<as_of>/<code>/notice/
     (notice.html, notice.csv, notice.json; staged, then moved) and record it in the register.
-    A run or publish of the province dated inside the notice period is then refused."""
+    A run or publish of the province dated inside the notice period is then refused.  In a
+    workspace (evalkit.toml) every option defaults to the file's value."""
     from evalkit.data import identifiers
     from evalkit.publish.notice import publish_notice
 
+    cfg = settings(province=province, data=data, out=out, lang=lang, as_of=as_of)
+    province, as_of, lang = cfg.province, cfg.as_of, cfg.lang or "zh"
+    if province is None or as_of is None:
+        fail(missing(cfg, "--province", "province") if province is None else missing(cfg, "--as-of", "as_of"), 2)
+        return
     if lang not in ("zh", "en"):
         fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
     if province not in identifiers.PROVINCE_CODES:
         fail(f"Error: --province must be one of {', '.join(identifiers.PROVINCE_CODES)}; got {province!r} instead.", 2)
     try:
-        res = publish_notice(province, as_of, data_dir=data, out_dir=out, lang=lang, register=register, force=force)
+        res = publish_notice(province, as_of, data_dir=cfg.data, out_dir=cfg.out, lang=lang, register=register,
+                             force=force, overlay=cfg.overlay)
     except ValueError as exc:
         fail(f"Error: {exc}", 2)
         return

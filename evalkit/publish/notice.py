@@ -71,7 +71,7 @@ class NoticeResult:
 
 def publish_notice(province: str, as_of: Any, *, data_dir: str | Path | None = None,
                    out_dir: str | Path | None = None, lang: str = "zh", register: str | Path | None = None,
-                   force: bool = False) -> NoticeResult:
+                   force: bool = False, overlay: str | Path | None = None) -> NoticeResult:
     """Evaluate ``province`` on ``as_of`` and publish its draft list's notice (see the module).
 
     Raises
@@ -103,7 +103,8 @@ def publish_notice(province: str, as_of: Any, *, data_dir: str | Path | None = N
                 if recorded is not None and recorded.as_of >= day:
                     raise PublishError(f"province {province}'s list of {recorded.as_of} is already recorded; a "
                                        f"notice dated {day} would come after it (notice a later draft).")
-                nat = pipeline.evaluate(ds, when, provinces=[province], previous_dir=out, register=reg)
+                nat = pipeline.evaluate(ds, when, provinces=[province], previous_dir=out, register=reg,
+                                        overlay=overlay)
                 res = nat.province(province)
                 return _stage_record_move(res, out, target, reg, lang)
 

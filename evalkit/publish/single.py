@@ -47,14 +47,17 @@ def open_for_run(register: str | Path | None, out_dir: Path, province: str, when
     """
     day = f"{when:%Y-%m-%d}"
     folder = Path(out_dir) / day / province
-    if folder.exists() and not force:
+    # a folder holding only the province's public notice of that date is no published list: the
+    # register then refuses the date as inside the notice period (check_recordable)
+    listed = folder.exists() and any(p.name != "notice" for p in folder.iterdir())
+    if listed and not force:
         raise PublishError(f"{folder} already exists; pass --force to replace it.")
     with no_trace(folder.parent):
         with os_errors(Path(out_dir)):
             folder.parent.mkdir(parents=True, exist_ok=True)  # a read-only or unusable output folder fails here
             reg = Register.open(register if register is not None else out_dir, lazy=True)
         try:
-            check_recordable(reg, province, day, force=force, backdate=backdate, published=folder.exists())
+            check_recordable(reg, province, day, force=force, backdate=backdate, published=listed)
             if previous is not None:
                 check_previous(previous, reg, province, day)
             yield reg
