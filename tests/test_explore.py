@@ -171,3 +171,31 @@ def test_explore_refuses_a_busy_port_and_bad_data_without_a_traceback(tmp_path):
     need = subprocess.run([sys.executable, "-m", "evalkit", "explore", "--data", str(tmp_path)], capture_output=True,
                           text=True)
     assert need.returncode == 2 and "--as-of is required" in need.stderr
+
+
+def _same_decisions(fast: explore.WhatIf, full: explore.WhatIf) -> None:
+    cols = list(fast.decisions.columns)
+    pd.testing.assert_frame_equal(fast.decisions, full.decisions[cols], check_dtype=False)
+    assert list(fast.listed["app_id"]) == list(full.listed["app_id"])
+    assert (fast.entered, fast.left) == (full.entered, full.left)
+
+
+@pytest.mark.parametrize("code", ["11", "31", "44", "63"])
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_equals_recommend_for_random_settings(baselines, code, seed):
+    """A slider move decides with the province's ListState (eligibility and pool kept); for random
+    dimension weights, criterion weights, methods and caps its decisions (status, rank, score,
+    totals, reason codes, order) are those of the full ``recommend`` path, column for column."""
+    import numpy as np
+
+    b = _baseline(baselines, code)
+    rng = np.random.default_rng(seed)
+    w = dict(zip(explore.DIMENSIONS, rng.dirichlet(np.ones(4)), strict=True))
+    cw = {cid: float(v) for cid, v in zip(b.criterion_weights, rng.uniform(0, 1, len(b.criterion_weights)),
+                                          strict=True)}
+    kwargs = [dict(weights=w), dict(weights=w, method="topsis" if b.method == "weighted_sum" else "weighted_sum"),
+              dict(criterion_weights=cw, max_total=int(rng.integers(1, 8))),
+              dict(weights=w, provider_share_cap=float(rng.uniform(0.1, 1)), min_total_score=float(rng.uniform(40, 80))),
+              dict(weights=w, exclude_raters=[b.raters[seed % len(b.raters)]])]
+    for kw in kwargs:
+        _same_decisions(explore.what_if(b, **kw), explore.what_if(b, full=True, **kw))

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.evaluate import pipeline, scoring
-from evalkit.evaluate.recommend import DIMENSIONS, ListRules, recommend
+from evalkit.evaluate.recommend import DIMENSIONS, ListRules, ListState, recommend
 
 __all__ = ["Baseline", "WhatIf", "baseline", "load_baseline", "what_if"]
 
@@ -75,6 +75,8 @@ class Baseline:
     raters: tuple[str, ...]
     #: the province's whole result (agreement, rater diagnostics, conflicts for the page)
     result: Any = None
+    #: per what-if state (excluded raters, waivers): candidates, criterion matrix, ListState
+    states: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def weights(self) -> dict[str, float]:
@@ -184,42 +186,53 @@ def _rescored(b: Baseline, exclude_raters: Collection[str], waivers: Collection[
     return cand, _criterion_matrix(ev, b.code, cand["app_id"], b.province_rubric)
 
 
-def _reweighted_dimensions(cand: pd.DataFrame, matrix: pd.DataFrame, rubric: Any,
-                           criterion_weights: Mapping[str, float]) -> pd.DataFrame:
-    """The candidates with their dimension scores under other criterion weights."""
+def _reweighted_dimensions(matrix: pd.DataFrame, rubric: Any, criterion_weights: Mapping[str, float]) -> np.ndarray:
+    """The candidates' (n, 4) dimension scores under other criterion weights."""
     dim_index = {d: i for i, d in enumerate(DIMENSIONS)}
     crits = rubric.criteria
     w = np.array([float(criterion_weights.get(c.id, c.weight)) for c in crits])
     dim_of = np.array([dim_index[c.dimension] for c in crits])
-    dims = scoring.weighted_means(*scoring.dimension_sums(matrix.to_numpy(dtype=float), w, dim_of, len(DIMENSIONS)))
-    out = cand.copy()
-    for d, i in dim_index.items():
-        out[d] = dims[:, i]
-    return out
+    return scoring.weighted_means(*scoring.dimension_sums(matrix.to_numpy(dtype=float), w, dim_of, len(DIMENSIONS)))
 
 
-def _totals(cand: pd.DataFrame, weights: Mapping[str, float]) -> np.ndarray:
-    """The weighted mean of each candidate's applicable dimensions (the scoring's total)."""
-    x = cand[list(DIMENSIONS)].to_numpy(dtype=float)
+def _totals(x: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
+    """The weighted mean of each candidate's applicable dimensions (x: (n, 4), the scoring's total)."""
     dw = np.array([float(weights[d]) for d in DIMENSIONS])
     present = ~np.isnan(x)
     return scoring.weighted_means(np.where(present, x, 0.0) @ dw, present.astype(float) @ dw)
 
 
+def _state(b: Baseline, exclude_raters: Collection[str], waivers: Collection[tuple[str, str]] | None) -> tuple:
+    """(candidates, criterion matrix, :class:`ListState`) of a what-if state, computed once."""
+    key = (frozenset(map(str, exclude_raters)), b.waivers if waivers is None else frozenset(waivers))
+    if key not in b.states:
+        cand, matrix = b.candidates, b.criteria
+        if key[0] or key[1] != b.waivers:
+            cand, matrix = _rescored(b, key[0], key[1])
+        if len(b.states) >= 8:  # a few recent states (each holds a scored province)
+            b.states.pop(next(iter(b.states)))
+        b.states[key] = (cand, matrix, ListState.of(cand, b.banned))
+    return b.states[key]
+
+
 def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: str | None = None,
             criterion_weights: Mapping[str, float] | None = None, max_total: int | None | str = "profile",
             provider_share_cap: float | None | str = "profile", min_total_score: float | None | str = "profile",
-            exclude_raters: Collection[str] = (), waivers: Collection[tuple[str, str]] | None = None) -> WhatIf:
+            exclude_raters: Collection[str] = (), waivers: Collection[tuple[str, str]] | None = None,
+            full: bool = False) -> WhatIf:
     """The province's list under the given changes (None / ``"profile"``: the baseline's).
 
     ``weights`` are dimension weights (normalised); ``criterion_weights`` within-dimension
     weights by criterion id (the others keep theirs); ``max_total`` and ``provider_share_cap``
     replace the profile's caps (None: no cap); ``exclude_raters`` drops those experts' scores;
     ``waivers`` is the set of (app_id, criterion_id) waivers in force.
+
+    A what-if state (raters, waivers) is scored and made a :class:`ListState` once; a move of
+    the weights, method or caps then runs only the list procedure on it.  ``full=True`` runs
+    :func:`recommend` on a candidate frame instead (the reference the tests and the benchmark
+    compare with; same decisions, about ten times slower).
     """
-    cand, matrix = b.candidates, b.criteria
-    if set(exclude_raters) or (waivers is not None and set(waivers) != b.waivers):
-        cand, matrix = _rescored(b, exclude_raters, b.waivers if waivers is None else waivers)
+    cand, matrix, state = _state(b, exclude_raters, waivers)
     changes: dict[str, Any] = {}
     if weights is not None:
         changes["weights"] = {d: float(weights.get(d, 0.0)) for d in DIMENSIONS}
@@ -230,14 +243,40 @@ def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: 
         if not (isinstance(value, str) and value == "profile"):
             changes[name] = value
     rules = dataclasses.replace(b.rules, **changes) if changes else b.rules
+    dims, total = None, None
     if criterion_weights is not None and any(
             float(v) != b.criterion_weights.get(k) for k, v in criterion_weights.items()):
-        cand = _reweighted_dimensions(cand, matrix, b.province_rubric, criterion_weights)
-        cand = cand.assign(total_score=_totals(cand, rules.weights))
+        dims = _reweighted_dimensions(matrix, b.province_rubric, criterion_weights)
+        total = _totals(dims, rules.weights)
     elif rules.weights != b.rules.weights:
-        cand = cand.assign(total_score=_totals(cand, rules.weights))
-    dec = recommend(cand, rules, banned=b.banned, overlapping=b.overlapping)
-    return _compare(dec, b)
+        total = _totals(cand[list(DIMENSIONS)].to_numpy(dtype=float), rules.weights)
+    if full:
+        if dims is not None:
+            cand = cand.assign(**{d: dims[:, i] for i, d in enumerate(DIMENSIONS)})
+        if total is not None:
+            cand = cand.assign(total_score=total)
+        return _compare(recommend(cand, rules, banned=b.banned, overlapping=b.overlapping), b)
+    return _compare(_decisions(state, rules, dims, total), b)
+
+
+def _decisions(state: ListState, rules: ListRules, dims: np.ndarray | None, total: np.ndarray | None) -> pd.DataFrame:
+    """The columns of :func:`recommend` the explorer shows, from ``state``'s list procedure."""
+    point = state.decide(rules, dims, total)
+    cand = state.frame
+    cols = ["app_id", "app_name", "provider_name", "category"]
+    out = cand[[c for c in cols if c in cand.columns]].copy()
+    out["status"] = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended",
+                                                                  "not_recommended"))
+    out["rank"] = pd.array(np.where(point.rank > 0, point.rank, 0), dtype="Int64")
+    out["rank"] = out["rank"].mask(point.rank <= 0)
+    out["score"] = point.score
+    out["total_score"] = point.total
+    for i, d in enumerate(DIMENSIONS):
+        out[d] = cand[d].to_numpy(dtype=float) if dims is None else dims[:, i]
+    out["reasons"] = state.reasons(point, rules)
+    order = np.lexsort((cand["app_id"].astype("str").to_numpy(),
+                        np.where(point.rank > 0, point.rank, np.iinfo(np.int64).max)))
+    return out.iloc[order].reset_index(drop=True)
 
 
 def _compare(dec: pd.DataFrame, b: Baseline) -> WhatIf:
