@@ -199,3 +199,20 @@ def test_fast_path_equals_recommend_for_random_settings(baselines, code, seed):
               dict(weights=w, exclude_raters=[b.raters[seed % len(b.raters)]])]
     for kw in kwargs:
         _same_decisions(explore.what_if(b, **kw), explore.what_if(b, full=True, **kw))
+
+
+def test_changed_reasons_are_the_full_reasons_of_the_apps_that_change(baselines):
+    """``reasons="changed"`` (a slider move on the page) writes the reason codes of the apps whose
+    status differs from the published one, exactly as the full list, and nothing else differs."""
+    b = _baseline(baselines, "44")
+    w = dict(b.weights)
+    w["content"] += 0.4
+    for kw in (dict(weights=w), dict(max_total=3)):
+        full, quick = explore.what_if(b, **kw), explore.what_if(b, reasons="changed", **kw)
+        moved = full.decisions["status"].ne(full.decisions["published_status"])
+        assert moved.any() == ("max_total" in kw)  # the weights reorder the list, the cap cuts it
+        assert list(quick.decisions.loc[moved, "reasons"]) == list(full.decisions.loc[moved, "reasons"])
+        assert (quick.decisions.loc[~moved, "reasons"] == "").all()
+        pd.testing.assert_frame_equal(quick.decisions.drop(columns="reasons"), full.decisions.drop(columns="reasons"))
+    with pytest.raises(ValueError, match="reasons must be"):
+        explore.what_if(b, reasons="some")

@@ -219,13 +219,15 @@ def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: 
             criterion_weights: Mapping[str, float] | None = None, max_total: int | None | str = "profile",
             provider_share_cap: float | None | str = "profile", min_total_score: float | None | str = "profile",
             exclude_raters: Collection[str] = (), waivers: Collection[tuple[str, str]] | None = None,
-            full: bool = False) -> WhatIf:
+            reasons: str = "all", full: bool = False) -> WhatIf:
     """The province's list under the given changes (None / ``"profile"``: the baseline's).
 
     ``weights`` are dimension weights (normalised); ``criterion_weights`` within-dimension
     weights by criterion id (the others keep theirs); ``max_total`` and ``provider_share_cap``
     replace the profile's caps (None: no cap); ``exclude_raters`` drops those experts' scores;
-    ``waivers`` is the set of (app_id, criterion_id) waivers in force.
+    ``waivers`` is the set of (app_id, criterion_id) waivers in force; ``reasons="changed"``
+    writes the reason codes of the apps whose status differs from the published one only (the
+    others ``""``: a slider move of the page, whose all-candidates table asks for ``"all"``).
 
     A what-if state (raters, waivers) is scored and made a :class:`ListState` once; a move of
     the weights, method or caps then runs only the list procedure on it.  ``full=True`` runs
@@ -256,24 +258,32 @@ def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: 
         if total is not None:
             cand = cand.assign(total_score=total)
         return _compare(recommend(cand, rules, banned=b.banned, overlapping=b.overlapping), b)
-    return _compare(_decisions(state, rules, dims, total), b)
+    if reasons not in ("all", "changed"):
+        raise ValueError(f"what_if: reasons must be 'all' or 'changed', not {reasons!r}")
+    return _compare(_decisions(state, rules, dims, total, b if reasons == "changed" else None), b)
 
 
-def _decisions(state: ListState, rules: ListRules, dims: np.ndarray | None, total: np.ndarray | None) -> pd.DataFrame:
-    """The columns of :func:`recommend` the explorer shows, from ``state``'s list procedure."""
+def _decisions(state: ListState, rules: ListRules, dims: np.ndarray | None, total: np.ndarray | None,
+               changed_of: Baseline | None) -> pd.DataFrame:
+    """The columns of :func:`recommend` the explorer shows, from ``state``'s list procedure
+    (reason codes only for the apps whose status differs from ``changed_of``'s published one)."""
     point = state.decide(rules, dims, total)
     cand = state.frame
     cols = ["app_id", "app_name", "provider_name", "category"]
     out = cand[[c for c in cols if c in cand.columns]].copy()
-    out["status"] = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended",
-                                                                  "not_recommended"))
+    status = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended", "not_recommended"))
+    out["status"] = status
     out["rank"] = pd.array(np.where(point.rank > 0, point.rank, 0), dtype="Int64")
     out["rank"] = out["rank"].mask(point.rank <= 0)
     out["score"] = point.score
     out["total_score"] = point.total
     for i, d in enumerate(DIMENSIONS):
         out[d] = cand[d].to_numpy(dtype=float) if dims is None else dims[:, i]
-    out["reasons"] = state.reasons(point, rules)
+    rows = None
+    if changed_of is not None:
+        was = cand["app_id"].map(changed_of.published.set_index("app_id")["status"]).fillna("")
+        rows = np.flatnonzero(was.to_numpy(dtype=object) != status)
+    out["reasons"] = state.reasons(point, rules, rows)
     order = np.lexsort((cand["app_id"].astype("str").to_numpy(),
                         np.where(point.rank > 0, point.rank, np.iinfo(np.int64).max)))
     return out.iloc[order].reset_index(drop=True)
