@@ -195,7 +195,8 @@ def test_fast_path_equals_recommend_for_random_settings(baselines, code, seed):
                                           strict=True)}
     kwargs = [dict(weights=w), dict(weights=w, method="topsis" if b.method == "weighted_sum" else "weighted_sum"),
               dict(criterion_weights=cw, max_total=int(rng.integers(1, 8))),
-              dict(weights=w, provider_share_cap=float(rng.uniform(0.1, 1)), min_total_score=float(rng.uniform(40, 80))),
+              dict(weights=w, provider_share_cap=float(rng.uniform(0.1, 1)),
+                   min_total_score=float(rng.uniform(40, 80))),
               dict(weights=w, exclude_raters=[b.raters[seed % len(b.raters)]])]
     for kw in kwargs:
         _same_decisions(explore.what_if(b, **kw), explore.what_if(b, full=True, **kw))
