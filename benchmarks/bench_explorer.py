@@ -6,7 +6,10 @@ random criterion weights) through both paths of :func:`evalkit.evaluate.explore.
 
 * ``full``: ``recommend`` on a candidate frame (eligibility, pool, list, reasons, robustness pass,
   flags) — the path before the ListState;
-* ``fast``: the province's ListState (eligibility and pool kept) + the list procedure + reasons.
+* ``fast``: the province's ListState (eligibility and pool kept) + the list procedure + every
+  candidate's reason codes;
+* ``fast, changed reasons``: the same with the reason codes of the apps whose status differs
+  from the published list only (``reasons="changed"``: what the page asks on a move).
 
 Both give the same decisions for every move (checked in the run, frame for frame).  Wall time
 (``perf_counter``) and CPU time of the process (``process_time``: the machine is shared, so wall
@@ -39,11 +42,11 @@ def _moves(b: explore.Baseline, n: int, seed: int) -> list[dict]:
     return out
 
 
-def _time(b: explore.Baseline, moves: list[dict], full: bool) -> tuple[np.ndarray, np.ndarray, list]:
+def _time(b: explore.Baseline, moves: list[dict], **how) -> tuple[np.ndarray, np.ndarray, list]:
     wall, cpu, results = [], [], []
     for kw in moves:
         t, c = time.perf_counter(), time.process_time()
-        results.append(explore.what_if(b, full=full, **kw))
+        results.append(explore.what_if(b, **how, **kw))
         wall.append(time.perf_counter() - t)
         cpu.append(time.process_time() - c)
     return np.array(wall), np.array(cpu), results
@@ -64,11 +67,15 @@ def main() -> None:
     explore.what_if(b)  # the ListState of the profile's state (once per what-if state)
     moves = _moves(b, args.moves, args.seed)
     rows = []
-    for name, full in (("full (recommend on a frame)", True), ("fast (ListState)", False)):
-        wall, cpu, res = _time(b, moves, full)
+    for name, how in (("full (recommend on a frame)", {"full": True}), ("fast (ListState)", {}),
+                      ("fast, changed reasons (the page)", {"reasons": "changed"})):
+        wall, cpu, res = _time(b, moves, **how)
         rows.append((name, wall, cpu, res))
-    for a, c in zip(rows[0][3], rows[1][3], strict=True):  # the same decisions, move for move
+    for a, c, q in zip(rows[0][3], rows[1][3], rows[2][3], strict=True):  # the same decisions, move for move
         pd.testing.assert_frame_equal(c.decisions, a.decisions[list(c.decisions.columns)], check_dtype=False)
+        moved = c.decisions["status"].ne(c.decisions["published_status"])
+        assert q.decisions["reasons"].where(moved, "").equals(c.decisions["reasons"].where(moved, ""))
+        pd.testing.assert_frame_equal(q.decisions.drop(columns="reasons"), c.decisions.drop(columns="reasons"))
     print(f"{args.moves} random slider moves (seed {args.seed}); 1-minute load average "
           f"{os.getloadavg()[0]:.1f}; decisions identical on every move\n")
     print("| path | median wall (ms) | worst wall (ms) | median CPU (ms) | worst CPU (ms) |")

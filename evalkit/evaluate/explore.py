@@ -24,6 +24,16 @@ dimensions, as the scoring computes it); other criterion weights give other dime
 excluding raters or changing the waivers scores the province again
 (:func:`evalkit.evaluate.scoring.evaluate` on the changed panel scores or waivers), since
 panels, floors and vetoes may change with them.
+
+Fast: everything that does not depend on the weights, method or caps is computed once per
+what-if state (raters, waivers) and kept on the baseline: the scored candidates, the criterion
+matrix and their :class:`~evalkit.evaluate.recommend.ListState` (eligibility, vetoes, the pool
+the caps act on).  A slider move then reweights with numpy and runs only the list procedure
+(:meth:`ListState.decide`: the batch scoring kernel and
+:func:`evalkit.evaluate.selection.select`), the same calls :func:`recommend` makes; the robustness
+pass and the flags, which the explorer does not show, are skipped.  ``reasons="changed"`` writes
+the reason codes of the apps whose status changes only.  ``full=True`` takes the
+:func:`recommend` path (the reference the tests compare with); benchmarks/bench_explorer.py.
 """
 
 from __future__ import annotations
