@@ -51,7 +51,7 @@ from threadpoolctl import threadpool_limits
 
 from evalkit.errors import EvalkitError, param_message, require_frame
 from evalkit.evaluate.raters import RaterBootstrap, rater_draws
-from evalkit.evaluate.reasons import has_code_prefix, join_codes
+from evalkit.evaluate.reasons import has_code_prefix, join_code_arrays, join_codes
 from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, Selection, as_caps, select
 from evalkit.mcda.methods import batch_scores
 from evalkit.mcda.robustness import ROBUSTNESS_QUANTILES, rank_quantiles, weight_draws
@@ -393,11 +393,19 @@ class ListState:
     def reasons(self, point: _PointDecision, rules: ListRules, rows: np.ndarray | None = None) -> pd.Series:
         """Reason codes of ``point`` (scoring's, eligibility's, then the list's) for every
         candidate, or for the candidates' rows ``rows`` only (the others ``""``)."""
-        keep = np.ones(len(self.frame), dtype=bool) if rows is None else np.isin(np.arange(len(self.frame)), rows)
-        listed = _list_reasons(point.selection, point.pool, rules, point.total[point.in_pool], point.in_pool,
-                               keep[point.in_pool], len(self.frame))
-        base = self.reasons_so_far.where(keep, "")
-        return join_codes([base, listed], self.frame.index)
+        n = len(self.frame)
+        rows = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+        out = np.full(n, "", dtype=object)
+        if rows.size:
+            chosen = np.zeros(n, dtype=bool)
+            chosen[rows] = True
+            keep = chosen[point.in_pool]
+            listed = np.full(n, "", dtype=object)
+            listed[point.in_pool[keep]] = _list_reasons(point.selection, point.pool, rules,
+                                                        point.total[point.in_pool], keep)
+            out[rows] = join_code_arrays([self.reasons_so_far.to_numpy(dtype=object)[rows], listed[rows]],
+                                         rows.size)
+        return pd.Series(out, index=self.frame.index, dtype="str")
 
 
 @dataclass(frozen=True)
@@ -494,15 +502,14 @@ def _positive_or_na(a: np.ndarray) -> pd.Series:
     return pd.Series(a, dtype="Int64").mask(a <= 0)
 
 
-def _codes(mask: np.ndarray, code: Any, n: int) -> pd.Series:
-    """``code`` (a string or one per row) where ``mask``, else ``""``."""
-    return pd.Series(np.where(mask, code, ""), index=pd.RangeIndex(n), dtype="str")
+def _codes(mask: np.ndarray, code: Any, n: int) -> np.ndarray:
+    """``code`` (a string or one per row) where ``mask``, else ``""`` (n strings)."""
+    return np.where(mask, code, "").astype(object) if n else np.empty(0, dtype=object)
 
 
-def _list_reasons(point: Selection, pool: Pool, rules: ListRules, total: np.ndarray, elig: np.ndarray,
-                  keep: np.ndarray, n_rows: int) -> pd.Series:
-    """The list's reason codes of the pool apps ``keep`` of the point decision, in report order
-    (the candidates' rows ``elig``; every other row ``""``; ``total``: the pool's totals).
+def _list_reasons(point: Selection, pool: Pool, rules: ListRules, total: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The list's reason codes of the pool apps ``keep`` (mask) of the point decision, in report
+    order (``total``: the pool's totals).
 
     Not recommended: ``below_min_total``, ``below_min:<dimension>``, then every cap full at
     its turn (``cap:total``, ``cap:category:<c>``, ``cap:stage:<s>``, ``cap:provider_share``).
@@ -547,9 +554,7 @@ def _list_reasons(point: Selection, pool: Pool, rules: ListRules, total: np.ndar
             n,
         )
     )
-    out = pd.Series("", index=pd.RangeIndex(n_rows), dtype="str")
-    out.iloc[elig[sub]] = join_codes(parts, pd.RangeIndex(n)).to_numpy()
-    return out
+    return join_code_arrays(parts, n)
 
 
 def _running_count(codes: np.ndarray, hit: np.ndarray) -> np.ndarray:
