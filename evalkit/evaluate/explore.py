@@ -212,8 +212,12 @@ def _totals(x: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
     return scoring.weighted_means(np.where(present, x, 0.0) @ dw, present.astype(float) @ dw)
 
 
+_SHOWN = ["app_id", "app_name", "provider_name", "category"]
+
+
 def _state(b: Baseline, exclude_raters: Collection[str], waivers: Collection[tuple[str, str]] | None) -> tuple:
-    """(candidates, criterion matrix, :class:`ListState`) of a what-if state, computed once."""
+    """(candidates, criterion matrix, :class:`ListState`, the shown columns with the published
+    status) of a what-if state, computed once."""
     key = (frozenset(map(str, exclude_raters)), b.waivers if waivers is None else frozenset(waivers))
     if key not in b.states:
         cand, matrix = b.candidates, b.criteria
@@ -221,7 +225,10 @@ def _state(b: Baseline, exclude_raters: Collection[str], waivers: Collection[tup
             cand, matrix = _rescored(b, key[0], key[1])
         if len(b.states) >= 8:  # a few recent states (each holds a scored province)
             b.states.pop(next(iter(b.states)))
-        b.states[key] = (cand, matrix, ListState.of(cand, b.banned))
+        state = ListState.of(cand, b.banned)
+        shown = state.frame[[c for c in _SHOWN if c in state.frame.columns]].copy()
+        shown["published_status"] = _published_status(shown["app_id"], b)
+        b.states[key] = (cand, matrix, state, shown)
     return b.states[key]
 
 
@@ -244,7 +251,7 @@ def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: 
     :func:`recommend` on a candidate frame instead (the reference the tests and the benchmark
     compare with; same decisions, about ten times slower).
     """
-    cand, matrix, state = _state(b, exclude_raters, waivers)
+    cand, matrix, state, shown = _state(b, exclude_raters, waivers)
     changes: dict[str, Any] = {}
     if weights is not None:
         changes["weights"] = {d: float(weights.get(d, 0.0)) for d in DIMENSIONS}
@@ -270,45 +277,53 @@ def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: 
         return _compare(recommend(cand, rules, banned=b.banned, overlapping=b.overlapping), b)
     if reasons not in ("all", "changed"):
         raise ValueError(f"what_if: reasons must be 'all' or 'changed', not {reasons!r}")
-    return _compare(_decisions(state, rules, dims, total, b if reasons == "changed" else None), b)
+    return _what_if(_decisions(state, shown, rules, dims, total, reasons == "changed"))
 
 
-def _decisions(state: ListState, rules: ListRules, dims: np.ndarray | None, total: np.ndarray | None,
-               changed_of: Baseline | None) -> pd.DataFrame:
-    """The columns of :func:`recommend` the explorer shows, from ``state``'s list procedure
-    (reason codes only for the apps whose status differs from ``changed_of``'s published one)."""
+def _decisions(state: ListState, shown: pd.DataFrame, rules: ListRules, dims: np.ndarray | None,
+               total: np.ndarray | None, changed_only: bool) -> pd.DataFrame:
+    """The columns of :func:`recommend` the explorer shows, from ``state``'s list procedure, with
+    the published status (reason codes only for the apps whose status differs from it when
+    ``changed_only``), sorted as :func:`recommend` sorts."""
     point = state.decide(rules, dims, total)
     cand = state.frame
-    cols = ["app_id", "app_name", "provider_name", "category"]
-    out = cand[[c for c in cols if c in cand.columns]].copy()
     status = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended", "not_recommended"))
-    out["status"] = status
-    out["rank"] = pd.array(np.where(point.rank > 0, point.rank, 0), dtype="Int64")
-    out["rank"] = out["rank"].mask(point.rank <= 0)
-    out["score"] = point.score
-    out["total_score"] = point.total
-    for i, d in enumerate(DIMENSIONS):
-        out[d] = cand[d].to_numpy(dtype=float) if dims is None else dims[:, i]
-    rows = None
-    if changed_of is not None:
-        was = cand["app_id"].map(changed_of.published.set_index("app_id")["status"]).fillna("")
-        rows = np.flatnonzero(was.to_numpy(dtype=object) != status)
-    out["reasons"] = state.reasons(point, rules, rows)
+    was = shown["published_status"].to_numpy(dtype=object)
+    rows = np.flatnonzero(was != status) if changed_only else None
+    reasons = state.reasons(point, rules, rows).to_numpy(dtype=object)
     order = np.lexsort((cand["app_id"].astype("str").to_numpy(),
                         np.where(point.rank > 0, point.rank, np.iinfo(np.int64).max)))
-    return out.iloc[order].reset_index(drop=True)
+    out = shown.iloc[order].reset_index(drop=True)
+    k = out.shape[1] - 1  # the new columns go before published_status
+    out.insert(k, "status", pd.array(status[order], dtype="str"))
+    rank = point.rank[order]
+    out.insert(k + 1, "rank", pd.array(np.where(rank > 0, rank, 0), dtype="Int64"))
+    out["rank"] = out["rank"].mask(rank <= 0)
+    out.insert(k + 2, "score", point.score[order])
+    out.insert(k + 3, "total_score", point.total[order])
+    x = cand[list(DIMENSIONS)].to_numpy(dtype=float) if dims is None else dims
+    for i, d in enumerate(DIMENSIONS):
+        out.insert(k + 4 + i, d, x[order, i])
+    out.insert(k + 8, "reasons", pd.array(reasons[order], dtype="str"))
+    return out
+
+
+def _published_status(app_ids: pd.Series, b: Baseline) -> np.ndarray:
+    return app_ids.map(b.published.set_index("app_id")["status"]).fillna("").astype(str).to_numpy()
 
 
 def _compare(dec: pd.DataFrame, b: Baseline) -> WhatIf:
-    published = b.published.set_index("app_id")["status"]
-    was = dec["app_id"].map(published).fillna("")
-    now_in, was_in = dec["status"].eq("recommended"), was.eq("recommended")
-    cols = ["app_id", "app_name", "provider_name", "category", "status", "rank", "score", "total_score",
-            *DIMENSIONS, "reasons"]
+    cols = [*_SHOWN, "status", "rank", "score", "total_score", *DIMENSIONS, "reasons"]
     out = dec[[c for c in cols if c in dec.columns]].copy()
-    out["published_status"] = was.astype(str).to_numpy()
+    out["published_status"] = _published_status(dec["app_id"], b)
+    return _what_if(out.reset_index(drop=True))
+
+
+def _what_if(out: pd.DataFrame) -> WhatIf:
+    """The scenario of the decisions ``out`` (with their published status)."""
+    now_in, was_in = out["status"].eq("recommended").to_numpy(), out["published_status"].eq("recommended").to_numpy()
     out["change"] = np.where(now_in & ~was_in, "enters", np.where(was_in & ~now_in, "leaves", ""))
-    listed = out[now_in.to_numpy()].sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
-    return WhatIf(out.reset_index(drop=True), listed,
+    listed = out[now_in].sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
+    return WhatIf(out, listed,
                   tuple(sorted(out.loc[out["change"].eq("enters"), "app_id"])),
                   tuple(sorted(out.loc[out["change"].eq("leaves"), "app_id"])))
