@@ -148,6 +148,11 @@ def test_voila_serves_the_explorer_without_code_and_with_the_published_list(brow
             ".map(r => r.querySelectorAll('td')[2].innerText.trim()); return r.length && r.join() !== ids.join(); }",
             arg=list(b.published_list["app_id"]), timeout=600_000)
         assert _list_ids(page)[:3] == ["教APP备4400104号", "教APP备3100103号", "教APP备4400111号"]
+        # every candidate's table is drawn when its panel is opened (not on every move)
+        assert page.query_selector("#explorer-all") is None
+        page.get_by_text("全部候选应用", exact=True).click()
+        page.wait_for_selector("#explorer-all tbody tr", timeout=600_000)
+        assert len(page.query_selector_all("#explorer-all tbody tr")) == len(b.candidates)
         page.close()
     finally:
         proc.terminate()
