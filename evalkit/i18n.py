@@ -243,6 +243,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_enters": ("新进入名单：{apps}", "Enter the list: {apps}"),
     "explorer_leaves": ("退出名单：{apps}", "Leave the list: {apps}"),
     "explorer_all": ("全部候选应用", "All candidates"),
+    "explorer_changed": ("状态与已公布名单不同的应用", "Apps whose status differs from the published list"),
     "explorer_change_enters": ("进入名单", "enters"),
     "explorer_change_leaves": ("退出名单", "leaves"),
     "explorer_loading": ("正在计算……", "Computing…"),

@@ -148,6 +148,11 @@ def test_voila_serves_the_explorer_without_code_and_with_the_published_list(brow
             ".map(r => r.querySelectorAll('td')[2].innerText.trim()); return r.length && r.join() !== ids.join(); }",
             arg=list(b.published_list["app_id"]), timeout=600_000)
         assert _list_ids(page)[:3] == ["教APP备4400104号", "教APP备3100103号", "教APP备4400111号"]
+        # every candidate's table is drawn when its panel is opened (not on every move)
+        assert page.query_selector("#explorer-all") is None
+        page.get_by_text("全部候选应用", exact=True).click()
+        page.wait_for_selector("#explorer-all tbody tr", timeout=600_000)
+        assert len(page.query_selector_all("#explorer-all tbody tr")) == len(b.candidates)
         page.close()
     finally:
         proc.terminate()
@@ -171,3 +176,52 @@ def test_explore_refuses_a_busy_port_and_bad_data_without_a_traceback(tmp_path):
     need = subprocess.run([sys.executable, "-m", "evalkit", "explore", "--data", str(tmp_path)], capture_output=True,
                           text=True)
     assert need.returncode == 2 and "--as-of is required" in need.stderr
+
+
+def _same_decisions(fast: explore.WhatIf, full: explore.WhatIf) -> None:
+    cols = list(fast.decisions.columns)
+    pd.testing.assert_frame_equal(fast.decisions, full.decisions[cols], check_dtype=False)
+    assert list(fast.listed["app_id"]) == list(full.listed["app_id"])
+    assert (fast.entered, fast.left) == (full.entered, full.left)
+
+
+@pytest.mark.parametrize("code", ["11", "31", "44", "63"])
+@pytest.mark.parametrize("seed", range(4))
+def test_fast_path_equals_recommend_for_random_settings(baselines, code, seed):
+    """A slider move decides with the province's ListState (eligibility and pool kept); for random
+    dimension weights, criterion weights, methods and caps its decisions (status, rank, score,
+    totals, reason codes, order) are those of the full ``recommend`` path, column for column."""
+    import numpy as np
+
+    b = _baseline(baselines, code)
+    rng = np.random.default_rng(seed)
+    w = dict(zip(explore.DIMENSIONS, rng.dirichlet(np.ones(4)), strict=True))
+    cw = {cid: float(v) for cid, v in zip(b.criterion_weights, rng.uniform(0, 1, len(b.criterion_weights)),
+                                          strict=True)}
+    kwargs = [dict(weights=w), dict(weights=w, method="topsis" if b.method == "weighted_sum" else "weighted_sum"),
+              dict(criterion_weights=cw, max_total=int(rng.integers(1, 8))),
+              dict(weights=w, provider_share_cap=float(rng.uniform(0.1, 1)),
+                   min_total_score=float(rng.uniform(40, 80))),
+              dict(weights=w, exclude_raters=[b.raters[seed % len(b.raters)]]),
+              # every criterion of one dimension at 0: the dimension is not applicable anywhere
+              dict(criterion_weights={c.id: 0.0 for c in b.province_rubric.criteria
+                                      if c.dimension == explore.DIMENSIONS[seed]})]
+    for kw in kwargs:
+        _same_decisions(explore.what_if(b, **kw), explore.what_if(b, full=True, **kw))
+
+
+def test_changed_reasons_are_the_full_reasons_of_the_apps_that_change(baselines):
+    """``reasons="changed"`` (a slider move on the page) writes the reason codes of the apps whose
+    status differs from the published one, exactly as the full list, and nothing else differs."""
+    b = _baseline(baselines, "44")
+    w = dict(b.weights)
+    w["content"] += 0.4
+    for kw in (dict(weights=w), dict(max_total=3)):
+        full, quick = explore.what_if(b, **kw), explore.what_if(b, reasons="changed", **kw)
+        moved = full.decisions["status"].ne(full.decisions["published_status"])
+        assert moved.any() == ("max_total" in kw)  # the weights reorder the list, the cap cuts it
+        assert list(quick.decisions.loc[moved, "reasons"]) == list(full.decisions.loc[moved, "reasons"])
+        assert (quick.decisions.loc[~moved, "reasons"] == "").all()
+        pd.testing.assert_frame_equal(quick.decisions.drop(columns="reasons"), full.decisions.drop(columns="reasons"))
+    with pytest.raises(ValueError, match="reasons must be"):
+        explore.what_if(b, reasons="some")

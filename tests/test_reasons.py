@@ -6,6 +6,8 @@ import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit.errors import EvalkitError
 from evalkit.evaluate.reasons import (
@@ -100,3 +102,20 @@ def test_a_veto_says_what_failed_not_the_pass_condition() -> None:
                      "veto: a mandated app shows commercial ads")
     for text in zh:
         assert "在有效期内" not in text and "L04" not in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(0, 6).flatmap(lambda n: st.lists(st.lists(st.text(alphabet="ab;:", max_size=6), min_size=n,
+                                                             max_size=n), min_size=0, max_size=5)))
+def test_join_code_arrays_is_join_codes(parts):
+    """The row-by-row join (a list's reason codes) gives exactly the vectorised one, stray and
+    doubled separators included."""
+    import numpy as np
+
+    from evalkit.evaluate.reasons import join_code_arrays
+
+    n = len(parts[0]) if parts else 3
+    index = pd.RangeIndex(n)
+    want = join_codes([pd.Series(p, index=index, dtype="str") for p in parts], index)
+    got = join_code_arrays([np.array(p, dtype=object) for p in parts], n)
+    assert list(got) == list(want)

@@ -24,13 +24,23 @@ dimensions, as the scoring computes it); other criterion weights give other dime
 excluding raters or changing the waivers scores the province again
 (:func:`evalkit.evaluate.scoring.evaluate` on the changed panel scores or waivers), since
 panels, floors and vetoes may change with them.
+
+Fast: everything that does not depend on the weights, method or caps is computed once per
+what-if state (raters, waivers) and kept on the baseline: the scored candidates, the criterion
+matrix and their :class:`~evalkit.evaluate.recommend.ListState` (eligibility, vetoes, the pool
+the caps act on).  A slider move then reweights with numpy and runs only the list procedure
+(:meth:`ListState.decide`: the batch scoring kernel and
+:func:`evalkit.evaluate.selection.select`), the same calls :func:`recommend` makes; the robustness
+pass and the flags, which the explorer does not show, are skipped.  ``reasons="changed"`` writes
+the reason codes of the apps whose status changes only.  ``full=True`` takes the
+:func:`recommend` path (the reference the tests compare with); benchmarks/bench_explorer.py.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +49,7 @@ import pandas as pd
 
 from evalkit.evaluate import pipeline, scoring
 from evalkit.evaluate.candidates import candidate_frame
-from evalkit.evaluate.recommend import DIMENSIONS, ListRules, recommend
+from evalkit.evaluate.recommend import DIMENSIONS, ListRules, ListState, recommend
 
 __all__ = ["Baseline", "WhatIf", "baseline", "load_baseline", "what_if"]
 
@@ -76,6 +86,8 @@ class Baseline:
     raters: tuple[str, ...]
     #: the province's whole result (agreement, rater diagnostics, conflicts for the page)
     result: Any = None
+    #: per what-if state (excluded raters, waivers): candidates, criterion matrix, ListState
+    states: dict = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def weights(self) -> dict[str, float]:
@@ -185,42 +197,62 @@ def _rescored(b: Baseline, exclude_raters: Collection[str], waivers: Collection[
     return cand, _criterion_matrix(ev, b.code, cand["app_id"], b.province_rubric)
 
 
-def _reweighted_dimensions(cand: pd.DataFrame, matrix: pd.DataFrame, rubric: Any,
-                           criterion_weights: Mapping[str, float]) -> pd.DataFrame:
-    """The candidates with their dimension scores under other criterion weights."""
+def _reweighted_dimensions(matrix: pd.DataFrame, rubric: Any, criterion_weights: Mapping[str, float]) -> np.ndarray:
+    """The candidates' (n, 4) dimension scores under other criterion weights."""
     dim_index = {d: i for i, d in enumerate(DIMENSIONS)}
     crits = rubric.criteria
     w = np.array([float(criterion_weights.get(c.id, c.weight)) for c in crits])
     dim_of = np.array([dim_index[c.dimension] for c in crits])
-    dims = scoring.weighted_means(*scoring.dimension_sums(matrix.to_numpy(dtype=float), w, dim_of, len(DIMENSIONS)))
-    out = cand.copy()
-    for d, i in dim_index.items():
-        out[d] = dims[:, i]
-    return out
+    return scoring.weighted_means(*scoring.dimension_sums(matrix.to_numpy(dtype=float), w, dim_of, len(DIMENSIONS)))
 
 
-def _totals(cand: pd.DataFrame, weights: Mapping[str, float]) -> np.ndarray:
-    """The weighted mean of each candidate's applicable dimensions (the scoring's total)."""
-    x = cand[list(DIMENSIONS)].to_numpy(dtype=float)
+def _totals(x: np.ndarray, weights: Mapping[str, float]) -> np.ndarray:
+    """The weighted mean of each candidate's applicable dimensions (x: (n, 4), the scoring's total)."""
     dw = np.array([float(weights[d]) for d in DIMENSIONS])
     present = ~np.isnan(x)
     return scoring.weighted_means(np.where(present, x, 0.0) @ dw, present.astype(float) @ dw)
 
 
+_SHOWN = ["app_id", "app_name", "provider_name", "category"]
+
+
+def _state(b: Baseline, exclude_raters: Collection[str], waivers: Collection[tuple[str, str]] | None) -> tuple:
+    """(candidates, criterion matrix, :class:`ListState`, the shown columns with the published
+    status) of a what-if state, computed once."""
+    key = (frozenset(map(str, exclude_raters)), b.waivers if waivers is None else frozenset(waivers))
+    if key not in b.states:
+        cand, matrix = b.candidates, b.criteria
+        if key[0] or key[1] != b.waivers:
+            cand, matrix = _rescored(b, key[0], key[1])
+        if len(b.states) >= 8:  # a few recent states (each holds a scored province)
+            b.states.pop(next(iter(b.states)))
+        state = ListState.of(cand, b.banned)
+        shown = state.frame[[c for c in _SHOWN if c in state.frame.columns]].copy()
+        shown["published_status"] = _published_status(shown["app_id"], b)
+        b.states[key] = (cand, matrix, state, shown)
+    return b.states[key]
+
+
 def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: str | None = None,
             criterion_weights: Mapping[str, float] | None = None, max_total: int | None | str = "profile",
             provider_share_cap: float | None | str = "profile", min_total_score: float | None | str = "profile",
-            exclude_raters: Collection[str] = (), waivers: Collection[tuple[str, str]] | None = None) -> WhatIf:
+            exclude_raters: Collection[str] = (), waivers: Collection[tuple[str, str]] | None = None,
+            reasons: str = "all", full: bool = False) -> WhatIf:
     """The province's list under the given changes (None / ``"profile"``: the baseline's).
 
     ``weights`` are dimension weights (normalised); ``criterion_weights`` within-dimension
     weights by criterion id (the others keep theirs); ``max_total`` and ``provider_share_cap``
     replace the profile's caps (None: no cap); ``exclude_raters`` drops those experts' scores;
-    ``waivers`` is the set of (app_id, criterion_id) waivers in force.
+    ``waivers`` is the set of (app_id, criterion_id) waivers in force; ``reasons="changed"``
+    writes the reason codes of the apps whose status differs from the published one only (the
+    others ``""``: a slider move of the page, whose all-candidates table asks for ``"all"``).
+
+    A what-if state (raters, waivers) is scored and made a :class:`ListState` once; a move of
+    the weights, method or caps then runs only the list procedure on it.  ``full=True`` runs
+    :func:`recommend` on a candidate frame instead (the reference the tests and the benchmark
+    compare with; same decisions, about ten times slower).
     """
-    cand, matrix = b.candidates, b.criteria
-    if set(exclude_raters) or (waivers is not None and set(waivers) != b.waivers):
-        cand, matrix = _rescored(b, exclude_raters, b.waivers if waivers is None else waivers)
+    cand, matrix, state, shown = _state(b, exclude_raters, waivers)
     changes: dict[str, Any] = {}
     if weights is not None:
         changes["weights"] = {d: float(weights.get(d, 0.0)) for d in DIMENSIONS}
@@ -231,26 +263,68 @@ def what_if(b: Baseline, *, weights: Mapping[str, float] | None = None, method: 
         if not (isinstance(value, str) and value == "profile"):
             changes[name] = value
     rules = dataclasses.replace(b.rules, **changes) if changes else b.rules
+    dims, total = None, None
     if criterion_weights is not None and any(
             float(v) != b.criterion_weights.get(k) for k, v in criterion_weights.items()):
-        cand = _reweighted_dimensions(cand, matrix, b.province_rubric, criterion_weights)
-        cand = cand.assign(total_score=_totals(cand, rules.weights))
+        dims = _reweighted_dimensions(matrix, b.province_rubric, criterion_weights)
+        total = _totals(dims, rules.weights)
     elif rules.weights != b.rules.weights:
-        cand = cand.assign(total_score=_totals(cand, rules.weights))
-    dec = recommend(cand, rules, banned=b.banned, overlapping=b.overlapping)
-    return _compare(dec, b)
+        total = _totals(cand[list(DIMENSIONS)].to_numpy(dtype=float), rules.weights)
+    if full:
+        if dims is not None:
+            cand = cand.assign(**{d: dims[:, i] for i, d in enumerate(DIMENSIONS)})
+        if total is not None:
+            cand = cand.assign(total_score=total)
+        return _compare(recommend(cand, rules, banned=b.banned, overlapping=b.overlapping), b)
+    if reasons not in ("all", "changed"):
+        raise ValueError(f"what_if: reasons must be 'all' or 'changed', not {reasons!r}")
+    return _what_if(_decisions(state, shown, rules, dims, total, reasons == "changed"))
+
+
+def _decisions(state: ListState, shown: pd.DataFrame, rules: ListRules, dims: np.ndarray | None,
+               total: np.ndarray | None, changed_only: bool) -> pd.DataFrame:
+    """The columns of :func:`recommend` the explorer shows, from ``state``'s list procedure, with
+    the published status (reason codes only for the apps whose status differs from it when
+    ``changed_only``), sorted as :func:`recommend` sorts."""
+    point = state.decide(rules, dims, total)
+    cand = state.frame
+    status = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended", "not_recommended"))
+    was = shown["published_status"].to_numpy(dtype=object)
+    rows = np.flatnonzero(was != status) if changed_only else None
+    reasons = state.reasons(point, rules, rows).to_numpy(dtype=object)
+    order = np.lexsort((cand["app_id"].astype("str").to_numpy(),
+                        np.where(point.rank > 0, point.rank, np.iinfo(np.int64).max)))
+    out = shown.iloc[order].reset_index(drop=True)
+    k = out.shape[1] - 1  # the new columns go before published_status
+    out.insert(k, "status", pd.array(status[order], dtype="str"))
+    rank = point.rank[order]
+    out.insert(k + 1, "rank", pd.array(np.where(rank > 0, rank, 0), dtype="Int64"))
+    out["rank"] = out["rank"].mask(rank <= 0)
+    out.insert(k + 2, "score", point.score[order])
+    out.insert(k + 3, "total_score", point.total[order])
+    x = cand[list(DIMENSIONS)].to_numpy(dtype=float) if dims is None else dims
+    for i, d in enumerate(DIMENSIONS):
+        out.insert(k + 4 + i, d, x[order, i])
+    out.insert(k + 8, "reasons", pd.array(reasons[order], dtype="str"))
+    return out
+
+
+def _published_status(app_ids: pd.Series, b: Baseline) -> np.ndarray:
+    return app_ids.map(b.published.set_index("app_id")["status"]).fillna("").astype(str).to_numpy()
 
 
 def _compare(dec: pd.DataFrame, b: Baseline) -> WhatIf:
-    published = b.published.set_index("app_id")["status"]
-    was = dec["app_id"].map(published).fillna("")
-    now_in, was_in = dec["status"].eq("recommended"), was.eq("recommended")
-    cols = ["app_id", "app_name", "provider_name", "category", "status", "rank", "score", "total_score",
-            *DIMENSIONS, "reasons"]
+    cols = [*_SHOWN, "status", "rank", "score", "total_score", *DIMENSIONS, "reasons"]
     out = dec[[c for c in cols if c in dec.columns]].copy()
-    out["published_status"] = was.astype(str).to_numpy()
+    out["published_status"] = _published_status(dec["app_id"], b)
+    return _what_if(out.reset_index(drop=True))
+
+
+def _what_if(out: pd.DataFrame) -> WhatIf:
+    """The scenario of the decisions ``out`` (with their published status)."""
+    now_in, was_in = out["status"].eq("recommended").to_numpy(), out["published_status"].eq("recommended").to_numpy()
     out["change"] = np.where(now_in & ~was_in, "enters", np.where(was_in & ~now_in, "leaves", ""))
-    listed = out[now_in.to_numpy()].sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
-    return WhatIf(out.reset_index(drop=True), listed,
+    listed = out[now_in].sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
+    return WhatIf(out, listed,
                   tuple(sorted(out.loc[out["change"].eq("enters"), "app_id"])),
                   tuple(sorted(out.loc[out["change"].eq("leaves"), "app_id"])))

@@ -22,13 +22,15 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 
+import numpy as np
 import pandas as pd
 
 from evalkit.errors import EvalkitError, param_message
 from evalkit.i18n import VOCABULARIES
 
 __all__ = [
-    "REASONS", "ReasonError", "has_code_prefix", "join_codes", "reason_details", "reason_text", "reasons_text",
+    "REASONS", "ReasonError", "has_code_prefix", "join_code_arrays", "join_codes", "reason_details", "reason_text",
+    "reasons_text",
 ]
 
 
@@ -304,6 +306,16 @@ def join_codes(parts: list[pd.Series], index: pd.Index) -> pd.Series:
     for p in parts[1:]:
         out = out + ";" + p.astype("str").fillna("")
     return out.str.replace(r";{2,}", ";", regex=True).str.strip(";")
+
+
+def join_code_arrays(parts: list[np.ndarray], n: int) -> np.ndarray:
+    """:func:`join_codes` of object arrays of ``n`` strings (``""`` = none), row by row: the
+    same result (every ``;``-separated non-empty piece, in order), faster than the pandas string
+    operations below a few thousand rows (a list's reason codes, an explorer move)."""
+    if not parts:
+        return np.full(n, "", dtype=object)
+    return np.array([";".join([c for c in ";".join(row).split(";") if c]) for row in zip(*parts, strict=True)]
+                    if n else [], dtype=object)
 
 
 def has_code_prefix(reasons: pd.Series, prefixes: Collection[str]) -> pd.Series:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -51,7 +51,7 @@ from threadpoolctl import threadpool_limits
 
 from evalkit.errors import EvalkitError, param_message, require_frame
 from evalkit.evaluate.raters import RaterBootstrap, rater_draws
-from evalkit.evaluate.reasons import has_code_prefix, join_codes
+from evalkit.evaluate.reasons import has_code_prefix, join_code_arrays, join_codes
 from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, Selection, as_caps, select
 from evalkit.mcda.methods import batch_scores
 from evalkit.mcda.robustness import ROBUSTNESS_QUANTILES, rank_quantiles, weight_draws
@@ -64,6 +64,7 @@ __all__ = [
     "EXCLUDING_PREFIXES",
     "STATUSES",
     "ListRules",
+    "ListState",
     "ListRulesError",
     "RecommendError",
     "RecommendTypeError",
@@ -263,16 +264,14 @@ def recommend(
         ``rules`` or ``raters`` of the wrong type (also a TypeError).
     """
     _check_arguments(candidates, rules, raters)
-    df = candidates.copy().reset_index(drop=True)
-    # 1. eligibility
-    reasons, excluded = _eligibility(df, banned)
-    # 2-4. the list procedure: minimum scores, ranking, caps.  The pool holds the eligible
-    # apps and, when the raters are resampled, the apps whose only gate is one a draw
-    # re-decides (a panel floor): they may pass it in some draws.
     boot = raters if raters is not None and rules.bootstrap_raters else None
-    redecided = _only_codes(reasons, boot.floor_codes) if boot else np.zeros(len(df), dtype=bool)
-    point = _PointDecision.decide(df, rules, excluded, np.flatnonzero(~excluded | redecided))
-    reasons = join_codes([reasons, _list_reasons(point.selection, point.pool, rules, df, point.in_pool)], df.index)
+    # 1. eligibility; 2-4. the list procedure: minimum scores, ranking, caps.  The pool holds the
+    # eligible apps and, when the raters are resampled, the apps whose only gate is one a draw
+    # re-decides (a panel floor): they may pass it in some draws.
+    state = ListState.of(candidates, banned, boot.floor_codes if boot else frozenset())
+    df, excluded, redecided = state.frame, state.excluded, state.redecided
+    point = state.decide(rules)
+    reasons = state.reasons(point, rules)
     # 5. robustness: the same procedure in every draw (weights and raters resampled)
     p_listed, rank_lo, rank_hi = _robustness(df, rules, boot, point)
     rank_lo[excluded], rank_hi[excluded] = -1, -1  # an excluded app is not ranked
@@ -346,12 +345,81 @@ def _only_codes(reasons: pd.Series, codes: frozenset[str]) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class ListState:
+    """What :func:`recommend` decides before the weights matter, kept for many decisions.
+
+    ``frame`` (the candidates, reset index), their eligibility ``reasons`` so far and which are
+    ``excluded``, the ``redecided`` apps (only gate a panel floor a rater draw re-decides: in the
+    pool) and the pool's rows ``in_pool``.  :meth:`decide` runs the list procedure (ranking,
+    minimum scores, caps: :func:`~evalkit.evaluate.selection.select`) for any rules and, when
+    given, other dimension scores and totals; :meth:`reasons` gives the reason codes of a
+    decision, for every candidate or only the rows asked for.  :func:`recommend` is
+    ``ListState.of`` + ``decide`` + ``reasons`` + the robustness draws and flags, so a decision
+    here is the pipeline's decision.  The explorer keeps one per what-if state and decides each
+    slider move with it (``docs/panels.md``, benchmark).
+    """
+
+    frame: pd.DataFrame
+    reasons_so_far: pd.Series
+    excluded: np.ndarray
+    redecided: np.ndarray
+    in_pool: np.ndarray
+    pools: dict = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def of(cls, candidates: pd.DataFrame, banned: Collection[str] = (),
+           redecide: frozenset[str] = frozenset()) -> ListState:
+        """The state of ``candidates`` (as :func:`recommend` takes them) with ``banned``
+        providers; ``redecide``: the gate codes a rater draw re-decides (kept in the pool)."""
+        df = candidates.copy().reset_index(drop=True)
+        reasons, excluded = _eligibility(df, banned)
+        redecided = _only_codes(reasons, redecide)
+        return cls(df, reasons, excluded, redecided, np.flatnonzero(~excluded | redecided))
+
+    def decide(self, rules: ListRules, dims: np.ndarray | None = None,
+               total: np.ndarray | None = None) -> _PointDecision:
+        """The point decision under ``rules``; ``dims`` (n, 4) and ``total`` (n,) replace the
+        frame's dimension scores (NaN: not applicable) and total scores."""
+        if dims is None:
+            dims = self.frame[list(DIMENSIONS)].to_numpy(dtype=float)
+        if total is None:
+            total = self.frame["total_score"].to_numpy(dtype=float)
+        caps = as_caps(rules)
+        key = tuple(sorted(caps.max_per_stage))
+        if key not in self.pools:  # the pool's fixed part depends on the capped stages only
+            self.pools[key] = Pool.from_frame(self.frame.iloc[self.in_pool], caps)
+        pool = self.pools[key]
+        dim_na = np.isnan(dims[self.in_pool])
+        if not np.array_equal(dim_na, pool.dim_na):
+            pool = replace(pool, dim_na=dim_na)
+        return _PointDecision.decide(np.where(np.isnan(dims), 0.0, dims), total, pool, rules, self.excluded,
+                                     self.in_pool)
+
+    def reasons(self, point: _PointDecision, rules: ListRules, rows: np.ndarray | None = None) -> pd.Series:
+        """Reason codes of ``point`` (scoring's, eligibility's, then the list's) for every
+        candidate, or for the candidates' rows ``rows`` only (the others ``""``)."""
+        n = len(self.frame)
+        rows = np.arange(n) if rows is None else np.unique(np.asarray(rows, dtype=np.int64))
+        out = np.full(n, "", dtype=object)
+        if rows.size:
+            chosen = np.zeros(n, dtype=bool)
+            chosen[rows] = True
+            keep = chosen[point.in_pool]
+            listed = np.full(n, "", dtype=object)
+            listed[point.in_pool[keep]] = _list_reasons(point.selection, point.pool, rules,
+                                                        point.total[point.in_pool], keep)
+            out[rows] = join_code_arrays([self.reasons_so_far.to_numpy(dtype=object)[rows], listed[rows]],
+                                         rows.size)
+        return pd.Series(out, index=self.frame.index, dtype="str")
+
+
+@dataclass(frozen=True)
 class _PointDecision:
     """The list decided with the point weights and scores.
 
     ``in_pool`` are the candidates' rows in the pool; ``x`` (pool, 4) their dimension scores
-    (N/A as 0), ``eligible`` (1, pool) the eligible ones; ``score``, ``rank`` (−1: not ranked)
-    and ``recommended`` cover every candidate."""
+    (N/A as 0), ``eligible`` (1, pool) the eligible ones; ``score``, ``rank`` (−1: not ranked),
+    ``recommended`` and ``total`` cover every candidate."""
 
     in_pool: np.ndarray
     pool: Pool
@@ -363,25 +431,26 @@ class _PointDecision:
     score: np.ndarray
     rank: np.ndarray
     recommended: np.ndarray
+    total: np.ndarray
 
     @classmethod
-    def decide(cls, df: pd.DataFrame, rules: ListRules, excluded: np.ndarray, in_pool: np.ndarray) -> _PointDecision:
-        x_all = df[list(DIMENSIONS)].to_numpy(dtype=float)
-        x_all = np.where(np.isnan(x_all), 0.0, x_all)  # a dimension with no applicable criterion
-        pool = Pool.from_frame(df.iloc[in_pool], caps := as_caps(rules))
+    def decide(cls, x_all: np.ndarray, total: np.ndarray, pool: Pool, rules: ListRules, excluded: np.ndarray,
+               in_pool: np.ndarray) -> _PointDecision:
+        caps = as_caps(rules)
+        n = len(x_all)
         w = np.array([rules.weights[d] for d in DIMENSIONS])
         x_pool = x_all[in_pool]
         elig_point = ~excluded[in_pool][None, :]
-        score = np.full(len(df), np.nan)
+        score = np.full(n, np.nan)
         s_point = batch_scores(x_pool, w[None], rules.method, mask=elig_point)
         score[in_pool] = np.where(elig_point[0], s_point[0], np.nan)
         point = select(x_pool[None], w[None], pool, caps, eligible=elig_point, explain=True, score=s_point,
-                       total=df["total_score"].to_numpy(dtype=float)[in_pool][None])
-        rank = np.full(len(df), -1, dtype=np.int64)
+                       total=total[in_pool][None])
+        rank = np.full(n, -1, dtype=np.int64)
         rank[in_pool] = np.where(elig_point[0], point.ranks()[0], -1)
-        recommended = np.zeros(len(df), dtype=bool)
+        recommended = np.zeros(n, dtype=bool)
         recommended[in_pool] = point.listed[0]
-        return cls(in_pool, pool, caps, w, x_pool, elig_point, point, score, rank, recommended)
+        return cls(in_pool, pool, caps, w, x_pool, elig_point, point, score, rank, recommended, total)
 
 
 def _robustness(
@@ -438,13 +507,14 @@ def _positive_or_na(a: np.ndarray) -> pd.Series:
     return pd.Series(a, dtype="Int64").mask(a <= 0)
 
 
-def _codes(mask: np.ndarray, code: Any, n: int) -> pd.Series:
-    """``code`` (a string or one per row) where ``mask``, else ``""``."""
-    return pd.Series(np.where(mask, code, ""), index=pd.RangeIndex(n), dtype="str")
+def _codes(mask: np.ndarray, code: Any, n: int) -> np.ndarray:
+    """``code`` (a string or one per row) where ``mask``, else ``""`` (n strings)."""
+    return np.where(mask, code, "").astype(object) if n else np.empty(0, dtype=object)
 
 
-def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFrame, elig: np.ndarray) -> pd.Series:
-    """The list's reason codes of every eligible app of the point decision, in report order.
+def _list_reasons(point: Selection, pool: Pool, rules: ListRules, total: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """The list's reason codes of the pool apps ``keep`` (mask) of the point decision, in report
+    order (``total``: the pool's totals).
 
     Not recommended: ``below_min_total``, ``below_min:<dimension>``, then every cap full at
     its turn (``cap:total``, ``cap:category:<c>``, ``cap:stage:<s>``, ``cap:provider_share``).
@@ -452,43 +522,44 @@ def _list_reasons(point: Selection, pool: Pool, rules: ListRules, df: pd.DataFra
     minimum total (``margin:min_total:<points>``) and the places it took
     (``place:total:<k>/<cap>``, ``place:category:<c>:<k>/<cap>``) where the list is capped.
     """
-    n = pool.n
-    listed = point.listed[0]
-    rank = point.ranks()[0]
-    cat = pool.categories[pool.category]
-    parts = [_codes(point.below_total[0], "below_min_total", n)]
-    parts += [_codes(point.below_dimension[0][:, i], f"below_min:{d}", n) for i, d in enumerate(DIMENSIONS)]
+    sub = np.flatnonzero(keep)  # the pool apps whose codes are written (places count them all)
+    n = sub.size
+    listed_all = point.listed[0]
+    listed = listed_all[sub]
+    rank = point.ranks()[0][sub]
+    cat = pool.categories[pool.category][sub]
+    parts = [_codes(point.below_total[0][sub], "below_min_total", n)]
+    parts += [_codes(point.below_dimension[0][sub, i], f"below_min:{d}", n) for i, d in enumerate(DIMENSIONS)]
     parts += [
-        _codes(point.full_total[0], "cap:total", n),
-        _codes(point.full_category[0], "cap:category:" + cat.astype(object), n),
+        _codes(point.full_total[0][sub], "cap:total", n),
+        _codes(point.full_category[0][sub], "cap:category:" + cat.astype(object), n),
     ]
-    parts += [_codes(point.full_stage[0][:, j], f"cap:stage:{s}", n) for j, s in enumerate(pool.stage_names)]
-    parts.append(_codes(point.full_share[0], "cap:provider_share", n))
+    parts += [_codes(point.full_stage[0][sub, j], f"cap:stage:{s}", n) for j, s in enumerate(pool.stage_names)]
+    parts.append(_codes(point.full_share[0][sub], "cap:provider_share", n))
     # recommended: rank, score margin, places taken (counted in rank order)
     n_eligible = int(point.eligible[0].sum())
     parts.append(_codes(listed, [f"ranked:{r}/{n_eligible}" for r in rank], n))
     if rules.min_total_score is not None:
-        margin = df["total_score"].to_numpy(dtype=float)[elig] - float(rules.min_total_score)
+        margin = total[sub] - float(rules.min_total_score)
         parts.append(_codes(listed & ~np.isnan(margin), [f"margin:min_total:{m:.1f}" for m in margin], n))
-    in_order = listed[point.order[0]]
-    place = np.empty(n, dtype=np.int64)
+    in_order = listed_all[point.order[0]]
+    place = np.empty(pool.n, dtype=np.int64)
     place[point.order[0]] = np.cumsum(in_order)
     if rules.max_total is not None:
-        parts.append(_codes(listed, [f"place:total:{k}/{rules.max_total}" for k in place], n))
-    cat_place = np.empty(n, dtype=np.int64)
+        parts.append(_codes(listed, [f"place:total:{k}/{rules.max_total}" for k in place[sub]], n))
+    cat_place = np.empty(pool.n, dtype=np.int64)
     ordered_cat = pool.category[point.order[0]]
     cat_place[point.order[0]] = _running_count(ordered_cat, in_order)
     capped = np.array([c in rules.max_per_category for c in cat], dtype=bool)
     parts.append(
         _codes(
             listed & capped,
-            [f"place:category:{c}:{k}/{rules.max_per_category.get(c, 0)}" for c, k in zip(cat, cat_place, strict=True)],
+            [f"place:category:{c}:{k}/{rules.max_per_category.get(c, 0)}"
+             for c, k in zip(cat, cat_place[sub], strict=True)],
             n,
         )
     )
-    out = pd.Series("", index=df.index, dtype="str")
-    out.iloc[elig] = join_codes(parts, pd.RangeIndex(n)).to_numpy()
-    return out
+    return join_code_arrays(parts, n)
 
 
 def _running_count(codes: np.ndarray, hit: np.ndarray) -> np.ndarray:
