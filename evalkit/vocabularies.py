@@ -217,4 +217,12 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "none": ("无异议", "none"), "pending": ("待复查", "pending re-check"), "upheld": ("成立", "upheld"),
         "partly_upheld": ("部分成立", "partly upheld"), "rejected": ("不成立", "rejected"),
     },
+    # sanction statements and credit repair (issue 17)
+    "statement_kind": {"statement": ("陈述申辩", "statement"), "hearing": ("听证申请", "hearing request")},
+    "statement_outcome": {
+        "accepted": ("采纳", "accepted"), "rejected": ("不予采纳", "rejected"), "pending": ("待决定", "pending"),
+    },
+    "repair_outcome": {
+        "approved": ("准予修复", "approved"), "rejected": ("不予修复", "rejected"), "pending": ("待审核", "pending"),
+    },
 }

@@ -427,8 +427,11 @@ def test_round_trip_template_to_run(tmp_path: Path) -> None:
                        "--out", outs[label])
         assert run.returncode == 0, run.stderr
     a, b = (outs[k] / "2026-09-01" / PROVINCE for k in ("xlsx", "csv"))
-    files = sorted(p.name for p in b.iterdir() if p.name != "provenance.json")
+    # every file, the sanction notices (issue 17) included
+    files = sorted(p.relative_to(b).as_posix() for p in b.rglob("*") if p.is_file() and p.name != "provenance.json")
     assert "decisions.csv" in files and "recommended_list.xlsx" in files
+    assert sorted(p.relative_to(a).as_posix() for p in a.rglob("*") if p.is_file() and p.name != "provenance.json") \
+        == files
     for name in files:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     decisions = (a / "decisions.csv").read_text(encoding="utf-8-sig")

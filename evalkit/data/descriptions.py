@@ -32,6 +32,10 @@ SHEET_NAMES_ZH: dict[str, str] = {
     "waivers": "豁免",
     "schools": "学校",
     "selections": "学校选用",
+    "objections": "公示异议",
+    "rechecks": "异议复查",
+    "sanction_statements": "陈述申辩",
+    "credit_repairs": "信用修复",
 }
 
 #: What one row of each table is: ``{table: (zh, en)}``.
@@ -50,6 +54,11 @@ TABLE_TEXT: dict[str, tuple[str, str]] = {
     "waivers": ("每行一项经批准的例外（对一个指标）", "one row per approved exception to one criterion"),
     "schools": ("每行一所学校", "one row per school"),
     "selections": ("每行一所学校选用一个应用的决定", "one row per school's decision to use one app"),
+    "objections": ("每行一件对省级公示名单提出的异议", "one row per objection to a province's public notice"),
+    "rechecks": ("每行一件异议的复查结论", "one row per re-check decision on an objection"),
+    "sanction_statements": ("每行一次告知后的陈述申辩或听证申请",
+                            "one row per statement or hearing request after a sanction notice"),
+    "credit_repairs": ("每行一件信用修复申请", "one row per application for credit repair"),
 }
 
 #: What each column holds: ``{table: {column: (zh, en)}}``.
@@ -187,6 +196,42 @@ COLUMN_TEXT: dict[str, dict[str, tuple[str, str]]] = {
         "tied_to_grades": ("是否与学分、成绩或评优挂钩（可空）",
                            "tied to credits, grades or evaluation (may be empty)"),
     },
+    # issue 17 (docs/dataset.md, docs/due-process.md): text, contact and note are never published
+    "objections": {
+        "objection_id": ("异议编号", "objection id"),
+        "province_code": ("公示省份代码", "province code of the notice"),
+        "app_id": ("所涉应用备案号", "filing number of the app objected to"),
+        "notice_date": ("所针对公示的日期", "date of the notice objected to"),
+        "received_on": ("收到日期", "date received"),
+        "from_kind": ("异议来源", "who objects"),
+        "grounds": ("异议理由类别", "grounds"),
+        "text": ("异议内容（个人信息，不公开）", "text of the objection (personal data, never published)"),
+        "contact": ("联系方式（个人信息，不公开）", "contact (personal data, never published)"),
+    },
+    "rechecks": {
+        "objection_id": ("异议编号（须在异议表中）", "objection id (must be in objections)"),
+        "decided_on": ("复查决定日期", "date decided"),
+        "outcome": ("复查结论", "outcome"),
+        "decided_by": ("复查机构", "decided by"),
+        "note": ("说明（不公开）", "note (never published)"),
+    },
+    "sanction_statements": {
+        "provider_id": ("提供者统一社会信用代码", "provider's USCC"),
+        "province_code": ("作出告知的省份代码", "province code of the notice"),
+        "notified_on": ("告知书日期", "date of the sanction notice"),
+        "received_on": ("收到陈述申辩或听证申请的日期", "date the statement or request was received"),
+        "kind": ("陈述申辩或听证申请", "statement or hearing request"),
+        "outcome": ("采纳情况", "outcome"),
+        "decided_on": ("决定日期（可空）", "date decided (may be empty)"),
+    },
+    "credit_repairs": {
+        "provider_id": ("提供者统一社会信用代码", "provider's USCC"),
+        "province_code": ("受理省份代码", "province code"),
+        "applied_on": ("申请日期", "date applied"),
+        "rectification_ref": ("整改证明材料编号", "reference of the rectification evidence"),
+        "decided_on": ("决定日期（可空）", "date decided (may be empty)"),
+        "outcome": ("审核结果", "outcome"),
+    },
 }
 
 #: What each column kind accepts: ``{kind: (zh, en)}``.
@@ -236,6 +281,12 @@ CODE_VOCABULARIES: dict[tuple[str, str], str] = {
     ("schools", "stages"): "stage",
     ("schools", "kind"): "school_kind",
     ("selections", "decision_body"): "decision_body",
+    ("objections", "from_kind"): "objection_from",
+    ("objections", "grounds"): "objection_grounds",
+    ("rechecks", "outcome"): "objection",
+    ("sanction_statements", "kind"): "statement_kind",
+    ("sanction_statements", "outcome"): "statement_outcome",
+    ("credit_repairs", "outcome"): "repair_outcome",
 }
 
 

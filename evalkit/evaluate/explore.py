@@ -137,7 +137,7 @@ def baseline(nat: Any, code: str) -> Baseline:
     res = nat.province(code)
     profile, ev = nat.profiles[code], nat.scoring
     rub = ev.rubric_for(code)
-    cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
+    cand = nat.list_candidates(code)  # with due process's review decisions, as the list was decided
     rules = ListRules.from_profile(profile, {d.id: float(d.weight) for d in rub.dimensions}, seed=0)
     rules = dataclasses.replace(rules, draws=1, concentration=None, bootstrap_raters=False)
     dec = res.decisions
@@ -288,8 +288,9 @@ def _decisions(state: ListState, shown: pd.DataFrame, rules: ListRules, dims: np
     ``changed_only``), sorted as :func:`recommend` sorts."""
     point = state.decide(rules, dims, total)
     cand = state.frame
-    status = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended", "not_recommended"))
     was = shown["published_status"].to_numpy(dtype=object)
+    status = np.where(state.excluded, "excluded", np.where(point.recommended, "recommended", "not_recommended"))
+    status = np.where(was == "on_hold", "on_hold", status)  # a pending objection holds it whatever the weights
     rows = np.flatnonzero(was != status) if changed_only else None
     reasons = state.reasons(point, rules, rows).to_numpy(dtype=object)
     order = np.lexsort((cand["app_id"].astype("str").to_numpy(),
@@ -317,6 +318,7 @@ def _compare(dec: pd.DataFrame, b: Baseline) -> WhatIf:
     cols = [*_SHOWN, "status", "rank", "score", "total_score", *DIMENSIONS, "reasons"]
     out = dec[[c for c in cols if c in dec.columns]].copy()
     out["published_status"] = _published_status(dec["app_id"], b)
+    out["status"] = out["status"].mask(out["published_status"].eq("on_hold"), "on_hold")
     return _what_if(out.reset_index(drop=True))
 
 

@@ -101,6 +101,7 @@ class NationalEvaluation:
     #: bootstrap of the robustness analysis; None when no profile asks for it.
     raters: Any = None
     _cache: dict[str, ProvinceResult] = field(default_factory=dict, repr=False)
+    _listed_from: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
     def provinces(self) -> tuple[str, ...]:
@@ -116,6 +117,13 @@ class NationalEvaluation:
         if code not in self._cache:
             self._cache[code] = _province(self, code)
         return self._cache[code]
+
+    def list_candidates(self, code: str) -> pd.DataFrame:
+        """The candidates province ``code``'s list was decided on: :attr:`candidates` with the
+        review decisions of due process (objections pending or upheld, provisional measures of a
+        pending fraud sanction) in their ``reasons`` (the explorer decides on the same rows)."""
+        self.province(code)
+        return self._listed_from[str(code)]
 
 
 def _dimension_weights(rubric: Any) -> dict[str, float]:
@@ -237,6 +245,7 @@ def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
     prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
     listing = _province_list(nat, code, cr, prev)
+    nat._listed_from[code] = listing.candidates
     tables = _credit_tables(nat.ds, cr, prev.history)
     method = _method(nat, code, listing, prev)
     _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
