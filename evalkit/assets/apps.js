@@ -127,6 +127,7 @@
       msg.hidden = true;
       root.hidden = false;
       root.setAttribute("data-state", "ready");
+      if (window.performance && performance.mark) { performance.mark("ek-app-ready"); }  /* benchmarks read it */
     });
   }
   window.addEventListener("hashchange", function () { render(); window.scrollTo(0, 0); });
