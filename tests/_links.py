@@ -38,20 +38,20 @@ class _Page(HTMLParser):
 
 
 def app_data(viewer: Path, k: int, folder: str) -> dict[str, list[dict[str, str]]]:
-    """The tables of data file ``k`` of an app viewer, decoded like assets/report.js does:
-    ``{table: [{column: text}]}``."""
+    """The tables of data file ``k`` of an app viewer, decoded like assets/apps.js does:
+    ``{table: [{column: text}]}`` (each criteria row also given its app's ``slug``)."""
     text = (viewer.parent / folder / f"{k}.js").read_text(encoding="utf-8")
     data = json.loads(text[text.index("]=") + 2 : text.rindex(";")])
     out = {}
-    for name, cols in data["names"].items():
-        columns = []
-        for c in data[name]["columns"]:
-            if "offsets" in c:
-                columns.append([c["sep"].join(c["dict"][x] for x in c["codes"][a:b])
-                                for a, b in zip(c["offsets"], c["offsets"][1:], strict=False)])
-            else:
-                columns.append([c["dict"][x] for x in c["codes"]] if "dict" in c else c["values"])
-        out[name] = [dict(zip(cols, r, strict=True)) for r in zip(*columns, strict=True)]
+    for name, table in data.items():
+        rows: list[dict[str, str]] = [{} for _ in range(table["n"])]
+        for g in table["groups"]:
+            values = g["dict"] if len(g["cols"]) > 1 else [[v] for v in g["dict"]]
+            for r, code in zip(rows, g["codes"], strict=True):
+                r.update(zip(g["cols"], values[code], strict=True))
+        out[name] = rows
+    slugs = [a["slug"] for a in out["apps"] for _ in range(int(a["n_criteria"]))]
+    out["criteria"] = [{"slug": s, **r} for s, r in zip(slugs, out["criteria"], strict=True)]
     return out
 
 

@@ -1,14 +1,16 @@
 /* evalkit app details viewer: <code>/apps.html#app=<slug> shows one candidate app of the province.
    The details travel in data files <code>/apps/<k>.js (k = the slug's last 8 hex digits modulo
    data-app-shards; evalkit.publish.app_pages.app_shard), each setting window.__ekApps[k] to
-   {names: {table: [columns]}, apps|criteria|waivers|history|overlaps|providers: compact rows}
-   (decoded by window.__ekDecode of assets/report.js). A data file is loaded with a <script>
-   element (fetch is refused on file://). Plain JS, no network, data inserted with textContent only. */
+   {apps|criteria|waivers|history|overlaps|providers: {n, groups: [{cols, dict, codes}]}}: row i
+   of a table has the columns cols = dict[codes[i]] of each group (the value itself for one column). The criteria rows of the apps
+   follow one another in the apps table's order (n_criteria each). A data file is loaded with a
+   <script> element (fetch is refused on file://). Plain JS, no network, data inserted with
+   textContent only. */
 (function () {
   "use strict";
   var root = document.getElementById("ek-app");
   var words = document.getElementById("ek-app-words");
-  if (!root || !words || !window.__ekDecode) { return; }
+  if (!root || !words) { return; }
   var text = JSON.parse(words.textContent);
   var shards = Number(root.getAttribute("data-app-shards")) || 1;
   var base = root.getAttribute("data-app-data") || "apps/";
@@ -33,18 +35,30 @@
     s.onerror = function () { done(null); };
     document.head.appendChild(s);
   }
-  /* the rows of one table of a data file as objects {column: text}, decoded once */
+  /* rows from..to of a table of a data file as objects {column: text} */
+  function decode(table, from, to) {
+    var out = [], i;
+    for (i = from; i < to; i += 1) {
+      var o = {};
+      table.groups.forEach(function (g) {
+        var v = g.dict[g.codes[i]];
+        if (g.cols.length === 1) { o[g.cols[0]] = v; } else { g.cols.forEach(function (c, j) { o[c] = v[j]; }); }
+      });
+      out.push(o);
+    }
+    return out;
+  }
+  /* every row of one table of a data file, decoded once */
   function rows(k, data, name) {
     var key = k + "/" + name;
-    if (!cache[key]) {
-      var cols = data.names[name];
-      cache[key] = window.__ekDecode(data[name]).map(function (r) {
-        var o = {};
-        cols.forEach(function (c, j) { o[c] = r[j]; });
-        return o;
-      });
-    }
+    if (!cache[key]) { cache[key] = decode(data[name], 0, data[name].n); }
     return cache[key];
+  }
+  /* the criteria rows of the app at position `at` of the data file's apps table */
+  function criteria(data, apps, at) {
+    var start = 0, i;
+    for (i = 0; i < at; i += 1) { start += Number(apps[i].n_criteria); }
+    return decode(data.criteria, start, start + Number(apps[at].n_criteria));
   }
   function where(list, col, value) { return list.filter(function (r) { return r[col] === value; }); }
   function show(what, on) {
@@ -104,17 +118,18 @@
     if (!slug) { message(text.choose); return; }
     if (k < 0) { message(text.not_found); return; }
     load(k, function (data) {
-      var app = data ? where(rows(k, data, "apps"), "slug", slug)[0] : null;
-      if (!app) { message(text.not_found); return; }
+      var apps = data ? rows(k, data, "apps") : [], at = -1, i;
+      for (i = 0; i < apps.length; i += 1) { if (apps[i].slug === slug) { at = i; break; } }
+      if (at < 0) { message(text.not_found); return; }
+      var app = apps[at];
       var heading = text.title[0] + app.app_name + text.title[1];
       title.textContent = heading;
       document.title = heading;
       fill(app);
       show("excluded", app.excluded === "1");
       show("unscored", app.unscored === "1");
-      var crit = where(rows(k, data, "criteria"), "slug", slug);
-      table("criteria", cells(crit, data.names.criteria.slice(1)));
-      table("waivers", cells(where(rows(k, data, "waivers"), "slug", slug), data.names.waivers.slice(1)));
+      table("criteria", cells(criteria(data, apps, at), text.criteria));
+      table("waivers", cells(where(rows(k, data, "waivers"), "slug", slug), text.waivers));
       var over = where(rows(k, data, "overlaps"), "slug", slug);
       table("overlaps", cells(over, ["app_name", "app_id", "similarity"], true));
       show("overlaps", over.length > 0);

@@ -82,7 +82,6 @@
     }
     return rows;
   }
-  window.__ekDecode = decode;  /* shared with assets/apps.js (the app details viewer) */
   function Paged(table) {
     var id = table.id;
     this.table = table;

@@ -29,11 +29,11 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from evalkit.i18n import t, word, words
 from evalkit.publish.markup import element_id, format_value, heading, json_for_script, paragraph
-from evalkit.publish.tables import compact_rows
 
 __all__ = ["APPS_DIR", "APP_VIEWER", "SHARD_APPS", "app_href", "app_shard", "app_shards", "app_slug", "flag_words",
            "provider_anchor", "unscored_dimensions", "write_app_pages"]
@@ -107,25 +107,66 @@ def write_app_pages(res: Any, folder: str | Path, lang: str = "zh", *,
     """
     names = dict(criterion_names) if criterion_names is not None else _shipped_names()
     tables = _Tables(res, lang, names).frames()
-    shards = app_shards(len(tables["apps"]))
+    apps, criteria, providers = tables.pop("apps"), tables.pop("criteria"), tables.pop("providers")
+    shards = app_shards(len(apps))
     out = Path(folder)
     (out / APPS_DIR).mkdir(parents=True, exist_ok=True)
     viewer = out / APP_VIEWER
     viewer.write_text(_viewer(res, lang, shards), encoding="utf-8")
     written = [viewer]
-    of_slug = {s: app_shard(s, shards) for s in tables["apps"]["slug"]}
-    keys = {name: frame["slug"].map(of_slug).to_numpy() for name, frame in tables.items() if name != "providers"}
-    providers = tables.pop("providers")
+    of_slug = {s: app_shard(s, shards) for s in apps["slug"]}
+    position = pd.Series(range(len(apps)), index=apps["slug"].to_numpy())
+    order = position.reindex(criteria["slug"].to_numpy()).to_numpy()  # the criteria in the apps' order
+    criteria = criteria.iloc[pd.Series(order).sort_values(kind="stable").index].reset_index(drop=True)
+    counts = criteria["slug"].value_counts().reindex(apps["slug"], fill_value=0).to_numpy()
+    apps["n_criteria"] = counts.astype("str")
+    tables = {"apps": apps, **tables, "providers": providers}
+    coded = {name: _Groups(frame, [(c,) for c in frame.columns]) for name, frame in tables.items()}
+    coded["criteria"] = _Groups(criteria, _GROUPS)
+    keys = {name: frame["slug"].map(of_slug).to_numpy() for name, frame in tables.items() if "slug" in frame}
+    keys["criteria"] = np.repeat(keys["apps"], counts)  # the criteria follow the apps' order
     for k in range(shards):
-        parts = {name: frame.loc[keys[name] == k] for name, frame in tables.items()}
-        parts["providers"] = providers.loc[providers["provider_id"].isin(set(parts["apps"]["provider_id"]))]
-        data = {"names": {name: list(frame.columns) for name, frame in parts.items()},
-                **{name: compact_rows(frame) for name, frame in parts.items()}}
+        chosen = {name: key == k for name, key in keys.items()}
+        chosen["providers"] = providers["provider_id"].isin(set(apps.loc[chosen["apps"], "provider_id"])).to_numpy()
+        data = {name: coded[name].rows(chosen[name]) for name in coded}
         path = out / APPS_DIR / f"{k}.js"
         path.write_text(f"window.__ekApps=window.__ekApps||{{}};window.__ekApps[{k}]={json_for_script(data)};\n",
                         encoding="utf-8")
         written.append(path)
     return written
+
+
+#: Columns of the criteria rows stored together (a value of the group once per data file).
+_GROUPS = (("criterion", "dimension", "source", "criterion_id"), ("score", "evidence_status"), ("value",),
+           ("assessed_on", "assessor", "report_ref"), ("panel_spread",))
+
+
+class _Groups:
+    """A table of a province, each group of columns numbered once over the whole province (in
+    order of first appearance); :meth:`rows` gives the rows of one data file as ``{"n", "groups":
+    [{"cols", "dict", "codes"}]}``: row ``i``'s columns ``cols`` are ``dict[codes[i]]`` (a list; the
+    value itself for a group of one column), so a value travels once per file (the criteria's
+    names, a report's date, assessor and reference)."""
+
+    def __init__(self, table: pd.DataFrame, groups: Any) -> None:
+        self.groups = [tuple(g) for g in groups]
+        self.codes, self.values = [], []
+        for cols in self.groups:
+            frame = table[list(cols)].astype("str").fillna("")
+            if len(cols) == 1:
+                codes, uniques = pd.factorize(frame[cols[0]])
+                self.codes.append(np.asarray(codes))
+                self.values.append([str(u) for u in uniques])
+                continue
+            self.codes.append(frame.groupby(list(cols), sort=False, dropna=False).ngroup().to_numpy())
+            self.values.append(frame.drop_duplicates().to_numpy().tolist())
+
+    def rows(self, selected: Any) -> dict[str, Any]:
+        out = []
+        for cols, codes, values in zip(self.groups, self.codes, self.values, strict=True):
+            used, local = np.unique(codes[selected], return_inverse=True)
+            out.append({"cols": list(cols), "dict": [values[i] for i in used], "codes": local.tolist()})
+        return {"n": int(selected.sum()), "groups": out}
 
 
 @functools.lru_cache(maxsize=1)
@@ -174,7 +215,8 @@ def _viewer(res: Any, lang: str, shards: int) -> str:
     this = t("this_cycle", lang)
     this = f"（{this}）" if lang == "zh" else f" ({this})"
     text = {"title": [before, after], "choose": t("app_choose", lang), "not_found": t("app_not_found", lang),
-            "this_cycle": res.as_of.strftime("%Y-%m-%d") + this}
+            "this_cycle": res.as_of.strftime("%Y-%m-%d") + this, "criteria": _CRITERIA,
+            "waivers": _WAIVERS}
     title = t("app_viewer_title", lang, province=province)
     nav = (f'<nav class="ek-nav"><a href="../index.html">{html.escape(t("back_to_index", lang))}</a> · '
            f'<a href="recommendation.html">{html.escape(t("back_to_report", lang))}</a></nav>')
@@ -210,9 +252,33 @@ def _viewer(res: Any, lang: str, shards: int) -> str:
 
 
 def _fmt(values: Any, spec: str) -> pd.Series:
-    """Numbers formatted with ``spec`` (``"{:.1f}"``), ``–`` when missing."""
+    """Numbers formatted with ``spec`` (``"{:.1f}"``), ``–`` when missing (each distinct value
+    formatted once)."""
     v = pd.to_numeric(pd.Series(values), errors="coerce").astype("float64")
-    return v.map(spec.format).where(v.notna(), "–").astype("str")
+    codes, uniques = pd.factorize(v)  # missing: -1, the last entry
+    text = np.array([spec.format(x) for x in uniques] + ["–"], dtype=object)
+    return pd.Series(text[codes], index=v.index, dtype="str")
+
+
+def _each(values: pd.Series, fn: Any) -> pd.Series:
+    """``fn`` of each distinct value of ``values`` (as text), mapped back to every row."""
+    text = values.astype("str")
+    codes, uniques = pd.factorize(text)
+    out = np.array([fn(x) for x in uniques] + [""], dtype=object)
+    return pd.Series(out[codes], index=values.index, dtype="str")
+
+
+def _words(codes: pd.Series, vocabulary: str, lang: str) -> pd.Series:
+    """:func:`evalkit.i18n.words` of each distinct value, mapped back to every row."""
+    text = codes.astype("str").fillna("")
+    found, uniques = pd.factorize(text)
+    out = np.array([*words(pd.Series(uniques, dtype="str"), vocabulary, lang), ""], dtype=object)
+    return pd.Series(out[found], index=codes.index, dtype="str")
+
+
+def _slugs(ids: pd.Series) -> pd.Series:
+    """:func:`app_slug` of each id (each distinct id hashed once)."""
+    return _each(ids, app_slug)
 
 
 class _Tables:
@@ -231,7 +297,7 @@ class _Tables:
                 "overlaps": self.overlaps(res.overlaps), "providers": self.providers(res.credit)}
 
     def _criterion(self, ids: pd.Series) -> pd.Series:
-        return ids.astype("str").map(lambda c: self.names.get(c, (c, c))[self.i])
+        return _each(ids, lambda c: self.names.get(c, (c, c))[self.i])
 
     def apps(self, d: pd.DataFrame) -> pd.DataFrame:
         lang, res = self.lang, self.res
@@ -240,7 +306,7 @@ class _Tables:
         unscored = unscored_dimensions(res.evidence)
         unscored = set(map(tuple, unscored.loc[unscored["unscored"].astype(bool), ["app_id", "dimension"]].to_numpy()))
         out = pd.DataFrame({
-            "slug": ids.map(app_slug), "app_name": d["app_name"].astype("str"), "app_id": ids,
+            "slug": _slugs(ids), "app_name": d["app_name"].astype("str"), "app_id": ids,
             "provider": col("provider_name").astype("str"), "provider_id": d["provider_id"].astype("str"),
             "category": words(col("category"), "category", lang), "stages": words(col("stages"), "stage", lang),
             "status": words(d["status"], "status", lang), "rank": _fmt(col("rank"), "{:.0f}"),
@@ -271,11 +337,11 @@ class _Tables:
         spread = (_fmt(ev["panel_median"], "{:.1f}") + " (" + _fmt(ev["panel_q1"], "{:.1f}") + "–"
                   + _fmt(ev["panel_q3"], "{:.1f}") + ", n=" + n.astype("str") + ")")
         return pd.DataFrame({
-            "slug": ev["app_id"].astype("str").map(app_slug), "criterion": self._criterion(ev["criterion_id"]),
-            "dimension": ev["dimension"].astype("str").map(lambda x: t(x, lang)),
-            "source": words(ev["source"], "source", lang),
+            "slug": ev["app_id"].pipe(_slugs), "criterion": self._criterion(ev["criterion_id"]),
+            "dimension": _each(ev["dimension"], lambda x: t(x, lang)),
+            "source": _words(ev["source"], "source", lang),
             "score": _fmt(ev["score"], "{:.1f}").where(~unscored, t("not_assessed", lang)),
-            "evidence_status": words(ev["evidence"], "evidence", lang),
+            "evidence_status": _words(ev["evidence"], "evidence", lang),
             "value": ev["value"].astype("str"), "assessed_on": ev["assessed_on"].astype("str"),
             "assessor": ev["assessor"].astype("str"), "report_ref": ev["report_ref"].astype("str"),
             "panel_spread": spread.where(n.gt(0) & ev["panel_median"].notna(), ""),
@@ -285,7 +351,7 @@ class _Tables:
     def waivers(self, w: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(w, pd.DataFrame) or w.empty:
             return pd.DataFrame(columns=["slug", *_WAIVERS])
-        return pd.DataFrame({"slug": w["app_id"].astype("str").map(app_slug),
+        return pd.DataFrame({"slug": w["app_id"].pipe(_slugs),
                              "criterion": self._criterion(w["criterion_id"]), "waiver_reason": w["reason"],
                              "approved_by": w["approved_by"], "approved_on": w["approved_on"],
                              "expires_on": w["expires_on"]}).astype("str").reset_index(drop=True)
@@ -293,7 +359,7 @@ class _Tables:
     def history(self, h: pd.DataFrame) -> pd.DataFrame:
         if not isinstance(h, pd.DataFrame) or h.empty:
             return pd.DataFrame(columns=["slug", *_HISTORY])
-        return pd.DataFrame({"slug": h["app_id"].astype("str").map(app_slug), "as_of": h["as_of"].astype("str"),
+        return pd.DataFrame({"slug": h["app_id"].pipe(_slugs), "as_of": h["as_of"].astype("str"),
                              "status": words(h["status"], "status", self.lang)}).reset_index(drop=True)
 
     def overlaps(self, ov: Any) -> pd.DataFrame:
@@ -306,9 +372,9 @@ class _Tables:
             pd.DataFrame({"app": ov["app_id_b"], "app_id": ov["app_id_a"], "app_name": ov["app_name_a"],
                           "similarity": ov["similarity"]})], ignore_index=True).astype({"app": "str", "app_id": "str"})
         both = both.sort_values(["app", "similarity", "app_id"], ascending=[True, False, True], ignore_index=True)
-        return pd.DataFrame({"slug": both["app"].map(app_slug), "app_name": both["app_name"].astype("str"),
+        return pd.DataFrame({"slug": _slugs(both["app"]), "app_name": both["app_name"].astype("str"),
                              "app_id": both["app_id"], "similarity": _fmt(both["similarity"], "{:.2f}"),
-                             "href_app_name": "#app=" + both["app_id"].map(app_slug)})
+                             "href_app_name": "#app=" + _slugs(both["app_id"])})
 
     def providers(self, c: pd.DataFrame) -> pd.DataFrame:
         cols = ["provider_id", *("credit_" + k for k in _CREDIT)]
