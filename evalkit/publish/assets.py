@@ -81,8 +81,8 @@ def plotly_bundle(traces: set[str] | None = None) -> str:
 
 def write_assets(staging: Path, traces: set[str] | None = None) -> None:
     """Write the set's plotly.js (:func:`plotly_bundle` for ``traces``) into ``staging``, and the
-    page style and script the app pages share (:data:`SHARED_ASSETS`: linked, not inlined, so
-    thousands of app pages do not each carry them)."""
+    page style and scripts the province's app viewers share (:data:`SHARED_ASSETS`: linked, not
+    inlined; ``apps.js`` renders an app's details from its data file)."""
     path = staging / PLOTLY_ASSET
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(plotly_bundle(traces), encoding="utf-8")
