@@ -270,6 +270,12 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "with evidence; the notice gives the period and the channel. Each objection is re-checked and answered.",
     ),
     "this_cycle": ("本期", "this cycle"),
+    "app_choose": ("请在本省推荐报告或全国概览的备案应用检索中选择一个应用。",
+                   "Choose an app in the province's recommendation report or the national register search."),
+    "app_not_found": ("未找到该应用：链接可能已过期，请在本省推荐报告中重新选择。",
+                      "No such app here: the link may be out of date; choose the app again in the province's report."),
+    "app_loading": ("正在加载……", "Loading…"),
+    "app_viewer_title": ("应用评价详情（{province}）", "App evaluation details ({province})"),
     "is_close_call": ("是否临界", "Close call"),
     "veto_overrides": (
         "否决项优先于得分：未通过否决项或不符合推荐条件的应用一律排除，不论总分高低；其得分仅供参考。",

@@ -107,12 +107,14 @@ def test_html_checker_catches_unescaped_payloads() -> None:
 @pytest.mark.slow
 def test_published_html_escapes_every_payload(tmp_path_factory) -> None:
     folder = _published(tmp_path_factory)
-    pages = sorted(folder.rglob("*.html"))  # the app pages (issue 15) and sanction notices (issue 17) too
-    # index; recommendation, credit, schools
-    reports = [p for p in pages if p.parent.name not in ("apps", "sanction_notices")]
+    pages = sorted(folder.rglob("*.html"))  # the app viewers (issue 15) and sanction notices (issue 17) too
+    # index; recommendation, credit, schools per province
+    reports = [p for p in pages if p.name != "apps.html" and p.parent.name != "sanction_notices"]
     assert len(reports) == 1 + 3 * len(planted.PROVINCES)
-    assert any(p.parent.name == "apps" for p in pages)
+    assert len([p for p in pages if p.name == "apps.html"]) == len(planted.PROVINCES)
     assert any(p.parent.name == "sanction_notices" for p in pages)
+    data = sorted(folder.glob("*/apps/*.js"))  # the apps' details: JSON escaped for a script
+    assert data and not [str(p) for p in data if "<" in p.read_text(encoding="utf-8")]
     findings = {}
     for page in pages:
         text = page.read_text(encoding="utf-8")
@@ -140,20 +142,29 @@ def test_hostile_names_are_shown_as_text_in_the_province_report(tmp_path_factory
 @pytest.mark.slow
 @pytest.mark.browser
 def test_nothing_runs_in_a_real_browser(browser, tmp_path_factory) -> None:
+    from evalkit.publish.app_pages import app_href
+
     folder = _published(tmp_path_factory)
     results, dialogs = {}, []
-    for page_path in sorted(folder.rglob("*.html")):
+    urls = [(str(p.relative_to(folder)), p.resolve().as_uri()) for p in sorted(folder.rglob("*.html"))]
+    for code in planted.PROVINCES:  # every app's details in its province's viewer
+        rows = csv.DictReader(io.StringIO((folder / code / "decisions.csv").read_text(encoding="utf-8-sig")))
+        urls += [(f"{code}/{app_href(r['app_id'])}", (folder / code).resolve().as_uri() + "/" + app_href(r["app_id"]))
+                 for r in rows]
+    for rel, url in urls:
         ctx = browser.new_context()
         try:
             page = ctx.new_page()
             page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
             page.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
-            page.goto(page_path.resolve().as_uri(), wait_until="load")
+            page.goto(url, wait_until="load")
+            if "#app=" in url:
+                page.wait_for_selector("#ek-app[data-state=ready]", state="attached")
             page.wait_for_timeout(300)  # let chart scripts finish (not a test time limit)
             pwned = page.evaluate("() => window.__pwned === undefined ? null : String(window.__pwned)")
             body = page.evaluate("() => document.body ? document.body.innerText : ''")
             hidden = page.evaluate("() => getComputedStyle(document.body).display")
-            results[str(page_path.relative_to(folder))] = (pwned, hidden, body)
+            results[rel] = (pwned, hidden, body)
         finally:
             ctx.close()
     assert {k: v[0] for k, v in results.items() if v[0] is not None} == {}
@@ -161,6 +172,8 @@ def test_nothing_runs_in_a_real_browser(browser, tmp_path_factory) -> None:
     assert dialogs == []
     body = results["11/recommendation.html"][2]
     assert any(planted.HOSTILE[k] in body for k in ("script", "img", "svg")), "payload not shown as text"
+    details = [v[2] for k, v in results.items() if "#app=" in k]
+    assert details and any(planted.HOSTILE[k] in b for b in details for k in ("script", "img", "svg"))
 
 
 # ----------------------------------------------------------------------------------------

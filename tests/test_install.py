@@ -104,7 +104,8 @@ def test_the_wheel_carries_the_shipped_folders_once(installed: Installed) -> Non
         for rel in files:
             assert f"evalkit/_resources/{rel}" in names, rel
     assert "evalkit/_resources/notebooks/reports.yaml" in names
-    assert {f"evalkit/assets/{n}" for n in ("page.html", "report.css", "report.js", "plotly-basic.min.js")} <= names
+    shipped = ("page.html", "report.css", "report.js", "apps.js", "plotly-basic.min.js")
+    assert {f"evalkit/assets/{n}" for n in shipped} <= names
     assert not [n for n in names if "__pycache__" in n or ".ipynb_checkpoints" in n or "/." in n]
     assert "evalkit/py.typed" in names
     # no second copy in git: the build writes the copy into its build folder only

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from evalkit.publish.app_pages import app_href, app_slug, provider_anchor
-from tests._links import broken_links, count_links
+from evalkit.publish.app_pages import APP_VIEWER, app_href, app_shard, app_slug, provider_anchor
+from tests._links import app_data, broken_links, count_links
 
 
 def _decisions(folder: Path, code: str) -> list[dict[str, str]]:
@@ -48,34 +48,81 @@ def test_vetoes_say_what_failed_in_the_published_decisions(published_sample):
             assert re.search(r"维度得分低于最低要求：\S+ \d+\.\d（最低 \d+\.\d）", r["reasons_zh"]), r["reasons_zh"]
 
 
-def test_every_candidate_has_a_page_with_its_evidence(published_sample):
+def _details(folder: Path, code: str, app_id: str) -> dict:
+    """One app's details as its province's viewer renders them: its row of the data file the
+    viewer loads and its rows of every other table (``{table: [{column: text}]}``)."""
+    viewer = folder / code / APP_VIEWER
+    page = viewer.read_text(encoding="utf-8")
+    shards = int(re.search(r'data-app-shards="(\d+)"', page).group(1))
+    slug = app_slug(app_id)
+    data = app_data(viewer, app_shard(slug, shards), "apps")
+    out = {name: [r for r in rows if r.get("slug") == slug] for name, rows in data.items() if name != "providers"}
+    (app,) = out["apps"]
+    out["providers"] = [r for r in data["providers"] if r["provider_id"] == app["provider_id"]]
+    return out
+
+
+def _open(page, folder: Path, rel: str) -> None:
+    """Open ``rel`` (a path with an optional #fragment) of a published set and wait for an app
+    viewer to render."""
+    path, _, fragment = rel.partition("#")
+    page.goto((folder / path).as_uri() + (f"#{fragment}" if fragment else ""))
+    page.wait_for_load_state()
+    if path.endswith(APP_VIEWER):
+        page.wait_for_selector("#ek-app[data-state=ready]", state="attached")
+
+
+def test_every_candidate_has_details_with_its_evidence(published_sample):
     folder, _, _ = published_sample
     for code in ("11", "44"):
         rows = _decisions(folder, code)
-        pages = sorted((folder / code / "apps").glob("*.html"))
-        assert len(pages) == len(rows) > 0
+        viewer = (folder / code / APP_VIEWER).read_text(encoding="utf-8")
+        assert "../index.html" in viewer and "plotly" not in viewer and "apps.js" in viewer
+        assert not list((folder / code / "apps").glob("*.html"))  # no page per app
         for r in rows:
-            page = (folder / code / app_href(r["app_id"])).read_text(encoding="utf-8")
-            assert r["app_id"] in page and f"../credit.html#{provider_anchor(r['provider_id'])}" in page
-            assert "../../index.html" in page and "plotly" not in page
+            d = _details(folder, code, r["app_id"])
+            assert d["apps"][0]["app_id"] == r["app_id"] and d["apps"][0]["app_name"] == r["app_name"]
+            assert d["apps"][0]["href_credit"] == f"credit.html#{provider_anchor(r['provider_id'])}"
+            assert d["criteria"]
     # an excluded app with expired reports: its report reference and date, "not assessed", its reasons
     stale = next(r for r in _decisions(folder, "11") if "stale_assessment:" in r["reasons"])
-    page = (folder / "11" / app_href(stale["app_id"])).read_text(encoding="utf-8")
+    d = _details(folder, "11", stale["app_id"])
     ref = stale["reasons"].split("stale_assessment:")[1].split(";")[0]
-    assert ref in page and "未评估" in page and "否决项优先于得分" in page
-    assert "如何提出异议" in page and "专家评分中位数" in page
-    assert "MASVS" not in page  # Chinese criterion names in the Chinese set
+    assert any(c["report_ref"] == ref and c["assessed_on"] for c in d["criteria"])
+    assert any(c["score"] == "未评估" for c in d["criteria"]) and d["apps"][0]["excluded"] == "1"
+    viewer = (folder / "11" / APP_VIEWER).read_text(encoding="utf-8")
+    assert "否决项优先于得分" in viewer and "如何提出异议" in viewer and "专家评分中位数" in viewer
+    assert not any("MASVS" in c["criterion"] for c in d["criteria"])  # Chinese criterion names in the Chinese set
     assert app_slug("教APP备1100112号") != app_slug("教APP备1100112")
 
 
 def test_the_published_set_has_no_broken_link(published_sample):
-    """Every local href/src and #anchor of every page resolves; the register links to app pages."""
+    """Every local href/src and #anchor of every page resolves, every app link names an app of
+    its viewer's data; the register links to the apps' details."""
     folder, _, _ = published_sample
     assert broken_links(folder) == []
     assert count_links(folder) > 100
     rows = _register_rows(folder)
     linked = [r[0] for r in rows if r[0]]  # the href column travels first
-    assert linked and all((folder / href).is_file() for href in linked)
+    assert linked and all("/apps.html#app=" in href for href in linked)
+    assert all((folder / href.partition("#")[0]).is_file() for href in linked)
+
+
+def test_the_link_checker_finds_an_app_missing_from_the_data(published_sample, tmp_path):
+    """A link to an app the viewer's data does not hold, and a provider anchor of the data that the
+    credit report lacks, are both broken links."""
+    import shutil
+
+    folder, _, _ = published_sample
+    copy = tmp_path / "set"
+    shutil.copytree(folder, copy)
+    (copy / "gone.html").write_text('<a href="11/apps.html#app=APP-0000000-00000000">x</a>', encoding="utf-8")
+    credit = copy / "11" / "credit.html"
+    anchor = provider_anchor(_decisions(copy, "11")[0]["provider_id"])
+    credit.write_text(credit.read_text(encoding="utf-8").replace(f'id="{anchor}"', 'id="elsewhere"'), encoding="utf-8")
+    found = broken_links(copy)
+    assert any(f.startswith("gone.html:") and "no app" in f for f in found), found
+    assert any(f.startswith("11/apps.html: credit.html#" + anchor) for f in found), found
 
 
 def test_no_chart_offers_to_send_data_out(published_sample):
@@ -96,12 +143,11 @@ def test_the_link_checker_finds_a_broken_link_and_anchor(tmp_path):
     assert len(found) == 3 and any("#nope" in f for f in found) and any("missing.csv" in f for f in found)
 
 
-def test_app_pages_escape_provider_text(tmp_path):
-    """Provider-supplied names are escaped on an app page."""
+def _hostile_result():
+    """A province result of one app whose provider-supplied texts try to break out of HTML."""
     import pandas as pd
 
     from evalkit.evaluate.province import ProvinceResult
-    from evalkit.publish.app_pages import write_app_pages
 
     empty = pd.DataFrame()
     dec = pd.DataFrame({"app_id": ["X1"], "app_name": ["<script>alert(1)</script>"], "provider_id": ["P1"],
@@ -110,16 +156,49 @@ def test_app_pages_escape_provider_text(tmp_path):
                         "total_score": [50.0], "legality": [50.0], "function": [50.0], "security": [50.0],
                         "content": [50.0], "p_listed": [0.0], "rank_lo": [float("nan")], "rank_hi": [float("nan")],
                         "close_call": [False], "flags": [""], "change": [""], "reasons": ["veto:L17"],
-                        "reasons_zh": ["否决项：<b>x</b>"], "reasons_en": ["veto: <b>x</b>"]})
-    res = ProvinceResult(code="11", name_zh="北京市", name_en="Beijing", as_of=pd.Timestamp("2026-09-01"),
-                         profile={}, rubric_version="1", decisions=dec, recommended=empty, changes=empty,
-                         overlaps=empty, credit=empty, credit_history=empty, negative_list=empty, blacklist=empty,
-                         blacklist_apps=empty, complaint_stats=empty, risk=empty, risk_quality={}, agreement=empty,
-                         raters=empty, conflicts=empty, weights=empty, method={})
-    (path,) = write_app_pages(res, tmp_path, "zh")
-    text = path.read_text(encoding="utf-8")
-    assert "<script>alert" not in text and "<img src=x" not in text and "<b>x</b>" not in text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+                        "reasons_zh": ["否决项：<b>x</b></script><script>alert(2)</script>"],
+                        "reasons_en": ["veto: <b>x</b>"]})
+    return ProvinceResult(code="11", name_zh="北京市", name_en="Beijing", as_of=pd.Timestamp("2026-09-01"),
+                          profile={}, rubric_version="1", decisions=dec, recommended=empty, changes=empty,
+                          overlaps=empty, credit=empty, credit_history=empty, negative_list=empty, blacklist=empty,
+                          blacklist_apps=empty, complaint_stats=empty, risk=empty, risk_quality={}, agreement=empty,
+                          raters=empty, conflicts=empty, weights=empty, method={})
+
+
+def test_app_data_escape_provider_text(tmp_path):
+    """Provider-supplied names travel escaped for a script: nothing in a data file can end it."""
+    from evalkit.publish.app_pages import write_app_pages
+
+    viewer, data = write_app_pages(_hostile_result(), tmp_path, "zh")
+    assert viewer.name == APP_VIEWER and data.parent.name == "apps"
+    text = data.read_text(encoding="utf-8")
+    assert "<" not in text and ">" not in text
+    assert app_data(viewer, 0, "apps")["apps"][0]["app_name"] == "<script>alert(1)</script>"
+
+
+def test_the_viewer_shows_provider_text_as_text(browser, tmp_path):
+    """In Chromium the viewer puts provider text on the page as text: no element, no script runs."""
+    from evalkit.publish.app_pages import write_app_pages
+    from evalkit.publish.assets import write_assets
+
+    write_assets(tmp_path)
+    write_app_pages(_hostile_result(), tmp_path / "11", "zh")
+    page = browser.new_page()
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    try:
+        _open(page, tmp_path, f"11/{app_href('X1')}")
+        assert page.locator("h1").inner_text().startswith("<script>alert(1)</script>")
+        assert page.locator("td[data-k=provider]").inner_text() == '"><img src=x onerror=alert(1)>'
+        assert "<b>x</b></script>" in page.locator("td[data-k=reasons]").inner_text()
+        assert page.locator("#ek-app img, #ek-app b, #ek-app script").count() == 0
+        page.wait_for_timeout(100)
+        assert dialogs == []
+        assert page.locator("[data-show=excluded]").is_visible()  # the veto note of an excluded app
+        _open(page, tmp_path, "11/apps.html#app=APP-0000000-00000000")  # no such app: said so
+        assert page.locator("#ek-app-msg").is_visible() and not page.locator("#ek-app").is_visible()
+    finally:
+        page.close()
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +222,7 @@ def published_en_twice(tmp_path_factory, sample_data):
 def test_same_inputs_give_the_same_app_pages(published_en_twice):
     """Two publishes of one province: every app page (and every other file) has the same bytes."""
     folder, digests = published_en_twice
-    assert any(k.startswith("11/apps/") for k in digests[0])
+    assert "11/apps.html" in digests[0] and any(k.startswith("11/apps/") for k in digests[0])
     assert digests[0] == digests[1]
     assert broken_links(folder) == []
 
@@ -172,7 +251,8 @@ def test_done_when_by_clicks_only(browser, published_sample, published_en_twice,
         page.fill("input[data-table=register]", name)
         page.locator("#register tbody tr td a", has_text=name).first.click()  # 1. found by name
         page.wait_for_load_state()
-        assert "/apps/" in page.url
+        page.wait_for_selector("#ek-app[data-state=ready]", state="attached")
+        assert f"/11/apps.html#app={app_slug(stale['app_id'])}" in page.url
         body = page.locator("body").inner_text()
         assert name in body and heading_words in body  # 2. criterion scores with their evidence
         ref = stale["reasons"].split("stale_assessment:")[1].split(";")[0]
@@ -215,8 +295,7 @@ def test_a_phone_sees_every_column(browser, published_sample):
     try:
         app = _decisions(folder, "11")[0]["app_id"]
         for rel in ("index.html", "11/recommendation.html", "11/credit.html", f"11/{app_href(app)}"):
-            page.goto((folder / rel).as_uri())
-            page.wait_for_load_state()
+            _open(page, folder, rel)
             found = page.evaluate(_CLIPPED)
             assert found["clipped"] == [] and found["width"] <= 390, (rel, found)
         page.goto((folder / "11" / "recommendation.html").as_uri())
@@ -228,9 +307,9 @@ def test_a_phone_sees_every_column(browser, published_sample):
         page.close()
 
 
-def test_an_app_page_shows_earlier_cycles_from_the_register(published_en_twice, sample_data):
-    """A second cycle into the same output: each app page's history lists the first cycle's
-    decision (read from the register) and this one."""
+def test_an_app_page_shows_earlier_cycles_from_the_register(published_en_twice, sample_data, browser):
+    """A second cycle into the same output: each app's history lists the first cycle's decision
+    (read from the register) and this one, in that order."""
     from evalkit import publish as pub
 
     first, _ = published_en_twice
@@ -239,8 +318,12 @@ def test_an_app_page_shows_earlier_cycles_from_the_register(published_en_twice, 
     assert pub.publish(data, "2026-09-02", provinces="11", workers=1, out_dir=out, lang="en", progress=False).ok
     rows = _decisions(first, "11")
     for r in rows[:3]:
-        page = (out / "2026-09-02" / "11" / app_href(r["app_id"])).read_text(encoding="utf-8")
-        history = page[page.index('id="history"'):]
-        history = history[: history.index("</table>")]
-        assert "2026-09-01" in history and "2026-09-02" in history, history
+        assert [h["as_of"] for h in _details(out / "2026-09-02", "11", r["app_id"])["history"]] == ["2026-09-01"]
+    page = browser.new_page()
+    try:
+        _open(page, out / "2026-09-02", f"11/{app_href(rows[0]['app_id'])}")
+        history = page.locator("table#history").inner_text()
+        assert "2026-09-01" in history and "2026-09-02 (this cycle)" in history, history
         assert history.index("2026-09-01") < history.index("2026-09-02")
+    finally:
+        page.close()

@@ -19,7 +19,7 @@ __all__ = ["BASIC_TRACES", "PLOTLY_ASSET", "PLOTLY_BASIC", "SHARED_ASSETS", "cha
 #: Where a set keeps its plotly.js, relative to the set.
 PLOTLY_ASSET = "assets/plotly.min.js"
 #: The style and script of evalkit's pages, written beside it for the pages that link them.
-SHARED_ASSETS = ("report.css", "report.js")
+SHARED_ASSETS = ("report.css", "report.js", "apps.js")
 #: The partial plotly.js bundle a published set ships when its charts need nothing else (npm
 #: ``plotly.js-basic-dist-min``, MIT, the version plotly.py writes figures for): bar, scatter
 #: and pie in 1.2 MB instead of 4.8 MB, and quicker to start, so a page is interactive sooner.
@@ -81,10 +81,10 @@ def plotly_bundle(traces: set[str] | None = None) -> str:
 
 def write_assets(staging: Path, traces: set[str] | None = None) -> None:
     """Write the set's plotly.js (:func:`plotly_bundle` for ``traces``) into ``staging``, and the
-    page style and script the app pages share (:data:`SHARED_ASSETS`: linked, not inlined, so
-    thousands of app pages do not each carry them)."""
+    page style and scripts the province's app viewers share (:data:`SHARED_ASSETS`: linked, not
+    inlined; ``apps.js`` renders an app's details from its data file)."""
     path = staging / PLOTLY_ASSET
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(plotly_bundle(traces), encoding="utf-8")
-    for name in SHARED_ASSETS:  # report.css, report.js
+    for name in SHARED_ASSETS:  # report.css, report.js, apps.js
         (path.parent / name).write_bytes((resources.assets_dir() / name).read_bytes())

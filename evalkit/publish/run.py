@@ -381,7 +381,7 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
             results[code] = res
         res.save(cache / code)
         res.write_exports(staging / code)
-        write_app_pages(res, staging / code, lang)  # one page per candidate, from one template
+        write_app_pages(res, staging / code, lang)  # the app details: the viewer and its data files
 
     return overview(ds, nat, clean, lang, each=keep, blocked=blocked, kept=kept), blocked, others
 
