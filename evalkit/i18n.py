@@ -341,6 +341,8 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "mlps_level": ("等级保护级别", "MLPS level"),
     "overall": ("结论", "Decision"),
     "no_match": ("没有符合搜索条件的记录", "No row matches the search"),
+    "provider_apps": ("各提供者的申报应用（点击应用名称查看评价详情）",
+                      "Each provider's candidate apps (an app's name opens its evaluation detail)"),
     # schools (issue 18): evalkit.evaluate.schools, notebooks/schools.ipynb
     "schools_title": ("{name}中小学校教育移动应用选用与监管报告", "{name}: schools' use of education apps"),
     "school_report": ("学校报告", "Schools"), "counties": ("各区县学校合规情况", "Counties"),

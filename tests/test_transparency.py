@@ -234,8 +234,8 @@ _WORDS = {"zh": ("各指标得分及依据", "评估结果已过有效期"), "en
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_done_when_by_clicks_only(browser, published_sample, published_en_twice, lang):
     """From index.html by clicks only: search an app by name, open its detail (criterion scores
-    with report references, reasons in words), follow its provider to the credit report,
-    download the province's decisions.csv."""
+    with report references, reasons in words), follow its provider to the credit report (and
+    from the provider's entry back to its apps' details), download the province's decisions.csv."""
     folder = published_sample[0] if lang == "zh" else published_en_twice[0]
     heading_words, stale_words = _WORDS[lang]
     stale = next(r for r in _decisions(folder, "11") if "stale_assessment:" in r["reasons"])
@@ -261,7 +261,16 @@ def test_done_when_by_clicks_only(browser, published_sample, published_en_twice,
         page.click(f"a[href$='#{provider_anchor(stale['provider_id'])}']")  # 3. the provider's entry
         page.wait_for_load_state()
         assert page.url.endswith(f"credit.html#{provider_anchor(stale['provider_id'])}")
-        assert page.locator(f"tr#{provider_anchor(stale['provider_id'])}").is_visible()
+        row = page.locator(f"tr#{provider_anchor(stale['provider_id'])}")
+        assert row.is_visible()
+        row.locator("a[href^='#apps-of-']").click()  # and back from the provider to its apps' details
+        apps_row = page.locator(f"tr#apps-of-{stale['provider_id']}")
+        assert apps_row.is_visible()
+        page.locator("#provider-apps a", has_text=name).first.click()
+        page.wait_for_selector("#ek-app[data-state=ready]", state="attached")
+        assert f"/11/apps.html#app={app_slug(stale['app_id'])}" in page.url
+        page.go_back()  # the credit report again
+        page.wait_for_load_state()
         page.click("a[href='../index.html']")
         page.click("a[href='11/recommendation.html']")
         with page.expect_download() as info:  # 4. the province's decisions.csv

@@ -45,6 +45,7 @@ from evalkit.publish.charts import (
 from evalkit.publish.markup import (
     ReportError,
     definition_list,
+    element_id,
     format_value,
     heading,
     json_for_script,
@@ -73,6 +74,7 @@ __all__ = [
     "glossary_list",
     "nav",
     "provider_anchor",
+    "provider_apps",
     "MIN_WIDTHS",
     "REGISTER_SCRIPT",
     "ReportError",
@@ -294,6 +296,25 @@ def downloads(files: Iterable[str], lang: str = "zh", *, notebook: str | None = 
         items.append(f'<li><a href="{_html.escape(notebook, quote=True)}">{_html.escape(t("executed_notebook", lang))}'
                      "</a></li>")
     return f'<ul class="ek-downloads">{"".join(items)}</ul>'
+
+
+def provider_apps(credit: pd.DataFrame, decisions: pd.DataFrame, lang: str = "zh") -> tuple[pd.Series, str]:
+    """The way from a provider's entry in the credit report to its apps' details: the links of
+    the credit table's provider names (``#apps-of-<USCC>``, empty for a provider with no
+    candidate here) and the table they lead to, every candidate of the province by provider,
+    each app linked to its details (``apps.html#app=<slug>``)."""
+    apps = decisions[["provider_id", "app_id", "app_name", "status"]].astype({"provider_id": "str", "app_id": "str"})
+    names = credit.assign(provider_id=credit["provider_id"].astype("str")).set_index("provider_id")["provider_name"]
+    apps = apps.assign(provider_name=apps["provider_id"].map(names).fillna("")).sort_values(
+        ["provider_id", "app_name", "app_id"], kind="stable").reset_index(drop=True)
+    first = ~apps["provider_id"].duplicated()
+    ids = ("apps-of-" + apps["provider_id"]).where(first, "app-of-" + apps["app_id"])
+    to = credit["provider_id"].astype("str")
+    links = ("#" + ("apps-of-" + to).map(element_id)).where(to.isin(set(apps["provider_id"])), "")
+    shown = pick(apps.assign(status=words(apps["status"], "status", lang)),
+                 ["provider_id", "provider_name", "app_name", "status"])
+    body = table(shown, "provider-apps", lang=lang, links={"app_name": apps["app_id"].map(app_href)}, row_ids=ids)
+    return links, (heading(t("provider_apps", lang), 2, anchor="provider-apps") + body) if len(apps) else ""
 
 
 def glossary_list(lang: str = "zh") -> str:
