@@ -52,6 +52,7 @@ from evalkit.publish.markup import (
     paragraph,
     show,
 )
+from evalkit.publish.national import NATIONAL_FILE
 from evalkit.publish.tables import (
     MIN_WIDTHS,
     REGISTER_SCRIPT,
@@ -67,6 +68,7 @@ from evalkit.publish.tables import (
 
 __all__ = [
     "FONT_FAMILY",
+    "NATIONAL_FILE",
     "app_href",
     "downloads",
     "flag_words",
@@ -285,9 +287,18 @@ def nav(lang: str = "zh", *, index: str = "../index.html") -> str:
 
 
 def downloads(files: Iterable[str], lang: str = "zh", *, notebook: str | None = None) -> str:
-    """Links to a report's exports (file names relative to the page) and its executed notebook."""
+    """Links to a report's exports (file names relative to the page) and its executed notebook.
+
+    In Chinese each export that has a ``_zh`` companion (:mod:`evalkit.evaluate.companions`:
+    Chinese headers, words beside the codes) is followed by a link to it."""
     import html as _html
 
+    from evalkit.evaluate.companions import COMPANIONS, companion_name
+
+    named = [f.rsplit("/", 1)[-1] for f in files]
+    files = [g for f, n in zip(files, named, strict=True)
+             for g in ([f, f[: len(f) - len(n)] + companion_name(n)]
+                       if lang == "zh" and (n in COMPANIONS or n == NATIONAL_FILE) else [f])]
     items = [f'<li><a href="{_html.escape(f, quote=True)}" download>{_html.escape(f)}</a></li>' for f in files]
     if notebook:
         items.append(f'<li><a href="{_html.escape(notebook, quote=True)}">{_html.escape(t("executed_notebook", lang))}'
