@@ -334,6 +334,18 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "mlps_level": ("等级保护级别", "MLPS level"),
     "overall": ("结论", "Decision"),
     "no_match": ("没有符合搜索条件的记录", "No row matches the search"),
+    # the issue block of a report (evalkit.publish.issue), printed for the officer who signs
+    "issuing_authority": ("发布机关", "Issued by"),
+    "issue_status": ("状态", "Status"),
+    "issue_status_final": ("正式发布", "final (published)"),
+    "issue_status_draft": ("草稿（未发布，不得作为正式名单）", "draft (not published; not the official list)"),
+    "issue_date": ("评审日期", "Date"),
+    "data_fingerprint": ("数据指纹（SHA-256）", "Data fingerprint (SHA-256)"),
+    "data_fingerprint_note": (
+        "数据指纹是本省 provenance.json 的 SHA-256 值；该文件记录全部输入文件、评审规则和省级配置的哈希值，"
+        "任何一项改变，指纹随之改变。",
+        "The fingerprint is the SHA-256 of the province's provenance.json, which holds the hashes "
+        "of every input file, the rubric and the province profile: any change to them changes it."),
 }
 
 

@@ -227,8 +227,39 @@
     }
   };
 
+  /* print (issue 15): every row of every paged table, folded details opened; back after */
+  Paged.prototype.printAll = function (on) {
+    if (!on) {
+      if (this.printing) { this.printing = false; this.size = this.screenSize; this.go(this.screenPage); }
+      return;
+    }
+    var self = this;
+    this.load(function () {
+      if (!self.printing) { self.screenSize = self.size; self.screenPage = self.page; self.printing = true; }
+      self.size = Math.max(1, self.order.length);
+      self.go(0);
+    });
+  };
+  var paged = [], opened = [];
+  function printing(on) {
+    paged.forEach(function (p) { p.printAll(on); });
+    if (on) {
+      document.querySelectorAll("details:not([open])").forEach(function (d) { d.open = true; opened.push(d); });
+    } else {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    }
+  }
+  window.addEventListener("beforeprint", function () { printing(true); });
+  window.addEventListener("afterprint", function () { printing(false); });
+  if (window.matchMedia) {  /* print-media emulation and browsers that skip beforeprint */
+    var mq = window.matchMedia("print");
+    var onChange = function (e) { printing(e.matches); };
+    if (mq.addEventListener) { mq.addEventListener("change", onChange); } else if (mq.addListener) { mq.addListener(onChange); }
+  }
+
   document.querySelectorAll("table.ek-table").forEach(labelCells);
-  document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { return new Paged(table); });
+  document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { paged.push(new Paged(table)); });
   document.querySelectorAll("table.ek-table:not([data-paged])").forEach(makeSortable);
   document.querySelectorAll("input.ek-search").forEach(function (input) {
     var table = document.getElementById(input.getAttribute("data-table"));

@@ -42,6 +42,7 @@ from evalkit.publish.charts import (
     scatter_interval,
     stacked_bar,
 )
+from evalkit.publish.issue import issue_block
 from evalkit.publish.markup import (
     ReportError,
     definition_list,
@@ -72,6 +73,7 @@ __all__ = [
     "app_href",
     "downloads",
     "flag_words",
+    "issue_block",
     "glossary_list",
     "nav",
     "provider_anchor",
