@@ -82,6 +82,14 @@
     }
     return rows;
   }
+  function firstLink(table) {  /* the first shown row's link, if any, takes the focus */
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [], i;
+    for (i = 0; i < rows.length; i += 1) {
+      if (rows[i].classList.contains("ek-hidden")) { continue; }
+      var a = rows[i].querySelector("a[href]");
+      if (a) { a.focus(); return; }
+    }
+  }
   function Paged(table) {
     var id = table.id;
     this.table = table;
@@ -98,6 +106,13 @@
     var self = this;
     if (this.input) {
       this.input.addEventListener("focus", function () { self.load(null); });
+      /* Enter: search now, then go to the first result's link (Enter again opens it) */
+      this.input.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter") { return; }
+        e.preventDefault();
+        self.query = self.input.value;
+        self.load(function () { self.filter(); firstLink(self.table); });
+      });
       this.input.addEventListener("input", function () {
         self.query = self.input.value;
         self.load(function () { self.filter(); });
@@ -267,5 +282,11 @@
     if (!table || table.hasAttribute("data-paged") || !table.tBodies || !table.tBodies.length) { return; }
     filterTable(table, "", counter);
     input.addEventListener("input", function () { filterTable(table, input.value, counter); });
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter") { return; }
+      e.preventDefault();
+      filterTable(table, input.value, counter);
+      firstLink(table);
+    });
   });
 })();
