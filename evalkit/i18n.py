@@ -333,6 +333,20 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "mlps_level": ("等级保护级别", "MLPS level"),
     "overall": ("结论", "Decision"),
     "no_match": ("没有符合搜索条件的记录", "No row matches the search"),
+    # the method disclosed (evalkit.publish.report.disclosure_section)
+    "conflicts_heading": ("利益冲突回避", "Conflicts of interest"),
+    "conflicts_none": ("本省评审专家组本期没有需要回避的评分：没有专家为与其存在利益关系的提供者的应用评分。",
+                       "No score of the province's scoring panel was removed this cycle: no expert scored an app "
+                       "of a provider they have ties with."),
+    "conflicts_removed": ("本省评审专家组中，专家为与其存在利益关系的提供者的应用所打的分数不予采用：{rounds}。",
+                          "Scores given by experts to apps of providers they have ties with were removed from the "
+                          "province's scoring panel: {rounds}."),
+    "conflicts_round": ("第 {round} 轮 {scores} 项评分（{experts} 位专家，涉及 {apps} 个应用）",
+                        "round {round}, {scores} scores ({experts} experts, {apps} apps)"),
+    "waivers_in_force_note": ("以下 {n} 项豁免本期有效：被豁免的指标未通过时不导致排除；豁免到期后不再适用。",
+                              "These {n} waivers are in force this cycle: a waived criterion that fails does not "
+                              "exclude the app; the waiver no longer applies once it expires."),
+    "waivers_none": ("本期没有有效的豁免。", "No waiver is in force this cycle."),
     # charts: their data as a table, axis titles (evalkit.publish.charts)
     "chart_data": ("图表数据（表格）", "The chart's data as a table"),
     "count": ("数量", "Count"),

@@ -71,6 +71,7 @@ __all__ = [
     "FONT_FAMILY",
     "NATIONAL_FILE",
     "app_href",
+    "disclosure_section",
     "downloads",
     "flag_words",
     "issue_block",
@@ -272,6 +273,37 @@ def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
         })
         parts += [heading(t("weights_refused", lang), 3), paragraph(t("weights_refused_note", lang), css="ek-note"),
                   table(shown, "waivers-refused", lang=lang, searchable=False)]
+    return "".join(parts)
+
+
+def disclosure_section(result: Any, lang: str = "zh") -> str:
+    """The rest of the method, disclosed (issue 15, Deliver 4): conflicts of interest removed from
+    the scoring panel (a count per panel and round, never names), and the waivers in force this
+    cycle (app, criterion, reason, approver, dates), each said in words also when there are none."""
+    conflicts = result.conflicts
+    if len(conflicts):
+        per_round = conflicts.groupby("round", sort=True).agg(
+            n_scores=("criterion_id", "size"), n_experts=("expert_id", "nunique"), n_apps=("app_id", "nunique"))
+        said = [t("conflicts_round", lang, round=int(r), scores=int(n.n_scores), experts=int(n.n_experts),
+                  apps=int(n.n_apps)) for r, n in per_round.iterrows()]  # a few rounds
+        text = t("conflicts_removed", lang, rounds=("；" if lang == "zh" else "; ").join(said))
+    else:
+        text = t("conflicts_none", lang)
+    parts = [heading(t("conflicts_heading", lang), 3), paragraph(text)]
+    waivers = result.waivers
+    parts.append(heading(t("waivers_in_force", lang), 3))
+    if len(waivers):
+        names = result.decisions.set_index("app_id")["app_name"] if "app_name" in result.decisions else {}
+        shown = pd.DataFrame({
+            "app_id": waivers["app_id"], "app_name": waivers["app_id"].map(names).fillna(""),
+            "criterion": criterion_labels(waivers["criterion_id"], lang), "approved_by": waivers["approved_by"],
+            "waiver_reason": waivers["reason"], "approved_on": waivers["approved_on"],
+            "expires_on": waivers["expires_on"],
+        })
+        parts += [paragraph(t("waivers_in_force_note", lang, n=len(waivers)), css="ek-note"),
+                  table(shown, "waivers-in-force", lang=lang, searchable=False)]
+    else:
+        parts.append(paragraph(t("waivers_none", lang)))
     return "".join(parts)
 
 
