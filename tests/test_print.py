@@ -23,6 +23,7 @@ from evalkit.publish.render import page
 #: A4 (210 mm) less the 12 mm margins of report.css's @page, at 96 px per inch.
 A4_CONTENT_PX = round((210 - 2 * 12) / 25.4 * 96)
 
+_PAGED = "table.ek-table[data-paged]"
 _STATE = """() => ({
   rows: Object.fromEntries(Array.from(document.querySelectorAll('table.ek-table[id]'))
                            .map(t => [t.id, t.tBodies[0].rows.length])),
@@ -44,10 +45,12 @@ def _printed(browser, url: str) -> tuple[dict, dict, bytes]:
     try:
         pg.goto(url)
         screen = pg.evaluate(_STATE)
-        pg.emulate_media(media="print")
+        pg.emulate_media(media="print")  # the page's script hears the change of media, then renders
+        pg.wait_for_function(f"() => Array.from(document.querySelectorAll('{_PAGED}')).every(t => t.dataset.print)")
         printed = pg.evaluate(_STATE)
         pdf = pg.pdf(format="A4")
         pg.emulate_media(media="screen")
+        pg.wait_for_function(f"() => !Array.from(document.querySelectorAll('{_PAGED}')).some(t => t.dataset.print)")
         back = pg.evaluate(_STATE)
     finally:
         pg.close()

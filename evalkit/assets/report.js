@@ -245,7 +245,10 @@
   /* print (issue 15): every row of every paged table, folded details opened; back after */
   Paged.prototype.printAll = function (on) {
     if (!on) {
-      if (this.printing) { this.printing = false; this.size = this.screenSize; this.go(this.screenPage); }
+      if (this.printing) {
+        this.printing = false; this.size = this.screenSize; this.go(this.screenPage);
+        this.table.removeAttribute("data-print");
+      }
       return;
     }
     var self = this;
@@ -253,6 +256,7 @@
       if (!self.printing) { self.screenSize = self.size; self.screenPage = self.page; self.printing = true; }
       self.size = Math.max(1, self.order.length);
       self.go(0);
+      self.table.setAttribute("data-print", "all");  /* every row is in the table */
     });
   };
   var paged = [], opened = [];
