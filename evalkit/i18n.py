@@ -185,7 +185,6 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "priority": ("检查优先级", "Priority"),
     "basis": ("依据", "Basis"),
     "province": ("省份", "Province"),
-    "count": ("数量", "Count"),
     "criterion": ("指标", "Criterion"),
     "value": ("值", "Value"),
     "similarity": ("相似度", "Similarity"),
@@ -411,6 +410,45 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "objection_action_none": ("异议不成立：维持原评估结论", "rejected: the decision stands"),
     "notice_privacy": ("异议人的姓名、联系方式和异议内容不予公开。",
                        "Objectors' names, contacts and the text of objections are never published."),
+    # the method disclosed (evalkit.publish.report.disclosure_section)
+    "conflicts_heading": ("利益冲突回避", "Conflicts of interest"),
+    "conflicts_none": ("本省评审专家组本期没有需要回避的评分：没有专家为与其存在利益关系的提供者的应用评分。",
+                       "No score of the province's scoring panel was removed this cycle: no expert scored an app "
+                       "of a provider they have ties with."),
+    "conflicts_removed": ("本省评审专家组中，专家为与其存在利益关系的提供者的应用所打的分数不予采用：{rounds}。",
+                          "Scores given by experts to apps of providers they have ties with were removed from the "
+                          "province's scoring panel: {rounds}."),
+    "conflicts_round": ("第 {round} 轮 {scores} 项评分（{experts} 位专家，涉及 {apps} 个应用）",
+                        "round {round}, {scores} scores ({experts} experts, {apps} apps)"),
+    "waivers_in_force_note": ("以下 {n} 项豁免本期有效：被豁免的指标未通过时不导致排除；豁免到期后不再适用。",
+                              "These {n} waivers are in force this cycle: a waived criterion that fails does not "
+                              "exclude the app; the waiver no longer applies once it expires."),
+    "waivers_none": ("本期没有有效的豁免。", "No waiver is in force this cycle."),
+    # charts: their data as a table, axis titles (evalkit.publish.charts)
+    "chart_data": ("图表数据（表格）", "The chart's data as a table"),
+    "count": ("数量", "Count"),
+    "bin_from": ("区间起点", "From"),
+    "bin_to": ("区间终点", "To"),
+    "rank_lo": ("排名区间下限", "Rank interval, best"),
+    "rank_hi": ("排名区间上限", "Rank interval, worst"),
+    "n_providers_axis": ("提供者数", "Providers"),
+    "n_complaints_axis": ("投诉数", "Complaints"),
+    "n_apps_axis": ("应用数", "Apps"),
+    "dimension_axis": ("维度", "Dimension"),
+    "complaint_category_axis": ("投诉类别", "Complaint category"),
+    # the issue block of a report (evalkit.publish.issue), printed for the officer who signs
+    "issuing_authority": ("发布机关", "Issued by"),
+    "issue_status": ("状态", "Status"),
+    "issue_status_final": ("正式发布", "final (published)"),
+    "issue_status_draft": ("草稿（未发布，不得作为正式名单）", "draft (not published; not the official list)"),
+    "issue_date": ("评审日期", "Date"),
+    "data_fingerprint": ("数据指纹（SHA-256）", "Data fingerprint (SHA-256)"),
+    "data_fingerprint_note": (
+        "数据指纹是本省 provenance.json（不含其登记簿周期 register_cycle 一项）的 SHA-256 值；该文件记录全部输入文件、"
+        "评审规则和省级配置的哈希值，任何一项改变，指纹随之改变。",
+        "The fingerprint is the SHA-256 of the province's provenance.json without its register_cycle entry; "
+        "it holds the hashes of every input file, the rubric and the province profile: any change to them "
+        "changes it."),
 }
 
 

@@ -299,7 +299,7 @@ def test_paged_table_and_lazy_register(browser, tmp_path):
     try:
         assert p.wait_for_charts() == 1
         scripts = p.page.evaluate("() => Array.from(document.scripts).map(s => [s.type, s.textContent])")
-        assert len(scripts) == 4, scripts  # plotly.js, the chart, the table's JSON, report.js
+        assert len(scripts) == 5, scripts  # plotly.js, its zh-CN locale, the chart, the table's JSON, report.js
         assert [t for t, text in scripts if "__pwned" in text] == ["application/json"]
         assert p.page.locator("#nl tbody tr").count() == 50
         assert p.page.locator("#nl-count").inner_text() == str(n) and _pages_text(p, "nl") == "1 / 3"

@@ -48,7 +48,8 @@ def test_publish_writes_complete_set_and_no_staging(planted_published):
     assert (folder / "assets" / "plotly.min.js").stat().st_size < 1_500_000
     assert not (folder / ".cache").exists()
     assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [*planted.PROVINCES, "assets", "index.html", "national.ipynb", "register.js"])
+        [*planted.PROVINCES, "assets", "index.html", "national.ipynb", "national_decisions.csv",
+         "national_decisions_zh.csv", "register.js"])
     for code in planted.PROVINCES:
         names = sorted(p.name for p in (folder / code).iterdir())
         assert {"recommendation.html", "recommendation.ipynb", "credit.html", "credit.ipynb",

@@ -82,6 +82,14 @@
     }
     return rows;
   }
+  function firstLink(table) {  /* the first shown row's link, if any, takes the focus */
+    var rows = table.tBodies[0] ? table.tBodies[0].rows : [], i;
+    for (i = 0; i < rows.length; i += 1) {
+      if (rows[i].classList.contains("ek-hidden")) { continue; }
+      var a = rows[i].querySelector("a[href]");
+      if (a) { a.focus(); return; }
+    }
+  }
   function Paged(table) {
     var id = table.id;
     this.table = table;
@@ -98,6 +106,13 @@
     var self = this;
     if (this.input) {
       this.input.addEventListener("focus", function () { self.load(null); });
+      /* Enter: search now, then go to the first result's link (Enter again opens it) */
+      this.input.addEventListener("keydown", function (e) {
+        if (e.key !== "Enter") { return; }
+        e.preventDefault();
+        self.query = self.input.value;
+        self.load(function () { self.filter(); firstLink(self.table); });
+      });
       this.input.addEventListener("input", function () {
         self.query = self.input.value;
         self.load(function () { self.filter(); });
@@ -227,8 +242,43 @@
     }
   };
 
+  /* print (issue 15): every row of every paged table, folded details opened; back after */
+  Paged.prototype.printAll = function (on) {
+    if (!on) {
+      if (this.printing) {
+        this.printing = false; this.size = this.screenSize; this.go(this.screenPage);
+        this.table.removeAttribute("data-print");
+      }
+      return;
+    }
+    var self = this;
+    this.load(function () {
+      if (!self.printing) { self.screenSize = self.size; self.screenPage = self.page; self.printing = true; }
+      self.size = Math.max(1, self.order.length);
+      self.go(0);
+      self.table.setAttribute("data-print", "all");  /* every row is in the table */
+    });
+  };
+  var paged = [], opened = [];
+  function printing(on) {
+    paged.forEach(function (p) { p.printAll(on); });
+    if (on) {
+      document.querySelectorAll("details:not([open])").forEach(function (d) { d.open = true; opened.push(d); });
+    } else {
+      opened.forEach(function (d) { d.open = false; });
+      opened = [];
+    }
+  }
+  window.addEventListener("beforeprint", function () { printing(true); });
+  window.addEventListener("afterprint", function () { printing(false); });
+  if (window.matchMedia) {  /* print-media emulation and browsers that skip beforeprint */
+    var mq = window.matchMedia("print");
+    var onChange = function (e) { printing(e.matches); };
+    if (mq.addEventListener) { mq.addEventListener("change", onChange); } else if (mq.addListener) { mq.addListener(onChange); }
+  }
+
   document.querySelectorAll("table.ek-table").forEach(labelCells);
-  document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { return new Paged(table); });
+  document.querySelectorAll("table.ek-table[data-paged]").forEach(function (table) { paged.push(new Paged(table)); });
   document.querySelectorAll("table.ek-table:not([data-paged])").forEach(makeSortable);
   document.querySelectorAll("input.ek-search").forEach(function (input) {
     var table = document.getElementById(input.getAttribute("data-table"));
@@ -236,5 +286,11 @@
     if (!table || table.hasAttribute("data-paged") || !table.tBodies || !table.tBodies.length) { return; }
     filterTable(table, "", counter);
     input.addEventListener("input", function () { filterTable(table, input.value, counter); });
+    input.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter") { return; }
+      e.preventDefault();
+      filterTable(table, input.value, counter);
+      firstLink(table);
+    });
   });
 })();

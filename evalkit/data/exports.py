@@ -43,6 +43,7 @@ __all__ = [
     "file_sha256",
     "format_frame",
     "is_formula",
+    "json_bytes",
     "jsonable",
     "neutralise",
     "neutralise_series",
@@ -400,10 +401,16 @@ def write_json(obj: Any, path: str | Path) -> Path:
                 _walk(x)
 
     _walk(obj)
-    text = json.dumps(jsonable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
     path = Path(path)
-    path.write_bytes((text + "\n").encode("utf-8"))
+    path.write_bytes(json_bytes(obj))
     return path
+
+
+def json_bytes(obj: Any) -> bytes:
+    """The bytes :func:`write_json` writes for ``obj`` (sorted keys, UTF-8, fixed floats): e.g. to
+    fingerprint ``provenance.json`` without reading it back."""
+    text = json.dumps(jsonable(obj), sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
+    return (text + "\n").encode("utf-8")
 
 
 def file_sha256(path: str | Path) -> str:

@@ -91,7 +91,7 @@ def key_figures(items: Iterable[tuple[str, Any]]) -> str:
 def definition_list(items: Iterable[tuple[str, Any]]) -> str:
     """A two-column table of label/value pairs (escaped)."""
     rows = "".join(
-        f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(format_value(v))}</td></tr>" for k, v in items
+        f'<tr><th scope="row">{html.escape(str(k))}</th><td>{html.escape(format_value(v))}</td></tr>' for k, v in items
     )
     return f'<table class="ek-table ek-dl"><tbody>{rows}</tbody></table>'
 

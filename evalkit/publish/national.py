@@ -29,11 +29,15 @@ if TYPE_CHECKING:
     from evalkit.publish.workers import ProvinceOutcome
 
 __all__ = [
+    "NATIONAL_EXPORT",
+    "NATIONAL_FILE",
     "NoNationalCacheError",
     "blocked_text",
     "load_national",
     "national_overview",
     "overview",
+    "national_decisions",
+    "write_national_decisions",
     "write_publish_cache",
 ]
 
@@ -149,6 +153,54 @@ def _register(ds: Any, statuses: pd.DataFrame | None, lang: str) -> pd.DataFrame
     reg["status"] = reg["status"].fillna(t("not_submitted", lang))
     return reg[["app_id", "app_name", "provider", "provider_id", "status"]].sort_values(
         "app_id", ignore_index=True)
+
+
+# ----------------------------------------------------------------------------------------
+# the national export beside the index
+
+#: The national export's file name, beside ``index.html``.
+NATIONAL_FILE = "national_decisions.csv"
+#: Its columns: every published province's decisions in one file (no personal data).
+NATIONAL_EXPORT = ["province_code", "province_name_zh", "province_name_en", "app_id", "app_name",
+                   "provider_id", "status", "rank", "total_score", "reasons", "reasons_zh", "reasons_en"]  # fmt: skip
+
+
+def national_decisions(folder: Path) -> pd.DataFrame:
+    """The ``decisions.csv`` of every province folder of the set ``folder`` in one frame
+    (:data:`NATIONAL_EXPORT`), read back as published: what the set holds, also for provinces
+    kept from an earlier publish or a province whose report failed after its exports."""
+    from evalkit.evaluate.reasons import reasons_text
+
+    frames = []
+    for sub in sorted(folder.iterdir()):  # the set's province folders (at most 32)
+        path = sub / "decisions.csv"
+        if sub.name not in PROVINCES or not path.is_file():
+            continue
+        dec = pd.read_csv(path, encoding="utf-8-sig", dtype="str", keep_default_na=False)
+        for lang in ("zh", "en"):  # a set published before the words: from the codes
+            if f"reasons_{lang}" not in dec:
+                dec[f"reasons_{lang}"] = reasons_text(dec["reasons"], lang)
+        p = PROVINCES[sub.name]
+        frames.append(dec.assign(province_code=sub.name, province_name_zh=p.name_zh,
+                                 province_name_en=p.name_en)[NATIONAL_EXPORT])
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=NATIONAL_EXPORT, dtype="str")
+    out["rank"] = pd.to_numeric(out["rank"].replace("", None)).astype("Int64")
+    return out
+
+
+def write_national_decisions(folder: Path, lang: str) -> list[Path]:
+    """Write ``national_decisions.csv`` (:func:`national_decisions`) into the set ``folder``
+    beside ``index.html``, and in the Chinese set its companion ``national_decisions_zh.csv``
+    (:mod:`evalkit.evaluate.companions`); sorted by province, rank and filing number."""
+    from evalkit.data import exports
+    from evalkit.evaluate.companions import companion_name, write_companion
+
+    decisions = national_decisions(folder)
+    key = ["province_code", "rank", "app_id"]
+    written = [exports.write_csv(decisions, folder / NATIONAL_FILE, sort_by=key)]
+    if lang == "zh":
+        written.append(write_companion(decisions, NATIONAL_EXPORT, folder / companion_name(NATIONAL_FILE), key))
+    return written
 
 
 # ----------------------------------------------------------------------------------------

@@ -211,6 +211,10 @@ def page(body: str, *, title: str, lang: str, plotly_src: str | None, assets: st
     template = (_ASSETS / "page.html").read_text(encoding="utf-8")
     if not plotly_src:  # a page without charts (an app's page) loads no plotly.js
         template = template.replace('<script src="{{plotly_src}}"></script>\n', "")
+    elif lang == "zh":  # the toolbar in Chinese: plotly.js's zh-CN locale, inlined (nothing fetched)
+        locale = (_ASSETS / "plotly-locale-zh-cn.js").read_text(encoding="utf-8")
+        template = template.replace('<script src="{{plotly_src}}"></script>\n',
+                                    '<script src="{{plotly_src}}"></script>\n<script>\n' + locale + "</script>\n")
     css = (_ASSETS / "report.css").read_text(encoding="utf-8")
     js = (_ASSETS / "report.js").read_text(encoding="utf-8")
     if assets:  # linked, not inlined

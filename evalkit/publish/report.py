@@ -42,6 +42,7 @@ from evalkit.publish.charts import (
     scatter_interval,
     stacked_bar,
 )
+from evalkit.publish.issue import issue_block
 from evalkit.publish.markup import (
     ReportError,
     definition_list,
@@ -53,6 +54,7 @@ from evalkit.publish.markup import (
     paragraph,
     show,
 )
+from evalkit.publish.national import NATIONAL_FILE
 from evalkit.publish.tables import (
     MIN_WIDTHS,
     REGISTER_SCRIPT,
@@ -68,9 +70,12 @@ from evalkit.publish.tables import (
 
 __all__ = [
     "FONT_FAMILY",
+    "NATIONAL_FILE",
     "app_href",
+    "disclosure_section",
     "downloads",
     "flag_words",
+    "issue_block",
     "glossary_list",
     "nav",
     "provider_anchor",
@@ -274,6 +279,37 @@ def weights_section(method: Mapping[str, Any], lang: str = "zh") -> str:
     return "".join(parts)
 
 
+def disclosure_section(result: Any, lang: str = "zh") -> str:
+    """The rest of the method, disclosed (issue 15, Deliver 4): conflicts of interest removed from
+    the scoring panel (a count per panel and round, never names), and the waivers in force this
+    cycle (app, criterion, reason, approver, dates), each said in words also when there are none."""
+    conflicts = result.conflicts
+    if len(conflicts):
+        per_round = conflicts.groupby("round", sort=True).agg(
+            n_scores=("criterion_id", "size"), n_experts=("expert_id", "nunique"), n_apps=("app_id", "nunique"))
+        said = [t("conflicts_round", lang, round=int(r), scores=int(n.n_scores), experts=int(n.n_experts),
+                  apps=int(n.n_apps)) for r, n in per_round.iterrows()]  # a few rounds
+        text = t("conflicts_removed", lang, rounds=("；" if lang == "zh" else "; ").join(said))
+    else:
+        text = t("conflicts_none", lang)
+    parts = [heading(t("conflicts_heading", lang), 3), paragraph(text)]
+    waivers = result.waivers
+    parts.append(heading(t("waivers_in_force", lang), 3))
+    if len(waivers):
+        names = result.decisions.set_index("app_id")["app_name"] if "app_name" in result.decisions else {}
+        shown = pd.DataFrame({
+            "app_id": waivers["app_id"], "app_name": waivers["app_id"].map(names).fillna(""),
+            "criterion": criterion_labels(waivers["criterion_id"], lang), "approved_by": waivers["approved_by"],
+            "waiver_reason": waivers["reason"], "approved_on": waivers["approved_on"],
+            "expires_on": waivers["expires_on"],
+        })
+        parts += [paragraph(t("waivers_in_force_note", lang, n=len(waivers)), css="ek-note"),
+                  table(shown, "waivers-in-force", lang=lang, searchable=False)]
+    else:
+        parts.append(paragraph(t("waivers_none", lang)))
+    return "".join(parts)
+
+
 
 # ----------------------------------------------------------------------------------------
 # links: the way back, a report's downloads, the glossary
@@ -288,9 +324,18 @@ def nav(lang: str = "zh", *, index: str = "../index.html") -> str:
 
 
 def downloads(files: Iterable[str], lang: str = "zh", *, notebook: str | None = None) -> str:
-    """Links to a report's exports (file names relative to the page) and its executed notebook."""
+    """Links to a report's exports (file names relative to the page) and its executed notebook.
+
+    In Chinese each export that has a ``_zh`` companion (:mod:`evalkit.evaluate.companions`:
+    Chinese headers, words beside the codes) is followed by a link to it."""
     import html as _html
 
+    from evalkit.evaluate.companions import COMPANIONS, companion_name
+
+    named = [f.rsplit("/", 1)[-1] for f in files]
+    files = [g for f, n in zip(files, named, strict=True)
+             for g in ([f, f[: len(f) - len(n)] + companion_name(n)]
+                       if lang == "zh" and (n in COMPANIONS or n == NATIONAL_FILE) else [f])]
     items = [f'<li><a href="{_html.escape(f, quote=True)}" download>{_html.escape(f)}</a></li>' for f in files]
     if notebook:
         items.append(f'<li><a href="{_html.escape(notebook, quote=True)}">{_html.escape(t("executed_notebook", lang))}'

@@ -46,6 +46,7 @@ from evalkit.data.excel import is_workbook
 from evalkit.data.identifiers import PROVINCES
 from evalkit.dates import parse_date
 from evalkit.errors import DataError, Problem, PublishError, choice_message, param_message
+from evalkit.evaluate.companions import write_zh_companions
 from evalkit.evaluate.record import check_recordable
 from evalkit.i18n import LANGS
 from evalkit.publish.app_pages import write_app_pages
@@ -58,7 +59,7 @@ from evalkit.publish.config import (
     parse_provinces,
     resolve_as_of,
 )
-from evalkit.publish.national import blocked_text, overview, write_publish_cache
+from evalkit.publish.national import blocked_text, overview, write_national_decisions, write_publish_cache
 from evalkit.publish.staging import (
     OutputLock,
     check_free_space,
@@ -297,13 +298,14 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
     shutil.rmtree(staging / ".cache", ignore_errors=True)
     # the smallest plotly.js that draws every chart of the set (the full one until now)
     write_assets(staging, chart_traces(sorted(staging.rglob("*.html"))))
-    _finish(staging, target, result, results, rec)
+    _finish(staging, target, result, results, rec, lang)
     return result
 
 
-def _finish(staging: Path, target: Path, result: PublishResult, results: dict[str, Any], rec: _Record) -> None:
-    """Record the cycles, stamp them into the provinces' ``provenance.json`` and swap the staged
-    set in.
+def _finish(staging: Path, target: Path, result: PublishResult, results: dict[str, Any], rec: _Record,
+            lang: str) -> None:
+    """Record the cycles, stamp them into the provinces' ``provenance.json``, write the national
+    export of the new set and swap the staged set in.
 
     Replacing an existing set, a province whose render failed (e.g. for want of space) keeps its
     published folder and its recorded cycle, and a failed index replaces nothing at all.  Every
@@ -332,6 +334,7 @@ def _finish(staging: Path, target: Path, result: PublishResult, results: dict[st
         rec.done.append(f"cycle {cycle.id} ({code} {cycle.as_of})")
         result.warnings.extend(warnings)
         stamp(results[code], staging / code, cycle)
+    write_national_decisions(staging, lang)  # every province folder of the new set, as published
     sync_tree(staging)
     move_into_place(staging, target)
 
@@ -381,6 +384,8 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
             results[code] = res
         res.save(cache / code)
         res.write_exports(staging / code)
+        if lang == "zh":  # the Chinese set's companions: Chinese headers, words beside the codes
+            write_zh_companions(res, staging / code)
         write_app_pages(res, staging / code, lang)  # the app details: the viewer and its data files
 
     return overview(ds, nat, clean, lang, each=keep, blocked=blocked, kept=kept), blocked, others

@@ -304,9 +304,10 @@ def heat_table(matrix: pd.DataFrame, table_id: str, *, zmin: float = 0.0, zmax: 
         style = style.where(~np.isnan(values[:, j]), "")
         cells[col] = '<td class="ek-heat"' + style.to_numpy() + ">" + text.to_numpy() + "</td>"
     names = pd.Series(matrix.index).astype(str).map(html.escape)
-    rows = "".join(("<tr><th>" + names.to_numpy() + "</th>" + cells.agg("".join, axis=1).to_numpy()
+    rows = "".join(('<tr><th scope="row">' + names.to_numpy() + "</th>" + cells.agg("".join, axis=1).to_numpy()
                     + "</tr>").tolist())
-    th = f"<th>{html.escape(label)}</th>" + "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
+    th = f'<th scope="col">{html.escape(label)}</th>' + "".join(
+        f'<th scope="col">{html.escape(str(c))}</th>' for c in matrix.columns)
     return (f'<div class="ek-table-wrap ek-scroll-x"><table class="ek-table ek-heat-table" id="{tid}"><thead><tr>{th}'
             f"</tr></thead><tbody>{rows}</tbody></table></div>")
 
@@ -357,7 +358,7 @@ def province_index(summary: pd.DataFrame, lang: str = "zh", table_id: str = "pro
     rows = "".join("<tr>" + cells + "</tr>")
     heads = [t("code", lang), t("province", lang), t("reports", lang), t("status", lang)]
     heads += [t(c, lang) for c in counts]
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in heads)
+    th = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in heads)
     tid = element_id(table_id)
     return (f'<div class="ek-table-wrap"><table class="ek-table" id="{tid}"><thead><tr>{th}</tr>'
             f"</thead><tbody>{rows}</tbody></table></div>")

@@ -383,6 +383,9 @@ class Profile(_Strict):
     due_process: DueProcessSpec = DueProcessSpec()
     sources: tuple[str, ...] = ()
     notes: Names | None = None
+    #: The issuing authority printed on the reports (the province's education department);
+    #: unset: evalkit.publish.issue's default from the province's name.
+    authority: Names | None = None
 
     @field_validator("rubric_version", "code", mode="before")
     @classmethod
