@@ -225,4 +225,10 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "repair_outcome": {
         "approved": ("准予修复", "approved"), "rejected": ("不予修复", "rejected"), "pending": ("待审核", "pending"),
     },
+    # credit.csv sanction_stage (issue 17, evalkit.evaluate.sanctions)
+    "sanction_stage": {
+        "none": ("无", "none"), "notified": ("已告知，待陈述申辩期满", "notified, statement window open"),
+        "decided": ("已决定", "decided"), "dismissed": ("经陈述申辩不予处理", "dismissed after the statement"),
+        "repaired": ("已信用修复", "credit repaired"),
+    },
 }

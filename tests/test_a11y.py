@@ -147,7 +147,8 @@ def test_the_register_search_works_by_keyboard(browser, published_sample):
         page.wait_for_function("() => document.activeElement.tagName === 'A'")
         assert name in page.evaluate("() => document.activeElement.textContent")
         page.keyboard.press("Enter")
-        page.wait_for_url(re.compile(r"/apps/[^/]+\.html$"))
+        page.wait_for_url(re.compile(r"/apps\.html#app=[^/]+$"))
+        page.wait_for_selector("#ek-app[data-state=ready]", state="attached")
         assert name in page.inner_text("h1")
     finally:
         page.close()

@@ -39,6 +39,7 @@ COMPANIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
 _CODED = {
     "status": "status", "category": "category", "stages": "stage", "flags": "flag", "change": "change",
     "close_call": "bool", "grade": "grade", "downgrade": "grade", "list": "list", "from": "list", "to": "list",
+    "objection": "objection", "sanction_stage": "sanction_stage", "proposed_list": "list",
 }  # fmt: skip
 #: Headers that the report vocabulary (evalkit.i18n.t) has no words for.
 _HEADERS = {
@@ -53,6 +54,8 @@ _HEADERS = {
     "app_id_a": "备案号（甲）", "app_name_a": "应用名称（甲）",
     "app_id_b": "备案号（乙）", "app_name_b": "应用名称（乙）",
     "text_similarity": "文本相似度", "reason": "说明",
+    "objection": "公示异议", "sanction_stage": "失信惩戒程序", "notified_on": "告知日期",
+    "statement_ends_on": "陈述申辩截止日期", "proposed_list": "拟列入名单",
 }  # fmt: skip
 _DROPPED = frozenset({"reasons_en", "province_name_en"})
 
