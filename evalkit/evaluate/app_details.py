@@ -109,22 +109,42 @@ _SPREAD = ["app_id", "criterion_id", "panel_median", "panel_q1", "panel_q3", "pa
 
 def _prepare(criteria: pd.DataFrame, assessments: pd.DataFrame, panel_scores: pd.DataFrame,
              conflicts: pd.DataFrame) -> _Prepared:
-    a = assessments[["app_id", "criterion_id", "assessed_on"]]
-    a = a.assign(_pos=np.arange(len(a))).sort_values(["app_id", "criterion_id", "assessed_on"], kind="stable")
-    latest = a.drop_duplicates(["app_id", "criterion_id"], keep="last")["_pos"].to_numpy(np.int64)
+    latest = _latest(assessments)
     latest_app, app_ids = pd.factorize(assessments["app_id"].astype("str").to_numpy(dtype=object)[latest])
     spread = _panel_spread(panel_scores, conflicts)
     return _Prepared(rows_of=_positions(criteria["province_code"]), latest=latest,
-                     latest_app=np.asarray(latest_app, dtype=np.int64), app_ids=pd.Index(app_ids),
+                     latest_app=np.asarray(latest_app, dtype=np.int64), app_ids=pd.Index(app_ids, dtype=object),
                      spread=spread, spread_of=_positions(spread["province_code"]))
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes of ``values`` as text (−1: missing) and the texts they stand for."""
+    codes, uniques = pd.factorize(values.astype("str").to_numpy(dtype=object))
+    return np.asarray(codes, dtype=np.int64), pd.Index(uniques, dtype="str")
 
 
 def _positions(values: pd.Series) -> dict[str, np.ndarray]:
     """The positions of each distinct value of ``values`` (as text), in order (one sort)."""
-    codes, uniques = pd.factorize(values.astype("str").to_numpy(dtype=object), sort=True)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        codes, uniques = values.cat.codes.to_numpy(np.int64), pd.Index(values.cat.categories.astype("str"))
+    else:
+        codes, uniques = _codes(values)
     order = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
-    return {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques)}
+    return {str(u): order[bounds[i]:bounds[i + 1]] for i, u in enumerate(uniques) if bounds[i + 1] > bounds[i]}
+
+
+def _latest(assessments: pd.DataFrame) -> np.ndarray:
+    """The positions of the latest finding per (app, criterion) (the one the score used: the last
+    by date, of equal dates the last in the table, a finding without a date after every dated one)."""
+    app, _ = _codes(assessments["app_id"])
+    crit, _ = _codes(assessments["criterion_id"])
+    day = pd.to_datetime(assessments["assessed_on"]).to_numpy("datetime64[us]").view(np.int64)
+    day = np.where(day == np.iinfo(np.int64).min, np.iinfo(np.int64).max, day)  # NaT sorts last
+    order = np.lexsort((day, crit, app))  # stable: equal dates keep the table's order
+    a, c = app[order], crit[order]
+    last = np.r_[(a[1:] != a[:-1]) | (c[1:] != c[:-1]), True] if len(order) else np.zeros(0, dtype=bool)
+    return order[last].astype(np.int64)
 
 
 def _found(prep: _Prepared, assessments: pd.DataFrame, apps: pd.Series) -> pd.DataFrame:
@@ -148,20 +168,29 @@ def _spread(prep: _Prepared, code: str) -> pd.DataFrame:
 
 def _panel_spread(panel_scores: pd.DataFrame, conflicts: pd.DataFrame) -> pd.DataFrame:
     """Median, quartiles and raters per (province, app, criterion) of each province's final
-    round, rows removed for a conflict of interest left out."""
-    keys = ["province_code", "app_id", "expert_id", "criterion_id"]
+    round, rows removed for a conflict of interest left out (grouped on one integer key)."""
     if panel_scores.empty:
         return pd.DataFrame({c: pd.Series([], dtype="str") for c in ["province_code", *_SPREAD]})
-    ps = panel_scores.assign(province_code=panel_scores["province_code"].astype("str"))
-    last = ps.groupby(["province_code", "app_id", "criterion_id"])["round"].transform("max")
-    ps = ps.loc[ps["round"].eq(last)]
-    if len(conflicts) and set(keys) <= set(conflicts.columns):
-        gone = conflicts[keys].astype("str")
-        mark = ps[keys].astype("str").merge(gone.drop_duplicates().assign(_gone=True), on=keys, how="left")
-        ps = ps.loc[~mark["_gone"].fillna(False).astype(bool).to_numpy()]
-    g = ps.groupby([ps["province_code"], ps["app_id"].astype("str"), ps["criterion_id"].astype("str")])["score"]
-    return pd.DataFrame({"panel_median": g.median(), "panel_q1": g.quantile(0.25), "panel_q3": g.quantile(0.75),
-                         "panel_n": g.size()}).reset_index()
+    cols = ["province_code", "app_id", "criterion_id", "expert_id"]
+    coded = [_codes(panel_scores[c]) for c in cols]
+    sizes = [max(len(u), 1) for _, u in coded]
+    group = (coded[0][0] * sizes[1] + coded[1][0]) * sizes[2] + coded[2][0]
+    rnd = panel_scores["round"]
+    keep = (np.all([c >= 0 for c, _ in coded[:3]], axis=0)
+            & rnd.eq(rnd.groupby(group).transform("max")).fillna(False).to_numpy(bool))
+    if len(conflicts) and set(cols) <= set(conflicts.columns):
+        gone = [u.get_indexer(conflicts[c].astype("str")) for c, (_, u) in zip(cols, coded, strict=True)]
+        known = np.all([g >= 0 for g in gone], axis=0)
+        key = group * sizes[3] + coded[3][0]
+        gone_key = ((gone[0] * sizes[1] + gone[1]) * sizes[2] + gone[2]) * sizes[3] + gone[3]
+        keep &= ~np.isin(key, gone_key[known])
+    g = pd.Series(panel_scores["score"].to_numpy()[keep]).groupby(group[keep], sort=True)
+    out = pd.DataFrame({"panel_median": g.median(), "panel_q1": g.quantile(0.25), "panel_q3": g.quantile(0.75),
+                        "panel_n": g.size()})
+    k = out.index.to_numpy(np.int64)
+    names = {"province_code": coded[0][1][k // (sizes[1] * sizes[2])],
+             "app_id": coded[1][1][(k // sizes[2]) % sizes[1]], "criterion_id": coded[2][1][k % sizes[2]]}
+    return pd.DataFrame({c: pd.Series(v, dtype="str") for c, v in names.items()}).join(out.reset_index(drop=True))
 
 
 def waivers_in_force(waivers: pd.DataFrame, apps: pd.Series, code: str, as_of: pd.Timestamp) -> pd.DataFrame:
