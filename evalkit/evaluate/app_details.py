@@ -110,16 +110,16 @@ _SPREAD = ["app_id", "criterion_id", "panel_median", "panel_q1", "panel_q3", "pa
 def _prepare(criteria: pd.DataFrame, assessments: pd.DataFrame, panel_scores: pd.DataFrame,
              conflicts: pd.DataFrame) -> _Prepared:
     latest = _latest(assessments)
-    latest_app, app_ids = pd.factorize(assessments["app_id"].astype("str").to_numpy(dtype=object)[latest])
+    latest_app, app_ids = _codes(assessments["app_id"].iloc[latest])
     spread = _panel_spread(panel_scores, conflicts)
     return _Prepared(rows_of=_positions(criteria["province_code"]), latest=latest,
-                     latest_app=np.asarray(latest_app, dtype=np.int64), app_ids=pd.Index(app_ids, dtype=object),
+                     latest_app=latest_app, app_ids=pd.Index(app_ids.to_numpy(dtype=object), dtype=object),
                      spread=spread, spread_of=_positions(spread["province_code"]))
 
 
 def _codes(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
     """Integer codes of ``values`` as text (−1: missing) and the texts they stand for."""
-    codes, uniques = pd.factorize(values.astype("str").to_numpy(dtype=object))
+    codes, uniques = pd.factorize(values.astype("str"))  # on the Arrow strings: no Python string per row
     return np.asarray(codes, dtype=np.int64), pd.Index(uniques, dtype="str")
 
 
