@@ -95,17 +95,23 @@ def _groups(codes: np.ndarray) -> dict[str, np.ndarray]:
     return {str(v): order[a:b] for v, a, b in zip(values, starts, [*starts[1:], len(order)], strict=True)}
 
 
+def _index(values: pd.Series) -> pd.Index:
+    """An index of ``values`` as text held as Python strings: every province looks codes up in
+    it (``get_indexer``), and an index of Arrow strings would convert itself at every look-up."""
+    return pd.Index(values.astype("str").to_numpy(dtype=object), dtype=object)
+
+
 def _days(values: pd.Series) -> np.ndarray:
     return pd.to_datetime(values).to_numpy("datetime64[us]").astype("datetime64[D]")
 
 
 def _prepare(schools: pd.DataFrame, sel: pd.DataFrame, apps: pd.DataFrame) -> Prepared:
     schools = schools.reset_index(drop=True)
-    school_ids = pd.Index(schools["school_id"].astype("str"))
+    school_ids = _index(schools["school_id"])
     apps = apps.drop_duplicates("app_id").reset_index(drop=True)
-    app_ids = pd.Index(apps["app_id"].astype("str"))
+    app_ids = _index(apps["app_id"])
     key_codes, keys = pd.factorize(sel["app_id"].astype("str").to_numpy(dtype=object), sort=True)
-    keys = pd.Index(keys, dtype="str")
+    keys = _index(pd.Series(keys, dtype="str"))
     updated = pd.to_datetime(apps["info_updated_on"]) if "info_updated_on" in apps else None
     stale = ((updated < pd.to_datetime(apps["last_release_on"])).fillna(False).to_numpy(bool)
              if updated is not None and "last_release_on" in apps else np.zeros(len(apps), dtype=bool))
@@ -136,7 +142,7 @@ def _prepare(schools: pd.DataFrame, sel: pd.DataFrame, apps: pd.DataFrame) -> Pr
         school_text={c: schools[c].astype("str").to_numpy(dtype=object) for c in ("school_id", "name", "county_code")},
         apps=apps, app_ids=app_ids,
         app_text={c: apps[c].astype("str").to_numpy(dtype=object) for c in ("provider_id", "name")},
-        provider_ids=pd.Index(providers, dtype="str"), app_provider=provider_codes.astype(np.int64),
+        provider_ids=_index(pd.Series(providers, dtype="str")), app_provider=provider_codes.astype(np.int64),
         app_self_school=pd.Series(self_dev, dtype="str").str.fullmatch(r"[0-9]{10}").to_numpy(bool),
         app_stage=flags(apps, "stages", STAGES).to_numpy(bool) if "stages" in apps else
         np.zeros((len(apps), len(STAGES)), dtype=bool),
