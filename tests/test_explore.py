@@ -130,7 +130,7 @@ def test_voila_serves_the_explorer_without_code_and_with_the_published_list(brow
     try:
         _wait_for_port(port, proc, log)
         page = browser.new_page()
-        page.goto(f"http://127.0.0.1:{port}/", timeout=0)
+        page.goto(f"http://127.0.0.1:{port}/", timeout=600_000, wait_until="commit")  # Voilà streams the page
         try:  # a kernel error leaves Voilà's page spinning: bounded, with the server's log
             page.wait_for_selector("#explorer-list tbody tr", timeout=600_000)
         except Exception:
