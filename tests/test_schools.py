@@ -32,7 +32,9 @@ BAD, CLEAN = "440305", "440306"  # Shenzhen: the adversarial schools' county and
 HOSTILE_NAME = '深圳<script>window.__pwned=1</script>实验学校'
 #: school → (what it does wrong, the finding or alert code it must produce)
 CASES = {
-    "3440305001": ("unified use of an app whose provider was just blacklisted", "provider_black"),
+    # due process (issue 17): the fraud is notified this cycle (black after the statement window)
+    # and the app, fraudulent material, is excluded at once: the school is alerted to withdraw it
+    "3440305001": ("unified use of an app excluded for its provider's fraud", "app_excluded"),
     "3440305002": ("over its cap", "over_cap:total"),
     "3440305003": ("a unified-use app that charges students", "unified:charges"),
     "3440305004": ("chosen without a collective decision", "no_decision"),
@@ -135,11 +137,11 @@ def test_each_case_is_a_finding_or_alert_in_words_in_the_files(published) -> Non
     schools = _csv(out, AS_OF, "schools.csv").set_index("school_id")
     alerts = _csv(out, AS_OF, "school_alerts.csv")
     for school, (what, code) in CASES.items():
-        if code.startswith("provider_"):
+        if code in ("app_excluded", "provider_black"):
             mine = alerts.loc[alerts["school_id"].eq(school)]
             assert code in set(mine["alert"]), what
-            row = mine.loc[mine["alert"].eq(code)].iloc[0]
-            assert row["app_id"] == used["victim"] and row["alert_zh"] == "应用提供者列入黑名单"
+            row = mine.loc[mine["alert"].eq(code) & mine["app_id"].eq(used["victim"])].iloc[0]
+            assert row["alert_zh"] == "应用未通过评审，已被排除"
             assert row["since"] == AS_OF and row["withdraw_by"] == "2026-09-15" and row["status"] == "open"
             continue
         codes = schools.loc[school, "findings"].split(";")
@@ -170,13 +172,13 @@ def test_the_page_shows_every_case_in_words_and_escapes_school_names(published) 
     page = (out / AS_OF / "44" / "schools.html").read_text(encoding="utf-8")
     rows = {r[0]: r for r in _page_rows(page, "schools")}
     for school, (what, code) in CASES.items():
-        if code.startswith("provider_"):
+        if code in ("app_excluded", "provider_black"):  # an alert, not a finding
             continue
         assert FINDINGS[code][0] in " ".join(rows[school]), what
     alert_rows = [r for r in _page_rows(page, "school-alerts") if r[0] == "3440305001"]
-    assert any("应用提供者列入黑名单" in r for r in alert_rows)
+    assert any("应用未通过评审，已被排除" in r for r in alert_rows)
     county = [c for c in re.findall(r"<tr>(.*?)</tr>", page, re.DOTALL) if f">{BAD}<" in c]
-    assert county and "约谈" in county[0]
+    assert county and any("约谈" in c for c in county)  # its row of the counties table (a chart's data too)
     assert "<script>window.__pwned" not in page and html.escape(HOSTILE_NAME) not in "\n".join(rows)
     for code in ("no_dual_review", "unified:charges"):  # codes never shown as codes
         assert f">{code}<" not in page
@@ -213,7 +215,7 @@ def test_a_later_cycle_marks_alerts_resolved_late_or_open(published, tmp_path: P
     sel.to_csv(later / "selections.csv", index=False)
     _publish(later, out2, LATER)
     alerts = _csv(out2, LATER, "school_alerts.csv")
-    black = alerts.loc[alerts["app_id"].eq(used["victim"]) & alerts["alert"].eq("provider_black")]
+    black = alerts.loc[alerts["app_id"].eq(used["victim"]) & alerts["alert"].eq("app_excluded")]
     status = black.set_index("school_id")["status"]
     assert status["3440305001"] == "resolved" and status["3440306001"] == "late"
     assert black.set_index("school_id").loc["3440305001", "status_zh"] == "已按期停用"
