@@ -343,7 +343,7 @@ def test_provenance_names_the_cycle_and_verify_finds_a_deleted_latest_cycle(two_
     res = _cli("register", "verify", out)
     assert res.exit_code == 0 and "2 published set(s)" in res.output, res.output
     with sqlite3.connect(out / "register.sqlite") as db:  # the latest cycle deleted with all its rows
-        for table in ("decisions", "credit", "transitions"):
+        for table in ("decisions", "credit", "transitions", "school_alerts"):
             db.execute(f"DELETE FROM {table} WHERE cycle_id = ?", (cycles[-1].id,))
         db.execute("DELETE FROM cycles WHERE id = ?", (cycles[-1].id,))
     with Register.open(out, create=False) as reg:
