@@ -15,6 +15,7 @@ assessment fields published elsewhere are kept.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,13 +39,15 @@ WAIVER_COLUMNS = ["app_id", "criterion_id", "reason", "approved_by", "approved_o
 HISTORY_COLUMNS = ["app_id", "as_of", "status", "reasons", "superseded"]
 
 
-def details(scoring: Any, ds: Any, register: Any, code: str, apps: pd.Series) -> dict[str, pd.DataFrame]:
-    """``evidence``, ``waivers`` and ``app_history`` of province ``code`` (the frames of a
-    :class:`evalkit.evaluate.province.ProvinceResult` that its app pages show), from the scoring
-    (``Evaluation``), the dataset and the register."""
+def details(scoring: Any, ds: Any, register: Any, code: str, apps: pd.Series) -> dict[str, Any]:
+    """The app pages' frames of province ``code`` for its
+    :class:`evalkit.evaluate.province.ProvinceResult`: ``waivers`` and ``app_history``, and
+    ``evidence_from``, which computes ``evidence`` when the pages first read it (the evidence of
+    every criterion of every candidate is the costly one: an evaluation that publishes no pages
+    never builds it).  From the scoring (``Evaluation``), the dataset and the register."""
     conflicts = getattr(scoring.panel, "conflicts", None)
-    return {"evidence": evidence(scoring.criteria, ds.assessments, ds.panel_scores,
-                                 conflicts if conflicts is not None else _NO_CONFLICTS, code),
+    return {"evidence_from": functools.partial(evidence, scoring.criteria, ds.assessments, ds.panel_scores,
+                                               conflicts if conflicts is not None else _NO_CONFLICTS, code),
             "waivers": waivers_in_force(ds.waivers, apps, code, scoring.as_of),
             "app_history": app_history(register, code, scoring.as_of)}
 

@@ -79,6 +79,29 @@ _FRAMES = (
 )  # fmt: skip
 
 
+class _Computed:
+    """A frame field of :class:`ProvinceResult` computed on first read: the pipeline gives the
+    result a function instead of the frame (``<name>_from``), so what only the published pages
+    show costs nothing in an evaluation that does not publish them.  Given a frame (a loaded
+    result, a test), it is that frame; neither: an empty frame."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot, self.source = name, f"_{name}", f"{name}_from"
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return None  # the dataclass default: not given
+        value = obj.__dict__.get(self.slot)
+        if value is None:
+            make = getattr(obj, self.source, None)
+            value = make() if make is not None else pd.DataFrame()
+            obj.__dict__[self.slot] = value
+        return value
+
+    def __set__(self, obj: Any, value: Any) -> None:
+        obj.__dict__[self.slot] = value
+
+
 @dataclass
 class ProvinceResult:
     """Everything one province's reports and exports show (see docs/architecture.md)."""
@@ -107,9 +130,10 @@ class ProvinceResult:
     weights: pd.DataFrame
     method: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
-    #: Each app's page (evalkit.evaluate.app_details): criterion evidence, waivers in force,
-    #: earlier cycles' decisions read from the register.
-    evidence: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Each app's page (evalkit.evaluate.app_details): criterion evidence (computed on first read
+    #: from ``evidence_from``: only the published pages show it), waivers in force, earlier
+    #: cycles' decisions read from the register.
+    evidence: pd.DataFrame = _Computed()  # type: ignore[assignment]
     waivers: pd.DataFrame = field(default_factory=pd.DataFrame)
     app_history: pd.DataFrame = field(default_factory=pd.DataFrame)
     # the province's schools (issue 18, evalkit.evaluate.schools): empty without schools
@@ -120,6 +144,8 @@ class ProvinceResult:
     #: The objections bearing on this list with their outcomes (evalkit.evaluate.objections; no
     #: personal data: codes, dates and ids only).
     objections: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: Computes ``evidence`` on its first read (set by the pipeline).
+    evidence_from: Callable[[], pd.DataFrame] | None = field(default=None, repr=False, compare=False)
 
     def blacklist_records(self) -> dict[str, Any]:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""

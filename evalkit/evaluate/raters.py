@@ -20,7 +20,7 @@ picked scores for a reducer needing a built-in the counts do not offer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,7 @@ __all__ = [
     "RaterBootstrapTypeError",
     "RaterDraws",
     "rater_bootstrap",
+    "rater_chunks",
     "rater_draws",
 ]
 
@@ -292,12 +293,27 @@ def rater_draws(
     Each draw also re-decides the panel gates from the resampled scores; rows without a
     resampled cell keep ``point_fail`` (default: none fails).
 
+    All the draws at once: :func:`rater_chunks` gives the same draws a block at a time.
+    """
+    chunks = rater_chunks(bs, app_ids, x, draws, seed, point_fail, block=max(int(draws), 1))
+    return None if chunks is None else next(chunks)
+
+
+def rater_chunks(
+    bs: RaterBootstrap, app_ids: np.ndarray, x: np.ndarray, draws: int, seed: int,
+    point_fail: np.ndarray | None = None, *, block: int,
+) -> Iterator[RaterDraws] | None:
+    """The draws of :func:`rater_draws` as consecutive blocks of ``block`` draws (the last one
+    shorter), so that a caller deciding each block in turn never holds every draw's (n, 4)
+    matrix at once; None when no candidate has a cell to resample.
+
     Random numbers are drawn per chunk of draws from one generator, for the candidates in
-    app-id order: the result depends neither on the chunking nor on the row order.  A draw's
-    resample of a panel is held as rater counts (:func:`evalkit.mcda.rater_resample.pick_counts`)
-    and reduced once for all the panel's criteria (:class:`_Resampler`).  Only the J panel
-    criteria change between draws: each candidate's weighted sums over its other criteria are
-    computed once (:class:`_Rescorer`), and a draw adds the panel criteria's share.
+    app-id order: the result depends neither on the chunking (nor on ``block``) nor on the row
+    order.  A draw's resample of a panel is held as rater counts
+    (:func:`evalkit.mcda.rater_resample.pick_counts`) and reduced once for all the panel's
+    criteria (:class:`_Resampler`).  Only the J panel criteria change between draws: each
+    candidate's weighted sums over its other criteria are computed once (:class:`_Rescorer`),
+    and a draw adds the panel criteria's share.
     """
     rows = pd.Index(bs.app_ids).get_indexer(pd.Index(np.asarray(app_ids, dtype=str)))
     has = rows >= 0
@@ -305,9 +321,7 @@ def rater_draws(
     tgt = np.flatnonzero(has)
     if tgt.size == 0:
         return None  # nothing to resample: the weight draws alone
-    reps = np.repeat(x[None, :, :], draws, axis=0)
     fail = np.zeros(len(app_ids), dtype=bool) if point_fail is None else np.asarray(point_fail, dtype=bool)
-    gate_fail = np.repeat(fail[None, :], draws, axis=0)
     tgt = tgt[np.argsort(rows[tgt], kind="stable")]  # canonical (app id) order
     b = rows[tgt]
     pan = bs.panel_of[b]
@@ -316,13 +330,22 @@ def rater_draws(
     rng = np.random.default_rng([int(seed), _RATER_STREAM])
     m, r, j_n = resampler.values.shape
     c = max(1, min(draws, _CHUNK_CELLS // max(m * j_n * r, 1)))
-    for start in range(0, draws, c):  # loop over chunks of draws
-        stop = min(draws, start + c)
-        rating = resampler.draw(rng, stop - start)  # (J, m, cc)
-        d, failed = rescorer.rescore(rating, bs)
-        gate_fail[start:stop, tgt] = failed.T
-        reps[start:stop, tgt[:, None], rescorer.out_dims[None, :]] = np.where(np.isnan(d), 0.0, d).transpose(2, 1, 0)
-    return RaterDraws(reps, gate_fail)
+
+    def blocks() -> Iterator[RaterDraws]:
+        for first in range(0, draws, block):  # loop over the blocks of draws
+            size = min(block, draws - first)
+            reps = np.repeat(x[None, :, :], size, axis=0)
+            gate_fail = np.repeat(fail[None, :], size, axis=0)
+            for start in range(0, size, c):  # loop over chunks of draws
+                stop = min(size, start + c)
+                rating = resampler.draw(rng, stop - start)  # (J, m, cc)
+                d, failed = rescorer.rescore(rating, bs)
+                gate_fail[start:stop, tgt] = failed.T
+                reps[start:stop, tgt[:, None], rescorer.out_dims[None, :]] = (
+                    np.where(np.isnan(d), 0.0, d).transpose(2, 1, 0))
+            yield RaterDraws(reps, gate_fail)
+
+    return blocks()
 
 
 class _Resampler:

@@ -50,7 +50,7 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from evalkit.errors import EvalkitError, param_message, require_frame
-from evalkit.evaluate.raters import RaterBootstrap, rater_draws
+from evalkit.evaluate.raters import RaterBootstrap, rater_chunks
 from evalkit.evaluate.reasons import has_code_prefix, join_code_arrays, join_codes
 from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, Selection, as_caps, select
 from evalkit.mcda.methods import batch_scores
@@ -297,6 +297,9 @@ def recommend(
     return df.iloc[order].reset_index(drop=True)
 
 
+#: Draws × candidates decided at once in the robustness analysis: a block's (draws, n, 4)
+#: matrices stay a few MiB, reused from block to block instead of mapped afresh.
+_BLOCK_CELLS = 1 << 18
 _REQUIRED = ["app_id", "provider_id", "category", "stages", *DIMENSIONS, "total_score"]
 
 
@@ -457,31 +460,45 @@ def _robustness(
     df: pd.DataFrame, rules: ListRules, boot: RaterBootstrap | None, point: _PointDecision
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``p_listed`` and the rank interval (−1: none) of every candidate over the draws: the
-    list procedure of the point decision with the weights (and raters) resampled."""
+    list procedure of the point decision with the weights (and raters) resampled.
+
+    The draws are decided a block at a time (:data:`_BLOCK_CELLS`): each draw's decision is
+    its own, so only the counts of listings, the ranks and the eligibility of every draw are
+    kept, never every draw's (n, 4) matrices and selection at once.
+    """
     p_listed = np.zeros(len(df))
     rank_lo = np.full(len(df), -1, dtype=np.int64)
     rank_hi = np.full(len(df), -1, dtype=np.int64)
     in_pool, x_pool = point.in_pool, point.x
     if not in_pool.size:
         return p_listed, rank_lo, rank_hi
+    draws, n = rules.draws, in_pool.size
+    block = max(1, min(draws, _BLOCK_CELLS // n))
+    listed = np.zeros(n, dtype=np.int64)
+    ranks = np.empty((draws, n), dtype=np.int32)
+    eligible = np.empty((draws, n), dtype=bool)
     # many small matrix products: BLAS threads cost more than they give (2x the CPU time
     # measured on 2 cores)
     with threadpool_limits(limits=1, user_api="blas"):
         drawn_raters = None
         if boot is not None:
-            drawn_raters = rater_draws(boot, df["app_id"].astype("str").to_numpy()[in_pool], x_pool,
-                                       rules.draws, rules.seed, point_fail=~point.eligible[0])
-        wd = weight_draws(point.weights, rules.draws, rules.concentration, np.random.default_rng(rules.seed))
-        if drawn_raters is None:
-            x_d = np.broadcast_to(x_pool, (rules.draws, *x_pool.shape))
-            eligible = np.broadcast_to(point.eligible, x_d.shape[:2])
-            s_d = batch_scores(x_pool, wd, rules.method, mask=None if eligible.all() else eligible)
-        else:
-            x_d, eligible = drawn_raters.x, ~drawn_raters.gate_fail
-            s_d = batch_scores(x_d, wd, rules.method, mask=None if eligible.all() else eligible)
-        drawn = select(x_d, wd, point.pool, point.caps, eligible=eligible, score=s_d)
-    p_listed[in_pool] = drawn.listed.mean(axis=0)
-    rank_lo[in_pool], rank_hi[in_pool] = rank_quantiles(drawn.ranks(), ROBUSTNESS_QUANTILES, mask=drawn.eligible)
+            drawn_raters = rater_chunks(boot, df["app_id"].astype("str").to_numpy()[in_pool], x_pool,
+                                        draws, rules.seed, point_fail=~point.eligible[0], block=block)
+        wd = weight_draws(point.weights, draws, rules.concentration, np.random.default_rng(rules.seed))
+        for first in range(0, draws, block):  # loop over blocks of draws
+            last = min(draws, first + block)
+            if drawn_raters is None:
+                x_d = np.broadcast_to(x_pool, (last - first, *x_pool.shape))
+                ok = np.broadcast_to(point.eligible, x_d.shape[:2])
+            else:
+                chunk = next(drawn_raters)
+                x_d, ok = chunk.x, ~chunk.gate_fail
+            s_d = batch_scores(x_d, wd[first:last], rules.method, mask=None if ok.all() else ok)
+            drawn = select(x_d, wd[first:last], point.pool, point.caps, eligible=ok, score=s_d)
+            listed += drawn.listed.sum(axis=0)
+            ranks[first:last], eligible[first:last] = drawn.ranks(), drawn.eligible
+    p_listed[in_pool] = listed / draws
+    rank_lo[in_pool], rank_hi[in_pool] = rank_quantiles(ranks, ROBUSTNESS_QUANTILES, mask=eligible)
     return p_listed, rank_lo, rank_hi
 
 
