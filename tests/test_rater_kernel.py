@@ -194,6 +194,31 @@ def test_rater_draws_equal_the_reference(rubric, name: str) -> None:
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-12)
 
 
+def test_rater_draws_the_same_in_blocks_and_on_any_number_of_cores(rubric, monkeypatch) -> None:
+    """The chunks of draws run in threads and the draws come a block at a time
+    (``rater_chunks``); neither changes a single number: each chunk's random numbers are drawn
+    in order before its work is handed to a thread."""
+    from evalkit import parallel
+    from evalkit.evaluate import raters
+
+    ds = make_ds(rubric, n_apps=40, raters=7)
+    ev = scoring.evaluate(ds, rubric, load_profiles(["11"], rubric=rubric), AS_OF)
+    boot = rater_bootstrap(ev, "11", panel.rater_matrix(ds.panel_scores, ds.experts, ds.apps))
+    cand = ev.candidates.loc[ev.candidates["province_code"].eq("11")]
+    ids = cand["app_id"].astype("str").to_numpy()
+    x = np.nan_to_num(cand[list(DIMENSIONS)].to_numpy(dtype=float))
+    monkeypatch.setattr(raters, "_CHUNK_CELLS", 1 << 12)  # many chunks per block
+    monkeypatch.setattr(parallel, "cores", lambda: 1)
+    one = rater_draws(boot, ids, x, 300, 4)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    two = rater_draws(boot, ids, x, 300, 4)
+    blocks = list(raters.rater_chunks(boot, ids, x, 300, 4, block=70))
+    assert [len(b.x) for b in blocks] == [70, 70, 70, 70, 20]
+    for got in (two.x, np.concatenate([b.x for b in blocks])):
+        np.testing.assert_array_equal(got, one.x)
+    np.testing.assert_array_equal(np.concatenate([b.gate_fail for b in blocks]), one.gate_fail)
+
+
 def _gathered(vals, nr, pick, name):
     m, r, j = vals.shape
     slot_used = np.arange(r)[None, :] < nr[:, None]

@@ -32,6 +32,7 @@ from evalkit.evaluate.panel import get_reducer
 from evalkit.evaluate.selection import DIMENSIONS
 from evalkit.mcda.rater_resample import CountedPanels, pick_counts, reduce_slots
 from evalkit.mcda.reducers import Reducer
+from evalkit.parallel import in_parallel
 
 __all__ = [
     "RaterBootstrap",
@@ -336,14 +337,18 @@ def rater_chunks(
             size = min(block, draws - first)
             reps = np.repeat(x[None, :, :], size, axis=0)
             gate_fail = np.repeat(fail[None, :], size, axis=0)
-            for start in range(0, size, c):  # loop over chunks of draws
-                stop = min(size, start + c)
-                rating = resampler.draw(rng, stop - start)  # (J, m, cc)
-                d, failed = rescorer.rescore(rating, bs)
-                gate_fail[start:stop, tgt] = failed.T
-                reps[start:stop, tgt[:, None], rescorer.out_dims[None, :]] = (
-                    np.where(np.isnan(d), 0.0, d).transpose(2, 1, 0))
+
+            # the random numbers in draw order, one chunk after the other; the chunks' work
+            # (whole-array numpy, which frees the GIL) on the cores, each into its own draws
+            spans = [(start, min(size, start + c)) for start in range(0, size, c)]
+            in_parallel(chunk, [(reps[a:b], gate_fail[a:b], rng.random((b - a, m, r))) for a, b in spans])
             yield RaterDraws(reps, gate_fail)
+
+    def chunk(reps: np.ndarray, gate_fail: np.ndarray, uniform: np.ndarray) -> None:
+        """Rescore the draws picked by ``uniform`` into their rows of ``reps`` and ``gate_fail``."""
+        d, failed = rescorer.rescore(resampler.reduce(uniform), bs)
+        gate_fail[:, tgt] = failed.T
+        reps[:, tgt[:, None], rescorer.out_dims[None, :]] = np.where(np.isnan(d), 0.0, d).transpose(2, 1, 0)
 
     return blocks()
 
@@ -361,9 +366,12 @@ class _Resampler:
         self.padded = np.concatenate([values, np.full((m, 1, j_n), np.nan)], axis=1).reshape(m * (r + 1), j_n)
         self.base = np.arange(m, dtype=np.intp) * (r + 1)
 
-    def draw(self, rng: np.random.Generator, cc: int) -> np.ndarray:
+    def reduce(self, uniform: np.ndarray) -> np.ndarray:
+        """The panel scores (J, m, cc) of the resamples picked by ``uniform`` (cc, m, R), uniform
+        numbers in [0, 1) (a panel of n raters picks slot ``floor(u · n)``)."""
         m, r, j_n = self.values.shape
-        pick = (rng.random((cc, m, r)) * self.n_raters[None, :, None]).astype(np.intp).transpose(1, 0, 2)
+        cc = uniform.shape[0]
+        pick = (uniform * self.n_raters[None, :, None]).astype(np.intp).transpose(1, 0, 2)
         try:  # the resample as rater counts: every registered reducer
             rating = self.counted.reduce(pick_counts(pick, self.slot_used, r), self.reducer)  # (m, cc, J)
         except (AttributeError, TypeError):  # a reducer needing another built-in: gather the scores

@@ -20,6 +20,7 @@ identical.
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import numpy as np
@@ -133,10 +134,15 @@ class CountedPanels:
         self._lo = np.where(has, vals, np.inf)
         self._hi = np.where(has, vals, -np.inf)
         self._memo: dict[str, Any] = {}
+        self._lock = threading.Lock()  # chunks of draws may be reduced in threads: each memo built once
 
     def tables(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Min and max of every subset of raters, (m, 2**R, J) each (bit s of the subset index
         = slot s); None beyond :data:`SUBSET_SLOTS` slots."""
+        with self._lock:
+            return self._tables()
+
+    def _tables(self) -> tuple[np.ndarray, np.ndarray] | None:
         if "tables" not in self._memo:
             m, r, j = self._shape
             lo, hi = np.full((m, 1, j), np.inf), np.full((m, 1, j), -np.inf)
@@ -191,20 +197,22 @@ class CountedPanels:
         """``min + max`` of the scores drawn (0 when none scored), (m, cc, J)."""
         tables = self.tables()
         if tables is not None:
-            if "edges" not in self._memo:
-                with np.errstate(invalid="ignore"):
-                    both = tables[0] + tables[1]
-                self._memo["edges"] = np.where(np.isnan(both), 0.0, both)
+            with self._lock:
+                if "edges" not in self._memo:
+                    with np.errstate(invalid="ignore"):
+                        both = tables[0] + tables[1]
+                    self._memo["edges"] = np.where(np.isnan(both), 0.0, both)
             return self._lookup(self._memo["edges"], counts)
         lo, hi = self.extremes(counts)
         return np.where(np.isinf(lo), 0.0, lo + np.where(np.isinf(hi), 0.0, hi))
 
     def median(self, counts: np.ndarray) -> np.ndarray:
         """Median of the scores drawn (NaN when none scored), (m, cc, J)."""
-        if "order" not in self._memo:
-            order = np.argsort(self._lo, axis=1, kind="stable")  # (m, R, J), unscored last
-            self._memo["order"] = (order, np.take_along_axis(self._v0, order, axis=1),
-                                   np.take_along_axis(self._has, order, axis=1))
+        with self._lock:
+            if "order" not in self._memo:
+                order = np.argsort(self._lo, axis=1, kind="stable")  # (m, R, J), unscored last
+                self._memo["order"] = (order, np.take_along_axis(self._v0, order, axis=1),
+                                       np.take_along_axis(self._has, order, axis=1))
         order, srt, has = self._memo["order"]
         m, cc, r = counts.shape
         # counts of the sorted raters: (m, cc, R, J)
