@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-__all__ = ["cores", "in_parallel"]
+__all__ = ["cores", "start"]
 
 #: At most this many threads (whole-array numpy gains little beyond the memory bandwidth).
 MAX_THREADS = 4
@@ -40,17 +40,23 @@ def _executor() -> ThreadPoolExecutor:
         return _pool
 
 
-def in_parallel(fn: Callable[..., Any], calls: Iterable[Sequence[Any]]) -> list[Any]:
-    """``[fn(*args) for args in calls]``, the calls run in threads on the available cores
-    (in this thread on one core, for one call, or when called from one of those threads).
-    The first exception raised by a call is raised here, after every call has finished."""
+def start(fn: Callable[..., Any], calls: Iterable[Sequence[Any]]) -> Callable[[], list[Any]]:
+    """Start ``fn(*args)`` for each of ``calls`` in threads on the available cores and return
+    a function that waits for them: it gives their results in order, or raises the first
+    exception raised by a call once every call has finished.  The calling thread goes on
+    meanwhile (e.g. deciding what the previous calls gave).  On one core, or called from one
+    of those threads, the calls run here and now."""
     calls = list(calls)
-    inside = threading.current_thread().name.startswith("evalkit")
-    if len(calls) < 2 or cores() < 2 or inside:
-        return [fn(*args) for args in calls]
+    if cores() < 2 or threading.current_thread().name.startswith("evalkit"):
+        results = [fn(*args) for args in calls]
+        return lambda: results
     futures = [_executor().submit(fn, *args) for args in calls]
-    errors = [f.exception() for f in futures]
-    for err in errors:
-        if err is not None:
-            raise err
-    return [f.result() for f in futures]
+
+    def wait() -> list[Any]:
+        errors = [f.exception() for f in futures]
+        for err in errors:
+            if err is not None:
+                raise err
+        return [f.result() for f in futures]
+
+    return wait

@@ -227,6 +227,42 @@ def test_a_later_cycle_marks_alerts_resolved_late_or_open(published, tmp_path: P
     assert "alert_late" in schools.loc["3440306001", "findings"] and schools.loc["3440306001", "action"] == "interview"
 
 
+def test_the_ban_decided_after_the_statement_window_alerts_the_schools_still_using_the_app(
+    published, tmp_path: Path
+) -> None:
+    """Schools under due process over two cycles.  The first cycle notifies the provider of the
+    fraud: its colour does not change yet, so no school gets ``provider_black``, but the app
+    (fraudulent material) is excluded at once and its schools get ``app_excluded``.  The next
+    cycle, after the statement window with no statement, decides the ban: every school still
+    using the provider's app gets ``provider_black`` from that day, with its own deadline
+    (10 working days: 2026-10-30 is a Friday, so 2026-11-13), and the unresolved
+    ``app_excluded`` alert is carried as late."""
+    data, out, used = published
+    out2 = tmp_path / "out"
+    shutil.copytree(out, out2)
+    _publish(data, out2, LATER)  # nobody withdrew the app
+    provider = _csv(out, AS_OF, "decisions.csv").set_index("app_id").loc[used["victim"], "provider_id"]
+    first = _csv(out, AS_OF, "credit.csv").set_index("provider_id").loc[provider]
+    second = _csv(out2, LATER, "credit.csv").set_index("provider_id").loc[provider]
+    assert (first["list"], first["sanction_stage"], first["proposed_list"]) == ("white", "notified", "black")
+    assert (second["list"], second["sanction_stage"], second["decided_on"]) == ("black", "decided", LATER)
+    assert not _csv(out, AS_OF, "school_alerts.csv")["alert"].eq("provider_black").any()
+
+    alerts = _csv(out2, LATER, "school_alerts.csv")
+    mine = alerts.loc[alerts["app_id"].eq(used["victim"])].set_index(["school_id", "alert"])
+    for school in ("3440305001", "3440306001"):  # the planted school and the clean county's one
+        black = mine.loc[(school, "provider_black")]
+        assert (black["since"], black["withdraw_by"], black["status"]) == (LATER, "2026-11-13", "open")
+        assert black["alert_zh"] == "应用提供者列入黑名单" and black["status_zh"] == "待停用"
+        excluded = mine.loc[(school, "app_excluded")]
+        assert (excluded["since"], excluded["withdraw_by"], excluded["status"]) == (AS_OF, "2026-09-15", "late")
+    page = (out2 / LATER / "44" / "schools.html").read_text(encoding="utf-8")
+    rows = [r for r in _page_rows(page, "school-alerts") if r[0] == "3440306001"]
+    assert any("应用提供者列入黑名单" in cell for r in rows for cell in r), rows
+    counties = _csv(out2, LATER, "counties.csv").set_index("county_code")
+    assert int(counties.loc[CLEAN, "n_alerts_late"]) >= 1
+
+
 # ---------------------------------------------------------------------------------------------
 # the profile's parameters
 

@@ -32,7 +32,7 @@ from evalkit.evaluate.panel import get_reducer
 from evalkit.evaluate.selection import DIMENSIONS
 from evalkit.mcda.rater_resample import CountedPanels, pick_counts, reduce_slots
 from evalkit.mcda.reducers import Reducer
-from evalkit.parallel import in_parallel
+from evalkit.parallel import start
 
 __all__ = [
     "RaterBootstrap",
@@ -332,17 +332,23 @@ def rater_chunks(
     m, r, j_n = resampler.values.shape
     c = max(1, min(draws, _CHUNK_CELLS // max(m * j_n * r, 1)))
 
-    def blocks() -> Iterator[RaterDraws]:
-        for first in range(0, draws, block):  # loop over the blocks of draws
-            size = min(block, draws - first)
-            reps = np.repeat(x[None, :, :], size, axis=0)
-            gate_fail = np.repeat(fail[None, :], size, axis=0)
+    def begin(first: int) -> tuple[RaterDraws, Callable[[], Any]]:
+        """Start the block of draws from ``first``: its random numbers in draw order, one
+        chunk after the other, then the chunks' work (whole-array numpy, which frees the GIL)
+        on the cores, each into its own rows."""
+        size = min(block, draws - first)
+        out = RaterDraws(np.repeat(x[None, :, :], size, axis=0), np.repeat(fail[None, :], size, axis=0))
+        spans = [(a, min(size, a + c)) for a in range(0, size, c)]
+        return out, start(chunk, [(out.x[a:b], out.gate_fail[a:b], rng.random((b - a, m, r))) for a, b in spans])
 
-            # the random numbers in draw order, one chunk after the other; the chunks' work
-            # (whole-array numpy, which frees the GIL) on the cores, each into its own draws
-            spans = [(start, min(size, start + c)) for start in range(0, size, c)]
-            in_parallel(chunk, [(reps[a:b], gate_fail[a:b], rng.random((b - a, m, r))) for a, b in spans])
-            yield RaterDraws(reps, gate_fail)
+    def blocks() -> Iterator[RaterDraws]:
+        ahead = begin(0)
+        for first in range(0, draws, block):  # loop over the blocks of draws
+            out, wait = ahead
+            wait()
+            if first + block < draws:  # the next block is worked on while the caller decides this one
+                ahead = begin(first + block)
+            yield out
 
     def chunk(reps: np.ndarray, gate_fail: np.ndarray, uniform: np.ndarray) -> None:
         """Rescore the draws picked by ``uniform`` into their rows of ``reps`` and ``gate_fail``."""
