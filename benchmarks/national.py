@@ -130,6 +130,15 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
                 broken[code] = str(exc)
         mark("t_provinces")
         out["invariants"] = {"provinces": len(nat.provinces), "broken": broken}
+        out["seconds"], out["cpu"] = time.perf_counter() - t0, time.process_time() - c0
+        out["peak"] = _peak()
+        # not in the goal: the app pages' evidence, which only a publish builds (on first read)
+        a0, ac0 = time.perf_counter(), time.process_time()
+        for code in nat.provinces:  # provinces
+            nat.province(code).evidence
+        out["app_details"] = {"seconds": time.perf_counter() - a0, "cpu": time.process_time() - ac0,
+                              "peak": _peak()}
+        return out
     elif name == "partition_read":
         ds = _load(data, ["44"])
         out["rows"] = {k: len(v) for k, v in ds.tables.items()}
@@ -434,8 +443,13 @@ def markdown(res: dict[str, Any], command: str) -> str:
         t_ok, m_ok = ev["seconds"] <= 60, ev["peak"] <= 4 * GIB
         verdict = ("yes" if t_ok else f"**no: {ev['seconds'] / 60:.1f}× the time**") + ", " + (
             "memory yes" if m_ok else f"**memory no: {ev['peak'] / (4 * GIB):.1f}×**")
-        row("**national evaluation** (validate → lists and credit, 32 provinces)", "evaluation",
+        row("**national evaluation** (validate → lists and credit, schools, 32 provinces)", "evaluation",
             "≤ 60 s, ≤ 4 GiB", verdict)
+        ad = ev.get("app_details")
+        if ad:
+            lines.append(f"| app pages' evidence, 32 provinces (built by publish on first read; after the "
+                         f"evaluation, in its process) | {_fmt_s(ad['seconds'])} | {_fmt_s(ad['cpu'])} | | "
+                         f"{_gib(ad['peak'])} | | |")
         inv = ev.get("invariants", {})
         if inv:
             held = inv["provinces"] - len(inv["broken"])

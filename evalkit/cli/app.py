@@ -7,7 +7,7 @@ command (an operating-system error, an internal error) into one line, never a tr
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 
@@ -38,6 +38,35 @@ def _options(
                                  help="Print evalkit's version and exit."),
 ) -> None:
     """Evaluate education mobile apps and publish provincial recommended lists."""
+
+
+# --- the options several commands share (each words what is its own) ----------------------
+
+
+def province_option(help: str = "Province code, e.g. 44 (11 … 66); in a workspace: its evalkit.toml's.") -> Any:
+    """``--province CODE`` (default: the workspace's)."""
+    return typer.Option(None, "--province", help=help)
+
+
+def data_option(help: str = "Dataset folder or .xlsx workbook (default: the workspace's, else the shipped "
+                "sample).") -> Any:
+    """``--data DIR`` (default: the workspace's, else the sample)."""
+    return typer.Option(None, "--data", help=help)
+
+
+def out_option(help: str = "Root of published runs (default: the workspace's, else reports/).") -> Any:
+    """``--out DIR`` (default: the workspace's, else reports/)."""
+    return typer.Option(None, "--out", help=help)
+
+
+def lang_option(what: str) -> Any:
+    """``--lang zh|en`` for ``what`` (default: the workspace's, else zh)."""
+    return typer.Option(None, "--lang", help=f"Language of {what}: zh or en (default: the workspace's, else zh).")
+
+
+def register_option() -> Any:
+    """``--register`` (default: the output root's register)."""
+    return typer.Option(None, "--register", help="Register folder, file or URL (default OUT).")
 
 
 def fail(message: str, code: int = 1) -> None:

@@ -8,24 +8,21 @@ from typing import Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail, settings
+from evalkit.cli.app import app, data_option, fail, lang_option, out_option, province_option, settings
 from evalkit.errors import EvalkitError
 
 
 @app.command("explore")
 def explore_command(
-    province: Optional[str] = typer.Option(None, "--province", help="Province code to start from (default: the "
-                                           "workspace's, else 44)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
-                                        "data/sample)."),
+    province: Optional[str] = province_option("Province code to start from (default: the workspace's, else 44)."),
+    data: Optional[Path] = data_option("Dataset folder (default: the workspace's, else data/sample)."),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless "
                                         "--data is the sample: 2026-09-01)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Published output root whose register gives bans and "
-                                       "history, as for evalkit run (default: the workspace's, else none)."),
+    out: Optional[Path] = out_option("Published output root whose register gives bans and history, as for "
+                                     "evalkit run (default: the workspace's, else none)."),
     port: int = typer.Option(8866, "--port", help="Port on 127.0.0.1."),
     no_browser: bool = typer.Option(False, "--no-browser", help="Do not open a browser."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Page language: zh or en (default: the workspace's, "
-                                       "else zh)."),
+    lang: Optional[str] = lang_option("the page"),
 ) -> None:
     """Serve the panel explorer: weights, method, caps and what-ifs on the province's real list rules.
     No code is shown; Ctrl-C stops it."""

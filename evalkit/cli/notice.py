@@ -7,24 +7,30 @@ from typing import Optional
 
 import typer
 
-from evalkit.cli.app import app, fail, missing, settings
+from evalkit.cli.app import (
+    app,
+    data_option,
+    fail,
+    lang_option,
+    missing,
+    out_option,
+    province_option,
+    register_option,
+    settings,
+)
 from evalkit.errors import EvalkitError
 
 
 @app.command("notice")
 def notice_command(
-    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (11 … 66); in a "
-                                           "workspace: its evalkit.toml's."),
+    province: Optional[str] = province_option(),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Date of the notice YYYY-MM-DD (the draft is "
                                         "evaluated on it; in a workspace: evalkit.toml's as_of when set)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
-                                        "workspace's, else the shipped sample)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: the workspace's, "
-                                       "else reports/)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language of notice.html and the summary: zh or en "
-                                       "(default: the workspace's, else zh)."),
+    data: Optional[Path] = data_option(),
+    out: Optional[Path] = out_option(),
+    lang: Optional[str] = lang_option("notice.html and the summary"),
     force: bool = typer.Option(False, "--force", help="Replace the notice of that date (the register keeps both)."),
-    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
+    register: Optional[str] = register_option(),
 ) -> None:
     """Publish the public notice of a province's draft list into OUT/<as_of>/<code>/notice/
     (notice.html, notice.csv, notice.json; staged, then moved) and record it in the register.

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail, missing, settings
+from evalkit.cli.app import app, data_option, fail, lang_option, missing, province_option, settings
 from evalkit.errors import EvalkitError, ProblemsError
 
 panel_app = typer.Typer(no_args_is_help=True, help="Expert panels: score sheets out and in, Delphi round summaries.")
@@ -36,34 +37,40 @@ def _checks(province: Optional[str], rnd: Optional[int], lang: str = "zh") -> No
         fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
 
 
+def _for_province(province: Optional[str], data: Optional[Path], lang: Optional[str], rnd: Optional[int],
+                  work: Callable[[Path, str, str], Any]) -> tuple[Any, str, str]:
+    """``(work(data folder, province, language), province, language)``: the three from the flags, else the
+    workspace (the data: else the sample), checked first; every problem ``work`` raises is
+    printed, exit 1."""
+    cfg = settings(province=province, data=data, lang=lang)
+    code, language = cfg.province, cfg.lang or "zh"
+    if code is None:
+        fail(missing(cfg, "--province", "province"), 2)
+        raise AssertionError  # pragma: no cover - fail exits
+    _checks(code, rnd, language)
+    try:
+        return work(cfg.data if cfg.data is not None else resources.sample_dir(), code, language), code, language
+    except EvalkitError as exc:
+        _problems(exc)
+        raise  # pragma: no cover - _problems exits
+
+
 @panel_app.command("sheets")
 def panel_sheets(
-    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (in a workspace: "
-                                           "its evalkit.toml's)."),
+    province: Optional[str] = province_option("Province code, e.g. 44 (in a workspace: its evalkit.toml's)."),
     rnd: int = typer.Option(..., "--round", help="Delphi round (1, 2, …); from 2 the sheets show the previous "
                             "round's feedback."),
     out: Path = typer.Option(..., "--out", help="Folder for the workbooks (one <expert_id>.xlsx per expert)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
-                                        "data/sample)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language of the sheets: zh or en (default: the "
-                                       "workspace's, else zh)."),
+    data: Optional[Path] = data_option("Dataset folder (default: the workspace's, else data/sample)."),
+    lang: Optional[str] = lang_option("the sheets"),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
 ) -> None:
     """Write one score sheet (XLSX) per expert of the province's panel for one round."""
     from evalkit.evaluate.panel_sheets import sheets_command
 
-    cfg = settings(province=province, data=data, lang=lang)
-    province, lang = cfg.province, cfg.lang or "zh"
-    if province is None:
-        fail(missing(cfg, "--province", "province"), 2)
-        return
-    _checks(province, rnd, lang)
-    try:
-        paths = sheets_command(cfg.data if cfg.data is not None else resources.sample_dir(), province, rnd, out, lang,
-                               rubric)
-    except EvalkitError as exc:
-        _problems(exc)
-        return
+    paths, province, _ = _for_province(province, data, lang, rnd,
+                                    lambda folder, code, language: sheets_command(folder, code, rnd, out, language,
+                                                                                  rubric))
     typer.echo(f"wrote {len(paths)} score sheet(s) of round {rnd} for province {province} into {out}: "
                + ", ".join(p.name for p in paths))
 
@@ -99,27 +106,15 @@ def panel_collect(
 
 @panel_app.command("summary")
 def panel_summary(
-    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (in a workspace: "
-                                           "its evalkit.toml's)."),
+    province: Optional[str] = province_option("Province code, e.g. 44 (in a workspace: its evalkit.toml's)."),
     rnd: Optional[int] = typer.Option(None, "--round", help="Round to summarise (default: the latest collected)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder (default: the workspace's, else "
-                                        "data/sample)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language: zh or en (default: the workspace's, else zh)."),
+    data: Optional[Path] = data_option("Dataset folder (default: the workspace's, else data/sample)."),
+    lang: Optional[str] = lang_option("the summary"),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/)."),
 ) -> None:
     """Per criterion: Kendall's W, IQR, stability against the previous round and the stopping rule."""
     from evalkit.evaluate.panel_rounds import summary_command
 
-    cfg = settings(province=province, data=data, lang=lang)
-    province, lang = cfg.province, cfg.lang or "zh"
-    if province is None:
-        fail(missing(cfg, "--province", "province"), 2)
-        return
-    _checks(province, rnd, lang)
-    try:
-        res = summary_command(cfg.data if cfg.data is not None else resources.sample_dir(), province, rnd, lang,
-                              rubric)
-    except EvalkitError as exc:
-        _problems(exc)
-        return
+    res, _, lang = _for_province(province, data, lang, rnd,
+                           lambda folder, code, language: summary_command(folder, code, rnd, language, rubric))
     typer.echo(res.text(lang))

@@ -9,7 +9,17 @@ from typing import Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail, missing, settings
+from evalkit.cli.app import (
+    app,
+    data_option,
+    fail,
+    lang_option,
+    missing,
+    out_option,
+    province_option,
+    register_option,
+    settings,
+)
 from evalkit.errors import EvalkitError, Problem
 
 
@@ -51,23 +61,19 @@ def print_elsewhere(problems: Sequence[Problem], who: str) -> None:
 
 @app.command("run")
 def run_command(
-    province: Optional[str] = typer.Option(None, "--province", help="Province code, e.g. 44 (11 … 66); in a "
-                                           "workspace: its evalkit.toml's."),
+    province: Optional[str] = province_option(),
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Evaluation date YYYY-MM-DD (in a workspace: "
                                         "evalkit.toml's as_of when set)."),
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
-                                        "workspace's, else the shipped sample)."),
+    data: Optional[Path] = data_option(),
     rubric: Optional[Path] = typer.Option(None, "--rubric", help="Rubrics folder (default: shipped rubrics/, with "
                                           "a workspace's profiles over it)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Root of published runs (default: the workspace's, "
-                                       "else reports/)."),
+    out: Optional[Path] = out_option(),
     previous: Optional[Path] = typer.Option(None, "--previous", help="Only checked: OUT/<earlier date>/<same code>, "
                                             "the latest recorded cycle (history comes from the register)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Language of the summary: zh or en (default: the "
-                                       "workspace's, else zh)."),
+    lang: Optional[str] = lang_option("the summary"),
     force: bool = typer.Option(False, "--force", help="Replace the province's folder of a published date."),
     backdate: bool = typer.Option(False, "--backdate", help="Accept a date before the latest recorded cycle (warns)."),
-    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
+    register: Optional[str] = register_option(),
 ) -> None:
     """Evaluate one province, record its cycle in the register and write its exports into
     OUT/<as_of>/<code>/ (staged, then moved).  In a workspace (evalkit.toml) every option
@@ -130,8 +136,7 @@ def run_command(
 
 @app.command("publish")
 def publish_command(
-    data: Optional[Path] = typer.Option(None, "--data", help="Dataset folder or .xlsx workbook (default: the "
-                                        "workspace's, else the sample)."),
+    data: Optional[Path] = data_option(),
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Evaluation date YYYY-MM-DD (required unless evalkit.toml sets as_of or --data is "
         "the sample: 2026-09-01)."
@@ -140,14 +145,12 @@ def publish_command(
                                             "the workspace's province, else all)."),
     workers: Optional[int] = typer.Option(None, "--workers", help="Local worker processes (default: cores)."),
     scheduler: Optional[str] = typer.Option(None, "--scheduler", help="Dask scheduler address (tcp://host:8786)."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Root of published sets (default: the workspace's, "
-                                       "else reports/)."),
-    lang: Optional[str] = typer.Option(None, "--lang", help="Report language: zh or en (default: the "
-                                       "workspace's, else zh)."),
+    out: Optional[Path] = out_option(),
+    lang: Optional[str] = lang_option("the reports"),
     force: bool = typer.Option(False, "--force", help="Replace the named provinces of an already published date "
                                "(the others are kept; each is recorded as a cycle superseding the earlier one)."),
     backdate: bool = typer.Option(False, "--backdate", help="Accept a date before a province's latest cycle (warns)."),
-    register: Optional[str] = typer.Option(None, "--register", help="Register folder, file or URL (default OUT)."),
+    register: Optional[str] = register_option(),
     quiet: bool = typer.Option(False, "--quiet", help="No progress bar."),
     reports: Optional[Path] = typer.Option(
         None,
