@@ -34,6 +34,7 @@ ALERT_COLUMNS = ["school_id", "app_id", "alert", "since", "withdraw_by", "status
 #: The kinds of alert (in the order of their names) and the statuses.
 KINDS = ("app_excluded", "app_opted_out", "provider_black", "provider_grey")
 STATUSES = ("open", "resolved", "late")
+_NAT = np.datetime64("NaT", "us")
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,8 @@ def _triggers(
 def _withdrawn(rows: dict[str, np.ndarray], school: np.ndarray, key: np.ndarray) -> np.ndarray:
     """Per alert (``school``, ``key``): the day the school's selections of the app were withdrawn
     (NaT while one is in use, or none is among ``rows``) — one sort of the (school, app) pairs."""
+    if not len(school):
+        return np.zeros(0, dtype="datetime64[us]")
     pairs = rows["school"].astype(np.int64) * (rows["n_keys"] + 1) + rows["key"] + 1
     order = np.argsort(pairs, kind="stable")
     values, starts = np.unique(pairs[order], return_index=True)
@@ -103,7 +106,7 @@ def _withdrawn(rows: dict[str, np.ndarray], school: np.ndarray, key: np.ndarray)
     want = school.astype(np.int64) * (rows["n_keys"] + 1) + key + 1
     at = np.minimum(np.searchsorted(values, want), len(values) - 1)
     ok = (values[at] == want) & ~in_use[at] & (school >= 0) & (key >= 0)
-    return np.where(ok, last[at], np.datetime64("NaT", "us").view(np.int64)).view("datetime64[us]")
+    return np.where(ok, last[at], _NAT.view(np.int64)).view("datetime64[us]")
 
 
 def _mark(by: np.ndarray, gone: np.ndarray, day: np.datetime64) -> np.ndarray:
@@ -127,8 +130,10 @@ def _new(
     s = np.concatenate([school[h] for h in hits]).astype(np.int64)
     k = np.concatenate([key[h] for h in hits]).astype(np.int64)
     kind = np.concatenate([np.full(int(h.sum()), i, dtype=np.int64) for i, h in enumerate(hits)])
-    triple = np.unique(np.stack([s, k, kind]), axis=1) if len(s) else np.zeros((3, 0), dtype=np.int64)
-    return triple[0], triple[1], triple[2]
+    triple = pd.unique(_triple(s, k, kind, rows["n_keys"]))  # each once (hashed; they are ordered later)
+    pair, kind = np.divmod(triple, len(KINDS) + 1)
+    school, key = np.divmod(pair, rows["n_keys"] + 1)
+    return school, key - 1, kind - 1
 
 
 def alerts(
@@ -154,8 +159,8 @@ def alerts(
     carried = _carried(previous_alerts)
     c_school = prep.school_ids.get_indexer(carried["school_id"].astype("str").to_numpy(dtype=object))
     c_key = prep.keys.get_indexer(carried["app_id"].astype("str").to_numpy(dtype=object))
+    c_kind = pd.Index(KINDS).get_indexer(carried["alert"].astype("str").to_numpy(dtype=object))
     if len(carried):  # a new alert the register already carries is the carried one
-        c_kind = pd.Index(KINDS).get_indexer(carried["alert"].astype("str").to_numpy(dtype=object))
         seen = np.isin(_triple(school, key, kind, rows["n_keys"]), _triple(c_school, c_key, c_kind, rows["n_keys"]))
         school, key, kind = school[~seen], key[~seen], kind[~seen]
     by = np.datetime64(pd.Timestamp(add_working_days(day, withdraw_days)[0]).to_datetime64(), "us")
@@ -166,16 +171,26 @@ def alerts(
         "since": np.full(len(school), since), "withdraw_by": np.full(len(school), by),
     })  # fmt: skip
     out = pd.concat([carried.drop(columns="withdrawn_on"), new], ignore_index=True) if len(carried) else new
-    school, key = np.r_[c_school, school] if len(carried) else school, np.r_[c_key, key] if len(carried) else key
+    school, key, kind = (np.r_[c, x].astype(np.int64) for c, x in ((c_school, school), (c_key, key), (c_kind, kind)))
     for c in ("since", "withdraw_by"):
         if out[c].dtype != "datetime64[us]":
             out[c] = pd.to_datetime(out[c]).astype("datetime64[us]")
-    gone = _withdrawn(rows, school, key)
+    n_carried = len(carried)  # a new alert's selection is in use: not withdrawn
+    gone = np.r_[_withdrawn(rows, school[:n_carried], key[:n_carried]), np.full(len(school) - n_carried, _NAT)]
     status = _mark(out["withdraw_by"].to_numpy(), gone, np.datetime64(day.to_datetime64(), "us"))
     out["status"] = pd.array(list(STATUSES), dtype="str").take(status)
     out["withdrawn_on"] = gone
-    order = out.sort_values(["school_id", "app_id", "alert"], kind="stable").index.to_numpy()
+    order = _order(prep, school, key, kind, out)
     return Alerts(out.take(order).reset_index(drop=True)[ALERT_COLUMNS], school[order], key[order], status[order])
+
+
+def _order(prep: Any, school: np.ndarray, key: np.ndarray, kind: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+    """The order of the alerts by school, app and alert: by their codes (the schools' ranks, the
+    keys and kinds are in the order of their texts) or, when a carried alert names a school, app
+    or kind the data no longer has, by the texts of ``frame``."""
+    if (school >= 0).all() and (key >= 0).all() and (kind >= 0).all():
+        return np.argsort(_triple(prep.school_rank[school], key, kind, len(prep.keys)), kind="stable")
+    return frame.sort_values(["school_id", "app_id", "alert"], kind="stable").index.to_numpy()
 
 
 def _triple(school: np.ndarray, key: np.ndarray, kind: np.ndarray, n_keys: int) -> np.ndarray:

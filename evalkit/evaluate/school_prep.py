@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from evalkit.data.dataset import flags
 from evalkit.data.schema import FEATURES, STAGES, TABLES
-from evalkit.evaluate.credit_context import as_bool
+from evalkit.evaluate.credit_context import as_bool, working_days
 
 __all__ = ["Prepared", "prepare"]
 
@@ -43,6 +43,7 @@ class Prepared:
 
     schools: pd.DataFrame
     school_ids: pd.Index
+    school_rank: np.ndarray  # each school's position in the order of the ids
     school_stage: np.ndarray
     school_text: dict[str, pd.api.extensions.ExtensionArray]  # school_id, name, county_code, stages, kind
     school_county: np.ndarray  # each school's county code (position in ``counties``; −1: none)
@@ -65,6 +66,7 @@ class Prepared:
     key_text: pd.api.extensions.ExtensionArray
     key_app: np.ndarray
     bodies: tuple[str, ...]  # the decision bodies ``sel["body"]`` codes
+    days: np.ndarray  # the days ``sel["decided_day"]`` are positions in
     sel: dict[str, np.ndarray]
     rows_of: dict[str, np.ndarray]
     schools_of: dict[str, np.ndarray]
@@ -177,6 +179,27 @@ def _distinct_in_use(
     return {k: v.astype(np.int64) for k, v in counts.items()}, stage.astype(np.int64)
 
 
+def _report_days(decided: np.ndarray, reported: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(every day from the earliest to the latest date, then NaT; each selection's decision day as a
+    position in them; the working days from its decision to its report).  The calendar counts the
+    days of that range only, from the earliest, and a selection's count is a difference
+    (``working_days(a, b) = working_days(o, b) − working_days(o, a)``)."""
+    dates = np.r_[decided, reported]
+    known = dates[~np.isnat(dates)]
+    if not len(known):
+        return np.full(1, np.datetime64("NaT"), dtype="datetime64[D]"), np.zeros(len(decided), np.int32), \
+            np.full(len(decided), np.nan)  # fmt: skip
+    first = known.min()
+    days = np.r_[np.arange(first, known.max() + 1), np.datetime64("NaT")].astype("datetime64[D]")
+    count = working_days(np.full(len(days), first), days)  # NaN for the NaT at the end
+
+    def at(x: np.ndarray) -> np.ndarray:
+        return np.where(np.isnat(x), len(days) - 1, (x - first).astype(np.int64)).astype(np.int32)
+
+    code = at(decided)
+    return days, code, count[at(reported)] - count[code]
+
+
 def _prepare(schools: pd.DataFrame, sel: pd.DataFrame, apps: pd.DataFrame) -> Prepared:
     schools = schools.reset_index(drop=True)
     school_ids = _index(schools["school_id"])
@@ -215,10 +238,10 @@ def _prepare(schools: pd.DataFrame, sel: pd.DataFrame, apps: pd.DataFrame) -> Pr
         "exclusive": as_bool(sel["exclusive_agreement"]),
         "tied": as_bool(sel["tied_to_grades"]) if "tied_to_grades" in sel else np.zeros(len(sel), dtype=bool),
         "no_unit": sel["responsible_unit"].astype("str").fillna("").str.strip().eq("").to_numpy(bool),
-        "decided": _days(sel["decided_on"]),
         "reported": _days(sel["reported_on"]),
         "withdrawn": _days(sel["withdrawn_on"]),
     }
+    days, columns["decided_day"], columns["report_days"] = _report_days(_days(sel["decided_on"]), columns["reported"])
     school_stage = flags(schools, "stages", STAGES).to_numpy(bool)
     app_stage = (
         flags(apps, "stages", STAGES).to_numpy(bool)
@@ -239,17 +262,18 @@ def _prepare(schools: pd.DataFrame, sel: pd.DataFrame, apps: pd.DataFrame) -> Pr
     sel_province = np.where(school >= 0, province[np.maximum(school, 0)] if len(province) else -1, -1)
     named = lambda groups: {province_of[int(k)]: v for k, v in groups.items() if int(k) >= 0}  # noqa: E731
     app_self_school = pd.Series(self_dev, dtype="str").str.fullmatch(r"[0-9]{10}").to_numpy(bool)
+    self_code = _positions(pd.Series(self_dev, dtype="str"), schools["school_id"])
     return Prepared(
-        schools=schools, school_ids=school_ids, school_stage=school_stage,
+        schools=schools, school_ids=school_ids, school_rank=np.argsort(id_rank), school_stage=school_stage,
         school_text={c: _text(schools[c]) for c in ("school_id", "name", "county_code", "stages", "kind")},
         school_county=county, counties=counties, school_counts=counts, school_stage_in_use=stage_in_use,
         apps=apps, app_ids=app_ids,
         app_text={c: _text(apps[c]) for c in ("provider_id", "name")},
         provider_ids=_index(pd.Series(providers, dtype="str")), app_provider=provider_codes.astype(np.int64),
-        app_self_school=app_self_school, app_self_code=school_ids.get_indexer(self_dev),
+        app_self_school=app_self_school, app_self_code=self_code,
         app_stage=app_stage, app_feature={f: feature[f].to_numpy(bool) for f in FEATURES},
         app_ads_games=as_bool(apps["has_ads"]) | as_bool(apps["has_games"]),
         app_stale=stale, app_self=self_dev, keys=keys, key_text=key_text,
-        key_app=key_app, bodies=tuple(str(b) for b in bodies),
+        key_app=key_app, days=days, bodies=tuple(str(b) for b in bodies),
         sel=columns, rows_of=named(_groups(sel_province)), schools_of=named(_groups(province, id_rank)),
     )  # fmt: skip

@@ -15,6 +15,7 @@ published.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.data.schema import STAGES
-from evalkit.evaluate.credit_context import add_working_days, working_days
+from evalkit.evaluate.credit_context import add_working_days
 from evalkit.evaluate.reasons import reasons_text
 from evalkit.evaluate.school_alerts import STATUSES, Alerts, alerts
 from evalkit.evaluate.school_prep import Prepared, prepare
@@ -185,8 +186,9 @@ def evaluate_schools(
     rows = prep.rows_of.get(code, np.zeros(0, np.int64))
     sel = {k: v[rows] for k, v in prep.sel.items()}
     mine = prep.schools_of.get(code, np.zeros(0, np.int64))
-    found = _findings(prep, sel, mine, rules, as_of, decisions, credit)
-    alerts = _alerts(prep, sel, as_of, rules, decisions, credit_history, previous_decisions, previous_alerts)
+    decided = _per_app(prep, decisions, ("status", "change"))
+    found = _findings(prep, sel, mine, rules, as_of, decided["status"], credit)
+    alerts = _alerts(prep, sel, as_of, rules, decisions, decided, credit_history, previous_decisions, previous_alerts)
     found = _settled(prep, found, alerts)
     table, masks = _school_table(prep, mine, found, alerts, rules)
     return SchoolResult(
@@ -197,14 +199,17 @@ def evaluate_schools(
     )
 
 
-def _per_app(prep: Prepared, frame: pd.DataFrame | None, column: str) -> np.ndarray:
-    """``frame[column]`` per app of ``prep.apps`` (by ``app_id``; ``""`` where absent)."""
-    out = np.full(len(prep.apps), "", dtype=object)
-    if frame is None or column not in frame.columns or not len(frame):
+def _per_app(prep: Prepared, frame: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``frame[column]`` per app of ``prep.apps`` for each of ``columns`` (by ``app_id``; ``""``
+    where absent): the apps looked up once per province."""
+    out = {c: np.full(len(prep.apps), "", dtype=object) for c in columns}
+    if frame is None or not len(frame):
         return out
     frame = frame.drop_duplicates("app_id")
     at = prep.app_ids.get_indexer(frame["app_id"].astype("str").to_numpy(dtype=object))
-    out[at[at >= 0]] = frame[column].astype("str").to_numpy(dtype=object)[at >= 0]
+    for c in columns:  # a few columns
+        if c in frame.columns:
+            out[c][at[at >= 0]] = frame[c].astype("str").to_numpy(dtype=object)[at >= 0]
     return out
 
 
@@ -228,13 +233,13 @@ def _findings(
     mine: np.ndarray,
     rules: dict[str, Any],
     as_of: pd.Timestamp,
-    decisions: pd.DataFrame,
+    status: np.ndarray,
     credit: pd.DataFrame,
 ) -> _Found:
-    """Every rule a selection in use breaks, and every school of ``mine`` over a cap (integer codes)."""
+    """Every rule a selection in use breaks, and every school of ``mine`` over a cap (integer codes);
+    ``status``: each app's decision (:func:`_per_app`)."""
     app = prep.key_app[sel["key"]]
     filed, a = app >= 0, np.maximum(app, 0)
-    status = _per_app(prep, decisions, "status")
     listed = filed & (status[a] == "recommended") if len(prep.apps) else np.zeros(len(app), dtype=bool)
     self_by = prep.app_self[a] if len(prep.apps) else np.full(len(app), "", dtype=object)
     own = filed & (self_by != "")  # its own app, or a department's
@@ -244,10 +249,10 @@ def _findings(
     unified, body = sel["unified"], sel["body"]
     collective = np.isin(body, [i for i, b in enumerate(prep.bodies) if b in rules["collective_bodies"]])
     none = np.isin(body, [i for i, b in enumerate(prep.bodies) if b == "none"])
-    due = add_working_days(sel["decided"], rules["report_within_working_days"])
+    due = add_working_days(prep.days, rules["report_within_working_days"])[sel["decided_day"]]  # per distinct day
     reported = sel["reported"]
     day = np.datetime64(pd.Timestamp(as_of).date(), "D")
-    late = ~np.isnat(reported) & (working_days(sel["decided"], reported) > rules["report_within_working_days"])
+    late = ~np.isnat(reported) & (sel["report_days"] > rules["report_within_working_days"])
     stage_cols = [STAGES.index(x) for x in rules["dual_review_stages"]]
     k12 = prep.school_stage[np.maximum(sel["school"], 0)][:, stage_cols].any(axis=1)
     exclusive_app = np.zeros(len(prep.apps), dtype=bool)
@@ -298,6 +303,7 @@ def _alerts(
     as_of: pd.Timestamp,
     rules: dict[str, Any],
     decisions: pd.DataFrame,
+    decided: dict[str, np.ndarray],
     history: pd.DataFrame,
     previous_decisions: pd.DataFrame | None,
     previous_alerts: pd.DataFrame | None,
@@ -306,7 +312,7 @@ def _alerts(
     of the apps this cycle withdrew or whose provider it turned grey or black, and of the apps of
     the previous cycle's alerts (a small share of the rows)."""
     app = prep.key_app[sel["key"]]
-    changed = (_per_app(prep, decisions, "status") == "excluded") | (_per_app(prep, decisions, "change") != "")
+    changed = (decided["status"] == "excluded") | (decided["change"] != "")
     if history is not None and len(history) and {"provider_id", "to", "recorded_on"} <= set(history.columns):
         now = pd.to_datetime(history["recorded_on"].replace("", None), errors="coerce").eq(pd.Timestamp(as_of))
         turned = history.loc[now.to_numpy(bool) & history["to"].isin(["grey", "black"]).to_numpy(bool)]
@@ -348,16 +354,18 @@ def _settled(prep: Prepared, found: _Found, alerts: Alerts) -> _Found:
     pair = school.astype(np.int64) * (n + 1) + (key + 1)
     open_, late = alerts.status == STATUSES.index("open"), alerts.status == STATUSES.index("late")
     grace = np.isin(found.code, [_CODES.index(c) for c in _ALERTED])
-    grace[grace] = np.isin(found.pairs(n)[grace], pair[open_])
+    grace[grace] = pd.Index(found.pairs(n)[grace]).isin(pair[open_])  # hashed
     merged = _Found(
         np.r_[found.school[~grace], school[late]].astype(np.int64),
         np.r_[found.key[~grace], key[late]].astype(np.int64),
         np.r_[found.code[~grace], np.full(int(late.sum()), _CODES.index("alert_late"))].astype(np.int64),
     )
-    order = np.lexsort((merged.key, merged.code, merged.school))
-    combo = np.stack([merged.school[order], merged.code[order], merged.key[order]])
-    keep = np.r_[True, (np.diff(combo, axis=1) != 0).any(axis=0)] if combo.shape[1] else np.zeros(0, dtype=bool)
-    return _Found(combo[0][keep], combo[2][keep], combo[1][keep])
+    width = len(_CODES) * (n + 1)  # one integer per (school, finding, app), in that order: one sort
+    combo = np.sort(merged.school * width + merged.code * (n + 1) + merged.key + 1)
+    combo = combo[np.r_[True, combo[1:] != combo[:-1]]] if len(combo) else combo  # each once
+    school, rest = np.divmod(combo, width)
+    code, key = np.divmod(rest, n + 1)
+    return _Found(school, key - 1, code)
 
 
 def school_texts(codes: pd.Series, lang: str) -> pd.Series:
@@ -369,15 +377,20 @@ def school_texts(codes: pd.Series, lang: str) -> pd.Series:
 _SEP = (";", "；", "; ")
 
 
-def _texts(combos: list[list[str]], at: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
+@functools.lru_cache(maxsize=4096)
+def _combo_texts(combo: tuple[str, ...]) -> tuple[str, str, str]:
+    """The ``;``-joined codes of one combination and their words in Chinese and English, from
+    :data:`SCHOOL_REASONS` (cached: the provinces share most combinations)."""
+    return tuple(sep.join(code if i == 0 else SCHOOL_REASONS[code][i - 1] for code in combo)
+                 for i, sep in enumerate(_SEP))  # fmt: skip
+
+
+def _texts(combos: list[tuple[str, ...]], at: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
     """The ``;``-joined codes and their words (keys ``""``, ``"zh"``, ``"en"``) of row ``i`` =
-    ``combos[at[i]]``: each distinct combination worded once from :data:`SCHOOL_REASONS` (a loop
-    over the combinations, not the rows), then taken."""
-    out = {}
-    for i, lang in enumerate(("", "zh", "en")):  # the codes, then the words of each language
-        words = [_SEP[i].join(code if i == 0 else SCHOOL_REASONS[code][i - 1] for code in combo) for combo in combos]
-        out[lang] = pd.array(words, dtype="str").take(at)
-    return out
+    ``combos[at[i]]``: each distinct combination worded once (a loop over the combinations, not
+    the rows), then taken."""
+    texts = [_combo_texts(combo) for combo in combos]
+    return {lang: pd.array([t[i] for t in texts], dtype="str").take(at) for i, lang in enumerate(("", "zh", "en"))}
 
 
 def _finding_rows(prep: Prepared, found: _Found) -> pd.DataFrame:
@@ -385,7 +398,7 @@ def _finding_rows(prep: Prepared, found: _Found) -> pd.DataFrame:
     text = prep.school_text
     app = np.where(found.key >= 0, prep.key_app[np.maximum(found.key, 0)] if len(prep.keys) else -1, -1)
     none = pd.array([""], dtype="str")
-    words = _texts([[c] for c in _CODES], found.code)
+    words = _texts([(c,) for c in _CODES], found.code)
     out = pd.DataFrame({
         "school_id": text["school_id"].take(found.school), "school_name": text["name"].take(found.school),
         "county_code": text["county_code"].take(found.school),
@@ -409,11 +422,11 @@ def _masks(found: _Found, local: np.ndarray, n: int) -> np.ndarray:
     return out
 
 
-def _combos(codes: np.ndarray) -> tuple[list[list[str]], np.ndarray]:
+def _combos(codes: np.ndarray) -> tuple[list[tuple[str, ...]], np.ndarray]:
     """(distinct combinations of findings, position of each row's): ``codes`` is a matrix of
     positions in ``_CODES`` (−1: none), one row per school or county, in the order listed."""
     distinct, at = np.unique(codes, axis=0, return_inverse=True)
-    return [[_CODES[c] for c in row if c >= 0] for row in distinct.tolist()], at.reshape(-1)
+    return [tuple(_CODES[c] for c in row if c >= 0) for row in distinct.tolist()], at.reshape(-1)
 
 
 def _bits(masks: np.ndarray) -> np.ndarray:
@@ -424,7 +437,7 @@ def _bits(masks: np.ndarray) -> np.ndarray:
 
 def _action(action: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
     """``action`` (positions in ``("", "notify", "interview")``) and its words."""
-    texts = _texts([[], ["action:notify"], ["action:interview"]], action)
+    texts = _texts([(), ("action:notify",), ("action:interview",)], action)
     return {
         "action": pd.array(["", "notify", "interview"], dtype="str").take(action),
         "action_zh": texts["zh"],
@@ -474,16 +487,18 @@ def _school_table(
 
 
 def _alert_rows(alerts: pd.DataFrame) -> pd.DataFrame:
-    """The alerts with their kind's and status's words."""
-    kind, kinds = pd.factorize(alerts["alert"], sort=True)
-    status, statuses = pd.factorize(alerts["status"], sort=True)
-    out = alerts.copy()
-    for lang in ("zh", "en"):
-        out[f"alert_{lang}"] = pd.array(school_texts(pd.Series(kinds, dtype="str"), lang), dtype="str").take(kind)
-        out[f"status_{lang}"] = pd.array(
-            school_texts("status:" + pd.Series(statuses, dtype="str"), lang), dtype="str"
-        ).take(status)
-    return out[ALERT_EXPORT]
+    """The alerts with their kind's and status's words (each distinct code worded once)."""
+    words = {}
+    for column, prefix in (("alert", ""), ("status", "status:")):  # the two coded columns
+        at, codes = pd.factorize(alerts[column], sort=True)
+        texts = _texts([(prefix + str(c),) for c in codes], at)
+        words.update({f"{column}_zh": texts["zh"], f"{column}_en": texts["en"]})
+    return pd.DataFrame({**{c: alerts[c] for c in ALERT_EXPORT if c in alerts}, **words})[ALERT_EXPORT]
+
+
+def _share(part: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """``part / whole`` rounded to 4 places (NaN where ``whole`` is 0)."""
+    return np.round(part / np.where(whole > 0, whole, np.nan), 4)
 
 
 def _county_table(
@@ -492,44 +507,34 @@ def _county_table(
     """One row per county: the share of compliant schools, alerts resolved in time, the three most
     common findings (by schools) and the supervision action of the profile's thresholds."""
     county = prep.school_county[mine]
-    ok = county >= 0
-    codes, at = np.unique(county[ok], return_inverse=True)
+    codes, at = np.unique(county[county >= 0], return_inverse=True)
     of = np.full(len(mine), -1, dtype=np.int64)
-    of[ok] = at.reshape(-1)
-    k = len(codes)
-    count = lambda mask: np.bincount(of[mask & (of >= 0)], minlength=k).astype(np.int64)  # noqa: E731
+    of[county >= 0] = at.reshape(-1)
     where = _local(prep, mine, alerts.school)
-    alert_county = np.where(where >= 0, of[np.maximum(where, 0)] if len(of) else -1, -1)
-    count_alerts = lambda mask: np.bincount(alert_county[mask & (alert_county >= 0)], minlength=k).astype(np.int64)  # noqa: E731
-    out = pd.DataFrame(
-        {
-            "county_code": prep.counties.take(codes),
-            "n_schools": count(np.ones(len(mine), bool)),
-            "n_compliant": count(schools["compliant"].to_numpy(bool)),
-        }
-    )
-    out["compliance_share"] = (out["n_compliant"] / out["n_schools"]).round(4)
-    out["n_alerts"] = count_alerts(np.ones(len(alerts.status), dtype=bool))
-    out["n_alerts_resolved"] = count_alerts(alerts.status == STATUSES.index("resolved"))
-    out["n_alerts_late"] = count_alerts(alerts.status == STATUSES.index("late"))
-    closed = out["n_alerts_resolved"] + out["n_alerts_late"]
-    out["share_alerts_resolved"] = (out["n_alerts_resolved"] / closed.where(closed > 0)).round(4)
-    by_code = (
-        np.stack([count((masks >> i) & 1 == 1) for i in range(len(_CODES))], axis=1)
-        if k
-        else np.zeros((0, len(_CODES)), dtype=np.int64)
-    )  # schools per county and finding: a loop over the codes
+    alert_of = np.where(where >= 0, of[np.maximum(where, 0)] if len(of) else -1, -1)
+
+    def count(which: np.ndarray, mask: np.ndarray | None = None) -> np.ndarray:
+        hit = which[(which >= 0) if mask is None else mask & (which >= 0)]
+        return np.bincount(hit, minlength=len(codes)).astype(np.int64)
+
+    n_schools, n_compliant = count(of), count(of, schools["compliant"].to_numpy(bool))
+    resolved, late = (count(alert_of, alerts.status == STATUSES.index(s)) for s in ("resolved", "late"))
+    share = _share(n_compliant, n_schools)
+    sup = rules["supervision"]
+    action = np.where(share < sup["interview_below"], 2, np.where(share < sup["notify_below"], 1, 0))
+    by_code = np.zeros((len(codes), len(_CODES)), dtype=np.int64)
+    for i in range(len(_CODES)):  # schools per county and finding: a loop over the codes
+        by_code[:, i] = count(of, (masks >> i) & 1 == 1)
     top = np.argsort(-by_code, axis=1, kind="stable")[:, :3]
     top = np.where(np.take_along_axis(by_code, top, axis=1) > 0, top, -1)
-    combos, at = _combos(top) if k else ([], np.zeros(0, dtype=np.int64))
+    combos, at = _combos(top) if len(codes) else ([], np.zeros(0, dtype=np.int64))
     words = _texts(combos, at)
-    out["main_findings"], out["main_findings_zh"], out["main_findings_en"] = words[""], words["zh"], words["en"]
-    sup = rules["supervision"]
-    share = out["compliance_share"].to_numpy()
-    action = np.where(share < sup["interview_below"], 2, np.where(share < sup["notify_below"], 1, 0))
-    for c, v in _action(action).items():
-        out[c] = v
-    return out[COUNTY_EXPORT]
+    return pd.DataFrame({
+        "county_code": prep.counties.take(codes), "n_schools": n_schools, "n_compliant": n_compliant,
+        "compliance_share": share, "n_alerts": count(alert_of), "n_alerts_resolved": resolved, "n_alerts_late": late,
+        "share_alerts_resolved": _share(resolved, resolved + late), "main_findings": words[""],
+        "main_findings_zh": words["zh"], "main_findings_en": words["en"], **_action(action),
+    })[COUNTY_EXPORT]  # fmt: skip
 
 
 def province_schools(
