@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.evaluate.credit_context import add_working_days
+from evalkit.evaluate.school_prep import per_app
 
 __all__ = ["ALERT_COLUMNS", "KINDS", "STATUSES", "Alerts", "alerts"]
 
@@ -35,6 +36,8 @@ ALERT_COLUMNS = ["school_id", "app_id", "alert", "since", "withdraw_by", "status
 KINDS = ("app_excluded", "app_opted_out", "provider_black", "provider_grey")
 STATUSES = ("open", "resolved", "late")
 _NAT = np.datetime64("NaT", "us")
+_KIND_TEXT = pd.array(list(KINDS), dtype="str")
+_STATUS_TEXT = pd.array(list(STATUSES), dtype="str")
 
 
 @dataclass(frozen=True)
@@ -49,12 +52,11 @@ class Alerts:
     status: np.ndarray
 
 
-def _per_key(prep: Any, frame: pd.DataFrame, hit: pd.Series) -> np.ndarray:
-    """Whether each app key of ``prep.keys`` is one of ``frame``'s ``app_id`` where ``hit``."""
-    out = np.zeros(len(prep.keys), dtype=bool)
-    at = prep.keys.get_indexer(frame.loc[hit.to_numpy(bool), "app_id"].astype("str").to_numpy(dtype=object))
-    out[at[at >= 0]] = True
-    return out
+def _per_key(prep: Any, per_app: np.ndarray) -> np.ndarray:
+    """A flag per app of ``prep.apps`` as a flag per app key (False for a key not filed)."""
+    if not len(prep.apps):
+        return np.zeros(len(prep.keys), dtype=bool)
+    return (prep.key_app >= 0) & per_app[np.maximum(prep.key_app, 0)]
 
 
 def _per_provider(prep: Any, providers: pd.Series) -> np.ndarray:
@@ -66,20 +68,20 @@ def _per_provider(prep: Any, providers: pd.Series) -> np.ndarray:
 
 
 def _triggers(
-    prep: Any, decisions: pd.DataFrame, history: pd.DataFrame | None, day: pd.Timestamp, previous: pd.DataFrame | None
+    prep: Any,
+    decided: dict[str, np.ndarray],
+    history: pd.DataFrame | None,
+    day: pd.Timestamp,
+    previous: pd.DataFrame | None,
 ) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """This cycle's withdrawals: per kind of :data:`KINDS`, whether each app key (the app kinds)
-    or each provider code (the provider kinds) triggers it."""
-    dec = decisions.drop_duplicates("app_id")
-    status = dec["status"].astype("str")
-    before = pd.Series("", index=dec.index, dtype="str")
-    if previous is not None and {"app_id", "status"} <= set(previous.columns):
-        prev = previous.drop_duplicates("app_id").set_index("app_id")["status"].astype("str")
-        before = dec["app_id"].map(prev).fillna("").astype("str")
-    change = dec["change"].astype("str") if "change" in dec else pd.Series("", index=dec.index)
+    or each provider code (the provider kinds) triggers it.  ``decided``: each app's ``status``
+    and ``change`` (:func:`~evalkit.evaluate.school_prep.per_app`)."""
+    status, change = decided["status"], decided["change"]
+    before = per_app(prep, previous, ("status",))["status"]
     apps = [
-        _per_key(prep, dec, status.eq("excluded") & before.ne("excluded")),
-        _per_key(prep, dec, change.eq("opted_out") & ~status.eq("excluded")),
+        _per_key(prep, (status == "excluded") & (before != "excluded")),
+        _per_key(prep, (change == "opted_out") & (status != "excluded")),
     ]
     providers = [np.zeros(len(prep.provider_ids), dtype=bool) for _ in ("black", "grey")]
     if history is not None and len(history) and {"provider_id", "to", "recorded_on"} <= set(history.columns):
@@ -141,7 +143,7 @@ def alerts(
     rows: dict[str, np.ndarray],
     as_of: pd.Timestamp,
     withdraw_days: int,
-    decisions: pd.DataFrame,
+    decided: dict[str, np.ndarray],
     history: pd.DataFrame | None,
     previous_decisions: pd.DataFrame | None = None,
     previous_alerts: pd.DataFrame | None = None,
@@ -150,47 +152,64 @@ def alerts(
 
     ``prep``: the :class:`~evalkit.evaluate.school_prep.Prepared` arrays; ``rows``: the province's
     selections that may carry an alert (``school``, ``key``, ``app``, ``in_use``, ``withdrawn``
-    arrays and ``n_keys``); ``previous_alerts``: the register's alerts of the previous cycle
-    (text dates), or None.
+    arrays and ``n_keys``); ``decided``: each app's ``status`` and ``change`` this cycle;
+    ``previous_alerts``: the register's alerts of the previous cycle (text dates), or None.
     """
     day = pd.Timestamp(as_of).normalize()
-    apps, providers = _triggers(prep, decisions, history, day, previous_decisions)
+    apps, providers = _triggers(prep, decided, history, day, previous_decisions)
     school, key, kind = _new(rows, apps, providers, prep.app_provider)
     carried = _carried(previous_alerts)
-    c_school = prep.school_ids.get_indexer(carried["school_id"].astype("str").to_numpy(dtype=object))
-    c_key = prep.keys.get_indexer(carried["app_id"].astype("str").to_numpy(dtype=object))
-    c_kind = pd.Index(KINDS).get_indexer(carried["alert"].astype("str").to_numpy(dtype=object))
+    codes = (
+        prep.school_ids.get_indexer(carried["school_id"].astype("str").to_numpy(dtype=object)),
+        prep.keys.get_indexer(carried["app_id"].astype("str").to_numpy(dtype=object)),
+        pd.Index(KINDS).get_indexer(carried["alert"].astype("str").to_numpy(dtype=object)),
+    )
     if len(carried):  # a new alert the register already carries is the carried one
-        seen = np.isin(_triple(school, key, kind, rows["n_keys"]), _triple(c_school, c_key, c_kind, rows["n_keys"]))
+        seen = np.isin(_triple(school, key, kind, rows["n_keys"]), _triple(*codes, rows["n_keys"]))
         school, key, kind = school[~seen], key[~seen], kind[~seen]
-    by = np.datetime64(pd.Timestamp(add_working_days(day, withdraw_days)[0]).to_datetime64(), "us")
-    since = np.datetime64(day.to_datetime64(), "us")
-    new = pd.DataFrame({
-        "school_id": prep.school_text["school_id"].take(school), "app_id": prep.key_text.take(key),
-        "alert": pd.array(list(KINDS), dtype="str").take(kind),
-        "since": np.full(len(school), since), "withdraw_by": np.full(len(school), by),
+    text = _texts(prep, carried, school, key, kind)
+    n_new = len(school)
+    since = np.r_[_us(carried["since"]), np.full(n_new, _us(day))]
+    by = np.r_[_us(carried["withdraw_by"]), np.full(n_new, _us(add_working_days(day, withdraw_days)[0]))]
+    gone = np.r_[_withdrawn(rows, codes[0], codes[1]), np.full(n_new, _NAT)]  # a new alert's app is in use
+    status = _mark(by, gone, _us(day))
+    school, key, kind = (np.r_[c, x].astype(np.int64) for c, x in zip(codes, (school, key, kind), strict=True))
+    order = _order(prep, school, key, kind, text)
+    frame = pd.DataFrame({
+        **{c: v.take(order) for c, v in text.items()}, "since": since[order], "withdraw_by": by[order],
+        "status": _STATUS_TEXT.take(status[order]), "withdrawn_on": gone[order],
     })  # fmt: skip
-    out = pd.concat([carried.drop(columns="withdrawn_on"), new], ignore_index=True) if len(carried) else new
-    school, key, kind = (np.r_[c, x].astype(np.int64) for c, x in ((c_school, school), (c_key, key), (c_kind, kind)))
-    for c in ("since", "withdraw_by"):
-        if out[c].dtype != "datetime64[us]":
-            out[c] = pd.to_datetime(out[c]).astype("datetime64[us]")
-    n_carried = len(carried)  # a new alert's selection is in use: not withdrawn
-    gone = np.r_[_withdrawn(rows, school[:n_carried], key[:n_carried]), np.full(len(school) - n_carried, _NAT)]
-    status = _mark(out["withdraw_by"].to_numpy(), gone, np.datetime64(day.to_datetime64(), "us"))
-    out["status"] = pd.array(list(STATUSES), dtype="str").take(status)
-    out["withdrawn_on"] = gone
-    order = _order(prep, school, key, kind, out)
-    return Alerts(out.take(order).reset_index(drop=True)[ALERT_COLUMNS], school[order], key[order], status[order])
+    return Alerts(frame[ALERT_COLUMNS], school[order], key[order], status[order])
 
 
-def _order(prep: Any, school: np.ndarray, key: np.ndarray, kind: np.ndarray, frame: pd.DataFrame) -> np.ndarray:
+def _us(dates: object) -> np.ndarray:
+    """Dates (a series, or one date) as ``datetime64[us]``."""
+    if isinstance(dates, pd.Series):
+        return pd.to_datetime(dates).to_numpy().astype("datetime64[us]")
+    return np.datetime64(pd.Timestamp(dates).to_datetime64(), "us")
+
+
+def _texts(
+    prep: Any, carried: pd.DataFrame, school: np.ndarray, key: np.ndarray, kind: np.ndarray
+) -> dict[str, pd.api.extensions.ExtensionArray]:
+    """The ``school_id``, ``app_id`` and ``alert`` of the carried alerts (as the register has them),
+    then of the new ones (taken from the national texts by code)."""
+    new = {"school_id": prep.school_text["school_id"].take(school), "app_id": prep.key_text.take(key),
+           "alert": _KIND_TEXT.take(kind)}  # fmt: skip
+    if not len(carried):
+        return new
+    return {c: pd.concat([carried[c].astype("str"), pd.Series(v)], ignore_index=True).array for c, v in new.items()}
+
+
+def _order(
+    prep: Any, school: np.ndarray, key: np.ndarray, kind: np.ndarray, text: dict[str, pd.api.extensions.ExtensionArray]
+) -> np.ndarray:
     """The order of the alerts by school, app and alert: by their codes (the schools' ranks, the
     keys and kinds are in the order of their texts) or, when a carried alert names a school, app
-    or kind the data no longer has, by the texts of ``frame``."""
+    or kind the data no longer has, by their ``text``."""
     if (school >= 0).all() and (key >= 0).all() and (kind >= 0).all():
         return np.argsort(_triple(prep.school_rank[school], key, kind, len(prep.keys)), kind="stable")
-    return frame.sort_values(["school_id", "app_id", "alert"], kind="stable").index.to_numpy()
+    return pd.DataFrame(text).sort_values(["school_id", "app_id", "alert"], kind="stable").index.to_numpy()
 
 
 def _triple(school: np.ndarray, key: np.ndarray, kind: np.ndarray, n_keys: int) -> np.ndarray:

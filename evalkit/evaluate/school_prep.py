@@ -25,7 +25,7 @@ from evalkit.data.dataset import flags
 from evalkit.data.schema import FEATURES, STAGES, TABLES
 from evalkit.evaluate.credit_context import as_bool, working_days
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["Prepared", "per_app", "prepare"]
 
 
 @dataclass(frozen=True)
@@ -277,3 +277,17 @@ def _prepare(schools: pd.DataFrame, sel: pd.DataFrame, apps: pd.DataFrame) -> Pr
         key_app=key_app, days=days, bodies=tuple(str(b) for b in bodies),
         sel=columns, rows_of=named(_groups(sel_province)), schools_of=named(_groups(province, id_rank)),
     )  # fmt: skip
+
+
+def per_app(prep: Prepared, frame: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """``frame[column]`` per app of ``prep.apps`` for each of ``columns`` (by ``app_id``, the first
+    row of an app; ``""`` where absent): a province's decisions looked up once."""
+    out = {c: np.full(len(prep.apps), "", dtype=object) for c in columns}
+    if frame is None or not len(frame):
+        return out
+    frame = frame.drop_duplicates("app_id")
+    at = prep.app_ids.get_indexer(frame["app_id"].astype("str").to_numpy(dtype=object))
+    for c in columns:  # a few columns
+        if c in frame.columns:
+            out[c][at[at >= 0]] = frame[c].astype("str").to_numpy(dtype=object)[at >= 0]
+    return out

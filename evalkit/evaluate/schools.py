@@ -26,7 +26,7 @@ from evalkit.data.schema import STAGES
 from evalkit.evaluate.credit_context import add_working_days
 from evalkit.evaluate.reasons import reasons_text
 from evalkit.evaluate.school_alerts import STATUSES, Alerts, alerts
-from evalkit.evaluate.school_prep import Prepared, prepare
+from evalkit.evaluate.school_prep import Prepared, per_app, prepare
 from evalkit.i18n import VOCABULARIES
 from evalkit.rubric import profile_value
 
@@ -186,9 +186,9 @@ def evaluate_schools(
     rows = prep.rows_of.get(code, np.zeros(0, np.int64))
     sel = {k: v[rows] for k, v in prep.sel.items()}
     mine = prep.schools_of.get(code, np.zeros(0, np.int64))
-    decided = _per_app(prep, decisions, ("status", "change"))
+    decided = per_app(prep, decisions, ("status", "change"))
     found = _findings(prep, sel, mine, rules, as_of, decided["status"], credit)
-    alerts = _alerts(prep, sel, as_of, rules, decisions, decided, credit_history, previous_decisions, previous_alerts)
+    alerts = _alerts(prep, sel, as_of, rules, decided, credit_history, previous_decisions, previous_alerts)
     found = _settled(prep, found, alerts)
     table, masks = _school_table(prep, mine, found, alerts, rules)
     return SchoolResult(
@@ -197,20 +197,6 @@ def evaluate_schools(
         _alert_rows(alerts.frame),
         _county_table(prep, mine, table, masks, alerts, rules),
     )
-
-
-def _per_app(prep: Prepared, frame: pd.DataFrame | None, columns: tuple[str, ...]) -> dict[str, np.ndarray]:
-    """``frame[column]`` per app of ``prep.apps`` for each of ``columns`` (by ``app_id``; ``""``
-    where absent): the apps looked up once per province."""
-    out = {c: np.full(len(prep.apps), "", dtype=object) for c in columns}
-    if frame is None or not len(frame):
-        return out
-    frame = frame.drop_duplicates("app_id")
-    at = prep.app_ids.get_indexer(frame["app_id"].astype("str").to_numpy(dtype=object))
-    for c in columns:  # a few columns
-        if c in frame.columns:
-            out[c][at[at >= 0]] = frame[c].astype("str").to_numpy(dtype=object)[at >= 0]
-    return out
 
 
 def _app_black(prep: Prepared, credit: pd.DataFrame) -> np.ndarray:
@@ -237,7 +223,7 @@ def _findings(
     credit: pd.DataFrame,
 ) -> _Found:
     """Every rule a selection in use breaks, and every school of ``mine`` over a cap (integer codes);
-    ``status``: each app's decision (:func:`_per_app`)."""
+    ``status``: each app's decision (:func:`~evalkit.evaluate.school_prep.per_app`)."""
     app = prep.key_app[sel["key"]]
     filed, a = app >= 0, np.maximum(app, 0)
     listed = filed & (status[a] == "recommended") if len(prep.apps) else np.zeros(len(app), dtype=bool)
@@ -302,7 +288,6 @@ def _alerts(
     sel: dict[str, np.ndarray],
     as_of: pd.Timestamp,
     rules: dict[str, Any],
-    decisions: pd.DataFrame,
     decided: dict[str, np.ndarray],
     history: pd.DataFrame,
     previous_decisions: pd.DataFrame | None,
@@ -335,7 +320,7 @@ def _alerts(
         rows,
         as_of,
         rules["withdraw_within_working_days"],
-        decisions,
+        decided,
         history,
         previous_decisions,
         previous_alerts,
