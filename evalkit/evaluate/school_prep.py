@@ -4,8 +4,12 @@ A national run evaluates the schools of 32 provinces on the same tables (about 2
 and 2,000,000 selections): :func:`prepare` turns them once into arrays — a school code and an
 app code per selection, the school's and the app's stages as boolean matrices, the app's
 features and filing, the selection's flags and dates as ``datetime64[D]`` — and the positions
-of each province's selections and schools.  :mod:`evalkit.evaluate.schools` then works on
-integer arrays only (``np.bincount``, boolean masks), never on strings per row.  An entry is
+of each province's selections and schools.  What does not depend on a province's decisions is
+counted here once: each school's selections and distinct apps in use (in all, unified, per
+stage), and each selection's working days from its decision to its report.  The codes are found
+by Arrow (dictionary encoding, hashed look-ups), the texts kept as Arrow strings of one chunk.
+:mod:`evalkit.evaluate.schools` then works on integer arrays only (``np.bincount``, boolean
+masks, one-key sorts) and takes the texts of its rows at the end, never a string per row.  An entry is
 held while its frames live (weak references, checked by identity and length), like
 :func:`evalkit.evaluate.credit_context.prepare`.
 """
