@@ -38,6 +38,8 @@ STATUSES = ("open", "resolved", "late")
 _NAT = np.datetime64("NaT", "us")
 _KIND_TEXT = pd.array(list(KINDS), dtype="str")
 _STATUS_TEXT = pd.array(list(STATUSES), dtype="str")
+#: No alert to carry (read only).
+_NO_ALERTS = pd.DataFrame({c: pd.Series([], dtype="str") for c in ALERT_COLUMNS if c != "status"})
 
 
 @dataclass(frozen=True)
@@ -220,7 +222,7 @@ def _triple(school: np.ndarray, key: np.ndarray, kind: np.ndarray, n_keys: int) 
 def _carried(previous: pd.DataFrame | None) -> pd.DataFrame:
     """The previous cycle's alerts still to follow: open, or late with the app still in use."""
     if previous is None or not len(previous) or not set(ALERT_COLUMNS) <= set(previous.columns):
-        return pd.DataFrame({c: pd.Series([], dtype="str") for c in ALERT_COLUMNS if c != "status"})
+        return _NO_ALERTS
     prev = previous[ALERT_COLUMNS].copy()
     still = prev["status"].eq("open") | (prev["status"].eq("late") & prev["withdrawn_on"].fillna("").eq(""))
     prev = prev.loc[still.to_numpy(bool)].reset_index(drop=True)

@@ -289,9 +289,9 @@ def per_app(prep: Prepared, frame: pd.DataFrame | None, columns: tuple[str, ...]
     out = {c: np.full(len(prep.apps), "", dtype=object) for c in columns}
     if frame is None or not len(frame):
         return out
-    frame = frame.drop_duplicates("app_id")
     at = prep.app_ids.get_indexer(frame["app_id"].astype("str").to_numpy(dtype=object))
+    ok = (at >= 0) & ~frame["app_id"].duplicated().to_numpy(bool)  # an app's first row
     for c in columns:  # a few columns
         if c in frame.columns:
-            out[c][at[at >= 0]] = frame[c].astype("str").to_numpy(dtype=object)[at >= 0]
+            out[c][at[ok]] = frame[c].astype("str").to_numpy(dtype=object)[ok]
     return out
