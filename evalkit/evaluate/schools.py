@@ -395,12 +395,12 @@ def _finding_rows(prep: Prepared, found: _Found) -> pd.DataFrame:
 
 
 def _masks(found: _Found, local: np.ndarray, n: int) -> np.ndarray:
-    """Per school of a province (``local``: its position, −1: another's): its findings as the bits
-    of one integer (bit ``i``: ``_CODES[i]``), an OR over the runs of the sorted findings."""
+    """Per school of a province (``local``: each finding's school's position among them, −1:
+    another's): its findings as the bits of one integer (bit ``i``: ``_CODES[i]``), an OR over
+    the runs of the sorted findings."""
     out = np.zeros(n, dtype=np.int64)
-    at = local[found.school] if len(found.school) else np.zeros(0, dtype=np.int64)
-    ok = (found.school >= 0) & (at >= 0)
-    at, bits = at[ok], np.left_shift(1, found.code[ok]).astype(np.int64)
+    ok = local >= 0
+    at, bits = local[ok], np.left_shift(1, found.code[ok]).astype(np.int64)
     if len(at):
         starts = np.flatnonzero(np.r_[True, at[1:] != at[:-1]])
         out[at[starts]] = np.bitwise_or.reduceat(bits, starts)
@@ -432,9 +432,9 @@ def _action(action: np.ndarray) -> dict[str, pd.api.extensions.ExtensionArray]:
 
 def _local(prep: Prepared, mine: np.ndarray, schools: np.ndarray) -> np.ndarray:
     """The position among ``mine`` of each of ``schools`` (national codes; −1: not one of them)."""
-    local = np.full(len(prep.schools) + 1, -1, dtype=np.int64)
+    local = np.full(len(prep.schools) + 1, -1, dtype=np.int64)  # the last: code −1
     local[mine] = np.arange(len(mine))
-    return local[np.where(schools >= 0, schools, len(prep.schools))]
+    return local[schools]
 
 
 def _school_table(
@@ -443,7 +443,8 @@ def _school_table(
     """One row per school (``mine``, in the order of their ids): counts, distinct findings in words,
     alerts, compliance and action; and each school's findings as a bit mask (:func:`_masks`)."""
     n, text = len(mine), prep.school_text
-    masks = _masks(found, _local(prep, mine, np.arange(len(prep.schools))), n)
+    local = _local(prep, mine, found.school)
+    masks = _masks(found, local, n)
     distinct, at = np.unique(masks, return_inverse=True)
     combos, of = _combos(_bits(distinct))
     words = _texts(combos, of[at.reshape(-1)])
@@ -453,7 +454,6 @@ def _school_table(
         hit = where[mask]
         return np.bincount(hit[hit >= 0], minlength=n).astype(np.int64)
 
-    local = _local(prep, mine, found.school)
     n_findings = np.bincount(local[local >= 0], minlength=n).astype(np.int64)
     late = alerts_of(alerts.status == STATUSES.index("late"))
     compliant = n_findings == 0
