@@ -299,7 +299,7 @@ def recommend(
 
 #: Draws × candidates decided at once in the robustness analysis: a block's (draws, n, 4)
 #: matrices stay a few MiB, reused from block to block instead of mapped afresh.
-_BLOCK_CELLS = 1 << 18
+_BLOCK_CELLS = 1 << 20
 _REQUIRED = ["app_id", "provider_id", "category", "stages", *DIMENSIONS, "total_score"]
 
 
