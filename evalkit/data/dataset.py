@@ -32,6 +32,7 @@ from evalkit.data.problems import MAX_PER_KIND, DatasetArgumentError, Place, Pro
 from evalkit.data.read import read_table
 from evalkit.dates import parse_date
 from evalkit.errors import DataError, EvalkitError, Problem, param_message, problem_order
+from evalkit.memory import use_system_allocator
 
 __all__ = ["MAX_PER_KIND", "Dataset", "DatasetArgumentError", "ProvinceLoad", "UnknownColumnError",
            "absence_warnings", "flags", "load_by_province", "load_dataset", "parse_as_of"]
@@ -354,6 +355,7 @@ def _start(path: object, as_of: object, criteria: object, provinces: object,
            func: str) -> tuple[Path, pd.Timestamp | None, tuple[str, ...] | None,
                                dict[str, LoadedTable], ProblemLog]:
     """Check the arguments, read and validate: (folder, as_of, provinces, tables, problems)."""
+    use_system_allocator()  # before the first Arrow buffer of a run (evalkit.memory)
     if not isinstance(path, (str, PathLike)):
         raise DatasetArgumentError(param_message("path", func, "a str or path-like",
                                                  type(path).__name__))
