@@ -298,7 +298,8 @@ def recommend(
 
 
 #: Draws × candidates decided at once in the robustness analysis: a block's (draws, n, 4)
-#: matrices stay a few MiB, reused from block to block instead of mapped afresh.
+#: matrices stay within a few dozen MiB (never the whole (1000, n, 4)), and fewer, larger blocks
+#: keep the list procedure's loop over rank positions short (measured: 2**18 to 2**22).
 _BLOCK_CELLS = 1 << 20
 _REQUIRED = ["app_id", "provider_id", "category", "stages", *DIMENSIONS, "total_score"]
 
