@@ -13,9 +13,11 @@ import math
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from evalkit.evaluate import selection
 from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, select
 
 CATEGORIES = ("teaching", "learning", "life")
@@ -111,3 +113,56 @@ def test_every_draw_selects_as_the_rules_read(province, seed: int) -> None:
         full = got.full_total[d] | got.full_category[d] | got.full_share[d] | got.full_stage[d].any(axis=1)
         assert (full == (got.qualified[d] & ~got.listed[d])).all()
         assert sorted(got.ranks()[d]) == list(range(1, len(frame) + 1))
+
+
+def test_a_long_ranking_selects_as_the_rules_read_across_windows() -> None:
+    """More apps than one window of the greedy walk (``selection._WINDOW``): the lists fill in
+    the second window, and the caps read off at once after that still say why each later app
+    was left out."""
+    rng = np.random.default_rng(5)
+    n = 3 * selection._WINDOW + 17
+    frame = pd.DataFrame({
+        "app_id": [f"A{i:03d}" for i in range(n)],
+        "provider_id": [f"P{i}" for i in rng.integers(0, 30, n)],
+        "category": rng.choice(CATEGORIES, n),
+        "stages": [";".join(sorted(set(rng.choice(STAGES, rng.integers(1, 3))))) for _ in range(n)],
+        "submitted_on": pd.to_datetime("2026-01-01") + pd.to_timedelta(rng.integers(0, 90, n), unit="D"),
+        **{d: np.round(rng.uniform(40, 100, n), 1) for d in DIMENSIONS},
+    })  # fmt: skip
+    caps = Caps(max_total=150, max_per_category={"life": 40}, max_per_stage={"senior": 70}, min_total_score=55.0,
+                min_dimension_score={"security": 50.0}, provider_share_cap=0.2, method="weighted_sum")
+    pool = Pool.from_frame(frame, caps)
+    base = frame[list(DIMENSIONS)].to_numpy(dtype=float)
+    x = np.stack([base, np.round(base + rng.normal(0, 3, base.shape), 1)])
+    w = np.vstack([np.full(4, 0.25), rng.dirichlet(np.full(4, 5.0))])
+    got = select(x, w, pool, caps, explain=True)
+    order_listed = np.take_along_axis(got.listed, got.order, axis=1)
+    last = max(np.flatnonzero(row).max() for row in order_listed)
+    assert selection._WINDOW < last < n - 1 and got.listed.sum(axis=1).tolist() == [150, 150]
+    for d in range(2):
+        assert set(frame["app_id"].to_numpy()[got.listed[d]]) == _reference(frame, x[d], w[d], caps)
+        full = got.full_total[d] | got.full_category[d] | got.full_share[d] | got.full_stage[d].any(axis=1)
+        assert (full == (got.qualified[d] & ~got.listed[d])).all()
+
+
+@pytest.mark.parametrize("case", ["ties", "not eligible", "nan", "inf", "huge", "negative"])
+def test_the_integer_keyed_sort_orders_as_a_stable_argsort(case: str) -> None:
+    """``selection._descending`` sorts integer keys where the scores allow it and falls back to
+    the stable argsort otherwise: either way the order of the plain reading, the highest score
+    rounded to 9 decimals first and ties in the chain's order."""
+    rng = np.random.default_rng(len(case))
+    score = np.round(rng.uniform(0, 100, (6, 500)), 1) + rng.normal(0, 1e-12, (6, 500))  # ties up to noise
+    score[:, ::7] = score[:, 1::7][:, : score[:, ::7].shape[1]]
+    if case == "not eligible":
+        score[rng.random(score.shape) < 0.3] = -np.inf
+    elif case == "nan":
+        score[0, 3] = np.nan
+    elif case == "inf":
+        score[1, 4] = np.inf
+    elif case == "huge":
+        score[2, 5] = 1e7
+    elif case == "negative":
+        score -= 50.0
+    chain = rng.permutation(500)
+    want = chain[np.argsort(-np.round(score, 9)[:, chain], axis=1, kind="stable")]
+    np.testing.assert_array_equal(selection._descending(score, chain), want)

@@ -144,22 +144,56 @@ def ranking_order(score: np.ndarray, x: np.ndarray, tiebreak: np.ndarray) -> np.
 
     When security and legality are the same in every draw (no panel criterion in them, the
     rubric's case) the whole chain after the score is one fixed order: one stable sort per
-    draw over the apps laid out in that order.  Otherwise the draws holding an exact tie of
-    scores (rare) are sorted again by the whole chain.
+    draw over the apps laid out in that order (:func:`_descending`).  Otherwise the draws
+    holding an exact tie of scores (rare) are sorted again by the whole chain.
     """
-    s = np.round(score, 9)  # −inf: not eligible in the draw (last)
-    sec, leg = np.round(x[..., _SECURITY], 9), np.round(x[..., _LEGALITY], 9)
-    fixed = bool((sec == sec[:1]).all() and (leg == leg[:1]).all())
-    chain = np.lexsort((tiebreak, -leg[0], -sec[0])) if fixed else np.argsort(tiebreak, kind="stable")
-    order = chain[np.argsort(-s[:, chain], axis=1, kind="stable")]
+    sec, leg = x[..., _SECURITY], x[..., _LEGALITY]
+    fixed = bool((sec == sec[:1]).all() and (leg == leg[:1]).all())  # as they are, else as compared
+    if not fixed:
+        r_sec, r_leg = np.round(sec, 9), np.round(leg, 9)
+        fixed = bool((r_sec == r_sec[:1]).all() and (r_leg == r_leg[:1]).all())
+    chain = (np.lexsort((tiebreak, -np.round(leg[0], 9), -np.round(sec[0], 9))) if fixed
+             else np.argsort(tiebreak, kind="stable"))  # fmt: skip
+    order = _descending(score, chain)
     if fixed:
         return order
+    s = np.round(score, 9)  # −inf: not eligible in the draw (last)
     srt = np.take_along_axis(s, order, axis=1)
     tied = np.flatnonzero(((srt[:, 1:] == srt[:, :-1]) & np.isfinite(srt[:, 1:])).any(axis=1))
     if tied.size:
         tail = np.broadcast_to(tiebreak, (tied.size, tiebreak.size))
-        order[tied] = np.lexsort((tail, -leg[tied], -sec[tied], -s[tied]), axis=-1)
+        order[tied] = np.lexsort((tail, -r_leg[tied], -r_sec[tied], -s[tied]), axis=-1)
     return order
+
+
+#: Largest score magnitude sorted as an integer key (:func:`_descending`): far inside the
+#: integers a double holds exactly, so ``rint(score · 1e9)`` and the 9-decimal rounding tie
+#: and order alike.
+_KEY_LIMIT = 2.0**40 / 1e9
+
+
+def _descending(score: np.ndarray, chain: np.ndarray) -> np.ndarray:
+    """Each row's apps by ``score`` rounded to 9 decimals, highest first, ties in ``chain``
+    order, −inf last: ``chain[np.argsort(-np.round(score, 9)[:, chain], axis=1, kind="stable")]``.
+
+    A score rounded to 9 decimals is the integer ``rint(score · 1e9)`` over 1e9, so that
+    integer orders and ties exactly as the rounded score; with the app's place in ``chain``
+    in its low bits every key is distinct and one plain sort of the keys (vectorised for
+    integers: several times faster than a stable argsort of floats) gives the stable order,
+    read back from the low bits.  NaN, +inf or a score beyond :data:`_KEY_LIMIT` take the
+    stable argsort itself.
+    """
+    n = score.shape[1]
+    bits = max(n, 1).bit_length()
+    finite = np.isfinite(score)
+    kept = np.where(finite, score, 0.0)
+    if not n or bits > 21 or max(kept.max(), -kept.min()) > _KEY_LIMIT or (~finite & (score != -np.inf)).any():
+        return chain[np.argsort(-np.round(score, 9)[:, chain], axis=1, kind="stable")]
+    place = np.empty(n, dtype=np.int64)
+    place[chain] = np.arange(n)
+    value = np.where(finite, -np.rint(kept * 1e9), 2.0**41).astype(np.int64)  # −inf: after every score
+    keys = np.sort((value << bits) | place, axis=1)
+    return chain[keys & ((1 << bits) - 1)]
 
 
 def _totals(x: np.ndarray, w: np.ndarray, dim_na: np.ndarray) -> np.ndarray:
@@ -177,10 +211,13 @@ def _qualified(x: np.ndarray, total: np.ndarray, pool: Pool, caps: Caps) -> tupl
     if caps.min_total_score is not None:
         below_total = total < float(caps.min_total_score)  # NaN (nothing applicable) passes
     below_dim = np.zeros((*total.shape, len(DIMENSIONS)), dtype=bool)
+    qualified = ~below_total
     for i, d in enumerate(DIMENSIONS):  # loop over the four dimensions
         if d in caps.min_dimension_score:
-            below_dim[:, :, i] = (x[:, :, i] < caps.min_dimension_score[d]) & ~pool.dim_na[None, :, i]
-    return ~below_total & ~below_dim.any(axis=2), below_total, below_dim
+            below = (x[:, :, i] < caps.min_dimension_score[d]) & ~pool.dim_na[None, :, i]
+            below_dim[:, :, i] = below
+            qualified &= ~below
+    return qualified, below_total, below_dim
 
 
 def _share_caps(qualified: np.ndarray, pool: Pool, caps: Caps, cat_cap: np.ndarray) -> np.ndarray:
@@ -198,62 +235,85 @@ def _share_caps(qualified: np.ndarray, pool: Pool, caps: Caps, cat_cap: np.ndarr
     return np.maximum(np.ceil(caps.provider_share_cap * places - 1e-9), 1.0)
 
 
+#: Rank positions laid out at a time for the greedy walk (one contiguous row per position).
+_WINDOW = 128
+
+
 def _greedy(order: np.ndarray, qualified: np.ndarray, pool: Pool, caps: Caps, explain: bool) -> dict[str, np.ndarray]:
     """Greedy construction in each draw's rank order: a qualified app is listed unless, at its
-    turn, a cap it falls under is full (the accepted apps ranked before it counted)."""
+    turn, a cap it falls under is full (the accepted apps ranked before it counted).
+
+    The walk goes position by position, all draws at once.  What a position needs (its app
+    in each draw, qualified or not, the cells of its category and provider counts, its
+    caps) is laid out for a window of positions in one go, a row per position, so that each
+    step is a handful of operations on contiguous rows.
+    """
     draws, n = order.shape
     rows = np.arange(draws)
     cat_cap = np.array([float(caps.max_per_category.get(c, np.inf)) for c in pool.categories])
     stage_cap = np.array([float(caps.max_per_stage[s]) for s in pool.stage_names])
     total_cap = np.inf if caps.max_total is None else float(caps.max_total)
-    share_cap = _share_caps(qualified, pool, caps, cat_cap)
-    n_pairs = int(pool.pair.max()) + 1 if n else 0
+    share_cap = _share_caps(qualified, pool, caps, cat_cap).reshape(-1)
+    n_cat, n_pairs = cat_cap.size, (int(pool.pair.max()) + 1 if n else 0)
     total = np.zeros(draws)
-    in_cat = np.zeros((draws, cat_cap.size))
-    in_pair = np.zeros((draws, n_pairs))
+    in_cat = np.zeros(draws * n_cat)  # (draws, categories) flat: a position reads one cell per draw
+    in_pair = np.zeros(draws * n_pairs)
     in_stage = np.zeros((draws, stage_cap.size))
-    out = {"listed": np.zeros((draws, n), dtype=bool)}
+    listed = np.zeros(draws * n, dtype=bool)
+    out = {"listed": listed.reshape(draws, n)}
     if explain:
         out |= {k: np.zeros((draws, n), dtype=bool) for k in ("full_total", "full_category", "full_share")}
         out["full_stage"] = np.zeros((draws, n, stage_cap.size), dtype=bool)
-    for pos in range(n):  # loop over rank positions, all draws at once
-        app = order[:, pos]
-        ok = qualified[rows, app]
-        if not ok.any():
-            continue
-        cat, pair = pool.category[app], pool.pair[app]
-        f_total = total >= total_cap
-        f_cat = in_cat[rows, cat] >= cat_cap[cat]
-        f_share = in_pair[rows, pair] >= share_cap[rows, cat]
-        member = pool.stages[app]
-        f_stage = member & (in_stage >= stage_cap[None, :])
-        take = ok & ~f_total & ~f_cat & ~f_share & ~f_stage.any(axis=1)
-        out["listed"][rows, app] = take
-        total += take
-        in_cat[rows, cat] += take
-        in_pair[rows, pair] += take
-        in_stage += member & take[:, None]
-        if explain:
-            out["full_total"][rows, app] = ok & f_total
-            out["full_category"][rows, app] = ok & f_cat
-            out["full_share"][rows, app] = ok & f_share
-            out["full_stage"][rows, app] = ok[:, None] & f_stage
-        if (total >= total_cap).all():
-            # every draw's list is full: nobody ranked later is listed, and the counts stay
-            # as they are, so the caps full at the later turns are read off at once
-            if explain and pos + 1 < n:
-                later = order[:, pos + 1 :]
-                ok = qualified[rows[:, None], later]
-                cat, pair = pool.category[later], pool.pair[later]
-                out["full_total"][rows[:, None], later] = ok
-                out["full_category"][rows[:, None], later] = ok & (in_cat[rows[:, None], cat] >= cat_cap[cat])
-                out["full_share"][rows[:, None], later] = ok & (
-                    in_pair[rows[:, None], pair] >= share_cap[rows[:, None], cat]
-                )
-                out["full_stage"][rows[:, None], later] = (
-                    ok[:, :, None] & pool.stages[later] & (in_stage >= stage_cap[None, :])[:, None, :]
-                )
+    full = None  # the position after which every draw's list is full
+    for first in range(0, n, _WINDOW):  # loop over windows of rank positions
+        app = np.ascontiguousarray(order[:, first : first + _WINDOW].T)  # (positions, draws)
+        ok_w = qualified[rows[None, :], app]
+        cat = pool.category[app]
+        cell_w = rows * n_cat + cat
+        pair_w = rows * n_pairs + pool.pair[app]
+        cat_cap_w, share_cap_w = cat_cap[cat], share_cap[cell_w]
+        member_w = pool.stages[app]  # (positions, draws, stages)
+        at_w = rows * n + app
+        for i in range(app.shape[0]):  # loop over the window's rank positions, all draws at once
+            ok = ok_w[i]
+            if not ok.any():
+                continue
+            cell, pair, member = cell_w[i], pair_w[i], member_w[i]
+            f_total = total >= total_cap
+            f_cat = in_cat[cell] >= cat_cap_w[i]
+            f_share = in_pair[pair] >= share_cap_w[i]
+            f_stage = member & (in_stage >= stage_cap)
+            take = ok & ~(f_total | f_cat | f_share | f_stage.any(axis=1))
+            listed[at_w[i]] = take
+            total += take
+            in_cat[cell] += take
+            in_pair[pair] += take
+            in_stage += member & take[:, None]
+            if explain:
+                out["full_total"][rows, app[i]] = ok & f_total
+                out["full_category"][rows, app[i]] = ok & f_cat
+                out["full_share"][rows, app[i]] = ok & f_share
+                out["full_stage"][rows, app[i]] = ok[:, None] & f_stage
+            if (total >= total_cap).all():
+                full = first + i + 1
+                break
+        if full is not None:
             break
+    if full is not None and explain and full < n:
+        # every draw's list is full: nobody ranked later is listed, and the counts stay as
+        # they are, so the caps full at the later turns are read off at once
+        later = order[:, full:]
+        ok = qualified[rows[:, None], later]
+        cat = pool.category[later]
+        in_cat2, in_pair2 = in_cat.reshape(draws, n_cat), in_pair.reshape(draws, n_pairs)
+        out["full_total"][rows[:, None], later] = ok
+        out["full_category"][rows[:, None], later] = ok & (in_cat2[rows[:, None], cat] >= cat_cap[cat])
+        out["full_share"][rows[:, None], later] = ok & (
+            in_pair2[rows[:, None], pool.pair[later]] >= share_cap.reshape(draws, n_cat)[rows[:, None], cat]
+        )
+        out["full_stage"][rows[:, None], later] = (
+            ok[:, :, None] & pool.stages[later] & (in_stage >= stage_cap[None, :])[:, None, :]
+        )
     return out
 
 

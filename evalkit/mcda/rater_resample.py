@@ -121,8 +121,8 @@ class CountedPanels:
     matmul ``counts @ [scores | has_score]``; min and max over the raters drawn at least once,
     looked up in a per-panel table over the subsets of raters (built on first use by doubling,
     ±inf sentinels); the median from the scores sorted once per panel and criterion and the
-    counts accumulated in that order.  The trimmed mean looks up ``min + max`` of the subset in
-    one table.
+    drawn counts accumulated in that order (:meth:`median`).  The trimmed mean looks up
+    ``min + max`` of the subset in one table.
     """
 
     def __init__(self, vals: np.ndarray) -> None:
@@ -207,24 +207,38 @@ class CountedPanels:
         return np.where(np.isinf(lo), 0.0, lo + np.where(np.isinf(hi), 0.0, hi))
 
     def median(self, counts: np.ndarray) -> np.ndarray:
-        """Median of the scores drawn (NaN when none scored), (m, cc, J)."""
+        """Median of the scores drawn (NaN when none scored), (m, cc, J).
+
+        Per panel and criterion the raters are sorted once by score (unscored last); the
+        drawn count up to each sorted position is one small matmul of the counts per position
+        (``counts @ below[k]``, exact in float32 for counts of a few raters), and the median's
+        two middle positions are how many positions hold no more than ``(n - 1) // 2`` and
+        ``n // 2`` of the n scores drawn.
+        """
         with self._lock:
-            if "order" not in self._memo:
+            if "below" not in self._memo:
+                m, r, j = self._shape
                 order = np.argsort(self._lo, axis=1, kind="stable")  # (m, R, J), unscored last
-                self._memo["order"] = (order, np.take_along_axis(self._v0, order, axis=1),
-                                       np.take_along_axis(self._has, order, axis=1))
-        order, srt, has = self._memo["order"]
-        m, cc, r = counts.shape
-        # counts of the sorted raters: (m, cc, R, J)
-        cs = counts[np.arange(m)[:, None, None, None], np.arange(cc)[None, :, None, None],
-                    order[:, None]] * has[:, None]
-        cum = np.cumsum(cs, axis=2, dtype=np.int64)
-        n = cum[:, :, -1, :]
-        lo_at = np.minimum((cum <= ((n - 1) // 2)[:, :, None, :]).sum(axis=2), r - 1)
-        hi_at = np.minimum((cum <= (n // 2)[:, :, None, :]).sum(axis=2), r - 1)
-        srt = np.broadcast_to(srt[:, None], cs.shape)
-        lo = np.take_along_axis(srt, lo_at[:, :, None, :], axis=2)[:, :, 0]
-        hi = np.take_along_axis(srt, hi_at[:, :, None, :], axis=2)[:, :, 0]
+                rank = np.empty_like(order)
+                np.put_along_axis(rank, order, np.arange(r)[None, :, None], axis=1)
+                # below[k, panel, s, j]: rater s scored criterion j and sorts at position ≤ k
+                below = self._has[None] & (rank[None] <= np.arange(r)[:, None, None, None])
+                self._memo["below"] = (below.astype(np.float32),
+                                       np.take_along_axis(self._v0, order, axis=1).reshape(-1))
+        below, srt = self._memo["below"]
+        m, r, j = self._shape
+        cc = counts.shape[1]
+        drawn = counts.astype(np.float32)
+        n = np.matmul(drawn, below[r - 1])  # (m, cc, J) scores drawn
+        t_lo, t_hi = np.floor((n - 1) / 2), np.floor(n / 2)
+        lo_at = np.zeros((m, cc, j), dtype=np.intp)
+        hi_at = np.zeros((m, cc, j), dtype=np.intp)
+        for k in range(r - 1):  # loop over sorted positions (position r - 1 holds all n)
+            upto = np.matmul(drawn, below[k])
+            lo_at += upto <= t_lo
+            hi_at += upto <= t_hi
+        at = (np.arange(m, dtype=np.intp) * (r * j))[:, None, None] + np.arange(j, dtype=np.intp)
+        lo, hi = np.take(srt, at + lo_at * j), np.take(srt, at + hi_at * j)
         with np.errstate(invalid="ignore"):
             return np.where(n > 0, (lo + hi) / 2.0, np.nan)
 
