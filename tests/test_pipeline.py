@@ -587,3 +587,40 @@ def test_sample_entropy_profile_changes_weights_and_the_method_says_so(tmp_path)
         ("legality", "function", "security", "content"), 1.0))
     assert ent.method["dimension_weights"] == base.method["dimension_weights"]  # dimensions: AHP
     assert not ent.decisions["total_score"].equals(base.decisions["total_score"])
+
+
+def test_the_next_province_started_early_changes_nothing(weighted, monkeypatch) -> None:
+    """A loop over provinces passes ``then`` (a publish does): the next province's credit and
+    point decision are prepared, and its robustness draws started in a thread, before this one
+    finishes.  Every table is the one the province gives when asked for alone, and an error
+    preparing the next province is raised when that province is asked for, not before."""
+    import dataclasses
+
+    codes = list(weighted.provinces)
+    ds = load_dataset(SAMPLE, as_of=SAMPLE_AS_OF, provinces=codes)
+    nat = pipeline.evaluate(ds, SAMPLE_AS_OF, provinces=codes)
+    for i, code in enumerate(codes):
+        got = nat.province(code, then=codes[i + 1] if i + 1 < len(codes) else None)
+        if i + 1 < len(codes):
+            assert codes[i + 1] in nat._started  # prepared, its draws running
+        want = weighted.province(code)
+        for f in dataclasses.fields(got):
+            a, b = getattr(got, f.name), getattr(want, f.name)
+            if isinstance(a, pd.DataFrame):
+                pd.testing.assert_frame_equal(a, b, check_exact=True, obj=f"{code}.{f.name}")
+            elif f.name not in ("evidence", "evidence_from"):
+                assert a == b, f.name
+    again = pipeline.evaluate(ds, SAMPLE_AS_OF, provinces=codes)
+    credit = pipeline._province_credit
+
+    def broken(nat, code, prev):
+        if code == codes[1]:
+            raise PublishError("the second province's data, broken on purpose")
+        return credit(nat, code, prev)
+
+    monkeypatch.setattr(pipeline, "_province_credit", broken)
+    assert again.province(codes[0], then=codes[1]).code == codes[0]
+    with pytest.raises(PublishError, match="broken on purpose"):
+        again.province(codes[1])
+    with pytest.raises(PublishError, match="'then' parameter of NationalEvaluation.province"):
+        again.province(codes[0], then="99")

@@ -14,8 +14,9 @@ only as statistics, and the exports it writes go through :mod:`evalkit.data.expo
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from evalkit.evaluate.province import (
 )
 from evalkit.evaluate.raters import rater_bootstrap
 from evalkit.evaluate.reasons import reason_details, reasons_text
-from evalkit.evaluate.recommend import ListRules, recommend
+from evalkit.evaluate.recommend import ListRules, recommend_later
 from evalkit.evaluate.sanctions import gate, mark_holds
 from evalkit.evaluate.schools import province_schools
 from evalkit.rubric import profile_value
@@ -101,6 +102,7 @@ class NationalEvaluation:
     #: bootstrap of the robustness analysis; None when no profile asks for it.
     raters: Any = None
     _cache: dict[str, ProvinceResult] = field(default_factory=dict, repr=False)
+    _started: dict[str, Callable[[], ProvinceResult]] = field(default_factory=dict, repr=False)
     _listed_from: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     @property
@@ -108,15 +110,32 @@ class NationalEvaluation:
         """The province codes evaluated (sorted)."""
         return tuple(sorted(self.profiles))
 
-    def province(self, code: str) -> ProvinceResult:
-        """The result of province ``code`` (computed on first use)."""
+    def province(self, code: str, *, then: str | None = None) -> ProvinceResult:
+        """The result of province ``code`` (computed on first use).
+
+        ``then``: the province the caller asks for next (a loop over provinces passes it).
+        Its credit and point decision are prepared, and its robustness draws started in a
+        thread of their own, before this province is finished, so that the draws of one
+        province run beside the table work of the other.  The results are the same.
+        """
+        code = self._known(code, "code")
+        nxt = None if then is None else self._known(then, "then")
+        if code not in self._cache:
+            finish = self._started.pop(code, None) or _province(self, code)
+            if nxt is not None and nxt != code and nxt not in self._cache and nxt not in self._started:
+                try:
+                    self._started[nxt] = _province(self, nxt)
+                except Exception as exc:  # raised when ``then`` itself is asked for
+                    self._started[nxt] = functools.partial(_reraise, exc)
+            self._cache[code] = finish()
+        return self._cache[code]
+
+    def _known(self, code: str, param: str) -> str:
         code = str(code)
         if code not in self.profiles:
-            raise PublishError(param_message("code", "NationalEvaluation.province",
+            raise PublishError(param_message(param, "NationalEvaluation.province",
                                              f"one of the evaluated provinces {list(self.provinces)}", repr(code)))
-        if code not in self._cache:
-            self._cache[code] = _province(self, code)
-        return self._cache[code]
+        return code
 
     def list_candidates(self, code: str) -> pd.DataFrame:
         """The candidates province ``code``'s list was decided on: :attr:`candidates` with the
@@ -238,15 +257,26 @@ def _rater_matrix(ds: Any, profiles: Mapping[str, Any], panel: Any = None) -> An
 # ==========================================================================================
 
 
-def _province(nat: NationalEvaluation, code: str) -> ProvinceResult:
-    """Province ``code``'s result: its credit, its list, the credit tables, method and
-    provenance (:meth:`NationalEvaluation.province`)."""
-    profile = nat.profiles[code]
+def _reraise(exc: BaseException) -> Any:
+    raise exc
+
+
+def _province(nat: NationalEvaluation, code: str) -> Callable[[], ProvinceResult]:
+    """Province ``code``'s result (:meth:`NationalEvaluation.province`) in two steps: its
+    credit, credit tables and point decision now, with the list's robustness draws started;
+    the returned function finishes the list, the method, the provenance and the schools."""
     prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
-    listing = _province_list(nat, code, cr, prev)
-    nat._listed_from[code] = listing.candidates
+    listed = _province_list(nat, code, cr, prev)
     tables = _credit_tables(nat.ds, cr, prev.history)
+    return lambda: _finished(nat, code, prev, cr, listed(), tables)
+
+
+def _finished(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle, cr: Any, listing: _Listing,
+              tables: dict[str, pd.DataFrame]) -> ProvinceResult:
+    """Province ``code``'s result from its credit ``cr``, list and credit tables."""
+    profile = nat.profiles[code]
+    nat._listed_from[code] = listing.candidates
     method = _method(nat, code, listing, prev)
     _check_invariants(nat, code, listing.decisions, listing.rules, tables["credit"], listing.candidates)
     name_zh, name_en = _province_names(code, profile)
@@ -300,8 +330,12 @@ class _Listing:
     objections: pd.DataFrame  # the objections bearing on this list, with their outcomes
 
 
-def _province_list(nat: NationalEvaluation, code: str, cr: Any, prev: provenance.PreviousCycle) -> _Listing:
-    """The province's decisions (with their changes and reason texts) and recommended list."""
+def _province_list(
+    nat: NationalEvaluation, code: str, cr: Any, prev: provenance.PreviousCycle
+) -> Callable[[], _Listing]:
+    """The province's decisions (with their changes and reason texts) and recommended list:
+    the point decision now, the rest (:func:`_listing`) when the returned function is called
+    (the robustness draws run meanwhile, :func:`evalkit.evaluate.recommend.recommend_later`)."""
     profile, ev = nat.profiles[code], nat.scoring
     cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
     ov = nat.overlaps.loc[nat.overlaps["province_code"].eq(code)].reset_index(drop=True)
@@ -315,7 +349,15 @@ def _province_list(nat: NationalEvaluation, code: str, cr: Any, prev: provenance
     held = None if prev.decisions is None else prev.decisions.loc[prev.decisions["objection"].eq("pending"), "app_id"]
     objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held)  # docs/due-process.md
     cand = mark_holds(mark_candidates(cand, objections), cr.providers, nat.ds, profile)  # review decisions
-    dec = recommend(cand, rules, banned=_banned(nat, code, cr), overlapping=overlapping, raters=boot)
+    decided = recommend_later(cand, rules, banned=_banned(nat, code, cr), overlapping=overlapping, raters=boot)
+    return lambda: _listing(nat, code, prev, decided(), objections, cand, ov, rules, rub, boot)
+
+
+def _listing(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle, dec: pd.DataFrame,
+             objections: pd.DataFrame, cand: pd.DataFrame, ov: pd.DataFrame, rules: ListRules, rub: Any,
+             boot: Any) -> _Listing:
+    """The province's list from its decisions ``dec`` (:func:`_province_list`)."""
+    profile, ev = nat.profiles[code], nat.scoring
     dec = apply_to_decisions(dec, objections)
     changes = diff_with_previous(dec, prev.decisions)
     change_of = changes.set_index("app_id")["change"]

@@ -377,7 +377,7 @@ class _Resampler:
         numbers in [0, 1) (a panel of n raters picks slot ``floor(u · n)``)."""
         m, r, j_n = self.values.shape
         cc = uniform.shape[0]
-        pick = (uniform * self.n_raters[None, :, None]).astype(np.intp).transpose(1, 0, 2)
+        pick = (uniform.transpose(1, 0, 2) * self.n_raters[:, None, None]).astype(np.intp)  # (m, cc, R)
         try:  # the resample as rater counts: every registered reducer
             rating = self.counted.reduce(pick_counts(pick, self.slot_used, r), self.reducer)  # (m, cc, J)
         except (AttributeError, TypeError):  # a reducer needing another built-in: gather the scores

@@ -41,13 +41,12 @@ The changes since the previous list (section (16)) are :mod:`evalkit.evaluate.ch
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from evalkit.errors import EvalkitError, param_message, require_frame
 from evalkit.evaluate.raters import RaterBootstrap, rater_chunks
@@ -56,6 +55,7 @@ from evalkit.evaluate.selection import DIMENSIONS, Caps, Pool, Selection, as_cap
 from evalkit.mcda.methods import batch_scores
 from evalkit.mcda.robustness import ROBUSTNESS_QUANTILES, rank_quantiles, weight_draws
 from evalkit.mcda.robustness import close_call as _near_even
+from evalkit.parallel import begin, single_threaded_blas
 from evalkit.rubric import profile_value
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "RecommendTypeError",
     "profile_value",
     "recommend",
+    "recommend_later",
 ]
 
 #: ``on_hold``: an app with an objection pending re-check (evalkit.evaluate.objections), not listed.
@@ -263,6 +264,23 @@ def recommend(
     RecommendTypeError
         ``rules`` or ``raters`` of the wrong type (also a TypeError).
     """
+    return recommend_later(candidates, rules, banned=banned, overlapping=overlapping, raters=raters)()
+
+
+def recommend_later(
+    candidates: pd.DataFrame,
+    rules: ListRules,
+    *,
+    banned: Collection[str] = (),
+    overlapping: Collection[str] = (),
+    raters: RaterBootstrap | None = None,
+) -> Callable[[], pd.DataFrame]:
+    """:func:`recommend` in two steps: the point decision now (arguments checked, errors raised
+    here), the robustness draws in a thread of their own (:func:`evalkit.parallel.begin`).
+    Returns the function that waits for the draws and gives :func:`recommend`'s frame; the
+    caller prepares other work meanwhile (:mod:`evalkit.evaluate.pipeline`: the next province).
+    The draws depend only on their inputs: the frame is the same either way.
+    """
     _check_arguments(candidates, rules, raters)
     boot = raters if raters is not None and rules.bootstrap_raters else None
     # 1. eligibility; 2-4. the list procedure: minimum scores, ranking, caps.  The pool holds the
@@ -273,7 +291,16 @@ def recommend(
     point = state.decide(rules)
     reasons = state.reasons(point, rules)
     # 5. robustness: the same procedure in every draw (weights and raters resampled)
-    p_listed, rank_lo, rank_hi = _robustness(df, rules, boot, point)
+    drawn = begin(_robustness, df["app_id"].astype("str").to_numpy(), rules, boot, point)
+    return lambda: _decided(df, drawn(), point, excluded, redecided, reasons, overlapping)
+
+
+def _decided(df: pd.DataFrame, drawn: tuple[np.ndarray, np.ndarray, np.ndarray], point: _PointDecision,
+             excluded: np.ndarray, redecided: np.ndarray, reasons: np.ndarray,
+             overlapping: Collection[str]) -> pd.DataFrame:
+    """:func:`recommend`'s frame: the point decision with the robustness figures ``drawn``
+    (``p_listed``, ``rank_lo``, ``rank_hi``)."""
+    p_listed, rank_lo, rank_hi = drawn
     rank_lo[excluded], rank_hi[excluded] = -1, -1  # an excluded app is not ranked
     contradicted = np.where(point.recommended, p_listed < 0.5, p_listed > 0.5)
     close = (_near_even(p_listed) & (~excluded | redecided)) | contradicted
@@ -458,7 +485,7 @@ class _PointDecision:
 
 
 def _robustness(
-    df: pd.DataFrame, rules: ListRules, boot: RaterBootstrap | None, point: _PointDecision
+    app_ids: np.ndarray, rules: ListRules, boot: RaterBootstrap | None, point: _PointDecision
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``p_listed`` and the rank interval (−1: none) of every candidate over the draws: the
     list procedure of the point decision with the weights (and raters) resampled.
@@ -467,9 +494,9 @@ def _robustness(
     its own, so only the counts of listings, the ranks and the eligibility of every draw are
     kept, never every draw's (n, 4) matrices and selection at once.
     """
-    p_listed = np.zeros(len(df))
-    rank_lo = np.full(len(df), -1, dtype=np.int64)
-    rank_hi = np.full(len(df), -1, dtype=np.int64)
+    p_listed = np.zeros(len(app_ids))
+    rank_lo = np.full(len(app_ids), -1, dtype=np.int64)
+    rank_hi = np.full(len(app_ids), -1, dtype=np.int64)
     in_pool, x_pool = point.in_pool, point.x
     if not in_pool.size:
         return p_listed, rank_lo, rank_hi
@@ -480,10 +507,10 @@ def _robustness(
     eligible = np.empty((draws, n), dtype=bool)
     # many small matrix products: BLAS threads cost more than they give (2x the CPU time
     # measured on 2 cores)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with single_threaded_blas():
         drawn_raters = None
         if boot is not None:
-            drawn_raters = rater_chunks(boot, df["app_id"].astype("str").to_numpy()[in_pool], x_pool,
+            drawn_raters = rater_chunks(boot, app_ids[in_pool], x_pool,
                                         draws, rules.seed, point_fail=~point.eligible[0], block=block)
         wd = weight_draws(point.weights, draws, rules.concentration, np.random.default_rng(rules.seed))
         for first in range(0, draws, block):  # loop over blocks of draws

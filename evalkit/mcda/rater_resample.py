@@ -102,10 +102,11 @@ def pick_counts(pick: np.ndarray, slot_used: np.ndarray, r: int) -> np.ndarray:
     """Rater counts (m, cc, r) of picks (m, cc, r): how often each rater slot was drawn in each
     panel and draw (padding slots of ``slot_used`` (m, r) are not picks)."""
     m, cc, _ = pick.shape
-    flat = (np.arange(m * cc, dtype=np.intp)[:, None] * r + pick.reshape(m * cc, r))[
-        np.broadcast_to(slot_used[:, None, :], pick.shape).reshape(m * cc, r)
-    ]
-    return np.bincount(flat, minlength=m * cc * r).astype(np.uint8).reshape(m, cc, r)
+    cells = m * cc * r
+    flat = np.arange(m * cc, dtype=np.intp)[:, None] * r + pick.reshape(m * cc, r)
+    if not slot_used.all():  # a padding pick counts in one cell past the end, dropped
+        flat = np.where(np.broadcast_to(slot_used[:, None, :], pick.shape).reshape(m * cc, r), flat, cells)
+    return np.bincount(flat.reshape(-1), minlength=cells + 1)[:cells].astype(np.uint8).reshape(m, cc, r)
 
 
 def drawn_mask(counts: np.ndarray) -> np.ndarray:
@@ -118,7 +119,7 @@ class CountedPanels:
     given as rater counts (m, draws, R) — multinomial counts of a draw with replacement.
 
     The built-ins of every (panel, draw, criterion) multiset: sum and count in one batched
-    matmul ``counts @ [scores | has_score]``; min and max over the raters drawn at least once,
+    matmul ``counts @ [scores, has_score]``; min and max over the raters drawn at least once,
     looked up in a per-panel table over the subsets of raters (built on first use by doubling,
     ±inf sentinels); the median from the scores sorted once per panel and criterion and the
     drawn counts accumulated in that order (:meth:`median`).  The trimmed mean looks up
@@ -130,7 +131,7 @@ class CountedPanels:
         self._shape = vals.shape
         self._has = has
         self._v0 = np.where(has, vals, 0.0)  # (m, R, J)
-        self._both = np.concatenate([self._v0, has.astype(float)], axis=2)  # (m, R, 2J)
+        self._both = np.stack([self._v0, has.astype(float)])  # (2, m, R, J): sums and counts, each contiguous
         self._lo = np.where(has, vals, np.inf)
         self._hi = np.where(has, vals, -np.inf)
         self._memo: dict[str, Any] = {}
@@ -169,9 +170,8 @@ class CountedPanels:
 
     def sums_counts(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Sum and count (as floats) of the scores drawn, (m, cc, J) each."""
-        both = np.matmul(counts.astype(float), self._both)
-        j = self._shape[2]
-        return both[..., :j], both[..., j:]
+        both = np.matmul(counts.astype(float), self._both)  # (2, m, cc, J)
+        return both[0], both[1]
 
     def extremes(self, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Min and max over the raters drawn at least once, ±inf when none scored."""

@@ -109,8 +109,8 @@ def overview(ds: Any, nat: Any, codes: list[str], lang: str,
         ``summary`` (sorted by code) and ``register`` (one row per filed app).
     """
     rows, statuses = [], []
-    for code in codes:  # a loop over provinces (at most 32)
-        res = nat.province(code)
+    for i, code in enumerate(codes):  # a loop over provinces (at most 32)
+        res = nat.province(code, then=codes[i + 1] if i + 1 < len(codes) else None)  # the next one's draws start
         if each is not None:
             each(code, res)
         rows.append(_figures(code, res.decisions, res.credit))
