@@ -165,18 +165,18 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         elif name == "robustness":
             import dataclasses
 
-            from evalkit.evaluate import pipeline, raters, recommend
+            from evalkit.evaluate import pipeline, province_list, raters, recommend
             from evalkit.rubric import profile_value
 
             nat = pipeline.evaluate(ds, AS_OF)
             t0, c0 = time.perf_counter(), time.process_time()
             timings = {}
-            for draws in (1, 1000):  # as pipeline._province_list does, rater bootstrap included
+            for draws in (1, 1000):  # as province_list.province_list does, rater bootstrap included
                 start = time.perf_counter()
                 for code in nat.provinces:  # provinces
                     profile = nat.profiles[code]
                     rules = recommend.ListRules.from_profile(
-                        profile, pipeline._dimension_weights(nat.rubric), seed=0)
+                        profile, province_list.dimension_weights(nat.rubric), seed=0)
                     rules = dataclasses.replace(rules, draws=draws)
                     boot = None
                     if rules.bootstrap_raters and nat.raters is not None:

@@ -30,8 +30,6 @@ from evalkit.errors import EvalkitError, PublishError, param_message
 from evalkit.evaluate import app_details, provenance
 from evalkit.evaluate import credit as _credit
 from evalkit.evaluate.candidates import candidate_frame
-from evalkit.evaluate.changes import diff_with_previous
-from evalkit.evaluate.objections import apply_to_decisions, mark_candidates, objection_outcomes
 from evalkit.evaluate.provenance import find_previous
 from evalkit.evaluate.province import (
     CACHE_FORMAT,
@@ -45,10 +43,10 @@ from evalkit.evaluate.province import (
     ProvinceResult,
     write_province,
 )
-from evalkit.evaluate.raters import rater_bootstrap
-from evalkit.evaluate.reasons import reason_details, reasons_text
-from evalkit.evaluate.recommend import ListRules, recommend_later
-from evalkit.evaluate.sanctions import gate, mark_holds
+from evalkit.evaluate.province_list import Listing, dimension_weights, province_list
+from evalkit.evaluate.reasons import reasons_text
+from evalkit.evaluate.recommend import ListRules
+from evalkit.evaluate.sanctions import gate
 from evalkit.evaluate.schools import province_schools
 from evalkit.rubric import profile_value
 
@@ -143,10 +141,6 @@ class NationalEvaluation:
         pending fraud sanction) in their ``reasons`` (the explorer decides on the same rows)."""
         self.province(code)
         return self._listed_from[str(code)]
-
-
-def _dimension_weights(rubric: Any) -> dict[str, float]:
-    return {d.id: float(d.weight) for d in rubric.dimensions}
 
 
 def evaluate(
@@ -267,12 +261,12 @@ def _province(nat: NationalEvaluation, code: str) -> Callable[[], ProvinceResult
     the returned function finishes the list, the method, the provenance and the schools."""
     prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
-    listed = _province_list(nat, code, cr, prev)
+    listed = province_list(nat, code, cr, prev)
     tables = _credit_tables(nat.ds, cr, prev.history)
     return lambda: _finished(nat, code, prev, cr, listed(), tables)
 
 
-def _finished(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle, cr: Any, listing: _Listing,
+def _finished(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle, cr: Any, listing: Listing,
               tables: dict[str, pd.DataFrame]) -> ProvinceResult:
     """Province ``code``'s result from its credit ``cr``, list and credit tables."""
     profile = nat.profiles[code]
@@ -304,85 +298,6 @@ def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.Previo
         listed = dec.loc[dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
     cr = _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
     return gate(cr, nat.ds, nat.profiles[code], code, prev.credit)  # notice before a sanction; repair
-
-
-def _banned(nat: NationalEvaluation, code: str, cr: Any) -> list[str]:
-    """Providers whose ban is in force: this cycle's black entries and every ban the register holds on ``as_of``."""
-    banned = set(_credit.banned_providers(cr, nat.as_of))
-    if nat.register is not None:
-        held = nat.register.bans_in_force(code, nat.as_of.strftime("%Y-%m-%d"))
-        banned |= set(held["provider_id"].astype("str"))
-    return sorted(banned)
-
-
-@dataclass(frozen=True)
-class _Listing:
-    """A province's list and what it was made with."""
-
-    decisions: pd.DataFrame
-    recommended: pd.DataFrame
-    changes: pd.DataFrame
-    overlaps: pd.DataFrame
-    candidates: pd.DataFrame
-    rules: ListRules
-    rubric: Any  # the province's weighted rubric
-    bootstrap: Any  # the rater bootstrap used, or None
-    objections: pd.DataFrame  # the objections bearing on this list, with their outcomes
-
-
-def _province_list(
-    nat: NationalEvaluation, code: str, cr: Any, prev: provenance.PreviousCycle
-) -> Callable[[], _Listing]:
-    """The province's decisions (with their changes and reason texts) and recommended list:
-    the point decision now, the rest (:func:`_listing`) when the returned function is called
-    (the robustness draws run meanwhile, :func:`evalkit.evaluate.recommend.recommend_later`)."""
-    profile, ev = nat.profiles[code], nat.scoring
-    cand = nat.candidates.loc[nat.candidates["province_code"].eq(code)].reset_index(drop=True)
-    ov = nat.overlaps.loc[nat.overlaps["province_code"].eq(code)].reset_index(drop=True)
-    overlapping = set(ov["app_id_a"]) | set(ov["app_id_b"])
-    rub = ev.rubric_for(code)  # the province's weights (its experts', national fallback, entropy)
-    rules = ListRules.from_profile(profile, _dimension_weights(rub), seed=0)
-    boot = None
-    if rules.bootstrap_raters and nat.raters is not None:
-        reducer = str(profile_value(profile, "panel", "reducer") or "trimmed_mean")
-        boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
-    held = None if prev.decisions is None else prev.decisions.loc[prev.decisions["objection"].eq("pending"), "app_id"]
-    objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held)  # docs/due-process.md
-    cand = mark_holds(mark_candidates(cand, objections), cr.providers, nat.ds, profile)  # review decisions
-    decided = recommend_later(cand, rules, banned=_banned(nat, code, cr), overlapping=overlapping, raters=boot)
-    return lambda: _listing(nat, code, prev, decided(), objections, cand, ov, rules, rub, boot)
-
-
-def _listing(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle, dec: pd.DataFrame,
-             objections: pd.DataFrame, cand: pd.DataFrame, ov: pd.DataFrame, rules: ListRules, rub: Any,
-             boot: Any) -> _Listing:
-    """The province's list from its decisions ``dec`` (:func:`_province_list`)."""
-    profile, ev = nat.profiles[code], nat.scoring
-    dec = apply_to_decisions(dec, objections)
-    changes = diff_with_previous(dec, prev.decisions)
-    change_of = changes.set_index("app_id")["change"]
-    mapped = dec["app_id"].map(change_of)
-    dec["change"] = mapped.astype(object).where(mapped.notna(), "").astype("str")
-    names = {c.id: (c.name_zh, c.name_en) for c in nat.rubric.criteria} | ev.evidence_labels(code)
-    failed = {c.id: (c.failed_zh, c.failed_en) for c in nat.rubric.criteria if c.failed_zh}
-    own = reason_details(dec, cand, rules.min_dimension_score, dict(profile.mlps.validity_months), failed)
-    for lang in ("zh", "en"):
-        dec[f"reasons_{lang}"] = reasons_text(dec["reasons"], lang, names, failed=failed, details=own)
-    dec["flags"] = dec["flags"].astype("str")
-    rec = _recommended(dec, nat.as_of, prev.recommended)
-    return _Listing(dec, rec, changes, ov, cand, rules, rub, boot, objections)
-
-
-def _recommended(dec: pd.DataFrame, as_of: pd.Timestamp, prev_rec: pd.DataFrame | None) -> pd.DataFrame:
-    """The recommended apps, each listed since ``as_of`` or, if kept, since it was first listed."""
-    rec = dec.loc[dec["status"].eq("recommended")].copy()
-    listed_on = pd.Series(as_of, index=rec.index, dtype="datetime64[us]")
-    if prev_rec is not None and {"app_id", "listed_on"} <= set(prev_rec.columns):
-        before = pd.to_datetime(prev_rec.set_index("app_id")["listed_on"].replace("", None), errors="coerce")
-        kept = pd.Series(before.reindex(rec["app_id"]).to_numpy(), index=rec.index)  # .map fails on an empty list
-        listed_on = kept.where(kept.notna() & rec["change"].eq("kept"), listed_on).astype("datetime64[us]")
-    rec["listed_on"] = listed_on
-    return rec.sort_values(["rank", "app_id"], kind="stable").reset_index(drop=True)
 
 
 def _credit_tables(ds: Any, cr: Any, prev_history: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
@@ -428,7 +343,7 @@ def _panel_tables(ev: Any, code: str) -> dict[str, pd.DataFrame]:
     return {name: province_rows(getattr(panel, name, None)) for name in ("agreement", "raters", "conflicts")}
 
 
-def _method(nat: NationalEvaluation, code: str, listing: _Listing, prev: provenance.PreviousCycle) -> dict[str, Any]:
+def _method(nat: NationalEvaluation, code: str, listing: Listing, prev: provenance.PreviousCycle) -> dict[str, Any]:
     """How the province's list was made (``ProvinceResult.method``)."""
     from evalkit.evaluate.overlap import DEFAULT_TEXT_WEIGHT, DEFAULT_THRESHOLD
 
@@ -438,7 +353,7 @@ def _method(nat: NationalEvaluation, code: str, listing: _Listing, prev: provena
     return {
         "rubric_version": str(nat.rubric.version),
         "weights_source": dict(rub.weights_source),
-        "dimension_weights": _dimension_weights(rub),
+        "dimension_weights": dimension_weights(rub),
         **_weights_method(nat.scoring, code),
         "waivers_refused": _refused_waivers(nat.scoring, code),
         "panel_size": panel_size,
