@@ -77,20 +77,17 @@ def begin(fn: Callable[..., Any], *args: Any) -> Callable[[], Any]:
     gives its result (or raises what it raised).  The thread may itself spread its pieces
     over the cores with :func:`start`.  On one core it runs here and now."""
     done: Future[Any] = Future()
-    if cores() < 2:
-        try:
-            done.set_result(fn(*args))
-        except BaseException as exc:  # handed to the caller on wait, as from a thread
-            done.set_exception(exc)
-        return done.result
 
     def run() -> None:
         try:
             done.set_result(fn(*args))
-        except BaseException as exc:
+        except BaseException as exc:  # handed to the caller on wait
             done.set_exception(exc)
 
-    threading.Thread(target=run, name=f"begin-{getattr(fn, '__name__', 'work')}", daemon=True).start()
+    if cores() < 2:
+        run()
+    else:
+        threading.Thread(target=run, name=f"begin-{getattr(fn, '__name__', 'work')}", daemon=True).start()
     return done.result
 
 
