@@ -13,6 +13,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -105,6 +106,9 @@ def test_sheet_layout_keys_validation_anchors_and_conflicts(fresh: Path, tmp_pat
     assert en.sheetnames == ["Scores", "Instructions", "_evalkit"]
     assert en["Scores"]["B2"].value == "Usability (0–10)"
     assert "Not met at all" in "\n".join(str(c.value) for c in en["Instructions"]["A"] if c.value)
+    time.sleep(2.1)  # a zip entry's time has a 2-second resolution: a clock in it would show
+    again = panel_sheets.write_sheets(ds, rb, "44", 1, tmp_path / "again", "zh")
+    assert [p.read_bytes() for p in again] == [p.read_bytes() for p in paths]  # same bytes
 
 
 def test_round_trip_gives_the_typed_scores(fresh: Path, tmp_path: Path) -> None:

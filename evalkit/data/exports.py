@@ -307,15 +307,22 @@ def write_xlsx(
     cols = [frame[c].astype(object).to_numpy() for c in frame.columns]
     for row in zip(*cols, strict=True):  # the XLSX format is written row by row
         ws.append([_xlsx_cell(v, k) for v, k in zip(row, kinds, strict=True)])
+    path = Path(path)
+    path.write_bytes(workbook_bytes(wb))
+    return path
+
+
+def workbook_bytes(wb: Any) -> bytes:
+    """The bytes of an openpyxl workbook, the same for the same content: fixed creation and
+    modification dates, creator ``evalkit`` and fixed zip entry timestamps (openpyxl stamps
+    the current time in both)."""
     fixed = datetime(2000, 1, 1)
     wb.properties.created = fixed
     wb.properties.modified = fixed
     wb.properties.creator = "evalkit"
     raw = io.BytesIO()
     wb.save(raw)
-    path = Path(path)
-    path.write_bytes(_deterministic_zip(raw.getvalue()))
-    return path
+    return _deterministic_zip(raw.getvalue())
 
 
 _CORE_DATES = re.compile(

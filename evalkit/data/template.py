@@ -26,6 +26,7 @@ from pathlib import Path
 
 from evalkit import i18n
 from evalkit.data import descriptions, schema
+from evalkit.data.exports import workbook_bytes
 from evalkit.data.identifiers import PROVINCE_CODES
 from evalkit.data.problems import DatasetArgumentError
 from evalkit.errors import EvalkitError, choice_message
@@ -339,7 +340,7 @@ def _write_workbook(path: Path, rows: Sequence[ColumnRow], lang: str,
         _table_sheet(wb, name, rows, lang)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        wb.save(tmp)
+        tmp.write_bytes(workbook_bytes(wb))
         os.replace(tmp, path)
     finally:
         if tmp.exists():

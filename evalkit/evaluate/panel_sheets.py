@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.data.exports import workbook_bytes
 from evalkit.errors import EvalkitError, Problem, ProblemsError
 from evalkit.evaluate.panel_rounds import feedback, round_scores
 from evalkit.rubric import rules
@@ -301,9 +302,6 @@ def _workbook(a: Assignment, crits: Sequence[Any], notes: tuple[dict, dict], pro
     _instructions(wb.create_sheet(help_name), a, crits, province, rnd, lang)
     _meta(wb.create_sheet(META_SHEET), a, crits, province, rnd, lang)
     wb.security.lockStructure = True
-    fixed = pd.Timestamp("2000-01-01").to_pydatetime()  # same inputs, same bytes
-    wb.properties.created = wb.properties.modified = fixed
-    wb.properties.creator = "evalkit"
     return wb
 
 
@@ -335,7 +333,7 @@ def write_sheets(ds: Any, rubric: Any, province: str, rnd: int, out: str | Path,
         fd, tmp = tempfile.mkstemp(prefix=f".{a.expert_id}.", suffix=".xlsx", dir=folder)
         os.close(fd)
         try:
-            wb.save(tmp)
+            Path(tmp).write_bytes(workbook_bytes(wb))  # same inputs, same bytes
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
