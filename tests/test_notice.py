@@ -173,3 +173,21 @@ def test_in_a_workspace_notice_needs_no_flags_and_a_run_that_day_is_refused_for_
     assert "public notice of 2026-09-01 runs until 2026-09-08" in proc.stderr
     assert "already exists" not in proc.stderr
     assert [p.name for p in (ws / "reports" / "2026-09-01" / "11").iterdir()] == ["notice"]
+
+
+def test_a_date_holding_only_a_notice_is_no_published_set(tmp_path, noticed):
+    """Another province's list of the notice's date publishes without --force, and the notice
+    stays (the date folder held no published set, only 44's notice)."""
+    out = tmp_path / "out"
+    shutil.copytree(noticed[0], out)
+    before = _files(out / "2026-09-30" / "44" / "notice")
+    proc = _run("publish", "--provinces", "11", "--as-of", "2026-09-30", "--data", SAMPLE, "--out", out,
+                "--workers", "1", "--quiet")
+    assert proc.returncode == 0, proc.stderr
+    day = out / "2026-09-30"
+    assert (day / "index.html").is_file() and (day / "11" / "decisions.csv").is_file()
+    assert _files(day / "44" / "notice") == before
+    # now the date holds a published set: publishing it again needs --force
+    proc = _run("publish", "--provinces", "11", "--as-of", "2026-09-30", "--data", SAMPLE, "--out", out,
+                "--quiet")
+    assert proc.returncode != 0 and "--force" in proc.stderr and "Traceback" not in proc.stderr

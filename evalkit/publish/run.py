@@ -63,6 +63,7 @@ from evalkit.publish.national import blocked_text, overview, write_national_deci
 from evalkit.publish.staging import (
     OutputLock,
     check_free_space,
+    holds_a_set,
     keep_other_provinces,
     move_into_place,
     no_trace,
@@ -219,7 +220,8 @@ def publish(
         target = out / date
         with OutputLock(out):
             recover_leftovers(out)
-            if target.exists() and not force:
+            replaces = holds_a_set(target)  # not a date holding only public notices
+            if replaces and not force:
                 raise PublishError(f"{target} already exists; pass --force to replace it.")
             check_free_space(out, target if target.exists() else None)
             with _open_register(register, out) as reg:
@@ -230,7 +232,7 @@ def publish(
                 try:
                     result = _publish_into(staging, target, data.resolve(), date, codes, config, lang,
                                            workers or os.cpu_count() or 1, scheduler, progress,
-                                           _Record(reg, force, backdate, target.exists(), overlay, recorded))
+                                           _Record(reg, force, backdate, replaces, overlay, recorded))
                 except BaseException:
                     shutil.rmtree(staging, ignore_errors=True)
                     raise

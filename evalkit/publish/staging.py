@@ -215,6 +215,17 @@ def check_free_space(out: Path, replaced: Path | None) -> None:
                            f"{need} needed; nothing published was replaced.")
 
 
+def holds_a_set(target: Path) -> bool:
+    """Whether ``target`` (``OUT/<date>``) holds a published set: anything but province folders
+    that hold only a public notice (``<code>/notice/``, published before that date's list, and
+    kept by the set then published: :func:`keep_other_provinces`)."""
+    if not target.is_dir():
+        return target.exists()
+    return any(not (child.is_dir() and _PROVINCE_DIR.match(child.name)
+                    and all(p.name == "notice" for p in child.iterdir()))
+               for child in target.iterdir())
+
+
 def keep_other_provinces(target: Path, staging: Path) -> list[str]:
     """Link into ``staging`` every province folder of an existing ``target`` that ``staging`` does
     not hold (hard links on the same filesystem, a copy where linking is refused).
