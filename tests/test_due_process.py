@@ -169,9 +169,33 @@ def test_a_statement_accepted_dismisses_and_a_pending_one_waits(story, tmp_path)
     assert _run("run", "--province", "11", "--as-of", "2026-09-18", "--data", data, "--out", out).returncode == 0
     row = _csv(out / "2026-09-18" / "11" / "credit.csv").set_index("provider_id").loc[FRAUD]
     assert (row["list"], row["sanction_stage"]) == ("white", "notified")
+    assert row["reasons"].startswith("sanction_notified;statement_pending")
     st.write_text("provider_id,province_code,notified_on,received_on,kind,outcome,decided_on\n"
                   f"{FRAUD},11,2026-09-09,2026-09-14,statement,accepted,2026-09-21\n", encoding="utf-8")
     assert _run("run", "--province", "11", "--as-of", "2026-09-22", "--data", data, "--out", out).returncode == 0
     row = _csv(out / "2026-09-22" / "11" / "credit.csv").set_index("provider_id").loc[FRAUD]
     assert (row["list"], row["sanction_stage"]) == ("white", "dismissed")
     assert "sanction_dismissed" in row["reasons"]
+
+
+def test_a_notice_whose_grounds_no_longer_hold_lapses(story, tmp_path):
+    """From the register of step 4 (notified on 2026-09-09, window open until 2026-09-16): the
+    fraud finding withdrawn from the input, nothing is left to decide, even with a statement
+    pending: the notice lapses (dismissed, reason sanction_lapsed) and the list stays white."""
+    data = tmp_path / "data"
+    shutil.copytree(story.data, data)
+    (data / "credit_repairs.csv").unlink()
+    vio = data / "violations.csv"
+    vio.write_text("".join(line for line in vio.read_text(encoding="utf-8").splitlines(keepends=True)
+                           if FRAUD not in line), encoding="utf-8")
+    (data / "sanction_statements.csv").write_text(
+        "provider_id,province_code,notified_on,received_on,kind,outcome,decided_on\n"
+        f"{FRAUD},11,2026-09-09,2026-09-14,statement,pending,\n", encoding="utf-8")
+    for day in ("2026-09-14", "2026-09-18"):  # inside the window, or past it
+        out = tmp_path / day
+        shutil.copytree(story.after3, out)
+        proc = _run("run", "--province", "11", "--as-of", day, "--data", data, "--out", out)
+        assert proc.returncode == 0, proc.stderr
+        row = _csv(out / day / "11" / "credit.csv").set_index("provider_id").loc[FRAUD]
+        assert (row["list"], row["sanction_stage"]) == ("white", "dismissed"), (day, row.to_dict())
+        assert row["reasons"].startswith("sanction_lapsed")

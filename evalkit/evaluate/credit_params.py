@@ -80,7 +80,10 @@ REASONS: dict[str, tuple[str, str]] = {
     # due process (evalkit.evaluate.sanctions)
     "sanction_notified": ("已送达信用惩戒告知书，陈述申辩期内暂不作出决定",
                           "sanction notice served: no decision before the statement window closes"),
+    "statement_pending": ("陈述申辩意见尚在审查，暂不作出决定",
+                          "statement under review: no decision while it is pending"),
     "sanction_dismissed": ("陈述申辩意见被采纳，不予列入", "statement accepted: the sanction is dismissed"),
+    "sanction_lapsed": ("拟列入的情形已不存在，不予列入", "the grounds no longer hold: the sanction is dismissed"),
     "sanction_decided": ("告知期满，依法作出列入决定", "decided after the notice and statement window"),
     "credit_repaired": ("信用修复申请获批准，移出名单", "credit repair approved: taken off the list"),
 }

@@ -10,11 +10,15 @@ so :func:`gate` makes that move a two-step decision, one cycle at a time:
    ``sanction_notices/<provider_id>.html``): the list, ban and decision date stay as they were,
    ``statement_ends_on`` is ``statement_working_days`` working days after ``as_of`` (profile,
    default 5; :mod:`evalkit.rubric.calendar`);
-2. while the window is open, or a statement received is pending (``sanction_statements``), the
-   provider stays **notified** and no decision is taken;
+2. while the window is open, or a statement received is pending (``sanction_statements``;
+   reason ``statement_pending`` past the window), the provider stays **notified** and no
+   decision is taken;
 3. after it: a statement **accepted** dismisses the sanction (**dismissed**, list unchanged);
    otherwise the status machine's decision is applied from that cycle's date (**decided**: a
-   ban runs from the decision date).
+   ban runs from the decision date; later cycles keep ``decided`` while that list stands).
+
+Whenever the findings no longer call for the worse list, window open or statement pending, the
+notice lapses: **dismissed**, reason ``sanction_lapsed``.
 
 **Credit repair** (信用修复, ``credit_repairs``): an approved repair decided after the listing ends
 a grey listing once ``repair.grey_min_months`` have passed since the listing's decision, and a
@@ -98,10 +102,11 @@ def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -
     was_notified = pr["sanction_stage"].eq("notified").to_numpy()
     open_window = was_notified & (pr["statement_ends_on"].to_numpy(str) >= day)
     outcome = _statements(ds, code, as_of, ids, pr["notified_on"])
-    wait = was_notified & (open_window | (outcome == "pending"))
-    dismissed = was_notified & ~wait & (outcome == "accepted")
-    decided = was_notified & ~wait & ~dismissed & worse
-    lapsed = was_notified & ~wait & ~dismissed & ~worse  # the grounds no longer hold: nothing to decide
+    # the grounds no longer hold: nothing to decide, whether or not the window or a statement is open
+    lapsed = was_notified & ~worse
+    wait = was_notified & worse & (open_window | (outcome == "pending"))
+    dismissed = was_notified & worse & ~wait & (outcome == "accepted")
+    decided = was_notified & worse & ~wait & ~dismissed
     notify = ~was_notified & worse
     revert = notify | wait | dismissed
     days_ = int(profile_value(profile, "due_process", "statement_working_days", default=5))
@@ -115,9 +120,10 @@ def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -
     kept = wait | dismissed | decided | lapsed
     p["notified_on"] = np.where(notify, day, np.where(kept, pr["notified_on"], ""))
     p["statement_ends_on"] = np.where(notify, ends, np.where(kept, pr["statement_ends_on"], ""))
-    codes = np.select([notify | wait, dismissed, decided],
-                      ["sanction_notified", "sanction_dismissed", "sanction_decided"], "")
-    p["reasons"] = _add_code(p["reasons"].astype(str).to_numpy(object), codes)
+    codes = np.select([wait & ~open_window, dismissed, lapsed, decided],
+                      ["statement_pending", "sanction_dismissed", "sanction_lapsed", "sanction_decided"], "")
+    reasons = _add_code(p["reasons"].astype(str).to_numpy(object), codes)
+    p["reasons"] = _add_code(reasons, np.where(notify | wait, "sanction_notified", ""))  # first
     for col in ("list", "ban_until", "decided_on"):  # the list does not change before the decision
         before = pr[col].to_numpy(object)
         if col == "list":
