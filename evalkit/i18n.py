@@ -361,7 +361,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "n_alerts_open": ("待停用", "Open"), "share_alerts_resolved": ("按期停用率", "Share resolved in time"),
     "main_findings": ("主要问题", "Main findings"), "action": ("监管措施", "Action"),
     "n_selections": ("选用记录", "Selections"), "n_in_use": ("在用应用", "Apps in use"),
-    "n_unified": ("统一使用", "Unified use"), "n_findings": ("问题数", "Findings"),
+    "n_unified": ("统一使用", "Unified use"), "n_findings": ("问题数", "Number of findings"),
     "findings": ("问题", "Findings"), "finding": ("问题", "Finding"), "compliant": ("合规", "Compliant"),
     "alert": ("提醒原因", "Alert"), "since": ("提醒日期", "Since"), "withdraw_by": ("停用期限", "Withdraw by"),
     "withdrawn_on": ("停用日期", "Withdrawn on"), "alert_status": ("处理情况", "Status"),

@@ -227,6 +227,18 @@ def test_same_inputs_give_the_same_app_pages(published_en_twice):
     assert broken_links(folder) == []
 
 
+def test_an_english_set_has_english_chart_captions(published_en_twice):
+    """Every chart's folded data table of an English set (schools.html included) is captioned
+    and headed in English."""
+    folder, _ = published_en_twice
+    pages = sorted(folder.rglob("*.html"))
+    assert folder / "11" / "schools.html" in pages
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "图表数据" not in text and "<th>类别</th>" not in text and "<th>值</th>" not in text, page
+    assert "data as a table" in (folder / "11" / "schools.html").read_text(encoding="utf-8")
+
+
 _WORDS = {"zh": ("各指标得分及依据", "评估结果已过有效期"), "en": ("Criterion scores and their evidence",
                                                           "assessment out of date")}
 
