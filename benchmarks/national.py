@@ -13,8 +13,9 @@ rows) and measures, in one run:
   (``benchmarks/bench_publish.py``: papermill CLI then nbconvert CLI per notebook, on a few
   provinces, extrapolated), the size of every province's HTML and the time until each page is
   interactive in headless Chromium (Playwright);
-* ``growth``: generate + evaluation at 5k, 20k, 50k and 100k apps, drawn as
-  ``benchmarks/growth.png``.
+* ``growth``: generate + evaluation at 5k, 20k, 50k and 100k apps (schools and selections in
+  proportion), drawn as ``benchmarks/growth.png``; ``--growth-only`` runs just these and prints
+  their table.
 
 Memory: every step runs in a fresh subprocess; a step's peak is that process's
 ``ru_maxrss`` (``resource.getrusage``), which includes the dataset it loaded (the ``base``
@@ -133,6 +134,7 @@ def step(name: str, data: str, n_apps: int | None) -> dict[str, Any]:
         out["invariants"] = {"provinces": len(nat.provinces), "broken": broken}
         out["seconds"], out["cpu"] = time.perf_counter() - t0, time.process_time() - c0
         out["peak"] = _peak()
+        out["rows"] = {k: len(ds.tables[k]) for k in ("apps", "schools", "selections") if k in ds.tables}
         # not in the goal: the app pages' evidence, which only a publish builds (on first read)
         a0, ac0 = time.perf_counter(), time.process_time()
         rows = sum(len(nat.province(code).evidence) for code in nat.provinces)
@@ -508,18 +510,20 @@ def markdown(res: dict[str, Any], command: str) -> str:
     growth = res.get("growth", {})
     if growth:
         lines += ["### Growth", "", "![time and memory against the number of apps](growth.png)", "",
-                  ("| apps | generate (s) | validate (s) | national pass (s) | lists + credit (s) "
-                   "| evaluation (s) | evaluation CPU (s) | evaluation peak (GiB) | "
-                   "wall s per 1,000 apps | CPU s per 1,000 apps |"),
-                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+                  ("| apps | schools | selections | generate (s) | validate (s) | national pass (s) "
+                   "| lists, credit and schools (s) | evaluation (s) | evaluation CPU (s) | evaluation "
+                   "peak (GiB) | wall s per 1,000 apps | CPU s per 1,000 apps |"),
+                  "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
         for n in sorted(growth, key=int):
             g = growth[n]
             e = g.get("evaluation", {})
             if "seconds" not in e:
-                lines.append(f"| {int(n):,} | failed | | | | | | | |")
+                lines.append(f"| {int(n):,} | | | failed | | | | | | | | |")
                 continue
+            rows = e.get("rows", {})
+            schools = " | ".join(f"{rows[k]:,}" if k in rows else "—" for k in ("schools", "selections"))
             lines.append(
-                f"| {int(n):,} | {_fmt_s(g['generate'].get('seconds'))} | {e['t_validate']:.1f} | "
+                f"| {int(n):,} | {schools} | {_fmt_s(g['generate'].get('seconds'))} | {e['t_validate']:.1f} | "
                 f"{e['t_national'] - e['t_validate']:.1f} | {e['t_provinces'] - e['t_national']:.1f} | "
                 f"{e['seconds']:.1f} | {e['cpu']:.1f} | {e['peak'] / GIB:.2f} | "
                 f"{e['seconds'] / (int(n) / 1000):.2f} | {e['cpu'] / (int(n) / 1000):.2f} |")
@@ -644,6 +648,23 @@ NOTES: list[str] = [
 # ---------------------------------------------------------------------------------------------
 
 
+def run_growth(sizes: str, data: Path, steps: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Generate + evaluation at each number of apps of ``sizes`` (comma-separated); 50,000 is the
+    national dataset ``data`` (its steps of this run when given, else evaluated again)."""
+    growth: dict[str, Any] = {}
+    for n in (int(x) for x in sizes.split(",") if x):
+        print(f"growth {n:,} apps", flush=True)
+        if n == 50_000:
+            g = ({"generate": steps["generate"], "evaluation": steps["evaluation"]} if steps else
+                 {"generate": {"seconds": None}, "evaluation": run_step("evaluation", data)})
+        else:
+            folder = Path(f"/tmp/evalkit-growth-{n}")
+            g = {"generate": run_step("generate", folder, n), "evaluation": run_step("evaluation", folder, n)}
+            shutil.rmtree(folder, ignore_errors=True)
+        growth[str(n)] = g
+    return growth
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--step")
@@ -653,6 +674,8 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--naive-provinces", default="11,44")
     ap.add_argument("--growth", default="5000,20000,50000,100000")
+    ap.add_argument("--growth-only", action="store_true",
+                    help="only the growth rows (the 50k row evaluated again on --data), printed")
     ap.add_argument("--skip", default="", help="comma-separated: steps, publish, naive, pages, growth")
     ap.add_argument("--write", action="store_true")
     ap.add_argument("--render", action="store_true",
@@ -688,6 +711,15 @@ def main() -> None:
         if args.write:
             write_page_rows(text)
         return
+    if args.growth_only:
+        res = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+        res.setdefault("machine", machine())
+        res["growth"] = run_growth(args.growth, Path(args.data))
+        RESULTS.write_text(json.dumps(res, indent=1))
+        text = markdown({**res, "steps": {}, "load_end": [0], "notes": []}, command)
+        print(text[text.index("### Growth"):])
+        growth_plot(res["growth"], ROOT / "benchmarks" / "growth.png")
+        return
     skip = set(filter(None, args.skip.split(",")))
     data = Path(args.data)
     parted = Path(f"{data}-partitioned")
@@ -712,18 +744,7 @@ def main() -> None:
         measure_pages(site / AS_OF) if (site / AS_OF).is_dir() else {"error": "no published site"})
     codes = args.naive_provinces.split(",")
     res["naive"] = old.get("naive", {}) if "naive" in skip else run_naive(data, codes)
-    growth: dict[str, Any] = old.get("growth", {}) if "growth" in skip else {}
-    if "growth" not in skip:
-        for n in (int(x) for x in args.growth.split(",") if x):
-            print(f"growth {n:,} apps", flush=True)
-            if n == 50_000:
-                g = {"generate": s["generate"], "evaluation": s["evaluation"]}
-            else:
-                folder = Path(f"/tmp/evalkit-growth-{n}")
-                g = {"generate": run_step("generate", folder, n),
-                     "evaluation": run_step("evaluation", folder, n)}
-                shutil.rmtree(folder, ignore_errors=True)
-            growth[str(n)] = g
+    growth = old.get("growth", {}) if "growth" in skip else run_growth(args.growth, data, s)
     res["growth"] = growth
     res["load_end"] = [round(x, 2) for x in os.getloadavg()]
     res["notes"] = NOTES

@@ -165,6 +165,8 @@ def test_n_apps_scales_the_national_mix() -> None:
     assert len(small["providers"]) == 200
     per_app = len(small["panel_scores"]) / 1000
     assert 70 < per_app < 95  # 7 experts × 12 criteria (C05 only for minors' apps)
+    per_province = small["schools"]["province_code"].value_counts()  # 6,250 × 1/50, and the planted
+    assert len(per_province) == 32 and per_province.between(125, 125 + 20).all()
     with pytest.raises(ValueError, match="'n_apps' parameter of generate_tables"):
         generate.generate_tables("sample", n_apps=1000)
     with pytest.raises(ValueError, match="'n_apps' parameter of generate_tables"):

@@ -83,10 +83,11 @@ class World:
     def make(cls, scale: str, seed: int, as_of: np.datetime64, province: str,
              n_apps: int | None = None) -> World:
         """The world of checked parameters; ``n_apps`` gives the national mix at another size
-        (growth benchmarks: providers = apps / 5)."""
+        (growth benchmarks: providers = apps / 5, schools in proportion to the apps)."""
         size = SIZES[scale]
         if n_apps is not None:
-            size = dataclasses.replace(size, apps=n_apps, providers=n_apps // 5)
+            size = dataclasses.replace(size, apps=n_apps, providers=n_apps // 5,
+                                       schools=max(1, round(size.schools * n_apps / size.apps)))
         latest, previous = batches(as_of)
         return cls(scale, seed, as_of, province, size, latest, previous)
 
