@@ -411,7 +411,7 @@ def test_forced_republish_on_a_full_disk_replaces_nothing(tmpfs):
 def test_forced_republish_into_a_read_only_folder_replaces_nothing(tmpfs):
     out = tmpfs / "out"
     assert _publish(out, D1, "11").exit_code == 0
-    before = _tree(out / D1)
+    before, tree = _tree(out / D1), _tree(out)
     subprocess.run(["mount", "-o", "remount,ro", str(tmpfs)], check=True)
     res = _publish(out, D1, "11", "--force")
     assert res.exit_code == 1
@@ -419,6 +419,12 @@ def test_forced_republish_into_a_read_only_folder_replaces_nothing(tmpfs):
     res = _run(out, D1, SAMPLE, "--force", code="11")
     assert res.exit_code == 1 and "Traceback" not in res.output
     assert _tree(out / D1) == before
+    # the register is still checked and read where nothing can be written (an archived copy)
+    res = _cli("register", "verify", out)
+    assert res.exit_code == 0 and "intact: 1 cycle(s)" in res.output, res.output
+    res = _cli("register", "history", "--province", "11", out)
+    assert res.exit_code == 0 and D1 in res.output, res.output
+    assert _tree(out) == tree
 
 
 def test_a_deleted_recommended_list_keeps_listed_on(first_cycle, fraud_data, tmp_path):

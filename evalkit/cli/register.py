@@ -22,8 +22,9 @@ def _open_register(out: Optional[Path], url: Optional[str], *, create: bool = Fa
 
     if out is None and not url:  # publish's default --out: the workspace's, else reports/
         out = settings().out or resources.reports_dir()
-    # lazy: a register file is made by the first cycle recorded (a failed import leaves none)
-    return Register.open(register_target(out, url), create=create, lazy=create)
+    # lazy: a register file is made by the first cycle recorded (a failed import leaves none);
+    # verify and history write nothing (a register on a read-only disk can be checked)
+    return Register.open(register_target(out, url), create=create, lazy=create, read_only=not create)
 
 
 @register_app.command("verify")

@@ -44,7 +44,14 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from evalkit.data import register_verify
-from evalkit.data.register_engine import BUSY_TIMEOUT, empty_engine, is_url, register_target, sqlite_engine
+from evalkit.data.register_engine import (
+    BUSY_TIMEOUT,
+    empty_engine,
+    is_url,
+    register_target,
+    sqlite_engine,
+    sqlite_reader,
+)
 from evalkit.data.register_schema import (
     DUE_PROCESS_TABLES,
     FIELDS,
@@ -89,7 +96,8 @@ class Register:
     # opening
 
     @classmethod
-    def open(cls, target: str | Path, *, create: bool = True, lazy: bool = False) -> Register:
+    def open(cls, target: str | Path, *, create: bool = True, lazy: bool = False,
+             read_only: bool = False) -> Register:
         """Open (and with ``create`` make) the register of ``target``: an output folder (its
         ``register.sqlite``), a ``.sqlite`` file, or a URL (``sqlite:///…``,
         ``postgresql://…`` / ``postgresql+psycopg://…``).  ``create=False`` refuses a register
@@ -98,7 +106,12 @@ class Register:
         ``lazy`` (with ``create``): a SQLite file that does not exist yet is not created now but
         by the first :meth:`record`; until then the register reads as empty (or as the file,
         once another process has made it).  A publish or run that fails before recording
-        anything thus leaves no empty register behind."""
+        anything thus leaves no empty register behind.
+
+        ``read_only`` (implies ``create=False``): nothing is written, not even a SQLite file's
+        journal mode, so that a register on a read-only disk or an archived copy can be
+        verified and read (``evalkit register verify|history``)."""
+        create = create and not read_only
         if is_url(target):
             try:
                 url = sa.make_url(str(target))
@@ -107,20 +120,20 @@ class Register:
             if url.drivername in ("postgresql", "postgres"):
                 url = url.set(drivername="postgresql+psycopg")
             if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
-                return cls._open_file(Path(url.database), create, lazy)
+                return cls._open_file(Path(url.database), create, lazy, read_only)
             name = url.render_as_string(hide_password=True)
             try:
                 engine = sa.create_engine(url)
             except (sa.exc.ArgumentError, ImportError) as exc:
                 raise RegisterError(f"register {name}: cannot use this database ({exc})") from None
-            return cls._ready(cls(engine, name), create)
+            return cls._ready(cls(engine, name), create, read_only)
         path = Path(target)
         if path.suffix.lower() not in (".sqlite", ".sqlite3", ".db"):
             path = path / DEFAULT_NAME
-        return cls._open_file(path, create, lazy)
+        return cls._open_file(path, create, lazy, read_only)
 
     @classmethod
-    def _open_file(cls, path: Path, create: bool, lazy: bool = False) -> Register:
+    def _open_file(cls, path: Path, create: bool, lazy: bool = False, read_only: bool = False) -> Register:
         if not path.is_file():
             if not create:
                 raise RegisterError(f"no register at {path} (`evalkit register import` builds one from "
@@ -133,6 +146,8 @@ class Register:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise RegisterError(f"register {path}: cannot create its folder: {exc}") from None
+        if read_only:
+            return cls._ready(cls(sqlite_reader(path), str(path)), False, True)
         url = sa.URL.create("sqlite", database=str(path))
         return cls._ready(cls(sqlite_engine(url), str(path)), create)
 
@@ -146,8 +161,8 @@ class Register:
         self.engine, self.pending = real.engine, None
 
     @classmethod
-    def _ready(cls, reg: Register, create: bool) -> Register:
-        with reg._write("open it") as conn:
+    def _ready(cls, reg: Register, create: bool, read_only: bool = False) -> Register:
+        with (reg._read if read_only else reg._write)("open it") as conn:
             if create:
                 if not reg.is_sqlite:  # two processes creating the tables at once would collide
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(727160)"))

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from evalkit.data.register_schema import RegisterError
 
-__all__ = ["BUSY_TIMEOUT", "empty_engine", "is_url", "register_target", "sqlite_engine", "wal"]
+__all__ = ["BUSY_TIMEOUT", "empty_engine", "is_url", "register_target", "sqlite_engine", "sqlite_reader", "wal"]
 
 #: Seconds a writer waits for another one (SQLite busy timeout).
 BUSY_TIMEOUT = 30
@@ -51,6 +51,34 @@ def wal(dbapi_conn: Any) -> None:
             if ("locked" not in str(exc) and "busy" not in str(exc)) or time.monotonic() > deadline:
                 raise
         time.sleep(0.05)
+
+
+def sqlite_reader(path: Path) -> Engine:
+    """A read-only SQLite engine: nothing is written into the file or beside it.  A register
+    in a folder that cannot be written (a read-only disk, an archived copy) has no WAL index to
+    share, and nobody can be writing it: it is then opened as immutable."""
+    uri = Path(path).resolve().as_uri()
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=BUSY_TIMEOUT, check_same_thread=False)
+        try:
+            conn.execute("PRAGMA schema_version").fetchone()  # opens the file (and its WAL index)
+            return conn
+        except sqlite3.OperationalError:
+            conn.close()
+        return sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+
+    engine = sa.create_engine("sqlite://", creator=connect)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # SQLAlchemy's begin event below issues BEGIN itself
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN")
+
+    return engine
 
 
 def empty_engine() -> Engine:
