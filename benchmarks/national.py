@@ -360,7 +360,7 @@ def growth_plot(growth: dict[str, Any], path: Path) -> None:
     phases = [("generate", lambda g: g["generate"].get("seconds") or float("nan")),
               ("validate", lambda g: g["evaluation"]["t_validate"]),
               ("national pass", lambda g: g["evaluation"]["t_national"] - g["evaluation"]["t_validate"]),
-              ("lists + credit", lambda g: g["evaluation"]["t_provinces"] - g["evaluation"]["t_national"]),
+              ("lists, credit, schools", lambda g: g["evaluation"]["t_provinces"] - g["evaluation"]["t_national"]),
               ("evaluation total", lambda g: g["evaluation"]["seconds"])]
     x = [n / 1000 for n in sizes]
     for label, fn in phases:
