@@ -92,7 +92,7 @@ def run_command(
     data_dir = cfg.data if cfg.data is not None else resources.sample_dir()
     out_dir = cfg.out if cfg.out is not None else resources.reports_dir()
     try:
-        from evalkit.data.dataset import load_dataset, parse_as_of
+        from evalkit.data.dataset import load_dataset, other_warnings, parse_as_of
         from evalkit.evaluate import pipeline
         from evalkit.publish import single
         from evalkit.rubric import default_criterion_ids
@@ -104,6 +104,7 @@ def run_command(
         ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
         print_elsewhere(ds.elsewhere, f"province {province}")
         warn_absent(data_dir)
+        warn_count(other_warnings(ds), data_dir, when)
         with single.open_for_run(register, out_dir, province, when, force=force, backdate=backdate,
                                  previous=previous) as reg:
             nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
@@ -193,6 +194,7 @@ def publish_command(
         return
     for w in result.warnings:
         typer.echo(f"warning: {w}", err=True)
+    warn_count(result.data_warnings, cfg.data, cfg.as_of)
     n_ok = sum(o.ok for o in result.outcomes)
     typer.echo(f"published {result.folder} ({n_ok}/{len(result.outcomes)} provinces, {result.seconds:.1f} s)")
     if not result.index_ok:
@@ -230,6 +232,15 @@ def warn_calendar(when: object, until: object = None) -> None:
     message = run_warning(when, until=until)
     if message:
         typer.echo(f"warning: {message}", err=True)
+
+
+def warn_count(n: int, data: Optional[Path], as_of: object) -> None:
+    """Count (stderr) the data's warnings that run and publish do not list."""
+    if n:
+        where = f" {data}" if data is not None else ""
+        when = f" --as-of {str(as_of)[:10]}" if as_of else ""
+        typer.echo(f"warning: the data has {n} other warning(s), not errors: `evalkit validate{where}{when}` "
+                   "lists them.", err=True)
 
 
 def warn_absent(data: Optional[Path]) -> None:

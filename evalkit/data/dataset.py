@@ -35,7 +35,7 @@ from evalkit.errors import DataError, EvalkitError, Problem, param_message, prob
 from evalkit.memory import use_system_allocator
 
 __all__ = ["MAX_PER_KIND", "Dataset", "DatasetArgumentError", "ProvinceLoad", "UnknownColumnError",
-           "absence_warnings", "flags", "load_by_province", "load_dataset", "parse_as_of"]
+           "absence_warnings", "flags", "other_warnings", "load_by_province", "load_dataset", "parse_as_of"]
 
 
 class UnknownColumnError(EvalkitError, KeyError):
@@ -257,6 +257,15 @@ def _kind(path: Path) -> str:
     if stat.S_ISSOCK(mode):
         return "a socket"
     return "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file"
+
+
+def other_warnings(ds: Dataset) -> int:
+    """How many of ``ds``'s warnings neither :func:`absence_warnings` nor ``ds.elsewhere`` (the
+    other provinces' errors) shows: what ``evalkit run`` and ``publish`` count, for ``evalkit
+    validate`` to list."""
+    shown = sum(p.code == "missing_file" and (p.sheet or p.file or "").split(".")[0] in _ABSENT_MEANS
+                for p in ds.warnings)
+    return max(0, len(ds.warnings) - shown - len(ds.elsewhere))
 
 
 def absence_warnings(path: str | PathLike[str]) -> list[Problem]:

@@ -118,6 +118,8 @@ class PublishResult:
     others_blocked: dict[str, tuple[Problem, ...]] = field(default_factory=dict)
     #: The register's warnings (a backdate: later cycles now needing regeneration).
     warnings: list[str] = field(default_factory=list)
+    #: How many warnings the data has besides those shown (`evalkit validate` lists them).
+    data_warnings: int = 0
 
     @property
     def failed(self) -> list[str]:
@@ -280,11 +282,11 @@ def _publish_into(staging: Path, target: Path, data: Path, date: str, codes: lis
     """Evaluate, render every province then the index into ``staging``, record each published
     province's cycle, move the set to ``target`` (keeping the provinces not named)."""
     results: dict[str, Any] = {}
-    national, blocked, others = _prepare(staging, data, date, codes, lang, previous_dir=target.parent,
-                                         register=rec.register, results=results, overlay=rec.overlay)
+    national, blocked, others, n_warnings = _prepare(staging, data, date, codes, lang, previous_dir=target.parent,
+                                                     register=rec.register, results=results, overlay=rec.overlay)
     write_assets(staging)
     jobs = province_jobs(staging, config, [c for c in codes if c not in blocked], data, date, lang)
-    result = PublishResult(folder=target, as_of=date, others_blocked=others)
+    result = PublishResult(folder=target, as_of=date, others_blocked=others, data_warnings=n_warnings)
     stopped = [ProvinceOutcome(code, False, blocked_text(len(found)), 0.0, found)
                for code, found in blocked.items()]
     with ProgressBar(progress, len(jobs) + len(config["national"])) as tick:
@@ -366,12 +368,13 @@ def _load(data_dir: Path, as_of: str, codes: list[str]
 def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: str,
              previous_dir: Path | None = None, register: Any = None, results: dict[str, Any] | None = None,
              overlay: str | Path | None = None
-             ) -> tuple[dict[str, Any], dict[str, tuple[Problem, ...]], dict[str, tuple[Problem, ...]]]:
+             ) -> tuple[dict[str, Any], dict[str, tuple[Problem, ...]], dict[str, tuple[Problem, ...]], int]:
     """Load, evaluate once, cache each province and write its exports.
 
-    Returns the national data, the requested provinces blocked by their data (not evaluated)
-    and the other provinces whose data has errors.
+    Returns the national data, the requested provinces blocked by their data (not evaluated),
+    the other provinces whose data has errors and the number of the data's other warnings.
     """
+    from evalkit.data.dataset import other_warnings
     from evalkit.evaluate import pipeline
 
     ds, blocked, others = _load(data_dir, as_of, codes)
@@ -390,7 +393,7 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
             write_zh_companions(res, staging / code)
         write_app_pages(res, staging / code, lang)  # the app details: the viewer and its data files
 
-    return overview(ds, nat, clean, lang, each=keep, blocked=blocked, kept=kept), blocked, others
+    return overview(ds, nat, clean, lang, each=keep, blocked=blocked, kept=kept), blocked, others, other_warnings(ds)
 
 
 def _kept_provinces(target: Path | None, codes: list[str], as_of: str, register: Any) -> dict[str, Any]:
