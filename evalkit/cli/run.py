@@ -104,7 +104,6 @@ def run_command(
         ds = load_dataset(data_dir, as_of=when, provinces=[province], criteria=default_criterion_ids)
         print_elsewhere(ds.elsewhere, f"province {province}")
         warn_absent(data_dir)
-        warn_count(other_warnings(ds), data_dir, when)
         with single.open_for_run(register, out_dir, province, when, force=force, backdate=backdate,
                                  previous=previous) as reg:
             nat = pipeline.evaluate(ds, when, rubric_dir=rubric, provinces=[province], previous_dir=out_dir,
@@ -118,6 +117,7 @@ def run_command(
     except EvalkitError as exc:
         fail(str(exc))
         return
+    warn_count(other_warnings(ds), data_dir, when)  # once the run has succeeded (errors come first)
     counts = res.decisions["status"].value_counts()
     changes = res.changes["change"].value_counts()
     typer.echo(RUN_TEXT[lang].format(
