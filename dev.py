@@ -2,7 +2,7 @@
 """Set up the project's virtual environment when needed, then run a task.
 
     python3 dev.py publish   # publish every province of data/sample into reports/
-    python3 dev.py test      # the whole test suite
+    python3 dev.py test      # the whole test suite (on min(cores, 4) pytest-xdist workers)
     python3 dev.py shell     # print the path of the environment's python
 
 Needs only Python 3.11+: the first call creates `.venv` and installs evalkit with its
@@ -46,6 +46,14 @@ def ensure_env() -> None:
     STAMP.write_text(wanted)
 
 
+def _workers(args: list[str]) -> list[str]:
+    """pytest-xdist's options for the suite unless ``args`` choose (``-n``, ``-p no:xdist``):
+    one worker per core up to 4, the tests grouped as conftest.py says (``--dist loadgroup``)."""
+    n = min(os.cpu_count() or 1, 4)
+    chosen = any(a.startswith(("-n", "--numprocesses", "--dist")) or a == "no:xdist" for a in args)
+    return [] if chosen or n < 2 else ["-n", str(n), "--dist", "loadgroup"]
+
+
 def main(argv: list[str]) -> int:
     task, rest = (argv[0], argv[1:]) if argv else ("test", [])
     ensure_env()
@@ -53,7 +61,7 @@ def main(argv: list[str]) -> int:
         cmd = [str(BIN / "evalkit"), "publish", "--data", "data/sample", "--out", "reports",
                "--force", *rest]
     elif task == "test":
-        cmd = [str(PYTHON), "-m", "pytest", *rest]
+        cmd = [str(PYTHON), "-m", "pytest", *_workers(rest), *rest]
     elif task == "shell":
         print(PYTHON)
         return 0
