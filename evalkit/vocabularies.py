@@ -132,6 +132,17 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
         "other": ("其他", "other"),
         "all": ("全部", "all"),
     },
+    # violations.type (the sanction notices' facts; evalkit.synth.names.VIOLATION_TYPES and fraud)
+    "violation_type": {
+        "false_material": ("提供虚假材料", "false material"),
+        "privacy": ("侵犯隐私与个人信息", "privacy and personal data"),
+        "fees": ("违规收费", "improper fees"),
+        "ads": ("违规广告", "improper advertising"),
+        "forced_use": ("强制使用", "forced use"),
+        "harmful_content": ("有害信息", "harmful content"),
+        "security_incident": ("安全事件", "security incident"),
+        "filing_not_updated": ("备案信息未及时更新", "filing not updated"),
+    },
     # complaint channels are free text in the data: the usual ones get English words
     "channel": {
         "12345热线": ("12345热线", "12345 hotline"),

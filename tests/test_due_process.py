@@ -117,6 +117,12 @@ def test_4_fraud_found_a_sanction_notice_and_no_black_listing_yet(story):
     for words in ("信用惩戒告知书", "一、事实", "V0000001", "虚假材料", "三、依据", "国办发〔2020〕49号",
                   "拟采取的措施", "6个月", "陈述、申辩", "听证", "2026-09-16"):
         assert words in text, words
+    # every notice states its facts: the violations, or the substantiated complaints behind a grey listing
+    pages = sorted((story.out / "2026-09-09" / "11" / "sanction_notices").glob("*.html"))
+    assert len(pages) > 1
+    for page in pages:
+        assert "一、事实</h2><table>" in page.read_text(encoding="utf-8"), page.name
+    assert any("投诉（经核实）" in page.read_text(encoding="utf-8") for page in pages)
     blacklist = json.loads((story.out / "2026-09-09" / "11" / "blacklist.json").read_text(encoding="utf-8"))
     assert FRAUD not in [e["uscc"] for e in blacklist["entries"]]
     dec = _csv(story.out / "2026-09-09" / "11" / "decisions.csv").set_index("app_id")
@@ -199,3 +205,35 @@ def test_a_notice_whose_grounds_no_longer_hold_lapses(story, tmp_path):
         row = _csv(out / day / "11" / "credit.csv").set_index("provider_id").loc[FRAUD]
         assert (row["list"], row["sanction_stage"]) == ("white", "dismissed"), (day, row.to_dict())
         assert row["reasons"].startswith("sanction_lapsed")
+
+
+def test_a_sanction_notice_in_english_names_the_authority_and_states_the_facts_in_words():
+    """The notice of an English set: English first (its page language and title), the issuing
+    department by name, the facts' types in words, no configuration key, English punctuation;
+    the Chinese text served follows."""
+    from evalkit.evaluate.sanction_notice import notice_page
+
+    facts = [{"kind": "complaint", "id": "C1", "app_id": "A1", "found_on": "2026-05-01", "type": "forced_use",
+              "severity": "", "fraud": False},
+             {"kind": "violation", "id": "V1", "app_id": "A1", "found_on": "2026-06-01", "type": "false_material",
+              "severity": "serious", "fraud": True}]
+    row = pd.Series({"provider_id": "91110108MA9P00022M", "provider_name": "<b>某公司</b>", "proposed_list": "black",
+                     "reasons": "sanction_notified;fraud", "statement_ends_on": "2026-09-08",
+                     "sanction_facts": json.dumps(facts)})
+    result = SimpleNamespace(code="11", name_zh="北京市", name_en="Beijing", profile={},
+                             as_of=pd.Timestamp("2026-09-01"))
+    page = notice_page(row, result, 6, 12, "en")
+    english, chinese = page.split('<section lang="zh-CN">')
+    assert english.startswith('<!DOCTYPE html>\n<html lang="en">')
+    assert "<title>Notice of a proposed credit sanction" in english
+    for words in ("Beijing Municipal Education Commission, notified on 2026-09-01",
+                  "Party: &lt;b&gt;某公司&lt;/b&gt; (USCC",
+                  "complaint (substantiated)", "forced use", "false material", "serious", "fraud (false material",
+                  "no submission for 6 months from the date of the decision", "The credit evaluation rules of Beijing",
+                  "Submit in writing by 2026-09-08"):
+        assert words in english, words
+    assert "ban_months" not in page and "：" not in english and "false_material" not in page
+    assert "北京市教育委员会，告知日期 2026-09-01" in chinese
+    assert "当事人：&lt;b&gt;某公司&lt;/b&gt;（统一社会信用代码" in chinese
+    assert "强制使用" in chinese and "提供虚假材料" in chinese and "6个月" in chinese
+    assert notice_page(row, result, 6, 12, "zh").startswith('<!DOCTYPE html>\n<html lang="zh-CN">')

@@ -187,6 +187,26 @@ def test_a_ban_outlasts_a_skipped_cycle(first_cycle, fraud_data, tmp_path):
     assert reg.verify() == []
 
 
+def test_a_ban_edited_out_of_the_register_stops_the_next_cycle(first_cycle, fraud_data, tmp_path):
+    """A ban removed from the register itself (its credit row made white with sqlite3): the next
+    run and publish of the province refuse to build on it, naming the register, the cycle and the
+    verify command; nothing is published."""
+    import sqlite3
+
+    out = _copy(first_cycle, tmp_path)
+    reg = out / "register.sqlite"
+    with sqlite3.connect(reg) as con:
+        con.execute("UPDATE credit SET list = 'white', ban_until = '' WHERE provider_id = ? AND cycle_id = "
+                    "(SELECT id FROM cycles WHERE province = '44' AND as_of = ?)", (SKIPPER, D1))
+    for res in (_run(out, D2, fraud_data[0]),
+                _cli("publish", "--data", fraud_data[0], "--as-of", D2, "--provinces", "44", "--out", out,
+                     "--workers", "1", "--quiet")):
+        assert res.exit_code == 1, res.output
+        assert f"register {reg}: cycle " in res.output and f"(44 {D1}): its rows or fields changed" in res.output
+        assert f"`evalkit register verify {out}`" in res.output
+        assert not (out / D2).exists()
+
+
 def test_a_ban_in_force_is_published_for_a_provider_removed_from_the_input(first_cycle, gone_data, tmp_path):
     """A provider banned in 44 at D1 and then removed from providers.csv (with its apps) stays in
     credit.csv and blacklist.json at D2 and D3, its name, legal representative and ban from the

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import shutil
 import signal
 import sqlite3
@@ -29,6 +30,7 @@ from typer.testing import CliRunner
 
 from evalkit.cli import app
 from evalkit.data.register import Cycle, Register, RegisterError
+from evalkit.evaluate.record import check_recordable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -271,9 +273,10 @@ def test_verify_finds_a_changed_row_a_missing_row_and_a_broken_chain(tmp_path: P
         with Register.open(folder) as r:
             for day in ("2026-09-01", "2027-03-01", "2027-09-01"):
                 r.record(make_cycle("44", day))
+            r.record(make_cycle("11", "2026-09-01"))
             assert r.verify() == []
         done = runner.invoke(app, ["register", "verify", str(folder)])
-        assert done.exit_code == 0 and "intact: 3 cycle(s)" in done.output, done.output
+        assert done.exit_code == 0 and "intact: 4 cycle(s)" in done.output, done.output
         file = folder / "register.sqlite"
         _sql(file, {
             "changed": "UPDATE credit SET ban_until = '' WHERE list = 'black' AND cycle_id = 2",
@@ -295,6 +298,14 @@ def test_verify_finds_a_changed_row_a_missing_row_and_a_broken_chain(tmp_path: P
                   "gap": r"cycle 3 \(44 2027-09-01\): chain position 3, expected 2"}[case]  # fmt: skip
         assert any(pd.Series([p]).str.contains(expect).all() for p in found), (case, found)
         assert all(p.startswith(f"register {file}: ") for p in found)
+        # no new cycle of the province builds on its altered record (run and publish check it first);
+        # the other province's record is intact and goes on
+        with Register.open(folder) as r:
+            assert r.province_problems("44") == found and r.province_problems("11") == []
+            with pytest.raises(RegisterError, match=re.escape(found[0]) + r".*damaged record.*"
+                               + re.escape(f"`evalkit register verify {folder}`")):
+                check_recordable(r, "44", "2028-03-01")
+            check_recordable(r, "11", "2027-03-01")
         done = runner.invoke(app, ["register", "verify", str(folder)])
         assert done.exit_code == 1 and "DAMAGED" in done.output, done.output
 
@@ -380,7 +391,7 @@ def test_the_commands_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> N
     assert "no register at" in runner.invoke(app, ["register", "verify", str(tmp_path / "none")]).output
 
 
-@pytest.mark.parametrize("damage", ["truncated", "binary", "header_only", "empty", "bad_date"])
+@pytest.mark.parametrize("damage", ["truncated", "binary", "header_only", "empty", "bad_date", "ban_edited_out"])
 def test_import_names_a_damaged_file_and_records_nothing(published: Path, tmp_path: Path, damage: str) -> None:
     out = tmp_path / "out"
     shutil.copytree(published, out)
@@ -392,7 +403,9 @@ def test_import_names_a_damaged_file_and_records_nothing(published: Path, tmp_pa
         "header_only": data.split(b"\n")[0] + b"\n",
         "empty": b"",
         "bad_date": data.replace(b",2027-09-01,", b",2027-09-xx,", 1),
+        "ban_edited_out": data.replace(b",black,", b",white,", 1),  # credit_history.csv still says black
     }[damage])  # fmt: skip
+    assert file.read_bytes() != data
     with Register.open(tmp_path / "reg") as r:
         with pytest.raises(RegisterError, match=str(file)):
             r.import_published(out)

@@ -110,7 +110,7 @@ def run_command(
                                     register=reg, overlay=cfg.overlay)
             res = nat.province(province)
             folder = single.record_and_write(reg, res, out_dir, force=force, backdate=backdate,
-                                             warn=lambda w: typer.echo(f"warning: {w}", err=True))
+                                             warn=lambda w: typer.echo(f"warning: {w}", err=True), lang=lang)
     except ValueError as exc:
         fail(f"Error: {exc}", 2)
         return

@@ -545,6 +545,13 @@ class Register:
             found = [f"register {self.name}: {p}" for p in register_verify.problems(conn)]
         return found + (self.check_published(published)[0] if published is not None else [])
 
+    def province_problems(self, province: str) -> list[str]:
+        """The problems of province ``province``'s chain (:meth:`verify` for its cycles only):
+        checked before a new cycle of it builds on them."""
+        code = self._key(province, "2000-01-01")[0]
+        with self._read(f"check the record of province {code}") as conn:
+            return [f"register {self.name}: {p}" for p in register_verify.problems(conn, code)]
+
     def check_published(self, out: str | Path) -> tuple[list[str], int]:
         """(problems, sets checked) of the province folders published under ``out`` against the
         register: each ``provenance.json``'s ``register_cycle`` (id, seq, hash) must be a cycle

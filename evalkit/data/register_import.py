@@ -124,12 +124,28 @@ def read_folder(folder: Path, code: str, day: str) -> Cycle:
         raise RegisterError(f"{folder / 'credit_history.csv'}:{int(bad[0]) + 1}:recorded_on: "
                             f"{hist['recorded_on'].iloc[int(bad[0])]!r} is not a date YYYY-MM-DD")  # fmt: skip
     hist = hist.loc[hist["recorded_on"] <= day].drop(columns=["recorded_on"]).reset_index(drop=True)
+    _check_lists_follow_history(folder, credit, hist)
     for name, frame, file in (("decisions", dec, "decisions.csv"), ("credit", credit, "credit.csv"),
                               ("transitions", hist, "credit_history.csv")):  # fmt: skip
         _rows_ok(folder / file, name, frame)
     prov = _provenance(folder / "provenance.json", code, day)
     return Cycle(code, day, dec, credit, hist, dict(prov.get("inputs", {})), dict(prov.get("parameters", {})),
                  str(prov.get("evalkit_version", "")))  # fmt: skip
+
+
+def _check_lists_follow_history(folder: Path, credit: pd.DataFrame, hist: pd.DataFrame) -> None:
+    """Each provider's list in ``credit.csv`` is where its last transition in ``credit_history.csv``
+    (in the file's order: provider, date, recorded) led, and a grey or black one has a transition
+    that put it there: a ban edited out of one file, or into it, is refused, not imported."""
+    last = hist.groupby("provider_id", sort=False)["to"].last()
+    lists = credit.set_index("provider_id")["list"]
+    for pid, listed in lists.items():  # the province's providers: a few thousand at most
+        led = last.get(pid, "white")
+        if listed != led:
+            row = int(credit.index[credit["provider_id"].eq(pid)][0]) + 2  # a header, then rows from line 2
+            raise RegisterError(
+                f"{folder / 'credit.csv'}:{row}:list: provider {pid} is {listed!r}, but credit_history.csv leads it "
+                f"to {led!r}: the two files do not agree (one of them was edited or damaged)")
 
 
 def read_published(out: Path) -> list[Cycle]:

@@ -26,14 +26,16 @@ __all__ = ["describe", "problems", "published_problems", "trail_rows"]
 _COUNT = {"decisions": "n_decisions", "credit": "n_credit", "transitions": "n_transitions"}
 
 
-def problems(conn: Connection) -> list[str]:
-    """Every problem of the register on ``conn`` (empty: intact)."""
+def problems(conn: Connection, province: str | None = None) -> list[str]:
+    """Every problem of the register on ``conn`` (empty: intact); with ``province``, the
+    problems of that province's chain only (what a new cycle of it builds on)."""
     out: list[str] = []
     meta = metadata.tables["meta"]
     found = conn.execute(sa.select(meta.c.value).where(meta.c.key == "format")).scalar()
     if found != FORMAT:
         out.append(f"format {found!r}, expected {FORMAT!r}")
-    heads = conn.execute(sa.select(cycles).order_by(cycles.c.province, cycles.c.seq)).all()
+    q = sa.select(cycles).order_by(cycles.c.province, cycles.c.seq)
+    heads = conn.execute(q if province is None else q.where(cycles.c.province == province)).all()
     by_id = {h.id: h for h in heads}
     rows: dict[str, dict[int, list[Any]]] = {}
     present = set(sa.inspect(conn).get_table_names())
@@ -42,7 +44,10 @@ def problems(conn: Connection) -> list[str]:
         if name not in present:  # an optional table of a register made before it (issue 18)
             rows[name] = grouped
             continue
-        for r in conn.execute(sa.select(table).order_by(table.c.cycle_id, table.c.row)):
+        q = sa.select(table).order_by(table.c.cycle_id, table.c.row)
+        if province is not None:
+            q = q.where(table.c.cycle_id.in_(sa.select(cycles.c.id).where(cycles.c.province == province)))
+        for r in conn.execute(q):
             grouped[r.cycle_id].append(r)
         rows[name] = grouped
         for cid in sorted(set(grouped) - set(by_id)):

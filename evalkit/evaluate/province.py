@@ -151,9 +151,9 @@ class ProvinceResult:
         """The blacklist for the national credit information sharing platform (:func:`blacklist_records`)."""
         return blacklist_records(self)
 
-    def write_exports(self, folder: str | Path) -> list[Path]:
+    def write_exports(self, folder: str | Path, lang: str = "zh") -> list[Path]:
         """Write the province's published exports into ``folder`` (:func:`write_exports`)."""
-        return write_exports(self, folder)
+        return write_exports(self, folder, lang)
 
     def save(self, folder: str | Path) -> Path:
         """Save to a private cache folder (:func:`save`)."""
@@ -225,13 +225,19 @@ def _recommended_list(result: ProvinceResult, rec: pd.DataFrame, sort_by: list[s
     }
 
 
-def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
+#: The sheet of ``recommended_list.xlsx``, in the set's language.
+_SHEET = {"zh": "推荐名单", "en": "Recommended list"}
+
+
+def write_exports(result: ProvinceResult, folder: str | Path, lang: str = "zh") -> list[Path]:
     """Write the province's published exports into ``folder`` (created if needed).
 
     Files: ``decisions.csv``, ``recommended_list.{csv,xlsx,json}``, ``credit.csv``,
     ``credit_history.csv``, ``negative_list.csv``, ``changes.csv``, ``overlaps.csv``, ``blacklist.json``,
     ``schools.csv``, ``school_findings.csv``, ``school_alerts.csv``, ``counties.csv`` and
-    ``provenance.json`` — all through :mod:`evalkit.data.exports` (same result → same bytes).
+    ``provenance.json`` — all through :mod:`evalkit.data.exports` (same result → same bytes) — and
+    the sanction notices of the providers notified in the cycle; ``lang`` (the report set's) names
+    the workbook's sheet and leads the notices.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -240,7 +246,7 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
     w.append(exports.write_csv(result.decisions, folder / "decisions.csv", columns=DECISIONS_EXPORT, sort_by=dec_key))
     rec = result.recommended[RECOMMENDED_EXPORT]
     w.append(exports.write_csv(rec, folder / "recommended_list.csv", sort_by=dec_key))
-    w.append(exports.write_xlsx(rec, folder / "recommended_list.xlsx", sort_by=dec_key, sheet_name="推荐名单"))
+    w.append(exports.write_xlsx(rec, folder / "recommended_list.xlsx", sort_by=dec_key, sheet_name=_SHEET[lang]))
     w.append(exports.write_json(_recommended_list(result, rec, dec_key), folder / "recommended_list.json"))
     w.append(exports.write_csv(result.credit, folder / "credit.csv", columns=CREDIT_EXPORT, sort_by=["provider_id"]))
     w.append(exports.write_csv(result.credit_history, folder / "credit_history.csv", columns=CREDIT_HISTORY_EXPORT,
@@ -261,12 +267,12 @@ def write_exports(result: ProvinceResult, folder: str | Path) -> list[Path]:
         w.append(exports.write_csv(frame, folder / name, columns=columns, sort_by=key))
     w.append(exports.write_json(result.provenance, folder / "provenance.json"))
     p = params_from_profile(result.profile)  # the notices before a sanction (evalkit.evaluate.sanctions)
-    w += write_sanction_notices(result.credit, folder, result.code, result.as_of, p.ban_months, p.grey_months)
+    w += write_sanction_notices(result, folder, p.ban_months, p.grey_months, lang)
     return w
 
 
 def write_province(result: ProvinceResult, out_dir: str | Path,
-                   before_swap: Callable[[Path], Any] | None = None) -> Path:
+                   before_swap: Callable[[Path], Any] | None = None, lang: str = "zh") -> Path:
     """Write a province's exports into ``<out>/<as_of>/<code>/`` via staging + atomic rename.
 
     The files are written into ``<out>/<as_of>/.staging-<code>-<pid>/`` and the folder is
@@ -287,7 +293,7 @@ def write_province(result: ProvinceResult, out_dir: str | Path,
         if leftover.exists():
             shutil.rmtree(leftover)
     try:
-        write_exports(result, staging)
+        write_exports(result, staging, lang)
         if before_swap is not None:
             before_swap(staging)
         if final.exists():

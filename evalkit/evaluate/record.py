@@ -81,6 +81,14 @@ def check_recordable(register: Any, code: str, as_of: str, *, force: bool = Fals
     last = register.latest(code, _END)
     if last is None:
         return
+    damaged = register.province_problems(code)
+    if damaged:  # a new cycle would build on altered rows: an edited ban would be lost without a trace
+        more = f" (and {len(damaged) - 1} more problem(s))" if len(damaged) > 1 else ""
+        raise RegisterError(
+            f"{damaged[0]}{more}. No new cycle of province {code} is built on a damaged record; "
+            f"`{_verify_command(register)}` lists every problem. "
+            "Restore the register from a backup, or rebuild it from the published sets with `evalkit register "
+            "import`.")
     same = register.latest(code, _day_after(as_of))
     if same is not None and same.as_of == as_of and not force:
         if not published:
@@ -146,6 +154,13 @@ def stamp(res: ProvinceResult, folder: str | Path, cycle: Recorded) -> Path:
 
 def _day_after(day: str) -> str:
     return (dt.date.fromisoformat(day) + dt.timedelta(days=1)).isoformat()
+
+
+def _verify_command(register: Any) -> str:
+    """The command that checks ``register``: its output folder for a SQLite file, else its URL."""
+    if getattr(register, "is_sqlite", True):
+        return f"evalkit register verify {Path(_where(register)).parent}"
+    return f"evalkit register verify --register {_where(register)}"
 
 
 def _where(register: Any) -> str:

@@ -40,6 +40,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from evalkit.evaluate.credit_context import as_bool
 from evalkit.rubric import profile_value
 from evalkit.rubric.calendar import load_calendar
 
@@ -135,7 +136,7 @@ def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -
                              | (pd.to_datetime(cr.history["on"]) < as_of).to_numpy()]
     p["sanction_stage"] = stage
     p, history = _repair(p, history, ds, profile, code, as_of)
-    p["sanction_facts"] = _facts(ds, ids, notify, as_of)
+    p["sanction_facts"] = _facts(ds, ids, notify, as_of, cr.params.lookback_months)
     return replace(cr, providers=p.reset_index(drop=True), history=history.reset_index(drop=True))
 
 
@@ -184,19 +185,41 @@ def _repair(p: pd.DataFrame, history: pd.DataFrame, ds: Any, profile: Any, code:
     return p, history
 
 
-def _facts(ds: Any, ids: pd.Index, notify: np.ndarray, as_of: pd.Timestamp) -> np.ndarray:
-    """Per newly notified provider: its findings (violations up to ``as_of``) as JSON text."""
+def _facts(ds: Any, ids: pd.Index, notify: np.ndarray, as_of: pd.Timestamp, lookback_months: int) -> np.ndarray:
+    """Per newly notified provider: the facts its notice states, as JSON text, oldest first.
+
+    Its violations found up to ``as_of``, and the substantiated complaints against its apps
+    received in the look-back window (the grounds of a grey listing): kind, id, app, date, type
+    (the violation type or complaint category), severity and fraud.  A complaint's id, app,
+    date and category only: never its contact or text."""
     out = np.full(len(ids), "", dtype=object)
-    v = getattr(ds, "tables", {}).get("violations")
-    if v is None or v.empty or not notify.any():
+    if not notify.any():
         return out
-    mine = v.loc[v["provider_id"].astype(str).isin(set(ids[notify])) & (pd.to_datetime(v["found_on"]) <= as_of)]
-    for pid, g in mine.groupby(mine["provider_id"].astype(str)):  # the notified providers: a handful
-        rows = [{"violation_id": str(r.violation_id), "app_id": "" if pd.isna(r.app_id) else str(r.app_id),
+    tables = getattr(ds, "tables", {})
+    notified = set(ids[notify])
+    rows: dict[str, list[dict[str, Any]]] = {}
+    v = tables.get("violations")
+    if v is not None and not v.empty:
+        mine = v.loc[v["provider_id"].astype(str).isin(notified) & (pd.to_datetime(v["found_on"]) <= as_of)]
+        for r in mine.itertuples():  # the notified providers' findings: a handful
+            rows.setdefault(str(r.provider_id), []).append(
+                {"kind": "violation", "id": str(r.violation_id), "app_id": "" if pd.isna(r.app_id) else str(r.app_id),
                  "found_on": pd.Timestamp(r.found_on).strftime("%Y-%m-%d"),
-                 "type": "" if pd.isna(r.type) else str(r.type), "severity": str(r.severity),
-                 "fraud": bool(r.fraud)} for r in g.itertuples()]
-        out[ids.get_loc(pid)] = json.dumps(sorted(rows, key=lambda r: (r["found_on"], r["violation_id"])),
+                 "type": "" if pd.isna(r.type) else str(r.type), "severity": str(r.severity), "fraud": bool(r.fraud)})
+    c, apps = tables.get("complaints"), tables.get("apps")
+    if c is not None and not c.empty and apps is not None:
+        owner = apps.assign(app_id=apps["app_id"].astype(str)).set_index("app_id")["provider_id"].astype(str)
+        received = pd.to_datetime(c["received_on"])
+        keep = (as_bool(c["substantiated"])
+                & (received <= as_of).to_numpy() & (received > as_of - pd.DateOffset(months=lookback_months)).to_numpy()
+                & c["app_id"].astype(str).map(owner).isin(notified).to_numpy())
+        for r in c.loc[keep].itertuples():
+            rows.setdefault(owner[str(r.app_id)], []).append(
+                {"kind": "complaint", "id": str(r.complaint_id), "app_id": str(r.app_id),
+                 "found_on": pd.Timestamp(r.received_on).strftime("%Y-%m-%d"),
+                 "type": "" if pd.isna(r.category) else str(r.category), "severity": "", "fraud": False})
+    for pid, found in rows.items():
+        out[ids.get_loc(pid)] = json.dumps(sorted(found, key=lambda f: (f["found_on"], f["kind"], f["id"])),
                                            ensure_ascii=False, sort_keys=True)
     return out
 

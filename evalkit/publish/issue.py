@@ -5,10 +5,8 @@ it, whether it is the published list or a draft, its date, and a fingerprint to 
 :func:`issue_block` gives that block: at the top of the page in print only, and as the page's
 footer (screen and print).
 
-* **Issuing authority**: the profile's ``authority`` (``{zh, en}``), else
-  :func:`default_authority`: the usual name of a province's education department
-  ("北京市教育委员会" for the four municipalities, "新疆生产建设兵团教育局" for the Corps,
-  "<province>教育厅" elsewhere).
+* **Issuing authority**: :func:`evalkit.authority.issuing_authority` (the profile's
+  ``authority``, else the usual name of the province's education department).
 * **Status**: "final" for a report rendered by ``evalkit publish`` (it has the published set's
   folder, ``out_dir``), "draft" for a notebook run on its own (a preview before the notice).
 * **Data fingerprint**: the SHA-256 of the province's provenance (its bytes from
@@ -24,34 +22,13 @@ import hashlib
 import html
 from typing import Any
 
+from evalkit.authority import default_authority, issuing_authority
 from evalkit.data import exports
 from evalkit.i18n import t
 
 __all__ = ["STATUSES", "data_fingerprint", "default_authority", "issue_block", "issuing_authority"]
 
 STATUSES = ("draft", "final")
-_MUNICIPALITIES = frozenset({"11", "12", "31", "50"})
-_CORPS = "66"
-
-
-def default_authority(code: str, name_zh: str, name_en: str, lang: str = "zh") -> str:
-    """The usual name of a province's education department (see the module docstring)."""
-    if code == _CORPS:
-        return ("新疆生产建设兵团教育局" if lang == "zh"
-                else "Education Bureau of the Xinjiang Production and Construction Corps")
-    if code in _MUNICIPALITIES:
-        return f"{name_zh}教育委员会" if lang == "zh" else f"{name_en} Municipal Education Commission"
-    return f"{name_zh}教育厅" if lang == "zh" else f"Department of Education of {name_en}"
-
-
-def issuing_authority(result: Any, lang: str = "zh") -> str:
-    """The profile's ``authority`` in ``lang``, else :func:`default_authority`."""
-    named = getattr(result.profile, "authority", None)
-    if named is None and isinstance(result.profile, dict):
-        named = result.profile.get("authority")
-    if named is not None:
-        return named[lang] if isinstance(named, dict) else getattr(named, lang)
-    return default_authority(result.code, result.name_zh, result.name_en, lang)
 
 
 def data_fingerprint(provenance: dict[str, Any]) -> str:

@@ -388,7 +388,7 @@ def _prepare(staging: Path, data_dir: Path, as_of: str, codes: list[str], lang: 
         if results is not None:
             results[code] = res
         res.save(cache / code)
-        res.write_exports(staging / code)
+        res.write_exports(staging / code, lang)
         if lang == "zh":  # the Chinese set's companions: Chinese headers, words beside the codes
             write_zh_companions(res, staging / code)
         write_app_pages(res, staging / code, lang)  # the app details: the viewer and its data files

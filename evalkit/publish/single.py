@@ -87,7 +87,7 @@ def check_previous(previous: Path, reg: Register, province: str, day: str) -> No
 
 
 def record_and_write(reg: Register, res: ProvinceResult, out_dir: Path, *, force: bool = False,
-                     backdate: bool = False, warn: Callable[[str], Any] = print) -> Path:
+                     backdate: bool = False, warn: Callable[[str], Any] = print, lang: str = "zh") -> Path:
     """Stage the province's exports, record its cycle (one transaction) and write its id and hash
     into the staged ``provenance.json``, then swap the folder in; ``warn`` gets the register's
     warnings (a backdate; a cycle recorded by an earlier run of the same command whose files
@@ -103,4 +103,4 @@ def record_and_write(reg: Register, res: ProvinceResult, out_dir: Path, *, force
         stamp(res, staged, cycle)
 
     with os_errors(Path(out_dir), recorded):
-        return write_province(res, out_dir, before_swap=record_cycle)
+        return write_province(res, out_dir, before_swap=record_cycle, lang=lang)
