@@ -136,6 +136,14 @@ def test_history_is_a_trail_of_decisions_credit_and_transitions(reg: Register) -
     app_trail = reg.history("44", app="教APP备4400000号")
     assert app_trail["what"].tolist() == ["decision", "decision"] and app_trail["value"].tolist() == ["recommended"] * 2
     assert reg.history("44", app="nope").empty and reg.history("31").empty
+    # the command prints the reasons in words (zh by default, en on request), csv keeps the codes
+    runner, where = CliRunner(), ["--province", "44", "--provider", "P002", str(reg.name).rsplit("/", 1)[0]]
+    zh = runner.invoke(app, ["register", "history", *where])
+    en = runner.invoke(app, ["register", "history", *where, "--lang", "en"])
+    csv = runner.invoke(app, ["register", "history", *where, "--format", "csv"])
+    assert zh.exit_code == en.exit_code == csv.exit_code == 0, (zh.output, en.output)
+    assert "reasons: 提供虚假材料或存在欺诈行为" in zh.output and "reasons: fraud (false material" in en.output
+    assert "reasons: fraud\n" not in zh.output + en.output and ",fraud," in csv.output
 
 
 def test_an_apps_history_gives_what_its_page_needs(reg: Register) -> None:

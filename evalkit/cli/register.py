@@ -8,7 +8,7 @@ from typing import Any, Optional
 import typer
 
 from evalkit import resources
-from evalkit.cli.app import app, fail, settings
+from evalkit.cli.app import app, fail, lang_option, settings
 from evalkit.errors import EvalkitError
 
 register_app = typer.Typer(no_args_is_help=True, help="Check, build and show the register of published cycles.")
@@ -95,12 +95,17 @@ def register_history(
                                          "(default: reports/)."),
     url: Optional[str] = typer.Option(None, "--register", help=_REGISTER_HELP),
     fmt: str = typer.Option("text", "--format", help="text or csv."),
+    lang: Optional[str] = lang_option("the reasons in the text format"),
 ) -> None:
-    """Print the province's trail (decisions, credit lists, transitions), every cycle, oldest first."""
+    """Print the province's trail (decisions, credit lists, transitions), every cycle, oldest first:
+    the reasons in words (text) or as codes (csv)."""
     if app_id is not None and provider is not None:
         fail("Error: give --app or --provider, not both.", 2)
     if fmt not in ("text", "csv"):
         fail(f"Error: --format must be 'text' or 'csv'; got {fmt!r} instead.", 2)
+    lang = settings(lang=lang).lang or "zh"
+    if lang not in ("zh", "en"):
+        fail(f"Error: --lang must be 'zh' or 'en'; got {lang!r} instead.", 2)
     try:
         with _open_register(out, url) as reg:
             trail = reg.history(province, app=app_id, provider=provider)
@@ -114,8 +119,11 @@ def register_history(
         typer.echo(f"{reg.name}: nothing recorded for province {province}"
                    + (f" and {app_id or provider}" if (app_id or provider) else ""))
         return
-    for r in trail.itertuples(index=False):
+    from evalkit.publish.report import reason_words
+
+    words = reason_words(trail["reasons"], lang)
+    for r, why in zip(trail.itertuples(index=False), words, strict=True):
         mark = " [superseded]" if r.superseded else (" [needs regeneration]" if r.needs_regeneration else "")
         name = f" {r.name}" if r.name else ""
         typer.echo(f"{r.as_of} cycle {r.cycle}{mark}  {r.what:<10} {r.id}{name}: {r.value}"
-                   + (f" ({r.detail})" if r.detail else "") + (f"  reasons: {r.reasons}" if r.reasons else ""))
+                   + (f" ({r.detail})" if r.detail else "") + (f"  reasons: {why}" if r.reasons else ""))
