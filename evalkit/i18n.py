@@ -12,6 +12,8 @@ rules that produce them (``evalkit.evaluate.reasons.REASONS``, ``evalkit.evaluat
 * :func:`word` / :func:`words` - the word for a code of one vocabulary (:data:`VOCABULARIES`, kept
   in :mod:`evalkit.vocabularies`),
   ``words`` vectorised over a Series, ``;``-lists included.
+* :func:`separator` - the punctuation between list items, between clauses and before an
+  explanation in each language (``、`` ``；`` ``：`` in Chinese, ``, `` ``; `` ``: `` in English).
 """
 
 from __future__ import annotations
@@ -25,10 +27,15 @@ from evalkit.vocabularies import VOCABULARIES
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["LANGS", "VOCABULARIES", "I18nError", "Lang", "known", "t", "vocabulary_labels", "word", "words"]
+__all__ = ["LANGS", "SEPARATORS", "VOCABULARIES", "I18nError", "Lang", "known", "separator", "t", "vocabulary_labels",
+           "word", "words"]
 
 Lang = Literal["zh", "en"]
 LANGS: tuple[str, ...] = ("zh", "en")
+#: The punctuation of each language, ``{kind: (zh, en)}``: ``item`` between the items of a list
+#: of words, ``clause`` between entries that may hold commas themselves (reasons, "level: source"
+#: pairs), ``colon`` before an explanation.
+SEPARATORS: dict[str, tuple[str, str]] = {"item": ("、", ", "), "clause": ("；", "; "), "colon": ("：", ": ")}
 
 _STRINGS: dict[str, tuple[str, str]] = {
     # titles
@@ -48,6 +55,17 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "grade_distribution": ("信用等级分布", "Credit grades"),
     "negative_list": ("灰名单（负面清单）", "Grey list (negative list)"),
     "blacklist": ("黑名单", "Blacklist"),
+    "sanction_notices": ("信用惩戒告知（陈述申辩中）", "Sanction notices served (statement pending)"),
+    "sanction_notices_note": (
+        "以下提供者已收到信用惩戒告知书（点击名称查看），在陈述申辩期内或陈述申辩意见复核期间，名单状态暂不改变；"
+        "期满后依法作出决定。",
+        "These providers have been served a notice of a proposed sanction (the name opens it). Their list "
+        "does not change while the statement window is open or a statement is under review; the decision "
+        "is taken after it.",
+    ),
+    "proposed_list": ("拟列入", "Proposed list"),
+    "notified_on": ("告知日期", "Notified on"),
+    "statement_ends_on": ("陈述申辩截止", "Statement due by"),
     "complaints": ("投诉处理情况", "Complaint handling"),
     "early_warning": ("风险预警", "Early warning"),
     "model_quality": ("预警模型质量", "Quality of the warning model"),
@@ -298,11 +316,27 @@ _STRINGS: dict[str, tuple[str, str]] = {
         "排名区间：重新抽样中该应用排名的 5% 至 95% 分位。",
         "Rank interval: the 5th to 95th percentile of the app's rank across the resamples.",
     ),
+    # the legend of the inspection priorities, by the basis actually used (evalkit.publish.report.priority_legend)
     "priority_legend": (
-        "检查优先级按预警模型估计的风险概率划分：A 低于 5%（常规抽查），B 5%–15%，C 15%–30%，"
-        "D 30% 及以上（重点检查、提高检查频次）。",
-        "Inspection priority from the warning model's risk estimate: A below 5% (routine sampling), B 5–15%, "
-        "C 15–30%, D 30% or more (inspect first and most often).",
+        "检查优先级按预警模型估计的风险概率划分：A 低于 {a}（常规抽查），B {a}–{b}，C {b}–{c}，"
+        "D {c} 及以上（重点检查、提高检查频次）。",
+        "Inspection priority from the warning model's risk estimate: A below {a} (routine sampling), B {a}–{b}, "
+        "C {b}–{c}, D {c} or more (inspect first and most often).",
+    ),
+    "priority_legend_rules": (
+        "本期预警模型未被采用（原因见上），检查优先级按规则划分，不按风险概率：D 近 12 个月有严重违规、"
+        "曾弄虚作假或违规逾期未整改（重点检查、提高检查频次）；C 近 12 个月有违规或查实的投诉；"
+        "B 近 90 天有投诉或有逾期未办结的投诉；其余为 A（常规抽查）。表中的风险概率是基准规则的估计"
+        "（训练期内近 12 个月有或没有违规、查实投诉的提供者，在随后 {days} 天内发生严重违规或查实投诉的比例），"
+        "仅供参考，不决定检查优先级。",
+        "The warning model is not used this cycle (the reason is given above): inspection priority comes from "
+        "rules, not from the risk percentage. D: a serious violation in the last 12 months, a fraud, or a "
+        "violation left unrectified past its deadline (inspect first and most often); C: any violation or "
+        "substantiated complaint in the last 12 months; B: a complaint in the last 90 days or a complaint "
+        "overdue; A: none of these (routine sampling). The risk shown is the baseline's estimate (how often "
+        "providers with, or without, a violation or substantiated complaint in the last 12 months had a serious "
+        "violation or substantiated complaint in the next {days} days during training), for information only: "
+        "it does not set the priority.",
     ),
     "grade_rule": (
         "信用等级按得分划分：A ≥ {a}，B ≥ {b}，C ≥ {c}，D 低于 {c}；近 24 个月内有欺诈或严重违规的直接降为 D。"
@@ -515,13 +549,27 @@ def words(codes: pd.Series, vocabulary: str, lang: str = "zh", *, sep: str | Non
     _check_lang(lang, "words")
     s = pd.Series(codes, copy=False)
     text = s.astype("object").where(s.notna(), "").map(lambda v: str(v).lower() if isinstance(v, bool) else str(v))
-    joiner = "、" if lang == "zh" else ", "
+    joiner = separator("item", lang)
     uniq = pd.unique(text.to_numpy())
     table = {
         v: joiner.join(word(vocabulary, part.strip(), lang) for part in (v.split(sep) if sep else [v]) if part.strip())
         for v in uniq  # distinct values (a handful), not rows
     }
     return text.map(table).astype("str")
+
+
+def separator(kind: str, lang: str = "zh") -> str:
+    """The punctuation ``kind`` (``item``, ``clause`` or ``colon``, see :data:`SEPARATORS`) in ``lang``.
+
+    Raises
+    ------
+    I18nError
+        Unknown kind or language (also a ``ValueError``).
+    """
+    i = _check_lang(lang, "separator")
+    if kind not in SEPARATORS:
+        raise I18nError(param_message("kind", "separator", f"one of {sorted(SEPARATORS)}", repr(kind)))
+    return SEPARATORS[kind][i]
 
 
 def vocabulary_labels(vocabulary: str, lang: str = "zh") -> Mapping[str, str]:

@@ -123,6 +123,11 @@ def test_4_fraud_found_a_sanction_notice_and_no_black_listing_yet(story):
     for page in pages:
         assert "一、事实</h2><table>" in page.read_text(encoding="utf-8"), page.name
     assert any("投诉（经核实）" in page.read_text(encoding="utf-8") for page in pages)
+    # the credit report lists the providers served, each name linking to its notice
+    report = (story.out / "2026-09-09" / "11" / "credit.html").read_text(encoding="utf-8")
+    assert 'id="sec-sanction-notices"' in report and "信用惩戒告知（陈述申辩中）" in report
+    for page in pages:
+        assert f'href="sanction_notices/{page.name}"' in report, page.name
     blacklist = json.loads((story.out / "2026-09-09" / "11" / "blacklist.json").read_text(encoding="utf-8"))
     assert FRAUD not in [e["uscc"] for e in blacklist["entries"]]
     dec = _csv(story.out / "2026-09-09" / "11" / "decisions.csv").set_index("app_id")
@@ -237,3 +242,21 @@ def test_a_sanction_notice_in_english_names_the_authority_and_states_the_facts_i
     assert "当事人：&lt;b&gt;某公司&lt;/b&gt;（统一社会信用代码" in chinese
     assert "强制使用" in chinese and "提供虚假材料" in chinese and "6个月" in chinese
     assert notice_page(row, result, 6, 12, "zh").startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
+
+
+def test_a_notice_served_by_an_earlier_set_is_linked_there():
+    """While its statement window is open the notice stays in the folder of the cycle that served
+    it: a later report links ``../../<notified_on>/<code>/sanction_notices/<USCC>.html``."""
+    from evalkit.publish.report import sanction_notices
+
+    credit = pd.DataFrame({"provider_id": ["P2", "P1", "P3"], "provider_name": ["乙", "甲", "丙"],
+                           "sanction_stage": ["notified", "notified", "decided"],
+                           "notified_on": ["2026-09-09", "2026-09-01", "2026-08-01"],
+                           "statement_ends_on": ["2026-09-16", "2026-09-08", "2026-08-08"],
+                           "proposed_list": ["grey", "black", ""]})
+    html = sanction_notices(credit, "11", "2026-09-09", "en")
+    assert 'href="../../2026-09-01/11/sanction_notices/P1.html"' in html
+    assert 'href="sanction_notices/P2.html"' in html and "P3" not in html
+    assert "Proposed list" in html and "<td>blacklist</td>" in html  # the proposed list in words
+    none = sanction_notices(credit.iloc[2:], "11", "2026-09-09", "zh")
+    assert 'id="sec-sanction-notices"' in none and "<table" not in none and "无" in none

@@ -176,6 +176,48 @@ def test_nothing_runs_in_a_real_browser(browser, tmp_path_factory) -> None:
     assert details and any(planted.HOSTILE[k] in b for b in details for k in ("script", "img", "svg"))
 
 
+@pytest.mark.browser
+def test_chart_labels_show_quotes_as_typed_and_run_nothing_in_a_real_browser(browser, tmp_path) -> None:
+    """A name with quotes, a script, a tag and entities in the robustness charts of a report
+    (``fig-rank-intervals``, ``fig-p-listed``), drawn by the plotly.js a publish ships: every
+    label reads exactly as typed (a quote, not ``&quot;``), nothing runs, no element is made."""
+    import pandas as pd
+
+    from evalkit import resources
+    from evalkit.publish import report as R
+    from evalkit.publish.render import page as page_html
+
+    name = '=HYPERLINK("http://x","y")<script>window.__pwned=1</script><b>b</b> &amp; &quot;'
+    near = pd.DataFrame({"app_name": [name, "学习乐园"], "rank": [1.0, 2.0], "rank_lo": [1.0, 1.0],
+                         "rank_hi": [2.0, 3.0], "p_listed": [0.9, 0.4]})
+    body = (R.scatter_interval(near, "app_name", "rank", "rank_lo", "rank_hi", "rank-intervals", title=name,
+                               lang="en")
+            + R.bar(near["app_name"], near["p_listed"], "p-listed", horizontal=True, lang="en"))
+    shutil.copy(resources.assets_dir() / "plotly-basic.min.js", tmp_path / "plotly.min.js")
+    path = tmp_path / "charts.html"
+    path.write_text(page_html(body, title="charts", lang="en", plotly_src="plotly.min.js"), encoding="utf-8")
+    ctx = browser.new_context()
+    try:
+        pg = ctx.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        pg.route("**/*", lambda r: r.continue_() if r.request.url.startswith("file://") else r.abort())
+        pg.goto(path.resolve().as_uri(), wait_until="load")
+        pg.wait_for_function("() => Array.from(document.querySelectorAll('div.plotly-graph-div'))"
+                             ".every(d => d.querySelector('svg.main-svg'))", timeout=60_000)
+        for fig in ("fig-rank-intervals", "fig-p-listed"):
+            ticks = pg.evaluate("(id) => Array.from(document.querySelectorAll(`#${id} .ytick text`))"
+                                ".map(t => t.textContent)", fig)
+            assert name in ticks, (fig, ticks)
+        assert pg.evaluate("() => document.querySelector('#fig-rank-intervals .gtitle').textContent") == name
+        made = pg.evaluate("() => document.querySelectorAll('.plotly-graph-div script, .plotly-graph-div b, "
+                           ".plotly-graph-div svg a').length")
+        assert made == 0 and errors == []
+        assert pg.evaluate("() => window.__pwned === undefined")
+    finally:
+        ctx.close()
+
+
 # ----------------------------------------------------------------------------------------
 # CSV, XLSX, JSON
 

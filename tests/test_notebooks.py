@@ -179,6 +179,9 @@ def test_english_report_and_stable_bytes(published_sample, tmp_path):
     assert "Excluded (veto or not eligible)" in text and "Not selected" in text
     assert "AHP (expert judgments)" in text and "排除" not in text and "未入选" not in text
     assert "推荐目录" not in _text(one.html).split("Method")[1][:2000]
+    # the method's lists in English punctuation (they were joined by "；" in every language)
+    sources = re.search(r'<th scope="row">Weights source</th><td>(.*?)</td>', one.html).group(1)
+    assert "; " in sources and not set("；：、") & set(sources), sources
     assert (tmp_path / "a.html").read_bytes() == (tmp_path / "b.html").read_bytes()
     assert (tmp_path / "a.ipynb").read_bytes() == (tmp_path / "b.ipynb").read_bytes()
 
@@ -245,6 +248,20 @@ def test_published_pages_show_words_not_codes(published_sample):
     texts = status["dict"] if "dict" in status else status["values"]
     shown = {part.split("：")[1] for text in texts for part in text.split("；") if "：" in part}
     assert shown and shown <= status_words
+
+
+def test_credit_priority_legend_describes_the_basis_used(published_sample):
+    """The legend beside the inspection priorities gives the model's risk bands only when the
+    model set them; with the rules (the sample's case) it gives the rules."""
+    folder, result, _ = published_sample
+    for o in result.outcomes:
+        credit = (folder / o.code / "credit.html").read_text(encoding="utf-8")
+        basis = re.search(r'<th scope="row">依据</th><td>(.*?)</td>', credit).group(1)
+        legend = re.search(r'<p class="ek-note">(检查优先级[^<]*|本期预警模型未被采用[^<]*)</p>', credit).group(1)
+        if basis == "预警模型":
+            assert legend.startswith("检查优先级按预警模型估计的风险概率划分：A 低于 5%"), o.code
+        else:
+            assert basis == "规则" and "检查优先级按规则划分" in legend and "A 低于" not in legend, o.code
 
 
 def test_name_columns_keep_a_minimum_width(published_sample):

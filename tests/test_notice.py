@@ -191,3 +191,29 @@ def test_a_date_holding_only_a_notice_is_no_published_set(tmp_path, noticed):
     proc = _run("publish", "--provinces", "11", "--as-of", "2026-09-30", "--data", SAMPLE, "--out", out,
                 "--quiet")
     assert proc.returncode != 0 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_notice_names_the_grounds_in_the_page_language(noticed):
+    """The accepted grounds read as words of the page's language, joined by its punctuation
+    (they were the codes of the objections table, joined by ", " in both languages)."""
+    import re
+    from types import SimpleNamespace
+
+    from evalkit.publish.notice import GROUNDS, notice_html
+
+    out, _ = noticed
+    page = (out / "2026-09-30" / "44" / "notice" / "notice.html").read_text(encoding="utf-8")
+    zh = "内容问题、个人信息保护、收费、广告、强制使用、评分错误、利益冲突、其他"
+    assert f'<th scope="row">异议理由类别</th><td>{zh}</td>' in page
+    assert not re.search(r"\b(scoring_error|forced_use|conflict_of_interest)\b", page)
+    dec = pd.DataFrame({"rank": [1.0], "app_id": ["教APP备4400001号"], "app_name": ["甲"], "provider_name": ["乙"],
+                        "category": ["teaching"], "stages": ["primary;junior"], "total_score": [80.0],
+                        "status": ["recommended"], "reasons_zh": [""], "reasons_en": [""]})
+    res = SimpleNamespace(name_zh="广东省", name_en="Guangdong", decisions=dec)
+    payload = {"as_of": "2026-09-30", "notice_ends_on": "2026-10-13", "notice_working_days": 5,
+               "objections": {"how_zh": "书面", "how_en": "in writing", "grounds": list(GROUNDS)}}
+    en = notice_html(res, payload, "en")
+    shown = re.search(r'<th scope="row">Grounds accepted</th><td>(.*?)</td>', en).group(1)
+    assert shown == "content, privacy, fees, ads, forced use, scoring error, conflict of interest, other"
+    assert f"<td>{zh}</td>" in notice_html(res, payload, "zh")
+    assert "primary, junior secondary" in en  # the other lists of the page: words too

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.errors import EvalkitError, param_message
-from evalkit.i18n import VOCABULARIES
+from evalkit.i18n import VOCABULARIES, separator
 
 __all__ = [
     "REASONS", "ReasonError", "has_code_prefix", "join_code_arrays", "join_codes", "reason_details", "reason_text",
@@ -239,7 +239,7 @@ def _combo_text(
         else:
             key, template, label = _pattern_words(prefix, code[len(prefix) + 1 :], names, failed)
             groups.setdefault(key, (template, []))[1].append(label[i])
-    join, sep = ("、", "；") if lang == "zh" else (", ", "; ")
+    join, sep = separator("item", lang), separator("clause", lang)
     return sep.join(
         join.join(words) if template is None else template[i].format(x=join.join(words))
         for template, words in groups.values()

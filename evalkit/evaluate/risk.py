@@ -38,9 +38,11 @@ from evalkit.evaluate.credit_context import CreditContext, as_bool, prepare, wor
 from evalkit.evaluate.credit_params import CreditParams
 from evalkit.registry import Registry
 
-__all__ = ["FEATURES", "MODELS", "RiskError", "RiskResult", "early_warning", "snapshot_features"]
+__all__ = ["FEATURES", "MODELS", "PRIORITY_CUTS", "RiskError", "RiskResult", "early_warning", "snapshot_features"]
 
 PRIORITIES = ("A", "B", "C", "D")
+#: The model's risk thresholds of priorities B, C and D (the default of ``early_warning``).
+PRIORITY_CUTS = (0.05, 0.15, 0.30)
 
 
 class RiskError(EvalkitError, ValueError):
@@ -91,7 +93,12 @@ class RiskResult:
         basis (``model`` or ``rules``), rule_priority (the rules' class, always shown).
     quality : auc, brier, baseline_auc, baseline_brier, beats_baseline, basis, reason (en), reason_zh,
         n_train, n_test, n_train_positive, n_test_positive, train_from, train_to,
-        test_cutoffs, as_of, horizon_days, model, seed, features.
+        test_cutoffs, as_of, horizon_days, model, seed, features, priority_cuts (the risk
+        thresholds of B, C and D, used when ``basis`` is ``model``).
+
+    With ``basis == "rules"`` the priority is the rules' class and ``risk`` is the baseline's
+    probability (of a provider with or without a violation or substantiated complaint in the
+    last 12 months): shown for information, it does not set the priority.
     """
 
     providers: pd.DataFrame
@@ -238,7 +245,7 @@ def early_warning(
     n_snapshots: int = 15,
     test_snapshots: int = 1,
     min_positives: int = 20,
-    priority_cuts: tuple[float, float, float] = (0.05, 0.15, 0.30),
+    priority_cuts: tuple[float, float, float] = PRIORITY_CUTS,
     model: str = "logistic",
 ) -> RiskResult:
     """Estimate each provider's risk of a serious violation or substantiated complaint.
@@ -270,6 +277,7 @@ def early_warning(
     Xnow = _features(ctx, when)
     rules_now = _rules(Xnow)
     q = _quality(when, horizon_days, seed, model, ytr, yte, train_cut, test_cut)
+    q["priority_cuts"] = list(cuts)
 
     base_p = _baseline(Xtr, ytr)
     risk_now = base_p[_flag(Xnow).astype(int)] if base_p is not None else np.full(len(Xnow),

@@ -25,14 +25,14 @@ import pandas as pd
 from evalkit.authority import issuing_authority
 from evalkit.evaluate.credit_params import REASONS
 from evalkit.evaluate.reasons import reason_text
-from evalkit.i18n import word
+from evalkit.i18n import separator, word
 
 __all__ = ["notice_page", "write_sanction_notices"]
 
 #: The words of a notice, by language.
 _TEXT: dict[str, dict[str, str]] = {
     "zh": {
-        "title": "信用惩戒告知书", "party": "当事人", "uscc": "统一社会信用代码", "colon": "：", "paren": "（{}）",
+        "title": "信用惩戒告知书", "party": "当事人", "uscc": "统一社会信用代码", "paren": "（{}）",
         "issued": "{authority}，告知日期 {day}",
         "facts": "一、事实", "reasons": "二、理由", "basis": "三、依据", "measure": "四、拟采取的措施",
         "rights": "五、权利", "deadline": "六、期限",
@@ -48,8 +48,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "other": "英文译文（English reading）",
     },
     "en": {
-        "title": "Notice of a proposed credit sanction", "party": "Party", "uscc": "USCC", "colon": ": ",
-        "paren": " ({})",
+        "title": "Notice of a proposed credit sanction", "party": "Party", "uscc": "USCC", "paren": " ({})",
         "issued": "{authority}, notified on {day}",
         "facts": "1. Facts", "reasons": "2. Reasons", "basis": "3. Basis", "measure": "4. Proposed measure",
         "rights": "5. Rights", "deadline": "6. Deadline",
@@ -92,7 +91,7 @@ def _section(row: pd.Series, facts: list[dict[str, Any]], codes: list[str], lang
     return (
         f"<section lang=\"{'zh-CN' if lang == 'zh' else 'en'}\"><h1>{w['title']}</h1>"
         f"<p>{_e(w['issued'].format(authority=authority, day=day))}</p>"
-        f"<p>{w['party']}{w['colon']}{_e(row.get('provider_name'))}"
+        f"<p>{w['party']}{separator('colon', lang)}{_e(row.get('provider_name'))}"
         f"{w['paren'].format(w['uscc'] + ' ' + _e(row.get('provider_id')))}</p>"
         f"<h2>{w['facts']}</h2>{table}<h2>{w['reasons']}</h2><ul>{why}</ul>"
         f"<h2>{w['basis']}</h2><p>{_e(w['basis_text'].format(province=province))}</p>"

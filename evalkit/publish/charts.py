@@ -2,8 +2,9 @@
 
 Figures are ``to_html(full_html=False, include_plotlyjs=False, div_id=<stable id>)``: the page
 loads plotly.js once from the report set's shared ``assets/plotly.min.js`` and the same inputs
-give the same bytes.  The font family is set explicitly (Noto Sans CJK SC).  Every label is
-escaped, so plotly.js shows ``<script>`` as text.
+give the same bytes.  The font family is set explicitly (Noto Sans CJK SC).  Every text that
+reaches plotly.js (titles, category labels, trace names) goes through :func:`plotly_text`, so
+plotly.js shows ``<script>`` and ``"`` as the characters they are.
 
 Every chart (issue 15) has axis titles (``x_title``/``y_title``), shows every category label
 (the height grows with the categories), counts on whole-number ticks, a toolbar that sends
@@ -31,6 +32,7 @@ __all__ = [
     "figure",
     "heatmap",
     "histogram",
+    "plotly_text",
     "radar",
     "scatter_interval",
     "stacked_bar",
@@ -48,17 +50,30 @@ PLOTLY_LOCALES = {"zh": "zh-CN", "en": "en"}
 _ROW_PX = 24
 
 
+def plotly_text(value: Any) -> str:
+    """``value`` as a plotly.js text: shown as it is, never read as markup.
+
+    plotly.js draws every text (titles, tick labels, legend, hover) from its own pseudo-HTML: it
+    cuts the string at ``<...>``, styles the tags it knows (``<b>``, ``<br>``, ``<a href>``, ...)
+    and shows the rest as text nodes after decoding numeric entities and a few named ones
+    (``&amp;`` ``&lt;`` ``&gt;`` ``&nbsp;`` ...; not ``&quot;`` nor ``&#x27;``, which would show
+    as written).  So only ``&``, ``<`` and ``>`` are escaped: no tag is left to interpret and a
+    quote stays a quote.  (Not for HTML attributes: this text goes into the figure's JSON.)
+    """
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _layout(fig: Any, title: str | None, height: int, x_title: str | None = None,
             y_title: str | None = None) -> Any:
     fig.update_layout(
         font={"family": FONT_FAMILY, "size": 13},
-        title={"text": html.escape(title) if title else None},
+        title={"text": plotly_text(title) if title else None},
         height=height,
         margin={"l": 60, "r": 20, "t": 50 if title else 20, "b": 60},
         template="plotly_white",
     )
-    fig.update_xaxes(title={"text": html.escape(x_title) if x_title else None}, automargin=True)
-    fig.update_yaxes(title={"text": html.escape(y_title) if y_title else None}, automargin=True)
+    fig.update_xaxes(title={"text": plotly_text(x_title) if x_title else None}, automargin=True)
+    fig.update_yaxes(title={"text": plotly_text(y_title) if y_title else None}, automargin=True)
     return fig
 
 
@@ -108,7 +123,7 @@ def data_table(data: pd.DataFrame, ident: str, lang: str = "zh") -> str:
 
 
 def _labels(values: Iterable[Any]) -> list[str]:
-    return [html.escape(str(v)) for v in values]
+    return [plotly_text(v) for v in values]
 
 
 def bar(
@@ -126,7 +141,7 @@ def bar(
     counts: bool = False,
     lang: str = "zh",
 ) -> str:
-    """A bar chart (labels escaped): ``x`` the categories, ``y`` their values; ``x_title`` names
+    """A bar chart (labels as :func:`plotly_text`): ``x`` the categories, ``y`` their values; ``x_title`` names
     the categories and ``y_title`` the values (whatever the orientation); ``counts``: whole-number
     ticks. Followed by its data as a table."""
     import plotly.graph_objects as go
@@ -159,7 +174,7 @@ def stacked_bar(frame: pd.DataFrame, div_id: str, *, title: str | None = None, h
     fig = go.Figure()
     xs = _labels(frame.index)
     for col in frame.columns:  # one trace per column (a handful)
-        fig.add_trace(go.Bar(x=xs, y=frame[col].astype(float).tolist(), name=html.escape(t(str(col), lang))))
+        fig.add_trace(go.Bar(x=xs, y=frame[col].astype(float).tolist(), name=plotly_text(t(str(col), lang))))
     fig.update_layout(barmode="stack")
     _every_label(fig, "x", len(xs), height)
     fig.update_xaxes(tickangle=-45)
@@ -224,10 +239,10 @@ def radar(frame: pd.DataFrame, axes: Sequence[str], div_id: str, *, names: str,
     import plotly.graph_objects as go
 
     fig = go.Figure()
-    theta = [t(a, lang) for a in axes]
+    theta = _labels(t(a, lang) for a in axes)
     for name, row in zip(frame[names].tolist(), frame[list(axes)].to_numpy(dtype=float), strict=True):
         fig.add_trace(go.Scatterpolar(r=list(row) + [row[0]], theta=theta + [theta[0]],
-                                      name=html.escape(str(name)), fill="toself"))
+                                      name=plotly_text(name), fill="toself"))
     fig.update_layout(polar={"radialaxis": {"range": [0, 100]}})
     data = frame[[names, *axes]].rename(columns={a: t(a, lang) for a in axes} | {names: t(names, lang)})
     return figure(_layout(fig, title, height), div_id, lang=lang, data=data.reset_index(drop=True))

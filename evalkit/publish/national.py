@@ -21,7 +21,7 @@ import pandas as pd
 
 from evalkit.data.identifiers import PROVINCE_CODES, PROVINCES
 from evalkit.errors import DataError, Problem, PublishError, choice_message
-from evalkit.i18n import LANGS, t
+from evalkit.i18n import LANGS, separator, t
 from evalkit.publish.cache import default_cache_dir
 from evalkit.publish.config import resolve_as_of
 
@@ -142,11 +142,11 @@ def _register(ds: Any, statuses: pd.DataFrame | None, lang: str) -> pd.DataFrame
     if statuses is not None and len(statuses):
         names = {c: (PROVINCES[c].name_zh if lang == "zh" else PROVINCES[c].name_en) for c in PROVINCE_CODES}
         words = {s: t(s, lang) for s in statuses["status"].astype(str).unique()}
-        sep = "：" if lang == "zh" else ": "
+        sep = separator("colon", lang)
         text = (statuses["province_code"].map(names) + sep
                 + statuses["status"].astype(str).map(words))
         per_app = (statuses.assign(text=text).sort_values(["app_id", "province_code"])
-                   .groupby("app_id", sort=True)["text"].agg("；".join if lang == "zh" else "; ".join))
+                   .groupby("app_id", sort=True)["text"].agg(separator("clause", lang).join))
         reg = reg.merge(per_app.rename("status").reset_index(), on="app_id", how="left")
     else:
         reg["status"] = ""

@@ -32,7 +32,7 @@ from evalkit.data import exports
 from evalkit.data.register import Register
 from evalkit.errors import PublishError
 from evalkit.evaluate.province import DECISIONS_EXPORT, ProvinceResult
-from evalkit.i18n import t, words
+from evalkit.i18n import separator, t, word, words
 from evalkit.publish.markup import definition_list, heading, paragraph
 from evalkit.publish.render import page
 from evalkit.publish.staging import (
@@ -196,7 +196,8 @@ def notice_html(res: ProvinceResult, payload: dict[str, Any], lang: str) -> str:
         definition_list([
             (t("notice_period", lang), f"{payload['as_of']} – {payload['notice_ends_on']}"),
             (t("notice_how_label", lang), ob["how_zh" if lang == "zh" else "how_en"]),
-            (t("notice_grounds", lang), ", ".join(ob["grounds"])),
+            (t("notice_grounds", lang), separator("item", lang).join(word("objection_grounds", g, lang)
+                                                                   for g in ob["grounds"])),
         ]),
     ]
     for status, cols, anchor in (("recommended", _LISTED, "draft"), ("not_recommended", _OTHERS, "not-listed"),

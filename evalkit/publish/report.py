@@ -11,7 +11,9 @@ notebooks display is loaded by :func:`evalkit.publish.cache.load_province` and
 :func:`evalkit.publish.national.load_national`.
 
 * Every string that comes from data is escaped (``html.escape`` / ``DataFrame.to_html``);
-  figure labels are escaped too, so plotly.js shows ``<script>`` as text.
+  figure texts go through :func:`evalkit.publish.charts.plotly_text`, so plotly.js shows
+  ``<script>`` as text and a quote as a quote.
+* Lists in words are joined with the punctuation of the page's language (:func:`separator`).
 * Figures load plotly.js once from the report set's shared ``assets/plotly.min.js`` and the
   same inputs give the same bytes.
 * Embedded JSON (paged tables, the public register) is escaped for a ``<script>`` element by
@@ -30,7 +32,7 @@ from typing import Any
 import pandas as pd
 
 from evalkit.errors import param_message
-from evalkit.i18n import t, word, words
+from evalkit.i18n import separator, t, word, words
 from evalkit.publish.app_pages import app_href, flag_words, provider_anchor, unscored_dimensions
 from evalkit.publish.charts import (
     FONT_FAMILY,
@@ -38,6 +40,7 @@ from evalkit.publish.charts import (
     figure,
     heatmap,
     histogram,
+    plotly_text,
     radar,
     scatter_interval,
     stacked_bar,
@@ -101,6 +104,9 @@ __all__ = [
     "paged_table",
     "paragraph",
     "pick",
+    "plotly_text",
+    "priority_legend",
+    "sanction_notices",
     "province_index",
     "radar",
     "reason_counts",
@@ -108,6 +114,7 @@ __all__ = [
     "register",
     "register_script",
     "scatter_interval",
+    "separator",
     "show",
     "stacked_bar",
     "t",
@@ -115,6 +122,7 @@ __all__ = [
     "translate_codes",
     "unscored_dimensions",
     "weights_section",
+    "weights_sources",
     "word",
     "words",
 ]
@@ -149,7 +157,7 @@ def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
     before "：" (": "), e.g. "否决项" for "否决项：等级测评报告已过期（2026-03-02 到期）".
     Returns a frame with columns ``reasons`` and ``n_apps``, most frequent first (ties by text).
     """
-    sep, colon = ("；", "：") if lang == "zh" else ("; ", ": ")
+    sep, colon = separator("clause", lang), separator("colon", lang)
     parts = reasons.astype("string").fillna("").astype(str).str.split(sep, regex=False).explode()
     parts = parts[parts.ne("")].str.split(colon, n=1, regex=False).str[0]
     parts = parts.reset_index().drop_duplicates().iloc[:, -1]  # an app counts once per kind
@@ -220,7 +228,7 @@ def criterion_labels(ids: pd.Series, lang: str = "zh") -> pd.Series:
 
 def _expert_crs(experts: Iterable[Mapping[str, Any]], lang: str) -> str:
     """``E1 0.012；E3 0.482 ×`` (× excluded, – no CR: an incomplete matrix)."""
-    return ("；" if lang == "zh" else "; ").join(
+    return separator("clause", lang).join(
         f"{e.get('expert_id')} {format_value(e.get('cr'))}" + (" ×" if e.get("excluded") else "") for e in experts
     )
 
@@ -235,6 +243,20 @@ def _province_word(code: str, lang: str) -> str:
     return f"{prov.name_zh}（{code}）" if lang == "zh" else f"{prov.name_en} ({code})"
 
 
+def _level_word(level: str, lang: str) -> str:
+    """An AHP level in words: ``between dimensions`` or the dimension's name."""
+    return t("dimensions_level", lang) if level == "dimensions" else t(level, lang)
+
+
+def weights_sources(method: Mapping[str, Any], lang: str = "zh") -> str:
+    """Where each level's weights come from, in words, one clause per level (sorted):
+    ``between dimensions: AHP (expert judgments); Function: the rubric's stated weights``."""
+    sources = method.get("weights_source") or {}
+    return separator("clause", lang).join(
+        t("weights_source_of", lang, what=_level_word(k, lang), how=word("weights_source", v, lang))
+        for k, v in sorted(sources.items()))
+
+
 def _level_rows(ahp: Mapping[str, Mapping[str, Any]], lang: str) -> pd.DataFrame:
     """One row per AHP level of a province's method: whose judgments, experts, CRs."""
     rows = []
@@ -243,12 +265,12 @@ def _level_rows(ahp: Mapping[str, Mapping[str, Any]], lang: str) -> pd.DataFrame
         lv = ahp[level]
         whose = word("ahp_judgments", lv.get("judgments", ""), lang)
         if lv.get("fallback"):
-            whose += ("：" if lang == "zh" else ": ") + word("weights_fallback", lv["fallback"], lang)
+            whose += separator("colon", lang) + word("weights_fallback", lv["fallback"], lang)
         crs = [_expert_crs(lv.get(k) or [], lang) for k in ("experts", "national_experts")]
         rows.append({
-            "ahp_level": t("dimensions_level", lang) if level == "dimensions" else t(level, lang),
+            "ahp_level": _level_word(level, lang),
             "ahp_judgments": whose, "ahp_n_experts": lv.get("n_experts"),
-            "ahp_expert_crs": ("；" if lang == "zh" else "; ").join(c for c in crs if c) or "–",
+            "ahp_expert_crs": separator("clause", lang).join(c for c in crs if c) or "–",
             "ahp_combined_cr": lv.get("cr"),
         })
     return pd.DataFrame(rows, columns=["ahp_level", "ahp_judgments", "ahp_n_experts", "ahp_expert_crs",
@@ -289,7 +311,7 @@ def disclosure_section(result: Any, lang: str = "zh") -> str:
             n_scores=("criterion_id", "size"), n_experts=("expert_id", "nunique"), n_apps=("app_id", "nunique"))
         said = [t("conflicts_round", lang, round=int(r), scores=int(n.n_scores), experts=int(n.n_experts),
                   apps=int(n.n_apps)) for r, n in per_round.iterrows()]  # a few rounds
-        text = t("conflicts_removed", lang, rounds=("；" if lang == "zh" else "; ").join(said))
+        text = t("conflicts_removed", lang, rounds=separator("clause", lang).join(said))
     else:
         text = t("conflicts_none", lang)
     parts = [heading(t("conflicts_heading", lang), 3), paragraph(text)]
@@ -369,6 +391,39 @@ def glossary_list(lang: str = "zh") -> str:
     return definition_list(glossary(lang))
 
 
+def sanction_notices(credit: pd.DataFrame, code: str, as_of: str, lang: str = "zh") -> str:
+    """The providers served a sanction notice whose decision is still to come (stage
+    ``notified``), each name linked to its notice: ``sanction_notices/<USCC>.html`` of the cycle
+    that served it (this folder, or ``../../<notified_on>/<code>/`` of an earlier set)."""
+    if "sanction_stage" not in credit.columns:
+        return ""
+    open_ = credit.loc[credit["sanction_stage"].astype(str).eq("notified")].sort_values("provider_id").reset_index(
+        drop=True)
+    body = heading(t("sanction_notices", lang), 2, anchor="sanction-notices")
+    if open_.empty:
+        return body + paragraph(t("no_rows", lang), css="ek-muted")
+    pid, day = open_["provider_id"].astype(str), open_["notified_on"].astype(str)
+    page = "sanction_notices/" + pid + ".html"
+    hrefs = page.where(day.eq(str(as_of)), "../../" + day + f"/{code}/" + page)
+    shown = pick(open_.assign(proposed_list=words(open_["proposed_list"], "list", lang)),
+                 ["provider_id", "provider_name", "proposed_list", "notified_on", "statement_ends_on"])
+    return (body + paragraph(t("sanction_notices_note", lang), css="ek-note")
+            + table(shown, "sanction-notices", lang=lang, links={"provider_name": hrefs}))
+
+
+def priority_legend(quality: Mapping[str, Any], lang: str = "zh") -> str:
+    """The legend of the inspection priorities, for the basis the early warning actually used
+    (``quality`` is :attr:`evalkit.evaluate.risk.RiskResult.quality`): with the warning model,
+    its risk bands (the thresholds it used); with the rules, the rules in words and what the
+    risk percentage beside them is (the baseline's estimate, which does not set the priority)."""
+    from evalkit.evaluate.risk import PRIORITY_CUTS
+
+    if quality.get("basis") == "model":
+        a, b, c = (f"{100 * float(x):g}%" for x in (quality.get("priority_cuts") or PRIORITY_CUTS))
+        return t("priority_legend", lang, a=a, b=b, c=c)
+    return t("priority_legend_rules", lang, days=quality.get("horizon_days") or 90)
+
+
 #: What the re-check led to, per action of :mod:`evalkit.evaluate.objections` (words in i18n).
 _ACTION_KEYS = {"hold": "objection_action_hold", "remove": "objection_action_remove",
                 "reevaluate": "objection_action_reevaluate", "none": "objection_action_none"}
@@ -387,7 +442,7 @@ def objections_section(res: Any, lang: str = "zh") -> str:
     for col, vocab in (("grounds", "objection_grounds"), ("from_kind", "objection_from"), ("outcome", "objection")):
         vc = real[col].value_counts()
         counts.append((t(f"objections_by_{col}", lang),
-                       ("；" if lang == "zh" else "; ").join(f"{word(vocab, k, lang)} {int(v)}" for k, v in vc.items())
+                       separator("clause", lang).join(f"{word(vocab, k, lang)} {int(v)}" for k, v in vc.items())
                        or "–"))
     names = res.decisions.set_index("app_id")["app_name"] if len(res.decisions) else pd.Series(dtype=str)
     rows = pd.DataFrame({
