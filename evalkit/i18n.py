@@ -57,11 +57,9 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "blacklist": ("黑名单", "Blacklist"),
     "sanction_notices": ("信用惩戒告知（陈述申辩中）", "Sanction notices served (statement pending)"),
     "sanction_notices_note": (
-        "以下提供者已收到信用惩戒告知书（点击名称查看），在陈述申辩期内或陈述申辩意见复核期间，名单状态暂不改变；"
-        "期满后依法作出决定。",
-        "These providers have been served a notice of a proposed sanction (the name opens it). Their list "
-        "does not change while the statement window is open or a statement is under review; the decision "
-        "is taken after it.",
+        "以下提供者已收到信用惩戒告知书（点击名称查看），陈述申辩结束前名单不变，期满后依法作出决定。",
+        "These providers were served a notice of a proposed sanction (the name opens it): their list stays as it "
+        "is until the statement window closes and any statement is decided.",
     ),
     "proposed_list": ("拟列入", "Proposed list"),
     "notified_on": ("告知日期", "Notified on"),
