@@ -36,6 +36,11 @@ def test_begin_gives_the_result_or_the_error_of_its_thread(monkeypatch) -> None:
 def test_single_threaded_blas_is_held_until_the_last_holder_leaves() -> None:
     """Two threads holding it at once (two provinces' draws): the first to leave does not give
     BLAS its threads back under the second, and the last restores what was there before."""
+    # work an earlier test of this process began in the background (parallel.begin) may still
+    # take and give back the hold: let it finish, so that only this test's two threads hold it
+    for t in threading.enumerate():
+        if t.name.startswith("begin-"):
+            t.join(timeout=600)
     before = _blas_threads()
     if not before:
         pytest.skip("numpy without a BLAS that threadpoolctl controls")
