@@ -37,7 +37,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "facts": "一、事实", "reasons": "二、理由", "basis": "三、依据", "measure": "四、拟采取的措施",
         "rights": "五、权利", "deadline": "六、期限",
         "heads": "类别|编号|应用|日期|类型|严重程度|虚假材料",
-        "violation": "违规", "complaint": "投诉（经核实）", "yes": "是", "no": "否", "none": "（无）",
+        "violation": "违规", "complaint": "投诉（经核实）", "none": "（无）",
         "basis_text": "《教育部等八部门关于引导规范教育移动互联网应用有序健康发展的意见》（教技函〔2019〕55号）"
                       "第（十六）条：建立负面清单、黑名单制度；国务院办公厅《关于进一步完善失信约束制度构建诚信建设长效"
                       "机制的指导意见》（国办发〔2020〕49号）。{province}的信用评价规则。",
@@ -53,8 +53,7 @@ _TEXT: dict[str, dict[str, str]] = {
         "facts": "1. Facts", "reasons": "2. Reasons", "basis": "3. Basis", "measure": "4. Proposed measure",
         "rights": "5. Rights", "deadline": "6. Deadline",
         "heads": "Kind|Id|App|Date|Type|Severity|False material",
-        "violation": "violation", "complaint": "complaint (substantiated)", "yes": "yes", "no": "no",
-        "none": "(none)",
+        "violation": "violation", "complaint": "complaint (substantiated)", "none": "(none)",
         "basis_text": "Section (16) of the 2019 Opinions on education apps (教技函〔2019〕55号): negative list "
                       "and blacklist; State Council General Office guidance on dishonesty constraints "
                       "(国办发〔2020〕49号). The credit evaluation rules of {province}.",
@@ -81,7 +80,7 @@ def _section(row: pd.Series, facts: list[dict[str, Any]], codes: list[str], lang
         f"<td>{_e(f['found_on'])}</td>"
         f"<td>{_e(word('violation_type' if f.get('kind') != 'complaint' else 'complaint_category', f['type'], lang))}"
         f"</td><td>{_e(word('severity', f['severity'], lang) if f['severity'] else '')}</td>"
-        f"<td>{w['yes'] if f['fraud'] else w['no']}</td></tr>" for f in facts)
+        f"<td>{word('bool', bool(f['fraud']), lang)}</td></tr>" for f in facts)
     heads = "".join(f"<th>{h}</th>" for h in w["heads"].split("|"))
     table = (f"<table><thead><tr>{heads}</tr></thead><tbody>{trs}</tbody></table>" if facts
              else f"<p>{w['none']}</p>")
