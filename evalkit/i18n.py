@@ -10,8 +10,7 @@ rules that produce them (``evalkit.evaluate.reasons.REASONS``, ``evalkit.evaluat
 * :func:`t` - a label, heading or code (flat keys; unknown keys fall back to the key itself,
   so a new code still shows, as its code).
 * :func:`word` / :func:`words` - the word for a code of one vocabulary (:data:`VOCABULARIES`, kept
-  in :mod:`evalkit.vocabularies`),
-  ``words`` vectorised over a Series, ``;``-lists included.
+  in :mod:`evalkit.vocabularies`), ``words`` vectorised over a Series, ``;``-lists included.
 * :func:`separator` - the punctuation between list items, between clauses and before an
   explanation in each language (``、`` ``；`` ``：`` in Chinese, ``, `` ``; `` ``: `` in English).
 """
@@ -255,6 +254,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "explorer_reset": ("恢复本省设置", "Back to the profile"),
     "explorer_list": ("推荐名单（按所选设置）", "Recommended list (chosen settings)"),
     "explorer_same": ("与已公布名单相同。", "Same as the published list."),
+    "explorer_weights_zero": ("请至少为一个维度设置大于零的权重。", "Give at least one dimension a weight above zero."),
     "explorer_enters": ("新进入名单：{apps}", "Enter the list: {apps}"),
     "explorer_leaves": ("退出名单：{apps}", "Leave the list: {apps}"),
     "explorer_all": ("全部候选应用", "All candidates"),

@@ -14,6 +14,7 @@ import pandas as pd
 import pytest
 
 from evalkit.evaluate import explore, pipeline
+from evalkit.publish import report as R
 from tests.conftest import SAMPLE
 
 AS_OF = "2026-09-01"
@@ -145,16 +146,27 @@ def test_voila_serves_the_explorer_without_code_and_with_the_published_list(brow
         handle.focus()
         for _ in range(40):
             handle.press("ArrowRight")
-        page.wait_for_function(
-            "ids => { const r = [...document.querySelectorAll('#explorer-list tbody tr')]"
-            ".map(r => r.querySelectorAll('td')[2].innerText.trim()); return r.length && r.join() !== ids.join(); }",
-            arg=list(b.published_list["app_id"]), timeout=600_000)
-        assert _list_ids(page)[:3] == ["教APP备4400104号", "教APP备3100103号", "教APP备4400111号"]
+        # every press is a move the kernel answers in turn: the list shown is the last move's
+        # once the weights it states are the sliders' (an earlier answer may still be on screen)
+        weights = dict(b.weights, content=float(page.query_selector_all(".widget-slider .widget-readout")[3]
+                                                .inner_text()))
+        assert weights["content"] >= b.weights["content"] + 0.3
+        in_use = "、".join(f"{R.t(d, 'zh')} {v / sum(weights.values()):.1%}" for d, v in weights.items())
+        page.wait_for_function("text => document.querySelector('.explorer-weights')?.innerText.trim() === text",
+                               arg=f"维度权重：{in_use}", timeout=600_000)
+        expected = list(explore.what_if(b, weights=weights).listed["app_id"])
+        assert _list_ids(page) == expected and expected != list(b.published_list["app_id"])
         # every candidate's table is drawn when its panel is opened (not on every move)
         assert page.query_selector("#explorer-all") is None
         page.get_by_text("全部候选应用", exact=True).click()
         page.wait_for_selector("#explorer-all tbody tr", timeout=600_000)
         assert len(page.query_selector_all("#explorer-all tbody tr")) == len(b.candidates)
+        for handle in page.query_selector_all(".widget-slider .noUi-handle")[:4]:  # every dimension to 0
+            handle.focus()
+            handle.press("Home")
+        page.wait_for_function("text => document.querySelector('.explorer-weights')?.innerText.trim() === text",
+                               arg="请至少为一个维度设置大于零的权重。", timeout=600_000)
+        assert page.query_selector("#explorer-list") is None
         page.close()
     finally:
         proc.terminate()
