@@ -239,6 +239,11 @@ def test_a_backdate_is_refused_then_warns_and_marks_the_later_cycles(reg: Regist
     _sql(Path(reg.name), f"UPDATE cycles SET needs_regeneration = 1 WHERE id = {b.id}")
     regenerated, warnings = reg.record(make_cycle("44", "2027-03-01"), force=True)  # the later one, again
     assert warnings == [] and not regenerated.needs_regeneration
+    reg.record(make_cycle("44", "2026-10-01"), backdate=True)  # stale again
+    _, warnings = reg.record(make_cycle("44", "2027-09-01"))  # a new date built on the stale cycle: said
+    assert warnings == [
+        f"province 44: 2027-09-01 builds on the cycle of 2027-03-01 (cycle {regenerated.id}), which needs "
+        "regeneration after a backdated cycle: publish 2027-03-01 again with --force, then 2027-09-01"]
     reg.record(make_cycle("11", "2025-01-01"))  # other provinces have their own latest date
 
 

@@ -19,10 +19,10 @@ small transactional row writes from several processes at once (two provinces pub
 into one output folder) and point reads; a national cycle is a few thousand rows.  SQLite
 is in the standard library, needs no server, has been crash-safe for decades (WAL, fsync on
 commit) and lets two processes write one file in turn (``BEGIN IMMEDIATE`` with a 30 s busy
-timeout: the second writer waits instead of failing).  DuckDB is an analytical engine: it
-allows one writing *process* per file (a second process cannot even open it while the
-first holds it: "Could not set lock on file", DuckDB 2.0.1), the concurrent-publish case, and it would be a new
-compiled dependency for no gain at this size.
+timeout: the second writer waits instead of failing).  DuckDB is an analytical engine: one
+writing *process* per file (a second process cannot even open it while the first holds it:
+"Could not set lock on file", DuckDB 2.0.1: the concurrent-publish case), and a new compiled
+dependency for no gain at this size.
 
 Concurrency.  SQLite: WAL journal, every write transaction ``BEGIN IMMEDIATE`` (TECH-NOTES
 "Concurrent writers": a deferred ``BEGIN`` followed by a read and a write fails at once with
@@ -347,22 +347,23 @@ class Register:
                 f"register {self.name}: province {province}'s latest recorded cycle is {later[-1]}; {as_of} is "
                 "earlier: --backdate records it and marks the later cycles as needing regeneration"
             )
+        stale = [c for c in current if c.as_of < as_of][-1:]  # the cycle this one builds on
         return [
             f"province {province}: the cycle of {c.as_of} (cycle {c.id}) was computed without {as_of}: "
             f"it needs regeneration (publish it again with --force)"
             for c in sorted(current, key=lambda c: c.as_of) if c.as_of > as_of
-        ]  # fmt: skip
+        ] + [f"province {province}: {as_of} builds on the cycle of {c.as_of} (cycle {c.id}), which needs "
+             f"regeneration after a backdated cycle: publish {c.as_of} again with --force, then {as_of}"
+             for c in stale if c.needs_regeneration]  # fmt: skip
 
     # --------------------------------------------------------------------------------------
     # reading
 
     @staticmethod
     def _current(conn: Connection, province: str) -> list[Recorded]:
-        rows = conn.execute(
+        return [_recorded(r) for r in conn.execute(
             sa.select(_cycles).where(_cycles.c.province == province, _cycles.c.superseded_by.is_(None))
-            .order_by(_cycles.c.as_of, _cycles.c.seq)
-        ).all()  # fmt: skip
-        return [_recorded(r) for r in rows]
+            .order_by(_cycles.c.as_of, _cycles.c.seq)).all()]  # fmt: skip
 
     def cycles(self, province: str | None = None, *, current: bool = False) -> list[Recorded]:
         """Every recorded cycle (of ``province``; only the current ones with ``current``), by
