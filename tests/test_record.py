@@ -209,8 +209,8 @@ def test_a_ban_edited_out_of_the_register_stops_the_next_cycle(first_cycle, frau
 
 def test_a_ban_in_force_is_published_for_a_provider_removed_from_the_input(first_cycle, gone_data, tmp_path):
     """A provider banned in 44 at D1 and then removed from providers.csv (with its apps) stays in
-    credit.csv and blacklist.json at D2 and D3, its name, legal representative and ban from the
-    register, until the ban ends."""
+    credit.csv and blacklist.json at D2 and D3, its name, legal representative, ban and apps from
+    the register, until the ban ends."""
     out = _copy(first_cycle, tmp_path)
     first = _read(out / D1 / "44" / "credit.csv").set_index("provider_id").loc[REMOVED]
     entry = {e["uscc"]: e for e in _blacklist(out / D1 / "44")}[REMOVED]
@@ -228,6 +228,7 @@ def test_a_ban_in_force_is_published_for_a_provider_removed_from_the_input(first
         got = listed[REMOVED]
         assert (got["name"], got["legal_representative"], got["ban_until"]) == (
             entry["name"], entry["legal_representative"], entry["ban_until"])
+        assert got["apps"] == entry["apps"] and entry["apps"], day  # the apps the register recorded for it
     reg = Register.open(out, create=False)
     assert REMOVED in set(reg.bans_in_force("44", "2028-01-01")["provider_id"])
     assert REMOVED not in set(reg.bans_in_force("44", first["ban_until"])["provider_id"])  # it ends

@@ -262,7 +262,7 @@ def _province(nat: NationalEvaluation, code: str) -> Callable[[], ProvinceResult
     prev = provenance.previous_cycle(nat.register, code, nat.as_of, nat.previous_dir)
     cr = _province_credit(nat, code, prev)
     listed = province_list(nat, code, cr, prev)
-    tables = _credit_tables(nat.ds, cr, prev.history)
+    tables = _credit_tables(nat.ds, cr, prev)
     return lambda: _finished(nat, code, prev, cr, listed(), tables)
 
 
@@ -300,18 +300,22 @@ def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.Previo
     return gate(cr, nat.ds, nat.profiles[code], code, prev.credit)  # notice before a sanction; repair
 
 
-def _credit_tables(ds: Any, cr: Any, prev_history: pd.DataFrame | None) -> dict[str, pd.DataFrame]:
+def _credit_tables(ds: Any, cr: Any, prev: provenance.PreviousCycle) -> dict[str, pd.DataFrame]:
     """credit, credit_history, negative_list, blacklist and blacklist_apps of a province (no
-    complaint contact or text: aggregates and provider fields only)."""
+    complaint contact or text: aggregates and provider fields only).  A blacklisted provider's
+    apps are its apps in the input; for one with none there (a provider that skipped the cycle),
+    the apps the register recorded for it."""
     credit = _credit_texts(cr.providers)
     credit = credit.drop(columns=[c for c in exports.FORBIDDEN_COLUMNS if c in credit.columns])
-    credit_history = _credit_history(cr, prev_history, credit)
+    credit_history = _credit_history(cr, prev.history, credit)
     negative = credit.loc[credit["list"].eq("grey")].reset_index(drop=True)
     black = credit.loc[credit["list"].eq("black")].reset_index(drop=True)
     bl_cols = ["provider_id", "provider_name", "legal_rep", "grade", "reasons", "reasons_zh", "reasons_en",
                "decided_on", "ban_until"]  # fmt: skip
     blacklist = black[bl_cols]
     apps = ds.apps[["app_id", "provider_id", "name"]].rename(columns={"name": "app_name"}).astype("str")
+    if prev.banned_apps is not None:
+        apps = pd.concat([apps, prev.banned_apps.loc[~prev.banned_apps["provider_id"].isin(apps["provider_id"])]])
     blacklist_apps = apps.loc[apps["provider_id"].isin(set(blacklist["provider_id"]))].sort_values(
         ["provider_id", "app_id"], kind="stable").reset_index(drop=True)  # fmt: skip
     return {

@@ -155,6 +155,9 @@ class PreviousCycle:
     as_of: str | None = None
     #: the cycle's withdrawal alerts (issue 18), text dates; None before the register kept them
     school_alerts: pd.DataFrame | None = None
+    #: app_id, app_name, provider_id of the apps the register recorded for each provider with a
+    #: ban in force (their latest name): the blacklist names them when the input has none
+    banned_apps: pd.DataFrame | None = None
 
 
 def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | None = None) -> PreviousCycle:
@@ -180,12 +183,25 @@ def previous_cycle(register: Any, code: str, as_of: Any, out_dir: str | Path | N
                 f"build the register from the published sets first: evalkit register import {Path(out_dir)}")
         return PreviousCycle()
     decisions = _text(register.decisions(last), _DECISION_COLUMNS)
-    credit = _with_bans(_text(register.credit(last), _CREDIT_COLUMNS), register.bans_in_force(code, day))
+    bans = register.bans_in_force(code, day)
+    credit = _with_bans(_text(register.credit(last), _CREDIT_COLUMNS), bans)
     recommended = decisions.loc[decisions["status"].eq("recommended"), ["app_id", "listed_on"]]
     history = _text(register.transitions(code, last.as_of), _HISTORY_COLUMNS)
     history = history.loc[history["recorded_on"].le(last.as_of)].reset_index(drop=True)
     return PreviousCycle(decisions, credit, recommended.reset_index(drop=True), history,
-                         {f"register:{last.as_of}": str(last.hash)}, last.as_of, register.school_alerts(last))
+                         {f"register:{last.as_of}": str(last.hash)}, last.as_of, register.school_alerts(last),
+                         _banned_apps(register, code, day, bans["provider_id"]))
+
+
+def _banned_apps(register: Any, code: str, day: str, providers: pd.Series) -> pd.DataFrame:
+    """app_id, app_name, provider_id of every app the current cycles of ``code`` before ``day``
+    decided for one of ``providers`` (its latest name), by provider and app."""
+    trails = [register.history(code, provider=pid).assign(provider_id=pid) for pid in providers]
+    apps = pd.concat([pd.DataFrame(columns=["as_of", "what", "id", "name", "superseded", "provider_id"]), *trails])
+    apps = apps.loc[apps["what"].eq("decision") & ~apps["superseded"].astype(bool) & apps["as_of"].lt(day)]
+    apps = apps.drop_duplicates("id", keep="last").rename(columns={"id": "app_id", "name": "app_name"})
+    return apps[["app_id", "app_name", "provider_id"]].astype("str").sort_values(
+        ["provider_id", "app_id"], kind="stable").reset_index(drop=True)  # fmt: skip
 
 
 _DECISION_COLUMNS = ("app_id", "app_name", "provider_id", "status", "rank", "reasons", "listed_on", "objection")
