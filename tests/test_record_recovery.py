@@ -109,7 +109,7 @@ def other_inputs(tmp_path_factory) -> Path:
 
 def test_a_failed_run_leaves_no_trace(two_cycles, bad_data, tmp_path):
     new = tmp_path / "new"
-    for extra in ([], ["--rubric", tmp_path / "no-rubric"], ["--register", "nosuch://somewhere"]):
+    for extra in ([], ["--rubric", tmp_path / "no-rubric"], ["--register", "mysql://u:secret@h/db"]):
         res = _run(new / "out", D1, *extra, data=bad_data if not extra else SAMPLE)
         assert res.exit_code == 1, res.output
         assert not new.exists(), (extra, _tree(new))
@@ -120,12 +120,13 @@ def test_a_failed_run_leaves_no_trace(two_cycles, bad_data, tmp_path):
         "a published date": ((D2,), {}, "already exists; pass --force"),
         "bad data": ((D3,), {"data": bad_data}, "apps.csv"),
         "a --previous not the latest cycle": ((D3, "--previous", out / D1 / "44"), {}, "not 2026-09-01"),
-        "an unknown register": ((D3, "--register", "nosuch://somewhere"), {}, "cannot use this database"),
+        "an unknown register": ((D3, "--register", "mysql://u:secret@h/db"), {}, "(postgresql://…), not mysql"),
+        "a folder as the register": ((D3, "--register", f"sqlite:///{out}"), {}, "a folder, not a SQLite file"),
         "an unusable rubric": ((D3, "--rubric", tmp_path / "no-rubric"), {}, "no rubric.yaml"),
     }
     for case, (args, kw, said) in cases.items():
         res = _run(out, *args, **kw)
-        assert res.exit_code in (1, 2) and said in res.output, (case, res.output)
+        assert res.exit_code in (1, 2) and said in res.output and "secret" not in res.output, (case, res.output)
         assert _tree(out) == before, case
     unregistered = _copy(two_cycles, tmp_path)
     for path in unregistered.glob("register.sqlite*"):
@@ -146,11 +147,12 @@ def test_a_failed_publish_leaves_no_trace(two_cycles, bad_data, tmp_path):
         "an earlier date": (("2026-12-01",), {"provinces": "44"}, "--backdate"),
         "a published date": ((D2,), {"provinces": "44"}, "already exists; pass --force"),
         "bad data": ((D3,), {"data": bad_data}, "apps.csv"),
-        "an unknown register": ((D3, "--register", "nosuch://somewhere"), {}, "cannot use this database"),
+        "an unknown register": ((D3, "--register", "mysql://u:secret@h/db"), {}, "(postgresql://…), not mysql"),
+        "a folder as the register": ((D3, "--register", f"sqlite:///{out}"), {}, "a folder, not a SQLite file"),
     }
     for case, (args, kw, said) in cases.items():
         res = _publish(out, *args, **kw)
-        assert res.exit_code == 1 and said in res.output, (case, res.output)
+        assert res.exit_code == 1 and said in res.output and "secret" not in res.output, (case, res.output)
         assert _tree(out) == before, case  # not even a .lock
     unregistered = _copy(two_cycles, tmp_path)
     for path in unregistered.glob("register.sqlite*"):

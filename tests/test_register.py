@@ -402,6 +402,14 @@ def test_the_commands_say_what_is_wrong_without_a_traceback(tmp_path: Path) -> N
         assert done.exit_code == 1 and done.output.startswith("Error: ") and done.exception is not None
         assert isinstance(done.exception, SystemExit), (args, done.output)
     assert "no register at" in runner.invoke(app, ["register", "verify", str(tmp_path / "none")]).output
+    said = {  # the register given the wrong way: what to give instead, the password never shown
+        ("mysql://u:secret@h/db",): "the output folder looks like a database URL: give a URL with --register",
+        ("--register", "mysql://u:secret@h/db"): "a PostgreSQL database (postgresql://…), not mysql",
+        ("--register", f"sqlite:///{tmp_path}"): f"register {tmp_path}: a folder, not a SQLite file",
+    }
+    for args, words in said.items():
+        done = runner.invoke(app, ["register", "verify", *args])
+        assert done.exit_code == 1 and words in done.output and "secret" not in done.output, done.output
 
 
 @pytest.mark.parametrize("damage", ["truncated", "binary", "header_only", "empty", "bad_date", "ban_edited_out"])

@@ -46,6 +46,7 @@ from sqlalchemy.engine import Connection, Engine
 from evalkit.data import register_verify
 from evalkit.data.register_engine import (
     BUSY_TIMEOUT,
+    database_url,
     empty_engine,
     is_url,
     register_target,
@@ -113,12 +114,7 @@ class Register:
         verified and read (``evalkit register verify|history``)."""
         create = create and not read_only
         if is_url(target):
-            try:
-                url = sa.make_url(str(target))
-            except sa.exc.ArgumentError as exc:
-                raise RegisterError(f"register {target!r}: not a database URL ({exc})") from None
-            if url.drivername in ("postgresql", "postgres"):
-                url = url.set(drivername="postgresql+psycopg")
+            url = database_url(str(target))
             if url.drivername.startswith("sqlite") and url.database not in (None, "", ":memory:"):
                 return cls._open_file(Path(url.database), create, lazy, read_only)
             name = url.render_as_string(hide_password=True)
@@ -134,6 +130,8 @@ class Register:
 
     @classmethod
     def _open_file(cls, path: Path, create: bool, lazy: bool = False, read_only: bool = False) -> Register:
+        if path.is_dir():
+            raise RegisterError(f"register {path}: a folder, not a SQLite file (such as {path / DEFAULT_NAME})")
         if not path.is_file():
             if not create:
                 raise RegisterError(f"no register at {path} (`evalkit register import` builds one from "

@@ -18,7 +18,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from evalkit.data.register_schema import RegisterError
 
-__all__ = ["BUSY_TIMEOUT", "empty_engine", "is_url", "register_target", "sqlite_engine", "sqlite_reader", "wal"]
+__all__ = ["BUSY_TIMEOUT", "database_url", "empty_engine", "is_url", "register_target", "sqlite_engine",
+           "sqlite_reader", "wal"]
 
 #: Seconds a writer waits for another one (SQLite busy timeout).
 BUSY_TIMEOUT = 30
@@ -30,7 +31,25 @@ def register_target(out: str | Path | None, url: str | None = None) -> str | Pat
         return url
     if out is None:
         raise RegisterError("no register: give an output folder or --register URL")
+    if re.match(r"^[a-z][a-z0-9+]*:/", str(out)) and not Path(out).exists():  # "scheme://…" made a Path
+        raise RegisterError("the output folder looks like a database URL: give a URL with --register "
+                            "(sqlite:///FILE or postgresql://user@host:port/db)")
     return Path(out)
+
+
+def database_url(target: str) -> sa.URL:
+    """``target`` as the URL of a SQLite or PostgreSQL register (``postgresql://`` run through
+    psycopg 3); RegisterError for anything else, the password never shown."""
+    try:
+        url = sa.make_url(target)
+    except sa.exc.ArgumentError as exc:
+        raise RegisterError(f"register {target!r}: not a database URL ({exc})") from None
+    if url.drivername in ("postgresql", "postgres"):
+        url = url.set(drivername="postgresql+psycopg")
+    if not url.drivername.startswith(("sqlite", "postgresql")):
+        raise RegisterError(f"register {url.render_as_string(hide_password=True)}: a register is a SQLite file "
+                            f"(sqlite:///FILE) or a PostgreSQL database (postgresql://…), not {url.drivername}")
+    return url
 
 
 def is_url(target: str | Path) -> bool:
