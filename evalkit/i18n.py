@@ -11,8 +11,7 @@ rules that produce them (``evalkit.evaluate.reasons.REASONS``, ``evalkit.evaluat
   so a new code still shows, as its code).
 * :func:`word` / :func:`words` - the word for a code of one vocabulary (:data:`VOCABULARIES`, kept
   in :mod:`evalkit.vocabularies`), ``words`` vectorised over a Series, ``;``-lists included.
-* :func:`separator` - the punctuation between list items, between clauses and before an
-  explanation in each language (``、`` ``；`` ``：`` in Chinese, ``, `` ``; `` ``: `` in English).
+* :func:`separator` - each language's punctuation between items, between clauses, before an explanation.
 """
 
 from __future__ import annotations
@@ -440,6 +439,7 @@ _STRINGS: dict[str, tuple[str, str]] = {
     "objection_action_reevaluate": ("提供者异议成立：依复查补充的证据重新评估",
                                     "the provider's objection upheld: re-evaluated on the evidence added"),
     "objection_action_none": ("异议不成立：维持原评估结论", "rejected: the decision stands"),
+    "objection_action_not_admitted": ("不予受理：不影响名单", "not admitted: no effect on the list"),
     "notice_privacy": ("异议人的姓名、联系方式和异议内容不予公开。",
                        "Objectors' names, contacts and the text of objections are never published."),
     # the method disclosed (evalkit.publish.report.disclosure_section)

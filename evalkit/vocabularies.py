@@ -227,6 +227,7 @@ VOCABULARIES: dict[str, dict[str, tuple[str, str]]] = {
     "objection": {
         "none": ("无异议", "none"), "pending": ("待复查", "pending re-check"), "upheld": ("成立", "upheld"),
         "partly_upheld": ("部分成立", "partly upheld"), "rejected": ("不成立", "rejected"),
+        "not_admitted": ("不予受理（逾期或无对应公示）", "not admitted (late, or to no such notice)"),
     },
     # sanction statements and credit repair (issue 17)
     "statement_kind": {"statement": ("陈述申辩", "statement"), "hearing": ("听证申请", "hearing request")},

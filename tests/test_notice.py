@@ -102,6 +102,12 @@ def test_notice_is_recorded_and_a_list_inside_the_period_is_refused(noticed):
         assert "Traceback" not in proc.stderr
     # nothing was written for the refused dates
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith((".", "register"))) == ["2026-09-30"]
+    # a folder holding only a notice renders no cycle: the register is intact, nothing to import
+    proc = _run("register", "verify", out)
+    assert proc.returncode == 0 and "intact: 0 cycle(s)" in proc.stdout and "0 published set(s)" in proc.stdout, (
+        proc.stdout + proc.stderr)
+    proc = _run("register", "import", out)
+    assert proc.returncode == 1 and "no published province folder" in proc.stderr, proc.stderr
 
 
 def test_same_inputs_same_bytes_and_english(tmp_path, noticed):
@@ -191,6 +197,11 @@ def test_a_date_holding_only_a_notice_is_no_published_set(tmp_path, noticed):
     proc = _run("publish", "--provinces", "11", "--as-of", "2026-09-30", "--data", SAMPLE, "--out", out,
                 "--quiet")
     assert proc.returncode != 0 and "--force" in proc.stderr and "Traceback" not in proc.stderr
+    # a notice drafts the next list: not one dated before a list already recorded
+    proc = _run("notice", "--province", "11", "--as-of", "2026-09-01", "--data", SAMPLE, "--out", out)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert ("province 11's list of 2026-09-30 is already recorded; a notice drafts the next list, so it is dated "
+            "after 2026-09-30, not 2026-09-01.") in proc.stderr, proc.stderr
 
 
 def test_notice_names_the_grounds_in_the_page_language(noticed):

@@ -26,6 +26,8 @@ LISTED_THIRD = "教APP备4400104号"  # rank 1 of the draft: a public objection 
 PROVIDER_OWN = "教APP备4400105号"  # excluded in the draft: its provider objects (scoring error), partly upheld
 PENDING = "教APP备4400111号"  # on the draft: a parent's privacy objection, not yet re-checked
 REJECTED = "教APP备4400101号"  # on the draft: a school's objection, rejected
+LATE = "教APP备4400103号"  # a public objection received after the notice ended, never re-checked
+NO_NOTICE = "教APP备4400106号"  # an objection to a notice never issued
 PERSONAL = ("张三", "13800000000", "lisi@example.com", "王五", "13900000000", "要求读取通讯录", "赵六")
 
 OBJECTIONS = f"""objection_id,province_code,app_id,notice_date,received_on,from_kind,grounds,text,contact
@@ -33,6 +35,8 @@ OB-1,44,{LISTED_THIRD},2026-09-01,2026-09-03,public,ads,首页弹出游戏广告
 OB-2,44,{PROVIDER_OWN},2026-09-01,2026-09-04,provider,scoring_error,补充了检测报告,李四 lisi@example.com
 OB-3,44,{PENDING},2026-09-01,2026-09-07,parent,privacy,要求读取通讯录,王五 13900000000
 OB-4,44,{REJECTED},2026-09-01,2026-09-05,school,content,内容陈旧,赵六 zhaoliu@example.com
+OB-5,44,{LATE},2026-09-01,2026-09-09,public,fees,逾期,
+OB-6,44,{NO_NOTICE},2026-08-03,2026-08-05,public,fees,无此公示,
 """
 RECHECKS = """objection_id,decided_on,outcome,decided_by,note
 OB-1,2026-09-08,upheld,广东省教育厅复查组,经复测确认存在游戏广告
@@ -114,6 +118,24 @@ def test_a_pending_objection_is_not_forgotten_when_its_row_leaves_the_input():
 # the contract
 
 
+def test_late_objections_and_objections_to_no_notice_are_not_admitted_unless_re_checked():
+    """The notice of 2026-09-01 ran until 2026-09-08 (docs/due-process.md): an objection received
+    after it, or naming a notice the register does not hold, does not hold its app; a re-check
+    decides it all the same; without the register's notices nothing is judged."""
+    ds = _ds([_o("1", "A", received="2026-09-08"), _o("2", "B", received="2026-09-09"),
+              {**_o("3", "C"), "notice_date": "2026-08-03"}, _o("4", "D", received="2026-09-10")],
+             [{"objection_id": "4", "decided_on": "2026-09-11", "outcome": "upheld"}])
+    out = objection_outcomes(ds, "44", pd.Timestamp("2026-09-12"), notices={"2026-09-01": "2026-09-08"})
+    got = out.set_index("app_id")[["outcome", "action"]].to_dict("index")
+    assert got == {"A": {"outcome": "pending", "action": "hold"}, "B": {"outcome": "not_admitted", "action": "none"},
+                   "C": {"outcome": "not_admitted", "action": "none"}, "D": {"outcome": "upheld", "action": "remove"}}
+    dec = apply_to_decisions(pd.DataFrame({"app_id": ["A", "B", "C"], "status": "recommended"}), out)
+    assert dec["status"].tolist() == ["on_hold", "recommended", "recommended"]
+    unchecked = objection_outcomes(ds, "44", pd.Timestamp("2026-09-12"))
+    assert unchecked.set_index("app_id")["outcome"].to_dict() == {"A": "pending", "B": "pending", "C": "pending",
+                                                                  "D": "upheld"}
+
+
 def test_contract_checks_report_every_problem_by_row(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data)
@@ -171,7 +193,10 @@ def test_scenario_list_after_the_period_applies_each_outcome(scenario):
     assert "广告" in dec.loc[LISTED_THIRD, "reasons_zh"]
     assert dec.loc[REJECTED, "status"] == "recommended" and dec.loc[REJECTED, "objection"] == "rejected"
     assert dec.loc[PROVIDER_OWN, "objection"] == "partly_upheld"  # re-evaluated: the evaluation decides
-    others = dec.drop(index=[PENDING, LISTED_THIRD, REJECTED, PROVIDER_OWN])
+    for app, oid, day in ((LATE, "OB-5", "2026-09-09"), (NO_NOTICE, "OB-6", "2026-08-05")):
+        assert dec.loc[app, "objection"] == "not_admitted" and dec.loc[app, "status"] != "on_hold"
+        assert (f"warning: province 44: objection {oid} (app {app}) received on {day} is not admitted") in after.stderr
+    others = dec.drop(index=[PENDING, LISTED_THIRD, REJECTED, PROVIDER_OWN, LATE, NO_NOTICE])
     assert others["objection"].eq("none").all()
     rec = pd.read_csv(scenario.out / "2026-09-09" / "44" / "recommended_list.csv", dtype=str, encoding="utf-8-sig")
     assert PENDING not in set(rec["app_id"]) and LISTED_THIRD not in set(rec["app_id"])
@@ -181,7 +206,7 @@ def test_scenario_report_shows_the_objections_in_words(scenario):
     page = (scenario.out / "2026-09-09" / "44" / "recommendation.html").read_text(encoding="utf-8")
     assert "公示异议与复查" in page
     for words in ("尚待复查：暂缓列入名单", "异议成立：移出名单", "提供者异议成立", "异议不成立：维持原评估结论",
-                  "按异议理由", "广告", "家长"):
+                  "不予受理（逾期或无对应公示）", "不予受理：不影响名单", "按异议理由", "广告", "家长"):
         assert words in page, words
 
 

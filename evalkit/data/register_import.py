@@ -14,17 +14,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from evalkit.data.register_schema import FIELDS, Cycle, RegisterError, frame_rows
+from evalkit.layout import province_cycles
 
 __all__ = ["read_csv_strict", "read_published"]
 
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STATUSES = {"recommended", "not_recommended", "excluded", "on_hold"}
 _LISTS = {"white", "grey", "black"}
 _NEEDS = {
@@ -155,12 +154,9 @@ def read_published(out: Path) -> list[Cycle]:
     if not out.is_dir():
         raise RegisterError(f"{out}: not a folder of published sets")
     found = []
-    for day_dir in sorted(p for p in out.iterdir() if p.is_dir() and _DATE_DIR.match(p.name)):
-        for code in PROVINCE_CODES:
-            folder = day_dir / code
-            # a folder holding only a public notice (<code>/notice/) is not a published cycle
-            if folder.is_dir() and ((folder / "decisions.csv").exists() or not (folder / "notice").is_dir()):
-                found.append(read_folder(folder, code, day_dir.name))
+    for folder in province_cycles(out):  # not a folder holding only a public notice
+        if folder.name in PROVINCE_CODES:
+            found.append(read_folder(folder, folder.name, folder.parent.name))
     if not found:
         raise RegisterError(f"{out}: no published province folder (<date>/<code>/decisions.csv) found")
     return found

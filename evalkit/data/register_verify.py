@@ -11,7 +11,6 @@ published ``OUT/<date>/<code>/provenance.json`` names the cycle it renders and i
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from evalkit.data.register_schema import FORMAT, TABLES, cycle_hash, cycles, metadata
+from evalkit.layout import province_cycles
 
 __all__ = ["describe", "problems", "published_problems", "trail_rows"]
 
@@ -103,8 +103,6 @@ def _chain(chain: list[Any], rows: dict[str, dict[int, list[Any]]], by_id: dict[
     return out
 
 
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_CODE_DIR = re.compile(r"^\d{2}$")
 
 
 def published_problems(conn: Connection, out: Path) -> tuple[list[str], int]:
@@ -116,9 +114,7 @@ def published_problems(conn: Connection, out: Path) -> tuple[list[str], int]:
     heads = {h.id: h for h in conn.execute(sa.select(cycles)).all()}
     out_problems: list[str] = []
     checked = 0
-    days = sorted(d for d in Path(out).iterdir() if d.is_dir() and _DATE_DIR.match(d.name)) if Path(out).is_dir() \
-        else []  # fmt: skip
-    for folder in (f for d in days for f in sorted(d.iterdir()) if f.is_dir() and _CODE_DIR.match(f.name)):
+    for folder in province_cycles(out):  # a folder holding only a public notice renders no cycle
         path = folder / "provenance.json"
         try:
             data = json.loads(path.read_text(encoding="utf-8"))

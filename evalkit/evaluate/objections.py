@@ -11,7 +11,11 @@ objections received (``objections``) and the re-check decisions (``rechecks``) i
   removed from the list (``excluded``, reason ``objection_upheld:<grounds>``);
 * **upheld** or **partly upheld**, from the provider — the app is re-evaluated on the evidence
   added for the re-check: the run's own evaluation (the evidence dated up to ``as_of``) decides;
-* **rejected** — the decision stands as the evaluation makes it.
+* **rejected** — the decision stands as the evaluation makes it;
+* **not admitted** — an objection received after the public notice it names ended, or naming a
+  notice the register does not hold, with no re-check decided: it does not hold its app (the
+  notice said late objections are not admitted); a re-check row decides it all the same.  Checked
+  only when the register holds notices of the province (one run outside evalkit is not judged).
 
 An app with several objections takes the strongest: pending, then a third party's upheld
 objection, then partly upheld, then the provider's, then rejected.  Only objections received
@@ -25,6 +29,7 @@ returns hold codes, dates and ids only.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -33,7 +38,7 @@ import pandas as pd
 __all__ = ["OBJECTION_STATES", "OUTCOME_COLUMNS", "apply_to_decisions", "mark_candidates", "objection_outcomes"]
 
 #: The values of ``decisions.objection``.
-OBJECTION_STATES = ("none", "pending", "upheld", "partly_upheld", "rejected")
+OBJECTION_STATES = ("none", "pending", "upheld", "partly_upheld", "rejected", "not_admitted")
 #: Columns of a province's objection outcomes (no personal data).
 OUTCOME_COLUMNS = ["objection_id", "app_id", "notice_date", "received_on", "from_kind", "grounds", "outcome",
                    "decided_on", "action"]
@@ -42,7 +47,8 @@ _STRENGTH = {"hold": 4, "remove": 3, "reevaluate": 2, "none": 1}
 
 
 def objection_outcomes(ds: Any, code: str, as_of: pd.Timestamp, since: str | None = None,
-                       held_before: pd.Series | None = None) -> pd.DataFrame:
+                       held_before: pd.Series | None = None, notices: Mapping[str, str] | None = None
+                       ) -> pd.DataFrame:  # fmt: skip
     """Every objection of province ``code`` that bears on the list of ``as_of``, with its outcome.
 
     Parameters
@@ -52,11 +58,13 @@ def objection_outcomes(ds: Any, code: str, as_of: pd.Timestamp, since: str | Non
     since : the date of the province's last recorded list (``YYYY-MM-DD``); objections received
         on or before it were decided for that list and no longer count, unless still pending.
     held_before : app ids on hold (a pending objection) in the previous recorded cycle.
+    notices : the province's recorded public notices, ``{as_of: ends_on}`` (``YYYY-MM-DD``);
+        None: objections are not checked against them.
 
     Returns
     -------
-    DataFrame with :data:`OUTCOME_COLUMNS`: ``outcome`` one of pending/upheld/partly_upheld/rejected,
-    ``action`` hold/remove/reevaluate/none; a row ``objection_id = "register"`` for an app kept on
+    DataFrame with :data:`OUTCOME_COLUMNS`: ``outcome`` one of pending/upheld/partly_upheld/rejected/
+    not_admitted, ``action`` hold/remove/reevaluate/none; a row ``objection_id = "register"`` for an app kept on
     hold from the register whose objection is no longer in the input.
     """
     tables = getattr(ds, "tables", {})
@@ -74,6 +82,10 @@ def objection_outcomes(ds: Any, code: str, as_of: pd.Timestamp, since: str | Non
     decided = decided.loc[pd.to_datetime(decided["decided_on"]) <= as_of, ["objection_id", "outcome", "decided_on"]]
     out = out.merge(decided.astype({"objection_id": "str"}), on="objection_id", how="left")
     out["outcome"] = out["outcome"].astype(object).where(out["outcome"].notna(), "pending").astype("str")
+    if notices is not None:  # late, or to no notice held: not admitted unless a re-check decided it
+        ends = pd.to_datetime(pd.to_datetime(out["notice_date"]).dt.strftime("%Y-%m-%d").map(notices))
+        late = (ends.isna() | (pd.to_datetime(out["received_on"]) > ends)).to_numpy()
+        out.loc[late & out["outcome"].eq("pending").to_numpy(), "outcome"] = "not_admitted"
     in_input = set(out["app_id"])
     if since is not None:
         old = pd.to_datetime(out["received_on"]) <= pd.Timestamp(since)

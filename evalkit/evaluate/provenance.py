@@ -10,7 +10,6 @@ run covers the data files it reads (:func:`data_hashes`).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,11 +19,11 @@ import pandas as pd
 from evalkit.data import exports
 from evalkit.dates import parse_date
 from evalkit.errors import PublishError
+from evalkit.layout import DATE_DIR
 
 __all__ = ["PreviousCycle", "data_hashes", "find_previous", "hash_tree", "input_hashes", "previous_cycle",
            "cache_key", "profile_record", "read_export"]
 
-_DATE_DIR = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 def find_previous(out_dir: str | Path | None, code: str, as_of: Any) -> Path | None:
@@ -37,7 +36,7 @@ def find_previous(out_dir: str | Path | None, code: str, as_of: Any) -> Path | N
     day = parse_date(as_of, func="find_previous").strftime("%Y-%m-%d")
     dates = sorted(
         d.name for d in root.iterdir()
-        if d.is_dir() and _DATE_DIR.match(d.name) and d.name < day and (d / code / "decisions.csv").is_file()
+        if DATE_DIR.match(d.name) and d.is_dir() and d.name < day and (d / code / "decisions.csv").is_file()
     )  # fmt: skip
     return root / dates[-1] / code if dates else None
 

@@ -75,10 +75,23 @@ def province_list(
         reducer = str(profile_value(profile, "panel", "reducer") or "trimmed_mean")
         boot = rater_bootstrap(ev, code, nat.raters, reducer=reducer)
     held = None if prev.decisions is None else prev.decisions.loc[prev.decisions["objection"].eq("pending"), "app_id"]
-    objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held)  # docs/due-process.md
+    objections = objection_outcomes(nat.ds, code, nat.as_of, prev.as_of, held,
+                                    _notices(nat.register, code, nat.ds))  # docs/due-process.md
     cand = mark_holds(mark_candidates(cand, objections), cr.providers, nat.ds, profile)  # review decisions
     decided = recommend_later(cand, rules, banned=_banned(nat, code, cr), overlapping=overlapping, raters=boot)
     return lambda: _listing(nat, code, prev, decided(), objections, cand, ov, rules, rub, boot)
+
+
+def _notices(register: Any, code: str, ds: Any) -> dict[str, str] | None:
+    """``{as_of: ends_on}`` of the province's recorded public notices that its objections name,
+    or None when the register holds no notice of it (its objections are then not checked)."""
+    latest = getattr(register, "latest_notice", None)
+    obj = getattr(ds, "tables", {}).get("objections")
+    if latest is None or obj is None or obj.empty or latest(code, "9999-12-31") is None:
+        return None
+    days = pd.to_datetime(obj.loc[obj["province_code"].astype(str).eq(code), "notice_date"]).dt.strftime("%Y-%m-%d")
+    found = {d: latest(code, d) for d in sorted(set(days.dropna()))}
+    return {d: n["ends_on"] for d, n in found.items() if n is not None and n["as_of"] == d}
 
 
 def _listing(nat: Any, code: str, prev: provenance.PreviousCycle, dec: pd.DataFrame,

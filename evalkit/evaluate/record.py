@@ -136,10 +136,22 @@ def check_notice_period(register: Any, code: str, as_of: str) -> None:
 def record(register: Any, res: ProvinceResult, *, force: bool = False, backdate: bool = False,
            complete: bool = False) -> tuple[Recorded, list[str]]:
     """Record ``res`` as one cycle (one transaction); returns the stored cycle and the warnings
-    (later cycles now needing regeneration, after a backdate; a cycle completed).  ``complete``:
-    a same-date cycle recording exactly this result is returned instead of refused
-    (:meth:`~evalkit.data.register.Register.record`)."""
-    return register.record(cycle_of(res), force=force, backdate=backdate, complete=complete)
+    (later cycles now needing regeneration, after a backdate; a cycle completed; objections not
+    admitted).  ``complete``: a same-date cycle recording exactly this result is returned instead
+    of refused (:meth:`~evalkit.data.register.Register.record`)."""
+    cycle, warnings = register.record(cycle_of(res), force=force, backdate=backdate, complete=complete)
+    return cycle, warnings + not_admitted(res)
+
+
+def not_admitted(res: ProvinceResult) -> list[str]:
+    """A warning for each objection the list did not admit (docs/due-process.md)."""
+    obj = res.objections
+    if obj is None or obj.empty:
+        return []
+    late = obj.loc[obj["outcome"].eq("not_admitted")]
+    return [f"province {res.code}: objection {o.objection_id} (app {o.app_id}) received on {o.received_on} is not "
+            f"admitted: the register holds no public notice of {o.notice_date} that was open then; a re-check "
+            "row in rechecks.csv decides it all the same" for o in late.itertuples()]
 
 
 def stamp(res: ProvinceResult, folder: str | Path, cycle: Recorded) -> Path:

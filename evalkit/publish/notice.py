@@ -102,7 +102,8 @@ def publish_notice(province: str, as_of: Any, *, data_dir: str | Path | None = N
                 recorded = reg.latest(province, "9999-12-31")
                 if recorded is not None and recorded.as_of >= day:
                     raise PublishError(f"province {province}'s list of {recorded.as_of} is already recorded; a "
-                                       f"notice dated {day} would come after it (notice a later draft).")
+                                       f"notice drafts the next list, so it is dated after {recorded.as_of}, "
+                                       f"not {day}.")
                 nat = pipeline.evaluate(ds, when, provinces=[province], previous_dir=out, register=reg,
                                         overlay=overlay)
                 res = nat.province(province)

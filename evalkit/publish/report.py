@@ -451,7 +451,8 @@ def objections_section(res: Any, lang: str = "zh") -> str:
         "objection_grounds": words(o["grounds"], "objection_grounds", lang),
         "objection_received": o["received_on"], "objection_outcome": words(o["outcome"], "objection", lang),
         "objection_decided": o["decided_on"],
-        "objection_effect": o["action"].map(lambda a: t(_ACTION_KEYS.get(a, a), lang)),
+        "objection_effect": o["action"].map(lambda a: t(_ACTION_KEYS.get(a, a), lang)).where(
+            o["outcome"].ne("not_admitted"), t("objection_action_not_admitted", lang)),
     })
     kept = o["objection_id"].eq("register").to_numpy()  # on hold in the register, its row gone from the input
     rows.loc[kept, ["objection_from", "objection_grounds"]] = "–"

@@ -14,7 +14,6 @@ A failed run leaves no trace: no ``OUT/<date>/`` or ``OUT/`` it made, no empty r
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,7 @@ from evalkit.data.register import Register
 from evalkit.errors import PublishError
 from evalkit.evaluate.province import ProvinceResult, write_province
 from evalkit.evaluate.record import check_recordable, record, stamp
+from evalkit.layout import DATE_DIR, notice_only
 from evalkit.publish.staging import no_trace, os_errors
 
 __all__ = ["check_previous", "open_for_run", "record_and_write"]
@@ -49,7 +49,7 @@ def open_for_run(register: str | Path | None, out_dir: Path, province: str, when
     folder = Path(out_dir) / day / province
     # a folder holding only the province's public notice of that date is no published list: the
     # register then refuses the date as inside the notice period (check_recordable)
-    listed = folder.exists() and any(p.name != "notice" for p in folder.iterdir())
+    listed = folder.exists() and not notice_only(folder)
     if listed and not force:
         raise PublishError(f"{folder} already exists; pass --force to replace it.")
     with no_trace(folder.parent):
@@ -74,7 +74,7 @@ def check_previous(previous: Path, reg: Register, province: str, day: str) -> No
     if not previous.exists():
         raise PublishError(f"--previous {previous} does not exist.")
     date = folder.parent.name
-    if folder.name != province or not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+    if folder.name != province or not DATE_DIR.match(date):
         raise PublishError(f"--previous {previous} is not a published folder of province {province} "
                            f"(<out>/<date>/{province}); the previous cycle must be the same province's.")
     if date >= day:

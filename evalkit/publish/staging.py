@@ -32,12 +32,11 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from evalkit.errors import PublishError
+from evalkit.layout import PROVINCE_DIR, notice_only
 
 __all__ = ["OutputLock", "check_free_space", "inside", "keep_other_provinces", "move_into_place", "no_trace",
            "os_errors", "recover_leftovers", "staging_folder", "sync_tree"]
 
-#: A province folder of a published set.
-_PROVINCE_DIR = re.compile(r"^\d{2}$")
 #: Free space kept beyond the estimate of a replacement (bytes).
 SPACE_MARGIN = 1 << 20
 
@@ -221,8 +220,7 @@ def holds_a_set(target: Path) -> bool:
     kept by the set then published: :func:`keep_other_provinces`)."""
     if not target.is_dir():
         return target.exists()
-    return any(not (child.is_dir() and _PROVINCE_DIR.match(child.name)
-                    and all(p.name == "notice" for p in child.iterdir()))
+    return any(not (child.is_dir() and PROVINCE_DIR.match(child.name) and notice_only(child))
                for child in target.iterdir())
 
 
@@ -236,7 +234,7 @@ def keep_other_provinces(target: Path, staging: Path) -> list[str]:
         return []
     kept = []
     for child in sorted(target.iterdir()):
-        if child.is_dir() and _PROVINCE_DIR.match(child.name) and not (staging / child.name).exists():
+        if child.is_dir() and PROVINCE_DIR.match(child.name) and not (staging / child.name).exists():
             try:
                 shutil.copytree(child, staging / child.name, copy_function=os.link)
             except OSError:
