@@ -144,13 +144,15 @@ def test_contract_checks_report_every_problem_by_row(tmp_path):
         f"OB-1,44,{LISTED_THIRD},2026-09-01,2026-08-30,neighbour,ads,,\n"
         "OB-1,99,教APP备4499999号,2026-09-01,2026-09-01,public,looks,,\n", encoding="utf-8")
     (data / "rechecks.csv").write_text("objection_id,decided_on,outcome,decided_by,note\n"
-                                       "OB-7,2026-09-01,maybe,someone,\n", encoding="utf-8")
+                                       "OB-7,2026-09-01,maybe,someone,\n"
+                                       "OB-1,2026-08-29,upheld,someone,\n", encoding="utf-8")
     with pytest.raises(DataError) as err:
         load_dataset(data, as_of="2026-09-01")
     text = "\n".join(map(str, err.value.problems))
     for needle in ("objections.csv:1:from_kind", "objections.csv:1:received_on", "objections.csv:2:province_code",
                    "objections.csv:2:grounds", "objections.csv:2:app_id", "objections.csv:2:objection_id",
-                   "rechecks.csv:1:outcome", "rechecks.csv:1:objection_id"):
+                   "rechecks.csv:1:outcome", "rechecks.csv:1:objection_id",
+                   "rechecks.csv:2:decided_on: decided_on 2026-08-29 is before the objection's received_on 2026-08-30"):
         assert needle in text, text
 
 

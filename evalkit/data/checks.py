@@ -163,6 +163,7 @@ def check_references(loaded: dict[str, LoadedTable], criteria: frozenset[str] | 
         _check_criteria(loaded, criteria, out)
     _check_ahp_items(loaded["ahp_judgments"], criteria, out)
     _check_violation_apps(loaded, out)
+    _check_recheck_dates(loaded, out)
 
 
 def _check_links(loaded: dict[str, LoadedTable], out: ProblemLog) -> None:
@@ -258,3 +259,20 @@ def _check_violation_apps(loaded: dict[str, LoadedTable], out: ProblemLog) -> No
     out.rows(vio.file, "provider_id", pairs,
              lambda x: f"app {x[0]!r} belongs to provider {x[1]!r}, not to this provider_id",
              severity="warning", code="inconsistent")
+
+
+def _check_recheck_dates(loaded: dict[str, LoadedTable], out: ProblemLog) -> None:
+    """A re-check is decided on or after the day its objection was received."""
+    rc, obj = loaded.get("rechecks"), loaded.get("objections")
+    if (rc is None or obj is None or rc.frame is None or obj.frame is None
+            or {"objection_id", "decided_on"} & rc.missing or {"objection_id", "received_on"} & obj.missing):
+        return
+    received = obj.frame.drop_duplicates("objection_id").set_index("objection_id")["received_on"]
+    got = rc.frame["objection_id"].map(received)
+    wrong = (rc.frame["decided_on"] < got).fillna(False).to_numpy(bool)
+    pairs = pd.Series(list(zip(rc.frame["decided_on"][wrong].dt.strftime("%Y-%m-%d").tolist(),
+                               got[wrong].dt.strftime("%Y-%m-%d").tolist(), strict=True)),
+                      index=rc.frame.index[wrong], dtype=object)
+    out.rows(rc.file, "decided_on", pairs,
+             lambda x: f"decided_on {x[0]} is before the objection's received_on {x[1]} (objections.csv)",
+             code="date_order")
