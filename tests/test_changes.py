@@ -23,7 +23,7 @@ def test_diff_without_previous_everything_added() -> None:
 
 
 def test_opt_out_reasons_are_the_registered_ones() -> None:
-    assert CHANGE_REASONS == ("failed_reevaluation", "blacklisted", "assessment_expired", "withdrawn")
+    assert CHANGE_REASONS == ("failed_reevaluation", "blacklisted", "greylisted", "assessment_expired", "withdrawn")
 
 
 def test_a_frame_without_status_is_refused() -> None:

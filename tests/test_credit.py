@@ -309,6 +309,16 @@ def test_complaint_trigger_never_speaks_of_a_list_that_did_not_exist():
     assert row(listed, "P1")["reasons"] == "substantiated_complaint_listed_app"
     not_listed = credit.evaluate(ds, None, AS_OF, province="44", listed_apps=[])
     assert row(not_listed, "P1")["list"] == "white"
+    # with the dates the apps were listed: the complaint (substantiated 2024-05-10) came before
+    # A1 was listed on 2024-06-01, the province's first listing: it speaks of a submitted app,
+    # as the first cycle's notice did; one after the listing speaks of the list
+    before = credit.evaluate(ds, None, AS_OF, province="44", listed_apps={"A1": "2024-06-01"})
+    assert row(before, "P1")["reasons"] == "substantiated_complaint_submitted_app"
+    after = credit.evaluate(ds, None, AS_OF, province="44", listed_apps={"A1": "2024-05-02"})
+    assert row(after, "P1")["reasons"] == "substantiated_complaint_listed_app"
+    # listed later than others: the complaint came while a list existed without A1: no trigger
+    later = credit.evaluate(ds, None, AS_OF, province="44", listed_apps={"A1": "2024-06-01", "A9": "2024-01-01"})
+    assert row(later, "P1")["list"] == "white"
 
 
 def test_listed_apps_default_to_the_province_submissions():
@@ -395,6 +405,9 @@ def test_ban_in_force_is_reported_and_vetoes():
     assert r["list"] == "black" and r["ban_until"] == pd.Timestamp("2024-12-31")
     assert r["decided_on"] == pd.Timestamp("2024-01-01")
     assert r["reasons"] == "fraud;ban_in_force"
+    # its findings have left the input (score 100): the ban still grades it D, never "A (trustworthy)"
+    assert (r["score"], r["grade"], r["downgrade"]) == (100, "D", "ban_in_force")
+    assert (row(cr, "P2")["grade"], row(cr, "P2")["downgrade"]) == ("A", "")
     assert cr.history.empty
     assert credit.banned_providers(cr, AS_OF) == ["P1"]
     assert credit.banned_providers(cr, "2024-12-30") == ["P1"]

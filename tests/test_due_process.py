@@ -168,7 +168,9 @@ def test_no_personal_data_of_objections_in_any_published_file(story):
 
 def test_a_statement_accepted_dismisses_and_a_pending_one_waits(story, tmp_path):
     """From the register of step 4 (notified on 2026-09-09): a pending statement holds the
-    decision past the window; once accepted, the sanction is dismissed and the list stays."""
+    decision past the window; once accepted, the sanction is dismissed and the list stays, also
+    in the next cycle: the fraud finding and the standing conditions it left (grade D, an overdue
+    serious violation) serve no new notice on the facts the statement answered."""
     out = tmp_path / "out"
     shutil.copytree(story.after3, out)
     data = tmp_path / "data"
@@ -186,7 +188,12 @@ def test_a_statement_accepted_dismisses_and_a_pending_one_waits(story, tmp_path)
     assert _run("run", "--province", "11", "--as-of", "2026-09-22", "--data", data, "--out", out).returncode == 0
     row = _csv(out / "2026-09-22" / "11" / "credit.csv").set_index("provider_id").loc[FRAUD]
     assert (row["list"], row["sanction_stage"]) == ("white", "dismissed")
-    assert "sanction_dismissed" in row["reasons"]
+    assert "sanction_dismissed" in row["reasons"] and row["decided_on"] == "2026-09-22"  # the dismissal
+    # the next cycle does not serve a new notice on the same finding the statement answered
+    assert _run("run", "--province", "11", "--as-of", "2026-10-20", "--data", data, "--out", out).returncode == 0
+    row = _csv(out / "2026-10-20" / "11" / "credit.csv").set_index("provider_id").loc[FRAUD]
+    assert (row["list"], row["sanction_stage"], row["decided_on"]) == ("white", "dismissed", "2026-09-22")
+    assert "sanction_notified" not in row["reasons"] and "sanction_dismissed" in row["reasons"]
 
 
 def test_a_notice_whose_grounds_no_longer_hold_lapses(story, tmp_path):

@@ -7,6 +7,7 @@ period refused, a list after it with one objection of each outcome."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -206,6 +207,12 @@ def test_scenario_list_after_the_period_applies_each_outcome(scenario):
 
 def test_scenario_report_shows_the_objections_in_words(scenario):
     page = (scenario.out / "2026-09-09" / "44" / "recommendation.html").read_text(encoding="utf-8")
+    # the key figures add up: the app on hold has its own box
+    figures = dict((label, int(value)) for value, label in re.findall(
+        r'<div class="ek-value">(\d+)</div><div class="ek-label">([^<]+)</div>', page))
+    dec = _decisions(scenario.out / "2026-09-09" / "44")
+    assert figures["暂缓（异议待复查）"] == 1 and figures["申报应用"] == len(dec) == sum(
+        figures[k] for k in ("推荐应用", "未入选", "排除（否决项或不符合条件）", "暂缓（异议待复查）")), figures
     assert "公示异议与复查" in page
     for words in ("尚待复查：暂缓列入名单", "异议成立：移出名单", "提供者异议成立", "异议不成立：维持原评估结论",
                   "不予受理（逾期或无对应公示）", "不予受理：不影响名单", "按异议理由", "广告", "家长"):
@@ -234,11 +241,13 @@ def test_scenario_a_pending_objection_survives_its_row_leaving_the_input(scenari
     assert dec.loc[PENDING, "status"] == "on_hold" and dec.loc[PENDING, "objection"] == "pending"
     # the decided objections of the previous list lapse: the apps are decided on their evaluation
     assert dec.loc[LISTED_THIRD, "objection"] == "none" and dec.loc[LISTED_THIRD, "status"] == "recommended"
-    # once its re-check is decided (rejected), the app comes back
+    # once its re-check is decided (rejected), the objection holds it no more: it is decided on its
+    # evaluation and its provider's credit (grey-listed by then in the sample: off the list)
     with (data / "objections.csv").open("a", encoding="utf-8") as f:
         f.write(f"OB-3,44,{PENDING},2026-09-01,2026-09-07,parent,privacy,,\n")
     with (data / "rechecks.csv").open("a", encoding="utf-8") as f:
         f.write("OB-3,2026-09-25,rejected,广东省教育厅复查组,\n")
     proc = _run("run", "--province", "44", "--as-of", "2026-09-28", "--data", data, "--out", out)
     assert proc.returncode == 0, proc.stderr
-    assert _decisions(out / "2026-09-28" / "44").loc[PENDING, "status"] == "recommended"
+    back = _decisions(out / "2026-09-28" / "44").loc[PENDING]
+    assert back["objection"] == "rejected" and (back["status"], back["reasons"]) == ("excluded", "provider_greylisted")

@@ -3,7 +3,7 @@
 :func:`diff_with_previous` compares a province's decisions with its previous published
 ``decisions.csv``: every app recommended now or before is ``added``, ``kept`` or
 ``opted_out``, the last with a reason of :data:`CHANGE_REASONS` (``failed_reevaluation``,
-``blacklisted``, ``assessment_expired``, ``withdrawn``; words in
+``blacklisted``, ``greylisted``, ``assessment_expired``, ``withdrawn``; words in
 :data:`evalkit.evaluate.reasons.REASONS`).
 """
 
@@ -17,7 +17,7 @@ from evalkit.evaluate.reasons import has_code_prefix
 
 __all__ = ["CHANGE_REASONS", "ChangesError", "diff_with_previous"]
 
-CHANGE_REASONS = ("failed_reevaluation", "blacklisted", "assessment_expired", "withdrawn")
+CHANGE_REASONS = ("failed_reevaluation", "blacklisted", "greylisted", "assessment_expired", "withdrawn")
 
 
 class ChangesError(EvalkitError, ValueError):
@@ -81,12 +81,13 @@ def diff_with_previous(decisions: pd.DataFrame, previous: pd.DataFrame | None) -
     present = out["app_id"].isin(set(cur_i.index))
     r = r.fillna("")
     blacklisted = has_code_prefix(r, {"provider_blacklisted"})
+    greylisted = has_code_prefix(r, {"provider_greylisted"})
     expired = has_code_prefix(r, {"stale_assessment"}) | r.str.contains(
         r"(?:^|;)veto:L04_mlps_evaluation_current(?:;|$)", regex=True
     )
     reason = np.select(
-        [~present, blacklisted, expired],
-        ["withdrawn", "blacklisted", "assessment_expired"],
+        [~present, blacklisted, greylisted, expired],
+        ["withdrawn", "blacklisted", "greylisted", "assessment_expired"],
         default="failed_reevaluation",
     )
     out["reason"] = np.where(out["change"].eq("opted_out"), reason, "")

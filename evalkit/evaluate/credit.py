@@ -11,7 +11,7 @@ provincial offices and the public in ``docs/credit.md``; the numbers below are t
   points, so a published ``credit.csv`` recomputes its scores without any rounding doubt.
 * **Grade**: A ≥ 90, B ≥ 70, C ≥ 40, else D (the profile's ``credit.thresholds``, published as
   ``threshold_a/b/c``), and a **direct downgrade to D** (``downgrade``) for fraud or a serious
-  violation found within the last ``downgrade_months`` (24) (:data:`GRADE_RULE`).
+  violation found within the last ``downgrade_months`` (24), or a ban in force (:data:`GRADE_RULE`).
 * **Status machine**: white → grey (negative list) → black (ban until a date), reproducible
   from the inputs and the previous published table; a ban that has ended returns the provider
   to grey, never straight to white.
@@ -68,7 +68,7 @@ from evalkit.evaluate.credit_params import (
     params_from_profile,
     profile_value,
 )
-from evalkit.evaluate.credit_status import carry_absent_bans, decide_status, join_codes
+from evalkit.evaluate.credit_status import ComplaintScope, carry_absent_bans, decide_status, join_codes
 
 __all__ = [
     "COMPONENTS",
@@ -134,7 +134,7 @@ def evaluate(
     as_of: Any = None,
     previous: pd.DataFrame | None = None,
     *,
-    listed_apps: Iterable[str] | None = None,
+    listed_apps: Iterable[str] | Mapping[str, Any] | None = None,
     province: str | None = None,
     thresholds: tuple[float, float, float] | None = None,
     ban_months: int | None = None,
@@ -162,9 +162,13 @@ def evaluate(
         ban is in force but who is absent from ``ds`` keeps its row (reasons ``ban_in_force``
         and ``not_in_input``; not scored: :func:`~evalkit.evaluate.credit_status.carry_absent_bans`).
     listed_apps : app ids on the province's published recommended list (for the grey-list
-        complaint trigger, reason ``substantiated_complaint_listed_app``).  ``None`` = no list
-        published yet: the trigger then looks at every app submitted to ``province`` (every app
-        if no province) and says so (reason ``substantiated_complaint_submitted_app``).
+        complaint trigger, reason ``substantiated_complaint_listed_app``), or a mapping of them
+        to the date each was listed (``listed_on``): a complaint then counts against a listed app
+        only if it came on or after that date, and one that came before the province's first
+        listing date counts against an app submitted to ``province``, as on a first cycle.
+        ``None`` = no list published yet: the trigger then looks at every app submitted to
+        ``province`` (every app if no province) and says so (reason
+        ``substantiated_complaint_submitted_app``).
     province : restrict to providers domiciled in this province or with an app submitted to
         it; default the profile's ``code`` (``None``: every provider).
     thresholds, ban_months, mlps_validity_months : explicit values overriding the profile.
@@ -190,13 +194,17 @@ def evaluate(
     ctx = prepare(ds, when, p, "credit.evaluate")
     if province is not None:
         ctx = province_view(ctx, str(province), subs, also=_previously_black(previous))
-    listed, complaint_code = _complaint_apps(listed_apps, province, subs)
+    scope = _complaint_apps(listed_apps, province, subs)
 
     scores = score_table(ctx)
     downgrade = _downgrade(ctx)
     grade = grade_kernel(scores["score"].to_numpy(), p.thresholds)
     grade = np.where(downgrade["fraud"] | downgrade["serious_violation"], "D", grade)
-    status, history = decide_status(ctx, grade, downgrade, previous, listed, complaint_code)
+    status, history = decide_status(ctx, grade, downgrade, previous, scope)
+    # a ban in force is a direct downgrade too: a banned provider never reads "A (trustworthy)"
+    # (nothing is re-decided during a ban, so the grade's late change moves no list)
+    downgrade["ban_in_force"] = status["reasons"].astype(str).str.contains(r"(?:^|;)ban_in_force(?:;|$)").to_numpy()
+    grade = np.where(downgrade["ban_in_force"], "D", grade)
     providers = carry_absent_bans(_provider_table(ctx, scores, grade, downgrade, status), previous, when,
                                   p.thresholds)
     return CreditResult(providers, history, _complaint_table(ctx, province, subs), when, p)
@@ -211,18 +219,22 @@ def _previously_black(previous: pd.DataFrame | None) -> list[str]:
     return previous.loc[black.to_numpy(), "provider_id"].astype(str).tolist()
 
 
-def _complaint_apps(listed_apps: Iterable[str] | None, province: str | None,
-                    subs: Any) -> tuple[pd.Index | None, str]:
-    """The apps whose substantiated complaints are a grey-list trigger (``None``: every app)
-    and the reason code naming them: the published list, else the apps submitted to the
-    province."""
-    if listed_apps is not None:
-        return pd.Index([str(a) for a in listed_apps]), "substantiated_complaint_listed_app"
-    listed = None
+def _complaint_apps(listed_apps: Iterable[str] | Mapping[str, Any] | None, province: str | None,
+                    subs: Any) -> ComplaintScope:
+    """The apps whose substantiated complaints are a grey-list trigger (:class:`ComplaintScope`):
+    the published list (with the dates its apps were listed, when known), and the apps
+    submitted to the province (``None``: every app)."""
+    submitted = None
     if province is not None and isinstance(subs, pd.DataFrame):
-        listed = pd.Index(subs.loc[(subs["province_code"].astype(str) == str(province)).to_numpy(),
-                                   "app_id"].astype(str).unique())
-    return listed, "substantiated_complaint_submitted_app"
+        submitted = pd.Index(subs.loc[(subs["province_code"].astype(str) == str(province)).to_numpy(),
+                                      "app_id"].astype(str).unique())
+    if listed_apps is None:
+        return ComplaintScope(None, submitted)
+    if isinstance(listed_apps, Mapping):
+        on = pd.to_datetime(pd.Series({str(k): (v or None) for k, v in listed_apps.items()}, dtype=object))
+        return ComplaintScope(on.astype("datetime64[us]"), submitted)
+    ids = pd.Index([str(a) for a in listed_apps]).unique()
+    return ComplaintScope(pd.Series(pd.NaT, index=ids, dtype="datetime64[us]"), submitted)
 
 
 def _downgrade(ctx: CreditContext) -> dict[str, np.ndarray]:

@@ -28,7 +28,7 @@ from evalkit.errors import DataError, Problem, param_message
 from evalkit.evaluate.credit_context import CreditContext, as_bool
 from evalkit.evaluate.credit_params import LISTS, REASONS, THRESHOLD_COLUMNS, CreditError
 
-__all__ = ["carry_absent_bans", "decide_status", "join_codes", "merge_codes"]
+__all__ = ["ComplaintScope", "carry_absent_bans", "decide_status", "join_codes", "merge_codes"]
 
 _REASON_ORDER = {code: i for i, code in enumerate(REASONS)}
 _PREVIOUS_FILE = "credit.csv (previous)"
@@ -139,10 +139,27 @@ def _prior(previous: pd.DataFrame | None, ids: pd.Index, now: np.datetime64) -> 
 # --------------------------------------------------------------------------------------------
 
 
-def _new_findings(ctx: CreditContext, prior: _Prior, listed: pd.Index | None) -> dict[str, np.ndarray]:
+@dataclass(frozen=True)
+class ComplaintScope:
+    """The apps whose substantiated complaints put a provider on the grey list.
+
+    ``listed``: the province's published list, app id → the date it was listed (NaT: not
+    known, any complaint counts), or None before any list; ``submitted``: the apps submitted
+    to the province (None: every app).  A complaint counts against a listed app when its app
+    was listed by the complaint's date (``substantiated_complaint_listed_app``); one that came
+    before any list (no list yet, or before the earliest known listing date) against a
+    submitted app (``substantiated_complaint_submitted_app``): its reason never cites a list
+    that did not exist when the complaint came."""
+
+    listed: pd.Series | None
+    submitted: pd.Index | None
+
+
+def _new_findings(ctx: CreditContext, prior: _Prior, scope: ComplaintScope) -> dict[str, np.ndarray]:
     """Per provider: findings since its last decision (on a first run, those of the look-back
-    window) — fraud, any violation, a substantiated complaint against a ``listed`` app — and a
-    serious violation overdue for rectification (any age)."""
+    window) — fraud, any violation, a substantiated complaint against a listed app or, before
+    any list, a submitted one (:class:`ComplaintScope`) — and a serious violation overdue for
+    rectification (any age)."""
     start = np.where(np.isnat(prior.decided_on), ctx.since(ctx.params.lookback_months).to_datetime64(),
                      prior.decided_on)
     v = ctx.violations
@@ -157,18 +174,28 @@ def _new_findings(ctx: CreditContext, prior: _Prior, listed: pd.Index | None) ->
     cok = ccode >= 0
     c_new = np.zeros(len(c), dtype=bool)
     c_new[cok] = c["event_on"].to_numpy("datetime64[us]")[cok] > start[ccode[cok]]
-    on_list = (c["app_id"].isin(listed).to_numpy() if listed is not None
-               else np.ones(len(c), dtype=bool))
+    event = c["event_on"].to_numpy("datetime64[us]")
+    submitted = (c["app_id"].isin(scope.submitted).to_numpy() if scope.submitted is not None
+                 else np.ones(len(c), dtype=bool))
+    if scope.listed is None:
+        on_list, before_list = np.zeros(len(c), dtype=bool), np.ones(len(c), dtype=bool)
+    else:
+        since = scope.listed.reindex(c["app_id"].astype(str)).to_numpy("datetime64[us]")
+        on_list = c["app_id"].astype(str).isin(scope.listed.index).to_numpy() & ~(event < since)
+        first = scope.listed.min()
+        before_list = (event < first.to_datetime64()) if pd.notna(first) else np.zeros(len(c), dtype=bool)
+    substantiated = c_new & as_bool(c["substantiated"])
     return {
         "fraud": ctx.count(vcode[v_new & v["fraud"].to_numpy()]) > 0,
         "violation": ctx.count(vcode[v_new]) > 0,
         "unrectified_serious": ctx.count(vcode[v["overdue"].to_numpy() & serious]) > 0,
-        "substantiated_listed": ctx.count(ccode[c_new & on_list & as_bool(c["substantiated"])]) > 0,
+        "substantiated_listed": ctx.count(ccode[substantiated & on_list]) > 0,
+        "substantiated_submitted": ctx.count(ccode[substantiated & ~on_list & before_list & submitted]) > 0,
     }
 
 
-def _triggers(prior: _Prior, grade: np.ndarray, found: Mapping[str, np.ndarray],
-              complaint_code: str) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+def _triggers(prior: _Prior, grade: np.ndarray,
+              found: Mapping[str, np.ndarray]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The black and the grey triggers by reason code (a ban in force is not re-decided; a
     black trigger wins over a grey one)."""
     decidable = ~prior.ban_in_force
@@ -179,7 +206,9 @@ def _triggers(prior: _Prior, grade: np.ndarray, found: Mapping[str, np.ndarray],
     }
     to_black = np.logical_or.reduce(list(black.values()))
     grey = {
-        complaint_code: decidable & ~to_black & found["substantiated_listed"],
+        "substantiated_complaint_listed_app": decidable & ~to_black & found["substantiated_listed"],
+        "substantiated_complaint_submitted_app": decidable & ~to_black & found["substantiated_submitted"]
+        & ~found["substantiated_listed"],
         "grade_c": decidable & ~to_black & (grade == "C"),
         "grade_d": decidable & ~to_black & (grade == "D"),
     }
@@ -271,8 +300,7 @@ def _transitions(ctx: CreditContext, prior: _Prior, triggers: Mapping[str, np.nd
 
 
 def decide_status(ctx: CreditContext, grade: np.ndarray, downgrade: Mapping[str, np.ndarray],
-                  previous: pd.DataFrame | None, listed: pd.Index | None,
-                  complaint_code: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  previous: pd.DataFrame | None, scope: ComplaintScope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The new list, ban, decision date and reasons of every provider, and the transitions.
 
     Parameters
@@ -281,9 +309,7 @@ def decide_status(ctx: CreditContext, grade: np.ndarray, downgrade: Mapping[str,
     grade : every provider's grade (after the direct downgrade).
     downgrade : the downgrade's reason codes → providers they apply to.
     previous : the previous published ``credit.csv`` (``None``: a first run, everyone white).
-    listed : the apps whose substantiated complaints put a provider on the grey list
-        (``None``: every app).
-    complaint_code : the reason code saying which apps ``listed`` are.
+    scope : the apps whose substantiated complaints put a provider on the grey list.
 
     Returns
     -------
@@ -291,7 +317,7 @@ def decide_status(ctx: CreditContext, grade: np.ndarray, downgrade: Mapping[str,
     history : provider_id, from, to, on, reason.
     """
     prior = _prior(previous, ctx.ids, ctx.as_of.to_datetime64())
-    black, grey = _triggers(prior, grade, _new_findings(ctx, prior, listed), complaint_code)
+    black, grey = _triggers(prior, grade, _new_findings(ctx, prior, scope))
     move = _move(ctx, prior, np.logical_or.reduce(list(black.values())),
                  np.logical_or.reduce(list(grey.values())))
     triggers = {**black, **grey}

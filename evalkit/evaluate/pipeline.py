@@ -293,9 +293,9 @@ def _finished(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle
 def _province_credit(nat: NationalEvaluation, code: str, prev: provenance.PreviousCycle) -> Any:
     """The province's credit (complaints checked against the previous list, if any), its due process gated."""
     listed = None
-    if prev.decisions is not None:
-        dec = prev.decisions
-        listed = dec.loc[dec["status"].eq("recommended"), "app_id"].astype(str).tolist()
+    if prev.decisions is not None:  # the previous list, with the date each app was listed
+        dec = prev.decisions.loc[prev.decisions["status"].eq("recommended")]
+        listed = dict(zip(dec["app_id"].astype(str), dec["listed_on"].astype(str), strict=True))
     cr = _credit.evaluate(nat.ds, nat.profiles[code], nat.as_of, prev.credit, listed_apps=listed, province=code)
     return gate(cr, nat.ds, nat.profiles[code], code, prev.credit)  # notice before a sanction; repair
 

@@ -50,6 +50,8 @@ REASONS: dict[str, tuple[str, str]] = {
         "提供者列入黑名单，禁入期未满",
         "the provider is blacklisted and its ban is in force",
     ),
+    "provider_greylisted": ("提供者列入灰名单（负面清单），观察期内不列入推荐名单",
+                            "the provider is on the grey (negative) list: not listed while it stays there"),
     "not_filed": ("应用未完成教育移动应用备案", "the app is not filed"),
     "fraudulent_material": ("提交材料弄虚作假：本轮评审不予认可其证据（评审决定，非信用惩戒）",
                             "fraudulent material submitted: its evidence is not accepted in this review (a review "
@@ -69,6 +71,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "flag:overlap": ("与其他候选应用功能重叠，建议整合", "overlaps another candidate: integration candidate"),
     "failed_reevaluation": ("重新评估未通过", "failed re-evaluation"),
     "blacklisted": ("提供者列入黑名单", "provider blacklisted"),
+    "greylisted": ("提供者列入灰名单", "provider grey-listed"),
     "assessment_expired": ("评估结果过期", "assessment expired"),
     "withdrawn": ("未再申报", "withdrawn (not submitted any more)"),
     "added": ("新增", "added"),

@@ -85,6 +85,7 @@ EXCLUDING_PREFIXES = frozenset(
         "insufficient_panel",
         "not_filed",
         "provider_blacklisted",
+        "provider_greylisted",
         "objection_pending",
         "objection_upheld",
         "fraudulent_material",

@@ -13,7 +13,9 @@ so :func:`gate` makes that move a two-step decision, one cycle at a time:
 2. while the window is open, or a statement received is pending (``sanction_statements``;
    reason ``statement_pending`` past the window), the provider stays **notified** and no
    decision is taken;
-3. after it: a statement **accepted** dismisses the sanction (**dismissed**, list unchanged);
+3. after it: a statement **accepted** dismisses the sanction (**dismissed**, list unchanged,
+   ``decided_on`` the dismissal's date; it stands until new facts: the same standing conditions —
+   a grade, an overdue rectification — serve no new notice, only a new event finding does);
    otherwise the status machine's decision is applied from that cycle's date (**decided**: a
    ban runs from the decision date; later cycles keep ``decided`` while that list stands).
 
@@ -88,6 +90,25 @@ def _statements(ds: Any, code: str, as_of: pd.Timestamp, ids: pd.Index, notified
     return found["outcome"].fillna("").to_numpy(object)
 
 
+#: Triggers that are events (a finding dated after the provider's last decision), not standing conditions.
+_EVENTS = ("fraud", "repeat_violation_while_grey", "substantiated_complaint_listed_app",
+           "substantiated_complaint_submitted_app")
+
+
+def _accepted_before(pr: pd.DataFrame) -> np.ndarray:
+    """Providers whose last sanction was dismissed on an accepted statement (and not since re-noticed)."""
+    return (pr["sanction_stage"].eq("dismissed")
+            & pr["reasons"].str.contains(r"(?:^|;)sanction_dismissed(?:;|$)")).to_numpy()
+
+
+def _new_event(history: pd.DataFrame, ids: pd.Index, as_of: pd.Timestamp) -> np.ndarray:
+    """Providers moved to a worse list on ``as_of`` by an event trigger (:data:`_EVENTS`)."""
+    now = history.loc[(pd.to_datetime(history["on"]) == as_of).to_numpy()]
+    codes = now["reason"].astype(str).str.split(";")
+    hit = now.loc[codes.map(lambda cs: any(c in _EVENTS for c in cs)).to_numpy(dtype=bool), "provider_id"]
+    return ids.isin(set(hit.astype(str)))
+
+
 def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -> Any:
     """``cr`` (a :class:`~evalkit.evaluate.credit.CreditResult`) with the due-process stage of
     every provider applied (see the module): a worse list only after notice and the statement
@@ -106,9 +127,12 @@ def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -
     # the grounds no longer hold: nothing to decide, whether or not the window or a statement is open
     lapsed = was_notified & ~worse
     wait = was_notified & worse & (open_window | (outcome == "pending"))
-    dismissed = was_notified & worse & ~wait & (outcome == "accepted")
+    # an accepted statement stands until new facts: the same standing conditions (a grade, an
+    # overdue rectification) do not serve the provider a new notice; a new event finding does
+    answered = ~was_notified & worse & _accepted_before(pr) & ~_new_event(cr.history, ids, as_of)
+    dismissed = (was_notified & worse & ~wait & (outcome == "accepted")) | answered
     decided = was_notified & worse & ~wait & ~dismissed
-    notify = ~was_notified & worse
+    notify = ~was_notified & worse & ~answered
     revert = notify | wait | dismissed
     days_ = int(profile_value(profile, "due_process", "statement_working_days", default=5))
     ends = load_calendar().add_working_days(as_of, days_).strftime("%Y-%m-%d")
@@ -127,10 +151,13 @@ def gate(cr: Any, ds: Any, profile: Any, code: str, prev: pd.DataFrame | None) -
     p["reasons"] = _add_code(reasons, np.where(notify | wait, "sanction_notified", ""))  # first
     for col in ("list", "ban_until", "decided_on"):  # the list does not change before the decision
         before = pr[col].to_numpy(object)
+        # a dismissal is a decision too: dated this cycle, so the findings it weighed are not
+        # new again in the next one (the statement accepted is not overridden by the same facts)
+        back = revert & ~(dismissed & ~answered) if col == "decided_on" else revert
         if col == "list":
-            p[col] = np.where(revert, before, p[col].astype(str))
+            p[col] = np.where(back, before, p[col].astype(str))
         else:
-            p[col] = p[col].astype("datetime64[us]").where(~revert, pd.to_datetime(pd.Series(before).replace("", None))
+            p[col] = p[col].astype("datetime64[us]").where(~back, pd.to_datetime(pd.Series(before).replace("", None))
                                                            .to_numpy("datetime64[us]"))
     history = cr.history.loc[~cr.history["provider_id"].astype(str).isin(set(ids[revert]))
                              | (pd.to_datetime(cr.history["on"]) < as_of).to_numpy()]
@@ -225,9 +252,15 @@ def _facts(ds: Any, ids: pd.Index, notify: np.ndarray, as_of: pd.Timestamp, look
 
 
 def mark_holds(cand: pd.DataFrame, credit: pd.DataFrame, ds: Any, profile: Any) -> pd.DataFrame:
-    """``cand`` with the review decisions a pending fraud sanction calls for: the app whose
-    submitted material was fraudulent excluded at once (``fraudulent_material``), and the
-    provider's other apps held off where the profile says so (``provisional_measure``)."""
+    """``cand`` with the review decisions a provider's credit calls for: the apps of a provider on
+    the grey (negative) list leave the recommended list (``provider_greylisted``: a list cannot
+    recommend what the province tells its schools to withdraw, docs/credit.md); during a pending
+    fraud sanction, the app whose submitted material was fraudulent is excluded at once
+    (``fraudulent_material``) and the provider's other apps are held off where the profile says
+    so (``provisional_measure``)."""
+    grey = credit.loc[credit["list"].eq("grey"), "provider_id"].astype(str)
+    if len(grey):
+        cand = _with_code(cand, np.where(cand["provider_id"].astype(str).isin(set(grey)), "provider_greylisted", ""))
     notified = credit.loc[credit["sanction_stage"].eq("notified") & credit["proposed_list"].eq("black")
                           & credit["reasons"].astype(str).str.contains(r"(?:^|;)fraud(?:;|$)"), "provider_id"]
     if notified.empty:
@@ -240,6 +273,11 @@ def mark_holds(cand: pd.DataFrame, credit: pd.DataFrame, ds: Any, profile: Any) 
     app = cand["app_id"].astype(str)
     mine = cand["provider_id"].astype(str).isin(set(notified))
     code = np.where(app.isin(fraud_apps), "fraudulent_material", np.where(mine & hold, "provisional_measure", ""))
+    return _with_code(cand, code)
+
+
+def _with_code(cand: pd.DataFrame, code: np.ndarray) -> pd.DataFrame:
+    """``cand`` with ``code`` (one per row, ``""`` for none) added to its reasons."""
     out = cand.copy()
     base = out["reasons"].astype(str).fillna("") if "reasons" in out else pd.Series("", index=out.index)
     out["reasons"] = np.where(code == "", base, np.where(base == "", code, base + ";" + code))
