@@ -204,6 +204,16 @@ def test_cells_excel_changed(book: Path, change, expected: str) -> None:  # noqa
     assert any(line.startswith(expected) for line in lines), lines
 
 
+def test_a_duplicate_names_the_first_copy_by_its_excel_row(book: Path) -> None:
+    """Excel rows throughout: the duplicate in row 5 names the first copy's row 2 (data row 1)."""
+    def change(wb: openpyxl.Workbook) -> None:
+        wb["apps"]["A5"] = wb["apps"]["A2"].value
+
+    lines = problems_of(edit(book, change))
+    assert any(line.startswith("dataset.xlsx!apps!A5: duplicate app_id") and line.endswith("(first in row 2)")
+               for line in lines), lines
+
+
 def test_merged_cells(book: Path) -> None:
     def change(wb: openpyxl.Workbook) -> None:
         wb["apps"].merge_cells("E2:E3")  # category of two apps typed once

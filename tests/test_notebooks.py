@@ -341,6 +341,10 @@ def test_compact_rows_round_trip_through_lookup_tables():
     with pytest.raises(ValueError, match="'lists' parameter of compact_rows"):
         R.compact_rows(frame, lists={"nope": ";"})
     assert R.reason_counts(frame["reasons"]).to_numpy().tolist()[0] == ["低于入选分数线", 150]
+    # a reason's kind is cut at its colon, never inside a bracket
+    upheld = "公示期异议经复查成立，移出名单（异议理由：广告）"
+    bracket = pd.Series([f"否决项：思想性；{upheld}", "否决项：安全"])
+    assert R.reason_counts(bracket).to_numpy().tolist() == [["否决项", 2], [upheld, 1]]
 
 
 def test_paged_table_page_is_small_and_keeps_every_row():

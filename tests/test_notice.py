@@ -48,7 +48,7 @@ def test_notice_publishes_three_files(noticed):
     assert proc.returncode == 0, proc.stderr
     folder = out / "2026-09-30" / "44" / "notice"
     assert sorted(p.name for p in folder.iterdir()) == ["notice.csv", "notice.html", "notice.json"]
-    assert "2026-10-13" in proc.stdout and "Traceback" not in proc.stderr
+    assert "广东省（44）公示 2026-09-30 至 2026-10-13" in proc.stdout and "Traceback" not in proc.stderr
     # nothing else beside it: the province folder holds only the notice, no staging is left
     assert [p.name for p in (out / "2026-09-30" / "44").iterdir()] == ["notice"]
     assert not list(out.glob(".staging-*"))

@@ -60,9 +60,10 @@ def notice_command(
     for w in res.warnings:
         typer.echo(f"warning: {w}", err=True)
     c = res.counts
+    where = identifiers.PROVINCES[res.province]
     if lang == "zh":
-        typer.echo(f"省份 {res.province} 公示 {res.as_of} 至 {res.ends_on}：拟推荐 {c['recommended']} 个，"
+        typer.echo(f"{where.name_zh}（{res.province}）公示 {res.as_of} 至 {res.ends_on}：拟推荐 {c['recommended']} 个，"
                    f"未入选 {c['not_recommended']} 个，排除 {c['excluded']} 个。公示文件：{res.folder}")
     else:
-        typer.echo(f"province {res.province} notice {res.as_of} to {res.ends_on}: {c['recommended']} on the draft "
-                   f"list, {c['not_recommended']} not selected, {c['excluded']} excluded. Notice: {res.folder}")
+        typer.echo(f"{where.name_en} ({res.province}) notice {res.as_of} to {res.ends_on}: {c['recommended']} on the "
+                   f"draft list, {c['not_recommended']} not selected, {c['excluded']} excluded. Notice: {res.folder}")

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from evalkit.data import identifiers, schema
 from evalkit.data.convert import LoadedTable
-from evalkit.data.problems import ProblemLog
+from evalkit.data.problems import ProblemLog, first_in_row
 
 __all__ = ["check_references", "check_table"]
 
@@ -100,12 +100,12 @@ def _check_keys(loaded: LoadedTable, out: ProblemLog) -> None:
             labels = later[key[0]].astype("str")
 
             def msg(x: tuple, k: str = key[0]) -> str:
-                return f"duplicate {k} {x[0]!r} (first in row {x[1]})"
+                return f"duplicate {k} {x[0]!r} {first_in_row(x[1])}"
         else:
             labels = later.astype("str").agg(", ".join, axis=1)
 
             def msg(x: tuple, k: str = ", ".join(key)) -> str:
-                return f"duplicate ({k}) = ({x[0]}) (first in row {x[1]})"
+                return f"duplicate ({k}) = ({x[0]}) {first_in_row(x[1])}"
         pairs = pd.Series(list(zip(labels.tolist(), first.tolist(), strict=True)),
                           index=later.index, dtype=object)
         out.rows(loaded.file, column, pairs, msg, code="duplicate", related=first)

@@ -14,6 +14,7 @@ not what it must be (a path that is no path, an unknown province code, ...).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -23,7 +24,7 @@ import pandas as pd
 
 from evalkit.errors import EvalkitError, Problem
 
-__all__ = ["MAX_PER_KIND", "DatasetArgumentError", "Place", "ProblemLog", "RowProblems"]
+__all__ = ["MAX_PER_KIND", "DatasetArgumentError", "Place", "ProblemLog", "RowProblems", "first_in_row"]
 
 #: Most rows listed for one kind of problem in one column; the rest are counted.
 MAX_PER_KIND = 50
@@ -102,9 +103,22 @@ class Place:
         return f"{letter}:{letter}" if letter else None
 
     def address(self, problem: Problem) -> Problem:
-        """The problem with this place's workbook, sheet and cell."""
-        return replace(problem, file=self.workbook, sheet=self.sheet,
+        """The problem with this place's workbook, sheet and cell; another row its message names
+        (:func:`first_in_row`) is named by its Excel row too."""
+        message = problem.message
+        if self.header_row:
+            message = _FIRST_IN_ROW.sub(lambda m: first_in_row(self.header_row + int(m[1])), message)
+        return replace(problem, file=self.workbook, sheet=self.sheet, message=message,
                        cell=self.cell(problem.row, problem.column))
+
+
+def first_in_row(row: int) -> str:
+    """How a message names the row where a duplicate's first copy is: ``(first in row 12)``
+    (a data row; in a workbook, :meth:`Place.address` makes it the Excel row)."""
+    return f"(first in row {row})"
+
+
+_FIRST_IN_ROW = re.compile(r"\(first in row (\d+)\)")
 
 
 class ProblemLog:

@@ -73,9 +73,11 @@ def wal(dbapi_conn: Any) -> None:
 
 
 def sqlite_reader(path: Path) -> Engine:
-    """A read-only SQLite engine: nothing is written into the file or beside it.  A register
-    in a folder that cannot be written (a read-only disk, an archived copy) has no WAL index to
-    share, and nobody can be writing it: it is then opened as immutable."""
+    """A read-only SQLite engine: nothing is written into the file (SQLite makes the WAL index
+    beside it, ``-shm`` and an empty ``-wal``, where the folder can be written: a reader needs
+    it while a writer may be at work).  A register in a folder that cannot be written (a
+    read-only disk, an archived copy) has no WAL index to share, and nobody can be writing it:
+    it is then opened as immutable."""
     uri = Path(path).resolve().as_uri()
 
     def connect() -> sqlite3.Connection:

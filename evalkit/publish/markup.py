@@ -28,6 +28,7 @@ __all__ = [
     "json_for_script",
     "key_figures",
     "paragraph",
+    "percent",
     "show",
 ]
 
@@ -64,6 +65,11 @@ def paragraph(text: str, *, css: str = "") -> str:
     """An escaped paragraph."""
     cls = f' class="{html.escape(css, quote=True)}"' if css else ""
     return f"<p{cls}>{html.escape(str(text))}</p>"
+
+
+def percent(values: pd.Series) -> pd.Series:
+    """Shares (0-1) as a page shows them: ``17.6%``, ``–`` when missing."""
+    return values.map(lambda v: "–" if pd.isna(v) else f"{float(v):.1%}").astype("str")
 
 
 def format_value(value: Any) -> str:

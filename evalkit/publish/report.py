@@ -25,6 +25,7 @@ notebooks display is loaded by :func:`evalkit.publish.cache.load_province` and
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ from evalkit.publish.markup import (
     json_for_script,
     key_figures,
     paragraph,
+    percent,
     show,
 )
 from evalkit.publish.national import NATIONAL_FILE
@@ -103,6 +105,7 @@ __all__ = [
     "objections_section",
     "paged_table",
     "paragraph",
+    "percent",
     "pick",
     "plotly_text",
     "priority_legend",
@@ -154,12 +157,15 @@ def reason_counts(reasons: pd.Series, lang: str = "zh") -> pd.DataFrame:
     """How many rows give each kind of reason.
 
     ``reasons`` are in words, joined by "；" ("; " in English); a reason's kind is its text
-    before "：" (": "), e.g. "否决项" for "否决项：等级测评报告已过期（2026-03-02 到期）".
+    before "：" (": "), e.g. "否决项" for "否决项：等级测评报告已过期（2026-03-02 到期）", unless
+    the colon is inside a bracket ("移出名单（异议理由：广告）" is a kind of its own, whole).
     Returns a frame with columns ``reasons`` and ``n_apps``, most frequent first (ties by text).
     """
     sep, colon = separator("clause", lang), separator("colon", lang)
     parts = reasons.astype("string").fillna("").astype(str).str.split(sep, regex=False).explode()
-    parts = parts[parts.ne("")].str.split(colon, n=1, regex=False).str[0]
+    parts = parts[parts.ne("")]
+    head = parts.str.extract(f"^([^（(]*?){re.escape(colon)}", expand=False)
+    parts = head.where(head.notna(), parts).astype(str)
     parts = parts.reset_index().drop_duplicates().iloc[:, -1]  # an app counts once per kind
     counts = parts.value_counts()
     out = pd.DataFrame({"reasons": counts.index.astype(str), "n_apps": counts.to_numpy(dtype="int64")})
