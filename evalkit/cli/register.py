@@ -41,9 +41,9 @@ def register_verify(
         with _open_register(out, url) as reg:
             problems = reg.verify()
             cycles = reg.cycles()
-            checked = 0
+            checked = rebuilt = 0
             if published is not None:
-                found, checked = reg.check_published(published)
+                found, checked, rebuilt = reg.check_published(published)
                 problems += found
     except EvalkitError as exc:
         fail(f"Error: {exc}")
@@ -52,6 +52,9 @@ def register_verify(
         typer.echo(p)
     n_prov = len({c.province for c in cycles})
     sets = f"; {checked} published set(s) in {published} checked against it" if published is not None else ""
+    if rebuilt:  # named, not a problem: the register was rebuilt from these very sets
+        sets += (f" ({rebuilt} of them published before the register was rebuilt from them with `evalkit register "
+                 "import`: they render the cycles imported from them)")
     if problems:
         fail(f"{reg.name}: DAMAGED: {len(problems)} problem(s) in {len(cycles)} cycle(s) of {n_prov} "
              f"province(s){sets}")

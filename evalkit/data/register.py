@@ -551,8 +551,9 @@ class Register:
         with self._read(f"check the record of province {code}") as conn:
             return [f"register {self.name}: {p}" for p in register_verify.problems(conn, code)]
 
-    def check_published(self, out: str | Path) -> tuple[list[str], int]:
-        """(problems, sets checked) of the province folders published under ``out`` against the
+    def check_published(self, out: str | Path) -> tuple[list[str], int, int]:
+        """(problems, sets checked, sets rendering a cycle of the register before it was rebuilt
+        from them) of the province folders published under ``out`` against the
         register: each ``provenance.json``'s ``register_cycle`` (id, seq, hash) must be a cycle
         held here, of that province and date, with that chained hash, not superseded.  Sets
         published before the register (no ``register_cycle``) are not checked."""

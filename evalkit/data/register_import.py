@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from evalkit.data.register_schema import FIELDS, Cycle, RegisterError, frame_rows
+from evalkit.data.register_schema import FIELDS, IMPORTED_FROM, Cycle, RegisterError, frame_rows
 from evalkit.layout import province_cycles
 
 __all__ = ["read_csv_strict", "read_published"]
@@ -128,7 +128,11 @@ def read_folder(folder: Path, code: str, day: str) -> Cycle:
                               ("transitions", hist, "credit_history.csv")):  # fmt: skip
         _rows_ok(folder / file, name, frame)
     prov = _provenance(folder / "provenance.json", code, day)
-    return Cycle(code, day, dec, credit, hist, dict(prov.get("inputs", {})), dict(prov.get("parameters", {})),
+    parameters = dict(prov.get("parameters", {}))
+    block = prov.get("register_cycle")
+    if isinstance(block, dict) and isinstance(block.get("hash"), str):  # a register rebuilt: the set's cycle
+        parameters[IMPORTED_FROM] = block["hash"]
+    return Cycle(code, day, dec, credit, hist, dict(prov.get("inputs", {})), parameters,
                  str(prov.get("evalkit_version", "")))  # fmt: skip
 
 

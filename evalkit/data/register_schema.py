@@ -36,7 +36,8 @@ from sqlalchemy import (
 from evalkit.errors import EvalkitError
 
 __all__ = [
-    "DUE_PROCESS_TABLES", "FIELDS", "FORMAT", "HASHED_FIELDS", "OPTIONAL_ROWS", "TABLES", "Cycle", "Recorded",
+    "DUE_PROCESS_TABLES", "FIELDS", "FORMAT", "HASHED_FIELDS", "IMPORTED_FROM", "OPTIONAL_ROWS", "TABLES", "Cycle",
+    "Recorded",
     "RegisterError", "canonical_json", "cycle_frame", "cycle_hash", "frame_rows", "metadata", "rows_frame",
 ]  # fmt: skip
 
@@ -44,6 +45,10 @@ __all__ = [
 #: ``recorded_at`` (:data:`HASHED_FIELDS`); a format-1 register (development versions before
 #: the published sets carried their cycle's hash) is refused with a clear error.
 FORMAT = "evalkit-register/2"
+#: The parameter of a cycle ``register import`` read from a set that renders a cycle of an
+#: earlier register (the register rebuilt): that cycle's hash, so that ``verify`` knows the set
+#: renders this cycle (the rebuild is named, the set not counted as damaged).
+IMPORTED_FROM = "imported_from_cycle"
 
 
 class RegisterError(EvalkitError):

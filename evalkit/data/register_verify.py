@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from evalkit.data.register_schema import FORMAT, TABLES, cycle_hash, cycles, metadata
+from evalkit.data.register_schema import FORMAT, IMPORTED_FROM, TABLES, cycle_hash, cycles, metadata
 from evalkit.layout import province_cycles
 
 __all__ = ["describe", "problems", "published_problems", "trail_rows"]
@@ -105,15 +105,17 @@ def _chain(chain: list[Any], rows: dict[str, dict[int, list[Any]]], by_id: dict[
 
 
 
-def published_problems(conn: Connection, out: Path) -> tuple[list[str], int]:
-    """(problems, number of published sets checked) of the province folders ``OUT/<date>/<code>/``
-    against the register on ``conn``: each ``provenance.json`` that names a register cycle
-    (``register_cycle``: id, seq, hash) must name a cycle the register holds, of that province
-    and date, with that hash, not superseded.  A set published before the register (no
-    ``register_cycle``) is not checked; a missing or unreadable ``provenance.json`` is a problem."""
+def published_problems(conn: Connection, out: Path) -> tuple[list[str], int, int]:
+    """(problems, number of published sets checked, how many of them render a cycle of a register
+    since rebuilt from them) of the province folders ``OUT/<date>/<code>/`` against the register
+    on ``conn``: each ``provenance.json`` that names a register cycle (``register_cycle``: id,
+    seq, hash) must name a cycle the register holds, of that province and date, with that hash,
+    not superseded, or the current cycle ``register import`` made from that very set
+    (:data:`IMPORTED_FROM`).  A set published before the register (no ``register_cycle``) is not
+    checked; a missing or unreadable ``provenance.json`` is a problem."""
     heads = {h.id: h for h in conn.execute(sa.select(cycles)).all()}
     out_problems: list[str] = []
-    checked = 0
+    checked = rebuilt = 0
     for folder in province_cycles(out):  # a folder holding only a public notice renders no cycle
         path = folder / "provenance.json"
         try:
@@ -130,9 +132,24 @@ def published_problems(conn: Connection, out: Path) -> tuple[list[str], int]:
             continue  # published before the register existed (`register import`)
         checked += 1
         problem = _published_problem(block, heads, folder.name, folder.parent.name)
+        if problem and _imported_from(block, heads, folder.name, folder.parent.name):
+            rebuilt += 1  # the register was rebuilt from this very set: it renders the imported cycle
+            continue
         if problem:
             out_problems.append(f"{path}: {problem}")
-    return out_problems, checked
+    return out_problems, checked, rebuilt
+
+
+def _imported_from(block: Any, heads: dict[int, Any], code: str, day: str) -> bool:
+    """Whether the current cycle of ``code`` on ``day`` was imported from the set whose
+    ``register_cycle`` is ``block`` (:data:`IMPORTED_FROM`)."""
+    digest = block.get("hash") if isinstance(block, dict) else None
+    for h in heads.values():
+        if (h.province, h.as_of) == (code, day) and h.superseded_by is None and isinstance(digest, str):
+            params = json.loads(h.parameters or "{}")
+            if isinstance(params, dict) and params.get(IMPORTED_FROM) == digest:
+                return True
+    return False
 
 
 def _published_problem(block: Any, heads: dict[int, Any], code: str, day: str) -> str:
