@@ -232,7 +232,9 @@ def test_a_sanction_notice_in_english_names_the_authority_and_states_the_facts_i
     row = pd.Series({"provider_id": "91110108MA9P00022M", "provider_name": "<b>某公司</b>", "proposed_list": "black",
                      "reasons": "sanction_notified;fraud", "statement_ends_on": "2026-09-08",
                      "sanction_facts": json.dumps(facts)})
-    result = SimpleNamespace(code="11", name_zh="北京市", name_en="Beijing", profile={},
+    result = SimpleNamespace(code="11", name_zh="北京市", name_en="Beijing",
+                             profile={"sources": ["北京市中小学教育移动互联网应用管理办法（2024）"]},
+                             decisions=pd.DataFrame({"app_id": ["A1"], "app_name": ["<i>学习</i>宝"]}),
                              as_of=pd.Timestamp("2026-09-01"))
     page = notice_page(row, result, 6, 12, "en")
     english, chinese = page.split('<section lang="zh-CN">')
@@ -242,12 +244,17 @@ def test_a_sanction_notice_in_english_names_the_authority_and_states_the_facts_i
                   "Party: &lt;b&gt;某公司&lt;/b&gt; (USCC",
                   "complaint (substantiated)", "forced use", "false material", "serious", "fraud (false material",
                   "no submission for 6 months from the date of the decision", "The credit evaluation rules of Beijing",
-                  "Submit in writing by 2026-09-08"):
+                  "(国办发〔2020〕49号); 北京市中小学教育移动互联网应用管理办法（2024）.",
+                  "rules of Beijing: the circumstances of section 2 call for blacklisting.",
+                  "<td>&lt;i&gt;学习&lt;/i&gt;宝 (A1)</td>", "Submit in writing by 2026-09-08"):
         assert words in english, words
     assert "ban_months" not in page and "：" not in english and "false_material" not in page
     assert "北京市教育委员会，告知日期 2026-09-01" in chinese
     assert "当事人：&lt;b&gt;某公司&lt;/b&gt;（统一社会信用代码" in chinese
     assert "强制使用" in chinese and "提供虚假材料" in chinese and "6个月" in chinese
+    assert ("；《北京市中小学教育移动互联网应用管理办法（2024）》。北京市的信用评价规则：有第二项所列情形的，"
+            "列入黑名单。") in chinese
+    assert "<td>&lt;i&gt;学习&lt;/i&gt;宝（A1）</td>" in chinese
     assert notice_page(row, result, 6, 12, "zh").startswith('<!DOCTYPE html>\n<html lang="zh-CN">')
 
 
