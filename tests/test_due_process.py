@@ -72,7 +72,9 @@ def story(tmp_path_factory):
     s.grey = credit.loc[credit["list"].eq("grey"), "provider_id"].iloc[0]
     (data / "credit_repairs.csv").write_text(
         "provider_id,province_code,applied_on,rectification_ref,decided_on,outcome\n"
-        f"{s.grey},11,2026-11-30,整改报告 ZG-2026-07,2026-12-18,approved\n", encoding="utf-8")
+        f"{s.grey},11,2026-11-20,整改报告 ZG-2026-07,2026-11-30,approved\n", encoding="utf-8")
+    # approved before the 3 months since the grey decision (2026-09-17) have passed: said, not yet white
+    s.steps["early"] = _run("run", "--province", "11", "--as-of", "2026-12-01", "--data", data, "--out", out)
     s.steps["repaired"] = _run("publish", "--provinces", "11", "--as-of", "2026-12-21", "--data", data, "--out", out,
                                "--quiet", "--workers", "1")
     return s
@@ -146,6 +148,10 @@ def test_5_next_cycle_after_the_window_black_from_the_decision_date(story):
 
 
 def test_6_a_later_repair_for_a_grey_provider_makes_it_white(story):
+    assert story.steps["early"].returncode == 0, story.steps["early"].stderr
+    early = _csv(story.out / "2026-12-01" / "11" / "credit.csv").set_index("provider_id").loc[story.grey]
+    assert early["list"] == "grey" and "repair_awaits_period" in early["reasons"].split(";")
+    assert "信用修复申请已获批准，列入满最短期限后移出名单" in early["reasons_zh"]
     assert story.steps["repaired"].returncode == 0, story.steps["repaired"].stderr
     folder = story.out / "2026-12-21" / "11"
     row = _csv(folder / "credit.csv").set_index("provider_id").loc[story.grey]

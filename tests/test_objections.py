@@ -250,4 +250,4 @@ def test_scenario_a_pending_objection_survives_its_row_leaving_the_input(scenari
     proc = _run("run", "--province", "44", "--as-of", "2026-09-28", "--data", data, "--out", out)
     assert proc.returncode == 0, proc.stderr
     back = _decisions(out / "2026-09-28" / "44").loc[PENDING]
-    assert back["objection"] == "rejected" and (back["status"], back["reasons"]) == ("excluded", "provider_greylisted")
+    assert back["objection"] == "none" and (back["status"], back["reasons"]) == ("excluded", "provider_greylisted")

@@ -265,10 +265,11 @@ def _check_recheck_dates(loaded: dict[str, LoadedTable], out: ProblemLog) -> Non
     """A re-check is decided on or after the day its objection was received."""
     rc, obj = loaded.get("rechecks"), loaded.get("objections")
     if (rc is None or obj is None or rc.frame is None or obj.frame is None
-            or {"objection_id", "decided_on"} & rc.missing or {"objection_id", "received_on"} & obj.missing):
+            or {"objection_id", "decided_on"} & rc.missing or {"objection_id", "received_on"} & obj.missing
+            or rc.frame.empty or obj.frame.empty):
         return
     received = obj.frame.drop_duplicates("objection_id").set_index("objection_id")["received_on"]
-    got = rc.frame["objection_id"].map(received)
+    got = pd.Series(received.reindex(rc.frame["objection_id"]).to_numpy(), index=rc.frame.index)
     wrong = (rc.frame["decided_on"] < got).fillna(False).to_numpy(bool)
     pairs = pd.Series(list(zip(rc.frame["decided_on"][wrong].dt.strftime("%Y-%m-%d").tolist(),
                                got[wrong].dt.strftime("%Y-%m-%d").tolist(), strict=True)),

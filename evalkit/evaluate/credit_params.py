@@ -86,6 +86,8 @@ REASONS: dict[str, tuple[str, str]] = {
     "sanction_lapsed": ("拟列入的情形已不存在，不予列入", "the grounds no longer hold: the sanction is dismissed"),
     "sanction_decided": ("告知期满，依法作出列入决定", "decided after the notice and statement window"),
     "credit_repaired": ("信用修复申请获批准，移出名单", "credit repair approved: taken off the list"),
+    "repair_awaits_period": ("信用修复申请已获批准，列入满最短期限后移出名单",
+                             "credit repair approved: taken off the list once the minimum listing period has passed"),
 }
 
 

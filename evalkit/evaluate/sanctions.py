@@ -196,8 +196,11 @@ def _repair(p: pd.DataFrame, history: pd.DataFrame, ds: Any, profile: Any, code:
     ends = np.where(lst == "black", (since + pd.DateOffset(months=black_m)).to_numpy("datetime64[us]"),
                     (since + pd.DateOffset(months=grey_m)).to_numpy("datetime64[us]"))
     due = ~np.isnat(ends) & (ends <= as_of.to_datetime64())
-    hit = (~np.isnat(approved) & (approved > listed_on) & due & ((lst == "grey") | ((lst == "black") & black_ok))
-           & p["sanction_stage"].ne("notified").to_numpy())
+    ready = (~np.isnat(approved) & (approved > listed_on) & ((lst == "grey") | ((lst == "black") & black_ok))
+             & p["sanction_stage"].ne("notified").to_numpy())
+    hit = ready & due
+    early = ready & ~due  # approved before the minimum period: said, effective once it has passed
+    p["reasons"] = _add_code(p["reasons"].astype(str).to_numpy(object), np.where(early, "repair_awaits_period", ""))
     if not hit.any():
         return p, history
     trail = pd.DataFrame({"provider_id": p.loc[hit, "provider_id"].astype(str).to_numpy(), "from": lst[hit],
