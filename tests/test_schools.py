@@ -261,6 +261,38 @@ def test_the_ban_decided_after_the_statement_window_alerts_the_schools_still_usi
     assert any("应用提供者列入黑名单" in cell for r in rows for cell in r), rows
     counties = _csv(out2, LATER, "counties.csv").set_index("county_code")
     assert int(counties.loc[CLEAN, "n_alerts_late"]) >= 1
+    # the providers grey-listed that day: their apps leave the list, and their schools are told
+    # why (provider_grey), not that the app failed the review (no app_excluded of that day)
+    credit = _csv(out2, LATER, "credit.csv")
+    grey = set(credit.loc[credit["list"].eq("grey") & credit["decided_on"].eq(LATER), "provider_id"])
+    dec = _csv(out2, LATER, "decisions.csv")
+    theirs = dec.loc[dec["provider_id"].isin(grey)]
+    assert grey and theirs["status"].eq("excluded").all()
+    assert theirs["reasons"].str.contains("provider_greylisted").all()
+    told = alerts.loc[alerts["app_id"].isin(set(theirs["app_id"])) & alerts["since"].eq(LATER)]
+    assert len(told) and set(told["alert"]) == {"provider_grey"}, told[["school_id", "app_id", "alert"]]
+
+
+def test_an_alert_is_lifted_when_its_app_is_on_the_list_again(published, tmp_path: Path) -> None:
+    """The provider's statement is accepted (the sanction dismissed): its app, excluded at once as
+    fraudulent material, is decided on its evaluation again and listed.  The schools told to
+    withdraw it are not found late for using an app the list recommends: their alert is lifted."""
+    soon = "2026-09-22"  # after the statement window, while the app's assessments are current
+    data, out, used = published
+    later, out2 = tmp_path / "data", tmp_path / "out"
+    shutil.copytree(data, later)
+    shutil.copytree(out, out2)
+    provider = _csv(out, AS_OF, "decisions.csv").set_index("app_id").loc[used["victim"], "provider_id"]
+    (later / "sanction_statements.csv").write_text(
+        "provider_id,province_code,notified_on,received_on,kind,outcome,decided_on\n"
+        f"{provider},44,{AS_OF},2026-09-03,statement,accepted,2026-09-08\n", encoding="utf-8")
+    _publish(later, out2, soon)
+    assert _csv(out2, soon, "decisions.csv").set_index("app_id").loc[used["victim"], "status"] == "recommended"
+    alerts = _csv(out2, soon, "school_alerts.csv")
+    mine = alerts.loc[alerts["app_id"].eq(used["victim"])].set_index("school_id")
+    assert set(mine["status"]) == {"lifted"} and mine.loc["3440305001", "status_zh"] == "已解除：应用已重新列入推荐名单"
+    schools = _csv(out2, soon, "schools.csv").set_index("school_id")
+    assert "alert_late" not in schools.loc["3440306001", "findings"]
 
 
 # ---------------------------------------------------------------------------------------------

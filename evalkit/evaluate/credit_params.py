@@ -61,9 +61,9 @@ REASONS: dict[str, tuple[str, str]] = {
     ),
     # No list published yet (a province's first cycle): the apps under the province's review.
     "substantiated_complaint_submitted_app": (
-        "提交本省评审的应用被核实投诉（尚无已发布的推荐名单）",
+        "提交本省评审的应用被核实投诉（投诉时尚无已发布的推荐名单）",
         ("substantiated complaint against an app submitted to the province's review "
-         "(no list published yet)"),
+         "(no list published yet when it came)"),
     ),
     "grade_a": ("信用等级为A", "credit grade A"),
     "grade_b": ("信用等级为B", "credit grade B"),

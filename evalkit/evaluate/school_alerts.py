@@ -10,7 +10,12 @@ status transition recorded on this ``as_of``).  Its ``since`` is the cycle's dat
 
 A later cycle carries the previous cycle's alerts that were still open (or late and the app
 still in use), read from the register, and marks each: ``resolved`` (the selection was withdrawn
-by ``withdraw_by``), ``late`` (withdrawn after it, or still in use past it) or ``open``.
+by ``withdraw_by``), ``late`` (withdrawn after it, or still in use past it), ``open``, or
+``lifted`` (the app is on the province's recommended list again: nothing is left to withdraw).
+
+An app excluded because its provider is grey or black (``provider_greylisted``,
+``provider_blacklisted``) raises the provider's alert only, not ``app_excluded`` as well: it
+did not fail the review.
 
 The alerts are found on the integer codes of :mod:`evalkit.evaluate.school_prep` (a school code
 and an app key per selection, a provider code per app): no string is merged or grouped per row;
@@ -34,7 +39,7 @@ __all__ = ["ALERT_COLUMNS", "KINDS", "STATUSES", "Alerts", "alerts"]
 ALERT_COLUMNS = ["school_id", "app_id", "alert", "since", "withdraw_by", "status", "withdrawn_on"]
 #: The kinds of alert (in the order of their names) and the statuses.
 KINDS = ("app_excluded", "app_opted_out", "provider_black", "provider_grey")
-STATUSES = ("open", "resolved", "late")
+STATUSES = ("open", "resolved", "late", "lifted")
 _NAT = np.datetime64("NaT", "us")
 _KIND_TEXT = pd.array(list(KINDS), dtype="str")
 _STATUS_TEXT = pd.array(list(STATUSES), dtype="str")
@@ -81,8 +86,10 @@ def _triggers(
     and ``change`` (:func:`~evalkit.evaluate.school_prep.per_app`)."""
     status, change = decided["status"], decided["change"]
     before = per_app(prep, previous, ("status",))["status"]
+    reasons = pd.Series(decided.get("reasons", np.full(len(status), "", dtype=object)), dtype="str")
+    listed_provider = reasons.str.contains(r"(?:^|;)provider_(?:grey|black)listed(?:;|$)").to_numpy(bool)
     apps = [
-        _per_key(prep, (status == "excluded") & (before != "excluded")),
+        _per_key(prep, (status == "excluded") & (before != "excluded") & ~listed_provider),
         _per_key(prep, (change == "opted_out") & (status != "excluded")),
     ]
     providers = [np.zeros(len(prep.provider_ids), dtype=bool) for _ in ("black", "grey")]
@@ -175,6 +182,10 @@ def alerts(
     by = np.r_[_us(carried["withdraw_by"]), np.full(n_new, _us(add_working_days(day, withdraw_days)[0]))]
     gone = np.r_[_withdrawn(rows, codes[0], codes[1]), np.full(n_new, _NAT)]  # a new alert's app is in use
     status = _mark(by, gone, _us(day))
+    back = _per_key(prep, decided["status"] == "recommended")  # on the list again: the alert is lifted
+    again = np.r_[(codes[1] >= 0) & back[np.maximum(codes[1], 0)] if len(back) else np.zeros(len(carried), bool),
+                  np.zeros(n_new, dtype=bool)]
+    status = np.where(again, STATUSES.index("lifted"), status)
     school, key, kind = (np.r_[c, x].astype(np.int64) for c, x in zip(codes, (school, key, kind), strict=True))
     order = _order(prep, school, key, kind, text)
     frame = pd.DataFrame({

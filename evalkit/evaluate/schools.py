@@ -92,6 +92,7 @@ ALERTS: dict[str, tuple[str, str]] = {
     "status:open": ("待停用", "open"),
     "status:resolved": ("已按期停用", "resolved in time"),
     "status:late": ("逾期未停用", "late"),
+    "status:lifted": ("已解除：应用已重新列入推荐名单", "lifted: the app is on the list again"),
     "action:interview": ("约谈", "interview"),
     "action:notify": ("通报", "notify"),
 }
@@ -186,7 +187,7 @@ def evaluate_schools(
     rows = prep.rows_of.get(code, np.zeros(0, np.int64))
     sel = {k: v[rows] for k, v in prep.sel.items()}
     mine = prep.schools_of.get(code, np.zeros(0, np.int64))
-    decided = per_app(prep, decisions, ("status", "change"))
+    decided = per_app(prep, decisions, ("status", "change", "reasons"))
     found = _findings(prep, sel, mine, rules, as_of, decided["status"], credit)
     alerts = _alerts(prep, sel, as_of, rules, decided, credit_history, previous_decisions, previous_alerts)
     found = _settled(prep, found, alerts)
