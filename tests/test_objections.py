@@ -199,6 +199,7 @@ def test_scenario_list_after_the_period_applies_each_outcome(scenario):
     for app, oid, day in ((LATE, "OB-5", "2026-09-09"), (NO_NOTICE, "OB-6", "2026-08-05")):
         assert dec.loc[app, "objection"] == "not_admitted" and dec.loc[app, "status"] != "on_hold"
         assert (f"warning: province 44: objection {oid} (app {app}) received on {day} is not admitted") in after.stderr
+    assert "is not admitted: it came after the public notice of 2026-09-01 had ended, or the register" in after.stderr
     others = dec.drop(index=[PENDING, LISTED_THIRD, REJECTED, PROVIDER_OWN, LATE, NO_NOTICE])
     assert others["objection"].eq("none").all()
     rec = pd.read_csv(scenario.out / "2026-09-09" / "44" / "recommended_list.csv", dtype=str, encoding="utf-8-sig")

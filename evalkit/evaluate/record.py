@@ -150,8 +150,8 @@ def not_admitted(res: ProvinceResult) -> list[str]:
         return []
     late = obj.loc[obj["outcome"].eq("not_admitted")]
     return [f"province {res.code}: objection {o.objection_id} (app {o.app_id}) received on {o.received_on} is not "
-            f"admitted: the register holds no public notice of {o.notice_date} that was open then; a re-check "
-            "row in rechecks.csv decides it all the same" for o in late.itertuples()]
+            f"admitted: it came after the public notice of {o.notice_date} had ended, or the register holds no "
+            "notice of that date; a re-check row in rechecks.csv decides it all the same" for o in late.itertuples()]
 
 
 def stamp(res: ProvinceResult, folder: str | Path, cycle: Recorded) -> Path:
