@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from evalkit.evaluate.credit_context import as_bool
+from evalkit.evaluate.reasons import join_codes
 from evalkit.rubric import profile_value
 from evalkit.rubric.calendar import load_calendar
 
@@ -281,7 +282,5 @@ def mark_holds(cand: pd.DataFrame, credit: pd.DataFrame, ds: Any, profile: Any) 
 
 def _with_code(cand: pd.DataFrame, code: np.ndarray) -> pd.DataFrame:
     """``cand`` with ``code`` (one per row, ``""`` for none) added to its reasons."""
-    out = cand.copy()
-    base = out["reasons"].astype(str).fillna("") if "reasons" in out else pd.Series("", index=out.index)
-    out["reasons"] = np.where(code == "", base, np.where(base == "", code, base + ";" + code))
-    return out
+    base = cand["reasons"] if "reasons" in cand else pd.Series("", index=cand.index)
+    return cand.assign(reasons=join_codes([base, pd.Series(code, index=cand.index)], cand.index))
